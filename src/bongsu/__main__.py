@@ -1,0 +1,3 @@
+from bongsu.cli import main
+
+raise SystemExit(main())

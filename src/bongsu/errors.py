@@ -1,0 +1,100 @@
+"""Bongsu's exception hierarchy. Every error the server raises on purpose is one of these.
+
+    BongsuError
+    ├── SettingError                 a setting has a value it cannot use
+    ├── IngestError                  an OTLP request is refused (carries its HTTP status)
+    │   ├── BadRequest               400: malformed body, bad ids, absurd timestamps
+    │   ├── Unauthorized             401: missing or unknown ingest key
+    │   ├── PayloadTooLarge          413: body over the limit (wire or decompressed)
+    │   ├── UnsupportedMediaType     415: not protobuf or JSON
+    │   ├── TooManyRequests          429: the group-fsync queue is full (Retry-After)
+    │   └── Overloaded               503: the loading backlog is over its bound (Retry-After)
+    ├── QueryError                   an API query is refused (carries its HTTP status)
+    │   ├── InvalidQuery             400: a parameter is malformed (names the parameter)
+    │   ├── NotFound                 404: the trace or service does not exist
+    │   ├── QueryTimeout             504: the query ran past ``query_timeout_seconds``
+    │   └── TooManyRows              400: the result is over ``query_max_rows``
+    └── StoreError                   the store cannot do what was asked
+        └── CorruptIngestLog         an ingest log record fails its checksum
+"""
+
+from __future__ import annotations
+
+
+class BongsuError(Exception):
+    """Base of every deliberate Bongsu error."""
+
+
+class SettingError(BongsuError):
+    """A setting has a value Bongsu cannot use."""
+
+
+class IngestError(BongsuError):
+    """An OTLP request is refused; ``status`` is the HTTP status to answer with."""
+
+    status = 400
+    retry_after: int | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(IngestError):
+    status = 400
+
+
+class Unauthorized(IngestError):
+    status = 401
+
+
+class PayloadTooLarge(IngestError):
+    status = 413
+
+
+class UnsupportedMediaType(IngestError):
+    status = 415
+
+
+class TooManyRequests(IngestError):
+    status = 429
+    retry_after = 1
+
+
+class Overloaded(IngestError):
+    status = 503
+    retry_after = 5
+
+
+class QueryError(BongsuError):
+    """An API query is refused; ``status`` is the HTTP status to answer with."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidQuery(QueryError):
+    status = 400
+
+
+class NotFound(QueryError):
+    status = 404
+
+
+class QueryTimeout(QueryError):
+    status = 504
+
+
+class TooManyRows(QueryError):
+    status = 400
+
+
+class StoreError(BongsuError):
+    """The store cannot do what was asked."""
+
+
+class CorruptIngestLog(StoreError):
+    """An ingest log record fails its checksum or is cut short."""

@@ -1,0 +1,144 @@
+"""Server settings: one table of name, default and help.
+
+Every setting is read from the environment as ``BONGSU_<NAME>`` (upper case) and may be
+overridden by a command-line flag. ``docs/settings.md`` lists them all; a test checks that
+the table and the document agree.
+
+Example::
+
+    settings = Settings.from_env({"BONGSU_PORT": "9000"})
+    assert settings.port == 9000
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bongsu.errors import SettingError
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All server settings. Field metadata carries the help text shown in the docs."""
+
+    host: str = _setting("127.0.0.1", "Address the query API and web console listen on.")
+    port: int = _setting(8080, "Port of the query API and web console.")
+    otlp_host: str = _setting("127.0.0.1", "Address the OTLP/HTTP receiver listens on.")
+    otlp_port: int = _setting(4318, "Port of the OTLP/HTTP receiver (traces, metrics, logs).")
+    data_dir: Path = _setting(Path("bongsu-data"), "Directory holding the store and ingest log.")
+    retention_days: float = _setting(7.0, "Telemetry older than this many days is deleted.")
+    retention_interval_seconds: float = _setting(
+        600.0, "How often the retention job runs, in seconds."
+    )
+    max_body_bytes: int = _setting(
+        16 * 1024 * 1024, "Largest OTLP request body accepted, after gzip decompression."
+    )
+    max_wire_bytes: int = _setting(
+        8 * 1024 * 1024, "Largest OTLP request body accepted on the wire (compressed)."
+    )
+    ingest_backlog_bytes: int = _setting(
+        2 * 1024 * 1024 * 1024,
+        "Ingest log bytes acknowledged but not yet loaded; above this, OTLP requests get 503.",
+    )
+    ingest_queue_requests: int = _setting(
+        256, "Requests waiting for the ingest log's group fsync; above this, 429."
+    )
+    wal_segment_bytes: int = _setting(
+        64 * 1024 * 1024, "Size at which the ingest log starts a new segment file."
+    )
+    fsync: bool = _setting(True, "fsync the ingest log before acknowledging (off only in tests).")
+    load_batch_spans: int = _setting(
+        20_000, "Items decoded into one batch before it is loaded into the store."
+    )
+    load_batch_seconds: float = _setting(
+        0.25, "Longest time a decoded batch waits to fill before it is loaded."
+    )
+    edge_match_seconds: float = _setting(
+        30.0,
+        "How long a client span waits for its server span before it is counted as a call "
+        "to an external host.",
+    )
+    apdex_t_ms: float = _setting(500.0, "Default APDEX threshold T in milliseconds.")
+    apdex_t_overrides: str = _setting(
+        "", "Per-service APDEX T, as 'service=ms,service=ms'."
+    )
+    query_timeout_seconds: float = _setting(10.0, "Longest time one API query may run.")
+    query_max_rows: int = _setting(10_000, "Most rows one API query may return.")
+    max_timestamp_skew_days: float = _setting(
+        30.0, "Telemetry timestamps further than this from now are rejected as absurd."
+    )
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Build settings from ``BONGSU_*`` variables, then apply non-None overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get("BONGSU_" + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.name, f.default, raw)
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = value
+        return cls(**values)
+
+    def apdex_t_for(self, service: str) -> float:
+        """APDEX threshold T (ms) for one service."""
+        return self.apdex_overrides().get(service, self.apdex_t_ms)
+
+    def apdex_overrides(self) -> dict[str, float]:
+        """Per-service APDEX thresholds parsed from ``apdex_t_overrides``."""
+        result: dict[str, float] = {}
+        for item in filter(None, (part.strip() for part in self.apdex_t_overrides.split(","))):
+            name, sep, value = item.rpartition("=")
+            if not sep or not name:
+                raise SettingError(f"BONGSU_APDEX_T_OVERRIDES: expected service=ms, got {item!r}")
+            result[name] = float(value)
+        return result
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "telemetry.duckdb"
+
+    @property
+    def wal_dir(self) -> Path:
+        return self.data_dir / "ingest-log"
+
+    @property
+    def meta_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'meta.sqlite'}"
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting, for docs and ``--help``."""
+    return [
+        ("BONGSU_" + f.name.upper(), str(f.default), f.metadata["help"])
+        for f in dataclasses.fields(Settings)
+    ]
+
+
+def _parse(name: str, default: Any, raw: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+        return type(default)(raw)
+    except ValueError as exc:
+        kind = type(default).__name__
+        raise SettingError(f"BONGSU_{name.upper()}: expected {kind}, got {raw!r}") from exc
