@@ -1,0 +1,1 @@
+"""OTLP ingest: receive, log durably, decode, hand batches to the store."""

@@ -1,0 +1,1 @@
+"""Telemetry storage. The only package that speaks SQL."""

@@ -1,0 +1,61 @@
+"""The telemetry store interface. Only ``bongsu.store`` speaks SQL.
+
+Contract every backend keeps (``tests/store/conformance.py`` checks it):
+
+- **Durability on return.** When ``load`` returns, its rows survive ``kill -9``.
+- **Atomicity.** A batch's rows, its rollups, its edges and the new ingest position become
+  visible together or not at all.
+- **Idempotence.** ``load(batch, lsn)`` with ``lsn`` not above ``loaded_lsn()`` changes
+  nothing and returns False, so replaying the ingest log after a crash never doubles rows.
+  ``lsn=None`` marks derived rows (late edges) that carry no log position.
+- **Ordering.** Loads are applied in the order they are called, from one thread; readers
+  see every load that returned before their query started, never part of one.
+- **Tenancy.** Every row carries its tenant; every read takes a tenant and sees only it.
+- **Compaction and retention** never change what a read returns, except that retention
+  removes rows older than its cutoff.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bongsu.store.batch import Batch
+
+
+class TelemetryStore(Protocol):
+    """Write side of a telemetry store; the read side is :class:`bongsu.store.reads.Reads`."""
+
+    def loaded_lsn(self) -> int:
+        """Ingest log position loaded so far (0 for a new store)."""
+        ...
+
+    def load(self, batch: Batch, lsn: int | None) -> bool:
+        """Load ``batch`` atomically and durably; False when ``lsn`` was already loaded."""
+        ...
+
+    def compact(self) -> int:
+        """Merge partial rollup and edge rows; returns the rows removed."""
+        ...
+
+    def delete_before(self, cutoff_us: int) -> int:
+        """Delete telemetry older than ``cutoff_us``; returns the rows deleted."""
+        ...
+
+    def save_capture(
+        self,
+        tenant: str,
+        capture_id: str,
+        ts_us: int,
+        service: str,
+        instance: str,
+        kind: str,
+        fmt: str,
+        payload: str,
+        summary: str | None,
+    ) -> None:
+        """Store one diagnostic capture durably."""
+        ...
+
+    def close(self) -> None:
+        """Release the store; later calls fail."""
+        ...

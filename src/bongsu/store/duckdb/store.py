@@ -1,0 +1,296 @@
+"""The embedded telemetry store: one DuckDB file owned by one process.
+
+Example::
+
+    store = DuckDBStore.open(Path("bongsu-data/telemetry.duckdb"))
+    store.load(batch, lsn=42)
+    rows = store.run("SELECT count(*) FROM spans WHERE tenant = ?", ["default"])
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bongsu.errors import QueryTimeout, StoreError, TooManyRows
+from bongsu.store.batch import Batch
+from bongsu.store.duckdb.migrations import migrate
+from bongsu.store.rollup import BUCKETS_PER_OCTAVE
+
+_TRANSACTION_KINDS = "(2, 5)"  # SERVER, CONSUMER
+_BUCKET_SQL = f"CAST(floor(log2(greatest(duration_us, 1)) * {BUCKETS_PER_OCTAVE}) AS SMALLINT)"
+
+_ROLLUP_INSERT = """
+INSERT INTO {table}
+SELECT s.tenant, s.ts_us // {width} * {width}, s.service, s.instance, s.name, {bucket},
+       count(*), count(*) FILTER (WHERE s.is_error), sum(s.duration_us),
+       count(*) FILTER (WHERE NOT s.is_error AND s.duration_us <= t.t_us),
+       count(*) FILTER (WHERE NOT s.is_error AND s.duration_us > t.t_us
+                              AND s.duration_us <= 4 * t.t_us)
+FROM b_spans s
+JOIN (SELECT DISTINCT service,
+             coalesce(o.t_us, CAST(? AS BIGINT)) AS t_us
+      FROM b_spans LEFT JOIN b_apdex o USING (service)) t USING (service)
+WHERE s.kind IN {kinds}
+GROUP BY ALL
+"""
+
+_INSTANCE_UPSERT = """
+INSERT INTO instances
+SELECT tenant, service, instance, any_value(cluster), any_value(namespace), any_value(host),
+       min(ts_us), max(ts_us), any_value(resource)
+FROM b_resources GROUP BY tenant, service, instance
+ON CONFLICT (tenant, service, instance) DO UPDATE SET
+    last_seen_us = greatest(instances.last_seen_us, excluded.last_seen_us),
+    first_seen_us = least(instances.first_seen_us, excluded.first_seen_us),
+    cluster = excluded.cluster, namespace = excluded.namespace, host = excluded.host,
+    resource = excluded.resource
+"""
+
+# Compaction rewrites a closed time range of partial rows as one row per key.
+_COMPACT = {
+    "rollup_10s": "tenant, ts_us, service, instance, name, bucket",
+    "rollup_1m": "tenant, ts_us, service, instance, name, bucket",
+    "edges_1m": "tenant, ts_us, source, source_instance, target, target_instance, target_kind",
+}
+_SUMMED = {
+    "rollup_10s": "sum(count), sum(errors), sum(sum_us), sum(satisfied), sum(tolerating)",
+    "rollup_1m": "sum(count), sum(errors), sum(sum_us), sum(satisfied), sum(tolerating)",
+    "edges_1m": "sum(calls), sum(errors), sum(sum_us)",
+}
+_TELEMETRY_TABLES = (
+    "spans", "rollup_10s", "rollup_1m", "edges_1m", "metric_points", "logs", "captures",
+)
+_MINUTE_US = 60_000_000
+
+
+class DuckDBStore:
+    """:class:`bongsu.store.base.TelemetryStore` on an embedded DuckDB file."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        apdex_t_ms: float = 500.0,
+        apdex_overrides: Mapping[str, float] | None = None,
+    ) -> None:
+        self._con = con
+        self._writer = con.cursor()
+        self._write_lock = threading.Lock()
+        self._apdex_t_us = int(apdex_t_ms * 1000)
+        overrides = apdex_overrides or {}
+        self._apdex = pa.table(
+            {
+                "service": pa.array(list(overrides), pa.string()),
+                "t_us": pa.array([int(v * 1000) for v in overrides.values()], pa.int64()),
+            }
+        )
+        self._dirty_minutes: set[int] = set()
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str,
+        apdex_t_ms: float = 500.0,
+        apdex_overrides: Mapping[str, float] | None = None,
+        threads: int | None = None,
+    ) -> DuckDBStore:
+        """Open (creating and migrating) the store at ``path``; ``:memory:`` for tests."""
+        config: dict[str, Any] = {"checkpoint_threshold": "256MB"}
+        if threads:
+            config["threads"] = threads
+        try:
+            con = duckdb.connect(str(path), config=config)
+        except duckdb.IOException as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        migrate(con)
+        return cls(con, apdex_t_ms, apdex_overrides)
+
+    # -- write side ---------------------------------------------------------------------
+
+    def loaded_lsn(self) -> int:
+        with self._write_lock:
+            return int(self._writer.execute("SELECT lsn FROM ingest_position").fetchall()[0][0])
+
+    def load(self, batch: Batch, lsn: int | None) -> bool:
+        with self._write_lock:
+            cur = self._writer
+            cur.begin()
+            try:
+                if lsn is not None:
+                    current = cur.execute("SELECT lsn FROM ingest_position").fetchall()[0][0]
+                    if lsn <= current:
+                        cur.rollback()
+                        return False
+                self._insert(cur, batch)
+                if lsn is not None:
+                    cur.execute("UPDATE ingest_position SET lsn = ?", [lsn])
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+            finally:
+                for name in ("b_spans", "b_edges", "b_resources", "b_metrics", "b_logs"):
+                    cur.unregister(name)
+            self._mark_dirty(batch)
+            return True
+
+    def _insert(self, cur: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        if batch.spans.num_rows:
+            cur.register("b_spans", batch.spans)
+            cur.register("b_apdex", self._apdex)
+            cur.execute("INSERT INTO spans SELECT * FROM b_spans")
+            for table, width in (("rollup_10s", 10_000_000), ("rollup_1m", _MINUTE_US)):
+                sql = _ROLLUP_INSERT.format(
+                    table=table, width=width, bucket=_BUCKET_SQL, kinds=_TRANSACTION_KINDS
+                )
+                cur.execute(sql, [self._apdex_t_us])
+        if batch.edges.num_rows:
+            cur.register("b_edges", batch.edges)
+            cur.execute(
+                "INSERT INTO edges_1m SELECT tenant, ts_us // 60000000 * 60000000, source,"
+                " source_instance, target, target_instance, target_kind, sum(calls),"
+                " sum(errors), sum(sum_us) FROM b_edges GROUP BY ALL"
+            )
+        if batch.resources.num_rows:
+            cur.register("b_resources", batch.resources)
+            cur.execute(_INSTANCE_UPSERT)
+        if batch.metrics.num_rows:
+            cur.register("b_metrics", batch.metrics)
+            cur.execute("INSERT INTO metric_points SELECT * FROM b_metrics")
+        if batch.logs.num_rows:
+            cur.register("b_logs", batch.logs)
+            cur.execute("INSERT INTO logs SELECT * FROM b_logs")
+
+    def _mark_dirty(self, batch: Batch) -> None:
+        for table in (batch.spans, batch.edges):
+            if table.num_rows:
+                ts = table.column("ts_us")
+                first = pc.min(ts).as_py() // _MINUTE_US
+                last = pc.max(ts).as_py() // _MINUTE_US
+                # A batch spans a few minutes in practice; a backfill may span hours.
+                self._dirty_minutes.update(range(first, last + 1))
+
+    def compact(self, older_than_us: int | None = None) -> int:
+        """Merge partial rows of dirty minutes that ended before ``older_than_us``."""
+        cutoff = older_than_us if older_than_us is not None else 2**62
+        with self._write_lock:
+            ready = sorted(m for m in self._dirty_minutes if (m + 1) * _MINUTE_US <= cutoff)
+            removed = 0
+            for start, end in _ranges(ready):
+                removed += self._compact_range(start * _MINUTE_US, end * _MINUTE_US)
+            self._dirty_minutes.difference_update(ready)
+            return removed
+
+    def _compact_range(self, start_us: int, end_us: int) -> int:
+        cur = self._writer
+        removed = 0
+        cur.begin()
+        try:
+            for table, keys in _COMPACT.items():
+                where = f"ts_us >= {start_us} AND ts_us < {end_us}"
+                before = cur.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()
+                cur.execute(
+                    f"CREATE OR REPLACE TEMP TABLE compacted AS SELECT {keys}, {_SUMMED[table]}"
+                    f" FROM {table} WHERE {where} GROUP BY {keys}"
+                )
+                cur.execute(f"DELETE FROM {table} WHERE {where}")
+                cur.execute(f"INSERT INTO {table} SELECT * FROM compacted")
+                after = cur.execute("SELECT count(*) FROM compacted").fetchall()
+                removed += before[0][0] - after[0][0]
+            cur.execute("DROP TABLE compacted")
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+        return int(removed)
+
+    def delete_before(self, cutoff_us: int) -> int:
+        with self._write_lock:
+            cur = self._writer
+            deleted = 0
+            cur.begin()
+            try:
+                for table in _TELEMETRY_TABLES:
+                    rows = cur.execute(f"DELETE FROM {table} WHERE ts_us < ?", [cutoff_us])
+                    deleted += rows.fetchall()[0][0]
+                cur.execute("DELETE FROM instances WHERE last_seen_us < ?", [cutoff_us])
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+            return int(deleted)
+
+    def save_capture(
+        self,
+        tenant: str,
+        capture_id: str,
+        ts_us: int,
+        service: str,
+        instance: str,
+        kind: str,
+        fmt: str,
+        payload: str,
+        summary: str | None,
+    ) -> None:
+        with self._write_lock:
+            self._writer.execute(
+                "INSERT INTO captures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [tenant, ts_us, capture_id, service, instance, kind, fmt, payload, summary],
+            )
+
+    def checkpoint(self) -> None:
+        with self._write_lock:
+            self._writer.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._writer.close()
+            self._con.close()
+
+    # -- read side ------------------------------------------------------------------------
+
+    def run(
+        self,
+        sql: str,
+        params: Sequence[Any] | Mapping[str, Any] = (),
+        timeout_s: float = 10.0,
+        max_rows: int | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Run one read query with a time limit and a row cap (typed errors past either)."""
+        cur = self._con.cursor()
+        timer = threading.Timer(timeout_s, cur.interrupt)
+        timer.start()
+        started = time.monotonic()
+        try:
+            result = cur.execute(sql, params)
+            rows = result.fetchmany(max_rows + 1) if max_rows is not None else result.fetchall()
+        except duckdb.InterruptException as exc:
+            raise QueryTimeout(f"query ran past its {timeout_s:g} s time limit") from exc
+        except duckdb.Error as exc:
+            if time.monotonic() - started >= timeout_s:
+                raise QueryTimeout(f"query ran past its {timeout_s:g} s time limit") from exc
+            raise
+        finally:
+            timer.cancel()
+            cur.close()
+        if max_rows is not None and len(rows) > max_rows:
+            raise TooManyRows(f"the result has more than {max_rows} rows; narrow the query")
+        return rows
+
+
+def _ranges(minutes: list[int]) -> list[tuple[int, int]]:
+    """Contiguous [start, end) ranges of sorted minute numbers."""
+    ranges: list[tuple[int, int]] = []
+    for m in minutes:
+        if ranges and ranges[-1][1] == m:
+            ranges[-1] = (ranges[-1][0], m + 1)
+        else:
+            ranges.append((m, m + 1))
+    return ranges
