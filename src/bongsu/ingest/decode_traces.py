@@ -138,10 +138,10 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns, edges: EdgeMatche
                     col.append(value)
                 c_attrs.append(dumps(extra, default=str) if extra else None)
                 c_events.append(_events_json(sp.events) if sp.events else None)
-                if kind == CLIENT or kind == PRODUCER:
+                if kind in (CLIENT, PRODUCER):
                     edges.client(tenant, tlo, sid, ts_us, service, instance, dur, error,
                                  slots[3], slots[4], slots[6])
-                elif pid and (kind == SERVER or kind == CONSUMER):
+                elif pid and (kind in (SERVER, CONSUMER)):
                     edges.server(tenant, tlo, pid, service, instance, error)
                 if ts_us > last_ts:
                     last_ts = ts_us

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 
@@ -137,7 +138,7 @@ class EdgeMatcher:
             entry[1] += error
             entry[2] += duration_us
 
-    def _expire_oldest(self, pending: dict[_Key, _Client] | dict[_Key, tuple[float, str, str, bool]]) -> None:
+    def _expire_oldest(self, pending: dict[_Key, Any]) -> None:
         # Insertion order is arrival order: drop the oldest tenth at once.
         for key in list(pending)[: max(1, len(pending) // 10)]:
             del pending[key]
