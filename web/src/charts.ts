@@ -1,0 +1,149 @@
+// ECharts, tree-shaken to the charts and components the console uses, and a small
+// wrapper that resizes with its box and marks itself rendered for the browser tests.
+
+import * as echarts from "echarts/core";
+import { BarChart, GraphChart, HeatmapChart, LineChart, ScatterChart } from "echarts/charts";
+import {
+  BrushComponent,
+  DataZoomComponent,
+  GridComponent,
+  LegendComponent,
+  MarkLineComponent,
+  TitleComponent,
+  TooltipComponent,
+  VisualMapComponent,
+} from "echarts/components";
+import { CanvasRenderer } from "echarts/renderers";
+import type { EChartsCoreOption } from "echarts/core";
+
+echarts.use([
+  BarChart,
+  GraphChart,
+  HeatmapChart,
+  LineChart,
+  ScatterChart,
+  BrushComponent,
+  DataZoomComponent,
+  GridComponent,
+  LegendComponent,
+  MarkLineComponent,
+  TitleComponent,
+  TooltipComponent,
+  VisualMapComponent,
+  CanvasRenderer,
+]);
+
+export type Option = EChartsCoreOption;
+export { echarts };
+
+export interface Palette {
+  text: string;
+  muted: string;
+  axis: string;
+  split: string;
+  tooltipBg: string;
+  series: string[];
+  good: string;
+  warn: string;
+  bad: string;
+  heat: string[];
+}
+
+export function palette(): Palette {
+  const dark = document.documentElement.dataset.theme !== "light";
+  return dark
+    ? {
+        text: "#d8dee9",
+        muted: "#8b95a7",
+        axis: "#3b4252",
+        split: "#2a303c",
+        tooltipBg: "#1f2430",
+        series: ["#5ab0ff", "#7bd88f", "#ffb454", "#c792ea", "#f07178", "#4dd0e1", "#e6c07b", "#9aa5ce"],
+        good: "#3fb950",
+        warn: "#d29922",
+        bad: "#f85149",
+        heat: ["#1b2a44", "#1f4f8a", "#2f81f7", "#6cb6ff", "#cae8ff"],
+      }
+    : {
+        text: "#1f2328",
+        muted: "#656d76",
+        axis: "#d0d7de",
+        split: "#eaeef2",
+        tooltipBg: "#ffffff",
+        series: ["#0969da", "#1a7f37", "#bc4c00", "#8250df", "#cf222e", "#0598bc", "#9a6700", "#57606a"],
+        good: "#1a7f37",
+        warn: "#bf8700",
+        bad: "#cf222e",
+        heat: ["#e8f1fb", "#b6d4fe", "#6ea8fe", "#2f6fdb", "#0a3d91"],
+      };
+}
+
+/** Axis/tooltip defaults matching the current theme. */
+export function baseOption(): Option {
+  const p = palette();
+  return {
+    backgroundColor: "transparent",
+    color: p.series,
+    textStyle: { color: p.text, fontFamily: "inherit" },
+    animation: false,
+    tooltip: {
+      trigger: "axis",
+      backgroundColor: p.tooltipBg,
+      borderColor: p.axis,
+      textStyle: { color: p.text },
+      confine: true,
+    },
+    legend: { textStyle: { color: p.muted }, top: 0, type: "scroll" },
+    grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
+  };
+}
+
+export function timeAxis(): Record<string, unknown> {
+  const p = palette();
+  return {
+    type: "time",
+    axisLine: { lineStyle: { color: p.axis } },
+    axisLabel: { color: p.muted, hideOverlap: true },
+    splitLine: { show: false },
+  };
+}
+
+export function valueAxis(formatter?: (v: number) => string): Record<string, unknown> {
+  const p = palette();
+  return {
+    type: "value",
+    axisLabel: { color: p.muted, formatter },
+    splitLine: { lineStyle: { color: p.split } },
+    min: 0,
+  };
+}
+
+/**
+ * One ECharts instance in one element. Updates merge into the previous option, so
+ * zoom (dataZoom) and brush state survive the 5-second refresh without a redraw flash.
+ */
+export class Chart {
+  readonly inst: echarts.ECharts;
+  private readonly ro: ResizeObserver;
+
+  constructor(readonly el: HTMLElement) {
+    el.classList.add("chart");
+    this.inst = echarts.init(el, undefined, { renderer: "canvas" });
+    // Registered before the first setOption: ECharts 6 may finish in the same tick.
+    this.inst.on("finished", () => {
+      el.dataset.rendered = "1";
+    });
+    this.ro = new ResizeObserver(() => this.inst.resize());
+    this.ro.observe(el);
+  }
+
+  set(option: Option, points: number, notMerge = false): void {
+    this.el.dataset.points = String(points);
+    this.inst.setOption(option, { notMerge, lazyUpdate: false });
+  }
+
+  dispose(): void {
+    this.ro.disconnect();
+    this.inst.dispose();
+  }
+}

@@ -1,0 +1,268 @@
+// The shell: left menu, top bar, router and the live refresh clock.
+
+import "./style.css";
+import { api, ApiError, type ServiceSummary } from "./api";
+import { errorBox, h, loading } from "./dom";
+import { fmtTime, toLocalInput } from "./format";
+import { setLang, t, type Key } from "./i18n";
+import type { Ctx, PageFactory, PageView } from "./page";
+import { createDashboard } from "./pages/dashboard";
+import { createInstances } from "./pages/instances";
+import { createTopology } from "./pages/topology";
+import { createTraces } from "./pages/traces";
+import { createTransactions } from "./pages/transactions";
+import { isLive, PAGES, parseHash, RANGES, toHash, windowOf, type Page, type ViewState } from "./state";
+
+const REFRESH_MS = 5000;
+
+const FACTORIES: Record<Page, PageFactory> = {
+  dashboard: createDashboard,
+  topology: createTopology,
+  transactions: createTransactions,
+  traces: createTraces,
+  instances: createInstances,
+};
+
+const NAV_ICONS: Record<Page, string> = {
+  dashboard: "▦",
+  topology: "⬡",
+  transactions: "⇄",
+  traces: "≡",
+  instances: "▤",
+};
+
+class Shell {
+  private state: ViewState = parseHash(location.hash);
+  private page: PageView | null = null;
+  private pageKey = "";
+  private services: ServiceSummary[] = [];
+  private instances: string[] = [];
+  private timer: number | undefined;
+  private inflight: AbortController | null = null;
+  private readonly root = document.getElementById("app")!;
+  private readonly main = h("main", { class: "content", id: "content" });
+  private readonly topError = h("div", { class: "top-error" });
+  private readonly updated = h("span", { class: "updated", id: "updated" });
+
+  start(): void {
+    window.addEventListener("hashchange", () => this.onHash());
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && isLive(this.state)) void this.tick();
+    });
+    this.onHash();
+  }
+
+  private onHash(): void {
+    const next = parseHash(location.hash);
+    const canonical = toHash(next);
+    if (location.hash !== canonical) {
+      history.replaceState(null, "", canonical);
+    }
+    this.state = next;
+    localStorage.setItem("bongsu.lang", next.lang);
+    localStorage.setItem("bongsu.theme", next.theme);
+    setLang(next.lang);
+    document.documentElement.dataset.theme = next.theme;
+    this.renderFrame();
+    // Rebuild the page only when something it depends on changed.
+    const key = canonical;
+    if (key !== this.pageKey || !this.page) {
+      this.pageKey = key;
+      this.page?.dispose();
+      this.page = null;
+      this.main.replaceChildren(loading());
+      void this.tick(true);
+    }
+  }
+
+  private ctx(): Ctx {
+    return {
+      state: this.state,
+      window: windowOf(this.state),
+      services: this.services,
+      instances: this.instances,
+      live: isLive(this.state),
+      navigate: (patch, opts) => this.navigate(patch, opts),
+      href: (patch) => toHash({ ...this.state, ...patch }),
+    };
+  }
+
+  navigate(patch: Partial<ViewState>, opts: { replace?: boolean } = {}): void {
+    const hash = toHash({ ...this.state, ...patch });
+    if (opts.replace) {
+      history.replaceState(null, "", hash);
+      this.onHash();
+    } else {
+      location.hash = hash;
+    }
+  }
+
+  /** Fetch the service list, then let the page refresh itself with the same window. */
+  private async tick(rebuild = false): Promise<void> {
+    window.clearTimeout(this.timer);
+    this.inflight?.abort();
+    const ac = new AbortController();
+    this.inflight = ac;
+    const ctx = this.ctx();
+    try {
+      const [svc, inst] = await Promise.all([
+        api.services(ctx.window, ac.signal),
+        ctx.state.service
+          ? api.instances(ctx.state.service, Math.round((ctx.window.to - ctx.window.from) / 1000), ac.signal)
+          : Promise.resolve({ instances: [] }),
+      ]);
+      this.services = svc.services;
+      this.instances = inst.instances.map((i) => i.instance).sort();
+      this.topError.replaceChildren();
+    } catch (err) {
+      if ((err as Error).name === "AbortError") return;
+      this.topError.replaceChildren(errorBox(err, () => void this.tick()));
+    }
+    if (ac.signal.aborted) return;
+    if (!this.state.service && this.services.length) {
+      // Open the busiest application by default.
+      const first = [...this.services].sort((a, b) => b.transactions - a.transactions)[0];
+      this.navigate({ service: first.name }, { replace: true });
+      return;
+    }
+    this.renderTopBar();
+    const full = { ...this.ctx(), window: ctx.window };
+    if (rebuild || !this.page) {
+      this.page?.dispose();
+      this.page = FACTORIES[this.state.page](full);
+      this.main.replaceChildren(this.page.el);
+    }
+    try {
+      await this.page.refresh(full, ac.signal);
+    } catch (err) {
+      if ((err as Error).name !== "AbortError") console.warn(err instanceof ApiError ? err.message : err);
+    }
+    if (ac.signal.aborted) return;
+    this.updated.textContent = isLive(this.state)
+      ? `${t("top.live")} · ${t("top.updated")} ${fmtTime(Date.now())}`
+      : t("top.paused");
+    this.updated.classList.toggle("live", isLive(this.state));
+    if (isLive(this.state)) {
+      this.timer = window.setTimeout(() => {
+        if (!document.hidden) void this.tick();
+      }, REFRESH_MS);
+    }
+  }
+
+  private renderFrame(): void {
+    const nav = h(
+      "nav",
+      { class: "menu" },
+      h("div", { class: "brand" }, h("span", { class: "beacon" }), h("b", null, t("app.title")), h("small", null, t("app.tagline"))),
+      PAGES.map((p) =>
+        h(
+          "a",
+          {
+            href: toHash({ ...this.state, page: p, sub: "", extra: {} }),
+            class: p === this.state.page ? "active" : "",
+            "data-page": p,
+          },
+          h("span", { class: "icon" }, NAV_ICONS[p]),
+          t(`nav.${p}` as Key),
+        ),
+      ),
+    );
+    const top = h("header", { class: "topbar", id: "topbar" });
+    this.root.replaceChildren(h("div", { class: "layout" }, nav, h("div", { class: "main-col" }, top, this.topError, this.main)));
+    this.renderTopBar(true);
+  }
+
+  private topKey = "";
+
+  private renderTopBar(force = false): void {
+    const top = document.getElementById("topbar");
+    if (!top) return;
+    const s = this.state;
+    // Rebuild the controls only when their content changes, so an open <select>
+    // survives the live refresh.
+    const key = JSON.stringify([toHash(s), this.services.map((x) => x.name), this.instances]);
+    if (!force && key === this.topKey && top.childElementCount) return;
+    this.topKey = key;
+    const svcSel = h(
+      "select",
+      { id: "service-select", "aria-label": t("top.service"), onchange: (e: Event) => this.navigate({ service: (e.target as HTMLSelectElement).value, instance: "", sub: "" }) },
+    );
+    const names = this.services.map((x) => x.name).sort();
+    if (s.service && !names.includes(s.service)) names.unshift(s.service);
+    if (!names.length) svcSel.append(h("option", { value: "" }, t("top.noServices")));
+    for (const n of names) svcSel.append(h("option", { value: n, selected: n === s.service }, n));
+
+    const instSel = h(
+      "select",
+      { id: "instance-select", "aria-label": t("top.instance"), onchange: (e: Event) => this.navigate({ instance: (e.target as HTMLSelectElement).value }) },
+      h("option", { value: "" }, t("top.allInstances")),
+    );
+    const insts = [...this.instances];
+    if (s.instance && !insts.includes(s.instance)) insts.unshift(s.instance);
+    for (const n of insts) instSel.append(h("option", { value: n, selected: n === s.instance }, n));
+
+    const ranges = h(
+      "div",
+      { class: "ranges", role: "group", "aria-label": t("top.range") },
+      RANGES.map((r) =>
+        h("button", { class: `btn seg ${s.range === r ? "on" : ""}`, "data-range": r, onclick: () => this.navigate({ range: r }) }, r),
+      ),
+      h(
+        "button",
+        {
+          class: `btn seg ${s.range === "custom" ? "on" : ""}`,
+          "data-range": "custom",
+          onclick: () => {
+            const w = windowOf(s);
+            this.navigate({ range: "custom", from: w.from, to: w.to });
+          },
+        },
+        t("top.custom"),
+      ),
+    );
+    let custom: HTMLElement | null = null;
+    if (s.range === "custom") {
+      const w = windowOf(s);
+      const fromIn = h("input", { type: "datetime-local", id: "custom-from", value: toLocalInput(w.from), "aria-label": t("top.from") });
+      const toIn = h("input", { type: "datetime-local", id: "custom-to", value: toLocalInput(w.to), "aria-label": t("top.to") });
+      custom = h(
+        "div",
+        { class: "custom-range" },
+        fromIn,
+        "–",
+        toIn,
+        h("button", {
+          class: "btn",
+          onclick: () => {
+            const f = new Date(fromIn.value).getTime();
+            const to = new Date(toIn.value).getTime();
+            if (Number.isFinite(f) && Number.isFinite(to) && to > f) this.navigate({ from: f, to });
+          },
+        }, t("top.apply")),
+      );
+    }
+    const langSel = h(
+      "select",
+      { id: "lang-select", "aria-label": t("top.language"), onchange: (e: Event) => this.navigate({ lang: (e.target as HTMLSelectElement).value as "en" | "ko" }) },
+      h("option", { value: "en", selected: s.lang === "en" }, "English"),
+      h("option", { value: "ko", selected: s.lang === "ko" }, "한국어"),
+    );
+    const themeBtn = h(
+      "button",
+      { class: "btn", id: "theme-toggle", title: t("top.theme"), onclick: () => this.navigate({ theme: s.theme === "dark" ? "light" : "dark" }) },
+      s.theme === "dark" ? `☀ ${t("top.light")}` : `☾ ${t("top.dark")}`,
+    );
+    top.replaceChildren(
+      h("label", { class: "field" }, h("span", null, t("top.service")), svcSel),
+      h("label", { class: "field" }, h("span", null, t("top.instance")), instSel),
+      ranges,
+      ...(custom ? [custom] : []),
+      h("div", { class: "spacer" }),
+      this.updated,
+      langSel,
+      themeBtn,
+    );
+  }
+}
+
+new Shell().start();

@@ -1,0 +1,271 @@
+// The service dashboard (F3): tiles, T-Map, response time / error rate, memory,
+// DB connections, per-instance last 10 s and request velocity.
+
+import { api, type SeriesPoint, type ServiceSummary } from "../api";
+import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
+import { emptyState, errorBox, h, Panel } from "../dom";
+import { fmtBytes, fmtMs, fmtNum, fmtPct } from "../format";
+import { t, type Key } from "../i18n";
+import { memoryMetric } from "../metrics";
+import type { Ctx, PageView } from "../page";
+import { seriesStep } from "../state";
+import { TMap } from "./tmap";
+import { Velocity } from "./velocity";
+
+const DB_CONNECTIONS = "db.client.connections.usage";
+
+interface Tile {
+  key: Key;
+  id: string;
+  value: HTMLElement;
+  sub: HTMLElement;
+  el: HTMLElement;
+}
+
+export function createDashboard(ctx: Ctx): PageView {
+  if (!ctx.services.length && !ctx.state.service) {
+    return staticPage(emptyState(t("empty.noServicesTitle"), t("empty.noServicesBody")));
+  }
+  return new Dashboard();
+}
+
+export function staticPage(el: HTMLElement): PageView {
+  return { el: h("div", { class: "page" }, el), refresh: async () => {}, dispose: () => {} };
+}
+
+class Dashboard implements PageView {
+  readonly el: HTMLElement;
+  private readonly tiles: Tile[];
+  private readonly tmap = new TMap();
+  private readonly velocity = new Velocity();
+  private readonly avgPanel = new Panel(t("dash.avgChart"), { id: "avg-panel" });
+  private readonly errPanel = new Panel(t("dash.errorChart"), { id: "err-panel" });
+  private readonly memPanel = new Panel(t("dash.memory"), { id: "mem-panel" });
+  private readonly dbPanel = new Panel(t("dash.dbConnections"), { id: "db-panel" });
+  private readonly instPanel = new Panel(t("dash.instance10s"), { id: "inst10-panel" });
+  private readonly charts: Chart[] = [];
+  private readonly avgChart: Chart;
+  private readonly errChart: Chart;
+  private readonly memChart: Chart;
+  private readonly dbChart: Chart;
+  private readonly instChart: Chart;
+
+  constructor() {
+    const tileDefs: [Key, string][] = [
+      ["dash.apdex", "tile-apdex"],
+      ["dash.activeUsers", "tile-users"],
+      ["dash.tps", "tile-tps"],
+      ["dash.errorRate", "tile-errors"],
+      ["dash.avgResponse", "tile-avg"],
+    ];
+    this.tiles = tileDefs.map(([key, id]) => {
+      const value = h("div", { class: "tile-value" }, "–");
+      const sub = h("div", { class: "tile-sub" });
+      return { key, id, value, sub, el: h("div", { class: "tile", id }, h("div", { class: "tile-label" }, t(key)), value, sub) };
+    });
+    const chart = (p: Panel) => {
+      const box = h("div", { class: "chart-box" });
+      p.body.append(box);
+      const c = new Chart(box);
+      this.charts.push(c);
+      return c;
+    };
+    this.avgChart = chart(this.avgPanel);
+    this.errChart = chart(this.errPanel);
+    this.memChart = chart(this.memPanel);
+    this.dbChart = chart(this.dbPanel);
+    this.instChart = chart(this.instPanel);
+    this.el = h(
+      "div",
+      { class: "page dashboard", id: "page-dashboard" },
+      h("div", { class: "tiles" }, this.tiles.map((x) => x.el)),
+      h("div", { class: "row tmap-row" }, this.tmap.panel.el, this.tmap.listPanel.el),
+      h("div", { class: "row two" }, this.avgPanel.el, this.errPanel.el),
+      h("div", { class: "row two" }, this.memPanel.el, this.dbPanel.el),
+      h("div", { class: "row two" }, this.instPanel.el, this.velocity.panel.el),
+    );
+  }
+
+  async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    if (!ctx.state.service) return;
+    const guard = (p: Panel, f: () => Promise<void>, hasData: () => boolean) =>
+      f().catch((err) => {
+        if ((err as Error).name === "AbortError") return;
+        p.setStatus(errorBox(err), hasData());
+      });
+    await Promise.all([
+      guard(this.avgPanel, () => this.loadSeries(ctx, signal), () => this.avgChart.el.dataset.points !== undefined),
+      this.tmap.refresh(ctx, signal).catch(() => {}),
+      guard(this.memPanel, () => this.loadMemory(ctx, signal), () => this.memChart.el.dataset.points !== undefined),
+      guard(this.dbPanel, () => this.loadDb(ctx, signal), () => this.dbChart.el.dataset.points !== undefined),
+      guard(this.instPanel, () => this.loadInstances(ctx, signal), () => this.instChart.el.dataset.points !== undefined),
+    ]);
+  }
+
+  private async loadSeries(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    const step = seriesStep(ctx.window);
+    let resp;
+    try {
+      resp = await api.series(ctx.state.service, ctx.window, step, ctx.state.instance || undefined, signal);
+    } catch (err) {
+      if ((err as Error).name !== "AbortError") {
+        this.errPanel.setStatus(errorBox(err), this.errChart.el.dataset.points !== undefined);
+        for (const tile of this.tiles) tile.el.classList.add("stale");
+      }
+      throw err;
+    }
+    const pts = resp.points;
+    this.renderTiles(ctx, pts);
+    const p = palette();
+    const empty = pts.every((x) => !x.transactions);
+    const avg = pts.map((x) => [x.ts, x.transactions ? round(x.avg_ms) : null]);
+    const p95 = pts.map((x) => [x.ts, x.transactions ? round(x.p95_ms) : null]);
+    const tps = pts.map((x) => [x.ts, round(x.tps, 2)]);
+    this.avgChart.set(
+      {
+        ...baseOption(),
+        xAxis: timeAxis(),
+        yAxis: [valueAxis((v) => fmtMs(v)), { ...valueAxis(), name: "TPS", nameTextStyle: { color: p.muted }, splitLine: { show: false } }],
+        dataZoom: [{ type: "inside", filterMode: "none" }],
+        series: [
+          { type: "line", name: t("dash.avg"), data: avg, showSymbol: false, connectNulls: false, areaStyle: { opacity: 0.12 } },
+          { type: "line", name: t("dash.p95"), data: p95, showSymbol: false, lineStyle: { type: "dashed" } },
+          { type: "line", name: "TPS", data: tps, yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1 }, color: p.series[1] },
+        ],
+      },
+      pts.length,
+    );
+    this.avgPanel.setStatus(empty ? emptyState(t("common.noData")) : null, true);
+    const er = pts.map((x) => [x.ts, x.transactions ? round(x.error_rate * 100, 3) : null]);
+    const errs = pts.map((x) => [x.ts, x.errors]);
+    this.errChart.set(
+      {
+        ...baseOption(),
+        xAxis: timeAxis(),
+        yAxis: [valueAxis((v) => `${v}%`), { ...valueAxis(), splitLine: { show: false } }],
+        dataZoom: [{ type: "inside", filterMode: "none" }],
+        series: [
+          { type: "line", name: t("dash.errorRate"), data: er, showSymbol: false, color: p.bad, areaStyle: { opacity: 0.15 } },
+          { type: "bar", name: t("dash.errors"), data: errs, yAxisIndex: 1, color: p.warn, barMaxWidth: 6 },
+        ],
+      },
+      pts.length,
+    );
+    this.errPanel.setStatus(empty ? emptyState(t("common.noData")) : null, true);
+  }
+
+  private renderTiles(ctx: Ctx, pts: SeriesPoint[]): void {
+    const svc: ServiceSummary | undefined = ctx.services.find((s) => s.name === ctx.state.service);
+    let v: { apdex: number; tps: number; error_rate: number; avg_ms: number; p95?: number; tx: number };
+    if (ctx.state.instance || !svc) {
+      // Exact from per-step points: APDEX and averages are count-weighted means.
+      const n = pts.reduce((a, x) => a + x.transactions, 0);
+      const secs = Math.max(1, (ctx.window.to - ctx.window.from) / 1000);
+      v = {
+        tx: n,
+        apdex: n ? pts.reduce((a, x) => a + x.apdex * x.transactions, 0) / n : NaN,
+        tps: n / secs,
+        error_rate: n ? pts.reduce((a, x) => a + x.errors, 0) / n : NaN,
+        avg_ms: n ? pts.reduce((a, x) => a + x.avg_ms * x.transactions, 0) / n : NaN,
+      };
+    } else {
+      v = { tx: svc.transactions, apdex: svc.apdex, tps: svc.tps, error_rate: svc.error_rate, avg_ms: svc.avg_ms, p95: svc.p95_ms };
+    }
+    const p = palette();
+    const health = (bad: boolean, warn: boolean) => (bad ? p.bad : warn ? p.warn : p.good);
+    const set = (id: string, value: string, sub: string, color?: string) => {
+      const tile = this.tiles.find((x) => x.id === id)!;
+      tile.value.textContent = value;
+      tile.sub.textContent = sub;
+      tile.el.classList.remove("stale");
+      tile.el.style.setProperty("--accent", color ?? p.series[0]);
+    };
+    const note = ctx.state.instance ? t("dash.instanceNote") : "";
+    set("tile-apdex", Number.isFinite(v.apdex) ? v.apdex.toFixed(2) : "–", note, Number.isFinite(v.apdex) ? health(v.apdex < 0.7, v.apdex < 0.85) : undefined);
+    set("tile-users", fmtNum(svc?.active_users ?? NaN, 0), t("common.service"));
+    set("tile-tps", fmtNum(v.tps, 2), `${fmtNum(v.tx, 0)} tx`);
+    set("tile-errors", fmtPct(v.error_rate), note, Number.isFinite(v.error_rate) ? health(v.error_rate > 0.05, v.error_rate > 0.01) : undefined);
+    set("tile-avg", fmtMs(v.avg_ms), v.p95 !== undefined ? `p95 ${fmtMs(v.p95)}` : note);
+  }
+
+  private async loadMemory(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    const step = seriesStep(ctx.window);
+    const found = await memoryMetric(ctx.state.service, ctx.state.instance, ctx.window, step, signal);
+    this.memPanel.setTitle(found ? t(found.name === "jvm.memory.used" ? "dash.memoryJvm" : "dash.memoryProcess") : t("dash.memory"));
+    const pts = found?.points ?? [];
+    this.memChart.set(
+      {
+        ...baseOption(),
+        xAxis: timeAxis(),
+        yAxis: valueAxis((v) => fmtBytes(v)),
+        tooltip: { ...(baseOption().tooltip as object), valueFormatter: (v: number) => fmtBytes(v) },
+        dataZoom: [{ type: "inside", filterMode: "none" }],
+        series: [{ type: "line", name: t("dash.memory"), data: pts.map((x) => [x.ts, x.value]), showSymbol: false, areaStyle: { opacity: 0.15 }, color: palette().series[3] }],
+      },
+      pts.length,
+    );
+    this.memPanel.setStatus(pts.length ? null : emptyState(t("dash.noMetric")), pts.length > 0);
+  }
+
+  private async loadDb(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    const step = seriesStep(ctx.window);
+    const resp = await api.metricSeries(
+      { name: DB_CONNECTIONS, service: ctx.state.service, instance: ctx.state.instance || undefined, step, agg: "avg", ...ctx.window },
+      signal,
+    );
+    const pts = resp.points;
+    this.dbChart.set(
+      {
+        ...baseOption(),
+        xAxis: timeAxis(),
+        yAxis: valueAxis(),
+        dataZoom: [{ type: "inside", filterMode: "none" }],
+        series: [{ type: "line", step: "end", name: t("dash.dbConnections"), data: pts.map((x) => [x.ts, round(x.value, 2)]), showSymbol: false, color: palette().series[5], areaStyle: { opacity: 0.12 } }],
+      },
+      pts.length,
+    );
+    this.dbPanel.setStatus(pts.length ? null : emptyState(t("dash.noMetric")), pts.length > 0);
+  }
+
+  private async loadInstances(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    const resp = await api.instances(ctx.state.service, 10, signal);
+    let rows = resp.instances.filter((r) => r.service === ctx.state.service || !r.service);
+    if (ctx.state.instance) rows = rows.filter((r) => r.instance === ctx.state.instance);
+    rows.sort((a, b) => a.instance.localeCompare(b.instance));
+    const p = palette();
+    const names = rows.map((r) => r.instance);
+    this.instChart.set(
+      {
+        ...baseOption(),
+        grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: names, axisLabel: { color: p.muted, hideOverlap: true, overflow: "truncate", width: 110 }, axisLine: { lineStyle: { color: p.axis } } },
+        yAxis: [{ ...valueAxis(), name: "TPS", nameTextStyle: { color: p.muted } }, { ...valueAxis((v) => fmtMs(v)), splitLine: { show: false } }],
+        series: [
+          { type: "bar", name: "TPS", data: rows.map((r) => round(r.tps, 2)), barMaxWidth: 22, color: p.series[0] },
+          {
+            type: "bar",
+            name: t("dash.avgResponse"),
+            yAxisIndex: 1,
+            barMaxWidth: 22,
+            data: rows.map((r) => ({ value: round(r.avg_ms), itemStyle: { color: r.avg_ms >= 2000 ? p.bad : r.avg_ms >= 500 ? p.warn : p.good } })),
+          },
+        ],
+      },
+      rows.length,
+      true,
+    );
+    this.instPanel.setStatus(rows.length ? null : emptyState(t("common.noData")), rows.length > 0);
+    await this.velocity.refresh(ctx, names, signal);
+  }
+
+  dispose(): void {
+    this.tmap.dispose();
+    this.velocity.dispose();
+    for (const c of this.charts) c.dispose();
+  }
+}
+
+function round(v: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

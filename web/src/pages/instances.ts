@@ -1,0 +1,159 @@
+// Instances (F6): every instance of the application with its load, and memory of
+// all of them side by side on one time axis.
+
+import { api, type InstanceRow } from "../api";
+import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
+import { emptyState, errorBox, h, Panel } from "../dom";
+import { fmtBytes, fmtMs, fmtNum, fmtPct, fmtTime } from "../format";
+import { t } from "../i18n";
+import { memoryMetric } from "../metrics";
+import type { Ctx, PageView } from "../page";
+import { seriesStep } from "../state";
+
+const MAX_INSTANCES = 16;
+
+export function createInstances(): PageView {
+  return new Instances();
+}
+
+class Instances implements PageView {
+  readonly el: HTMLElement;
+  private readonly table = new Panel(t("inst.title"), { id: "instances-panel" });
+  private readonly memPanel = new Panel(t("inst.memory"), { id: "inst-mem-panel" });
+  private readonly chart: Chart;
+  private readonly grid = h("div", { class: "small-multiples", id: "inst-multiples" });
+  private readonly small = new Map<string, Chart>();
+
+  constructor() {
+    const box = h("div", { class: "chart-box", id: "inst-mem-chart" });
+    this.memPanel.body.append(box, this.grid);
+    this.chart = new Chart(box);
+    this.el = h("div", { class: "page instances", id: "page-instances" }, this.memPanel.el, this.table.el);
+  }
+
+  async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    const w = ctx.window;
+    let rows: InstanceRow[];
+    try {
+      const resp = await api.instances(ctx.state.service || undefined, Math.round((w.to - w.from) / 1000), signal);
+      rows = resp.instances.filter((r) => !ctx.state.service || r.service === ctx.state.service);
+      if (ctx.state.instance) rows = rows.filter((r) => r.instance === ctx.state.instance);
+      rows.sort((a, b) => a.instance.localeCompare(b.instance));
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.table.setStatus(errorBox(err), this.table.body.childElementCount > 0);
+      return;
+    }
+    this.renderTable(rows, ctx);
+    if (!rows.length) {
+      this.memPanel.setStatus(emptyState(t("inst.none")));
+      return;
+    }
+    const step = seriesStep(w);
+    const shown = rows.slice(0, MAX_INSTANCES);
+    let mem;
+    try {
+      mem = await Promise.all(shown.map((r) => memoryMetric(r.service, r.instance, w, step, signal)));
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.memPanel.setStatus(errorBox(err), this.chart.el.dataset.points !== undefined);
+      return;
+    }
+    const total = mem.reduce((a, m) => a + (m?.points.length ?? 0), 0);
+    const p = palette();
+    this.chart.set(
+      {
+        ...baseOption(),
+        tooltip: { ...(baseOption().tooltip as object), valueFormatter: (v: number) => fmtBytes(v) },
+        xAxis: timeAxis(),
+        yAxis: valueAxis((v) => fmtBytes(v)),
+        dataZoom: [{ type: "inside", filterMode: "none" }],
+        series: shown.map((r, i) => ({
+          type: "line",
+          name: r.instance,
+          showSymbol: false,
+          data: (mem[i]?.points ?? []).map((x) => [x.ts, x.value]),
+          color: p.series[i % p.series.length],
+        })),
+      },
+      total,
+      true,
+    );
+    // One small chart per instance, same y scale, so growth stands out side by side.
+    const maxY = Math.max(1, ...mem.flatMap((m) => m?.points.map((x) => x.value) ?? []));
+    const alive = new Set<string>();
+    shown.forEach((r, i) => {
+      const key = `${r.service}/${r.instance}`;
+      alive.add(key);
+      let c = this.small.get(key);
+      if (!c) {
+        const box = h("div", { class: "chart-box mini", "data-instance": r.instance });
+        this.grid.append(h("div", { class: "mini-wrap" }, h("div", { class: "mini-title" }, r.instance), box));
+        c = new Chart(box);
+        this.small.set(key, c);
+      }
+      const pts = mem[i]?.points ?? [];
+      c.set(
+        {
+          ...baseOption(),
+          legend: { show: false },
+          grid: { left: 4, right: 8, top: 8, bottom: 4, containLabel: true },
+          tooltip: { ...(baseOption().tooltip as object), valueFormatter: (v: number) => fmtBytes(v) },
+          xAxis: { ...timeAxis(), axisLabel: { show: false } },
+          yAxis: { ...valueAxis((v) => fmtBytes(v)), max: maxY },
+          series: [{ type: "line", showSymbol: false, data: pts.map((x) => [x.ts, x.value]), areaStyle: { opacity: 0.2 }, color: p.series[i % p.series.length] }],
+        },
+        pts.length,
+      );
+    });
+    for (const [key, c] of this.small) {
+      if (!alive.has(key)) {
+        c.el.parentElement?.remove();
+        c.dispose();
+        this.small.delete(key);
+      }
+    }
+    this.memPanel.setStatus(total ? null : emptyState(t("dash.noMetric")), total > 0);
+  }
+
+  private renderTable(rows: InstanceRow[], ctx: Ctx): void {
+    if (!rows.length) {
+      this.table.body.replaceChildren();
+      this.table.setStatus(emptyState(t("inst.none")));
+      return;
+    }
+    const tbody = h("tbody");
+    for (const r of rows) {
+      tbody.append(
+        h(
+          "tr",
+          { class: "clickable", "data-instance": r.instance, onclick: () => ctx.navigate({ page: "dashboard", service: r.service, instance: r.instance, extra: {} }) },
+          h("td", null, r.service),
+          h("td", null, r.instance),
+          h("td", { class: "num" }, fmtNum(r.tps, 2)),
+          h("td", { class: "num" }, fmtMs(r.avg_ms)),
+          h("td", { class: "num" }, fmtPct(r.error_rate)),
+          h("td", null, fmtTime(r.last_seen, true)),
+        ),
+      );
+    }
+    this.table.body.replaceChildren(
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "grid", id: "instances-table" },
+          h("thead", null, h("tr", null, [t("common.service"), t("common.instance"), t("inst.tps"), t("inst.avg"), t("inst.err"), t("inst.lastSeen")].map((c) => h("th", null, c)))),
+          tbody,
+        ),
+      ),
+    );
+    this.table.setStatus(null);
+  }
+
+  dispose(): void {
+    this.chart.dispose();
+    for (const c of this.small.values()) c.dispose();
+  }
+}

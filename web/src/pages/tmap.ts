@@ -1,0 +1,277 @@
+// The T-Map: a transaction heatmap (time × response time) with error cells marked.
+// Dragging a rectangle snaps it to whole cells and lists exactly the transactions the
+// API returns for that rectangle (time from/to × duration min/max).
+
+import { api, type Heatmap, type Transaction } from "../api";
+import { Chart, baseOption, palette } from "../charts";
+import { emptyState, errorBox, h, loading, Panel } from "../dom";
+import { fmtMs, fmtTime } from "../format";
+import { t } from "../i18n";
+import type { Ctx } from "../page";
+import { heatmapStep } from "../state";
+
+/** The selected rectangle in API terms; `max_ms` is absent for the open top bucket. */
+export interface Rect {
+  from: number;
+  to: number;
+  min_ms: number;
+  max_ms?: number;
+}
+
+interface Grid {
+  start: number;
+  stepMs: number;
+  columns: number;
+  bounds: number[];
+  buckets: number;
+}
+
+const SELECTION_LIMIT = 500;
+
+export class TMap {
+  readonly panel: Panel;
+  readonly listPanel: Panel;
+  private readonly chart: Chart;
+  private grid: Grid | null = null;
+  private rect: Rect | null = null;
+  private ctx: Ctx | null = null;
+  private listAbort: AbortController | null = null;
+
+  constructor() {
+    this.panel = new Panel(t("dash.tmap"), { cls: "tmap", id: "tmap-panel", hint: t("dash.tmapHint") });
+    const box = h("div", { class: "chart-box tall", id: "tmap-chart" });
+    this.panel.body.append(box);
+    this.chart = new Chart(box);
+    this.chart.inst.on("brushEnd", (p: unknown) => this.onBrushEnd(p as BrushEndParams));
+
+    const clear = h("button", { class: "btn small", id: "tmap-clear", onclick: () => this.clearSelection() }, t("dash.clearSelection"));
+    this.listPanel = new Panel(t("dash.selection"), { cls: "selection", id: "tmap-selection", actions: clear });
+    this.listPanel.setStatus(emptyState(t("dash.selectionNone")));
+  }
+
+  async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    this.ctx = ctx;
+    const step = heatmapStep(ctx.window);
+    let hm: Heatmap;
+    try {
+      hm = await api.heatmap(ctx.state.service, ctx.window, step, ctx.state.instance || undefined, signal);
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.panel.setStatus(errorBox(err), this.grid !== null);
+      return;
+    }
+    this.render(hm, ctx);
+  }
+
+  private render(hm: Heatmap, ctx: Ctx): void {
+    const stepMs = (hm.step || heatmapStep(ctx.window)) * 1000;
+    const start = Math.floor(ctx.window.from / stepMs) * stepMs;
+    const columns = Math.max(1, Math.ceil((ctx.window.to - start) / stepMs));
+    const maxBucket = hm.cells.reduce((m, c) => Math.max(m, c.bucket), -1);
+    const buckets = Math.max(hm.bounds_ms.length - 1, maxBucket + 1, 1);
+    this.grid = { start, stepMs, columns, bounds: hm.bounds_ms, buckets };
+
+    const p = palette();
+    const xcat = Array.from({ length: columns }, (_, i) => fmtTime(start + i * stepMs, stepMs >= 3_600_000));
+    const ycat = Array.from({ length: buckets }, (_, i) => bucketLabel(hm.bounds_ms, i));
+    const cells: unknown[] = [];
+    const errs: unknown[] = [];
+    let maxCount = 1;
+    let total = 0;
+    for (const c of hm.cells) {
+      const x = Math.round((c.ts - start) / stepMs);
+      if (x < 0 || x >= columns) continue;
+      maxCount = Math.max(maxCount, c.count);
+      total += c.count;
+      if (c.errors > 0) {
+        cells.push({ value: [x, c.bucket, c.count, c.errors], itemStyle: { borderColor: p.bad, borderWidth: 1 } });
+        errs.push([x, c.bucket, c.errors]);
+      } else {
+        cells.push([x, c.bucket, c.count, 0]);
+      }
+    }
+    const base = baseOption();
+    this.chart.set(
+      {
+        ...base,
+        grid: { left: 8, right: 16, top: 12, bottom: 8, containLabel: true },
+        tooltip: {
+          ...(base.tooltip as object),
+          trigger: "item",
+          formatter: (it: { value: number[] }) => {
+            const [x, y, count, e] = it.value;
+            return `${xcat[x]}<br/>${ycat[y]}<br/>${t("dash.count")}: ${count}${e ? `<br/>${t("dash.errors")}: ${e}` : ""}`;
+          },
+        },
+        xAxis: { type: "category", data: xcat, axisLabel: { color: p.muted, hideOverlap: true }, axisLine: { lineStyle: { color: p.axis } }, splitArea: { show: false } },
+        yAxis: { type: "category", data: ycat, axisLabel: { color: p.muted, hideOverlap: true }, axisLine: { lineStyle: { color: p.axis } } },
+        visualMap: { show: false, seriesIndex: 0, dimension: 2, min: 1, max: maxCount, inRange: { color: p.heat } },
+        brush: {
+          toolbox: [],
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          brushType: "rect",
+          brushMode: "single",
+          transformable: false,
+          throttleType: "debounce",
+          brushStyle: { borderWidth: 1.5, color: "rgba(255,180,84,0.15)", borderColor: p.series[2] },
+          outOfBrush: { colorAlpha: 0.35 },
+        },
+        series: [
+          { type: "heatmap", name: t("dash.count"), data: cells, progressive: 0, emphasis: { disabled: true } },
+          { type: "scatter", name: t("dash.errors"), data: errs, symbol: "circle", symbolSize: 5, itemStyle: { color: p.bad }, silent: true, z: 3 },
+        ],
+      },
+      total,
+    );
+    this.chart.inst.dispatchAction({ type: "takeGlobalCursor", key: "brush", brushOption: { brushType: "rect", brushMode: "single" } });
+    this.panel.setStatus(total === 0 ? emptyState(t("common.noData")) : null, true);
+    this.restoreBrush();
+  }
+
+  /** Redraw the kept rectangle at its (possibly shifted) cell position after a refresh. */
+  private restoreBrush(): void {
+    const g = this.grid;
+    if (!g) return;
+    const r = this.rect;
+    if (!r) {
+      this.chart.inst.dispatchAction({ type: "brush", areas: [] });
+      return;
+    }
+    const x0 = Math.round((r.from - g.start) / g.stepMs);
+    const x1 = Math.round((r.to - g.start) / g.stepMs) - 1;
+    const y0 = Math.max(0, g.bounds.indexOf(r.min_ms));
+    const y1 = r.max_ms === undefined ? g.buckets - 1 : Math.max(y0, g.bounds.indexOf(r.max_ms) - 1);
+    if (x1 < 0) {
+      this.chart.inst.dispatchAction({ type: "brush", areas: [] });
+      return;
+    }
+    this.chart.inst.dispatchAction({
+      type: "brush",
+      areas: [{ brushType: "rect", xAxisIndex: 0, yAxisIndex: 0, coordRange: [[Math.max(0, x0), x1], [y0, y1]] }],
+    });
+  }
+
+  private onBrushEnd(p: BrushEndParams): void {
+    const area = p.areas?.[0];
+    const g = this.grid;
+    if (!area || !g || !area.coordRange) {
+      return;
+    }
+    const [[ax0, ax1], [ay0, ay1]] = area.coordRange as [number[], number[]];
+    const x0 = clamp(Math.min(ax0, ax1), 0, g.columns - 1);
+    const x1 = clamp(Math.max(ax0, ax1), 0, g.columns - 1);
+    const y0 = clamp(Math.min(ay0, ay1), 0, g.buckets - 1);
+    const y1 = clamp(Math.max(ay0, ay1), 0, g.buckets - 1);
+    const rect: Rect = {
+      from: g.start + x0 * g.stepMs,
+      to: g.start + (x1 + 1) * g.stepMs,
+      min_ms: g.bounds[y0] ?? 0,
+    };
+    if (y1 + 1 < g.bounds.length) rect.max_ms = g.bounds[y1 + 1];
+    this.rect = rect;
+    void this.loadSelection();
+  }
+
+  clearSelection(): void {
+    this.rect = null;
+    this.listAbort?.abort();
+    this.chart.inst.dispatchAction({ type: "brush", areas: [] });
+    const el = this.listPanel.el;
+    for (const k of ["from", "to", "minMs", "maxMs", "count"]) delete el.dataset[k];
+    this.listPanel.body.replaceChildren();
+    this.listPanel.setTitle(t("dash.selection"));
+    this.listPanel.setStatus(emptyState(t("dash.selectionNone")));
+  }
+
+  private async loadSelection(): Promise<void> {
+    const ctx = this.ctx;
+    const r = this.rect;
+    if (!ctx || !r) return;
+    this.listAbort?.abort();
+    const ac = new AbortController();
+    this.listAbort = ac;
+    const el = this.listPanel.el;
+    el.dataset.from = String(r.from);
+    el.dataset.to = String(r.to);
+    el.dataset.minMs = String(r.min_ms);
+    if (r.max_ms !== undefined) el.dataset.maxMs = String(r.max_ms);
+    else delete el.dataset.maxMs;
+    delete el.dataset.count;
+    this.listPanel.setStatus(loading());
+    let rows: Transaction[];
+    try {
+      const resp = await api.transactions(
+        ctx.state.service,
+        { ...r, limit: SELECTION_LIMIT, instance: ctx.state.instance || undefined },
+        ac.signal,
+      );
+      rows = resp.transactions;
+    } catch (err) {
+      if ((err as Error).name === "AbortError") return;
+      this.listPanel.setStatus(errorBox(err, () => void this.loadSelection()));
+      return;
+    }
+    el.dataset.count = String(rows.length);
+    const range = `${fmtTime(r.from)}–${fmtTime(r.to)} · ${fmtMs(r.min_ms)}–${r.max_ms === undefined ? "∞" : fmtMs(r.max_ms)}`;
+    this.listPanel.setTitle(`${t("dash.selection")} (${rows.length}) · ${range}`);
+    if (!rows.length) {
+      this.listPanel.body.replaceChildren();
+      this.listPanel.setStatus(emptyState(t("dash.selectionEmpty")));
+      return;
+    }
+    const tbody = h("tbody");
+    for (const tx of rows) {
+      const err = tx.status === "error" || (tx.http_status ?? 0) >= 500;
+      tbody.append(
+        h(
+          "tr",
+          {
+            class: `clickable ${err ? "err" : ""}`,
+            "data-trace-id": tx.trace_id,
+            "data-span-id": tx.span_id,
+            onclick: () => ctx.navigate({ page: "traces", sub: tx.trace_id, extra: {} }),
+          },
+          h("td", null, fmtTime(tx.ts)),
+          h("td", { class: "name" }, tx.name),
+          h("td", { class: "num" }, fmtMs(tx.duration_ms)),
+          h("td", null, tx.instance),
+          h("td", null, err ? h("span", { class: "badge bad" }, tx.http_status ?? t("common.error")) : h("span", { class: "badge ok" }, tx.http_status ?? t("common.ok"))),
+        ),
+      );
+    }
+    this.listPanel.body.replaceChildren(
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "grid", id: "selection-table" },
+          h("thead", null, h("tr", null, h("th", null, t("common.time")), h("th", null, t("common.name")), h("th", null, t("common.duration")), h("th", null, t("common.instance")), h("th", null, t("common.status")))),
+          tbody,
+        ),
+      ),
+    );
+    this.listPanel.setStatus(null);
+  }
+
+  dispose(): void {
+    this.listAbort?.abort();
+    this.chart.dispose();
+  }
+}
+
+interface BrushEndParams {
+  areas?: { coordRange?: unknown }[];
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, Math.round(v)));
+}
+
+function bucketLabel(bounds: number[], i: number): string {
+  const lo = bounds[i];
+  if (lo === undefined) return `#${i}`;
+  const hi = bounds[i + 1];
+  return hi === undefined ? `≥ ${fmtMs(lo)}` : `${fmtMs(lo)}`;
+}

@@ -1,0 +1,250 @@
+// Trace detail (F5): a waterfall of spans by service and instance, with the selected
+// span's SQL, exception stack and attributes, and the trace's logs.
+
+import { api, type LogRecord, type Span } from "../api";
+import { palette } from "../charts";
+import { emptyState, errorBox, h, Panel } from "../dom";
+import { fmtMs, fmtTime } from "../format";
+import { t } from "../i18n";
+import type { Ctx, PageView } from "../page";
+
+interface Row {
+  span: Span;
+  depth: number;
+}
+
+export class TraceDetail implements PageView {
+  readonly el: HTMLElement;
+  private readonly waterfall: Panel;
+  private readonly detail: Panel;
+  private readonly logs: Panel;
+  private readonly header = h("div", { class: "trace-header" });
+  private loaded = false;
+  private rows: Row[] = [];
+  private logRecords: LogRecord[] = [];
+  private selected = "";
+
+  constructor(private readonly traceId: string) {
+    this.waterfall = new Panel(t("tr.waterfall"), { id: "waterfall-panel" });
+    this.detail = new Panel(t("tr.attributes"), { id: "span-panel" });
+    this.logs = new Panel(t("tr.logs"), { id: "logs-panel" });
+    this.detail.setStatus(emptyState(t("tr.selectSpan")));
+    this.el = h(
+      "div",
+      { class: "page trace-detail", id: "page-trace", "data-trace-id": traceId },
+      h("div", { class: "trace-title" }, h("a", { href: "#", class: "btn small", id: "trace-back" }, `← ${t("tr.back")}`), this.header),
+      h("div", { class: "row trace-row" }, this.waterfall.el, this.detail.el),
+      this.logs.el,
+    );
+  }
+
+  async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    const back = this.el.querySelector<HTMLAnchorElement>("#trace-back");
+    if (back) back.href = ctx.href({ page: "traces", sub: "" });
+    if (this.loaded) return; // a finished trace does not change; no need to poll it
+    let resp: { spans: Span[]; logs: LogRecord[] };
+    try {
+      resp = await api.trace(this.traceId, signal);
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.waterfall.setStatus(errorBox(err, () => void this.refresh(ctx, new AbortController().signal)));
+      this.logs.setStatus(null);
+      this.logs.el.hidden = true;
+      this.detail.el.hidden = true;
+      return;
+    }
+    this.loaded = true;
+    this.logs.el.hidden = false;
+    this.detail.el.hidden = false;
+    this.rows = orderSpans(resp.spans);
+    this.logRecords = resp.logs ?? [];
+    this.renderWaterfall();
+    this.renderLogs();
+    const firstError = this.rows.find((r) => isError(r.span));
+    const pick = firstError ?? this.rows[0];
+    if (pick) this.select(pick.span.span_id);
+  }
+
+  private renderWaterfall(): void {
+    if (!this.rows.length) {
+      this.waterfall.setStatus(emptyState(t("tr.none")));
+      return;
+    }
+    const spans = this.rows.map((r) => r.span);
+    const t0 = Math.min(...spans.map((s) => s.start));
+    const t1 = Math.max(...spans.map((s) => s.start + s.duration_ms));
+    const total = Math.max(0.001, t1 - t0);
+    const services = [...new Set(spans.map((s) => s.service))];
+    const p = palette();
+    const colorOf = (svc: string) => p.series[services.indexOf(svc) % p.series.length];
+    const root = this.rows[0].span;
+    this.header.replaceChildren(
+      h("h2", null, `${t("tr.detail")} ${root.name}`),
+      h(
+        "div",
+        { class: "meta" },
+        h("span", { class: "mono" }, this.traceId),
+        h("span", null, fmtTime(t0, true)),
+        h("span", null, `${t("common.duration")} ${fmtMs(total)}`),
+        h("span", null, `${t("tr.spans")} ${spans.length}`),
+        services.map((s) => h("span", { class: "chip" }, h("i", { style: `background:${colorOf(s)}` }), s)),
+      ),
+    );
+    const ticks = h("div", { class: "wf-ticks" }, [0, 0.25, 0.5, 0.75, 1].map((f) => h("span", { style: `left:${f * 100}%` }, fmtMs(total * f))));
+    const list = h("div", { class: "waterfall", id: "waterfall" }, h("div", { class: "wf-row wf-head" }, h("div", { class: "wf-label" }, `${t("common.service")} · ${t("common.instance")} · ${t("common.name")}`), h("div", { class: "wf-track" }, ticks)));
+    for (const r of this.rows) {
+      const s = r.span;
+      const left = ((s.start - t0) / total) * 100;
+      const width = Math.max(0.3, (s.duration_ms / total) * 100);
+      const err = isError(s);
+      const sql = s.attributes?.["db.statement"] ?? s.attributes?.["db.query.text"];
+      list.append(
+        h(
+          "div",
+          { class: `wf-row ${err ? "err" : ""}`, "data-span-id": s.span_id, onclick: () => this.select(s.span_id) },
+          h(
+            "div",
+            { class: "wf-label", style: `padding-left:${8 + r.depth * 14}px`, title: `${s.service} · ${s.instance} · ${s.name}` },
+            h("i", { class: "svc-dot", style: `background:${colorOf(s.service)}` }),
+            h("span", { class: "svc" }, s.service),
+            h("span", { class: "inst" }, s.instance),
+            h("span", { class: "name" }, s.name),
+            sql ? h("span", { class: "badge" }, "SQL") : null,
+            err ? h("span", { class: "badge bad" }, "!") : null,
+          ),
+          h(
+            "div",
+            { class: "wf-track" },
+            h("div", { class: "wf-bar", style: `left:${left}%;width:${width}%;background:${err ? p.bad : colorOf(s.service)}` }),
+            h("span", { class: "wf-dur", style: `left:${Math.min(left + width, 88)}%` }, fmtMs(s.duration_ms)),
+          ),
+        ),
+      );
+    }
+    this.waterfall.body.replaceChildren(list);
+    this.waterfall.setStatus(null);
+  }
+
+  private select(spanId: string): void {
+    this.selected = spanId;
+    for (const el of this.el.querySelectorAll<HTMLElement>(".wf-row[data-span-id]")) {
+      el.classList.toggle("selected", el.dataset.spanId === spanId);
+    }
+    const s = this.rows.find((r) => r.span.span_id === spanId)?.span;
+    if (!s) return;
+    const attrs = s.attributes ?? {};
+    const sql = attrs["db.statement"] ?? attrs["db.query.text"];
+    const excType = attrs["exception.type"];
+    const excMsg = attrs["exception.message"];
+    const stack = attrs["exception.stacktrace"];
+    const body: HTMLElement[] = [
+      h(
+        "dl",
+        { class: "kv" },
+        h("dt", null, t("common.name")), h("dd", null, s.name),
+        h("dt", null, t("common.service")), h("dd", null, s.service),
+        h("dt", null, t("common.instance")), h("dd", null, s.instance),
+        h("dt", null, t("tr.kind")), h("dd", null, s.kind),
+        h("dt", null, t("common.duration")), h("dd", null, fmtMs(s.duration_ms)),
+        h("dt", null, t("common.status")), h("dd", null, h("span", { class: `badge ${isError(s) ? "bad" : "ok"}` }, s.status)),
+      ),
+    ];
+    if (sql) body.push(h("h4", null, t("tr.sql")), h("pre", { class: "code sql", id: "span-sql" }, String(sql)));
+    if (excType || excMsg || stack) {
+      body.push(
+        h("h4", { class: "bad-text" }, t("tr.exception")),
+        h("pre", { class: "code stack", id: "span-exception" }, [excType, excMsg].filter(Boolean).join(": ") + (stack ? `\n\n${String(stack)}` : "")),
+      );
+    }
+    const keys = Object.keys(attrs).sort();
+    if (keys.length) {
+      body.push(
+        h("h4", null, t("tr.attributes")),
+        h(
+          "table",
+          { class: "grid attrs", id: "span-attributes" },
+          h("tbody", null, keys.map((k) => h("tr", null, h("td", { class: "mono" }, k), h("td", { class: "mono wrap" }, fmtAttr(attrs[k]))))),
+        ),
+      );
+    }
+    this.detail.setTitle(`${t("tr.attributes")} · ${s.name}`);
+    this.detail.body.replaceChildren(...body);
+    this.detail.setStatus(null);
+    for (const el of this.logs.el.querySelectorAll<HTMLElement>("tr[data-span-id]")) {
+      el.classList.toggle("selected", el.dataset.spanId === this.selected);
+    }
+  }
+
+  private renderLogs(): void {
+    const logs = [...this.logRecords].sort((a, b) => Number(a.ts ?? 0) - Number(b.ts ?? 0));
+    this.logs.setTitle(`${t("tr.logs")} (${logs.length})`);
+    if (!logs.length) {
+      this.logs.setStatus(emptyState(t("tr.noLogs")));
+      return;
+    }
+    const tbody = h("tbody");
+    for (const l of logs) {
+      const sev = String(l.severity ?? l.severity_text ?? "");
+      tbody.append(
+        h(
+          "tr",
+          { "data-span-id": String(l.span_id ?? ""), class: /error|fatal|crit/i.test(sev) ? "err" : "", onclick: () => l.span_id && this.select(String(l.span_id)) },
+          h("td", null, l.ts ? fmtTime(Number(l.ts)) : ""),
+          h("td", null, h("span", { class: `sev sev-${sev.toLowerCase()}` }, sev)),
+          h("td", null, String(l.service ?? "")),
+          h("td", { class: "mono wrap" }, String(l.body ?? l.message ?? "")),
+        ),
+      );
+    }
+    this.logs.body.replaceChildren(
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "grid", id: "logs-table" },
+          h("thead", null, h("tr", null, [t("common.time"), t("tr.severity"), t("common.service"), t("tr.message")].map((c) => h("th", null, c)))),
+          tbody,
+        ),
+      ),
+    );
+    this.logs.setStatus(null);
+  }
+
+  dispose(): void {}
+}
+
+function isError(s: Span): boolean {
+  return /error/i.test(s.status ?? "");
+}
+
+function fmtAttr(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** Depth-first from the roots, children by start time; orphans become roots. */
+function orderSpans(spans: Span[]): Row[] {
+  const ids = new Set(spans.map((s) => s.span_id));
+  const children = new Map<string, Span[]>();
+  const roots: Span[] = [];
+  for (const s of spans) {
+    if (s.parent_span_id && ids.has(s.parent_span_id) && s.parent_span_id !== s.span_id) {
+      const list = children.get(s.parent_span_id) ?? [];
+      list.push(s);
+      children.set(s.parent_span_id, list);
+    } else {
+      roots.push(s);
+    }
+  }
+  const byStart = (a: Span, b: Span) => a.start - b.start;
+  const out: Row[] = [];
+  const seen = new Set<string>();
+  const walk = (s: Span, depth: number) => {
+    if (seen.has(s.span_id)) return;
+    seen.add(s.span_id);
+    out.push({ span: s, depth });
+    for (const c of (children.get(s.span_id) ?? []).sort(byStart)) walk(c, depth + 1);
+  };
+  for (const r of roots.sort(byStart)) walk(r, 0);
+  return out;
+}

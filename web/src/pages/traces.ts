@@ -1,0 +1,160 @@
+// Trace search (F5). The search fields live in the URL; `#/traces/<id>` is the detail.
+
+import { api, type TraceSummary } from "../api";
+import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
+import { emptyState, errorBox, h, Panel } from "../dom";
+import { esc, fmtMs, fmtTime } from "../format";
+import { t } from "../i18n";
+import type { Ctx, PageView } from "../page";
+import { TraceDetail } from "./trace_detail";
+
+const FIELDS = ["name", "status", "min_ms", "max_ms", "attr", "limit"] as const;
+
+export function createTraces(ctx: Ctx): PageView {
+  if (ctx.state.sub) return new TraceDetail(ctx.state.sub);
+  return new TraceSearch(ctx);
+}
+
+class TraceSearch implements PageView {
+  readonly el: HTMLElement;
+  private readonly results: Panel;
+  private readonly chart: Chart;
+  private loaded = false;
+
+  constructor(ctx: Ctx) {
+    const x = ctx.state.extra;
+    const input = (name: string, label: string, type = "text", placeholder = "") =>
+      h("label", { class: "field" }, h("span", null, label), h("input", { name, type, value: x[name] ?? "", placeholder, id: `q-${name}` }));
+    const status = h(
+      "select",
+      { name: "status", id: "q-status" },
+      h("option", { value: "" }, t("common.any")),
+      h("option", { value: "ok", selected: x.status === "ok" }, t("common.ok")),
+      h("option", { value: "error", selected: x.status === "error" }, t("common.error")),
+    );
+    const form = h(
+      "form",
+      {
+        class: "search-form",
+        id: "trace-search",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          const fd = new FormData(e.target as HTMLFormElement);
+          const extra: Record<string, string> = {};
+          for (const f of FIELDS) {
+            const v = String(fd.get(f) ?? "").trim();
+            if (v) extra[f] = v;
+          }
+          ctx.navigate({ extra });
+        },
+      },
+      input("name", t("tr.endpoint"), "text", "GET /orders"),
+      h("label", { class: "field" }, h("span", null, t("common.status")), status),
+      input("min_ms", t("tr.minMs"), "number"),
+      input("max_ms", t("tr.maxMs"), "number"),
+      input("attr", t("tr.attr"), "text", "http.route:/orders"),
+      input("limit", t("tr.limit"), "number", "100"),
+      h("button", { class: "btn primary", type: "submit", id: "q-submit" }, t("common.search")),
+    );
+    const searchPanel = new Panel(t("tr.search"), { id: "search-panel" });
+    searchPanel.setStatus(null);
+    const box = h("div", { class: "chart-box short", id: "traces-chart" });
+    searchPanel.body.append(form, box);
+    this.chart = new Chart(box);
+    this.results = new Panel(t("tr.results"), { id: "traces-panel" });
+    this.el = h("div", { class: "page traces", id: "page-traces" }, searchPanel.el, this.results.el);
+  }
+
+  async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    const x = ctx.state.extra;
+    let traces: TraceSummary[];
+    try {
+      const resp = await api.traces(
+        {
+          service: ctx.state.service || undefined,
+          name: x.name,
+          status: x.status,
+          min_ms: x.min_ms,
+          max_ms: x.max_ms,
+          attr: x.attr,
+          limit: x.limit || 100,
+          from: ctx.window.from,
+          to: ctx.window.to,
+        },
+        signal,
+      );
+      traces = resp.traces;
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.results.setStatus(errorBox(err), this.loaded);
+      return;
+    }
+    this.loaded = true;
+    this.results.setTitle(`${t("tr.results")} (${traces.length})`);
+    const p = palette();
+    this.chart.set(
+      {
+        ...baseOption(),
+        tooltip: { ...(baseOption().tooltip as object), trigger: "item", formatter: (it: { data: { v: TraceSummary } }) => `${esc(it.data.v.root_name)}<br/>${fmtMs(it.data.v.duration_ms)}` },
+        xAxis: timeAxis(),
+        yAxis: { ...valueAxis((v) => fmtMs(v)), type: "log", min: undefined },
+        series: [
+          {
+            type: "scatter",
+            symbolSize: 6,
+            data: traces.map((tr) => ({ value: [tr.start, Math.max(0.1, tr.duration_ms)], v: tr, itemStyle: { color: tr.error ? p.bad : p.series[0] } })),
+          },
+        ],
+      },
+      traces.length,
+      true,
+    );
+    this.chart.inst.off("click");
+    this.chart.inst.on("click", (it: unknown) => {
+      const tr = (it as { data?: { v?: TraceSummary } }).data?.v;
+      if (tr) ctx.navigate({ sub: tr.trace_id, extra: {} });
+    });
+    if (!traces.length) {
+      this.results.body.replaceChildren();
+      this.results.setStatus(emptyState(t("tr.none")));
+      return;
+    }
+    const tbody = h("tbody");
+    for (const tr of traces) {
+      tbody.append(
+        h(
+          "tr",
+          { class: `clickable ${tr.error ? "err" : ""}`, "data-trace-id": tr.trace_id, onclick: () => ctx.navigate({ sub: tr.trace_id, extra: {} }) },
+          h("td", null, fmtTime(tr.start, true)),
+          h("td", null, tr.root_service),
+          h("td", { class: "name" }, tr.root_name),
+          h("td", { class: "num" }, fmtMs(tr.duration_ms)),
+          h("td", { class: "num" }, tr.span_count),
+          h("td", null, h("span", { class: `badge ${tr.error ? "bad" : "ok"}` }, tr.error ? t("common.error") : t("common.ok"))),
+          h("td", { class: "mono" }, tr.trace_id.slice(0, 16)),
+        ),
+      );
+    }
+    this.results.body.replaceChildren(
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "grid", id: "traces-table" },
+          h(
+            "thead",
+            null,
+            h("tr", null, [t("tr.start"), t("common.service"), t("tr.root"), t("common.duration"), t("tr.spans"), t("common.status"), "trace id"].map((c) => h("th", null, c))),
+          ),
+          tbody,
+        ),
+      ),
+    );
+    this.results.setStatus(null);
+  }
+
+  dispose(): void {
+    this.chart.dispose();
+  }
+}
