@@ -3,16 +3,47 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bongsu import __version__
+from bongsu.errors import BongsuError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bongsu", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="bongsu", description="Bongsu: application performance management."
+    )
     parser.add_argument("--version", action="version", version=f"bongsu {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    server = commands.add_parser("server", help="run the OTLP receiver, store, API and console")
+    server.add_argument("--host", help="API/console address (default 127.0.0.1)")
+    server.add_argument("--port", type=int, help="API/console port (default 8080)")
+    server.add_argument("--otlp-host", help="OTLP/HTTP address (default 127.0.0.1)")
+    server.add_argument("--otlp-port", type=int, help="OTLP/HTTP port (default 4318)")
+    server.add_argument("--data-dir", type=Path, help="data directory (default ./bongsu-data)")
+
+    simulate = commands.add_parser("simulate", help="send realistic OTLP traffic to a server")
+    simulate.add_argument("--endpoint", default="http://127.0.0.1:4318",
+                          help="OTLP/HTTP base URL (default http://127.0.0.1:4318)")
+    simulate.add_argument("--rate", type=float, default=20.0,
+                          help="user requests per second (default 20)")
+    simulate.add_argument("--seed", type=int, help="random seed (default: random)")
+    simulate.add_argument("--duration", type=float, help="seconds to run (default: forever)")
+    simulate.add_argument("--api-key", help="ingest key sent as 'Authorization: Bearer KEY'")
+
+    keys = commands.add_parser("keys", help="manage ingest keys (tenants)")
+    keys.add_argument("--data-dir", type=Path, help="data directory (default ./bongsu-data)")
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    create = key_commands.add_parser("create", help="create a key for a tenant")
+    create.add_argument("tenant")
+    create.add_argument("--name", default="", help="a note on what the key is for")
+    key_commands.add_parser("list", help="list keys")
+    revoke = key_commands.add_parser("revoke", help="revoke a key by id or prefix")
+    revoke.add_argument("key")
     return parser
 
 
@@ -22,6 +53,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    try:
+        if args.command == "server":
+            return _server(args)
+        if args.command == "simulate":
+            return _simulate(args)
+        return _keys(args)
+    except BongsuError as exc:
+        print(f"bongsu: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _server(args: argparse.Namespace) -> int:
+    from bongsu.server import serve
+    from bongsu.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings.from_env(
+        host=args.host, port=args.port, otlp_host=args.otlp_host, otlp_port=args.otlp_port,
+        data_dir=args.data_dir,
+    )
+    serve(settings)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from bongsu.simulate import run
+
+    run(
+        endpoint=args.endpoint, rate=args.rate, seed=args.seed, duration=args.duration,
+        api_key=args.api_key,
+    )
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from bongsu.meta.keys import KeyRing
+    from bongsu.settings import Settings
+
+    settings = Settings.from_env(data_dir=args.data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ring = KeyRing.open(settings.meta_url)
+    try:
+        if args.keys_command == "create":
+            info = ring.create(args.tenant, args.name)
+            print(f"created key {info.id} for tenant {info.tenant!r}:")
+            print(f"  {info.key}")
+            print("send it as 'Authorization: Bearer KEY'; it is not shown again.")
+        elif args.keys_command == "list":
+            rows = ring.list()
+            if not rows:
+                print("no keys: the server runs in single-user mode (tenant 'default')")
+            for k in rows:
+                state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+                print(f"{k.id:>4}  {k.prefix}…  {k.tenant:<20} {state:<24} {k.name}")
+        else:
+            if not ring.revoke(args.key):
+                print(f"bongsu: no active key {args.key!r}", file=sys.stderr)
+                return 1
+            print(f"revoked {args.key}")
+    finally:
+        ring.close()
     return 0
 
 

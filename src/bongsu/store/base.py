@@ -33,8 +33,8 @@ class TelemetryStore(Protocol):
         """Load ``batch`` atomically and durably; False when ``lsn`` was already loaded."""
         ...
 
-    def compact(self) -> int:
-        """Merge partial rollup and edge rows; returns the rows removed."""
+    def compact(self, older_than_us: int | None = None) -> int:
+        """Merge partial rollup and edge rows of minutes ended before ``older_than_us``."""
         ...
 
     def delete_before(self, cutoff_us: int) -> int:

@@ -1,0 +1,1 @@
+"""Metadata (tenants' ingest keys, later users, rules, channels): SQLAlchemy + Alembic."""

@@ -1,0 +1,135 @@
+"""Composition root: wires the receiver, ingest log, loader, store and query API together.
+
+One process: an asyncio loop serving the OTLP port and the API port, a loader thread
+owning the store's writes, and one decoder process (see ``bongsu.ingest.decoder``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from bongsu import __version__
+from bongsu.api import create_api
+from bongsu.ingest.loader import Loader
+from bongsu.ingest.log import IngestLog
+from bongsu.ingest.receiver import Receiver, receiver_app
+from bongsu.meta.keys import KeyRing
+from bongsu.settings import Settings
+from bongsu.store.duckdb import DuckDBStore
+
+log = logging.getLogger("bongsu.server")
+
+
+@dataclass
+class Parts:
+    """Everything a running server holds, for tests and the CLI."""
+
+    settings: Settings
+    store: DuckDBStore
+    ingest_log: IngestLog
+    keys: KeyRing
+    loader: Loader
+    receiver: Receiver
+    otlp_app: ASGIApp
+    api_app: ASGIApp
+
+    def close(self) -> None:
+        """Load everything acknowledged, then release every part (order matters)."""
+        self.receiver.close()
+        self.loader.stop()
+        self.ingest_log.close()
+        self.keys.close()
+        self.store.close()
+
+
+def build(settings: Settings) -> Parts:
+    """Open the store and log, start the loader, and build both ASGI apps."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = DuckDBStore.open(
+        settings.store_path, settings.apdex_t_ms, settings.apdex_overrides()
+    )
+    ingest_log = IngestLog.open(settings.wal_dir, settings.wal_segment_bytes, settings.fsync)
+    keys = KeyRing.open(settings.meta_url)
+    loader = Loader(settings, store, ingest_log)
+    loader.start()
+    receiver = Receiver(settings, ingest_log, keys.resolve, lambda: loader.loaded_lsn)
+    return Parts(
+        settings=settings,
+        store=store,
+        ingest_log=ingest_log,
+        keys=keys,
+        loader=loader,
+        receiver=receiver,
+        otlp_app=receiver_app(receiver),
+        api_app=create_api(settings, store, keys.resolve),
+    )
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to :func:`serve`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
+    """Run the server until SIGINT or SIGTERM, then shut down cleanly."""
+    parts = build(settings)
+    servers = [
+        _Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                               access_log=False, lifespan="off"))
+        for app, host, port in (
+            (parts.otlp_app, settings.otlp_host, settings.otlp_port),
+            (parts.api_app, settings.host, settings.port),
+        )
+    ]
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, _stop, servers)
+        tasks = [asyncio.create_task(s.serve()) for s in servers]
+        while not all(s.started for s in servers):
+            if any(t.done() for t in tasks):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            announce(_banner(settings))
+        await asyncio.gather(*tasks)
+        if not all(s.started for s in servers):
+            raise SystemExit("bongsu: could not listen on the configured ports")
+
+    try:
+        asyncio.run(main())
+    finally:
+        announce("bongsu: stopping; loading what was acknowledged …")
+        parts.close()
+        announce("bongsu: stopped")
+
+
+def _stop(servers: list[_Server]) -> None:
+    for s in servers:
+        s.should_exit = True
+
+
+def _banner(settings: Settings) -> str:
+    return "\n".join(
+        [
+            f"Bongsu {__version__}",
+            f"  console and query API  http://{settings.host}:{settings.port}/"
+            f"   (API docs: /docs)",
+            f"  OTLP/HTTP receiver     http://{settings.otlp_host}:{settings.otlp_port}"
+            "   (/v1/traces, /v1/metrics, /v1/logs)",
+            f"  data directory         {settings.data_dir.resolve()}",
+            f"  retention              {settings.retention_days:g} days",
+        ]
+    )
