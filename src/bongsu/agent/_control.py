@@ -1,0 +1,121 @@
+"""The control channel beside the OTLP endpoint: active requests out, commands in.
+
+Paths (same base URL as ``/v1/traces``):
+
+- ``POST /v1/bongsu/agent/active-requests`` with ``{"service", "instance", "host", "pid",
+  "time_unix_nano", "requests": [...]}`` every ``active_interval`` seconds;
+- ``GET /v1/bongsu/agent/commands?service=S&instance=I`` every ``control_interval``
+  seconds, answered ``200 {"commands": [{"id", "kind", "args"}]}`` or ``204``;
+- ``POST /v1/bongsu/agent/results`` with ``{"service", "instance", "command_id", "kind",
+  "ok", "result", "error"}``.
+
+A 404/405 (a plain OpenTelemetry collector) turns the path off quietly for
+``_OFF_SECONDS``; network errors just wait for the next round.
+
+Example::
+
+    control = Control(agent, transport)
+    sender.periodic.append(control.tick)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from bongsu.agent._threads import capture_threads
+from bongsu.agent._transport import Transport
+
+if TYPE_CHECKING:
+    from bongsu.agent._agent import Agent
+
+__all__ = ["COMMANDS", "Control"]
+
+_log = logging.getLogger("bongsu.agent")
+_OFF_SECONDS = 300.0
+_JSON = "application/json"
+ACTIVE_PATH = "/v1/bongsu/agent/active-requests"
+COMMANDS_PATH = "/v1/bongsu/agent/commands"
+RESULTS_PATH = "/v1/bongsu/agent/results"
+
+COMMANDS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
+    "capture_threads": lambda agent, args: capture_threads(agent.active),
+}
+"""Command kinds the agent answers; the diagnostics work registers more here."""
+
+
+class Control:
+    """Reports in-flight requests and runs server commands, from the sender thread."""
+
+    def __init__(self, agent: Agent, transport: Transport) -> None:
+        self.agent = agent
+        self.transport = transport
+        now = time.monotonic()
+        self.next_active = now + agent.settings.active_interval
+        self.next_poll = now + min(1.0, agent.settings.control_interval)
+        self.off_until: dict[str, float] = {}
+        self.commands_run = 0
+
+    def tick(self, now: float) -> None:
+        settings = self.agent.settings
+        if now >= self.next_active:
+            self.next_active = now + settings.active_interval
+            self.report_active(now)
+        if settings.control and now >= self.next_poll:
+            self.next_poll = now + settings.control_interval
+            self.poll(now)
+
+    def _identity(self) -> dict[str, Any]:
+        r = self.agent.resource
+        return {"service": r["service.name"], "instance": r["service.instance.id"],
+                "host": r.get("host.name", ""), "pid": r.get("process.pid", 0)}
+
+    def _call(self, now: float, method: str, path: str, body: Any = None) -> bytes | None:
+        if self.off_until.get(path, 0.0) > now:
+            return None
+        data = json.dumps(body).encode() if body is not None else None
+        reply = self.transport.request(method, path, data, _JSON)
+        if reply.status in (404, 405, 501):
+            self.off_until[path] = now + _OFF_SECONDS
+            return None
+        return reply.body if reply.ok else None
+
+    def report_active(self, now: float) -> None:
+        body = self._identity()
+        body["time_unix_nano"] = time.time_ns()
+        active = self.agent.active
+        body["requests"] = active.snapshot(body["time_unix_nano"]) if active is not None else []
+        self._call(now, "POST", ACTIVE_PATH, body)
+
+    def poll(self, now: float) -> None:
+        ident = self._identity()
+        query = urlencode({"service": ident["service"], "instance": ident["instance"]})
+        data = self._call(now, "GET", f"{COMMANDS_PATH}?{query}")
+        if not data:
+            return
+        try:
+            commands = json.loads(data).get("commands", [])
+        except (ValueError, AttributeError):
+            return
+        for command in commands[:10]:
+            self.run(now, command)
+
+    def run(self, now: float, command: dict[str, Any]) -> None:
+        kind = str(command.get("kind", ""))
+        result: dict[str, Any] = {**self._identity(), "command_id": command.get("id"),
+                                  "kind": kind, "ok": False, "result": None, "error": ""}
+        handler = COMMANDS.get(kind)
+        if handler is None:
+            result["error"] = f"unknown command kind {kind!r}"
+        else:
+            try:
+                result["result"] = handler(self.agent, dict(command.get("args") or {}))
+                result["ok"] = True
+            except Exception as exc:
+                result["error"] = f"{type(exc).__name__}: {exc}"
+        self.commands_run += 1
+        self._call(now, "POST", RESULTS_PATH, result)

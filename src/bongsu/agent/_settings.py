@@ -1,0 +1,192 @@
+"""Agent settings: one table of name, default, environment variables and help.
+
+Each setting is read from ``BONGSU_<NAME>``; several also honour the standard
+OpenTelemetry variable (``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_ENDPOINT`` …), which
+is used when the ``BONGSU_`` one is absent. Keyword arguments to
+:func:`bongsu.agent.init` win over both. ``docs/agent.md`` lists every setting; a test
+checks that the table and the document agree.
+
+Example::
+
+    settings = AgentSettings.from_env({"OTEL_SERVICE_NAME": "orders"}, sample_ratio=0.1)
+    assert settings.service_name == "orders"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+__all__ = ["AgentSettings", "SettingError"]
+
+
+class SettingError(ValueError):
+    """A setting has a value the agent cannot use; the message names the variable."""
+
+
+def _s(default: Any, help: str, *otel: str) -> Any:
+    return field(default=default, metadata={"help": help, "otel": otel})
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """All agent settings. Field metadata carries the help text and standard env names."""
+
+    enabled: bool = _s(True, "Turn the agent on (false: every hook is a no-op).")
+    service_name: str = _s(
+        "", "Service name (`service.name`); default: the program's name.", "OTEL_SERVICE_NAME"
+    )
+    endpoint: str = _s(
+        "http://127.0.0.1:4318",
+        "Base URL of the OTLP/HTTP receiver; `/v1/traces` etc. are appended.",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    )
+    api_key: str = _s("", "Ingest key, sent as `Authorization: Bearer KEY`.")
+    headers: str = _s(
+        "", "Extra export headers as `k=v,k=v` (percent-encoded).", "OTEL_EXPORTER_OTLP_HEADERS"
+    )
+    resource_attributes: str = _s(
+        "", "Extra resource attributes as `k=v,k=v`.", "OTEL_RESOURCE_ATTRIBUTES"
+    )
+    sample_ratio: float = _s(
+        1.0, "Head sampling ratio for new traces (0..1); parents' decisions are followed."
+    )
+    keep_errors: bool = _s(True, "Keep traces with an error even when head sampling dropped them.")
+    slow_ms: float = _s(
+        1000.0, "Keep traces whose local root took longer than this (ms); 0 turns it off."
+    )
+    queue_size: int = _s(8192, "Most finished spans waiting to be sent; beyond, drops counted.")
+    batch_size: int = _s(512, "Spans (or log records) per export request.")
+    flush_interval: float = _s(1.0, "Longest time (s) a finished span waits before it is sent.")
+    export_timeout: float = _s(5.0, "Timeout (s) of one export request.")
+    compression: str = _s(
+        "gzip", "`gzip` or `none` for export bodies.", "OTEL_EXPORTER_OTLP_COMPRESSION"
+    )
+    metrics_interval: float = _s(
+        10.0, "Seconds between runtime-metric exports.", "OTEL_METRIC_EXPORT_INTERVAL"
+    )
+    metrics_temporality: str = _s(
+        "cumulative",
+        "`cumulative` or `delta` for sums and histograms.",
+        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+    )
+    active_interval: float = _s(5.0, "Seconds between reports of in-flight requests.")
+    control: bool = _s(True, "Poll the server for diagnostic commands (quietly off on 404).")
+    control_interval: float = _s(5.0, "Seconds between polls for diagnostic commands.")
+    log_correlation: bool = _s(True, "Add `trace_id` / `span_id` to every logging record.")
+    logs_export: bool = _s(False, "Export logging records as OTLP logs.")
+    logs_level: str = _s("INFO", "Lowest level of records exported when `logs_export` is on.")
+    sql_mask: bool = _s(True, "Replace literal values in SQL text with `?`.")
+    sql_max_length: int = _s(2048, "Longest SQL text kept on a span, in characters.")
+    disabled_integrations: str = _s(
+        "", "Comma-separated integrations not to install (e.g. `redis,celery`)."
+    )
+    debug: bool = _s(False, "Log every export attempt at DEBUG level.")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> AgentSettings:
+        """Build settings from the environment, then apply non-None keyword overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get("BONGSU_" + f.name.upper())
+            name = "BONGSU_" + f.name.upper()
+            if raw is None:
+                for other in f.metadata["otel"]:
+                    if other in env:
+                        raw, name = env[other], other
+                        break
+            if raw is not None:
+                values[f.name] = _parse(name, f.default, raw)
+        if "sample_ratio" not in values:
+            ratio = _otel_sampler(env)
+            if ratio is not None:
+                values["sample_ratio"] = ratio
+        if env.get("OTEL_SDK_DISABLED", "").lower() == "true" and "BONGSU_ENABLED" not in env:
+            values["enabled"] = False
+        if "OTEL_METRIC_EXPORT_INTERVAL" in env and "BONGSU_METRICS_INTERVAL" not in env:
+            values["metrics_interval"] = values["metrics_interval"] / 1000.0  # OTel uses ms
+        for key, value in overrides.items():
+            if value is not None:
+                values[key] = value
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise :class:`SettingError` naming the first unusable value."""
+        if not 0.0 <= self.sample_ratio <= 1.0:
+            raise SettingError(f"sample_ratio must be within 0..1, got {self.sample_ratio}")
+        if self.queue_size < 1 or self.batch_size < 1:
+            raise SettingError("queue_size and batch_size must be positive")
+        if self.compression not in ("gzip", "none"):
+            raise SettingError(f"compression must be gzip or none, got {self.compression!r}")
+        if self.metrics_temporality not in ("cumulative", "delta"):
+            raise SettingError(f"metrics_temporality must be cumulative or delta, "
+                               f"got {self.metrics_temporality!r}")
+
+    @property
+    def effective_service_name(self) -> str:
+        if self.service_name:
+            return self.service_name
+        for key, value in parse_pairs(self.resource_attributes).items():
+            if key == "service.name":
+                return value
+        prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+        return prog.removesuffix(".py") or "unknown_service:python"
+
+    def export_headers(self) -> dict[str, str]:
+        """Headers sent with every export and control request."""
+        headers = parse_pairs(self.headers)
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def disabled(self) -> set[str]:
+        return {p.strip() for p in self.disabled_integrations.split(",") if p.strip()}
+
+
+def parse_pairs(text: str) -> dict[str, str]:
+    """Parse the OTel `k=v,k=v` list format (values percent-decoded)."""
+    result: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if sep and key.strip():
+            result[unquote(key.strip())] = unquote(value.strip())
+    return result
+
+
+def _otel_sampler(env: Mapping[str, str]) -> float | None:
+    sampler = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    if not sampler:
+        return None
+    if sampler in ("always_on", "parentbased_always_on"):
+        return 1.0
+    if sampler in ("always_off", "parentbased_always_off"):
+        return 0.0
+    if sampler in ("traceidratio", "parentbased_traceidratio"):
+        return _parse("OTEL_TRACES_SAMPLER_ARG", 1.0, env.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))
+    raise SettingError(f"OTEL_TRACES_SAMPLER: unsupported sampler {sampler!r}")
+
+
+def _parse(name: str, default: Any, raw: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        return raw.strip()
+    except ValueError:
+        raise SettingError(f"{name}: cannot read {raw!r} as {type(default).__name__}") from None

@@ -1,0 +1,114 @@
+"""ASGI: a SERVER span per HTTP request; Starlette/FastAPI route templates from the scope.
+
+Example::
+
+    app = TracedASGI(app)        # or bongsu.agent.instrument_asgi(app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from bongsu.agent import _state
+from bongsu.agent._safety import swallow
+from bongsu.agent._server import begin_server, end_server
+from bongsu.agent._tracer import CURRENT, SERVER, Span, Tracer
+
+__all__ = ["TracedASGI", "call_traced"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class TracedASGI:
+    """ASGI middleware tracing every HTTP request to ``app``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await call_traced(self.app, scope, receive, send)
+
+
+async def call_traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run an ASGI app inside a SERVER span (or straight through when there is no agent)."""
+    tracer = _state.tracer
+    if tracer is None or scope["type"] != "http" or "bongsu.span" in scope:
+        await app(scope, receive, send)
+        return
+    current = CURRENT.get()
+    if current is not None and current.kind == SERVER:
+        await app(scope, receive, send)
+        return
+    try:
+        span = _begin(tracer, scope)
+    except Exception as exc:
+        swallow(exc)
+        await app(scope, receive, send)
+        return
+    status = 0
+
+    async def traced_send(message: MutableMapping[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    token = CURRENT.set(span)
+    try:
+        await app(scope, receive, traced_send)
+    except BaseException as exc:
+        _end(tracer, span, scope, status or 500, exc)
+        raise
+    finally:
+        CURRENT.reset(token)
+    _end(tracer, span, scope, status, None)
+
+
+def _begin(tracer: Tracer, scope: Scope) -> Span:
+    traceparent = tracestate = baggage = None
+    extra: dict[str, Any] = {}
+    for name, value in scope.get("headers") or ():
+        if name == b"traceparent":
+            traceparent = value.decode("latin-1")
+        elif name == b"tracestate":
+            tracestate = value.decode("latin-1")
+        elif name == b"baggage":
+            baggage = value.decode("latin-1")
+        elif name == b"host":
+            extra["server.address"] = value.decode("latin-1")
+        elif name == b"user-agent":
+            extra["user_agent.original"] = value.decode("latin-1")
+    client = scope.get("client")
+    if client:
+        extra["client.address"] = client[0]
+    query = scope.get("query_string") or b""
+    span = begin_server(
+        tracer, scope.get("method", "GET"), scope.get("path", "/"),
+        query.decode("latin-1"), scope.get("scheme", "http"), traceparent, tracestate, baggage,
+        extra)
+    scope["bongsu.span"] = span
+    return span
+
+
+def _end(tracer: Tracer, span: Span, scope: Scope, status: int, exc: BaseException | None) -> None:
+    try:
+        if "http.route" not in span.attrs:
+            route = route_of(scope)
+            if route:
+                span.attrs["http.route"] = route
+        end_server(tracer, span, status, exc)
+    except Exception as err:
+        swallow(err)
+
+
+def route_of(scope: Scope) -> str:
+    """The matched route template Starlette/FastAPI left in the scope (``/orders/{id}``)."""
+    path = getattr(scope.get("route"), "path", None)
+    if not isinstance(path, str):
+        return ""
+    mounted = str(scope.get("root_path", ""))[len(str(scope.get("app_root_path", ""))):]
+    return mounted + path
