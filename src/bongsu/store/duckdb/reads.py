@@ -1,0 +1,260 @@
+"""DuckDB implementation of :class:`bongsu.store.reads.Reads`; the SQL lives in ``sql/``.
+
+Every statement goes through :meth:`DuckDBStore.run`, which enforces the time limit and
+the row cap. Table names and filter fragments are chosen here from fixed strings; values
+are always bound parameters.
+
+Example::
+
+    reads = DuckDBReads(store, timeout_s=10, max_rows=10_000)
+    spans = reads.trace_spans("default", trace_hi, trace_lo)
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from bongsu.store.duckdb.store import DuckDBStore
+from bongsu.store.reads import (
+    EdgeFigures,
+    Figures,
+    HeatmapCell,
+    InstanceFigures,
+    Level,
+    LogRecord,
+    LogSearch,
+    MetricName,
+    MetricPoint,
+    MetricSearch,
+    Resolution,
+    SeriesPoint,
+    ServiceFigures,
+    SpanRecord,
+    TraceSearch,
+    TraceSummary,
+    TransactionRow,
+)
+from bongsu.store.rollup import HEATMAP_GROUP
+
+ROLLUP_TABLES: dict[int, str] = {10: "rollup_10s", 60: "rollup_1m"}
+
+# Attribute names held in span columns (the decoder's semantic-convention mapping), so a
+# search on them reads the column rather than the JSON text.
+ATTRIBUTE_COLUMNS: dict[str, str] = {
+    "http.request.method": "http_method",
+    "http.method": "http_method",
+    "http.route": "http_route",
+    "http.response.status_code": "CAST(http_status AS VARCHAR)",
+    "http.status_code": "CAST(http_status AS VARCHAR)",
+    "db.system": "db_system",
+    "db.system.name": "db_system",
+    "db.name": "db_name",
+    "db.namespace": "db_name",
+    "db.statement": "db_statement",
+    "db.query.text": "db_statement",
+    "server.address": "peer",
+    "net.peer.name": "peer",
+    "enduser.id": "user_id",
+    "service.name": "service",
+    "service.instance.id": "instance",
+    "k8s.cluster.name": "cluster",
+    "k8s.namespace.name": "namespace",
+}
+
+METRIC_AGGS: dict[str, str] = {
+    "avg": "CASE WHEN count(value) > 0 THEN avg(value)"
+    " ELSE sum(sum) / nullif(sum(count), 0) END",
+    "min": "min(v)",
+    "max": "max(v)",
+    "sum": "sum(v)",
+    "last": "arg_max(v, ts_us)",
+}
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of ``sql/<name>.sql``."""
+    return resources.files(__package__).joinpath("sql", f"{name}.sql").read_text("utf-8")
+
+
+class DuckDBReads:
+    """Reads of a :class:`DuckDBStore`, bounded by ``timeout_s`` and ``max_rows``."""
+
+    def __init__(self, store: DuckDBStore, timeout_s: float, max_rows: int) -> None:
+        self._store = store
+        self._timeout_s = timeout_s
+        self._max_rows = max_rows
+
+    def _run(self, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._store.run(statement, params, self._timeout_s, self._max_rows)
+
+    def ping(self) -> None:
+        self._run("SELECT 1", {})
+
+    def service_exists(self, tenant: str, service: str) -> bool:
+        rows = self._run(
+            "SELECT 1 FROM instances WHERE tenant = $tenant AND service = $service LIMIT 1",
+            {"tenant": tenant, "service": service},
+        )
+        return bool(rows)
+
+    def services(
+        self, tenant: str, start_us: int, end_us: int, resolution: Resolution,
+        users_since_us: int,
+    ) -> list[ServiceFigures]:
+        rows = self._run(
+            sql("services").format(rollup=ROLLUP_TABLES[resolution]),
+            {"tenant": tenant, "start": start_us, "end": end_us, "users_start": users_since_us},
+        )
+        return [
+            ServiceFigures(r[0], _figures(r[1:9]), int(r[9]), int(r[10])) for r in rows
+        ]
+
+    def service_series(
+        self, tenant: str, service: str, start_us: int, end_us: int, resolution: Resolution,
+        step_us: int,
+    ) -> list[SeriesPoint]:
+        rows = self._run(
+            sql("service_series").format(rollup=ROLLUP_TABLES[resolution]),
+            {"tenant": tenant, "service": service, "start": start_us, "end": end_us,
+             "step": step_us},
+        )
+        return [SeriesPoint(int(r[0]), _figures(r[1:9])) for r in rows]
+
+    def heatmap(
+        self, tenant: str, service: str, start_us: int, end_us: int, resolution: Resolution,
+        step_us: int,
+    ) -> list[HeatmapCell]:
+        rows = self._run(
+            sql("heatmap").format(rollup=ROLLUP_TABLES[resolution], group=HEATMAP_GROUP),
+            {"tenant": tenant, "service": service, "start": start_us, "end": end_us,
+             "step": step_us},
+        )
+        return [HeatmapCell(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    def transactions(
+        self, tenant: str, service: str, start_us: int, end_us: int, min_us: int, max_us: int,
+        errors_only: bool, limit: int,
+    ) -> list[TransactionRow]:
+        rows = self._run(
+            sql("transactions"),
+            {"tenant": tenant, "service": service, "start": start_us, "end": end_us,
+             "min_us": min_us, "max_us": max_us, "errors_only": errors_only, "limit": limit},
+        )
+        return [TransactionRow(*r) for r in rows]
+
+    def instances(
+        self, tenant: str, service: str | None, start_us: int, end_us: int, rate_start_us: int
+    ) -> list[InstanceFigures]:
+        rows = self._run(
+            sql("instances"),
+            {"tenant": tenant, "service": service, "start": start_us, "end": end_us,
+             "rate_start": rate_start_us},
+        )
+        return [
+            InstanceFigures(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]))
+            for r in rows
+        ]
+
+    def edges(self, tenant: str, start_us: int, end_us: int, level: Level) -> list[EdgeFigures]:
+        rows = self._run(
+            sql(f"edges_{level}"), {"tenant": tenant, "start": start_us, "end": end_us}
+        )
+        return [
+            EdgeFigures(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), int(r[7]))
+            for r in rows
+        ]
+
+    def find_traces(self, tenant: str, search: TraceSearch) -> list[TraceSummary]:
+        params: dict[str, Any] = {
+            "tenant": tenant, "start": search.start_us, "end": search.end_us,
+            "limit": search.limit,
+        }
+        filters = []
+        if search.service is not None:
+            filters.append("service = $service")
+            params["service"] = search.service
+        if search.name is not None:
+            filters.append("name = $name")
+            params["name"] = search.name
+        if search.error is not None:
+            filters.append("is_error" if search.error else "NOT is_error")
+        if search.min_us is not None:
+            filters.append("duration_us >= $min_us")
+            params["min_us"] = search.min_us
+        if search.max_us is not None:
+            filters.append("duration_us <= $max_us")
+            params["max_us"] = search.max_us
+        for i, (key, value) in enumerate(search.attributes):
+            column = ATTRIBUTE_COLUMNS.get(key)
+            if column is None:
+                filters.append(f"json_extract_string(attributes, $path{i}) = $value{i}")
+                params[f"path{i}"] = _json_path(key)
+            else:
+                filters.append(f"{column} = $value{i}")
+            params[f"value{i}"] = value
+        statement = sql("trace_search").format(filters="".join(f" AND {f}" for f in filters))
+        rows = self._run(statement, params)
+        return [
+            TraceSummary(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), bool(r[7]))
+            for r in rows
+        ]
+
+    def trace_spans(self, tenant: str, trace_hi: int, trace_lo: int) -> list[SpanRecord]:
+        rows = self._run(
+            sql("trace_spans"), {"tenant": tenant, "trace_hi": trace_hi, "trace_lo": trace_lo}
+        )
+        return [SpanRecord(*r) for r in rows]
+
+    def logs(self, tenant: str, search: LogSearch) -> list[LogRecord]:
+        params: dict[str, Any] = {
+            "tenant": tenant, "start": search.start_us, "end": search.end_us,
+            "limit": search.limit,
+        }
+        filters = []
+        if search.service is not None:
+            filters.append("service = $service")
+            params["service"] = search.service
+        if search.trace is not None:
+            filters.append("trace_hi = $trace_hi AND trace_lo = $trace_lo")
+            params["trace_hi"], params["trace_lo"] = search.trace
+        if search.min_severity is not None:
+            filters.append("severity_number >= $severity")
+            params["severity"] = search.min_severity
+        if search.text is not None:
+            filters.append("contains(lower(body), lower($text))")
+            params["text"] = search.text
+        statement = sql("logs").format(filters="".join(f" AND {f}" for f in filters))
+        return [LogRecord(*r) for r in self._run(statement, params)]
+
+    def metric_names(self, tenant: str, start_us: int, end_us: int) -> list[MetricName]:
+        rows = self._run(
+            sql("metric_names"), {"tenant": tenant, "start": start_us, "end": end_us}
+        )
+        return [MetricName(r[0], r[1], r[2], int(r[3])) for r in rows]
+
+    def metric_series(self, tenant: str, search: MetricSearch) -> list[MetricPoint]:
+        rows = self._run(
+            sql("metric_series").format(agg=METRIC_AGGS[search.agg]),
+            {"tenant": tenant, "name": search.name, "start": search.start_us,
+             "end": search.end_us, "step": search.step_us, "service": search.service,
+             "instance": search.instance},
+        )
+        return [MetricPoint(int(r[0]), None if r[1] is None else float(r[1])) for r in rows]
+
+
+def _figures(r: tuple[Any, ...]) -> Figures:
+    return Figures(
+        transactions=int(r[0]), errors=int(r[1]), sum_us=int(r[2]), satisfied=int(r[3]),
+        tolerating=int(r[4]),
+        p50_bucket=None if r[5] is None else int(r[5]),
+        p95_bucket=None if r[6] is None else int(r[6]),
+        p99_bucket=None if r[7] is None else int(r[7]),
+    )
+
+
+def _json_path(key: str) -> str:
+    """A JSON path naming one top-level key, dots and quotes included."""
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'

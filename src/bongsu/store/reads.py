@@ -1,0 +1,297 @@
+"""The read side of the telemetry store: what the query service asks every backend.
+
+Contract every backend keeps (``tests/query/test_reads_conformance.py`` checks it):
+
+- **Tenancy.** Every method takes a tenant and returns only that tenant's rows.
+- **Windows** are half-open ``[start_us, end_us)`` in epoch microseconds. Rollup-based reads
+  count a rollup slot when its *start* is inside the window; callers align windows to the
+  resolution they ask for (10 s or 60 s).
+- **Exact sums.** Rollup and edge rows may be partial (loads append, compaction merges);
+  reads always sum them, so compaction never changes an answer.
+- **Percentiles** come back as duration buckets (``bongsu.store.rollup``): the nearest-rank
+  bucket, i.e. the first whose running count reaches ``q * total``.
+- **Bounded.** Every read runs under the backend's time limit and row cap and raises
+  :class:`bongsu.errors.QueryTimeout` / :class:`bongsu.errors.TooManyRows` past them,
+  never hangs.
+- **Sources.** Dashboards read rollups (``rollup_10s`` / ``rollup_1m``) and topology reads
+  the ingest-time edge table; raw spans serve only trace search and detail, the heatmap's
+  drag-select list and active users.
+
+Example::
+
+    reads = reads_of(store, timeout_s=10, max_rows=10_000)
+    for row in reads.services("default", start_us, end_us, 60, end_us - 300_000_000):
+        print(row.service, row.figures.transactions)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+Resolution = Literal[10, 60]
+"""Rollup resolution in seconds: ``rollup_10s`` or ``rollup_1m``."""
+Level = Literal["service", "instance"]
+Agg = Literal["avg", "min", "max", "sum", "last"]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Transaction figures summed over rollup rows; percentiles as duration buckets."""
+
+    transactions: int
+    errors: int
+    sum_us: int
+    satisfied: int
+    tolerating: int
+    p50_bucket: int | None
+    p95_bucket: int | None
+    p99_bucket: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFigures:
+    service: str
+    figures: Figures
+    instances: int
+    active_users: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    ts_us: int
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class HeatmapCell:
+    ts_us: int
+    row: int  # heatmap row: duration bucket // HEATMAP_GROUP
+    count: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionRow:
+    trace_hi: int
+    trace_lo: int
+    span_id: int
+    ts_us: int
+    name: str
+    duration_us: int
+    status: int
+    is_error: bool
+    instance: str
+    http_status: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceFigures:
+    service: str
+    instance: str
+    last_seen_us: int
+    transactions: int
+    errors: int
+    sum_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeFigures:
+    source: str
+    source_service: str
+    target: str
+    target_service: str
+    target_kind: str  # service | database | external
+    calls: int
+    errors: int
+    sum_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSearch:
+    start_us: int
+    end_us: int
+    limit: int
+    service: str | None = None
+    name: str | None = None
+    error: bool | None = None
+    min_us: int | None = None
+    max_us: int | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSummary:
+    trace_hi: int
+    trace_lo: int
+    root_service: str
+    root_name: str
+    start_us: int
+    end_us: int
+    span_count: int
+    error: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRecord:
+    trace_hi: int
+    trace_lo: int
+    span_id: int
+    parent_id: int
+    ts_us: int
+    service: str
+    instance: str
+    cluster: str | None
+    namespace: str | None
+    name: str
+    kind: int
+    duration_us: int
+    status: int
+    is_error: bool
+    http_method: str | None
+    http_route: str | None
+    http_status: int | None
+    db_system: str | None
+    db_name: str | None
+    db_statement: str | None
+    peer: str | None
+    user_id: str | None
+    status_message: str | None
+    attributes: str | None  # JSON object
+    events: str | None  # JSON list
+
+
+@dataclass(frozen=True, slots=True)
+class LogSearch:
+    start_us: int
+    end_us: int
+    limit: int
+    service: str | None = None
+    trace: tuple[int, int] | None = None  # (trace_hi, trace_lo)
+    min_severity: int | None = None
+    text: str | None = None  # case-insensitive substring of the body
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    ts_us: int
+    trace_hi: int
+    trace_lo: int
+    span_id: int
+    severity_number: int
+    severity_text: str | None
+    body: str | None
+    service: str
+    instance: str
+    attributes: str | None  # JSON object
+
+
+@dataclass(frozen=True, slots=True)
+class MetricName:
+    name: str
+    kind: str
+    unit: str | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSearch:
+    name: str
+    start_us: int
+    end_us: int
+    step_us: int
+    agg: Agg
+    service: str | None = None
+    instance: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    ts_us: int
+    value: float | None
+
+
+class Reads(Protocol):
+    """Read half of the store contract (see the module docstring)."""
+
+    def ping(self) -> None:
+        """Raise if the store cannot answer a trivial query."""
+        ...
+
+    def service_exists(self, tenant: str, service: str) -> bool:
+        """Whether the service ever reported anything (any signal, any time)."""
+        ...
+
+    def services(
+        self, tenant: str, start_us: int, end_us: int, resolution: Resolution,
+        users_since_us: int,
+    ) -> list[ServiceFigures]:
+        """Per-service figures over the window, with instances seen in it and distinct
+        ``enduser.id`` values seen in ``[users_since_us, end_us)``; ordered by service."""
+        ...
+
+    def service_series(
+        self, tenant: str, service: str, start_us: int, end_us: int, resolution: Resolution,
+        step_us: int,
+    ) -> list[SeriesPoint]:
+        """One service's figures per epoch-aligned step (steps with no data left out)."""
+        ...
+
+    def heatmap(
+        self, tenant: str, service: str, start_us: int, end_us: int, resolution: Resolution,
+        step_us: int,
+    ) -> list[HeatmapCell]:
+        """Transaction counts per epoch-aligned step and heatmap row (non-empty cells)."""
+        ...
+
+    def transactions(
+        self, tenant: str, service: str, start_us: int, end_us: int, min_us: int, max_us: int,
+        errors_only: bool, limit: int,
+    ) -> list[TransactionRow]:
+        """Transactions of a service that started in the window with a duration in
+        ``[min_us, max_us]``; newest first."""
+        ...
+
+    def instances(
+        self, tenant: str, service: str | None, start_us: int, end_us: int, rate_start_us: int
+    ) -> list[InstanceFigures]:
+        """Instances seen in the window with their transactions in
+        ``[rate_start_us, end_us)`` (10 s resolution); ordered by service, instance."""
+        ...
+
+    def edges(self, tenant: str, start_us: int, end_us: int, level: Level) -> list[EdgeFigures]:
+        """Caller -> callee edges over the window (60 s resolution)."""
+        ...
+
+    def find_traces(self, tenant: str, search: TraceSearch) -> list[TraceSummary]:
+        """Traces having a span that started in the window and matches every filter;
+        newest first, at most ``search.limit``."""
+        ...
+
+    def trace_spans(self, tenant: str, trace_hi: int, trace_lo: int) -> list[SpanRecord]:
+        """Every span of one trace in start order (empty when unknown)."""
+        ...
+
+    def logs(self, tenant: str, search: LogSearch) -> list[LogRecord]:
+        """Log records matching every filter; newest first, at most ``search.limit``."""
+        ...
+
+    def metric_names(self, tenant: str, start_us: int, end_us: int) -> list[MetricName]:
+        """Metric names with points in the window, ordered by name."""
+        ...
+
+    def metric_series(self, tenant: str, search: MetricSearch) -> list[MetricPoint]:
+        """One metric aggregated per epoch-aligned step (steps with no points left out)."""
+        ...
+
+
+def reads_of(store: Any, timeout_s: float, max_rows: int) -> Reads:
+    """The :class:`Reads` of a telemetry store (or ``store`` itself if it is one)."""
+    from bongsu.store.duckdb.reads import DuckDBReads
+    from bongsu.store.duckdb.store import DuckDBStore
+
+    if isinstance(store, DuckDBStore):
+        return DuckDBReads(store, timeout_s=timeout_s, max_rows=max_rows)
+    if hasattr(store, "find_traces"):
+        return store  # type: ignore[no-any-return]
+    raise TypeError(f"no read side for a store of type {type(store).__name__}")
