@@ -68,7 +68,7 @@ def build(settings: Settings) -> Parts:
         keys=keys,
         loader=loader,
         receiver=receiver,
-        otlp_app=receiver_app(receiver),
+        otlp_app=receiver_app(receiver, loader.status),
         api_app=create_api(settings, store, keys.resolve),
     )
 

@@ -46,7 +46,7 @@ class Loader:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self.loaded_lsn = store.loaded_lsn()
-        self.loaded_rows = 0
+        self.loaded_spans = 0  # spans loaded since start
         self.load_failures = 0
         self._stopping = False
 
@@ -72,8 +72,15 @@ class Loader:
         send.close()
         self._process, self._conn = process, receive
 
-    def backlog_bytes(self) -> int:
-        return self._log.backlog(self.loaded_lsn)
+    def status(self) -> dict[str, int]:
+        """Ingest progress, served on the OTLP port's ``/healthz``."""
+        return {
+            "durable_lsn": self._log.durable,
+            "loaded_lsn": self.loaded_lsn,
+            "backlog_bytes": self._log.backlog(self.loaded_lsn),
+            "loaded_spans": self.loaded_spans,
+            "load_failures": self.load_failures,
+        }
 
     def _run(self) -> None:
         next_compact = time.monotonic() + _COMPACT_EVERY
@@ -107,7 +114,7 @@ class Loader:
     def _load(self, lsn: int | None, batch: object) -> None:
         try:
             self._store.load(batch, lsn)  # type: ignore[arg-type]
-            self.loaded_rows += batch.rows  # type: ignore[attr-defined]
+            self.loaded_spans += batch.spans.num_rows  # type: ignore[attr-defined]
         except Exception:
             self.load_failures += 1
             log.exception("a batch ending at %s could not be loaded", lsn)

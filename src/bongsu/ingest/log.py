@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 import threading
@@ -135,7 +136,7 @@ class IngestLog:
         """Delete segments that end at or before ``loaded``; returns how many."""
         segments = self._segments()
         removed = 0
-        for seg_start, next_start in zip(segments, segments[1:], strict=False):
+        for seg_start, next_start in itertools.pairwise(segments):
             if next_start <= loaded and seg_start != self._segment_start:
                 self._segment_path(seg_start).unlink(missing_ok=True)
                 removed += 1

@@ -72,7 +72,7 @@ class Receiver:
 
     def _endpoint(self, signal: Signal) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            is_json = False
+            is_json: bool | None = None  # None until the media type is known
             try:
                 tenant = self._resolve_tenant(request.headers.get("authorization"))
                 is_json = _is_json(request.headers.get("content-type"))
@@ -82,7 +82,9 @@ class Receiver:
 
         return endpoint
 
-    async def _accept(self, signal: Signal, request: Request, tenant: str, is_json: bool) -> Response:
+    async def _accept(
+        self, signal: Signal, request: Request, tenant: str, is_json: bool
+    ) -> Response:
         settings = self._settings
         if self._log.backlog(self._loaded_lsn()) > settings.ingest_backlog_bytes:
             raise Overloaded("the store is behind on loading acknowledged data; retry later")
@@ -136,10 +138,10 @@ def _success(signal: Signal, is_json: bool, rejected: int, message: str | None) 
     return Response(response.SerializeToString(), media_type=PROTOBUF)
 
 
-def _error(exc: IngestError, is_json: bool) -> Response:
+def _error(exc: IngestError, is_json: bool | None) -> Response:
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
     code = _GRPC_CODE.get(exc.status, 3)
-    if is_json or exc.status == 415:
+    if is_json is None or is_json:  # JSON too when the media type is unknown
         return JSONResponse(
             {"code": code, "message": exc.message}, status_code=exc.status, headers=headers
         )
@@ -171,12 +173,16 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
-def receiver_app(receiver: Receiver, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The ASGI app served on the OTLP port."""
+def receiver_app(
+    receiver: Receiver,
+    status: Callable[[], dict[str, Any]] = dict,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The ASGI app served on the OTLP port; ``/healthz`` reports ingest progress."""
 
     async def health(_: Request) -> Response:
         accepted = {s.name.lower(): n for s, n in receiver.accepted.items()}
-        return JSONResponse({"status": "ok", "accepted": accepted})
+        return JSONResponse({"status": "ok", "accepted": accepted, **status()})
 
     routes = [*receiver.routes(), Route("/healthz", health), *extra_routes]
     return Starlette(routes=routes)

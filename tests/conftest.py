@@ -1,0 +1,39 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from server_process import ServerProcess  # noqa: E402
+
+FAST_EDGES = {"BONGSU_EDGE_MATCH_SECONDS": "1", "BONGSU_LOAD_BATCH_SECONDS": "0.05"}
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[type[ServerProcess]]:
+    """Build servers on fresh data directories; all are stopped at the end of the test."""
+    started: list[ServerProcess] = []
+
+    def make(env: dict[str, str] | None = None, name: str = "data") -> ServerProcess:
+        server = ServerProcess(tmp_path / name, {**FAST_EDGES, **(env or {})})
+        started.append(server)
+        return server
+
+    yield make  # type: ignore[misc]
+    for server in started:
+        if server.proc and server.proc.poll() is None:
+            server.kill()
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the read-mostly tests of a session."""
+    server = ServerProcess(tmp_path_factory.mktemp("shared") / "data", FAST_EDGES).start()
+    yield server
+    server.stop()
