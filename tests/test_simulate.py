@@ -399,7 +399,7 @@ def test_sender_fails_fast_while_down_and_recovers(sink: Sink) -> None:
     assert sender.send("/v1/logs", b"").ok
     sink.stop()
     assert not sender.send("/v1/logs", b"").ok  # refused: the endpoint is now down
-    assert sender.send("/v1/logs", b"").detail.startswith("endpoint down")
+    assert sender.send("/v1/logs", b"").detail.startswith("endpoint down (")
     revived = Sink(port)
     try:
         now[0] = 10.0

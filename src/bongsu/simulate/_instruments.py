@@ -5,7 +5,7 @@ Example::
     hist = Histogram(HTTP_BUCKETS)
     hist.record(0.042)
     writer = MetricWriter(scope_metrics, attrs, start_ns, now_ns)
-    writer.histogram("http.server.request.duration", "s", [(("http.route", "/"),), hist])]
+    writer.histogram("http.server.request.duration", "s", [((("http.route", "/"),), hist)])
 """
 
 from __future__ import annotations

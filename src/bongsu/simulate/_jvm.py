@@ -7,7 +7,7 @@ trims now and then. The result is the familiar heap sawtooth.
 Example::
 
     jvm = JvmModel(rng)
-    jvm.advance(requests=200, seconds=10)
+    jvm.advance(requests=200, seconds=10, busy=1.5)
     jvm.write(writer)
 """
 

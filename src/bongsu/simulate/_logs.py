@@ -6,7 +6,7 @@ ERROR with the exception text, as a logging integration with trace context would
 Example::
 
     logs = LogWriter(batches, attrs)
-    logs.access(instance, span_id, trace_id, end_ns, "GET", "/products/7", 200, 12_000_000)
+    logs.access(instance, trace_id, span_id, end_ns, "GET", "/products/7", 200, 12_000_000)
 """
 
 from __future__ import annotations

@@ -71,7 +71,8 @@ def run(endpoint: str = "http://127.0.0.1:4318", rate: float = 20, seed: int | N
     end_ns = start_ns + (int(length * 1e9) if math.isfinite(length) else 0)
     say(f"simulating {rate:g} requests/s to {endpoint} (seed {seed}); "
         + ("Ctrl-C to stop" if duration is None else f"for {duration:g} s"))
-    next_report = time.monotonic() + PROGRESS_S
+    began = time.monotonic()
+    next_report = began + PROGRESS_S
     try:
         for export in generate(seed, start_ns, length, rate):
             if duration is None or export.at_ns <= end_ns:
@@ -81,7 +82,7 @@ def run(endpoint: str = "http://127.0.0.1:4318", rate: float = 20, seed: int | N
                     time.sleep(wait)
             _deliver(sender, export, stats)
             if time.monotonic() >= next_report:
-                say(stats.summary())
+                say(f"[{time.monotonic() - began:.0f}s] {stats.summary()}")
                 next_report = time.monotonic() + PROGRESS_S
     except KeyboardInterrupt:
         pass

@@ -75,6 +75,7 @@ class Sender:
         self._connection: http.client.HTTPConnection | None = None
         self._down_until = 0.0
         self._down_backoff = backoff
+        self._down_reason = ""
 
     def _connect(self) -> http.client.HTTPConnection:
         if self._connection is None:
@@ -104,7 +105,7 @@ class Sender:
     def send(self, path: str, body: bytes) -> Result:
         """POST ``body`` to ``path``; never raises for network or server trouble."""
         if self._clock() < self._down_until:
-            return Result(False, "endpoint down, waiting to retry")
+            return Result(False, f"endpoint down ({self._down_reason}); not retried yet")
         delay = self._backoff
         reconnected = False
         retries = 0
@@ -115,6 +116,7 @@ class Sender:
             except (OSError, http.client.HTTPException) as exc:
                 detail = f"{type(exc).__name__}: {exc}"
                 if reconnected:
+                    self._down_reason = detail
                     self._down_until = self._clock() + self._down_backoff
                     self._down_backoff = min(self._down_backoff * 2, self._max_backoff)
                     return Result(False, detail, retries)

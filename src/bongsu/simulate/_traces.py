@@ -7,7 +7,8 @@ runs on a randomly chosen instance of the callee. A failing request fails at one
 
 Speed: a span is added with its ids and times, then its fixed part (name, kind, the
 attributes of its endpoint or step) is merged in from bytes serialized once; copying
-``KeyValue`` messages one by one cost three times as much. ~8 µs per span in all.
+``KeyValue`` messages one by one cost three times as much. With logs, metrics and
+serialization, generation runs at ~110k spans/s on one core (~9 µs per span).
 
 Example::
 
