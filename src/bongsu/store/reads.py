@@ -226,7 +226,7 @@ class Reads(Protocol):
         self, tenant: str, start_us: int, end_us: int, resolution: Resolution,
         users_since_us: int,
     ) -> list[ServiceFigures]:
-        """Per-service figures over the window, with instances seen in it and distinct
+        """Per-service figures over the window, with the instances serving them and distinct
         ``enduser.id`` values seen in ``[users_since_us, end_us)``; ordered by service."""
         ...
 

@@ -22,9 +22,9 @@ figures AS (
     GROUP BY service
 ),
 inst AS (
-    SELECT service, count(*) AS instances
-    FROM instances
-    WHERE tenant = $tenant AND last_seen_us >= $start AND first_seen_us < $end
+    SELECT service, count(DISTINCT instance) AS instances
+    FROM {rollup}
+    WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
     GROUP BY service
 ),
 users AS (
