@@ -55,11 +55,12 @@ def service_series(
         raise TooManyRows(
             f"step: {slots} points is over the {max_rows}-row limit; use a larger step"
         )
-    _require_service(reads, tenant, service)
     found = {
         p.ts_us: p.figures
         for p in reads.service_series(tenant, service, w.start_us, w.end_us, resolution, step_us)
     }
+    if not found:
+        _require_service(reads, tenant, service)
     points = []
     for ts in range(w.start_us, w.end_us, step_us):
         point: dict[str, Any] = {"ts": ts // 1000}
@@ -76,9 +77,9 @@ def heatmap(
     w = window.aligned(resolution).aligned(step_s)
     if (w.end_us - w.start_us) // (step_s * _US) > max_rows:
         raise TooManyRows(f"step: over the {max_rows}-row limit; use a larger step")
-    _require_service(reads, tenant, service)
     cells = reads.heatmap(tenant, service, w.start_us, w.end_us, resolution, step_s * _US)
     if not cells:
+        _require_service(reads, tenant, service)
         return {"service": service, "step": step_s, "bounds_ms": [], "cells": []}
     low = min(c.row for c in cells)
     high = max(c.row for c in cells)
@@ -100,10 +101,11 @@ def transactions(
     errors_only: bool, limit: int,
 ) -> dict[str, Any]:
     """The transactions inside a heatmap selection, newest first."""
-    _require_service(reads, tenant, service)
     rows = reads.transactions(
         tenant, service, window.start_us, window.end_us, min_us, max_us, errors_only, limit
     )
+    if not rows:
+        _require_service(reads, tenant, service)
     return {
         "transactions": [
             {
@@ -150,5 +152,6 @@ def instances(
 
 
 def _require_service(reads: Reads, tenant: str, service: str) -> None:
+    """404 for a service that never reported (checked only when a result is empty)."""
     if not reads.service_exists(tenant, service):
         raise NotFound(f"service {service!r} not found")
