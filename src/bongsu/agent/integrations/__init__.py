@@ -12,6 +12,7 @@ costs nothing.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from types import ModuleType
 
@@ -36,13 +37,14 @@ BUILTIN: dict[str, dict[str, str]] = {
     "aiohttp": {"aiohttp.client": "aiohttp:install"},
     "sqlite3": {"sqlite3": "sqlite3:install"},
     "psycopg": {"psycopg": "psycopg:install"},
-    "pymysql": {"pymysql.cursors": "pymysql:install"},
+    "pymysql": {"pymysql": "pymysql:install"},
     "redis": {"redis.client": "redis:install", "redis.asyncio.client": "redis:install_async"},
     "logging": {"logging": "logging:install"},
     "celery": {"celery": "celery:install"},
 }
 
 _extra: dict[str, dict[str, Installer]] = {}
+_armed: set[tuple[str, str]] = set()
 
 
 def register(name: str, module: str, installer: Installer) -> None:
@@ -61,11 +63,15 @@ def install_all(disabled: set[str]) -> None:
         if name in disabled:
             continue
         for module, target in hooks.items():
-            when_imported(module, _lazy(target))
+            if module in sys.modules or (module, target) not in _armed:
+                _armed.add((module, target))  # pending once; installers are idempotent
+                when_imported(module, _lazy(target))
     for name, extra in _extra.items():
         if name not in disabled:
             for module, installer in extra.items():
-                when_imported(module, installer)
+                if module in sys.modules or (module, name) not in _armed:
+                    _armed.add((module, name))
+                    when_imported(module, installer)
 
 
 def _lazy(target: str) -> Installer:

@@ -59,6 +59,8 @@ def install(module: ModuleType) -> None:
         patch(module.AsyncCursor, name, make_async(name))
     _count_connections(module.Connection)
     _count_connections(module.AsyncConnection)
+    if getattr(module, "connect", None) is not None:  # psycopg.connect = Connection.connect
+        module.connect = module.Connection.connect
 
 
 def _composed(query: Any, cursor: Any) -> str:

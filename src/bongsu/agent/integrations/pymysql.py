@@ -38,8 +38,8 @@ def install(module: ModuleType) -> None:
             return traced_call(info, query, original, self, query, args)
         return execute
 
-    patch(module.Cursor, "execute", make)
-    import pymysql.connections as connections
+    patch(module.cursors.Cursor, "execute", make)
+    connections = module.connections
 
     def make_connect(original: Any) -> Any:
         def connect(self: Any, *args: Any, **kwargs: Any) -> Any:
