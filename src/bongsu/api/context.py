@@ -38,8 +38,8 @@ def current_tenant(request: Request) -> str:
     return _context(request).resolve_tenant(request.headers.get("authorization"))
 
 
-def query_service(request: Request) -> QueryService:
-    """The query service of the app handling ``request``."""
+async def query_service(request: Request) -> QueryService:
+    """The query service of the app handling ``request`` (async: no threadpool hop)."""
     return _context(request).queries
 
 
