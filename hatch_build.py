@@ -19,7 +19,7 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 
-class WebBuildHook(BuildHookInterface):  # type: ignore[misc]
+class WebBuildHook(BuildHookInterface):  # type: ignore[misc,type-arg]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
@@ -41,7 +41,7 @@ class WebBuildHook(BuildHookInterface):  # type: ignore[misc]
         self.app.display_info("building the web console (npm ci && npm run build)")
         # `npm ci` needs the committed package-lock.json and gives a reproducible tree.
         install = ["ci"] if (web / "package-lock.json").is_file() else ["install"]
-        for args in (install + ["--no-audit", "--no-fund"], ["run", "build"]):
+        for args in ([*install, "--no-audit", "--no-fund"], ["run", "build"]):
             subprocess.run([npm, *args], cwd=web, check=True)
         if not bundle.is_file():
             raise RuntimeError(f"web build finished but {bundle} is missing")

@@ -34,6 +34,10 @@ echarts.use([
 ]);
 
 export type Option = EChartsCoreOption;
+
+/** Element → chart, read by the browser tests to find where a graph node is drawn. */
+const registry = new WeakMap<HTMLElement, echarts.ECharts>();
+(window as unknown as { __bongsuCharts: typeof registry }).__bongsuCharts = registry;
 export { echarts };
 
 export interface Palette {
@@ -98,10 +102,13 @@ export function baseOption(): Option {
   };
 }
 
-export function timeAxis(): Record<string, unknown> {
+/** A time x axis; pass the window so every chart on a page spans the same range. */
+export function timeAxis(w?: { from: number; to: number }): Record<string, unknown> {
   const p = palette();
   return {
     type: "time",
+    min: w?.from,
+    max: w?.to,
     axisLine: { lineStyle: { color: p.axis } },
     axisLabel: { color: p.muted, hideOverlap: true },
     splitLine: { show: false },
@@ -129,6 +136,7 @@ export class Chart {
   constructor(readonly el: HTMLElement) {
     el.classList.add("chart");
     this.inst = echarts.init(el, undefined, { renderer: "canvas" });
+    registry.set(el, this.inst);
     // Registered before the first setOption: ECharts 6 may finish in the same tick.
     this.inst.on("finished", () => {
       el.dataset.rendered = "1";
@@ -138,6 +146,12 @@ export class Chart {
   }
 
   set(option: Option, points: number, notMerge = false): void {
+    if (this.inst.isDisposed()) return; // a refresh finishing after navigation
+    // Pages build charts before their element is attached, so the instance may still
+    // hold a 0×0 size (the graph view then divides by zero); sync before drawing.
+    const w = this.el.clientWidth;
+    const ht = this.el.clientHeight;
+    if (w && ht && (this.inst.getWidth() !== w || this.inst.getHeight() !== ht)) this.inst.resize();
     this.el.dataset.points = String(points);
     this.inst.setOption(option, { notMerge, lazyUpdate: false });
   }

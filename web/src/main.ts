@@ -135,7 +135,11 @@ class Shell {
     try {
       await this.page.refresh(full, ac.signal);
     } catch (err) {
-      if ((err as Error).name !== "AbortError") console.warn(err instanceof ApiError ? err.message : err);
+      // Pages show their own API errors; anything reaching here is shown, not swallowed.
+      if ((err as Error).name !== "AbortError" && !ac.signal.aborted) {
+        this.topError.replaceChildren(errorBox(err, () => void this.tick()));
+        if (!(err instanceof ApiError)) console.warn(err);
+      }
     }
     if (ac.signal.aborted) return;
     this.updated.textContent = isLive(this.state)

@@ -124,12 +124,12 @@ class Dashboard implements PageView {
     this.avgChart.set(
       {
         ...baseOption(),
-        xAxis: timeAxis(),
+        xAxis: timeAxis(ctx.window),
         yAxis: [valueAxis((v) => fmtMs(v)), { ...valueAxis(), name: "TPS", nameTextStyle: { color: p.muted }, splitLine: { show: false } }],
         dataZoom: [{ type: "inside", filterMode: "none" }],
         series: [
           { type: "line", name: t("dash.avg"), data: avg, showSymbol: false, connectNulls: false, areaStyle: { opacity: 0.12 } },
-          { type: "line", name: t("dash.p95"), data: p95, showSymbol: false, lineStyle: { type: "dashed" } },
+          { type: "line", name: t("dash.p95"), data: p95, showSymbol: false, lineStyle: { type: "dashed" }, color: p.series[2] },
           { type: "line", name: "TPS", data: tps, yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1 }, color: p.series[1] },
         ],
       },
@@ -141,7 +141,7 @@ class Dashboard implements PageView {
     this.errChart.set(
       {
         ...baseOption(),
-        xAxis: timeAxis(),
+        xAxis: timeAxis(ctx.window),
         yAxis: [valueAxis((v) => `${v}%`), { ...valueAxis(), splitLine: { show: false } }],
         dataZoom: [{ type: "inside", filterMode: "none" }],
         series: [
@@ -196,7 +196,7 @@ class Dashboard implements PageView {
     this.memChart.set(
       {
         ...baseOption(),
-        xAxis: timeAxis(),
+        xAxis: timeAxis(ctx.window),
         yAxis: valueAxis((v) => fmtBytes(v)),
         tooltip: { ...(baseOption().tooltip as object), valueFormatter: (v: number) => fmtBytes(v) },
         dataZoom: [{ type: "inside", filterMode: "none" }],
@@ -217,7 +217,7 @@ class Dashboard implements PageView {
     this.dbChart.set(
       {
         ...baseOption(),
-        xAxis: timeAxis(),
+        xAxis: timeAxis(ctx.window),
         yAxis: valueAxis(),
         dataZoom: [{ type: "inside", filterMode: "none" }],
         series: [{ type: "line", step: "end", name: t("dash.dbConnections"), data: pts.map((x) => [x.ts, round(x.value, 2)]), showSymbol: false, color: palette().series[5], areaStyle: { opacity: 0.12 } }],

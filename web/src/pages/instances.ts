@@ -65,7 +65,7 @@ class Instances implements PageView {
       {
         ...baseOption(),
         tooltip: { ...(baseOption().tooltip as object), valueFormatter: (v: number) => fmtBytes(v) },
-        xAxis: timeAxis(),
+        xAxis: timeAxis(w),
         yAxis: valueAxis((v) => fmtBytes(v)),
         dataZoom: [{ type: "inside", filterMode: "none" }],
         series: shown.map((r, i) => ({
@@ -99,7 +99,7 @@ class Instances implements PageView {
           legend: { show: false },
           grid: { left: 4, right: 8, top: 8, bottom: 4, containLabel: true },
           tooltip: { ...(baseOption().tooltip as object), valueFormatter: (v: number) => fmtBytes(v) },
-          xAxis: { ...timeAxis(), axisLabel: { show: false } },
+          xAxis: { ...timeAxis(w), axisLabel: { show: false } },
           yAxis: { ...valueAxis((v) => fmtBytes(v)), max: maxY },
           series: [{ type: "line", showSymbol: false, data: pts.map((x) => [x.ts, x.value]), areaStyle: { opacity: 0.2 }, color: p.series[i % p.series.length] }],
         },

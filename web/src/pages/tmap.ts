@@ -140,8 +140,9 @@ export class TMap {
     }
     const x0 = Math.round((r.from - g.start) / g.stepMs);
     const x1 = Math.round((r.to - g.start) / g.stepMs) - 1;
-    const y0 = Math.max(0, g.bounds.indexOf(r.min_ms));
-    const y1 = r.max_ms === undefined ? g.buckets - 1 : Math.max(y0, g.bounds.indexOf(r.max_ms) - 1);
+    // Duration rows move when the data's range changes: find the kept bounds again.
+    const y0 = nearest(g.bounds, r.min_ms);
+    const y1 = r.max_ms === undefined ? g.buckets - 1 : Math.max(y0, nearest(g.bounds, r.max_ms) - 1);
     if (x1 < 0) {
       this.chart.inst.dispatchAction({ type: "brush", areas: [] });
       return;
@@ -263,6 +264,12 @@ export class TMap {
 
 interface BrushEndParams {
   areas?: { coordRange?: unknown }[];
+}
+
+function nearest(bounds: number[], v: number): number {
+  let best = 0;
+  for (let i = 1; i < bounds.length; i++) if (Math.abs(bounds[i] - v) < Math.abs(bounds[best] - v)) best = i;
+  return best;
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -110,7 +110,13 @@ class Topology implements PageView {
           show: true,
           position: "bottom",
           color: p.text,
-          formatter: kind === "service" ? n.id : `${n.id}\n${t(kind === "database" ? "topo.database" : "topo.external")}`,
+          lineHeight: 15,
+          formatter:
+            kind !== "service"
+              ? `${n.id}\n${t(kind === "database" ? "topo.database" : "topo.external")}`
+              : n.service && n.service !== n.id
+                ? `${n.service}\n${shortId(n.instance ?? n.id)}`
+                : n.id,
         },
         tooltip: {
           formatter: hs
@@ -168,13 +174,18 @@ class Topology implements PageView {
 
 /** Instance nodes carry `service`/`instance`, or an id like `service/instance`. */
 function splitInstance(n: TopoNode, services: string[]): [string, string] {
-  if (n.service) return [n.service, n.instance ?? ""];
+  if (n.service) return [n.service, n.instance ?? (n.id !== n.service ? n.id : "")];
   if (services.includes(n.id)) return [n.id, ""];
   for (const sep of ["/", ":", "@"]) {
     const i = n.id.indexOf(sep);
     if (i > 0 && services.includes(n.id.slice(0, i))) return [n.id.slice(0, i), n.id.slice(i + 1)];
   }
   return [n.id, ""];
+}
+
+/** Instance ids are often UUIDs or pod names: keep them short on the map. */
+function shortId(id: string): string {
+  return id.length > 14 ? `${id.slice(0, 8)}…` : id;
 }
 
 function layoutNodes(level: Level, nodes: TopoNode[], edges: TopoEdge[]): Map<string, [number, number]> {

@@ -51,9 +51,9 @@ class Transactions implements PageView {
     } catch (err) {
       if ((err as Error).name === "AbortError") throw err;
       if (err instanceof ApiError && err.status === 404) {
-        this.table.body.replaceChildren();
+        this.rows = [];
+        this.render(ctx);
         this.table.setStatus(emptyState(t("tx.none"), t("tx.unavailable")));
-        this.perInstance.setStatus(emptyState(t("tx.none")));
         return;
       }
       this.table.setStatus(errorBox(err), this.rows.length > 0);

@@ -130,7 +130,8 @@ export class Velocity {
       g.fillRect(trackEnd, laneH * i + 4, 6, laneH - 8);
       g.fillStyle = p.text;
       const count = this.arrived.get(this.lanes[i]) ?? 0;
-      g.fillText(`${this.lanes[i]}  ·  ${count}`, trackEnd + 12, y, labelW - 4);
+      const name = this.lanes[i].length > 18 ? `${this.lanes[i].slice(0, 8)}…` : this.lanes[i];
+      g.fillText(`${name}  ·  ${count}`, trackEnd + 12, y, labelW - 4);
     }
     const keep: Dot[] = [];
     for (const d of this.dots) {
