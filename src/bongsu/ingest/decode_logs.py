@@ -34,11 +34,12 @@ def decode_logs(
     count = 0
     for rl in request.resource_logs:
         origin = origin_of(rl.resource)
-        last_ts = 0
+        first_ts, last_ts = 2**63, 0
         for sl in rl.scope_logs:
             for rec in sl.log_records:
                 ts_us = (rec.time_unix_nano or rec.observed_time_unix_nano) // 1000
                 last_ts = max(last_ts, ts_us)
+                first_ts = min(first_ts, ts_us)
                 tid = rec.trace_id
                 body = value_of(rec.body) if rec.HasField("body") else None
                 attrs = to_dict(rec.attributes)
@@ -58,5 +59,5 @@ def decode_logs(
                 c["attributes"].append(json.dumps(attrs, default=str) if attrs else None)
                 count += 1
         if last_ts:
-            note_resource(resources, tenant, origin, last_ts)
+            note_resource(resources, tenant, origin, first_ts, last_ts)
     return count

@@ -33,7 +33,7 @@ def decode_metrics(
     count = 0
     for rm in request.resource_metrics:
         origin = origin_of(rm.resource)
-        last_ts = 0
+        first_ts, last_ts = 2**63, 0
         for sm in rm.scope_metrics:
             for metric in sm.metrics:
                 which = metric.WhichOneof("data")
@@ -43,12 +43,13 @@ def decode_metrics(
                 for point in data.data_points:
                     ts_us = point.time_unix_nano // 1000
                     last_ts = max(last_ts, ts_us)
+                first_ts = min(first_ts, ts_us)
                     row = _point(which, point)
                     _append(out.cols, tenant, ts_us, origin.service, origin.instance,
                             metric.name, metric.unit or None, row, point.attributes)
                     count += 1
         if last_ts:
-            note_resource(resources, tenant, origin, last_ts)
+            note_resource(resources, tenant, origin, first_ts, last_ts)
     return count
 
 

@@ -81,7 +81,7 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns, edges: EdgeMatche
         origin = origin_of(rs.resource)
         service, instance = origin.service, origin.instance
         cluster, namespace = origin.cluster, origin.namespace
-        last_ts = 0
+        first_ts, last_ts = 2**63, 0
         for ss in rs.scope_spans:
             for sp in ss.spans:
                 tid = sp.trace_id
@@ -145,21 +145,30 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns, edges: EdgeMatche
                     edges.server(tenant, tlo, pid, service, instance, error)
                 if ts_us > last_ts:
                     last_ts = ts_us
+                if ts_us < first_ts:
+                    first_ts = ts_us
                 count += 1
         if last_ts:
-            note_resource(out.resources, tenant, origin, last_ts)
+            note_resource(out.resources, tenant, origin, first_ts, last_ts)
     return count
 
 
 def note_resource(
-    resources: dict[tuple[str, str, str], list[Any]], tenant: str, origin: Any, ts_us: int
+    resources: dict[tuple[str, str, str], list[Any]], tenant: str, origin: Any,
+    first_us: int, last_us: int,
 ) -> None:
-    """Remember the newest sighting of one instance for the ``instances`` table."""
+    """Remember the first and last sighting of one instance for the ``instances`` table."""
     key = (tenant, origin.service, origin.instance)
     seen = resources.get(key)
-    if seen is None or seen[6] < ts_us:
+    if seen is None:
         resources[key] = [tenant, origin.service, origin.instance, origin.cluster,
-                          origin.namespace, origin.host, ts_us, origin.resource_json]
+                          origin.namespace, origin.host, first_us, last_us,
+                          origin.resource_json]
+    else:
+        seen[6] = min(seen[6], first_us)
+        if last_us >= seen[7]:
+            seen[7] = last_us
+            seen[8] = origin.resource_json
 
 
 def _events_json(events: Any) -> str:

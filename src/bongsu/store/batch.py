@@ -70,7 +70,8 @@ RESOURCE_SCHEMA = pa.schema(
         ("cluster", pa.string()),
         ("namespace", pa.string()),
         ("host", pa.string()),
-        ("ts_us", pa.int64()),
+        ("first_us", pa.int64()),
+        ("last_us", pa.int64()),
         ("resource", pa.string()),
     ]
 )

@@ -45,7 +45,7 @@ GROUP BY ALL
 _INSTANCE_UPSERT = """
 INSERT INTO instances
 SELECT tenant, service, instance, any_value(cluster), any_value(namespace), any_value(host),
-       min(ts_us), max(ts_us), any_value(resource)
+       min(first_us), max(last_us), any_value(resource)
 FROM b_resources GROUP BY tenant, service, instance
 ON CONFLICT (tenant, service, instance) DO UPDATE SET
     last_seen_us = greatest(instances.last_seen_us, excluded.last_seen_us),
