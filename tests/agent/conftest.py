@@ -3,7 +3,7 @@ turns every swallowed agent error into a test failure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -31,14 +31,23 @@ def sink() -> Iterator[Sink]:
     server.stop()
 
 
+QUICK = {"service_name": "test-svc", "flush_interval": 0.05, "metrics_interval": 3600.0,
+         "active_interval": 3600.0, "control_interval": 3600.0, "compression": "gzip"}
+
+
 @pytest.fixture
-def agent(sink: Sink) -> Iterator[Any]:
-    """A started agent exporting to ``sink`` quickly; shut down after the test."""
-    assert _state.agent is None, "an earlier test left an agent running"
-    started = bongsu.agent.init(
-        endpoint=sink.url, service_name="test-svc", flush_interval=0.05,
-        metrics_interval=3600.0, active_interval=3600.0, control_interval=3600.0,
-        compression="gzip",
-    )
-    yield started
+def make_agent(sink: Sink) -> Iterator[Callable[..., Any]]:
+    """Start an agent exporting to ``sink`` with quick timings plus overrides."""
+
+    def make(**overrides: Any) -> Any:
+        assert _state.agent is None, "an earlier test left an agent running"
+        return bongsu.agent.init(**{"endpoint": sink.url, **QUICK, **overrides})
+
+    yield make
     bongsu.agent.shutdown()
+
+
+@pytest.fixture
+def agent(make_agent: Callable[..., Any]) -> Any:
+    """A started agent exporting to ``sink`` quickly; shut down after the test."""
+    return make_agent()

@@ -11,6 +11,7 @@ Example::
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 import time
@@ -60,6 +61,8 @@ class Agent:
         _state.agent, _state.tracer = self, self.tracer
         _state.active, _state.endpoints, _state.db = self.active, self.endpoints, self.db
         self.gc_timer.install()
+        if self.settings.debug:
+            _debug_logging()
         self._start_sender()
         atexit.register(self.shutdown)
         if not _fork_hook_registered and hasattr(os, "register_at_fork"):
@@ -131,6 +134,16 @@ class Agent:
             metrics.append(Metric("bongsu.agent.internal_errors", "sum", "{error}",
                                   "Agent bugs swallowed.", [({}, swallowed_count())]))
         return metrics
+
+
+def _debug_logging() -> None:
+    log = logging.getLogger("bongsu.agent")
+    if not any(getattr(h, "_bongsu", False) for h in log.handlers):
+        handler = logging.StreamHandler()
+        handler._bongsu = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
 
 
 def _after_fork_in_child() -> None:

@@ -266,3 +266,56 @@ def encode_logs(resource: bytes, scope: bytes, logs: Iterable[LogItem]) -> bytes
         records.append(_ld(b"\x12", b"".join(parts)))
     scope_logs = _ld(b"\x0a", scope) + b"".join(records)
     return _ld(b"\x0a", _ld(b"\x0a", resource) + _ld(b"\x12", scope_logs))
+
+
+def partial_success(body: bytes) -> tuple[int, str]:
+    """``(rejected, error_message)`` from an Export*ServiceResponse (0, "" when absent)."""
+    inner = _field(body, 1)
+    if inner is None:
+        return 0, ""
+    rejected, message = 0, ""
+    pos = 0
+    while pos < len(inner):
+        key, pos = _read_varint(inner, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _read_varint(inner, pos)
+            if number == 1:
+                rejected = value
+        elif wire == 2:
+            size, pos = _read_varint(inner, pos)
+            if number == 2:
+                message = inner[pos:pos + size].decode("utf-8", "replace")
+            pos += size
+        else:
+            break
+    return rejected, message
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while pos < len(data):
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+    return result, pos
+
+
+def _field(data: bytes, wanted: int) -> bytes | None:
+    pos = 0
+    try:
+        while pos < len(data):
+            key, pos = _read_varint(data, pos)
+            number, wire = key >> 3, key & 7
+            if wire != 2:
+                return None
+            size, pos = _read_varint(data, pos)
+            if number == wanted:
+                return data[pos:pos + size]
+            pos += size
+    except IndexError:
+        return None
+    return None

@@ -24,7 +24,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bongsu.agent._otlp import SCOPE, encode_logs, encode_metrics, encode_traces
+from bongsu.agent._otlp import (
+    SCOPE,
+    encode_logs,
+    encode_metrics,
+    encode_traces,
+    partial_success,
+)
 from bongsu.agent._safety import swallow
 from bongsu.agent._transport import Transport
 
@@ -179,6 +185,12 @@ class Sender:
             _log.debug("bongsu export %s: %s items -> %s %s", channel.path, items, reply.status,
                        reply.error)
         if reply.ok:
+            rejected, message = partial_success(reply.body) if reply.body else (0, "")
+            if rejected:
+                channel.rejected += rejected
+                items -= rejected
+                _log.warning("bongsu export to %s: %s items refused: %s", channel.path,
+                             rejected, message)
             channel.delivered += items
             channel.pending = None
             channel.backoff = 0.0

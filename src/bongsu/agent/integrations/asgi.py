@@ -107,7 +107,8 @@ def _end(tracer: Tracer, span: Span, scope: Scope, status: int, exc: BaseExcepti
 
 def route_of(scope: Scope) -> str:
     """The matched route template Starlette/FastAPI left in the scope (``/orders/{id}``)."""
-    path = getattr(scope.get("route"), "path", None)
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     if not isinstance(path, str):
         return ""
     mounted = str(scope.get("root_path", ""))[len(str(scope.get("app_root_path", ""))):]
