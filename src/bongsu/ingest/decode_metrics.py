@@ -43,7 +43,7 @@ def decode_metrics(
                 for point in data.data_points:
                     ts_us = point.time_unix_nano // 1000
                     last_ts = max(last_ts, ts_us)
-                first_ts = min(first_ts, ts_us)
+                    first_ts = min(first_ts, ts_us)
                     row = _point(which, point)
                     _append(out.cols, tenant, ts_us, origin.service, origin.instance,
                             metric.name, metric.unit or None, row, point.attributes)
