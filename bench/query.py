@@ -165,7 +165,8 @@ def _resources(gen: duckdb.DuckDBPyConnection, lo: int) -> pa.Table:
     ).fetchall()
     return pa.Table.from_pylist(
         [{"tenant": TENANT, "service": s, "instance": i, "cluster": "bench",
-          "namespace": "shop", "host": None, "ts_us": lo + HOUR_US - 1, "resource": "{}"}
+          "namespace": "shop", "host": None, "first_us": lo, "last_us": lo + HOUR_US - 1,
+          "resource": "{}"}
          for s, i in rows], schema=RESOURCE_SCHEMA)
 
 

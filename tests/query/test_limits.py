@@ -40,7 +40,8 @@ def big_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     store = BACKENDS[request.param](Path(tmp_path_factory.mktemp("big")) / "t.db")
     resources = pa.Table.from_pylist(
         [{"tenant": "default", "service": f"svc-{i % 5}", "instance": f"i-{i}",
-          "ts_us": T0 + 3_599_000_000} for i in range(50)], schema=RESOURCE_SCHEMA)
+          "first_us": T0, "last_us": T0 + 3_599_000_000} for i in range(50)],
+        schema=RESOURCE_SCHEMA)
     store.load(Batch(spans=many_spans(N), resources=resources), 1)
     yield store
     store.close()
