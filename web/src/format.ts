@@ -52,3 +52,8 @@ function locale(): string {
 export function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 }
+
+/** Instance ids are often UUIDs or pod names: keep them short where space is tight. */
+export function shortId(id: string): string {
+  return id.length > 18 ? `${id.slice(0, 8)}…` : id;
+}

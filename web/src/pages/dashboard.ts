@@ -4,7 +4,7 @@
 import { api, type SeriesPoint, type ServiceSummary } from "../api";
 import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { fmtBytes, fmtMs, fmtNum, fmtPct } from "../format";
+import { fmtBytes, fmtMs, fmtNum, fmtPct, shortId } from "../format";
 import { t, type Key } from "../i18n";
 import { memoryMetric } from "../metrics";
 import type { Ctx, PageView } from "../page";
@@ -238,7 +238,7 @@ class Dashboard implements PageView {
       {
         ...baseOption(),
         grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
-        xAxis: { type: "category", data: names, axisLabel: { color: p.muted, hideOverlap: true, overflow: "truncate", width: 110 }, axisLine: { lineStyle: { color: p.axis } } },
+        xAxis: { type: "category", data: names, axisLabel: { color: p.muted, hideOverlap: true, formatter: (v: string) => shortId(v) }, axisLine: { lineStyle: { color: p.axis } } },
         yAxis: [{ ...valueAxis(), name: "TPS", nameTextStyle: { color: p.muted } }, { ...valueAxis((v) => fmtMs(v)), splitLine: { show: false } }],
         series: [
           { type: "bar", name: "TPS", data: rows.map((r) => round(r.tps, 2)), barMaxWidth: 22, color: p.series[0] },

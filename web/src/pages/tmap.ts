@@ -215,7 +215,8 @@ export class TMap {
     }
     el.dataset.count = String(rows.length);
     const range = `${fmtTime(r.from)}–${fmtTime(r.to)} · ${fmtMs(r.min_ms)}–${r.max_ms === undefined ? "∞" : fmtMs(r.max_ms)}`;
-    this.listPanel.setTitle(`${t("dash.selection")} (${rows.length}) · ${range}`);
+    const count = rows.length >= SELECTION_LIMIT ? `${SELECTION_LIMIT}+` : String(rows.length);
+    this.listPanel.setTitle(`${t("dash.selection")} (${count}) · ${range}`);
     if (!rows.length) {
       this.listPanel.body.replaceChildren();
       this.listPanel.setStatus(emptyState(t("dash.selectionEmpty")));

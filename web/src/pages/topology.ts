@@ -5,7 +5,7 @@
 import { api, type InstanceRow, type TopoEdge, type TopoNode } from "../api";
 import { Chart, baseOption, palette } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { esc, fmtMs, fmtNum, fmtPct } from "../format";
+import { esc, fmtMs, fmtNum, fmtPct, shortId } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
 
@@ -181,11 +181,6 @@ function splitInstance(n: TopoNode, services: string[]): [string, string] {
     if (i > 0 && services.includes(n.id.slice(0, i))) return [n.id.slice(0, i), n.id.slice(i + 1)];
   }
   return [n.id, ""];
-}
-
-/** Instance ids are often UUIDs or pod names: keep them short on the map. */
-function shortId(id: string): string {
-  return id.length > 14 ? `${id.slice(0, 8)}…` : id;
 }
 
 function layoutNodes(level: Level, nodes: TopoNode[], edges: TopoEdge[]): Map<string, [number, number]> {

@@ -5,7 +5,7 @@
 import { api, ApiError } from "../api";
 import { Chart, baseOption, palette, valueAxis } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { fmtMs, fmtTime } from "../format";
+import { fmtMs, fmtTime, shortId } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
 
@@ -74,7 +74,7 @@ class Transactions implements PageView {
     this.chart.set(
       {
         ...baseOption(),
-        xAxis: { type: "category", data: names, axisLabel: { color: p.muted, hideOverlap: true } },
+        xAxis: { type: "category", data: names, axisLabel: { color: p.muted, hideOverlap: true, formatter: (v: string) => shortId(v) } },
         yAxis: { ...valueAxis(), minInterval: 1 },
         series: [{ type: "bar", name: t("tx.count"), data: names.map((n) => counts.get(n) ?? 0), barMaxWidth: 28, color: p.series[0] }],
       },

@@ -5,7 +5,7 @@
 import { api, type Transaction } from "../api";
 import { palette } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { fmtMs } from "../format";
+import { fmtMs, shortId } from "../format";
 import { t } from "../i18n";
 import type { Ctx } from "../page";
 
@@ -130,8 +130,7 @@ export class Velocity {
       g.fillRect(trackEnd, laneH * i + 4, 6, laneH - 8);
       g.fillStyle = p.text;
       const count = this.arrived.get(this.lanes[i]) ?? 0;
-      const name = this.lanes[i].length > 18 ? `${this.lanes[i].slice(0, 8)}…` : this.lanes[i];
-      g.fillText(`${name}  ·  ${count}`, trackEnd + 12, y, labelW - 4);
+      g.fillText(`${shortId(this.lanes[i])}  ·  ${count}`, trackEnd + 12, y, labelW - 4);
     }
     const keep: Dot[] = [];
     for (const d of this.dots) {
