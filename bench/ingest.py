@@ -237,13 +237,15 @@ def main() -> None:
             rss_burst = server.rss_mib()
             drain_b = wait_loaded(server)
             loaded_b = int(server.status()["loaded_spans"]) - before  # type: ignore[call-overload]
+            verdict = "none lost" if loaded_b == acked_b else "LOST"
             print(f"burst: acknowledged {acked_b / elapsed_b:,.0f} spans/s for {elapsed_b:.0f} s"
                   f"  refused {refused_b}  backlog drained in {drain_b:.1f} s  loaded "
-                  f"{loaded_b:,} of {acked_b:,} acknowledged ({'none lost' if loaded_b == acked_b else 'LOST'})"
+                  f"{loaded_b:,} of {acked_b:,} acknowledged ({verdict})"
                   f"  RSS {rss_burst:.0f} MiB")
             delays = freshness(server, requests, args.sustained_rate / 2, 20)
             print(f"freshness at {args.sustained_rate / 2:,.0f} spans/s: median "
-                  f"{statistics.median(delays):.2f} s  max {max(delays):.2f} s  ({len(delays)} probes)")
+                  f"{statistics.median(delays):.2f} s  max {max(delays):.2f} s"
+                  f"  ({len(delays)} probes)")
         finally:
             server.stop()
 

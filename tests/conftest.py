@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from server_process import ServerProcess  # noqa: E402
+from server_process import ServerProcess
 
 FAST_EDGES = {"BONGSU_EDGE_MATCH_SECONDS": "1", "BONGSU_LOAD_BATCH_SECONDS": "0.05"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -80,10 +81,8 @@ class ServerProcess:
         self.proc.kill()
         self.proc.wait(30)
         for pid in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def status(self) -> dict[str, Any]:
         return self.get_json(self.otlp_url + "/healthz")

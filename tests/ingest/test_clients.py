@@ -18,6 +18,7 @@ from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
 from otlp_build import span, traces
 from server_process import ServerProcess
 
@@ -39,10 +40,12 @@ def test_official_sdk_exporters_traces_metrics_logs(shared_server: ServerProcess
         SimpleSpanProcessor(OTLPSpanExporter(endpoint=shared_server.otlp_url + "/v1/traces"))
     )
     tracer = provider.get_tracer("test")
-    with tracer.start_as_current_span("GET /sdk", kind=trace.SpanKind.SERVER) as root:
-        with tracer.start_as_current_span("SELECT", kind=trace.SpanKind.CLIENT,
-                                          attributes={"db.system": "postgresql"}):
-            pass
+    with (
+        tracer.start_as_current_span("GET /sdk", kind=trace.SpanKind.SERVER) as root,
+        tracer.start_as_current_span("SELECT", kind=trace.SpanKind.CLIENT,
+                                     attributes={"db.system": "postgresql"}),
+    ):
+        pass
     trace_id = format(root.get_span_context().trace_id, "032x")
     provider.shutdown()
 
@@ -52,7 +55,8 @@ def test_official_sdk_exporters_traces_metrics_logs(shared_server: ServerProcess
     )
     meters = MeterProvider(
         resource=resource, metric_readers=[reader],
-        views=[View(instrument_name="sdk.exp", aggregation=ExponentialBucketHistogramAggregation())],
+        views=[View(instrument_name="sdk.exp",
+                    aggregation=ExponentialBucketHistogramAggregation())],
     )
     meter = meters.get_meter("test")
     meter.create_counter("sdk.requests").add(3)

@@ -6,7 +6,6 @@ import threading
 import time
 
 from otlp_build import span, traces
-from server_process import ServerProcess
 
 
 def test_acknowledged_spans_survive_kill_9(server_factory) -> None:  # type: ignore[no-untyped-def]

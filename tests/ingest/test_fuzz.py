@@ -6,6 +6,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from otlp_build import span, traces
 from server_process import ServerProcess
 

@@ -10,9 +10,9 @@ import time
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
 from otlp_build import gauge, log_record, span, traces
 from server_process import ServerProcess
 
@@ -97,7 +97,8 @@ def test_otlp_json_with_hex_ids_is_accepted(shared_server: ServerProcess) -> Non
 
 
 def test_metrics_and_logs_accepted(shared_server: ServerProcess) -> None:
-    assert shared_server.post("/v1/metrics", gauge("test.gauge", 42.0).SerializeToString())[0] == 200
+    metrics = gauge("test.gauge", 42.0).SerializeToString()
+    assert shared_server.post("/v1/metrics", metrics)[0] == 200
     assert shared_server.post("/v1/logs", log_record("hello").SerializeToString())[0] == 200
 
 

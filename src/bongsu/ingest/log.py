@@ -26,6 +26,7 @@ import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from bongsu.errors import CorruptIngestLog
 from bongsu.ingest.signals import Signal
@@ -48,7 +49,7 @@ class IngestLog:
         self._fsync = fsync
         self._lock = threading.Lock()  # guards the file and the positions below
         self._sync_lock = threading.Lock()  # one fsync at a time
-        self._file = None  # type: ignore[var-annotated]
+        self._file: BinaryIO | None = None
         self._segment_start = 0
         self._end = 0  # lsn after the last appended record
         self._durable = 0  # lsn up to which an fsync has completed

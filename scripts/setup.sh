@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install everything Bongsu's demo and tests need, idempotently:
+#   Debian packages (Chromium for browser tests, Redis and PostgreSQL for agent tests),
+#   a virtualenv in .venv with `bongsu[dev]` installed editable (which builds the web
+#   console with npm when its bundle is missing).
+# Re-running is cheap: each step is skipped when its result is already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+[[ -x /usr/lib/postgresql/15/bin/postgres ]] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
+  || need_apt+=(postgresql)
+if (( ${#need_apt[@]} )); then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # The packages' own services are not needed: tests start their servers themselves.
+  $SUDO service redis-server stop >/dev/null 2>&1 || true
+  $SUDO service postgresql stop >/dev/null 2>&1 || true
+fi
+
+PYTHON=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv"
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+fi
+
+# Reinstall only when the declared dependencies or the web console's lock file change,
+# or the web bundle is missing.
+stamp=.venv/.bongsu-installed
+want=$(cat pyproject.toml web/package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" || ! -f src/bongsu/web/static/index.html ]]; then
+  echo "setup: installing bongsu[dev] into .venv (builds the web console)"
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$want" > "$stamp"
+fi
+echo "setup: ready"
