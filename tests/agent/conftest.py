@@ -11,6 +11,7 @@ import pytest
 import bongsu.agent
 from bongsu.agent import _state
 from bongsu.agent._safety import add_error_hook, remove_error_hook
+
 from .sink import Sink
 
 

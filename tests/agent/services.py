@@ -49,7 +49,7 @@ class Downstream:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 seen.append({k.lower(): v for k, v in self.headers.items()})
                 code = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith(
                     "/status/") else 200
@@ -148,3 +148,27 @@ def mariadb_server() -> Iterator[int]:
             proc.wait(30)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def under_agent(command: list[str], endpoint: str, service: str, cwd: str,
+                port: int | None = None, env: dict[str, str] | None = None) -> Iterator[None]:
+    """Run ``command`` with ``python -m bongsu.agent run --`` exporting to ``endpoint``."""
+    import sys
+
+    full_env = {**os.environ, "BONGSU_ENDPOINT": endpoint, "BONGSU_SERVICE_NAME": service,
+                "BONGSU_FLUSH_INTERVAL": "0.1", **(env or {})}
+    full_env.pop("PYTHONPATH", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bongsu.agent", "run", "--", *command],
+                            cwd=cwd, env=full_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        if port is not None:
+            wait_port(port, 60)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -68,7 +68,7 @@ class Sink:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path.startswith("/v1/bongsu/agent/commands") and sink.control:
                     with sink.lock:
                         sink.polls += 1
@@ -81,7 +81,7 @@ class Sink:
                     return
                 self._reply(404)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.headers.get("Content-Encoding") == "gzip":
                     data = gzip.decompress(data)

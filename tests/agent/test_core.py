@@ -5,6 +5,11 @@ import sys
 from typing import Any
 
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 import bongsu.agent
 from bongsu.agent import _state
@@ -25,13 +30,8 @@ from bongsu.agent._propagation import (
     parse_traceparent,
 )
 from bongsu.agent._tracer import CLIENT, SERVER, Span
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
-)
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from .sink import attrs, Sink
+from .sink import Sink, attrs
 
 
 def test_import_pulls_no_server_dependency() -> None:

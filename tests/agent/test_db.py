@@ -19,7 +19,8 @@ from .sink import Sink
      "SELECT * FROM t WHERE id = ? AND name = ?"),
     ("select a1, b_2 from t3 where x in (1, 2, 3) and y = $1 and z = %s and w = :n",
      "select a1, b_2 from t3 where x IN (?) and y = $1 and z = %s and w = :n"),
-    ("UPDATE \"T\" SET v = -1.5e3, h = 0xFF, s = E'a\\'b'", "UPDATE \"T\" SET v = -?, h = ?, s = ?"),
+    ("UPDATE \"T\" SET v = -1.5e3, h = 0xFF, s = E'a\\'b'",
+     "UPDATE \"T\" SET v = -?, h = ?, s = ?"),
     ("INSERT INTO t VALUES (?, ?)", "INSERT INTO t VALUES (?, ?)"),
 ])
 def test_sql_masking(sql: str, masked: str) -> None:

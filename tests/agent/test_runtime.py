@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import bongsu.agent
 from bongsu.agent import _state
@@ -28,10 +30,8 @@ def _app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 def _get(app: Any, path: str, query: str = "") -> None:
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query,
                "wsgi.url_scheme": "http"}
-    try:
+    with contextlib.suppress(ValueError):
         app(environ, lambda *a: None)
-    except ValueError:
-        pass
 
 
 def test_endpoint_and_runtime_metrics(make_agent: Callable[..., Any], sink: Sink) -> None:

@@ -42,8 +42,12 @@ ACTIVE_PATH = "/v1/bongsu/agent/active-requests"
 COMMANDS_PATH = "/v1/bongsu/agent/commands"
 RESULTS_PATH = "/v1/bongsu/agent/results"
 
+def _capture_threads(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
+    return capture_threads(agent.active)
+
+
 COMMANDS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
-    "capture_threads": lambda agent, args: capture_threads(agent.active),
+    "capture_threads": _capture_threads,
 }
 """Command kinds the agent answers; the diagnostics work registers more here."""
 

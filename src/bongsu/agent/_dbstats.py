@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 __all__ = ["DbConnections"]
@@ -22,16 +23,12 @@ class DbConnections:
         self.in_use: dict[str, int] = {}
 
     def opened(self, conn: object, system: str) -> None:
-        try:
+        with contextlib.suppress(TypeError):  # not weak-referenceable: not counted
             self._open[conn] = system
-        except TypeError:  # not weak-referenceable: not counted
-            pass
 
     def closed(self, conn: object) -> None:
-        try:
+        with contextlib.suppress(TypeError):
             self._open.pop(conn, None)
-        except TypeError:
-            pass
 
     def begin(self, system: str) -> None:
         self.in_use[system] = self.in_use.get(system, 0) + 1

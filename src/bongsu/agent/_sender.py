@@ -150,6 +150,8 @@ class Sender:
                     lambda batch: encode_logs(agent.resource_bytes, SCOPE, batch))
 
     def send_metrics(self, now: float) -> None:
+        if not self.agent.tracer.created and not self.agent.settings.metrics_idle:
+            return  # a supervisor process: its workers are the instances that matter
         channel = self.metrics
         if channel.pending is not None and not self._retry(channel, now):
             return  # metrics are cumulative by default: a newer body replaces the lost one

@@ -75,6 +75,9 @@ class AgentSettings:
         "`cumulative` or `delta` for sums and histograms.",
         "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
     )
+    metrics_idle: bool = _s(
+        False, "Send runtime metrics also from processes that have traced nothing yet "
+        "(gunicorn's master, uvicorn's supervisor), which are otherwise quiet instances.")
     active_interval: float = _s(5.0, "Seconds between reports of in-flight requests.")
     control: bool = _s(True, "Poll the server for diagnostic commands (quietly off on 404).")
     control_interval: float = _s(5.0, "Seconds between polls for diagnostic commands.")
@@ -170,7 +173,8 @@ def _otel_sampler(env: Mapping[str, str]) -> float | None:
     if sampler in ("always_off", "parentbased_always_off"):
         return 0.0
     if sampler in ("traceidratio", "parentbased_traceidratio"):
-        return _parse("OTEL_TRACES_SAMPLER_ARG", 1.0, env.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))
+        return float(_parse("OTEL_TRACES_SAMPLER_ARG", 1.0,
+                            env.get("OTEL_TRACES_SAMPLER_ARG", "1.0")))
     raise SettingError(f"OTEL_TRACES_SAMPLER: unsupported sampler {sampler!r}")
 
 

@@ -53,7 +53,8 @@ def _state(stack: list[dict[str, Any]]) -> str:
     if not stack:
         return "unknown"
     top = stack[-1]
-    if top["file"].endswith("threading.py") and top["function"] in ("wait", "_wait_for_tstate_lock"):
+    if top["file"].endswith("threading.py") and top["function"] in (
+            "wait", "_wait_for_tstate_lock"):
         return "waiting"
     if top["function"] in ("select", "poll", "accept", "recv", "recv_into", "read", "readinto",
                            "_run_once", "sleep"):

@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 import sys
 
+_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver",
+            "multiprocessing.semaphore_tracker")
+
 
 def _start() -> None:
+    command = " ".join(getattr(sys, "orig_argv", sys.argv))
+    if any(helper in command for helper in _HELPERS):
+        return  # Python's own helper processes serve no requests
     try:
         import bongsu.agent
 

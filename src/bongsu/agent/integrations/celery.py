@@ -3,6 +3,7 @@ headers), CONSUMER spans when a worker runs it, failures recorded. Uses Celery's
 
 from __future__ import annotations
 
+from contextlib import suppress
 from contextvars import Token
 from types import ModuleType
 from typing import Any
@@ -97,10 +98,8 @@ def _postrun(task_id: str = "", state: str = "", **kwargs: Any) -> None:
     if entry is None:
         return
     span, token = entry
-    try:
+    with suppress(ValueError):  # reset from another context: the span still ends
         CURRENT.reset(token)
-    except ValueError:
-        pass  # reset from another context: the span still ends
     if state:
         span.attrs["celery.state"] = state
     if tracer is not None:

@@ -60,7 +60,7 @@ def install(module: ModuleType) -> None:
     _count_connections(module.Connection)
     _count_connections(module.AsyncConnection)
     if getattr(module, "connect", None) is not None:  # psycopg.connect = Connection.connect
-        module.connect = module.Connection.connect
+        setattr(module, "connect", module.Connection.connect)  # noqa: B010
 
 
 def _composed(query: Any, cursor: Any) -> str:

@@ -7,6 +7,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -49,10 +50,8 @@ def call_traced(
     status = [0]
 
     def traced_start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
-        try:
+        with contextlib.suppress(ValueError, TypeError):
             status[0] = int(code[:3])
-        except (ValueError, TypeError):
-            pass
         return start_response(code, headers, exc_info)
 
     try:
