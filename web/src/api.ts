@@ -185,8 +185,9 @@ export const api = {
     p: { from: number; to: number; min_ms?: number; max_ms?: number; errors_only?: boolean; limit?: number; instance?: string },
     s?: AbortSignal,
   ) => get<{ transactions: Transaction[] }>(`/services/${enc(svc)}/transactions`, p, s),
-  instances: (service: string | undefined, window: number, s?: AbortSignal) =>
-    get<{ instances: InstanceRow[] }>("/instances", { service, window }, s),
+  /** Instances seen in `w`, with TPS / response time over the last `window` seconds of it. */
+  instances: (service: string | undefined, window: number, w: Window, s?: AbortSignal) =>
+    get<{ instances: InstanceRow[] }>("/instances", { service, window, ...w }, s),
   topology: (level: "service" | "instance", w: Window, s?: AbortSignal) =>
     get<{ nodes: TopoNode[]; edges: TopoEdge[] }>("/topology", { level, ...w }, s),
   traces: (p: Params, s?: AbortSignal) => get<{ traces: TraceSummary[] }>("/traces", p, s),

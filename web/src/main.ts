@@ -108,7 +108,7 @@ class Shell {
       const [svc, inst] = await Promise.all([
         api.services(ctx.window, ac.signal),
         ctx.state.service
-          ? api.instances(ctx.state.service, Math.round((ctx.window.to - ctx.window.from) / 1000), ac.signal)
+          ? api.instances(ctx.state.service, Math.round((ctx.window.to - ctx.window.from) / 1000), ctx.window, ac.signal)
           : Promise.resolve({ instances: [] }),
       ]);
       this.services = svc.services;

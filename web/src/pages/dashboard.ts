@@ -228,7 +228,7 @@ class Dashboard implements PageView {
   }
 
   private async loadInstances(ctx: Ctx, signal: AbortSignal): Promise<void> {
-    const resp = await api.instances(ctx.state.service, 10, signal);
+    const resp = await api.instances(ctx.state.service, 10, ctx.window, signal);
     let rows = resp.instances.filter((r) => r.service === ctx.state.service || !r.service);
     if (ctx.state.instance) rows = rows.filter((r) => r.instance === ctx.state.instance);
     rows.sort((a, b) => a.instance.localeCompare(b.instance));

@@ -35,7 +35,7 @@ class Instances implements PageView {
     const w = ctx.window;
     let rows: InstanceRow[];
     try {
-      const resp = await api.instances(ctx.state.service || undefined, Math.round((w.to - w.from) / 1000), signal);
+      const resp = await api.instances(ctx.state.service || undefined, Math.round((w.to - w.from) / 1000), w, signal);
       rows = resp.instances.filter((r) => !ctx.state.service || r.service === ctx.state.service);
       if (ctx.state.instance) rows = rows.filter((r) => r.instance === ctx.state.instance);
       rows.sort((a, b) => a.instance.localeCompare(b.instance));

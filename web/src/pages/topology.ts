@@ -57,7 +57,7 @@ class Topology implements PageView {
       const secs = Math.round((ctx.window.to - ctx.window.from) / 1000);
       const [tp, ir] = await Promise.all([
         api.topology(this.level, ctx.window, signal),
-        this.level === "instance" ? api.instances(undefined, secs, signal) : Promise.resolve({ instances: [] }),
+        this.level === "instance" ? api.instances(undefined, secs, ctx.window, signal) : Promise.resolve({ instances: [] }),
       ]);
       topo = tp;
       inst = ir.instances;
