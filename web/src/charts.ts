@@ -53,6 +53,9 @@ export interface Palette {
   heat: string[];
 }
 
+/** Canvas text does not inherit CSS fonts: name the same stack (Hangul included). */
+const FONT = 'system-ui, "Segoe UI", "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", "NanumGothic", sans-serif';
+
 export function palette(): Palette {
   const dark = document.documentElement.dataset.theme !== "light";
   return dark
@@ -88,7 +91,7 @@ export function baseOption(): Option {
   return {
     backgroundColor: "transparent",
     color: p.series,
-    textStyle: { color: p.text, fontFamily: "inherit" },
+    textStyle: { color: p.text, fontFamily: FONT },
     animation: false,
     tooltip: {
       trigger: "axis",

@@ -80,7 +80,7 @@ class Instances implements PageView {
       true,
     );
     // One small chart per instance, same y scale, so growth stands out side by side.
-    const maxY = Math.max(1, ...mem.flatMap((m) => m?.points.map((x) => x.value) ?? []));
+    const maxY = niceCeil(Math.max(1, ...mem.flatMap((m) => m?.points.map((x) => x.value) ?? [])));
     const alive = new Set<string>();
     shown.forEach((r, i) => {
       const key = `${r.service}/${r.instance}`;
@@ -156,4 +156,11 @@ class Instances implements PageView {
     this.chart.dispose();
     for (const c of this.small.values()) c.dispose();
   }
+}
+
+/** The next 1 / 2 / 2.5 / 5 × 10^n at or above `v`, for a shared y scale. */
+function niceCeil(v: number): number {
+  const mag = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * mag >= v) return m * mag;
+  return 10 * mag;
 }

@@ -147,9 +147,17 @@ export class TMap {
       this.chart.inst.dispatchAction({ type: "brush", areas: [] });
       return;
     }
+    // ±0.5: draw the rectangle on the cell edges, so it shows exactly what is listed.
     this.chart.inst.dispatchAction({
       type: "brush",
-      areas: [{ brushType: "rect", xAxisIndex: 0, yAxisIndex: 0, coordRange: [[Math.max(0, x0), x1], [y0, y1]] }],
+      areas: [
+        {
+          brushType: "rect",
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          coordRange: [[Math.max(0, x0) - 0.5, x1 + 0.5], [y0 - 0.5, y1 + 0.5]],
+        },
+      ],
     });
   }
 
@@ -171,6 +179,7 @@ export class TMap {
     };
     if (y1 + 1 < g.bounds.length) rect.max_ms = g.bounds[y1 + 1];
     this.rect = rect;
+    this.restoreBrush(); // snap the drawn rectangle to the cells
     void this.loadSelection();
   }
 

@@ -117,7 +117,7 @@ export class Velocity {
     const laneH = rect.height / n;
     const labelW = Math.min(180, rect.width * 0.3);
     const trackEnd = rect.width - labelW - 12;
-    g.font = "12px system-ui, sans-serif";
+    g.font = '12px system-ui, "Noto Sans KR", "NanumGothic", sans-serif';
     g.textBaseline = "middle";
     for (let i = 0; i < this.lanes.length; i++) {
       const y = laneH * i + laneH / 2;
