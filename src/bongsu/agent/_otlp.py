@@ -133,23 +133,57 @@ def scope_bytes(name: str, version: str) -> bytes:
 SCOPE = scope_bytes("bongsu.agent", __version__)
 
 
+_IDS = Struct(">HQQHQ").pack  # trace_id (field 1) and span_id (field 2), tags included
+_PARENT = Struct(">HQ").pack
+_TIMES = Struct("<BBBQBQ").pack  # kind (6), start (7), end (8)
+_NAMES: dict[str, bytes] = {}
+_M64 = (1 << 64) - 1
+
+
+def _name(name: str) -> bytes:
+    encoded = _NAMES.get(name)
+    if encoded is None:
+        encoded = _string(b"\x2a", name)
+        if len(_NAMES) >= 5000:
+            _NAMES.clear()
+        _NAMES[name] = encoded
+    return encoded
+
+
+def _all_attrs(tag: bytes, attrs: Mapping[str, Any]) -> bytes:
+    # A span's whole attribute set repeats too (same route, method, status): one lookup.
+    try:
+        key = (tag, *attrs.items())
+        encoded = _SETS.get(key)
+    except TypeError:  # an unhashable value (a list)
+        return b"".join(_attrs(tag, attrs))
+    if encoded is None:
+        encoded = b"".join(_attrs(tag, attrs))
+        if len(_SETS) >= 20000:
+            _SETS.clear()
+        _SETS[key] = encoded
+    return encoded
+
+
+_SETS: dict[tuple[Any, ...], bytes] = {}
+
+
 def encode_spans(spans: Iterable[Any]) -> list[bytes]:
     """Encoded ``Span`` messages for agent spans (see ``_tracer.Span``)."""
     out = []
     for s in spans:
-        parts = [b"\x0a\x10", s.trace_id.to_bytes(16, "big"),
-                 b"\x12\x08", s.span_id.to_bytes(8, "big")]
+        trace_id = s.trace_id
+        parts = [_IDS(0x0A10, trace_id >> 64, trace_id & _M64, 0x1208, s.span_id)]
         if s.tracestate:
             parts.append(_string(b"\x1a", s.tracestate))
         if s.parent_id:
-            parts += (b"\x22\x08", s.parent_id.to_bytes(8, "big"))
-        parts.append(_string(b"\x2a", s.name))
-        parts += (b"\x30", _VARINTS[s.kind], b"\x39", _Q(s.start), b"\x41", _Q(s.end))
-        parts += _attrs(b"\x4a", s.attrs)
+            parts.append(_PARENT(0x2208, s.parent_id))
+        parts += (_name(s.name), _TIMES(0x30, s.kind, 0x39, s.start, 0x41, s.end),
+                  _all_attrs(b"\x4a", s.attrs))
         if s.events:
             for ts, name, attrs in s.events:
                 event = b"\x09" + _Q(ts) + _string(b"\x12", name) + b"".join(
-                    _attrs(b"\x1a", attrs))
+                    _ld(b"\x1a", key_value(k, v)) for k, v in attrs.items())  # not cached
                 parts.append(_ld(b"\x5a", event))
         if s.status:
             status = b"\x18" + _VARINTS[s.status]

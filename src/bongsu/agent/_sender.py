@@ -64,7 +64,7 @@ class Sender:
         s = agent.settings
         self.agent = agent
         self.transport = Transport(
-            s.endpoint, s.export_headers(), s.export_timeout, s.compression == "gzip")
+            s.endpoint, s.export_headers(), s.export_timeout, s.gzip_bodies())
         self.traces = Channel("/v1/traces")
         self.logs = Channel("/v1/logs")
         self.metrics = Channel("/v1/metrics")

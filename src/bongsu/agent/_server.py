@@ -2,7 +2,7 @@
 
 Example::
 
-    span = begin_server(tracer, "GET", "/orders/7", "", "http", traceparent=None)
+    span = begin_server(tracer, {"http.request.method": "GET", "url.path": "/orders/7"}, None)
     span.attrs["http.route"] = "/orders/{id}"
     end_server(tracer, span, 200, None)
     assert span.name == "GET /orders/{id}"
@@ -25,36 +25,28 @@ _PARAM = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 def begin_server(
     tracer: Tracer,
-    method: str,
-    path: str,
-    query: str,
-    scheme: str,
+    attrs: dict[str, Any],
     traceparent: str | None,
     tracestate: str | None = None,
     baggage: str | None = None,
-    extra: dict[str, Any] | None = None,
 ) -> Span:
-    """Start a SERVER span continuing the caller's trace, and list it as in flight."""
-    attrs: dict[str, Any] = {
-        "http.request.method": method,
-        "url.path": path,
-        "url.scheme": scheme,
-    }
-    if query:
-        attrs["url.query"] = query
-    if extra:
-        attrs.update(extra)
+    """Start a SERVER span continuing the caller's trace, and list it as in flight.
+
+    ``attrs`` holds at least ``http.request.method`` and ``url.path``.
+    """
     remote = parse_traceparent(traceparent) if traceparent else None
-    span = tracer.start(method, SERVER, attrs, remote=remote) if remote else tracer.start(
-        method, SERVER, attrs)
-    if remote is not None and tracestate:
-        span.tracestate = tracestate[:512]
+    if remote is not None:
+        span = tracer.start(attrs["http.request.method"], SERVER, attrs, remote=remote)
+        if tracestate:
+            span.tracestate = tracestate[:512]
+    else:
+        span = tracer.start(attrs["http.request.method"], SERVER, attrs)
     if baggage:
         span.baggage = parse_baggage(baggage)
     span.thread_id = get_ident()
     active = _state.active
     if active is not None:
-        active.add(span)
+        active.items[span.span_id] = span
     return span
 
 
@@ -74,10 +66,11 @@ def end_server(tracer: Tracer, span: Span, status: int, exc: BaseException | Non
         error = attrs["error.type"] = str(status)
     elif "error.type" in attrs:  # a framework reported an exception it turned into a page
         error = attrs["error.type"]
-    span.name = f"{method} {route}" if route else method
+    if route:
+        span.name = method + " " + route
     active = _state.active
     if active is not None:
-        active.remove(span)
+        active.items.pop(span.span_id, None)
     tracer.finish(span)
     endpoints = _state.endpoints
     if endpoints is not None:

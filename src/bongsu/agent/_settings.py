@@ -20,7 +20,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 __all__ = ["AgentSettings", "SettingError"]
 
@@ -65,7 +65,9 @@ class AgentSettings:
     flush_interval: float = _s(1.0, "Longest time (s) a finished span waits before it is sent.")
     export_timeout: float = _s(5.0, "Timeout (s) of one export request.")
     compression: str = _s(
-        "gzip", "`gzip` or `none` for export bodies.", "OTEL_EXPORTER_OTLP_COMPRESSION"
+        "auto", "`gzip`, `none`, or `auto`: gzip unless the endpoint is on loopback (a local "
+        "collector or sidecar, where compressing only costs CPU).",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
     )
     metrics_interval: float = _s(
         10.0, "Seconds between runtime-metric exports.", "OTEL_METRIC_EXPORT_INTERVAL"
@@ -127,8 +129,9 @@ class AgentSettings:
             raise SettingError(f"sample_ratio must be within 0..1, got {self.sample_ratio}")
         if self.queue_size < 1 or self.batch_size < 1:
             raise SettingError("queue_size and batch_size must be positive")
-        if self.compression not in ("gzip", "none"):
-            raise SettingError(f"compression must be gzip or none, got {self.compression!r}")
+        if self.compression not in ("gzip", "none", "auto"):
+            raise SettingError(f"compression must be gzip, none or auto, "
+                               f"got {self.compression!r}")
         if self.metrics_temporality not in ("cumulative", "delta"):
             raise SettingError(f"metrics_temporality must be cumulative or delta, "
                                f"got {self.metrics_temporality!r}")
@@ -149,6 +152,13 @@ class AgentSettings:
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
+
+    def gzip_bodies(self) -> bool:
+        """Whether export bodies are gzipped (``auto``: only off loopback)."""
+        if self.compression != "auto":
+            return self.compression == "gzip"
+        host = urlsplit(self.endpoint if "://" in self.endpoint else "http://" + self.endpoint)
+        return (host.hostname or "") not in ("127.0.0.1", "localhost", "::1")
 
     def disabled(self) -> set[str]:
         return {p.strip() for p in self.disabled_integrations.split(",") if p.strip()}

@@ -70,7 +70,11 @@ async def call_traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send) 
 
 def _begin(tracer: Tracer, scope: Scope) -> Span:
     traceparent = tracestate = baggage = None
-    extra: dict[str, Any] = {}
+    attrs: dict[str, Any] = {
+        "http.request.method": scope.get("method", "GET"),
+        "url.path": scope.get("path", "/"),
+        "url.scheme": scope.get("scheme", "http"),
+    }
     for name, value in scope.get("headers") or ():
         if name == b"traceparent":
             traceparent = value.decode("latin-1")
@@ -79,17 +83,16 @@ def _begin(tracer: Tracer, scope: Scope) -> Span:
         elif name == b"baggage":
             baggage = value.decode("latin-1")
         elif name == b"host":
-            extra["server.address"] = value.decode("latin-1")
+            attrs["server.address"] = value.decode("latin-1")
         elif name == b"user-agent":
-            extra["user_agent.original"] = value.decode("latin-1")
+            attrs["user_agent.original"] = value.decode("latin-1")
+    query = scope.get("query_string")
+    if query:
+        attrs["url.query"] = query.decode("latin-1")
     client = scope.get("client")
     if client:
-        extra["client.address"] = client[0]
-    query = scope.get("query_string") or b""
-    span = begin_server(
-        tracer, scope.get("method", "GET"), scope.get("path", "/"),
-        query.decode("latin-1"), scope.get("scheme", "http"), traceparent, tracestate, baggage,
-        extra)
+        attrs["client.address"] = client[0]
+    span = begin_server(tracer, attrs, traceparent, tracestate, baggage)
     scope["bongsu.span"] = span
     return span
 

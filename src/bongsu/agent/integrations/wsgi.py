@@ -68,19 +68,24 @@ def call_traced(
 
 
 def _begin(tracer: Tracer, environ: dict[str, Any]) -> Span:
-    extra = {"server.address": environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")}
-    agent = environ.get("HTTP_USER_AGENT")
+    get = environ.get
+    attrs: dict[str, Any] = {
+        "http.request.method": get("REQUEST_METHOD", "GET"),
+        "url.path": get("SCRIPT_NAME", "") + get("PATH_INFO", "") or "/",
+        "url.scheme": get("wsgi.url_scheme", "http"),
+        "server.address": get("HTTP_HOST") or get("SERVER_NAME", ""),
+    }
+    query = get("QUERY_STRING")
+    if query:
+        attrs["url.query"] = query
+    agent = get("HTTP_USER_AGENT")
     if agent:
-        extra["user_agent.original"] = agent
-    client = environ.get("REMOTE_ADDR")
+        attrs["user_agent.original"] = agent
+    client = get("REMOTE_ADDR")
     if client:
-        extra["client.address"] = client
-    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    span = begin_server(
-        tracer, environ.get("REQUEST_METHOD", "GET"), path or "/",
-        environ.get("QUERY_STRING", ""), environ.get("wsgi.url_scheme", "http"),
-        environ.get("HTTP_TRACEPARENT"), environ.get("HTTP_TRACESTATE"),
-        environ.get("HTTP_BAGGAGE"), extra)
+        attrs["client.address"] = client
+    span = begin_server(tracer, attrs, get("HTTP_TRACEPARENT"), get("HTTP_TRACESTATE"),
+                        get("HTTP_BAGGAGE"))
     environ["bongsu.span"] = span
     return span
 
