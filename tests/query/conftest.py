@@ -10,7 +10,6 @@ import pytest
 
 from bongsu.api import create_api
 from bongsu.ingest.batch_builder import BatchBuilder
-from bongsu.ingest.edges import EdgeMatcher
 from bongsu.ingest.signals import Signal
 from bongsu.settings import Settings
 from query.dataset import anchor_us, build_shop
@@ -27,9 +26,10 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     lsn = load(store, "default", shop, chunks=3, lsn=0)
     lsn = load(store, "acme", acme, chunks=1, lsn=lsn)
     spans, body = sdk_traces()
-    builder = BatchBuilder(EdgeMatcher(match_seconds=0))
+    builder = BatchBuilder()
     builder.add(Signal.TRACES, "default", body)
     store.load(builder.build(), lsn + 1)
+    store.expire_edges(2**62)
     settings = Settings(apdex_t_overrides=OVERRIDES)
     yield Loaded(store, shop, acme, spans, settings)
     store.close()

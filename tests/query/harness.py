@@ -14,7 +14,6 @@ import uvicorn
 
 from bongsu.errors import Unauthorized
 from bongsu.ingest.batch_builder import BatchBuilder
-from bongsu.ingest.edges import EdgeMatcher
 from bongsu.ingest.signals import Signal
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
@@ -44,7 +43,7 @@ def load(store: Any, tenant: str, shop: Shop, chunks: int, lsn: int) -> int:
     trace_ids = sorted({s.trace_id for s in shop.spans})
     for k in range(chunks):
         part = set(trace_ids[k::chunks])
-        builder = BatchBuilder(EdgeMatcher(match_seconds=0))
+        builder = BatchBuilder()
         builder.add(Signal.TRACES, tenant,
                     traces_request([s for s in shop.spans if s.trace_id in part]))
         if k == 0:
@@ -52,6 +51,7 @@ def load(store: Any, tenant: str, shop: Shop, chunks: int, lsn: int) -> int:
             builder.add(Signal.METRICS, tenant, metrics_request(shop.points))
         lsn += 1
         assert store.load(builder.build(), lsn)
+        store.expire_edges(2**62)  # every call still unmatched is to an external host
     return lsn
 
 

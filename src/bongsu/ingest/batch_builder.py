@@ -2,7 +2,7 @@
 
 Example::
 
-    builder = BatchBuilder(EdgeMatcher())
+    builder = BatchBuilder()
     builder.add(Signal.TRACES, "default", request_bytes)
     store.load(builder.build(), lsn)
 """
@@ -18,7 +18,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from bongsu.ingest.decode_logs import LogColumns, decode_logs
 from bongsu.ingest.decode_metrics import MetricColumns, decode_metrics
 from bongsu.ingest.decode_traces import SpanColumns, decode_traces
-from bongsu.ingest.edges import EdgeMatcher
 from bongsu.ingest.signals import Signal
 from bongsu.store.batch import Batch
 
@@ -26,8 +25,7 @@ from bongsu.store.batch import Batch
 class BatchBuilder:
     """Accumulates decoded telemetry until :meth:`build` hands it over and starts afresh."""
 
-    def __init__(self, edges: EdgeMatcher) -> None:
-        self._edges = edges
+    def __init__(self) -> None:
         self._reset()
 
     def _reset(self) -> None:
@@ -43,20 +41,17 @@ class BatchBuilder:
         """Decode one logged request (already validated by the receiver)."""
         if signal is Signal.TRACES:
             traces = ExportTraceServiceRequest.FromString(payload)
-            return decode_traces(traces, tenant, self._spans, self._edges)
+            return decode_traces(traces, tenant, self._spans)
         if signal is Signal.METRICS:
             metrics = ExportMetricsServiceRequest.FromString(payload)
             return decode_metrics(metrics, tenant, self._metrics, self._spans.resources)
         logs = ExportLogsServiceRequest.FromString(payload)
         return decode_logs(logs, tenant, self._logs, self._spans.resources)
 
-    def build(self, expire_edges: bool = True) -> Batch:
-        """Everything added since the last build, with the edges found so far."""
-        if expire_edges:
-            self._edges.expire()
+    def build(self) -> Batch:
+        """Everything added since the last build."""
         batch = Batch(
             spans=self._spans.spans_table(),
-            edges=self._edges.drain(),
             resources=self._spans.resources_table(),
             metrics=self._metrics.table(),
             logs=self._logs.table(),

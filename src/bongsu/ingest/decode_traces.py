@@ -7,17 +7,15 @@ repeated in the JSON ``attributes`` text.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from bongsu.ingest.attributes import to_dict, value_of
-from bongsu.ingest.edges import EdgeMatcher
 from bongsu.ingest.resource import origin_of
 from bongsu.store.batch import RESOURCE_SCHEMA, SPAN_SCHEMA
 
-SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
 STATUS_ERROR = 2
 
 # attribute -> index into the per-span slot list below
@@ -62,7 +60,7 @@ class SpanColumns:
         )
 
 
-def decode_traces(request: Any, tenant: str, out: SpanColumns, edges: EdgeMatcher) -> int:
+def decode_traces(request: Any, tenant: str, out: SpanColumns) -> int:
     """Append the spans of one ``ExportTraceServiceRequest``; returns how many."""
     c = out.cols
     c_tenant, c_ts, c_thi, c_tlo = c["tenant"], c["ts_us"], c["trace_hi"], c["trace_lo"]
@@ -75,7 +73,7 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns, edges: EdgeMatche
     slot_cols = [c[name] for name in SLOT_NAMES]
     from_bytes = int.from_bytes
     column_of = _COLUMN_OF
-    dumps = json.dumps
+    dumps = orjson.dumps
     count = 0
     for rs in request.resource_spans:
         origin = origin_of(rs.resource)
@@ -98,13 +96,16 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns, edges: EdgeMatche
                 extra: dict[str, Any] | None = None
                 for kv in sp.attributes:
                     key = kv.key
+                    value = kv.value
+                    # Most attributes are strings: skip the oneof lookup for them.
+                    text = value.string_value
                     idx = column_of.get(key)
                     if idx is None:
                         if extra is None:
                             extra = {}
-                        extra[key] = value_of(kv.value)
+                        extra[key] = text or value_of(value)
                     elif slots[idx] is None:
-                        slots[idx] = value_of(kv.value)
+                        slots[idx] = text or value_of(value)
                 http_status = slots[2]
                 if http_status is not None:
                     try:
@@ -136,13 +137,8 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns, edges: EdgeMatche
                 c_msg.append(sp.status.message or None)
                 for col, value in zip(slot_cols, slots, strict=True):
                     col.append(value)
-                c_attrs.append(dumps(extra, default=str) if extra else None)
+                c_attrs.append(dumps(extra, default=str).decode() if extra else None)
                 c_events.append(_events_json(sp.events) if sp.events else None)
-                if kind in (CLIENT, PRODUCER):
-                    edges.client(tenant, tlo, sid, ts_us, service, instance, dur, error,
-                                 slots[3], slots[4], slots[6])
-                elif pid and (kind in (SERVER, CONSUMER)):
-                    edges.server(tenant, tlo, pid, service, instance, error)
                 if ts_us > last_ts:
                     last_ts = ts_us
                 if ts_us < first_ts:
@@ -172,11 +168,11 @@ def note_resource(
 
 
 def _events_json(events: Any) -> str:
-    return json.dumps(
+    return orjson.dumps(
         [
             {"name": e.name, "ts": e.time_unix_nano // 1_000_000,
              "attributes": to_dict(e.attributes)}
             for e in events
         ],
         default=str,
-    )
+    ).decode()

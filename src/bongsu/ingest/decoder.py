@@ -17,7 +17,6 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from bongsu.ingest.batch_builder import BatchBuilder
-from bongsu.ingest.edges import EdgeMatcher
 from bongsu.ingest.log import read_records
 
 log = logging.getLogger("bongsu.decoder")
@@ -31,7 +30,6 @@ class DecoderConfig:
     start_lsn: int
     batch_items: int
     batch_seconds: float
-    edge_match_seconds: float
 
 
 def run_decoder(
@@ -39,11 +37,9 @@ def run_decoder(
 ) -> None:
     """Process entry point: decode ``(start_lsn, durable]`` as it grows, until ``stop``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s decoder %(message)s")
-    edges = EdgeMatcher(config.edge_match_seconds)
-    builder = BatchBuilder(edges)
+    builder = BatchBuilder()
     position = config.start_lsn
     first_item_at: float | None = None
-    last_edge_flush = time.monotonic()
     try:
         while True:
             stopping = stop.is_set()
@@ -66,11 +62,6 @@ def run_decoder(
             ):
                 out.send((position, builder.build()))
                 first_item_at = None
-            elif edges.pending and now - last_edge_flush >= 1.0:
-                late = builder.build()  # holds no records: only edges that timed out
-                if late.edges.num_rows:
-                    out.send((None, late))
-                last_edge_flush = now
             if stopping and target <= position:
                 return
             if target <= position:

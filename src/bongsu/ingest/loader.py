@@ -62,7 +62,6 @@ class Loader:
             start_lsn=self.loaded_lsn,
             batch_items=self._settings.load_batch_spans,
             batch_seconds=self._settings.load_batch_seconds,
-            edge_match_seconds=self._settings.edge_match_seconds,
         )
         process = self._ctx.Process(
             target=run_decoder, args=(config, self._durable, self._stop, send),
@@ -85,6 +84,7 @@ class Loader:
     def _run(self) -> None:
         next_compact = time.monotonic() + _COMPACT_EVERY
         next_retention = time.monotonic() + 5.0
+        next_expiry = time.monotonic() + 1.0
         while True:
             self._durable.value = self._log.durable
             assert self._conn is not None
@@ -104,6 +104,9 @@ class Loader:
                     continue
                 self._load(lsn, batch)
             now = time.monotonic()
+            if now >= next_expiry:
+                self._housekeeping_expire_edges()
+                next_expiry = now + 1.0
             if now >= next_compact:
                 self._housekeeping_compact()
                 next_compact = now + _COMPACT_EVERY
@@ -120,6 +123,13 @@ class Loader:
             log.exception("a batch ending at %s could not be loaded", lsn)
         if lsn is not None:
             self.loaded_lsn = max(self.loaded_lsn, lsn)
+
+    def _housekeeping_expire_edges(self) -> None:
+        cutoff = int((time.time() - self._settings.edge_match_seconds) * 1e6)
+        try:
+            self._store.expire_edges(cutoff)
+        except Exception:
+            log.exception("edge expiry failed")
 
     def _housekeeping_compact(self) -> None:
         try:

@@ -37,6 +37,10 @@ class TelemetryStore(Protocol):
         """Merge partial rollup and edge rows of minutes ended before ``older_than_us``."""
         ...
 
+    def expire_edges(self, cutoff_us: int) -> None:
+        """Client spans unmatched since before ``cutoff_us`` become calls to external hosts."""
+        ...
+
     def delete_before(self, cutoff_us: int) -> int:
         """Delete telemetry older than ``cutoff_us``; returns the rows deleted."""
         ...

@@ -115,7 +115,11 @@ LOG_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class Batch:
-    """Decoded telemetry to load in one transaction. Missing kinds are empty tables."""
+    """Decoded telemetry to load in one transaction. Missing kinds are empty tables.
+
+    The store matches ``spans`` into caller -> callee edges itself; ``edges`` carries calls
+    that are already known as such (a backfill of aggregated history).
+    """
 
     spans: pa.Table = field(default_factory=SPAN_SCHEMA.empty_table)
     edges: pa.Table = field(default_factory=EDGE_SCHEMA.empty_table)

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from bongsu.errors import QueryTimeout, StoreError, TooManyRows
 from bongsu.store.batch import Batch
+from bongsu.store.duckdb import edges
 from bongsu.store.duckdb.migrations import migrate
 from bongsu.store.rollup import BUCKETS_PER_OCTAVE
 
@@ -151,6 +152,7 @@ class DuckDBStore:
                     table=table, width=width, bucket=_BUCKET_SQL, kinds=_TRANSACTION_KINDS
                 )
                 cur.execute(sql, [self._apdex_t_us])
+            edges.match(cur, int(time.time() * 1e6))
         if batch.edges.num_rows:
             cur.register("b_edges", batch.edges)
             cur.execute(
@@ -176,6 +178,24 @@ class DuckDBStore:
                 last = pc.max(ts).as_py() // _MINUTE_US
                 # A batch spans a few minutes in practice; a backfill may span hours.
                 self._dirty_minutes.update(range(first, last + 1))
+
+    def expire_edges(self, cutoff_us: int) -> None:
+        """Client spans still unmatched since before ``cutoff_us`` become external calls."""
+        with self._write_lock:
+            cur = self._writer
+            cur.begin()
+            try:
+                edges.expire(cur, cutoff_us)
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+            # Expired calls land in the minutes of their client spans: merge them later.
+            rows = cur.execute(
+                "SELECT DISTINCT ts_us // 60000000 FROM edges_1m WHERE target_kind = 'external'"
+                " AND ts_us >= ?", [cutoff_us - 3_600_000_000]
+            ).fetchall()
+            self._dirty_minutes.update(int(r[0]) for r in rows)
 
     def compact(self, older_than_us: int | None = None) -> int:
         """Merge partial rows of dirty minutes that ended before ``older_than_us``."""
