@@ -1,0 +1,229 @@
+"""The write-side store contract (``bongsu.store.base``), run against every backend.
+
+A new backend (ClickHouse) joins by adding an opener to ``BACKENDS``; the tests read back
+through ``store.run`` with portable SQL only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from bongsu.store.batch import LOG_SCHEMA, SPAN_SCHEMA, Batch
+from bongsu.store.duckdb import DuckDBStore
+
+BACKENDS: dict[str, Callable[[Path], Any]] = {
+    "duckdb": lambda path: DuckDBStore.open(path / "telemetry.duckdb"),
+}
+NOW_US = int(time.time() * 1e6) // 60_000_000 * 60_000_000 - 600_000_000
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request: pytest.FixtureRequest) -> Callable[[Path], Any]:
+    return BACKENDS[request.param]
+
+
+@pytest.fixture
+def store(backend: Callable[[Path], Any], tmp_path: Path) -> Iterator[Any]:
+    s = backend(tmp_path)
+    yield s
+    s.close()
+
+
+def spans(*rows: dict[str, Any]) -> pa.Table:
+    base = {
+        "tenant": "default", "ts_us": NOW_US, "trace_hi": 1, "trace_lo": 1, "span_id": 1,
+        "parent_id": 0, "service": "svc", "instance": "svc-1", "name": "GET /", "kind": 2,
+        "duration_us": 1000, "status": 0, "is_error": False,
+    }
+    return pa.Table.from_pylist([{**base, **r} for r in rows], schema=SPAN_SCHEMA)
+
+
+def count(store: Any, table: str, where: str = "true") -> int:
+    return int(store.run(f"SELECT count(*) FROM {table} WHERE {where}")[0][0])
+
+
+def edge_rows(store: Any) -> list[tuple[Any, ...]]:
+    store.compact()
+    return sorted(store.run(
+        "SELECT tenant, source, source_instance, target, target_kind, sum(calls), sum(errors),"
+        " sum(sum_us) FROM edges_1m GROUP BY ALL"
+    ))
+
+
+def test_new_store_has_loaded_nothing(store: Any) -> None:
+    assert store.loaded_lsn() == 0
+    assert count(store, "spans") == 0
+
+
+def test_load_is_idempotent_by_position(store: Any) -> None:
+    batch = Batch(spans=spans({"span_id": 1}, {"span_id": 2}))
+    assert store.load(batch, 3) is True
+    assert store.loaded_lsn() == 3
+    assert store.load(batch, 3) is False
+    assert store.load(batch, 2) is False
+    assert count(store, "spans") == 2
+    assert count(store, "rollup_10s") >= 1
+    assert store.run("SELECT sum(count) FROM rollup_1m")[0][0] == 2
+
+
+def test_derived_load_without_position_does_not_move_it(store: Any) -> None:
+    assert store.load(Batch(spans=spans({})), 7)
+    assert store.load(Batch(spans=spans({"span_id": 9})), None)
+    assert store.loaded_lsn() == 7
+    assert count(store, "spans") == 2
+
+
+def test_failed_load_changes_nothing(store: Any) -> None:
+    assert store.load(Batch(spans=spans({})), 1)
+    bad_logs = pa.Table.from_pylist(
+        [{"tenant": "default", "ts_us": NOW_US, "trace_hi": 0, "trace_lo": 0, "span_id": 0,
+          "severity_number": 9, "service": None, "instance": "x"}], schema=LOG_SCHEMA,
+    )
+    with pytest.raises(Exception):  # noqa: B017 - each backend has its own constraint error
+        store.load(Batch(spans=spans({"span_id": 5}), logs=bad_logs), 2)
+    assert store.loaded_lsn() == 1
+    assert count(store, "spans") == 1
+    assert store.run("SELECT sum(count) FROM rollup_10s")[0][0] == 1
+    assert store.load(Batch(spans=spans({"span_id": 5})), 2)  # and the store still works
+
+
+def test_rows_are_visible_once_load_returns(store: Any) -> None:
+    for lsn in range(1, 6):
+        store.load(Batch(spans=spans({"span_id": lsn})), lsn)
+        assert count(store, "spans") == lsn
+
+
+def test_client_then_server_in_separate_loads_is_one_service_edge(store: Any) -> None:
+    client = {"service": "web", "instance": "web-1", "kind": 3, "span_id": 10,
+              "duration_us": 5000, "peer": "api"}
+    server = {"service": "api", "instance": "api-2", "kind": 2, "span_id": 11,
+              "parent_id": 10, "is_error": True}
+    store.load(Batch(spans=spans(client)), 1)
+    store.load(Batch(spans=spans(server)), 2)
+    store.expire_edges(2**62)
+    assert edge_rows(store) == [("default", "web", "web-1", "api", "service", 1, 1, 5000)]
+    assert count(store, "pending_clients") == 0 and count(store, "pending_servers") == 0
+
+
+def test_server_then_client_is_one_service_edge(store: Any) -> None:
+    store.load(Batch(spans=spans({"service": "api", "span_id": 11, "parent_id": 10})), 1)
+    store.load(Batch(spans=spans({"service": "web", "kind": 3, "span_id": 10})), 2)
+    store.expire_edges(2**62)
+    assert [r[1:5] for r in edge_rows(store)] == [("web", "svc-1", "api", "service")]
+
+
+def test_database_and_external_calls(store: Any) -> None:
+    rows = [
+        {"kind": 3, "span_id": 1, "db_system": "postgresql", "db_name": "shop",
+         "peer": "pg-0", "duration_us": 300},
+        {"kind": 3, "span_id": 2, "db_system": "postgresql", "db_name": "shop",
+         "peer": "pg-0", "duration_us": 500, "is_error": True},
+        {"kind": 3, "span_id": 3, "peer": "api.pay.example", "duration_us": 9000},
+    ]
+    store.load(Batch(spans=spans(*rows)), 1)
+    assert [r[3:] for r in edge_rows(store)] == [
+        ("postgresql:shop", "database", 2, 1, 800)
+    ]
+    store.expire_edges(int(time.time() * 1e6) - 60_000_000)  # not yet: still pending
+    assert count(store, "pending_clients") == 1
+    store.expire_edges(2**62)
+    assert [r[3:] for r in edge_rows(store)] == [
+        ("api.pay.example", "external", 1, 0, 9000),
+        ("postgresql:shop", "database", 2, 1, 800),
+    ]
+
+
+def test_pending_halves_survive_reopening(backend: Callable[[Path], Any], tmp_path: Path) -> None:
+    first = backend(tmp_path)
+    first.load(Batch(spans=spans({"service": "web", "kind": 3, "span_id": 10})), 1)
+    first.close()
+    second = backend(tmp_path)
+    try:
+        second.load(Batch(spans=spans({"service": "api", "span_id": 11, "parent_id": 10})), 2)
+        assert [r[1:5] for r in edge_rows(second)] == [("web", "svc-1", "api", "service")]
+    finally:
+        second.close()
+
+
+def test_tenants_never_share_rows_or_edges(store: Any) -> None:
+    # The same ids in two tenants: the client of one must not match the server of the other.
+    store.load(Batch(spans=spans({"tenant": "a", "service": "web", "kind": 3, "span_id": 10})), 1)
+    store.load(Batch(spans=spans({"tenant": "b", "service": "api", "span_id": 11,
+                                  "parent_id": 10})), 2)
+    store.expire_edges(2**62)
+    assert [(r[0], r[4]) for r in edge_rows(store)] == [("a", "external")]
+    for table in ("spans", "rollup_10s", "rollup_1m", "edges_1m", "instances"):
+        assert count(store, table, "tenant IS NULL") == 0
+
+
+def test_compaction_keeps_every_figure(store: Any) -> None:
+    for lsn in range(1, 21):
+        store.load(Batch(spans=spans(
+            *({"span_id": lsn * 100 + k, "duration_us": 1000 * (k + 1), "is_error": k == 3}
+              for k in range(5))
+        )), lsn)
+    figures = "SELECT service, sum(count), sum(errors), sum(sum_us), sum(satisfied) FROM {} GROUP BY 1"
+    before = [store.run(figures.format(t)) for t in ("rollup_10s", "rollup_1m")]
+    rows_before = count(store, "rollup_10s")
+    assert store.compact() > 0
+    assert [store.run(figures.format(t)) for t in ("rollup_10s", "rollup_1m")] == before
+    assert count(store, "rollup_10s") < rows_before
+
+
+def test_delete_before_removes_only_older_rows(store: Any) -> None:
+    old, new = NOW_US - 3 * 86_400_000_000, NOW_US
+    store.load(Batch(spans=spans({"ts_us": old, "span_id": 1}, {"ts_us": new, "span_id": 2})), 1)
+    assert store.delete_before(NOW_US - 86_400_000_000) >= 1
+    assert store.run("SELECT span_id FROM spans") == [(2,)]
+    assert store.run("SELECT min(ts_us) FROM rollup_10s")[0][0] >= NOW_US - 86_400_000_000
+
+
+def test_acknowledged_load_survives_kill_9(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_conformance import BACKENDS, spans, Batch
+        from pathlib import Path
+        store = BACKENDS[sys.argv[1]](Path(sys.argv[2]))
+        for lsn in range(1, 51):
+            store.load(Batch(spans=spans(*({{"span_id": lsn * 10 + k}} for k in range(10)))), lsn)
+        print("loaded", flush=True)
+        time.sleep(60)
+    """)
+    for name, opener in BACKENDS.items():
+        path = tmp_path / name
+        path.mkdir()
+        proc = subprocess.Popen([sys.executable, "-c", script, name, str(path)],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "loaded"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        store = opener(path)
+        try:
+            assert store.loaded_lsn() == 50
+            assert count(store, "spans") == 500
+            assert store.run("SELECT sum(count) FROM rollup_10s")[0][0] == 500
+        finally:
+            store.close()
+
+
+def test_migrations_are_applied_once(backend: Callable[[Path], Any], tmp_path: Path) -> None:
+    backend(tmp_path).close()
+    store = backend(tmp_path)
+    try:
+        versions = store.run("SELECT version FROM schema_version ORDER BY version")
+        assert [v for (v,) in versions] == sorted({v for (v,) in versions})
+        assert len(versions) >= 2
+    finally:
+        store.close()
