@@ -173,7 +173,9 @@ def test_compaction_keeps_every_figure(store: Any) -> None:
             *({"span_id": lsn * 100 + k, "duration_us": 1000 * (k + 1), "is_error": k == 3}
               for k in range(5))
         )), lsn)
-    figures = "SELECT service, sum(count), sum(errors), sum(sum_us), sum(satisfied) FROM {} GROUP BY 1"
+    figures = (
+        "SELECT service, sum(count), sum(errors), sum(sum_us), sum(satisfied) FROM {} GROUP BY 1"
+    )
     before = [store.run(figures.format(t)) for t in ("rollup_10s", "rollup_1m")]
     rows_before = count(store, "rollup_10s")
     assert store.compact() > 0
