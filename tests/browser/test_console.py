@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,22 @@ def test_live_refresh_keeps_charts(page: Any, console: Console, problems: Proble
     wait_charts(page, "#avg-panel .chart")
     canvas = page.eval_on_selector("#avg-panel .chart canvas", "c => (c.dataset.mark = 'kept', 1)")
     assert canvas == 1
+    # Zoom into the second half of the response-time chart, as a user would with the wheel.
+    zoom = """el => window.__bongsuCharts.get(el).getOption().dataZoom[0]"""
+    page.eval_on_selector(
+        "#avg-panel .chart",
+        "el => window.__bongsuCharts.get(el)"
+        ".dispatchAction({type: 'dataZoom', start: 50, end: 100})",
+    )
     first = page.inner_text("#updated")
     page.wait_for_function(
         "t => document.querySelector('#updated').innerText !== t", arg=first, timeout=12_000
     )
-    # The same canvas element is still there: the refresh merged data, it did not rebuild.
+    # The same canvas element is still there: the refresh merged data, it did not rebuild,
+    # and the zoom is where the user left it.
     assert page.eval_on_selector("#avg-panel .chart canvas", "c => c.dataset.mark") == "kept"
+    z = page.eval_on_selector("#avg-panel .chart", zoom)
+    assert (z["start"], z["end"]) == (50, 100)
     problems.check()
 
 
@@ -183,37 +194,51 @@ def test_tmap_drag_lists_exactly_the_api_rectangle_and_opens_trace(
 def test_trace_detail_shows_sql_errors_and_logs(
     page: Any, console: Console, problems: Problems, screenshots: Path
 ) -> None:
-    traces = console.get("/api/v1/traces", status="error", limit=50)["traces"]
-    assert traces, "the simulator produces failing traces"
-    # Prefer a failing trace that also ran SQL.
-    pick = None
-    for tr in traces:
+    # ~1 % of simulated requests fail: early in a session there may be none yet.
+    deadline = time.monotonic() + 60
+    while not (traces := console.get("/api/v1/traces", status="error", limit=50)["traces"]):
+        assert time.monotonic() < deadline, "the simulator produced no failing trace in 60 s"
+        time.sleep(1)
+    # Prefer a failing trace that ran SQL and recorded an exception.
+    pick, best = traces[0], -1
+    for tr in traces[:20]:
         spans = console.get(f"/api/v1/traces/{tr['trace_id']}")["spans"]
-        if any("db.statement" in (s.get("attributes") or {}) for s in spans):
-            pick = tr
-            break
-    pick = pick or traces[0]
+        score = any(_sql(s) for s in spans) + 2 * any(_exception(s) for s in spans)
+        if score > best:
+            pick, best = tr, score
     open_page(page, console, f"traces/{pick['trace_id']}")
     page.wait_for_selector("#waterfall .wf-row[data-span-id]")
     page.wait_for_selector("#span-panel .kv")
     detail = console.get(f"/api/v1/traces/{pick['trace_id']}")
     assert page.locator("#waterfall .wf-row[data-span-id]").count() == len(detail["spans"])
-    sql_span = next(
-        (s for s in detail["spans"] if "db.statement" in (s.get("attributes") or {})), None
-    )
+    sql_span = next((s for s in detail["spans"] if _sql(s)), None)
     if sql_span is not None:
         page.click(f"#waterfall .wf-row[data-span-id='{sql_span['span_id']}']")
-        assert page.inner_text("#span-sql") == sql_span["attributes"]["db.statement"]
-    err_span = next(
-        (s for s in detail["spans"] if "exception.type" in (s.get("attributes") or {})), None
-    )
+        assert page.inner_text("#span-sql") == _sql(sql_span)
+    err_span = next((s for s in detail["spans"] if _exception(s)), None)
     if err_span is not None:
         page.click(f"#waterfall .wf-row[data-span-id='{err_span['span_id']}']")
-        assert err_span["attributes"]["exception.type"] in page.inner_text("#span-exception")
+        exc = _exception(err_span)
+        shown = page.inner_text("#span-exception")
+        assert exc["exception.type"] in shown
+        assert exc.get("exception.stacktrace", "").splitlines()[-1] in shown
     if detail["logs"]:
         assert page.locator("#logs-table tbody tr").count() == len(detail["logs"])
     shot(page, screenshots, "trace-detail")
     problems.check()
+
+
+def _sql(span: dict[str, Any]) -> str | None:
+    return (span.get("attributes") or {}).get("db.statement")
+
+
+def _exception(span: dict[str, Any]) -> dict[str, Any] | None:
+    """exception.* of a span: from its `exception` event, or flattened into attributes."""
+    for event in span.get("events") or []:
+        if event.get("name") == "exception":
+            return dict(event.get("attributes") or {})
+    attrs = span.get("attributes") or {}
+    return attrs if "exception.type" in attrs else None
 
 
 def test_time_range_changes_the_window(page: Any, console: Console, problems: Problems) -> None:
@@ -297,6 +322,16 @@ def test_topology_shows_simulated_services_and_database(
         "() => document.querySelector('#topology-chart')?.dataset.nodes", timeout=CHART_WAIT_MS
     )
     nodes = page.eval_on_selector("#topology-chart", "e => e.dataset.nodes").split("|")
+    positions = """el => Object.fromEntries(window.__bongsuCharts.get(el).getOption()
+                         .series[0].data.map(d => [d.id, [d.x, d.y]]))"""
+    before = page.eval_on_selector("#topology-chart", positions)
+    first = page.inner_text("#updated")
+    page.wait_for_function(
+        "t => document.querySelector('#updated').innerText !== t", arg=first, timeout=12_000
+    )
+    # A refresh never moves a node.
+    after = page.eval_on_selector("#topology-chart", positions)
+    assert {k: after[k] for k in before if k in after} == before
     kinds = {n.split(":", 1)[0] for n in nodes}
     names = {n.split(":", 1)[1] for n in nodes if n.startswith("service:")}
     assert "database" in kinds

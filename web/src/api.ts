@@ -87,7 +87,11 @@ export interface Span {
   start: number;
   duration_ms: number;
   status: string;
+  status_message?: string;
+  error?: boolean;
   attributes: Record<string, unknown>;
+  /** Span events; an `exception` event carries `exception.type/message/stacktrace`. */
+  events?: { name: string; ts?: number; attributes?: Record<string, unknown> }[];
 }
 
 export interface LogRecord {

@@ -4,7 +4,7 @@
 import { api, type LogRecord, type Span } from "../api";
 import { palette } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { fmtMs, fmtTime } from "../format";
+import { fmtMs, fmtTime, shortId } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
 
@@ -107,8 +107,8 @@ export class TraceDetail implements PageView {
             { class: "wf-label", style: `padding-left:${8 + r.depth * 14}px`, title: `${s.service} · ${s.instance} · ${s.name}` },
             h("i", { class: "svc-dot", style: `background:${colorOf(s.service)}` }),
             h("span", { class: "svc" }, s.service),
-            h("span", { class: "inst" }, s.instance),
             h("span", { class: "name" }, s.name),
+            h("span", { class: "inst" }, shortId(s.instance)),
             sql ? h("span", { class: "badge" }, "SQL") : null,
             err ? h("span", { class: "badge bad" }, "!") : null,
           ),
@@ -116,7 +116,7 @@ export class TraceDetail implements PageView {
             "div",
             { class: "wf-track" },
             h("div", { class: "wf-bar", style: `left:${left}%;width:${width}%;background:${err ? p.bad : colorOf(s.service)}` }),
-            h("span", { class: "wf-dur", style: `left:${Math.min(left + width, 88)}%` }, fmtMs(s.duration_ms)),
+            durLabel(left, width, fmtMs(s.duration_ms)),
           ),
         ),
       );
@@ -134,9 +134,11 @@ export class TraceDetail implements PageView {
     if (!s) return;
     const attrs = s.attributes ?? {};
     const sql = attrs["db.statement"] ?? attrs["db.query.text"];
-    const excType = attrs["exception.type"];
-    const excMsg = attrs["exception.message"];
-    const stack = attrs["exception.stacktrace"];
+    // Exceptions arrive as span events; some stores flatten them into the attributes.
+    const exc = { ...attrs, ...(s.events ?? []).find((e) => e.name === "exception")?.attributes };
+    const excType = exc["exception.type"];
+    const excMsg = exc["exception.message"] ?? (isError(s) ? s.status_message : undefined);
+    const stack = exc["exception.stacktrace"];
     const body: HTMLElement[] = [
       h(
         "dl",
@@ -154,6 +156,17 @@ export class TraceDetail implements PageView {
       body.push(
         h("h4", { class: "bad-text" }, t("tr.exception")),
         h("pre", { class: "code stack", id: "span-exception" }, [excType, excMsg].filter(Boolean).join(": ") + (stack ? `\n\n${String(stack)}` : "")),
+      );
+    }
+    const others = (s.events ?? []).filter((e) => e.name !== "exception");
+    if (others.length) {
+      body.push(
+        h("h4", null, t("tr.events")),
+        h(
+          "table",
+          { class: "grid attrs", id: "span-events" },
+          h("tbody", null, others.map((e) => h("tr", null, h("td", null, e.ts ? fmtTime(e.ts) : ""), h("td", { class: "mono" }, e.name), h("td", { class: "mono wrap" }, e.attributes ? fmtAttr(e.attributes) : "")))),
+        ),
       );
     }
     const keys = Object.keys(attrs).sort();
@@ -214,8 +227,15 @@ export class TraceDetail implements PageView {
   dispose(): void {}
 }
 
+/** The duration after the bar, else before it, else inside it: never off the track. */
+function durLabel(left: number, width: number, text: string): HTMLElement {
+  if (left + width <= 85) return h("span", { class: "wf-dur", style: `left:${left + width}%;margin-left:6px` }, text);
+  if (left >= 15) return h("span", { class: "wf-dur", style: `right:${100 - left}%;margin-right:6px` }, text);
+  return h("span", { class: "wf-dur inside", style: `right:${100 - left - width}%;margin-right:6px` }, text);
+}
+
 function isError(s: Span): boolean {
-  return /error/i.test(s.status ?? "");
+  return s.error ?? /error/i.test(s.status ?? "");
 }
 
 function fmtAttr(v: unknown): string {

@@ -20,6 +20,7 @@ class TraceSearch implements PageView {
   private readonly results: Panel;
   private readonly chart: Chart;
   private loaded = false;
+  private lastKey: string | null = null;
 
   constructor(ctx: Ctx) {
     const x = ctx.state.extra;
@@ -91,6 +92,10 @@ class TraceSearch implements PageView {
     }
     this.loaded = true;
     this.results.setTitle(`${t("tr.results")} (${traces.length})`);
+    // Live refresh: rebuild nothing (and keep the table's scroll) when nothing changed.
+    const key = traces.map((tr) => tr.trace_id).join(",");
+    if (key === this.lastKey) return;
+    this.lastKey = key;
     const p = palette();
     this.chart.set(
       {
