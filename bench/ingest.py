@@ -110,6 +110,14 @@ class Server:
             total += child.memory_info().rss
         return total / 2**20
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by the server process and by each of its children."""
+        proc = psutil.Process(self.proc.pid)
+        used = {"server": sum(proc.cpu_times()[:2])}
+        for child in proc.children(recursive=True):
+            used[child.name()] = used.get(child.name(), 0.0) + sum(child.cpu_times()[:2])
+        return used
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(120)
@@ -219,18 +227,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp))
         try:
+            cpu0 = server.cpu_seconds()
             acked, refused, elapsed = drive(server, requests, args.seconds, args.clients,
                                             args.sustained_rate)
-            t0 = time.monotonic()
             status = server.status()
             backlog_mib = int(status["backlog_bytes"]) / 2**20  # type: ignore[call-overload]
             drain = wait_loaded(server)
+            cpu = {k: v - cpu0.get(k, 0.0) for k, v in server.cpu_seconds().items()}
             loaded_rate = acked / (elapsed + drain)
             print(f"sustained: offered {args.sustained_rate:,.0f}/s  acknowledged "
                   f"{acked / elapsed:,.0f} spans/s  refused {refused}  backlog at end "
                   f"{backlog_mib:.1f} MiB  drained in {drain:.1f} s  loaded {loaded_rate:,.0f}"
                   f" spans/s end to end  RSS {server.rss_mib():.0f} MiB")
-            _ = t0
+            print("  CPU µs per span: " + "  ".join(
+                f"{name} {seconds / acked * 1e6:.1f}" for name, seconds in cpu.items()))
             before = int(server.status()["loaded_spans"])  # type: ignore[call-overload]
             acked_b, refused_b, elapsed_b = drive(server, requests, args.burst_seconds,
                                                   args.clients, None)
