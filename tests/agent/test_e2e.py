@@ -17,6 +17,9 @@ import pytest
 
 from .services import free_port, wait_port
 
+for _library in ("flask", "gunicorn", "uvicorn", "httpx", "starlette"):
+    pytest.importorskip(_library)
+
 APPS = Path(__file__).parent / "apps"
 BIN = Path(sys.executable).parent
 

@@ -32,6 +32,7 @@ def _status(url: str) -> int:
 @pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
 def test_django(sink: Sink, server: str) -> None:
     pytest.importorskip("django")
+    pytest.importorskip(server)
     port = free_port()
     command = ([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
                 "django_shop:application"] if server == "gunicorn" else

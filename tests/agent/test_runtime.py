@@ -186,3 +186,41 @@ def test_fork_child_is_its_own_instance(make_agent: Callable[..., Any], sink: Si
     assert spans["/parent"]["service.instance.id"] == parent_instance
     assert spans["/child"]["service.instance.id"] != parent_instance
     assert spans["/child"]["process.pid"] == pid
+
+
+def test_capture_shows_async_request_tasks(agent: Any) -> None:
+    import asyncio
+
+    from bongsu.agent._threads import capture_threads
+    from bongsu.agent.integrations.asgi import TracedASGI
+
+    started, release = threading.Event(), threading.Event()
+
+    async def slow_endpoint(scope: Any, receive: Any, send: Any) -> None:
+        started.set()
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def serve() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request"}
+
+        async def send(message: Any) -> None:
+            return None
+
+        scope = {"type": "http", "method": "GET", "path": "/async", "headers": []}
+        await TracedASGI(slow_endpoint)(scope, receive, send)
+
+    loop_thread = threading.Thread(target=asyncio.run, args=(serve(),), name="loop")
+    loop_thread.start()
+    try:
+        assert started.wait(5)
+        dump = capture_threads(agent.active)
+    finally:
+        release.set()
+        loop_thread.join()
+    [task] = dump["tasks"]
+    assert task["request"]["url"] == "/async"
+    assert any(f["function"] == "slow_endpoint" for f in task["stack"])

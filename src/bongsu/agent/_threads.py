@@ -45,7 +45,38 @@ def capture_threads(active: ActiveRequests | None) -> dict[str, Any]:
             "request": describe(request, now) if request is not None else None,
         })
     out.sort(key=lambda t: (t["request"] is None, t["name"]))
-    return {"captured_at_unix_nano": now, "thread_count": len(out), "threads": out}
+    tasks = _tasks(active, now)
+    return {"captured_at_unix_nano": now, "thread_count": len(out), "threads": out,
+            "tasks": tasks}
+
+
+def _tasks(active: ActiveRequests | None, now: int) -> list[dict[str, Any]]:
+    """Stacks of the asyncio tasks serving in-flight ASGI requests (their thread only shows
+    the event loop)."""
+    out = []
+    for span in list(active.items.values()) if active is not None else ():
+        task = span.task
+        if task is None or task.done():
+            continue
+        try:  # read from another thread: a frame may move under us, never crash on it
+            stack = _await_chain(task.get_coro())
+        except (RuntimeError, ValueError, AttributeError):
+            stack = []
+        out.append({"name": task.get_name(), "thread_id": span.thread_id, "stack": stack,
+                    "request": describe(span, now)})
+    return out
+
+
+def _await_chain(coro: Any) -> list[dict[str, Any]]:
+    # Task.get_stack() stops at the outermost coroutine; follow what each one awaits.
+    stack: list[dict[str, Any]] = []
+    while coro is not None and len(stack) < _MAX_FRAMES:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is not None:
+            stack.append({"file": frame.f_code.co_filename, "line": frame.f_lineno,
+                          "function": frame.f_code.co_name, "code": ""})
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return stack
 
 
 def _state(stack: list[dict[str, Any]]) -> str:

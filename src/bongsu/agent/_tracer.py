@@ -55,8 +55,8 @@ class Span:
 
     __slots__ = (
         "attrs", "baggage", "children", "end", "events", "keep", "kind", "name", "parent_id",
-        "root", "sampled", "span_id", "start", "status", "status_message", "thread_id",
-        "trace_id", "tracestate",
+        "root", "sampled", "span_id", "start", "status", "status_message", "task",
+        "thread_id", "trace_id", "tracestate",
     )
 
     def __init__(self, name: str, kind: int, attrs: dict[str, Any]) -> None:
@@ -73,6 +73,7 @@ class Span:
         self.tracestate = ""
         self.baggage: dict[str, str] | None = None
         self.thread_id = 0
+        self.task: Any = None  # the asyncio task serving an ASGI request
         self.trace_id = 0
         self.parent_id = 0
         self.sampled = True

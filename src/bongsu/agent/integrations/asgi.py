@@ -7,6 +7,7 @@ Example::
 
 from __future__ import annotations
 
+from asyncio import current_task
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -93,6 +94,7 @@ def _begin(tracer: Tracer, scope: Scope) -> Span:
     if client:
         attrs["client.address"] = client[0]
     span = begin_server(tracer, attrs, traceparent, tracestate, baggage)
+    span.task = current_task()
     scope["bongsu.span"] = span
     return span
 
