@@ -12,6 +12,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+fc-list :lang=ko 2>/dev/null | grep -q . || need_apt+=(fonts-nanum)  # Korean labels in screenshots
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
   || need_apt+=(postgresql)
@@ -31,10 +32,12 @@ if [[ ! -x .venv/bin/python ]]; then
   .venv/bin/python -m pip install -q --upgrade pip
 fi
 
-# Reinstall only when the declared dependencies or the web console's lock file change,
-# or the web bundle is missing.
+# Reinstall only when the declared dependencies or the web console's sources change, or
+# the web bundle is missing (the install's build hook rebuilds it).
 stamp=.venv/.bongsu-installed
-want=$(cat pyproject.toml web/package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+want=$( (cat pyproject.toml web/package-lock.json
+         find web/src web/index.html web/vite.config.ts -type f -print0 | sort -z | xargs -0 cat
+        ) 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" || ! -f src/bongsu/web/static/index.html ]]; then
   echo "setup: installing bongsu[dev] into .venv (builds the web console)"
   .venv/bin/python -m pip install -q -e '.[dev]'
