@@ -129,8 +129,14 @@ def instances(
     now_us: int,
 ) -> dict[str, Any]:
     """Instances seen in the window, with TPS / response time over the last
-    ``rate_window_s`` seconds of it (10-second rollup)."""
-    end = window.aligned(10).end_us
+    ``rate_window_s`` seconds of it (10-second rollup).
+
+    The recent stretch ends at the last whole 10-second slot: the slot in progress holds
+    only part of its traffic (and less still of what is on its way), which read as a drop
+    to zero just after every slot boundary.
+    """
+    slot = 10 * _US
+    end = min(window.end_us, now_us) // slot * slot
     recent = Window(end - rate_window_s * _US, end)
     seconds = recent.elapsed_seconds(now_us)
     rows = reads.instances(tenant, service, window.start_us, window.end_us, recent.start_us)
