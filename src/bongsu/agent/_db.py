@@ -9,13 +9,14 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bongsu.agent import _state
 from bongsu.agent._safety import swallow
 from bongsu.agent._sql import mask_sql, operation
-from bongsu.agent._tracer import CLIENT, Span
+from bongsu.agent._tracer import CLIENT, Span, Tracer
 
 __all__ = ["DbInfo", "traced_call"]
 
@@ -30,12 +31,29 @@ class DbInfo:
     name: str
     host: str
     port: int
+    # statement -> (span name, attributes): the same few statements repeat on a connection
+    prepared: dict[Any, tuple[str, dict[str, Any]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False)
 
 
-def _begin(info: DbInfo, statement: str) -> Span | None:
+def _begin(info: DbInfo, statement: Any) -> Span | None:
     tracer = _state.tracer
     if tracer is None:
         return None
+    try:
+        prepared = info.prepared.get(statement)
+    except TypeError:  # an unhashable statement object (a composed query)
+        prepared = None
+    if prepared is None:
+        prepared = _prepare(tracer, info, statement)
+    db = _state.db
+    if db is not None:
+        db.begin(info.system)
+    return tracer.start(prepared[0], CLIENT, prepared[1].copy())
+
+
+def _prepare(tracer: Tracer, info: DbInfo, statement: Any) -> tuple[str, dict[str, Any]]:
+    key = statement
     if not isinstance(statement, str):
         statement = bytes(statement).decode("utf-8", "replace") if isinstance(
             statement, (bytes, bytearray)) else str(statement)
@@ -50,10 +68,12 @@ def _begin(info: DbInfo, statement: str) -> Span | None:
         attrs["server.address"] = info.host
         if info.port:
             attrs["server.port"] = info.port
-    db = _state.db
-    if db is not None:
-        db.begin(info.system)
-    return tracer.start(f"{op} {info.name}" if info.name else op, CLIENT, attrs)
+    prepared = (f"{op} {info.name}" if info.name else op, attrs)
+    if len(info.prepared) >= 500:
+        info.prepared.clear()
+    with suppress(TypeError):  # an unhashable statement object
+        info.prepared[key] = prepared
+    return prepared
 
 
 def _end(info: DbInfo, span: Span, exc: BaseException | None) -> None:
