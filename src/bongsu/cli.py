@@ -71,6 +71,7 @@ def _server(args: argparse.Namespace) -> int:
     from bongsu.settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings.from_env(
         host=args.host, port=args.port, otlp_host=args.otlp_host, otlp_port=args.otlp_port,
         data_dir=args.data_dir,
