@@ -335,9 +335,8 @@ def report(rows: list[dict[str, Any]], memory: dict[str, Any]) -> None:
         ours, theirs = overhead[("bongsu", kind)], overhead[("otel", kind)]
         print(f"{kind}: OpenTelemetry overhead / Bongsu overhead = {theirs / max(ours, 0.01):.1f}x")
     rss = memory["rss_kib"]
-    print(f"RSS over {len(rss)} x {memory['created'] // len(rss)} Bongsu requests (KiB): "
-          f"{rss[0]} -> {rss[-1]} (max {max(rss)}); delivered/created "
-          f"{memory['delivered']}/{memory['created']}")
+    print(f"RSS after each {memory['created'] // len(rss)} of {memory['created']} Bongsu "
+          f"requests (KiB): {rss}; delivered/created {memory['delivered']}/{memory['created']}")
 
 
 if __name__ == "__main__":

@@ -112,3 +112,20 @@ def test_python_script_runs_under_the_agent(tmp_path: Path) -> None:
                           "--", sys.executable, str(script)], env=env, capture_output=True,
                          text=True, timeout=60, check=True)
     assert out.stdout.strip() == "cli"
+
+
+def test_spans_of_a_short_script_are_flushed_at_exit(sink: object, tmp_path: Path) -> None:
+    from .sink import Sink
+
+    assert isinstance(sink, Sink)
+    script = tmp_path / "job.py"
+    script.write_text("import bongsu.agent\n"
+                      "with bongsu.agent.span('nightly-job', rows=3):\n"
+                      "    pass\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BONGSU_")}
+    env.update(BONGSU_ENDPOINT=sink.url, BONGSU_FLUSH_INTERVAL="60")  # only the exit flush
+    subprocess.run([sys.executable, "-m", "bongsu.agent", "run", "--", sys.executable,
+                    str(script)], env=env, timeout=60, check=True)
+    [span] = sink.wait(lambda: sink.spans())
+    assert span["name"] == "nightly-job" and span["attrs"] == {"rows": 3}
+    assert span["resource"]["service.name"] == "job"
