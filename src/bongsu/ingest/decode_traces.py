@@ -39,18 +39,34 @@ SLOT_NAMES = ("http_method", "http_route", "http_status", "db_system", "db_name"
               "db_statement", "peer", "user_id")
 
 
+# Columns that hold one value per resource: kept as runs, expanded when the table is built.
+_RESOURCE_COLUMNS = ("tenant", "service", "instance", "cluster", "namespace")
+
+
 class SpanColumns:
     """Growing column lists for one batch of spans."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, list[Any]] = {name: [] for name in SPAN_SCHEMA.names}
+        self.cols: dict[str, list[Any]] = {
+            name: [] for name in SPAN_SCHEMA.names if name not in _RESOURCE_COLUMNS
+        }
+        # (span count, tenant, service, instance, cluster, namespace) per resource
+        self.runs: list[tuple[int, str, str, str, str | None, str | None]] = []
         self.resources: dict[tuple[str, str, str], list[Any]] = {}
 
     def __len__(self) -> int:
         return len(self.cols["ts_us"])
 
     def spans_table(self) -> pa.Table:
-        return pa.Table.from_pydict(self.cols, schema=SPAN_SCHEMA)
+        arrays: dict[str, Any] = {}
+        for i, name in enumerate(_RESOURCE_COLUMNS, start=1):
+            kind = SPAN_SCHEMA.field(name).type
+            # One contiguous array: DuckDB scans many small chunks far slower.
+            parts = [pa.repeat(pa.scalar(run[i], kind), run[0]) for run in self.runs if run[0]]
+            arrays[name] = pa.concat_arrays(parts) if parts else pa.array([], kind)
+        for name, values in self.cols.items():
+            arrays[name] = pa.array(values, SPAN_SCHEMA.field(name).type)
+        return pa.table([arrays[name] for name in SPAN_SCHEMA.names], schema=SPAN_SCHEMA)
 
     def resources_table(self) -> pa.Table:
         rows = list(self.resources.values())
@@ -63,35 +79,32 @@ class SpanColumns:
 def decode_traces(request: Any, tenant: str, out: SpanColumns) -> int:
     """Append the spans of one ``ExportTraceServiceRequest``; returns how many."""
     c = out.cols
-    c_tenant, c_ts, c_thi, c_tlo = c["tenant"], c["ts_us"], c["trace_hi"], c["trace_lo"]
-    c_sid, c_pid, c_svc, c_inst = c["span_id"], c["parent_id"], c["service"], c["instance"]
-    c_cluster, c_ns, c_name, c_kind = c["cluster"], c["namespace"], c["name"], c["kind"]
+    c_ts, c_thi, c_tlo = c["ts_us"], c["trace_hi"], c["trace_lo"]
+    c_sid, c_pid, c_name, c_kind = c["span_id"], c["parent_id"], c["name"], c["kind"]
     c_dur, c_status, c_err, c_msg = c["duration_us"], c["status"], c["is_error"], c[
         "status_message"
     ]
+    c_method, c_route, c_http, c_db, c_dbname, c_stmt, c_peer, c_user = (
+        c[name] for name in SLOT_NAMES
+    )
     c_attrs, c_events = c["attributes"], c["events"]
-    slot_cols = [c[name] for name in SLOT_NAMES]
     from_bytes = int.from_bytes
     column_of = _COLUMN_OF
     dumps = orjson.dumps
+    mask = (1 << 64) - 1
     count = 0
     for rs in request.resource_spans:
         origin = origin_of(rs.resource)
-        service, instance = origin.service, origin.instance
-        cluster, namespace = origin.cluster, origin.namespace
         first_ts, last_ts = 2**63, 0
+        before = count
         for ss in rs.scope_spans:
             for sp in ss.spans:
-                tid = sp.trace_id
-                thi = from_bytes(tid[:8], "big")
-                tlo = from_bytes(tid[8:], "big")
-                sid = from_bytes(sp.span_id, "big")
-                pid = from_bytes(sp.parent_span_id, "big") if sp.parent_span_id else 0
+                trace = from_bytes(sp.trace_id, "big")
+                parent = sp.parent_span_id
                 start = sp.start_time_unix_nano
                 ts_us = start // 1000
-                dur = max(0, (sp.end_time_unix_nano - start) // 1000)
-                kind = sp.kind
-                status = sp.status.code
+                st = sp.status
+                status = st.code
                 slots: list[Any] = [None] * 8
                 extra: dict[str, Any] | None = None
                 for kv in sp.attributes:
@@ -105,38 +118,31 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns) -> int:
                             extra = {}
                         extra[key] = text or value_of(value)
                     elif slots[idx] is None:
-                        slots[idx] = text or value_of(value)
+                        slots[idx] = text or _column_value(idx, value)
                 http_status = slots[2]
-                if http_status is not None:
-                    try:
-                        http_status = int(http_status)
-                    except (TypeError, ValueError):
-                        http_status = None
-                    if http_status is not None and not 0 <= http_status < 65536:
-                        http_status = None
-                    slots[2] = http_status
-                for i in (0, 1, 3, 4, 5, 6, 7):
-                    if slots[i] is not None and not isinstance(slots[i], str):
-                        slots[i] = str(slots[i])
-                error = status == STATUS_ERROR or (http_status is not None and http_status >= 500)
-                c_tenant.append(tenant)
+                if http_status is not None and not isinstance(http_status, int):
+                    http_status = _status_code(http_status)
                 c_ts.append(ts_us)
-                c_thi.append(thi)
-                c_tlo.append(tlo)
-                c_sid.append(sid)
-                c_pid.append(pid)
-                c_svc.append(service)
-                c_inst.append(instance)
-                c_cluster.append(cluster)
-                c_ns.append(namespace)
+                c_thi.append(trace >> 64)
+                c_tlo.append(trace & mask)
+                c_sid.append(from_bytes(sp.span_id, "big"))
+                c_pid.append(from_bytes(parent, "big") if parent else 0)
                 c_name.append(sp.name)
-                c_kind.append(kind)
-                c_dur.append(dur)
+                c_kind.append(sp.kind)
+                c_dur.append(max(0, (sp.end_time_unix_nano - start) // 1000))
                 c_status.append(status)
-                c_err.append(error)
-                c_msg.append(sp.status.message or None)
-                for col, value in zip(slot_cols, slots, strict=True):
-                    col.append(value)
+                c_err.append(
+                    status == STATUS_ERROR or (http_status is not None and http_status >= 500)
+                )
+                c_msg.append(st.message or None)
+                c_method.append(slots[0])
+                c_route.append(slots[1])
+                c_http.append(http_status)
+                c_db.append(slots[3])
+                c_dbname.append(slots[4])
+                c_stmt.append(slots[5])
+                c_peer.append(slots[6])
+                c_user.append(slots[7])
                 c_attrs.append(dumps(extra, default=str).decode() if extra else None)
                 c_events.append(_events_json(sp.events) if sp.events else None)
                 if ts_us > last_ts:
@@ -144,9 +150,27 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns) -> int:
                 if ts_us < first_ts:
                     first_ts = ts_us
                 count += 1
+        out.runs.append((count - before, tenant, origin.service, origin.instance,
+                         origin.cluster, origin.namespace))
         if last_ts:
             note_resource(out.resources, tenant, origin, first_ts, last_ts)
     return count
+
+
+def _column_value(idx: int, value: Any) -> Any:
+    """A non-string attribute bound for a column: an int status code, else text."""
+    v = value_of(value)
+    if v is None:
+        return None
+    return _status_code(v) if idx == 2 else str(v)
+
+
+def _status_code(v: Any) -> int | None:
+    try:
+        code = int(v)
+    except (TypeError, ValueError):
+        return None
+    return code if 0 <= code < 65536 else None
 
 
 def note_resource(
