@@ -254,3 +254,14 @@ def test_full_write_queue_is_429_with_retry_after(server_factory) -> None:  # ty
     refused = [h for s, h in results if s == 429]
     assert refused and all(h["retry-after"] == "1" for h in refused)
     assert {s for s, _ in results} <= {200, 429}
+
+
+def test_unknown_enum_values_and_deep_json_are_handled(shared_server: ServerProcess) -> None:
+    odd = span(kind=200)
+    odd.status.code = 99  # open enums: values no SDK sends today
+    assert shared_server.post("/v1/traces", traces([odd]).SerializeToString())[0] == 200
+    found = wait_trace(shared_server, odd.trace_id)
+    assert (found["spans"][0]["kind"], found["spans"][0]["status"]) == ("unspecified", "unset")
+    status, _, reply = shared_server.post("/v1/traces", b"[" * 100_000, "application/json")
+    assert status == 400 and "nested too deeply" in json.loads(reply)["message"]
+    assert shared_server.status()["load_failures"] == 0

@@ -48,7 +48,8 @@ def decode_logs(
                 c["trace_hi"].append(int.from_bytes(tid[:8], "big") if tid else 0)
                 c["trace_lo"].append(int.from_bytes(tid[8:], "big") if tid else 0)
                 c["span_id"].append(int.from_bytes(rec.span_id, "big") if rec.span_id else 0)
-                c["severity_number"].append(rec.severity_number)
+                severity = rec.severity_number  # an open enum: 1-24 are defined
+                c["severity_number"].append(severity if 0 <= severity <= 24 else 0)
                 c["severity_text"].append(rec.severity_text or None)
                 c["body"].append(
                     body if isinstance(body, str) or body is None

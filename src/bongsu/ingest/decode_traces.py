@@ -104,7 +104,7 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns) -> int:
                 start = sp.start_time_unix_nano
                 ts_us = start // 1000
                 st = sp.status
-                status = st.code
+                status = st.code if 0 <= st.code <= 2 else 0
                 slots: list[Any] = [None] * 8
                 extra: dict[str, Any] | None = None
                 for kv in sp.attributes:
@@ -128,7 +128,8 @@ def decode_traces(request: Any, tenant: str, out: SpanColumns) -> int:
                 c_sid.append(from_bytes(sp.span_id, "big"))
                 c_pid.append(from_bytes(parent, "big") if parent else 0)
                 c_name.append(sp.name)
-                c_kind.append(sp.kind)
+                kind = sp.kind  # an open enum: values past CONSUMER are unknown kinds
+                c_kind.append(kind if 0 <= kind <= 5 else 0)
                 c_dur.append(max(0, (sp.end_time_unix_nano - start) // 1000))
                 c_status.append(status)
                 c_err.append(

@@ -60,6 +60,8 @@ def parse(signal: Signal, body: bytes, is_json: bool) -> Message:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("malformed JSON: nested too deeply") from None
     if not isinstance(document, dict):
         raise BadRequest("malformed JSON: the body must be an object")
     _hex_ids_to_base64(document)
