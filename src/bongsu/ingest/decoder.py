@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bongsu.ingest.batch_builder import BatchBuilder
 from bongsu.ingest.log import read_records
+from bongsu.store.batch import Batch
 
 log = logging.getLogger("bongsu.decoder")
 
@@ -30,6 +31,16 @@ class DecoderConfig:
     start_lsn: int
     batch_items: int
     batch_seconds: float
+
+
+def _build(builder: BatchBuilder) -> Batch | None:
+    """The batch, or None when it cannot be built (logged; its position still advances so
+    one poisonous record cannot stall ingest for good)."""
+    try:
+        return builder.build()
+    except Exception:
+        log.exception("a batch could not be built; its records are dropped")
+        return None
 
 
 def run_decoder(
@@ -54,13 +65,13 @@ def run_decoder(
                     if first_item_at is None:
                         first_item_at = time.monotonic()
                     if builder.items >= config.batch_items:
-                        out.send((position, builder.build()))
+                        out.send((position, _build(builder)))
                         first_item_at = None
             now = time.monotonic()
             if first_item_at is not None and (
                 stopping or (target <= position and now - first_item_at >= config.batch_seconds)
             ):
-                out.send((position, builder.build()))
+                out.send((position, _build(builder)))
                 first_item_at = None
             if stopping and target <= position:
                 return
