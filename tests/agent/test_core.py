@@ -170,3 +170,18 @@ def test_wsgi_server_span_exported(agent: Any, sink: Sink) -> None:
     assert r["telemetry.sdk.language"] == "python" and r["process.pid"] > 0
     assert r["service.instance.id"] and r["host.name"]
     assert len(_state.active or ()) == 0
+
+
+@pytest.mark.parametrize(("query", "redacted"), [
+    ("q=kimchi&page=2", "q=kimchi&page=2"),
+    ("user=bo&password=hunter2&x=1", "user=bo&password=REDACTED&x=1"),
+    ("access_token=abc.def&X-Goog-Signature=00ff",
+     "access_token=REDACTED&X-Goog-Signature=REDACTED"),
+    ("author=kim&sessions=3&session_id=9", "author=kim&sessions=3&session_id=REDACTED"),
+    ("apiKey=k;sig=s", "apiKey=REDACTED;sig=REDACTED"),
+    ("flag", "flag"),
+])
+def test_query_secrets_redacted(query: str, redacted: str) -> None:
+    from bongsu.agent._propagation import redact_query
+
+    assert redact_query(query) == redacted

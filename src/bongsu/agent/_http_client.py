@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from bongsu.agent._propagation import format_baggage, format_traceparent
+from bongsu.agent._propagation import format_baggage, format_traceparent, redact_query
 from bongsu.agent._tracer import CLIENT, CURRENT, ERROR, Span, Tracer
 
 __all__ = ["begin_http", "end_http", "outgoing_headers"]
@@ -31,6 +31,8 @@ def begin_http(tracer: Tracer, method: str, url: str) -> Span | None:
     if parts.username or parts.password:  # never export credentials
         netloc = host + (f":{parts.port}" if parts.port else "")
         url = parts._replace(netloc=netloc).geturl()
+    if parts.query:
+        url = url.replace(parts.query, redact_query(parts.query), 1)
     attrs: dict[str, Any] = {"http.request.method": method.upper(), "url.full": url,
                              "server.address": host}
     port = parts.port or (443 if parts.scheme == "https" else 80)

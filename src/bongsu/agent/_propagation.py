@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, unquote
 
 __all__ = [
@@ -16,9 +17,13 @@ __all__ = [
     "format_traceparent",
     "parse_baggage",
     "parse_traceparent",
+    "redact_query",
 ]
 
 _HEX = frozenset("0123456789abcdef")
+_SECRET = re.compile(  # the secret word as a whole key or a _/- separated part of one
+    r"(?i)((?:^|[&;])(?:[^=&;]*[_-])?(?:password|passwd|pwd|secret|token|api[_-]?key|"
+    r"signature|sig|credentials?|auth|session(?:id)?|awsaccesskeyid)(?:[_-][^=&;]*)?=)[^&;]*")
 _MAX_BAGGAGE = 8192
 
 
@@ -64,3 +69,8 @@ def parse_baggage(value: str | None) -> dict[str, str]:
 def format_baggage(entries: dict[str, str]) -> str:
     """A baggage header for ``entries``."""
     return ",".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in entries.items())
+
+
+def redact_query(query: str) -> str:
+    """``query`` with the values of secret-looking parameters replaced by ``REDACTED``."""
+    return _SECRET.sub(r"\1REDACTED", query) if "=" in query else query

@@ -49,7 +49,8 @@ def detect_resource(
         "process.runtime.name": sys.implementation.name,
         "process.runtime.version": platform.python_version(),
         "process.executable.name": os.path.basename(sys.executable),
-        "process.command": " ".join(sys.argv)[:512] if sys.argv else "",
+        # argv[0] only: arguments can carry passwords and tokens
+        "process.command": sys.argv[0] if sys.argv else "",
         "telemetry.sdk.name": "bongsu",
         "telemetry.sdk.language": "python",
         "telemetry.sdk.version": __version__,

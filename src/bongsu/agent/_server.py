@@ -15,7 +15,7 @@ from threading import get_ident
 from typing import Any
 
 from bongsu.agent import _state
-from bongsu.agent._propagation import parse_baggage, parse_traceparent
+from bongsu.agent._propagation import parse_baggage, parse_traceparent, redact_query
 from bongsu.agent._tracer import SERVER, Span, Tracer
 
 __all__ = ["begin_server", "end_server", "template_route"]
@@ -34,6 +34,9 @@ def begin_server(
 
     ``attrs`` holds at least ``http.request.method`` and ``url.path``.
     """
+    query = attrs.get("url.query")
+    if query:
+        attrs["url.query"] = redact_query(query)
     remote = parse_traceparent(traceparent) if traceparent else None
     if remote is not None:
         span = tracer.start(attrs["http.request.method"], SERVER, attrs, remote=remote)
