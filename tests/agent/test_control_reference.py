@@ -21,6 +21,7 @@ from bongsu.agent.integrations.wsgi import TracedWSGI
 from .services import free_port, wait_port
 
 pytest.importorskip("uvicorn")
+pytest.importorskip("starlette")
 REFERENCE = Path(__file__).with_name("control_reference.py")
 
 

@@ -18,6 +18,7 @@ from bongsu.agent._tracer import CLIENT, SERVER
 from .sink import Sink
 
 otel_sdk = pytest.importorskip("opentelemetry.sdk.trace")
+pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
 from opentelemetry import baggage, context, propagate  # noqa: E402
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: E402
 from opentelemetry.sdk.resources import Resource  # noqa: E402
@@ -90,7 +91,8 @@ def test_otel_client_calls_bongsu_service(agent: Any, sink: Sink) -> None:
 
 def test_bongsu_client_calls_otel_service(agent: Any, sink: Sink) -> None:
     requests = pytest.importorskip("requests")
-    from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
+    wsgi = pytest.importorskip("opentelemetry.instrumentation.wsgi")
+    OpenTelemetryMiddleware = wsgi.OpenTelemetryMiddleware
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain")])
