@@ -144,6 +144,8 @@ def test_control_quiet_against_plain_collector(make_agent: Callable[..., Any],
                                                sink: Sink) -> None:
     sink.control = False
     agent = make_agent(active_interval=0.05, control_interval=0.05)
+    assert agent.sender is None  # nothing traced yet: no thread
+    _get(TracedWSGI(_app), "/a")
     time.sleep(0.5)
     assert agent.control.off_until  # both paths answered 404 and are now off
     assert sink.polls == 0 and _state.agent is agent

@@ -53,6 +53,7 @@ class Agent:
         self.start_ns = time.time_ns()
         self.sender: Sender | None = None
         self.control: Control | None = None
+        self._sender_lock = threading.Lock()
         self.started = False
 
     def start(self) -> None:
@@ -63,12 +64,27 @@ class Agent:
         self.gc_timer.install()
         if self.settings.debug:
             _debug_logging()
-        self._start_sender()
+        self._arm_sender()
         atexit.register(self.shutdown)
         if not _fork_hook_registered and hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_after_fork_in_child)
             _fork_hook_registered = True
         self.started = True
+
+    def _arm_sender(self) -> None:
+        # The sender thread starts with the process's first span (or log record), so a
+        # supervisor that only forks workers (gunicorn's master, uvicorn's, Celery's)
+        # never runs a thread across fork() and never reports as an idle instance.
+        if self.settings.metrics_idle:
+            self._start_sender()
+        else:
+            self.tracer.on_first_span = self.ensure_sender
+
+    def ensure_sender(self) -> None:
+        """Start the sender thread if it is not running yet."""
+        with self._sender_lock:
+            if self.sender is None and self.started:
+                self._start_sender()
 
     def _start_sender(self) -> None:
         self.sender = Sender(self)
@@ -88,11 +104,15 @@ class Agent:
         self.db.in_use.clear()
         self.logs = deque()
         self.start_ns = time.time_ns()
-        self._start_sender()
+        self.sender = self.control = None
+        self._sender_lock = threading.Lock()
+        self._arm_sender()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Send everything queued now; True when it was all delivered."""
-        return self.sender.flush(timeout) if self.sender is not None else False
+        if self.sender is None:
+            return not self.tracer.queue and not self.logs  # nothing was ever traced
+        return self.sender.flush(timeout)
 
     def shutdown(self, timeout: float = 3.0) -> None:
         """Send what is left, stop the sender and unpublish this agent."""

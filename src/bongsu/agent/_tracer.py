@@ -23,11 +23,13 @@ from __future__ import annotations
 import threading
 import traceback
 from collections import deque
+from collections.abc import Callable
 from contextvars import ContextVar
 from random import getrandbits
 from time import time_ns
 from typing import Any
 
+from bongsu.agent._safety import swallow
 from bongsu.agent._settings import AgentSettings
 
 __all__ = [
@@ -116,6 +118,7 @@ class Tracer:
         self.wake = threading.Event()
         self.dropped = 0
         self.created = 0
+        self.on_first_span: Callable[[], None] | None = None
         self.sql_mask = settings.sql_mask
         self.sql_max_length = settings.sql_max_length
 
@@ -135,6 +138,8 @@ class Tracer:
         remote: tuple[int, int, bool] | None = None,
     ) -> Span:
         """A started span, child of ``parent``, else of ``remote``, else of the current one."""
+        if self.on_first_span is not None:
+            self._first_span()
         span = Span(name, kind, attrs)
         if parent is None and remote is None:
             parent = CURRENT.get()
@@ -152,6 +157,14 @@ class Tracer:
             span.sampled = (trace_id & _MASK64) < self.threshold
         span.start = time_ns()
         return span
+
+    def _first_span(self) -> None:
+        starter, self.on_first_span = self.on_first_span, None
+        if starter is not None:
+            try:
+                starter()
+            except Exception as exc:
+                swallow(exc)
 
     def finish(self, span: Span) -> None:
         """End ``span`` now and queue it (or hold it on its root) for sending."""

@@ -90,6 +90,8 @@ class OtlpLogHandler(logging.Handler):
             item = LogItem(int(record.created * 1e9), severity_number(record.levelno),
                            record.levelname, record.getMessage(), attrs,
                            span.trace_id if span else 0, span.span_id if span else 0)
+            if agent.sender is None:
+                agent.ensure_sender()
             queue = agent.logs
             if len(queue) < agent.settings.queue_size:
                 queue.append(item)
