@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,6 +63,10 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise RuntimeError(f"nothing listens on port {port}")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cli_demo(argv: list[str]) -> int:
     """Run the demo until Ctrl-C (or ``--duration``); returns the exit status."""
     args = build_demo_parser().parse_args(argv)
@@ -69,6 +75,8 @@ def cli_demo(argv: list[str]) -> int:
         print(f"bongsu demo: needs {', '.join(missing)} (pip install 'bongsu[demo]')",
               file=sys.stderr)
         return 2
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # stop the children on `kill` too
     data = Path(args.data_dir or tempfile.mkdtemp(prefix="bongsu-demo-"))
     data.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
