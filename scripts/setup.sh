@@ -14,8 +14,8 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fc-list :lang=ko 2>/dev/null | grep -q . || need_apt+=(fonts-nanum)  # Korean labels in screenshots
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
-[[ -x /usr/lib/postgresql/15/bin/postgres ]] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
-  || need_apt+=(postgresql)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v mariadbd >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || need_apt+=(mariadb-server)
 if (( ${#need_apt[@]} )); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
@@ -23,6 +23,7 @@ if (( ${#need_apt[@]} )); then
   # The packages' own services are not needed: tests start their servers themselves.
   $SUDO service redis-server stop >/dev/null 2>&1 || true
   $SUDO service postgresql stop >/dev/null 2>&1 || true
+  $SUDO service mariadb stop >/dev/null 2>&1 || true
 fi
 
 PYTHON=${PYTHON:-python3}

@@ -1,4 +1,4 @@
-"""The ``bongsu`` command line: server, simulate, keys."""
+"""The ``bongsu`` command line: server, simulate, keys, run (the agent), demo."""
 
 from __future__ import annotations
 
@@ -35,6 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--duration", type=float, help="seconds to run (default: forever)")
     simulate.add_argument("--api-key", help="ingest key sent as 'Authorization: Bearer KEY'")
 
+    commands.add_parser(
+        "run", add_help=False,
+        help="run a program under the Python agent: bongsu run [OPTIONS] -- CMD ...",
+    )
+    commands.add_parser(
+        "demo", add_help=False,
+        help="start the server and a small shop of real services under the agent",
+    )
+
     keys = commands.add_parser("keys", help="manage ingest keys (tenants)")
     keys.add_argument("--data-dir", type=Path, help="data directory (default ./bongsu-data)")
     key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
@@ -48,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `run` and `demo` take their own options (and a command after --): hand them over.
+    if argv[:1] == ["run"]:
+        from bongsu.agent import cli_run
+
+        return cli_run(argv[1:])
+    if argv[:1] == ["demo"]:
+        from bongsu.agent.demo import cli_demo
+
+        return cli_demo(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

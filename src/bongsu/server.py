@@ -18,6 +18,9 @@ from starlette.types import ASGIApp
 
 from bongsu import __version__
 from bongsu.api import create_api
+from bongsu.api.agent import agent_router
+from bongsu.control.registry import AgentRegistry
+from bongsu.control.routes import control_routes
 from bongsu.ingest.loader import Loader
 from bongsu.ingest.log import IngestLog
 from bongsu.ingest.receiver import Receiver, receiver_app
@@ -61,6 +64,7 @@ def build(settings: Settings) -> Parts:
     loader = Loader(settings, store, ingest_log)
     loader.start()
     receiver = Receiver(settings, ingest_log, keys.resolve, lambda: loader.loaded_lsn)
+    agents = AgentRegistry(store)
     return Parts(
         settings=settings,
         store=store,
@@ -68,8 +72,8 @@ def build(settings: Settings) -> Parts:
         keys=keys,
         loader=loader,
         receiver=receiver,
-        otlp_app=receiver_app(receiver, loader.status),
-        api_app=create_api(settings, store, keys.resolve),
+        otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
+        api_app=create_api(settings, store, keys.resolve, routers=[agent_router(agents)]),
     )
 
 

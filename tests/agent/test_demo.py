@@ -47,7 +47,7 @@ def test_demo_fills_the_dashboard(server_factory: Any, tmp_path: Path) -> None:
         _, body = server.api("/api/v1/traces?service=gateway&limit=200")
         assert "GET /api/orders/{order_id}" in {t["root_name"] for t in body["traces"]}
         _, detail = server.api(f"/api/v1/traces/{deep[0]['trace_id']}")
-        assert {s["service"] for s in detail["spans"]} == {"gateway", "orders", "payments"}
+        assert {s["service"] for s in detail["spans"]} == {"gateway", "order-api", "payment-api"}
     finally:
         children = _children(demo.pid)
         demo.terminate()  # SIGTERM: the demo stops every process it started

@@ -187,6 +187,20 @@ class LogRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CaptureRecord:
+    """One stored diagnostic capture; ``payload`` is omitted (None) in listings."""
+
+    id: str
+    ts_us: int
+    service: str
+    instance: str
+    kind: str
+    format: str
+    summary: str | None  # JSON object
+    payload: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class MetricName:
     name: str
     kind: str
@@ -278,6 +292,15 @@ class Reads(Protocol):
 
     def metric_names(self, tenant: str, start_us: int, end_us: int) -> list[MetricName]:
         """Metric names with points in the window, ordered by name."""
+        ...
+
+    def captures(self, tenant: str, service: str | None, instance: str | None,
+                 kind: str | None, limit: int) -> list[CaptureRecord]:
+        """Stored captures matching every filter, newest first, without payloads."""
+        ...
+
+    def capture(self, tenant: str, capture_id: str) -> CaptureRecord | None:
+        """One stored capture with its payload, or None."""
         ...
 
     def metric_series(self, tenant: str, search: MetricSearch) -> list[MetricPoint]:

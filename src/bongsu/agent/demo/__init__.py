@@ -101,17 +101,23 @@ def cli_demo(argv: list[str]) -> int:
             "DEMO_ORDERS_DB": str(data / "orders.db"),
         })
 
+        logs = data / "logs"
+        logs.mkdir(exist_ok=True)
+
         def under_agent(service: str, *command: str) -> subprocess.Popen[bytes]:
-            return subprocess.Popen([py, "-m", "bongsu.agent", "run", "--service-name", service,
-                                     "--", py, "-m", *command], env=env,
-                                    stdout=subprocess.DEVNULL)
+            # The shop's own output (tracebacks of its deliberate errors) goes to a file.
+            with open(logs / f"{service}.log", "ab") as out:
+                return subprocess.Popen(
+                    [py, "-m", "bongsu.agent", "run", "--service-name", service, "--", py,
+                     "-m", *command], env=env, stdout=out, stderr=subprocess.STDOUT)
 
         starts = {
             "partner": subprocess.Popen([py, "-m", "bongsu.agent.demo.partner",
                                          str(ports["partner"])], env=env),
-            "payments": under_agent("payments", "uvicorn", "bongsu.agent.demo.payments:app",
+            # Named apart from `bongsu simulate`'s orders and payments, which may run beside.
+            "payments": under_agent("payment-api", "uvicorn", "bongsu.agent.demo.payments:app",
                                     "--port", str(ports["payments"]), "--log-level", "warning"),
-            "orders": under_agent("orders", "gunicorn", "-w", "2", "-b",
+            "orders": under_agent("order-api", "gunicorn", "-w", "2", "-b",
                                   f"127.0.0.1:{ports['orders']}", "--log-level", "warning",
                                   "bongsu.agent.demo.orders:app"),
             "gateway": under_agent("gateway", "uvicorn", "--workers", "2", "--port",

@@ -18,6 +18,7 @@ from typing import Any
 
 from bongsu.store.duckdb.store import DuckDBStore
 from bongsu.store.reads import (
+    CaptureRecord,
     EdgeFigures,
     Figures,
     HeatmapCell,
@@ -228,6 +229,26 @@ class DuckDBReads:
             params["text"] = search.text
         statement = sql("logs").format(filters="".join(f" AND {f}" for f in filters))
         return [LogRecord(*r) for r in self._run(statement, params)]
+
+    def captures(self, tenant: str, service: str | None, instance: str | None,
+                 kind: str | None, limit: int) -> list[CaptureRecord]:
+        rows = self._run(
+            "SELECT id, ts_us, service, instance, kind, format, summary, NULL FROM captures"
+            " WHERE tenant = $tenant AND ($service IS NULL OR service = $service)"
+            " AND ($instance IS NULL OR instance = $instance) AND ($kind IS NULL OR kind = $kind)"
+            " ORDER BY ts_us DESC LIMIT $limit",
+            {"tenant": tenant, "service": service, "instance": instance, "kind": kind,
+             "limit": limit},
+        )
+        return [CaptureRecord(*r) for r in rows]
+
+    def capture(self, tenant: str, capture_id: str) -> CaptureRecord | None:
+        rows = self._run(
+            "SELECT id, ts_us, service, instance, kind, format, summary, payload FROM captures"
+            " WHERE tenant = $tenant AND id = $id",
+            {"tenant": tenant, "id": capture_id},
+        )
+        return CaptureRecord(*rows[0]) if rows else None
 
     def metric_names(self, tenant: str, start_us: int, end_us: int) -> list[MetricName]:
         rows = self._run(

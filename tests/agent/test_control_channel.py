@@ -1,43 +1,17 @@
-"""The agent against the reference control routes served by a real uvicorn server:
-active requests during a slow request, and a thread capture requested through the API."""
+"""The agent against the real server's control channel: active requests during a slow
+request, and a thread capture requested through the API and stored by the server."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from bongsu.agent.integrations.wsgi import TracedWSGI
-
-from .services import free_port, wait_port
-
-pytest.importorskip("uvicorn")
-pytest.importorskip("starlette")
-REFERENCE = Path(__file__).with_name("control_reference.py")
-
-
-@pytest.fixture
-def reference() -> Iterator[str]:
-    """The reference routes in a uvicorn process of their own (not traced by this agent)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BONGSU_")}
-    env.pop("PYTHONPATH", None)
-    proc = subprocess.Popen([sys.executable, str(REFERENCE), str(port)], env=env)
-    try:
-        wait_port(port, 30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _call(url: str, body: Any = None) -> Any:
@@ -57,8 +31,10 @@ def _wait(what: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 def test_active_requests_and_thread_capture_end_to_end(make_agent: Callable[..., Any],
-                                                         reference: str) -> None:
-    agent = make_agent(endpoint=reference, active_interval=0.2, control_interval=0.2)
+                                                         server_factory: Any) -> None:
+    server = server_factory().start()
+    reference = server.api_url
+    agent = make_agent(endpoint=server.otlp_url, active_interval=0.2, control_interval=0.2)
     release = threading.Event()
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -93,3 +69,40 @@ def test_active_requests_and_thread_capture_end_to_end(make_agent: Callable[...,
         release.set()
         worker.join()
     assert _wait(lambda: not _call(f"{reference}/api/v1/active-requests")["requests"])
+
+
+def test_capture_survives_a_restart_and_bad_requests_are_4xx(
+    make_agent: Callable[..., Any], server_factory: Any
+) -> None:
+    server = server_factory().start()
+    agent = make_agent(endpoint=server.otlp_url, active_interval=0.2, control_interval=0.2)
+    instance = agent.resource["service.instance.id"]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    # The agent's sender (and its polling) starts with the process's first span.
+    TracedWSGI(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "wsgi.url_scheme": "http"},
+                    lambda *a: None)
+    capture = _call(f"{server.api_url}/api/v1/captures",
+                    {"service": "test-svc", "instance": instance})
+    _wait(lambda: _call(f"{server.api_url}/api/v1/captures/{capture['id']}")["status"] == "done")
+    server.stop()
+    server.start()
+    detail = _call(f"{server.api_url}/api/v1/captures/{capture['id']}")
+    assert detail["kind"] == "threads" and detail["payload"]["threads"]
+
+    for body, message in [({"service": "test-svc"}, "instance: required"),
+                          ({"service": "s", "instance": "i", "kind": "heap"}, "kind: one of")]:
+        try:
+            _call(f"{server.api_url}/api/v1/captures", body)
+            raise AssertionError("expected a 400")
+        except urllib.error.HTTPError as e:
+            assert e.code == 400 and message in json.loads(e.read())["detail"]
+    status, _, reply = server.post("/v1/bongsu/agent/active-requests", b"[1]",
+                                   "application/json")
+    assert status == 400 and b"JSON object" in reply
+    status, _, _ = server.post("/v1/bongsu/agent/results", json.dumps(
+        {"service": "s", "instance": "i", "command_id": "nope"}).encode(), "application/json")
+    assert status == 404
