@@ -8,8 +8,7 @@ from typing import Any
 import pyarrow as pa
 
 from bongsu.ingest.attributes import to_dict
-from bongsu.ingest.decode_traces import note_resource
-from bongsu.ingest.resource import origin_of
+from bongsu.ingest.resource import note_resource, origin_of
 from bongsu.store.batch import METRIC_SCHEMA
 
 

@@ -13,7 +13,7 @@ import orjson
 import pyarrow as pa
 
 from bongsu.ingest.attributes import to_dict, value_of
-from bongsu.ingest.resource import origin_of
+from bongsu.ingest.resource import note_resource, origin_of
 from bongsu.store.batch import RESOURCE_SCHEMA, SPAN_SCHEMA
 
 STATUS_ERROR = 2
@@ -172,24 +172,6 @@ def _status_code(v: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return code if 0 <= code < 65536 else None
-
-
-def note_resource(
-    resources: dict[tuple[str, str, str], list[Any]], tenant: str, origin: Any,
-    first_us: int, last_us: int,
-) -> None:
-    """Remember the first and last sighting of one instance for the ``instances`` table."""
-    key = (tenant, origin.service, origin.instance)
-    seen = resources.get(key)
-    if seen is None:
-        resources[key] = [tenant, origin.service, origin.instance, origin.cluster,
-                          origin.namespace, origin.host, first_us, last_us,
-                          origin.resource_json]
-    else:
-        seen[6] = min(seen[6], first_us)
-        if last_us >= seen[7]:
-            seen[7] = last_us
-            seen[8] = origin.resource_json
 
 
 def _events_json(events: Any) -> str:

@@ -45,3 +45,21 @@ def origin_of(resource: Any) -> Origin:
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def note_resource(
+    resources: dict[tuple[str, str, str], list[Any]], tenant: str, origin: Origin,
+    first_us: int, last_us: int,
+) -> None:
+    """Remember the first and last sighting of one instance for the ``instances`` table."""
+    key = (tenant, origin.service, origin.instance)
+    seen = resources.get(key)
+    if seen is None:
+        resources[key] = [tenant, origin.service, origin.instance, origin.cluster,
+                          origin.namespace, origin.host, first_us, last_us,
+                          origin.resource_json]
+    else:
+        seen[6] = min(seen[6], first_us)
+        if last_us >= seen[7]:
+            seen[7] = last_us
+            seen[8] = origin.resource_json
