@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,38 +87,55 @@ def validate(
     return Validated(payload, accepted, rejected, message)
 
 
+def _drop_bad(
+    items: Any, problem: Callable[[Any], str | None], where: str, first: str | None
+) -> tuple[int, int, str | None]:
+    """Delete the items ``problem`` objects to; (kept, dropped, first reason seen)."""
+    bad: list[int] = []
+    for i, item in enumerate(items):
+        reason = problem(item)
+        if reason is not None:
+            bad.append(i)
+            if first is None:
+                first = f"{where}[{i}]: {reason}"
+    for i in reversed(bad):
+        del items[i]
+    return len(items), len(bad), first
+
+
 def _check_traces(req: Any, lo: int, hi: int, skew: int) -> tuple[int, int, str | None]:
+    def problem(sp: Any) -> str | None:
+        tid, sid, pid = sp.trace_id, sp.span_id, sp.parent_span_id
+        start = sp.start_time_unix_nano
+        if len(tid) != 16 or tid == _ZERO16:
+            return "trace_id must be 16 bytes and not all zero"
+        if len(sid) != 8 or sid == _ZERO8:
+            return "span_id must be 8 bytes and not all zero"
+        if pid and len(pid) != 8:
+            return "parent_span_id must be empty or 8 bytes"
+        if not lo <= start <= hi:
+            return f"start_time_unix_nano {start} is {_days(skew)} days or more from now"
+        if sp.end_time_unix_nano < start:
+            return "end_time_unix_nano is before start_time_unix_nano"
+        return None
+
     accepted = rejected = 0
     first: str | None = None
     for r, rs in enumerate(req.resource_spans):
         for s, ss in enumerate(rs.scope_spans):
-            bad: list[int] = []
-            for i, sp in enumerate(ss.spans):
-                tid, sid, pid = sp.trace_id, sp.span_id, sp.parent_span_id
-                start = sp.start_time_unix_nano
-                if len(tid) != 16 or tid == _ZERO16:
-                    reason = "trace_id must be 16 bytes and not all zero"
-                elif len(sid) != 8 or sid == _ZERO8:
-                    reason = "span_id must be 8 bytes and not all zero"
-                elif pid and len(pid) != 8:
-                    reason = "parent_span_id must be empty or 8 bytes"
-                elif not lo <= start <= hi:
-                    reason = f"start_time_unix_nano {start} is {_days(skew)} days or more from now"
-                elif sp.end_time_unix_nano < start:
-                    reason = "end_time_unix_nano is before start_time_unix_nano"
-                else:
-                    continue
-                bad.append(i)
-                if first is None:
-                    first = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]: {reason}"
-            for i in reversed(bad):
-                del ss.spans[i]
-            accepted += len(ss.spans)
-            rejected += len(bad)
+            where = f"resourceSpans[{r}].scopeSpans[{s}].spans"
+            kept, dropped, first = _drop_bad(ss.spans, problem, where, first)
+            accepted, rejected = accepted + kept, rejected + dropped
     return accepted, rejected, first
 
 
 def _check_metrics(req: Any, lo: int, hi: int, skew: int) -> tuple[int, int, str | None]:
+    def problem(point: Any) -> str | None:
+        ts = point.time_unix_nano
+        if not lo <= ts <= hi:
+            return f"time_unix_nano {ts} is {_days(skew)} days or more from now"
+        return None
+
     accepted = rejected = 0
     first: str | None = None
     for r, rm in enumerate(req.resource_metrics):
@@ -126,45 +144,31 @@ def _check_metrics(req: Any, lo: int, hi: int, skew: int) -> tuple[int, int, str
                 which = metric.WhichOneof("data")
                 if which is None:
                     continue
+                where = f"resourceMetrics[{r}].scopeMetrics[{s}].metrics[{m}].dataPoints"
                 points = getattr(metric, which).data_points
-                bad = [i for i, p in enumerate(points) if not lo <= p.time_unix_nano <= hi]
-                if bad and first is None:
-                    ts = points[bad[0]].time_unix_nano
-                    first = (
-                        f"resourceMetrics[{r}].scopeMetrics[{s}].metrics[{m}]"
-                        f".dataPoints[{bad[0]}]: time_unix_nano {ts} is {_days(skew)} days"
-                        " or more from now"
-                    )
-                for i in reversed(bad):
-                    del points[i]
-                accepted += len(points)
-                rejected += len(bad)
+                kept, dropped, first = _drop_bad(points, problem, where, first)
+                accepted, rejected = accepted + kept, rejected + dropped
     return accepted, rejected, first
 
 
 def _check_logs(req: Any, lo: int, hi: int, skew: int) -> tuple[int, int, str | None]:
+    def problem(rec: Any) -> str | None:
+        ts = rec.time_unix_nano or rec.observed_time_unix_nano
+        if len(rec.trace_id) not in (0, 16):
+            return "trace_id must be empty or 16 bytes"
+        if len(rec.span_id) not in (0, 8):
+            return "span_id must be empty or 8 bytes"
+        if not lo <= ts <= hi:
+            return f"time_unix_nano {ts} is {_days(skew)} days or more from now"
+        return None
+
     accepted = rejected = 0
     first: str | None = None
     for r, rl in enumerate(req.resource_logs):
         for s, sl in enumerate(rl.scope_logs):
-            bad: list[int] = []
-            for i, rec in enumerate(sl.log_records):
-                ts = rec.time_unix_nano or rec.observed_time_unix_nano
-                if len(rec.trace_id) not in (0, 16):
-                    reason = "trace_id must be empty or 16 bytes"
-                elif len(rec.span_id) not in (0, 8):
-                    reason = "span_id must be empty or 8 bytes"
-                elif not lo <= ts <= hi:
-                    reason = f"time_unix_nano {ts} is {_days(skew)} days or more from now"
-                else:
-                    continue
-                bad.append(i)
-                if first is None:
-                    first = f"resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]: {reason}"
-            for i in reversed(bad):
-                del sl.log_records[i]
-            accepted += len(sl.log_records)
-            rejected += len(bad)
+            where = f"resourceLogs[{r}].scopeLogs[{s}].logRecords"
+            kept, dropped, first = _drop_bad(sl.log_records, problem, where, first)
+            accepted, rejected = accepted + kept, rejected + dropped
     return accepted, rejected, first
 
 
