@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import struct
@@ -83,13 +84,31 @@ class IngestLog:
             if self._end - self._segment_start >= self._segment_bytes:
                 self._roll()
             assert self._file is not None
-            self._file.write(record)
-            self._file.write(tenant_bytes)
-            self._file.write(payload)
+            try:
+                # Written through to the OS here, so a failure (a full disk) is this
+                # record's alone: the file is cut back to the records before it.
+                self._file.write(record)
+                self._file.write(tenant_bytes)
+                self._file.write(payload)
+                self._file.flush()
+            except OSError:
+                self._rewind()
+                raise
             self._end += len(record) + len(tenant_bytes) + len(payload)
             end = self._end
         self._sync_to(end)
         return end
+
+    def _rewind(self) -> None:
+        """Drop a partly written record: reopen the segment cut at the last whole one."""
+        path = self._segment_path(self._segment_start)
+        if self._file is not None:
+            # Its buffer held the failed record; closing may fail the same way.
+            with contextlib.suppress(OSError):
+                self._file.close()
+        with open(path, "r+b") as f:
+            f.truncate(self._end - self._segment_start)
+        self._file = open(path, "ab")  # noqa: SIM115
 
     def _sync_to(self, end: int) -> None:
         if self._durable >= end:
@@ -101,7 +120,6 @@ class IngestLog:
                 target = self._end
                 file = self._file
                 assert file is not None
-                file.flush()
             if self._fsync:
                 os.fsync(file.fileno())
             self._durable = max(self._durable, target)

@@ -104,6 +104,10 @@ class Receiver:
             await loop.run_in_executor(
                 self._pool, self._log.append, signal, tenant, checked.payload
             )
+        except OSError as exc:  # a full or failing disk: nothing was acknowledged
+            log.error("the ingest log cannot be written: %s", exc)
+            message = f"the ingest log cannot be written ({exc.strerror}); retry later"
+            raise Overloaded(message) from None
         finally:
             self._waiting -= 1
         self.accepted[signal] += checked.accepted
