@@ -108,6 +108,10 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
             await asyncio.sleep(0.05)
         else:
             announce(_banner(settings))
+            backlog = parts.loader.status()["backlog_bytes"]
+            if backlog:
+                announce(f"  replaying {backlog / 2**20:.1f} MiB acknowledged before the last stop"
+                         " (queries see it as it loads)")
         await asyncio.gather(*tasks)
         if not all(s.started for s in servers):
             raise SystemExit("bongsu: could not listen on the configured ports")

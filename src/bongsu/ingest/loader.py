@@ -50,6 +50,9 @@ class Loader:
         self.loaded_spans = 0  # spans loaded since start
         self.load_failures = 0
         self._stopping = False
+        # What the log held at start beyond the store: reported until it is loaded.
+        self._replay_to = ingest_log.durable if ingest_log.durable > self.loaded_lsn else None
+        self._replay_reported = 0.0
 
     def start(self) -> None:
         self._start_decoder()
@@ -127,6 +130,18 @@ class Loader:
             log.exception("a batch ending at %s could not be loaded", lsn)
         if lsn is not None:
             self.loaded_lsn = max(self.loaded_lsn, lsn)
+        if self._replay_to is not None:
+            self._report_replay()
+
+    def _report_replay(self) -> None:
+        assert self._replay_to is not None
+        left = max(0, self._replay_to - self.loaded_lsn)
+        if left == 0:
+            log.info("replay done: the store holds everything acknowledged before the start")
+            self._replay_to = None
+        elif time.monotonic() - self._replay_reported >= 5:
+            log.info("replaying the ingest log: %.1f MiB left", left / 2**20)
+            self._replay_reported = time.monotonic()
 
     def _housekeeping_expire_edges(self) -> None:
         cutoff = int((time.time() - self._settings.edge_match_seconds) * 1e6)
