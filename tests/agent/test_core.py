@@ -185,3 +185,18 @@ def test_query_secrets_redacted(query: str, redacted: str) -> None:
     from bongsu.agent._propagation import redact_query
 
     assert redact_query(query) == redacted
+
+
+def test_asgi_middleware_is_a_coroutine_function() -> None:
+    # Servers pick ASGI 3 by checking this (uvicorn: iscoroutinefunction(app.__call__)).
+    import asyncio
+    import inspect
+
+    from bongsu.agent.integrations.asgi import TracedASGI
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        pass
+
+    traced = TracedASGI(app)
+    assert asyncio.iscoroutinefunction(traced.__call__)
+    assert inspect.iscoroutinefunction(traced.__call__)

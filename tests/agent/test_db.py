@@ -108,3 +108,16 @@ def test_pymysql(agent: Any, sink: Sink) -> None:
     [span] = spans
     assert span["attrs"]["db.system"] == "mysql" and span["attrs"]["db.name"] == "mysql"
     assert span["attrs"]["db.statement"] == "SELECT %s + ?"
+
+
+def test_failed_call_does_not_mark_later_calls_of_the_statement(agent: Any, sink: Sink) -> None:
+    # A statement's attributes are prepared once and shared by its spans: an error must
+    # land on a copy, not on the next successful call.
+    conn = sqlite3.connect(":memory:")
+    with pytest.raises(sqlite3.OperationalError):
+        conn.execute("SELECT * FROM later")
+    conn.execute("CREATE TABLE later (x)")
+    conn.execute("SELECT * FROM later")
+    spans = [s for s in _db_spans(sink, 3) if s["attrs"]["db.statement"] == "SELECT * FROM later"]
+    assert [s["status"] for s in spans] == [2, 0]
+    assert "error.type" in spans[0]["attrs"] and "error.type" not in spans[1]["attrs"]

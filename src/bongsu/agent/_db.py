@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from bongsu.agent import _state
 from bongsu.agent._safety import swallow
 from bongsu.agent._sql import mask_sql, operation
-from bongsu.agent._tracer import CLIENT, Span, Tracer
+from bongsu.agent._tracer import CLIENT, FrozenAttrs, Span, Tracer
 
 __all__ = ["DbInfo", "traced_call"]
 
@@ -32,14 +32,11 @@ class DbInfo:
     host: str
     port: int
     # statement -> (span name, attributes): the same few statements repeat on a connection
-    prepared: dict[Any, tuple[str, dict[str, Any]]] = field(
+    prepared: dict[Any, tuple[str, FrozenAttrs]] = field(
         default_factory=dict, compare=False, hash=False, repr=False)
 
 
-def _begin(info: DbInfo, statement: Any) -> Span | None:
-    tracer = _state.tracer
-    if tracer is None:
-        return None
+def _begin(tracer: Tracer, info: DbInfo, statement: Any) -> Span:
     try:
         prepared = info.prepared.get(statement)
     except TypeError:  # an unhashable statement object (a composed query)
@@ -48,11 +45,14 @@ def _begin(info: DbInfo, statement: Any) -> Span | None:
         prepared = _prepare(tracer, info, statement)
     db = _state.db
     if db is not None:
-        db.begin(info.system)
-    return tracer.start(prepared[0], CLIENT, prepared[1].copy())
+        in_use = db.in_use
+        in_use[info.system] = in_use.get(info.system, 0) + 1
+    # The attributes are shared by every call of the statement (``FrozenAttrs``): not
+    # copied here, encoded once by the sender.
+    return tracer.start(prepared[0], CLIENT, prepared[1])
 
 
-def _prepare(tracer: Tracer, info: DbInfo, statement: Any) -> tuple[str, dict[str, Any]]:
+def _prepare(tracer: Tracer, info: DbInfo, statement: Any) -> tuple[str, FrozenAttrs]:
     key = statement
     if not isinstance(statement, str):
         statement = bytes(statement).decode("utf-8", "replace") if isinstance(
@@ -60,8 +60,7 @@ def _prepare(tracer: Tracer, info: DbInfo, statement: Any) -> tuple[str, dict[st
     text = mask_sql(statement, tracer.sql_max_length) if tracer.sql_mask else statement[
         :tracer.sql_max_length]
     op = operation(statement)
-    attrs: dict[str, Any] = {"db.system": info.system, "db.statement": text,
-                             "db.operation": op}
+    attrs = FrozenAttrs({"db.system": info.system, "db.statement": text, "db.operation": op})
     if info.name:
         attrs["db.name"] = info.name
     if info.host:
@@ -76,57 +75,61 @@ def _prepare(tracer: Tracer, info: DbInfo, statement: Any) -> tuple[str, dict[st
     return prepared
 
 
-def _end(info: DbInfo, span: Span, exc: BaseException | None) -> None:
-    tracer = _state.tracer
-    db = _state.db
-    if db is not None:
-        db.end(info.system)
-    if exc is not None:
-        span.record_exception(exc)
-    if tracer is not None:
-        tracer.finish(span)
-
-
 def traced_call(info: DbInfo, statement: Any, call: Callable[..., T], *args: Any,
                 **kwargs: Any) -> T:
     """``call(*args, **kwargs)`` inside a DB CLIENT span for ``statement``."""
+    tracer = _state.tracer
+    if tracer is None:
+        return call(*args, **kwargs)
     try:
-        span = _begin(info, statement)
+        span = _begin(tracer, info, statement)
     except Exception as exc:
         swallow(exc)
-        span = None
-    if span is None:
         return call(*args, **kwargs)
     try:
         result = call(*args, **kwargs)
     except BaseException as exc:
-        _finish(info, span, exc)
+        _finish(tracer, info, span, exc)
         raise
-    _finish(info, span, None)
+    try:  # _finish inlined: this runs once per query
+        db = _state.db
+        if db is not None:
+            in_use = db.in_use
+            in_use[info.system] = in_use.get(info.system, 1) - 1
+        tracer.finish(span)
+    except Exception as err:
+        swallow(err)
     return result
 
 
 async def traced_call_async(info: DbInfo, statement: Any, call: Callable[..., Any], *args: Any,
                             **kwargs: Any) -> Any:
     """Awaitable version of :func:`traced_call`."""
+    tracer = _state.tracer
+    if tracer is None:
+        return await call(*args, **kwargs)
     try:
-        span = _begin(info, statement)
+        span = _begin(tracer, info, statement)
     except Exception as exc:
         swallow(exc)
-        span = None
-    if span is None:
         return await call(*args, **kwargs)
     try:
         result = await call(*args, **kwargs)
     except BaseException as exc:
-        _finish(info, span, exc)
+        _finish(tracer, info, span, exc)
         raise
-    _finish(info, span, None)
+    _finish(tracer, info, span, None)
     return result
 
 
-def _finish(info: DbInfo, span: Span, exc: BaseException | None) -> None:
+def _finish(tracer: Tracer, info: DbInfo, span: Span, exc: BaseException | None) -> None:
     try:
-        _end(info, span, exc)
+        db = _state.db
+        if db is not None:
+            in_use = db.in_use
+            in_use[info.system] = in_use.get(info.system, 1) - 1
+        if exc is not None:
+            span.record_exception(exc)
+        tracer.finish(span)
     except Exception as err:
         swallow(err)

@@ -22,6 +22,7 @@ from struct import Struct
 from typing import Any
 
 from bongsu import __version__
+from bongsu.agent._tracer import FrozenAttrs
 
 __all__ = [
     "SCOPE",
@@ -134,7 +135,7 @@ SCOPE = scope_bytes("bongsu.agent", __version__)
 
 
 _IDS = Struct(">HQQHQ").pack  # trace_id (field 1) and span_id (field 2), tags included
-_PARENT = Struct(">HQ").pack
+_IDS_PARENT = Struct(">HQQHQHQ").pack  # ... and parent_span_id (field 4)
 _TIMES = Struct("<BBBQBQ").pack  # kind (6), start (7), end (8)
 _NAMES: dict[str, bytes] = {}
 _M64 = (1 << 64) - 1
@@ -170,27 +171,40 @@ _SETS: dict[tuple[Any, ...], bytes] = {}
 
 def encode_spans(spans: Iterable[Any]) -> list[bytes]:
     """Encoded ``Span`` messages for agent spans (see ``_tracer.Span``)."""
+    # Fields are written out of numeric order where that saves a step (the ids, parent id
+    # and times each in one struct call); protobuf parsers accept any order.
     out = []
+    names = _NAMES
     for s in spans:
         trace_id = s.trace_id
-        parts = [_IDS(0x0A10, trace_id >> 64, trace_id & _M64, 0x1208, s.span_id)]
-        if s.tracestate:
-            parts.append(_string(b"\x1a", s.tracestate))
         if s.parent_id:
-            parts.append(_PARENT(0x2208, s.parent_id))
-        parts += (_name(s.name), _TIMES(0x30, s.kind, 0x39, s.start, 0x41, s.end),
-                  _all_attrs(b"\x4a", s.attrs))
+            head = _IDS_PARENT(0x0A10, trace_id >> 64, trace_id & _M64, 0x1208, s.span_id,
+                               0x2208, s.parent_id)
+        else:
+            head = _IDS(0x0A10, trace_id >> 64, trace_id & _M64, 0x1208, s.span_id)
+        attrs = s.attrs
+        if type(attrs) is FrozenAttrs:  # shared by every call of a DB statement
+            encoded = attrs.encoded
+            if encoded is None:
+                encoded = attrs.encoded = b"".join(_attrs(b"\x4a", attrs))
+        else:
+            encoded = _all_attrs(b"\x4a", attrs)
+        body = b"".join((head, names.get(s.name) or _name(s.name),
+                         _TIMES(0x30, s.kind, 0x39, s.start, 0x41, s.end), encoded))
+        if s.tracestate:
+            body += _string(b"\x1a", s.tracestate)
         if s.events:
-            for ts, name, attrs in s.events:
+            for ts, name, event_attrs in s.events:
                 event = b"\x09" + _Q(ts) + _string(b"\x12", name) + b"".join(
-                    _ld(b"\x1a", key_value(k, v)) for k, v in attrs.items())  # not cached
-                parts.append(_ld(b"\x5a", event))
+                    _ld(b"\x1a", key_value(k, v)) for k, v in event_attrs.items())  # not cached
+                body += _ld(b"\x5a", event)
         if s.status:
             status = b"\x18" + _VARINTS[s.status]
             if s.status_message:
                 status = _string(b"\x12", s.status_message[:1024]) + status
-            parts.append(_ld(b"\x7a", status))
-        out.append(_ld(b"\x12", b"".join(parts)))
+            body += _ld(b"\x7a", status)
+        n = len(body)
+        out.append(b"\x12" + (_VARINTS[n] if n < 16384 else _varint(n)) + body)
     return out
 
 

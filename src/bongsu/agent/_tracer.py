@@ -40,6 +40,7 @@ __all__ = [
     "INTERNAL",
     "PRODUCER",
     "SERVER",
+    "FrozenAttrs",
     "Span",
     "Tracer",
 ]
@@ -50,6 +51,20 @@ _MASK64 = (1 << 64) - 1
 _MAX_HELD_CHILDREN = 256
 
 CURRENT: ContextVar[Span | None] = ContextVar("bongsu_span", default=None)
+
+
+class FrozenAttrs(dict[str, Any]):
+    """Attributes shared by many spans (a prepared DB statement's): never mutated.
+
+    The sender encodes them once and keeps the bytes in ``encoded``; a span that must
+    change its attributes copies them first (see :meth:`Span.record_exception`).
+    """
+
+    __slots__ = ("encoded",)
+
+    def __init__(self, items: dict[str, Any]) -> None:
+        super().__init__(items)
+        self.encoded: bytes | None = None
 
 
 class Span:
@@ -102,6 +117,8 @@ class Span:
         if self.events is None:
             self.events = []
         self.events.append((time_ns(), "exception", event))
+        if type(self.attrs) is FrozenAttrs:
+            self.attrs = dict(self.attrs)
         self.attrs.setdefault("error.type", name)
 
 

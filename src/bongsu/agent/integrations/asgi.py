@@ -24,18 +24,10 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class TracedASGI:
-    """ASGI middleware tracing every HTTP request to ``app``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await call_traced(self.app, scope, receive, send)
-
-
 async def call_traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Run an ASGI app inside a SERVER span (or straight through when there is no agent)."""
+    if type(app) is TracedASGI:  # called as TracedASGI.__call__: ``app`` is the middleware
+        app = app.app
     tracer = _state.tracer
     if tracer is None or scope["type"] != "http" or "bongsu.span" in scope:
         await app(scope, receive, send)
@@ -52,11 +44,12 @@ async def call_traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send) 
         return
     status = 0
 
-    async def traced_send(message: MutableMapping[str, Any]) -> None:
+    def traced_send(message: MutableMapping[str, Any]) -> Awaitable[None]:
+        # A plain function handing back send's awaitable: no coroutine of its own per message.
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
-        await send(message)
+        return send(message)
 
     token = CURRENT.set(span)
     try:
@@ -67,6 +60,17 @@ async def call_traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send) 
     finally:
         CURRENT.reset(token)
     _end(tracer, span, scope, status, None)
+
+
+class TracedASGI:
+    """ASGI middleware tracing every HTTP request to ``app``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    # call_traced itself, which unwraps ``self``: one coroutine per request, not two (and
+    # still a coroutine function for servers that check, like uvicorn's ASGI 2/3 guess).
+    __call__ = call_traced
 
 
 _WANTED = {b"traceparent": 0, b"tracestate": 1, b"baggage": 2, b"host": 3, b"user-agent": 4}
@@ -102,7 +106,7 @@ def _begin(tracer: Tracer, scope: Scope) -> Span:
 
 def _end(tracer: Tracer, span: Span, scope: Scope, status: int, exc: BaseException | None) -> None:
     try:
-        if "http.route" not in span.attrs:
+        if "route" in scope and "http.route" not in span.attrs:
             route = route_of(scope)
             if route:
                 span.attrs["http.route"] = route

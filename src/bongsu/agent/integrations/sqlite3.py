@@ -16,15 +16,17 @@ __all__ = ["install"]
 
 def install(module: ModuleType) -> None:
     base_connection, base_cursor = module.Connection, module.Cursor
+    execute, executemany = base_cursor.execute, base_cursor.executemany
 
     class TracedCursor(base_cursor):  # type: ignore[misc, valid-type]
         _bongsu_info = DbInfo("sqlite", "", "", 0)
 
+        # The base methods are called unbound: no super() object or bound method per call.
         def execute(self, sql: str, *args: Any) -> Any:
-            return traced_call(self._bongsu_info, sql, super().execute, sql, *args)
+            return traced_call(self._bongsu_info, sql, execute, self, sql, *args)
 
         def executemany(self, sql: str, *args: Any) -> Any:
-            return traced_call(self._bongsu_info, sql, super().executemany, sql, *args)
+            return traced_call(self._bongsu_info, sql, executemany, self, sql, *args)
 
     class TracedConnection(base_connection):  # type: ignore[misc, valid-type]
         _bongsu_info = DbInfo("sqlite", "", "", 0)
