@@ -110,6 +110,55 @@ export interface MetricPoint {
   value: number;
 }
 
+/** A request in flight now, from the agent's latest report (`elapsed_ms` as of the call). */
+export interface ActiveRequest {
+  service: string;
+  instance: string;
+  host?: string | null;
+  pid?: number | null;
+  reported_at?: number;
+  trace_id: string;
+  span_id: string;
+  method: string;
+  url: string;
+  route: string;
+  start_unix_nano: number;
+  elapsed_ms: number;
+  thread_id?: number;
+  thread_name?: string;
+  sampled?: boolean;
+}
+
+export interface StackFrame {
+  file: string;
+  line: number;
+  function: string;
+  code?: string;
+}
+
+/** One thread of a thread capture; `stack` is outermost call first. */
+export interface ThreadInfo {
+  id: number;
+  native_id?: number;
+  name: string;
+  daemon?: boolean;
+  state: string;
+  stack: StackFrame[];
+  request: ActiveRequest | null;
+}
+
+export interface Capture {
+  id: string;
+  service: string;
+  instance: string;
+  kind: string;
+  status: "pending" | "done" | "failed";
+  captured_at?: number;
+  requested_at?: number;
+  summary?: { ok?: boolean; error?: string; threads?: number; serving_requests?: number; host?: string; pid?: number; requested_at?: number };
+  payload?: { captured_at_unix_nano?: number; thread_count?: number; threads?: ThreadInfo[] };
+}
+
 /** An API call that failed: HTTP status (0 for network errors), path and server detail. */
 export class ApiError extends Error {
   constructor(
@@ -142,12 +191,25 @@ function query(params: Params): string {
   return s ? `?${s}` : "";
 }
 
-export async function get<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+export function get<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+  return call<T>("GET", path, params, undefined, signal);
+}
+
+export function post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  return call<T>("POST", path, {}, body, signal);
+}
+
+async function call<T>(method: string, path: string, params: Params, body: unknown, signal?: AbortSignal): Promise<T> {
   const url = `api/v1${path}${query(params)}`;
   const t0 = performance.now();
   let resp: Response;
   try {
-    resp = await fetch(url, { signal, headers: { Accept: "application/json" } });
+    resp = await fetch(url, {
+      method,
+      signal,
+      headers: body === undefined ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch (err) {
     if ((err as Error).name === "AbortError") throw err;
     throw new ApiError(0, path, (err as Error).message || "network error");
@@ -201,5 +263,11 @@ export const api = {
     s?: AbortSignal,
   ) => get<{ points: MetricPoint[] }>("/metrics/series", p, s),
   activeRequests: (service?: string, instance?: string, s?: AbortSignal) =>
-    get<Record<string, unknown>>("/active-requests", { service, instance }, s),
+    get<{ requests: ActiveRequest[]; instances: string[] }>("/active-requests", { service, instance }, s),
+  /** Ask an instance's agent for a capture; it answers on its next poll (~5 s). */
+  requestCapture: (service: string, instance: string, kind = "threads", s?: AbortSignal) =>
+    post<{ id: string; status: string }>("/captures", { service, instance, kind }, s),
+  captures: (p: { service?: string; instance?: string; kind?: string; limit?: number }, s?: AbortSignal) =>
+    get<{ captures: Capture[] }>("/captures", p, s),
+  capture: (id: string, s?: AbortSignal) => get<Capture>(`/captures/${enc(id)}`, {}, s),
 };

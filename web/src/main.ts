@@ -83,6 +83,7 @@ class Shell {
       instances: this.instances,
       live: isLive(this.state),
       navigate: (patch, opts) => this.navigate(patch, opts),
+      setExtra: (patch) => this.setExtra(patch),
       href: (patch) => toHash({ ...this.state, ...patch }),
     };
   }
@@ -95,6 +96,15 @@ class Shell {
     } else {
       location.hash = hash;
     }
+  }
+
+  private setExtra(patch: Record<string, string>): void {
+    const extra = { ...this.state.extra, ...patch };
+    for (const [k, v] of Object.entries(extra)) if (v === "") delete extra[k];
+    this.state = { ...this.state, extra };
+    const hash = toHash(this.state);
+    this.pageKey = hash; // the page already shows it: no rebuild
+    history.replaceState(null, "", hash);
   }
 
   /** Fetch the service list, then let the page refresh itself with the same window. */

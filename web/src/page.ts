@@ -13,6 +13,9 @@ export interface Ctx {
   instances: string[];
   live: boolean;
   navigate(patch: Partial<ViewState>, opts?: { replace?: boolean }): void;
+  /** Record page-owned parameters in the URL (so a link reproduces the view) without
+   *  rebuilding the page; "" removes one. */
+  setExtra(patch: Record<string, string>): void;
   href(patch: Partial<ViewState>): string;
 }
 

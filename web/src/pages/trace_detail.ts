@@ -1,12 +1,27 @@
 // Trace detail (F5): a waterfall of spans by service and instance, with the selected
 // span's SQL, exception stack and attributes, and the trace's logs.
+//
+// Opened from the live Transactions table (`?start=<ms>`), the request may still be
+// running: its trace is stored only when it finishes. The page then says so, watches
+// the active requests, and opens the trace once a search finds it (a search, not the
+// detail call, so waiting never shows up as a 404).
 
-import { api, type LogRecord, type Span } from "../api";
+import { api, type ActiveRequest, type LogRecord, type Span } from "../api";
 import { palette } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
 import { fmtMs, fmtTime, shortId } from "../format";
-import { t } from "../i18n";
+import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+
+/** A trace opened from an in-flight request: its service and start (epoch ms). */
+export interface InFlight {
+  service: string;
+  startMs: number;
+}
+
+const WAIT_POLL_MS = 2000;
+/** How long after the request ended a missing trace is still expected (agent flush + ingest). */
+const STORE_GRACE_MS = 30_000;
 
 interface Row {
   span: Span;
@@ -23,8 +38,20 @@ export class TraceDetail implements PageView {
   private rows: Row[] = [];
   private logRecords: LogRecord[] = [];
   private selected = "";
+  /** Set while the request runs or its trace is not stored yet. */
+  private waiting: InFlight | null;
+  private running: (ActiveRequest & { seenAt: number }) | null = null;
+  private endedAt = 0;
+  private busy = false;
+  private pollTimer: number | undefined;
+  private tickTimer: number | undefined;
+  private readonly polls = new AbortController();
 
-  constructor(private readonly traceId: string) {
+  constructor(
+    private readonly traceId: string,
+    inFlight: InFlight | null = null,
+  ) {
+    this.waiting = inFlight && inFlight.service && Number.isFinite(inFlight.startMs) ? inFlight : null;
     this.waterfall = new Panel(t("tr.waterfall"), { id: "waterfall-panel" });
     this.detail = new Panel(t("tr.attributes"), { id: "span-panel" });
     this.logs = new Panel(t("tr.logs"), { id: "logs-panel" });
@@ -41,13 +68,97 @@ export class TraceDetail implements PageView {
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     const back = this.el.querySelector<HTMLAnchorElement>("#trace-back");
     if (back) back.href = ctx.href({ page: "traces", sub: "" });
-    if (this.loaded) return; // a finished trace does not change; no need to poll it
+    if (this.loaded || this.busy) return; // a finished trace does not change; no need to poll it
+    this.busy = true;
+    try {
+      if (this.waiting && !(await this.stored(signal))) {
+        window.clearTimeout(this.pollTimer);
+        if (this.waiting) this.pollTimer = window.setTimeout(() => void this.refresh(ctx, this.polls.signal).catch(() => undefined), WAIT_POLL_MS);
+        return;
+      }
+      await this.load(ctx, signal);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Whether the trace of an in-flight request is stored now; shows why not otherwise. */
+  private async stored(signal: AbortSignal): Promise<boolean> {
+    const w = this.waiting!;
+    let active: ActiveRequest[];
+    let found: boolean;
+    try {
+      active = (await api.activeRequests(w.service, undefined, signal)).requests.filter((r) => r.trace_id === this.traceId);
+      // start_unix_nano loses sub-µs digits in a JS number: search a few ms around it.
+      const from = Math.floor(w.startMs) - 1;
+      found =
+        !active.length &&
+        (await api.traces({ service: w.service, from, to: from + 3, limit: 100 }, signal)).traces.some((x) => x.trace_id === this.traceId);
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.waterfall.setStatus(errorBox(err));
+      return false;
+    }
+    this.header.replaceChildren(h("h2", null, t("tr.detail")), h("div", { class: "meta" }, h("span", { class: "mono" }, this.traceId)));
+    this.logs.el.hidden = true;
+    this.detail.el.hidden = true;
+    if (found) {
+      this.waiting = null;
+      return true;
+    }
+    if (active.length) {
+      const longest = active.sort((a, b) => b.elapsed_ms - a.elapsed_ms)[0];
+      this.running = { ...longest, seenAt: performance.now() };
+      this.endedAt = 0;
+      this.renderRunning();
+      window.clearInterval(this.tickTimer);
+      this.tickTimer = window.setInterval(() => this.renderRunning(), 1000);
+      return false;
+    }
+    window.clearInterval(this.tickTimer);
+    this.running = null;
+    this.endedAt ||= Date.now();
+    const gaveUp = Date.now() - this.endedAt > STORE_GRACE_MS;
+    if (gaveUp) this.waiting = null;
+    this.waterfall.setStatus(
+      gaveUp
+        ? h("div", { class: "empty", id: "trace-waiting", "data-state": "not-stored" }, h("strong", null, t("tr.notStored")))
+        : h("div", { class: "loading", id: "trace-waiting", "data-state": "finishing" }, h("span", { class: "spinner" }), t("tr.finishing")),
+    );
+    return false;
+  }
+
+  private renderRunning(): void {
+    const r = this.running;
+    if (!r) return;
+    const elapsed = r.elapsed_ms + (performance.now() - r.seenAt);
+    this.waterfall.setStatus(
+      h(
+        "div",
+        { class: "empty running", id: "trace-waiting", "data-state": "running", "data-elapsed": Math.round(elapsed) },
+        h("strong", null, h("span", { class: "spinner" }), t("tr.running")),
+        h(
+          "p",
+          null,
+          tf("tr.runningBody", {
+            elapsed: fmtMs(elapsed),
+            request: `${r.method} ${r.url}`,
+            service: r.service,
+            instance: shortId(r.instance),
+            thread: r.thread_name || String(r.thread_id ?? "?"),
+          }),
+        ),
+      ),
+    );
+  }
+
+  private async load(ctx: Ctx, signal: AbortSignal): Promise<void> {
     let resp: { spans: Span[]; logs: LogRecord[] };
     try {
       resp = await api.trace(this.traceId, signal);
     } catch (err) {
       if ((err as Error).name === "AbortError") throw err;
-      this.waterfall.setStatus(errorBox(err, () => void this.refresh(ctx, new AbortController().signal)));
+      this.waterfall.setStatus(errorBox(err, () => void this.refresh(ctx, this.polls.signal).catch(() => undefined)));
       this.logs.setStatus(null);
       this.logs.el.hidden = true;
       this.detail.el.hidden = true;
@@ -224,7 +335,11 @@ export class TraceDetail implements PageView {
     this.logs.setStatus(null);
   }
 
-  dispose(): void {}
+  dispose(): void {
+    window.clearTimeout(this.pollTimer);
+    window.clearInterval(this.tickTimer);
+    this.polls.abort();
+  }
 }
 
 /** The duration after the bar, else before it, else inside it: never off the track. */

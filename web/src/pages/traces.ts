@@ -11,7 +11,10 @@ import { TraceDetail } from "./trace_detail";
 const FIELDS = ["name", "status", "min_ms", "max_ms", "attr", "limit"] as const;
 
 export function createTraces(ctx: Ctx): PageView {
-  if (ctx.state.sub) return new TraceDetail(ctx.state.sub);
+  if (ctx.state.sub) {
+    const start = ctx.state.extra.start;
+    return new TraceDetail(ctx.state.sub, start ? { service: ctx.state.service, startMs: Number(start) } : null);
+  }
   return new TraceSearch(ctx);
 }
 
