@@ -81,8 +81,18 @@ def traced_call(info: DbInfo, statement: Any, call: Callable[..., T], *args: Any
     tracer = _state.tracer
     if tracer is None:
         return call(*args, **kwargs)
-    try:
-        span = _begin(tracer, info, statement)
+    try:  # _begin inlined: this runs once per query
+        try:
+            prepared = info.prepared.get(statement)
+        except TypeError:  # an unhashable statement object (a composed query)
+            prepared = None
+        if prepared is None:
+            prepared = _prepare(tracer, info, statement)
+        db = _state.db
+        if db is not None:
+            in_use = db.in_use
+            in_use[info.system] = in_use.get(info.system, 0) + 1
+        span = tracer.start(prepared[0], CLIENT, prepared[1])
     except Exception as exc:
         swallow(exc)
         return call(*args, **kwargs)
@@ -91,7 +101,7 @@ def traced_call(info: DbInfo, statement: Any, call: Callable[..., T], *args: Any
     except BaseException as exc:
         _finish(tracer, info, span, exc)
         raise
-    try:  # _finish inlined: this runs once per query
+    try:  # _finish inlined
         db = _state.db
         if db is not None:
             in_use = db.in_use

@@ -154,7 +154,7 @@ def _name(name: str) -> bytes:
 def _all_attrs(tag: bytes, attrs: Mapping[str, Any]) -> bytes:
     # A span's whole attribute set repeats too (same route, method, status): one lookup.
     try:
-        key = (tag, *attrs.items())
+        key = (tag, *attrs, *attrs.values())  # flatter (cheaper) than a tuple of items
         encoded = _SETS.get(key)
     except TypeError:  # an unhashable value (a list)
         return b"".join(_attrs(tag, attrs))
@@ -170,10 +170,10 @@ _SETS: dict[tuple[Any, ...], bytes] = {}
 
 
 def encode_spans(spans: Iterable[Any]) -> list[bytes]:
-    """Encoded ``Span`` messages for agent spans (see ``_tracer.Span``)."""
+    """``ScopeSpans.spans`` (field 2) for agent spans (see ``_tracer.Span``): pieces to join."""
     # Fields are written out of numeric order where that saves a step (the ids, parent id
     # and times each in one struct call); protobuf parsers accept any order.
-    out = []
+    out: list[bytes] = []
     names = _NAMES
     for s in spans:
         trace_id = s.trace_id
@@ -204,7 +204,7 @@ def encode_spans(spans: Iterable[Any]) -> list[bytes]:
                 status = _string(b"\x12", s.status_message[:1024]) + status
             body += _ld(b"\x7a", status)
         n = len(body)
-        out.append(b"\x12" + (_VARINTS[n] if n < 16384 else _varint(n)) + body)
+        out += (b"\x12", _VARINTS[n] if n < 16384 else _varint(n), body)
     return out
 
 

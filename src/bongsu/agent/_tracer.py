@@ -76,10 +76,27 @@ class Span:
         "thread_id", "trace_id", "tracestate",
     )
 
-    def __init__(self, name: str, kind: int, attrs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: int,
+        attrs: dict[str, Any],
+        trace_id: int = 0,
+        parent_id: int = 0,
+        sampled: bool = True,
+        root: Span | None = None,
+        tracestate: str = "",
+        baggage: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.kind = kind
         self.attrs = attrs
+        self.trace_id = trace_id
+        self.parent_id = parent_id
+        self.sampled = sampled
+        self.root: Span = self if root is None else root
+        self.tracestate = tracestate
+        self.baggage = baggage
         self.span_id = getrandbits(64) or 1
         self.events: list[tuple[int, str, dict[str, Any]]] | None = None
         self.children: list[Span] | None = None
@@ -87,14 +104,8 @@ class Span:
         self.status_message = ""
         self.keep = False
         self.end = 0
-        self.tracestate = ""
-        self.baggage: dict[str, str] | None = None
         self.thread_id = 0
         self.task: Any = None  # the asyncio task serving an ASGI request
-        self.trace_id = 0
-        self.parent_id = 0
-        self.sampled = True
-        self.root: Span = self
         self.start = 0
 
     def set_error(self, message: str = "") -> None:
@@ -157,21 +168,16 @@ class Tracer:
         """A started span, child of ``parent``, else of ``remote``, else of the current one."""
         if self.on_first_span is not None:
             self._first_span()
-        span = Span(name, kind, attrs)
         if parent is None and remote is None:
             parent = CURRENT.get()
         if parent is not None:
-            span.trace_id = parent.trace_id
-            span.parent_id = parent.span_id
-            span.sampled = parent.sampled
-            span.root = parent.root
-            span.tracestate = parent.tracestate
-            span.baggage = parent.baggage
+            span = Span(name, kind, attrs, parent.trace_id, parent.span_id, parent.sampled,
+                        parent.root, parent.tracestate, parent.baggage)
         elif remote is not None:
-            span.trace_id, span.parent_id, span.sampled = remote
+            span = Span(name, kind, attrs, *remote)
         else:
-            span.trace_id = trace_id = getrandbits(128) or 1
-            span.sampled = (trace_id & _MASK64) < self.threshold
+            trace_id = getrandbits(128) or 1
+            span = Span(name, kind, attrs, trace_id, 0, (trace_id & _MASK64) < self.threshold)
         span.start = time_ns()
         return span
 
@@ -187,8 +193,14 @@ class Tracer:
         """End ``span`` now and queue it (or hold it on its root) for sending."""
         span.end = end = time_ns()
         self.created += 1
-        if span.sampled:
-            self._push(span)
+        if span.sampled:  # _push inlined: this is the path of nearly every span
+            queue = self.queue
+            if len(queue) < self.capacity:
+                queue.append(span)
+                if len(queue) == self.batch_size:
+                    self.wake.set()
+            else:
+                self.dropped += 1
             return
         root = span.root
         if root is span:

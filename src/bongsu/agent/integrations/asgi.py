@@ -59,7 +59,14 @@ async def call_traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send) 
         raise
     finally:
         CURRENT.reset(token)
-    _end(tracer, span, scope, status, None)
+    try:  # _end inlined
+        if "route" in scope and "http.route" not in span.attrs:
+            route = route_of(scope)
+            if route:
+                span.attrs["http.route"] = route
+        end_server(tracer, span, status, None)
+    except Exception as err:
+        swallow(err)
 
 
 class TracedASGI:

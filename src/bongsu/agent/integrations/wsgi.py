@@ -62,7 +62,10 @@ def call_traced(
         raise
     CURRENT.reset(token)
     if type(result) is list:  # the whole body is already produced
-        _end(tracer, span, status[0], None)
+        try:  # _end inlined
+            end_server(tracer, span, status[0], None)
+        except Exception as err:
+            swallow(err)
         return result
     return _Body(result, tracer, span, status)
 
