@@ -135,6 +135,8 @@ def test_clicking_an_in_flight_request_opens_its_trace_once_stored(
     page.wait_for_selector(
         f"#waterfall .wf-row[data-span-id='{row['span']}']", timeout=(left + 20) * 1000
     )
+    page.wait_for_timeout(1200)  # past the running message's 1 s clock: it stays gone
+    assert page.locator("#trace-waiting").count() == 0
     spans = console.get(f"/api/v1/traces/{row['trace']}")["spans"]
     assert row["span"] in {s["span_id"] for s in spans}
     assert page.locator("#waterfall .wf-row[data-span-id]").count() == len(spans)

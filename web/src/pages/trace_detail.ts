@@ -102,6 +102,10 @@ export class TraceDetail implements PageView {
     this.header.replaceChildren(h("h2", null, t("tr.detail")), h("div", { class: "meta" }, h("span", { class: "mono" }, this.traceId)));
     this.logs.el.hidden = true;
     this.detail.el.hidden = true;
+    if (!active.length) {
+      window.clearInterval(this.tickTimer);
+      this.running = null;
+    }
     if (found) {
       this.waiting = null;
       return true;
@@ -115,8 +119,6 @@ export class TraceDetail implements PageView {
       this.tickTimer = window.setInterval(() => this.renderRunning(), 1000);
       return false;
     }
-    window.clearInterval(this.tickTimer);
-    this.running = null;
     this.endedAt ||= Date.now();
     const gaveUp = Date.now() - this.endedAt > STORE_GRACE_MS;
     if (gaveUp) this.waiting = null;
