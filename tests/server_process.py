@@ -85,7 +85,8 @@ class ServerProcess:
                 os.kill(pid, signal.SIGKILL)
 
     def status(self) -> dict[str, Any]:
-        return self.get_json(self.otlp_url + "/healthz")
+        status: dict[str, Any] = self.get_json(self.otlp_url + "/healthz")
+        return status
 
     def wait_loaded(self, timeout: float = 30) -> None:
         """Until everything acknowledged is in the store."""
