@@ -190,6 +190,33 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         proc.wait(timeout=10)
 
 
+def _backfill(server: Any, minutes: int) -> None:
+    """The last ``minutes`` of the simulated shop, so charts show history, not one edge.
+
+    Export bodies of one kind are concatenated (serialized protobuf messages merge by
+    concatenation) into requests of about 1 MB, then posted through the real receiver.
+    """
+    from bongsu.simulate import generate
+
+    start = time.time_ns() - minutes * 60 * 10**9
+    pending: dict[str, list[bytes]] = {"traces": [], "metrics": [], "logs": []}
+
+    def flush(kind: str) -> None:
+        body = b"".join(pending[kind])
+        pending[kind].clear()
+        if body:
+            status, _, reply = server.post(f"/v1/{kind}", body)
+            assert status == 200, reply
+
+    for export in generate(seed=3, start_ns=start, duration_s=minutes * 60 - 10, rate=6):
+        pending[export.kind].append(export.body)
+        if sum(map(len, pending[export.kind])) >= 1_000_000:
+            flush(export.kind)
+    for kind in pending:
+        flush(kind)
+    server.wait_loaded(timeout=120)
+
+
 @pytest.fixture(scope="session")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     if not _has_command("server") or not _has_command("simulate"):
@@ -208,6 +235,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
     data = tmp_path_factory.mktemp("console") / "data"
     server = ServerProcess(data, {"BONGSU_EDGE_MATCH_SECONDS": "1"}).start()
+    _backfill(server, minutes=20)
     sim_log = (data.parent / "simulate.log").open("wb")
     # The simulator keeps running for the whole session, so live views move.
     sim = subprocess.Popen(
