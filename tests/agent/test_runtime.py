@@ -61,6 +61,23 @@ def test_endpoint_and_runtime_metrics(make_agent: Callable[..., Any], sink: Sink
     assert created["created"] == 7 and created["delivered"] == 0
 
 
+def test_endpoint_counts_exact_whether_queued_unsampled_or_dropped(
+        make_agent: Callable[..., Any], sink: Sink) -> None:
+    # Queued server spans are counted by the sender, the others on the request thread.
+    agent = make_agent(sample_ratio=0.5, queue_size=20)
+    app = TracedWSGI(_app)
+    for _ in range(500):
+        _get(app, "/a")
+    for _ in range(3):
+        _get(app, "/boom")
+    bongsu.agent.flush()
+    assert agent.tracer.dropped > 0
+    [hist] = agent.endpoints.collect(delta=False)
+    counts = {(p.attrs.get("error.type", ""), p.attrs["http.response.status_code"]): p.count
+              for p in hist.points}
+    assert counts == {("", 200): 500, ("ValueError", 500): 3}
+
+
 def test_sampling_keeps_errors_and_slow(make_agent: Callable[..., Any], sink: Sink) -> None:
     make_agent(sample_ratio=0.0, slow_ms=30)
     app = TracedWSGI(_app)

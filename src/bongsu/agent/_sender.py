@@ -150,8 +150,12 @@ class Sender:
 
     def send_spans(self, now: float, everything: bool = True) -> None:
         agent = self.agent
-        self._drain(self.traces, agent.tracer.queue, now,
-                    lambda batch: encode_traces(agent.resource_bytes, SCOPE, batch), everything)
+
+        def encode(batch: list[Any]) -> bytes:
+            agent.endpoints.record_spans(batch)  # each batch is encoded exactly once
+            return encode_traces(agent.resource_bytes, SCOPE, batch)
+
+        self._drain(self.traces, agent.tracer.queue, now, encode, everything)
 
     def send_logs(self, now: float, everything: bool = True) -> None:
         agent = self.agent

@@ -74,10 +74,10 @@ def end_server(tracer: Tracer, span: Span, status: int, exc: BaseException | Non
     active = _state.active
     if active is not None:
         active.items.pop(span.span_id, None)
-    tracer.finish(span)
-    endpoints = _state.endpoints
-    if endpoints is not None:
-        endpoints.record(method, route, status, error, (span.end - span.start) / 1e9)
+    if not tracer.finish(span):  # a queued span is recorded by the sender (record_spans)
+        endpoints = _state.endpoints
+        if endpoints is not None:
+            endpoints.record(method, route, status, error, (span.end - span.start) / 1e9)
 
 
 def template_route(rule: str) -> str:

@@ -189,8 +189,8 @@ class Tracer:
             except Exception as exc:
                 swallow(exc)
 
-    def finish(self, span: Span) -> None:
-        """End ``span`` now and queue it (or hold it on its root) for sending."""
+    def finish(self, span: Span) -> bool:
+        """End ``span`` now and queue it (or hold it on its root); True if it was queued."""
         span.end = end = time_ns()
         self.created += 1
         if span.sampled:  # _push inlined: this is the path of nearly every span
@@ -199,13 +199,14 @@ class Tracer:
                 queue.append(span)
                 if len(queue) == self.batch_size:
                     self.wake.set()
-            else:
-                self.dropped += 1
-            return
+                return True
+            self.dropped += 1
+            return False
         root = span.root
+        queued = False
         if root is span:
             if (self.keep_errors and span.keep) or end - span.start >= self.slow_ns:
-                self._push(span)
+                queued = self._push(span)
                 for child in span.children or ():
                     self._push(child)
             span.children = None
@@ -215,12 +216,14 @@ class Tracer:
                 root.children = [span]
             elif len(held) < _MAX_HELD_CHILDREN:
                 held.append(span)
+        return queued
 
-    def _push(self, span: Span) -> None:
+    def _push(self, span: Span) -> bool:
         queue = self.queue
         if len(queue) < self.capacity:
             queue.append(span)
             if len(queue) == self.batch_size:
                 self.wake.set()
-        else:
-            self.dropped += 1  # read by the sender; a rare lost increment is acceptable
+            return True
+        self.dropped += 1  # read by the sender; a rare lost increment is acceptable
+        return False
