@@ -189,10 +189,11 @@ class Sender:
             count = size if backlog < 2 * size else min(backlog, most * size)
             if not everything:
                 count -= count % size
-            batch = []
+            batch: list[Any] = []
+            append, popleft = batch.append, queue.popleft
             try:
                 for _ in range(count):
-                    batch.append(queue.popleft())
+                    append(popleft())
             except IndexError:
                 pass
             if not self._post(channel, encode(batch), len(batch), now):
