@@ -188,17 +188,17 @@ def test_server_down_then_recovers(make_agent: Callable[..., Any], sink: Sink) -
 
 def test_a_full_batch_sends_whole_batches_and_flush_the_rest(
         make_agent: Callable[..., Any], sink: Sink) -> None:
-    agent = make_agent(batch_size=10, flush_interval=3600.0)
+    agent = make_agent(batch_size=10, flush_interval=3600.0)  # wakes at 4 batches
     app = TracedWSGI(_app)
-    for _ in range(25):
+    for _ in range(45):
         _get(app, "/a")
-    sink.wait(lambda: len(sink.spans()) >= 20)
+    sink.wait(lambda: len(sink.spans()) >= 40)
     time.sleep(0.2)
     sizes = [len(m.resource_spans[0].scope_spans[0].spans) for m in sink._messages("/v1/traces")]
-    assert sum(sizes) == 20 and all(n % 10 == 0 for n in sizes)  # the last 5 wait
+    assert sum(sizes) == 40 and all(n % 10 == 0 for n in sizes)  # the last 5 wait
     assert len(agent.tracer.queue) == 5
     assert bongsu.agent.flush(5)
-    assert len(sink.spans()) == 25
+    assert len(sink.spans()) == 45
 
 
 def test_fork_child_is_its_own_instance(make_agent: Callable[..., Any], sink: Sink) -> None:

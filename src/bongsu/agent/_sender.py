@@ -1,7 +1,8 @@
 """The one background thread per process that encodes and sends everything.
 
-Every ``flush_interval`` (or as soon as a batch is full) it drains the span and log
-queues in batches of ``batch_size``, encodes them (``_otlp``) and POSTs them; every
+Every ``flush_interval`` it drains the span and log queues in batches of ``batch_size``,
+encodes them (``_otlp``) and POSTs them; woken early by four full batches of spans, it
+sends whole batches only (several per POST) and leaves a partial one for later; every
 ``metrics_interval`` it sends runtime and endpoint metrics; it also reports in-flight
 requests and polls for diagnostic commands (``_control``). A batch that fails with a
 network error, 429 or 5xx is kept (already encoded) and retried with exponential backoff
