@@ -33,8 +33,14 @@ def parse_int(name: str, raw: str | None, default: int, low: int, high: int) -> 
     return value
 
 
-def parse_float(name: str, raw: str | None, low: float = 0.0) -> float | None:
-    """A finite number not below ``low``, or None when absent."""
+# Durations above ~31 years are no real query, and in microseconds they overflow BIGINT.
+MAX_MS = 1e12
+
+
+def parse_float(
+    name: str, raw: str | None, low: float = 0.0, high: float = MAX_MS
+) -> float | None:
+    """A finite number in ``[low, high]``, or None when absent."""
     if raw is None:
         return None
     try:
@@ -45,6 +51,8 @@ def parse_float(name: str, raw: str | None, low: float = 0.0) -> float | None:
         raise InvalidQuery(f"{name}: must be a finite number, got {raw!r}")
     if value < low:
         raise InvalidQuery(f"{name}: must be at least {low:g}, got {value:g}")
+    if value > high:
+        raise InvalidQuery(f"{name}: must be at most {high:g}, got {value:g}")
     return value
 
 

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bongsu.errors import QueryTimeout, StoreError, TooManyRows
+from bongsu.errors import InvalidQuery, QueryTimeout, StoreError, TooManyRows
 from bongsu.store.batch import Batch
 from bongsu.store.duckdb import edges
 from bongsu.store.duckdb.migrations import migrate
@@ -293,6 +293,9 @@ class DuckDBStore:
             rows = result.fetchmany(max_rows + 1) if max_rows is not None else result.fetchall()
         except duckdb.InterruptException as exc:
             raise QueryTimeout(f"query ran past its {timeout_s:g} s time limit") from exc
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            # A parameter the engine cannot hold (the API bounds them; this is the backstop).
+            raise InvalidQuery(f"a parameter is out of range: {exc}") from exc
         except duckdb.Error as exc:
             if time.monotonic() - started >= timeout_s:
                 raise QueryTimeout(f"query ran past its {timeout_s:g} s time limit") from exc
