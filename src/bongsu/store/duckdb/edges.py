@@ -103,7 +103,16 @@ def match(cur: duckdb.DuckDBPyConnection, now_us: int) -> None:
         cur.execute(sql)
 
 
-def expire(cur: duckdb.DuckDBPyConnection, cutoff_us: int) -> None:
-    """Client spans pending since before ``cutoff_us`` become calls to external hosts."""
-    for sql in _EXPIRE:
-        cur.execute(sql, {"cutoff": cutoff_us})
+def expire(cur: duckdb.DuckDBPyConnection, cutoff_us: int) -> set[int]:
+    """Client spans pending since before ``cutoff_us`` become calls to external hosts;
+    returns the minutes (epoch minute numbers) that gained edge rows."""
+    rows = cur.execute(
+        "SELECT DISTINCT ts_us // 60000000 FROM pending_clients WHERE arrived_us <= $cutoff",
+        {"cutoff": cutoff_us},
+    ).fetchall()
+    if rows:
+        for sql in _EXPIRE:
+            cur.execute(sql, {"cutoff": cutoff_us})
+    else:  # nothing to turn into edges: only unmatched server halves may have aged out
+        cur.execute(_EXPIRE[-1], {"cutoff": cutoff_us})
+    return {int(r[0]) for r in rows}

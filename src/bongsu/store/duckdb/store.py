@@ -9,9 +9,10 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,30 +116,38 @@ class DuckDBStore:
 
     # -- write side ---------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The writer cursor inside one transaction; the caller holds the write lock."""
+        cur = self._writer
+        cur.begin()
+        try:
+            yield cur
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+
+    def _position(self) -> int:
+        return int(self._writer.execute("SELECT lsn FROM ingest_position").fetchall()[0][0])
+
     def loaded_lsn(self) -> int:
         with self._write_lock:
-            return int(self._writer.execute("SELECT lsn FROM ingest_position").fetchall()[0][0])
+            return self._position()
 
     def load(self, batch: Batch, lsn: int | None) -> bool:
         with self._write_lock:
-            cur = self._writer
-            cur.begin()
+            # One writer: the position cannot move between this check and the commit.
+            if lsn is not None and lsn <= self._position():
+                return False
             try:
-                if lsn is not None:
-                    current = cur.execute("SELECT lsn FROM ingest_position").fetchall()[0][0]
-                    if lsn <= current:
-                        cur.rollback()
-                        return False
-                self._insert(cur, batch)
-                if lsn is not None:
-                    cur.execute("UPDATE ingest_position SET lsn = ?", [lsn])
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+                with self._transaction() as cur:
+                    self._insert(cur, batch)
+                    if lsn is not None:
+                        cur.execute("UPDATE ingest_position SET lsn = ?", [lsn])
             finally:
                 for name in ("b_spans", "b_edges", "b_resources", "b_metrics", "b_logs"):
-                    cur.unregister(name)
+                    self._writer.unregister(name)
             self._mark_dirty(batch)
             return True
 
@@ -181,21 +190,9 @@ class DuckDBStore:
 
     def expire_edges(self, cutoff_us: int) -> None:
         """Client spans still unmatched since before ``cutoff_us`` become external calls."""
-        with self._write_lock:
-            cur = self._writer
-            cur.begin()
-            try:
-                edges.expire(cur, cutoff_us)
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+        with self._write_lock, self._transaction() as cur:
             # Expired calls land in the minutes of their client spans: merge them later.
-            rows = cur.execute(
-                "SELECT DISTINCT ts_us // 60000000 FROM edges_1m WHERE target_kind = 'external'"
-                " AND ts_us >= ?", [cutoff_us - 3_600_000_000]
-            ).fetchall()
-            self._dirty_minutes.update(int(r[0]) for r in rows)
+            self._dirty_minutes.update(edges.expire(cur, cutoff_us))
 
     def compact(self, older_than_us: int | None = None) -> int:
         """Merge partial rows of dirty minutes that ended before ``older_than_us``."""
@@ -209,10 +206,8 @@ class DuckDBStore:
             return removed
 
     def _compact_range(self, start_us: int, end_us: int) -> int:
-        cur = self._writer
         removed = 0
-        cur.begin()
-        try:
+        with self._transaction() as cur:
             for table, keys in _COMPACT.items():
                 where = f"ts_us >= {start_us} AND ts_us < {end_us}"
                 before = cur.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()
@@ -225,27 +220,16 @@ class DuckDBStore:
                 after = cur.execute("SELECT count(*) FROM compacted").fetchall()
                 removed += before[0][0] - after[0][0]
             cur.execute("DROP TABLE compacted")
-            cur.commit()
-        except BaseException:
-            cur.rollback()
-            raise
         return int(removed)
 
     def delete_before(self, cutoff_us: int) -> int:
-        with self._write_lock:
-            cur = self._writer
-            deleted = 0
-            cur.begin()
-            try:
-                for table in _TELEMETRY_TABLES:
-                    rows = cur.execute(f"DELETE FROM {table} WHERE ts_us < ?", [cutoff_us])
-                    deleted += rows.fetchall()[0][0]
-                cur.execute("DELETE FROM instances WHERE last_seen_us < ?", [cutoff_us])
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
-            return int(deleted)
+        deleted = 0
+        with self._write_lock, self._transaction() as cur:
+            for table in _TELEMETRY_TABLES:
+                rows = cur.execute(f"DELETE FROM {table} WHERE ts_us < ?", [cutoff_us])
+                deleted += rows.fetchall()[0][0]
+            cur.execute("DELETE FROM instances WHERE last_seen_us < ?", [cutoff_us])
+        return int(deleted)
 
     def save_capture(
         self,
