@@ -169,35 +169,27 @@ class DuckDBReads:
         ]
 
     def find_traces(self, tenant: str, search: TraceSearch) -> list[TraceSummary]:
-        params: dict[str, Any] = {
-            "tenant": tenant, "start": search.start_us, "end": search.end_us,
-            "limit": search.limit,
-        }
-        filters = []
+        where = _Filters(tenant=tenant, start=search.start_us, end=search.end_us,
+                         limit=search.limit)
         if search.service is not None:
-            filters.append("service = $service")
-            params["service"] = search.service
+            where.add("service = $service", service=search.service)
         if search.name is not None:
-            filters.append("name = $name")
-            params["name"] = search.name
+            where.add("name = $name", name=search.name)
         if search.error is not None:
-            filters.append("is_error" if search.error else "NOT is_error")
+            where.add("is_error" if search.error else "NOT is_error")
         if search.min_us is not None:
-            filters.append("duration_us >= $min_us")
-            params["min_us"] = search.min_us
+            where.add("duration_us >= $min_us", min_us=search.min_us)
         if search.max_us is not None:
-            filters.append("duration_us <= $max_us")
-            params["max_us"] = search.max_us
+            where.add("duration_us <= $max_us", max_us=search.max_us)
         for i, (key, value) in enumerate(search.attributes):
             column = ATTRIBUTE_COLUMNS.get(key)
             if column is None:
-                filters.append(f"json_extract_string(attributes, $path{i}) = $value{i}")
-                params[f"path{i}"] = _json_path(key)
+                where.add(f"json_extract_string(attributes, $path{i}) = $value{i}",
+                          **{f"path{i}": _json_path(key), f"value{i}": value})
             else:
-                filters.append(f"{column} = $value{i}")
-            params[f"value{i}"] = value
-        statement = sql("trace_search").format(filters="".join(f" AND {f}" for f in filters))
-        rows = self._run(statement, params)
+                where.add(f"{column} = $value{i}", **{f"value{i}": value})
+        statement = sql("trace_search").format(filters=where.sql())
+        rows = self._run(statement, where.params)
         return [
             TraceSummary(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), bool(r[7]))
             for r in rows
@@ -210,25 +202,20 @@ class DuckDBReads:
         return [SpanRecord(*r) for r in rows]
 
     def logs(self, tenant: str, search: LogSearch) -> list[LogRecord]:
-        params: dict[str, Any] = {
-            "tenant": tenant, "start": search.start_us, "end": search.end_us,
-            "limit": search.limit,
-        }
-        filters = []
+        where = _Filters(tenant=tenant, start=search.start_us, end=search.end_us,
+                         limit=search.limit)
         if search.service is not None:
-            filters.append("service = $service")
-            params["service"] = search.service
+            where.add("service = $service", service=search.service)
         if search.trace is not None:
-            filters.append("trace_hi = $trace_hi AND trace_lo = $trace_lo")
-            params["trace_hi"], params["trace_lo"] = search.trace
+            trace_hi, trace_lo = search.trace
+            where.add("trace_hi = $trace_hi AND trace_lo = $trace_lo",
+                      trace_hi=trace_hi, trace_lo=trace_lo)
         if search.min_severity is not None:
-            filters.append("severity_number >= $severity")
-            params["severity"] = search.min_severity
+            where.add("severity_number >= $severity", severity=search.min_severity)
         if search.text is not None:
-            filters.append("contains(lower(body), lower($text))")
-            params["text"] = search.text
-        statement = sql("logs").format(filters="".join(f" AND {f}" for f in filters))
-        return [LogRecord(*r) for r in self._run(statement, params)]
+            where.add("contains(lower(body), lower($text))", text=search.text)
+        statement = sql("logs").format(filters=where.sql())
+        return [LogRecord(*r) for r in self._run(statement, where.params)]
 
     def captures(self, tenant: str, service: str | None, instance: str | None,
                  kind: str | None, limit: int) -> list[CaptureRecord]:
@@ -274,6 +261,24 @@ def _figures(r: tuple[Any, ...]) -> Figures:
         p95_bucket=None if r[6] is None else int(r[6]),
         p99_bucket=None if r[7] is None else int(r[7]),
     )
+
+
+class _Filters:
+    """Optional SQL conditions and their bound parameters, for a template's ``{filters}``.
+
+    Only fixed clause text is formatted into SQL; every value is a bound parameter.
+    """
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = params
+        self._clauses: list[str] = []
+
+    def add(self, clause: str, **params: Any) -> None:
+        self._clauses.append(clause)
+        self.params.update(params)
+
+    def sql(self) -> str:
+        return "".join(f" AND {c}" for c in self._clauses)
 
 
 def _json_path(key: str) -> str:
