@@ -63,21 +63,26 @@ def _masked() -> bool:
     return tracer.sql_mask if tracer is not None else True
 
 
+def _within(span: Span | None, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)``, ending ``span`` (when there is one) with its outcome."""
+    if span is None:
+        return call(*args, **kwargs)
+    try:
+        result = call(*args, **kwargs)
+    except BaseException as exc:
+        _end(span, exc)
+        raise
+    _end(span, None)
+    return result
+
+
 def install(module: ModuleType) -> None:
     def make(original: Any) -> Any:
         def execute_command(self: Any, *args: Any, **options: Any) -> Any:
             if _state.tracer is None or not args:
                 return original(self, *args, **options)
             span = _begin(self, _statement(args, _masked()), str(args[0]).upper())
-            if span is None:
-                return original(self, *args, **options)
-            try:
-                result = original(self, *args, **options)
-            except BaseException as exc:
-                _end(span, exc)
-                raise
-            _end(span, None)
-            return result
+            return _within(span, original, self, *args, **options)
         return execute_command
 
     def make_pipeline(original: Any) -> Any:
@@ -87,15 +92,7 @@ def install(module: ModuleType) -> None:
             masked = _masked()
             commands = [_statement(tuple(c[0]), masked) for c in self.command_stack[:50]]
             span = _begin(self, "\n".join(commands), "PIPELINE")
-            if span is None:
-                return original(self, *args, **kwargs)
-            try:
-                result = original(self, *args, **kwargs)
-            except BaseException as exc:
-                _end(span, exc)
-                raise
-            _end(span, None)
-            return result
+            return _within(span, original, self, *args, **kwargs)
         return execute
 
     patch(module.Redis, "execute_command", make)
