@@ -142,28 +142,12 @@ def setup(agent: str, kind: str, endpoint: str) -> tuple[Any, Any, Any]:
         return setup_sqlite(agent, endpoint)
     if agent == "bongsu":
         import bongsu.agent
-        from bongsu.agent import _state
 
-        bongsu.agent.init(endpoint=endpoint, service_name="bench")
+        flush, created = start_bongsu(endpoint)
         app = (bongsu.agent.instrument_wsgi(wsgi_app) if kind == "wsgi"
                else bongsu.agent.instrument_asgi(asgi_app))
-        tracer = _state.tracer
-        assert tracer is not None
-        return app, (lambda: bongsu.agent.flush(60)), (lambda: tracer.created)
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-    provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
-    created = [0]
-
-    class Counting(BatchSpanProcessor):
-        def on_end(self, span: Any) -> None:
-            created[0] += 1
-            super().on_end(span)
-
-    provider.add_span_processor(Counting(OTLPSpanExporter(endpoint=endpoint + "/v1/traces")))
+        return app, flush, created
+    provider, flush, created = start_otel(endpoint)
     if kind == "wsgi":
         from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
 
@@ -173,21 +157,24 @@ def setup(agent: str, kind: str, endpoint: str) -> tuple[Any, Any, Any]:
 
         app = Asgi(asgi_app, tracer_provider=provider,
                    exclude_spans=["receive", "send"] if agent == "otel1" else None)
-    return app, (lambda: provider.force_flush(60_000)), (lambda: created[0])
+    return app, flush, created
 
 
-def setup_sqlite(agent: str, endpoint: str) -> tuple[Any, Any, Any]:
-    """Tracing of sqlite3 only (outside any request: each call is a trace of its own)."""
-    if agent == "bongsu":
-        import bongsu.agent
-        from bongsu.agent import _state
+def start_bongsu(endpoint: str) -> tuple[Any, Any]:
+    """Bongsu's agent exporting to ``endpoint``: (flush, spans created so far)."""
+    import bongsu.agent
+    from bongsu.agent import _state
 
-        bongsu.agent.init(endpoint=endpoint, service_name="bench")
-        tracer = _state.tracer
-        assert tracer is not None
-        return None, (lambda: bongsu.agent.flush(60)), (lambda: tracer.created)
+    bongsu.agent.init(endpoint=endpoint, service_name="bench")
+    tracer = _state.tracer
+    assert tracer is not None
+    return (lambda: bongsu.agent.flush(60)), (lambda: tracer.created)
+
+
+def start_otel(endpoint: str) -> tuple[Any, Any, Any]:
+    """The OpenTelemetry SDK with a BatchSpanProcessor and OTLP/HTTP exporter to
+    ``endpoint``: (provider, flush, spans created so far)."""
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -201,8 +188,19 @@ def setup_sqlite(agent: str, endpoint: str) -> tuple[Any, Any, Any]:
             super().on_end(span)
 
     provider.add_span_processor(Counting(OTLPSpanExporter(endpoint=endpoint + "/v1/traces")))
+    return provider, (lambda: provider.force_flush(60_000)), (lambda: created[0])
+
+
+def setup_sqlite(agent: str, endpoint: str) -> tuple[Any, Any, Any]:
+    """Tracing of sqlite3 only (outside any request: each call is a trace of its own)."""
+    if agent == "bongsu":
+        flush, created = start_bongsu(endpoint)
+        return None, flush, created
+    from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
+
+    provider, flush, created = start_otel(endpoint)
     SQLite3Instrumentor().instrument(tracer_provider=provider)
-    return None, (lambda: provider.force_flush(60_000)), (lambda: created[0])
+    return None, flush, created
 
 
 def run_case(agent: str, kind: str, n: int, endpoint: str) -> dict[str, Any]:
