@@ -126,7 +126,3 @@ class Batch:
     resources: pa.Table = field(default_factory=RESOURCE_SCHEMA.empty_table)
     metrics: pa.Table = field(default_factory=METRIC_SCHEMA.empty_table)
     logs: pa.Table = field(default_factory=LOG_SCHEMA.empty_table)
-
-    @property
-    def rows(self) -> int:
-        return sum(t.num_rows for t in (self.spans, self.metrics, self.logs))
