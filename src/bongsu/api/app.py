@@ -35,9 +35,11 @@ def create_api(
     resolve_tenant: Callable[[str | None], str],
     routers: Sequence[APIRouter] = (),
     queries: QueryService | None = None,
+    console: bool = True,
 ) -> FastAPI:
     """The API app over ``store``; ``resolve_tenant`` maps an Authorization header to a
-    tenant or raises :class:`bongsu.errors.Unauthorized`."""
+    tenant or raises :class:`bongsu.errors.Unauthorized`. ``console=False`` leaves the
+    web console's static files unmounted."""
     if queries is None:
         reads = reads_of(store, settings.query_timeout_seconds, settings.query_max_rows)
         queries = QueryService(reads, settings)
@@ -59,7 +61,7 @@ def create_api(
 
     for router in (*V1_ROUTERS, *routers):
         app.include_router(router)
-    static = _console_dir()
+    static = _console_dir() if console else None
     if static is not None:
         app.mount("/", StaticFiles(directory=static, html=True), name="console")
     return app

@@ -1,0 +1,57 @@
+"""The query API's OpenAPI document, printed without a server, store or data directory.
+
+The web console generates its TypeScript types from this output (``openapi-typescript``),
+so it must be deterministic: keys sorted, two-space indent, one trailing newline.
+
+Example::
+
+    python -m bongsu.api.schema > web/openapi.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from bongsu.api.agent import agent_router
+from bongsu.api.app import create_api
+from bongsu.control.registry import AgentRegistry
+from bongsu.errors import StoreError
+from bongsu.query import QueryService
+from bongsu.settings import Settings
+
+
+class _NoStore:
+    """Stands in for the store and its read side; the schema never queries it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise StoreError(f"no store behind the schema app ({name})")
+
+
+def openapi() -> dict[str, Any]:
+    """The OpenAPI document of the API app as ``bongsu server`` builds it."""
+    settings = Settings()
+    none: Any = _NoStore()
+    app = create_api(
+        settings, none, _anyone, routers=[agent_router(AgentRegistry(none))],
+        queries=QueryService(none, settings), console=False,
+    )
+    return app.openapi()
+
+
+def render() -> str:
+    """The document as deterministic JSON text."""
+    return json.dumps(openapi(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    sys.stdout.write(render())
+
+
+def _anyone(authorization: str | None) -> str:
+    return "default"
+
+
+if __name__ == "__main__":
+    main()
