@@ -26,6 +26,16 @@ if (( ${#need_apt[@]} )); then
   $SUDO service mariadb stop >/dev/null 2>&1 || true
 fi
 
+# The web console is built with Node.js and npm during the install below; without them
+# the console (and so the browser tests) would be missing, so stop here and say why.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if (( node_major < 20 )) || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: Node.js >= 20 and npm are needed to build the web console" >&2
+  echo "       (found: node $(node --version 2>/dev/null || echo none)," \
+       "npm $(npm --version 2>/dev/null || echo none)); install them and re-run" >&2
+  exit 1
+fi
+
 PYTHON=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   echo "setup: creating .venv"
@@ -41,7 +51,7 @@ want=$( (cat pyproject.toml web/package-lock.json
         ) 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" || ! -f src/bongsu/web/static/index.html ]]; then
   echo "setup: installing bongsu[dev] into .venv (builds the web console)"
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  BONGSU_REQUIRE_WEB_BUILD=1 .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
 echo "setup: ready"

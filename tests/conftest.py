@@ -9,6 +9,9 @@ import pytest
 
 from server_process import ServerProcess
 
+# Under CI=true a skipped test fails the run (tests/ci_skips.py).
+pytest_plugins = ["ci_skips"]
+
 FAST_EDGES = {"BONGSU_EDGE_MATCH_SECONDS": "1", "BONGSU_LOAD_BATCH_SECONDS": "0.05"}
 
 
