@@ -45,6 +45,7 @@ export interface Transaction {
 export interface InstanceRow {
   service: string;
   instance: string;
+  instance_name?: string;
   last_seen: number;
   tps: number;
   avg_ms: number;

@@ -3,33 +3,13 @@
 import "./style.css";
 import { api, ApiError, type ServiceSummary } from "./api";
 import { errorBox, h, loading } from "./dom";
-import { fmtTime, toLocalInput } from "./format";
-import { setLang, t, type Key } from "./i18n";
-import type { Ctx, PageFactory, PageView } from "./page";
-import { createDashboard } from "./pages/dashboard";
-import { createInstances } from "./pages/instances";
-import { createTopology } from "./pages/topology";
-import { createTraces } from "./pages/traces";
-import { createTransactions } from "./pages/transactions";
-import { isLive, PAGES, parseHash, RANGES, toHash, windowOf, type Page, type ViewState } from "./state";
+import { fmtTime, shortId, toLocalInput } from "./format";
+import { setLang, t } from "./i18n";
+import type { Ctx, PageView } from "./page";
+import { GROUPS, pageEntry, REGISTRY } from "./registry";
+import { isLive, parseHash, RANGES, toHash, windowOf, type ViewState } from "./state";
 
 const REFRESH_MS = 5000;
-
-const FACTORIES: Record<Page, PageFactory> = {
-  dashboard: createDashboard,
-  topology: createTopology,
-  transactions: createTransactions,
-  traces: createTraces,
-  instances: createInstances,
-};
-
-const NAV_ICONS: Record<Page, string> = {
-  dashboard: "▦",
-  topology: "⬡",
-  transactions: "⇄",
-  traces: "≡",
-  instances: "▤",
-};
 
 class Shell {
   private state: ViewState = parseHash(location.hash);
@@ -37,6 +17,8 @@ class Shell {
   private pageKey = "";
   private services: ServiceSummary[] = [];
   private instances: string[] = [];
+  /** Display name of each instance id (`instance_name` from the API). */
+  private instanceNames: Record<string, string> = {};
   private timer: number | undefined;
   private inflight: AbortController | null = null;
   private readonly root = document.getElementById("app")!;
@@ -81,6 +63,8 @@ class Shell {
       window: windowOf(this.state),
       services: this.services,
       instances: this.instances,
+      instanceNames: this.instanceNames,
+      instanceName: (id) => this.instanceNames[id] || id,
       live: isLive(this.state),
       navigate: (patch, opts) => this.navigate(patch, opts),
       setExtra: (patch) => this.setExtra(patch),
@@ -123,6 +107,7 @@ class Shell {
       ]);
       this.services = svc.services;
       this.instances = inst.instances.map((i) => i.instance).sort();
+      this.instanceNames = Object.fromEntries(inst.instances.map((i) => [i.instance, i.instance_name || i.instance]));
       this.topError.replaceChildren();
     } catch (err) {
       if ((err as Error).name === "AbortError") return;
@@ -138,8 +123,17 @@ class Shell {
     this.renderTopBar();
     const full = { ...this.ctx(), window: ctx.window };
     if (rebuild || !this.page) {
+      let factory;
+      try {
+        factory = await pageEntry(this.state.page).load();
+      } catch (err) {
+        // The page's chunk did not load (server restarted with a new build, network).
+        if (!ac.signal.aborted) this.main.replaceChildren(errorBox(err, () => void this.tick(true)));
+        return;
+      }
+      if (ac.signal.aborted) return; // navigated away while the chunk loaded
       this.page?.dispose();
-      this.page = FACTORIES[this.state.page](full);
+      this.page = factory(full);
       this.main.replaceChildren(this.page.el);
     }
     try {
@@ -168,18 +162,29 @@ class Shell {
       "nav",
       { class: "menu" },
       h("div", { class: "brand" }, h("span", { class: "beacon" }), h("b", null, t("app.title")), h("small", null, t("app.tagline"))),
-      PAGES.map((p) =>
-        h(
-          "a",
-          {
-            href: toHash({ ...this.state, page: p, sub: "", extra: {} }),
-            class: p === this.state.page ? "active" : "",
-            "data-page": p,
-          },
-          h("span", { class: "icon" }, NAV_ICONS[p]),
-          t(`nav.${p}` as Key),
-        ),
-      ),
+      GROUPS.map((g) => {
+        const pages = REGISTRY.filter((p) => p.group === g);
+        if (!pages.length) return null;
+        return h(
+          "div",
+          { class: "menu-group", "data-group": g },
+          h("h4", null, t(`nav.group.${g}`)),
+          pages.map((p) =>
+            h(
+              "a",
+              {
+                href: toHash({ ...this.state, page: p.route, sub: "", extra: {} }),
+                class: p.route === this.state.page ? "active" : "",
+                "data-page": p.route,
+                // Start fetching the page's chunk before the click lands.
+                onpointerenter: () => void p.load().catch(() => undefined),
+              },
+              h("span", { class: "icon" }, p.icon),
+              t(p.label),
+            ),
+          ),
+        );
+      }),
     );
     const top = h("header", { class: "topbar", id: "topbar" });
     this.root.replaceChildren(h("div", { class: "layout" }, nav, h("div", { class: "main-col" }, top, this.topError, this.main)));
@@ -194,7 +199,7 @@ class Shell {
     const s = this.state;
     // Rebuild the controls only when their content changes, so an open <select>
     // survives the live refresh.
-    const key = JSON.stringify([toHash(s), this.services.map((x) => x.name), this.instances]);
+    const key = JSON.stringify([toHash(s), this.services.map((x) => x.name), this.instanceNames]);
     if (!force && key === this.topKey && top.childElementCount) return;
     this.topKey = key;
     const svcSel = h(
@@ -213,7 +218,16 @@ class Shell {
     );
     const insts = [...this.instances];
     if (s.instance && !insts.includes(s.instance)) insts.unshift(s.instance);
-    for (const n of insts) instSel.append(h("option", { value: n, selected: n === s.instance }, n));
+    // Display names (pod name, host:pid) first; the id, which the URL keeps, on hover.
+    const label = (id: string) => this.instanceNames[id] || id;
+    const seen = new Map<string, number>();
+    for (const id of insts) seen.set(label(id), (seen.get(label(id)) ?? 0) + 1);
+    insts.sort((a, b) => label(a).localeCompare(label(b)));
+    for (const id of insts) {
+      const name = label(id);
+      const text = (seen.get(name) ?? 0) > 1 && name !== id ? `${name} (${shortId(id)})` : name;
+      instSel.append(h("option", { value: id, title: id, selected: id === s.instance }, text));
+    }
 
     const ranges = h(
       "div",
@@ -266,11 +280,12 @@ class Shell {
       { class: "btn", id: "theme-toggle", title: t("top.theme"), onclick: () => this.navigate({ theme: s.theme === "dark" ? "light" : "dark" }) },
       s.theme === "dark" ? `☀ ${t("top.light")}` : `☾ ${t("top.dark")}`,
     );
+    const controls = new Set(pageEntry(s.page).controls);
     top.replaceChildren(
-      h("label", { class: "field" }, h("span", null, t("top.service")), svcSel),
-      h("label", { class: "field" }, h("span", null, t("top.instance")), instSel),
-      ranges,
-      ...(custom ? [custom] : []),
+      ...(controls.has("service") ? [h("label", { class: "field" }, h("span", null, t("top.service")), svcSel)] : []),
+      ...(controls.has("instance") ? [h("label", { class: "field" }, h("span", null, t("top.instance")), instSel)] : []),
+      ...(controls.has("range") ? [ranges] : []),
+      ...(custom && controls.has("range") ? [custom] : []),
       h("div", { class: "spacer" }),
       this.updated,
       langSel,

@@ -9,8 +9,13 @@ export interface Ctx {
   /** The window of this refresh (`now`-anchored in live mode). */
   window: Window;
   services: ServiceSummary[];
-  /** Instances of the selected service seen in the window. */
+  /** Instance ids of the selected service seen in the window (what URLs and API calls take). */
   instances: string[];
+  /** Display name of each id in `instances` (`instance_name`: the pod name, else
+   *  host:pid, else the id). Show names, keep ids in URLs and in a `title` on hover. */
+  instanceNames: Record<string, string>;
+  /** The display name of any instance id; the id itself when the shell knows no name. */
+  instanceName(id: string): string;
   live: boolean;
   navigate(patch: Partial<ViewState>, opts?: { replace?: boolean }): void;
   /** Record page-owned parameters in the URL (so a link reproduces the view) without

@@ -3,9 +3,11 @@
 
 import type { Lang } from "./i18n";
 import type { Window } from "./api";
+import { ROUTES, type Page } from "./registry";
 
-export type Page = "dashboard" | "topology" | "transactions" | "traces" | "instances";
-export const PAGES: Page[] = ["dashboard", "topology", "transactions", "traces", "instances"];
+// Kept for page code that imported them from here; the registry is the source.
+export type { Page };
+export const PAGES: Page[] = ROUTES;
 
 export const RANGES = ["5m", "15m", "1h", "6h", "24h", "7d"] as const;
 export type Range = (typeof RANGES)[number] | "custom";
@@ -40,7 +42,7 @@ export function parseHash(hash: string): ViewState {
   const raw = hash.replace(/^#\/?/, "");
   const [path, qs = ""] = raw.split("?", 2);
   const [pageRaw, ...rest] = path.split("/");
-  const page = (PAGES as string[]).includes(pageRaw) ? (pageRaw as Page) : "dashboard";
+  const page = (PAGES as string[]).includes(pageRaw) ? (pageRaw as Page) : PAGES[0];
   const q = new URLSearchParams(qs);
   const rangeRaw = q.get("range") ?? "15m";
   const range: Range = rangeRaw === "custom" || (RANGES as readonly string[]).includes(rangeRaw)

@@ -1,0 +1,68 @@
+// Labels of trace search and trace detail: `tr.*`.
+// `ko` must have exactly the keys of `en` (a type error otherwise; tests/web/test_strings.py
+// checks the same and that both sides use the same `{placeholders}`).
+
+export const en = {
+  "tr.search": "Trace search",
+  "tr.endpoint": "Endpoint",
+  "tr.minMs": "Min ms",
+  "tr.maxMs": "Max ms",
+  "tr.attr": "Attribute (key:value)",
+  "tr.limit": "Limit",
+  "tr.results": "Traces",
+  "tr.spans": "Spans",
+  "tr.root": "Root",
+  "tr.start": "Start",
+  "tr.none": "No trace matches the search.",
+  "tr.detail": "Trace",
+  "tr.back": "Back to search",
+  "tr.waterfall": "Waterfall",
+  "tr.attributes": "Attributes",
+  "tr.sql": "SQL",
+  "tr.exception": "Exception",
+  "tr.events": "Events",
+  "tr.logs": "Logs",
+  "tr.noLogs": "No logs were recorded for this trace.",
+  "tr.kind": "Kind",
+  "tr.selectSpan": "Select a span to see its details.",
+  "tr.severity": "Severity",
+  "tr.message": "Message",
+  "tr.running": "This request is still running",
+  "tr.runningBody":
+    "{elapsed} so far: {request} on {service} · {instance}, thread {thread}. Its trace is stored when it finishes; this page opens it then.",
+  "tr.finishing": "The request has finished. Waiting for its trace to be stored…",
+  "tr.notStored":
+    "No trace was stored for this request. Requests that head sampling dropped are kept only when they are slow or fail.",
+};
+
+export const ko: Record<keyof typeof en, string> = {
+  "tr.search": "트레이스 검색",
+  "tr.endpoint": "엔드포인트",
+  "tr.minMs": "최소 ms",
+  "tr.maxMs": "최대 ms",
+  "tr.attr": "속성 (키:값)",
+  "tr.limit": "개수",
+  "tr.results": "트레이스",
+  "tr.spans": "스팬",
+  "tr.root": "루트",
+  "tr.start": "시작",
+  "tr.none": "검색 조건에 맞는 트레이스가 없습니다.",
+  "tr.detail": "트레이스",
+  "tr.back": "검색으로 돌아가기",
+  "tr.waterfall": "워터폴",
+  "tr.attributes": "속성",
+  "tr.sql": "SQL",
+  "tr.exception": "예외",
+  "tr.events": "이벤트",
+  "tr.logs": "로그",
+  "tr.noLogs": "이 트레이스에 기록된 로그가 없습니다.",
+  "tr.kind": "종류",
+  "tr.selectSpan": "스팬을 선택하면 상세 정보가 보입니다.",
+  "tr.severity": "심각도",
+  "tr.message": "메시지",
+  "tr.running": "이 요청은 아직 처리 중입니다",
+  "tr.runningBody":
+    "지금까지 {elapsed}: {service} · {instance}의 {request}, 스레드 {thread}. 트레이스는 요청이 끝나면 저장되며, 그때 이 페이지에 열립니다.",
+  "tr.finishing": "요청이 끝났습니다. 트레이스가 저장되기를 기다리는 중…",
+  "tr.notStored": "이 요청의 트레이스는 저장되지 않았습니다. 헤드 샘플링에서 빠진 요청은 느리거나 실패한 경우에만 보관됩니다.",
+};
