@@ -1,5 +1,7 @@
 // ECharts, tree-shaken to the charts and components the console uses, and a small
-// wrapper that resizes with its box and marks itself rendered for the browser tests.
+// wrapper that resizes with its box. Tests read the chart element, never ECharts:
+// `data-rendered="1"` once drawn, `data-points` (what the page said it plotted),
+// `data-renderer`; with `renderer: "svg"` the drawn labels and shapes are DOM nodes.
 
 import * as echarts from "echarts/core";
 import { BarChart, GraphChart, HeatmapChart, LineChart, ScatterChart } from "echarts/charts";
@@ -13,7 +15,7 @@ import {
   TooltipComponent,
   VisualMapComponent,
 } from "echarts/components";
-import { CanvasRenderer } from "echarts/renderers";
+import { CanvasRenderer, SVGRenderer } from "echarts/renderers";
 import type { EChartsCoreOption } from "echarts/core";
 
 echarts.use([
@@ -31,6 +33,7 @@ echarts.use([
   TooltipComponent,
   VisualMapComponent,
   CanvasRenderer,
+  SVGRenderer,
 ]);
 
 export type Option = EChartsCoreOption;
@@ -128,6 +131,12 @@ export function valueAxis(formatter?: (v: number) => string): Record<string, unk
   };
 }
 
+export interface ChartOptions {
+  /** "svg" draws into the DOM (text and shapes a test or a screen reader can find, crisp
+   *  labels); "canvas" (default) is faster for many points (T-Map, scatter). */
+  renderer?: "canvas" | "svg";
+}
+
 /**
  * One ECharts instance in one element. Updates merge into the previous option, so
  * zoom (dataZoom) and brush state survive the 5-second refresh without a redraw flash.
@@ -136,9 +145,14 @@ export class Chart {
   readonly inst: echarts.ECharts;
   private readonly ro: ResizeObserver;
 
-  constructor(readonly el: HTMLElement) {
+  constructor(
+    readonly el: HTMLElement,
+    opts: ChartOptions = {},
+  ) {
     el.classList.add("chart");
-    this.inst = echarts.init(el, undefined, { renderer: "canvas" });
+    const renderer = opts.renderer ?? "canvas";
+    el.dataset.renderer = renderer;
+    this.inst = echarts.init(el, undefined, { renderer });
     registry.set(el, this.inst);
     // Registered before the first setOption: ECharts 6 may finish in the same tick.
     this.inst.on("finished", () => {

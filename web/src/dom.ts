@@ -1,7 +1,13 @@
-// A tiny element builder: the console has no framework, so this keeps page code short.
+// A tiny element builder for static structure, and lit-html for views that re-render
+// in place (tables, forms): see `view()` below and docs/web.md, "View library".
 
+import { nothing as nothingValue, render, type TemplateResult } from "lit-html";
 import { ApiError } from "./api";
 import { t } from "./i18n";
+
+export { html, nothing, svg } from "lit-html";
+export { repeat } from "lit-html/directives/repeat.js";
+export { live } from "lit-html/directives/live.js";
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | EventListener | null | undefined>;
@@ -92,4 +98,22 @@ export class Panel {
     this.statusEl.replaceChildren(...(node ? [node] : []));
     this.el.classList.toggle("status-only", node !== null && !keepBody);
   }
+}
+
+const litOwned = new WeakSet<HTMLElement>();
+
+/**
+ * Render a lit-html template into `el`, updating only what changed since the last call:
+ * rows keyed with `repeat` move instead of being rebuilt, and focus, selection, scroll
+ * and open <select>s survive a live refresh. `el` belongs to lit from the first call
+ * (whatever it held is cleared once); do not mix it with `h()` children.
+ *
+ *     view(tbody, html`${repeat(rows, (r) => r.id, (r) => html`<tr><td>${r.name}</td></tr>`)}`);
+ */
+export function view(el: HTMLElement, template: TemplateResult | typeof nothingValue): void {
+  if (!litOwned.has(el)) {
+    el.replaceChildren();
+    litOwned.add(el);
+  }
+  render(template, el);
 }
