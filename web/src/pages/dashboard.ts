@@ -1,14 +1,15 @@
 // The service dashboard (F3): tiles, T-Map, response time / error rate, memory,
 // DB connections, per-instance last 10 s and request velocity.
 
-import { api, type SeriesPoint, type ServiceSummary } from "../api";
+import { api, get, type ServiceSummary } from "../api";
 import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { fmtBytes, fmtMs, fmtNum, fmtPct, shortId } from "../format";
+import { fmtBytes, fmtMs, fmtNum, fmtPct } from "../format";
 import { t, type Key } from "../i18n";
 import { memoryMetric } from "../metrics";
 import type { Ctx, PageView } from "../page";
 import { seriesStep } from "../state";
+import { InstanceNames, markLabels, nameOf } from "./names";
 import { TMap } from "./tmap";
 import { Velocity } from "./velocity";
 
@@ -49,6 +50,7 @@ class Dashboard implements PageView {
   private readonly memChart: Chart;
   private readonly dbChart: Chart;
   private readonly instChart: Chart;
+  private readonly names = new InstanceNames();
 
   constructor() {
     const tileDefs: [Key, string][] = [
@@ -75,6 +77,7 @@ class Dashboard implements PageView {
     this.memChart = chart(this.memPanel);
     this.dbChart = chart(this.dbPanel);
     this.instChart = chart(this.instPanel);
+    for (const c of [this.avgChart, this.errChart, this.memChart, this.dbChart]) c.inst.on("datazoom", () => markZoom(c));
     this.el = h(
       "div",
       { class: "page dashboard", id: "page-dashboard" },
@@ -94,6 +97,9 @@ class Dashboard implements PageView {
         p.setStatus(errorBox(err), hasData());
       });
     await Promise.all([
+      this.loadTiles(ctx, signal).catch((err) => {
+        if ((err as Error).name !== "AbortError") for (const tile of this.tiles) tile.el.classList.add("stale");
+      }),
       guard(this.avgPanel, () => this.loadSeries(ctx, signal), () => this.avgChart.el.dataset.points !== undefined),
       this.tmap.refresh(ctx, signal).catch(() => {}),
       guard(this.memPanel, () => this.loadMemory(ctx, signal), () => this.memChart.el.dataset.points !== undefined),
@@ -110,12 +116,10 @@ class Dashboard implements PageView {
     } catch (err) {
       if ((err as Error).name !== "AbortError") {
         this.errPanel.setStatus(errorBox(err), this.errChart.el.dataset.points !== undefined);
-        for (const tile of this.tiles) tile.el.classList.add("stale");
       }
       throw err;
     }
     const pts = resp.points;
-    this.renderTiles(ctx, pts);
     const p = palette();
     const empty = pts.every((x) => !x.transactions);
     const avg = pts.map((x) => [x.ts, x.transactions ? round(x.avg_ms) : null]);
@@ -135,6 +139,9 @@ class Dashboard implements PageView {
       },
       pts.length,
     );
+    markZoom(this.avgChart);
+    // The transactions the TPS line stands for, for the browser tests to compare with the API.
+    this.avgChart.el.dataset.transactions = String(pts.reduce((a, x) => a + x.transactions, 0));
     this.avgPanel.setStatus(empty ? emptyState(t("common.noData")) : null, true);
     const er = pts.map((x) => [x.ts, x.transactions ? round(x.error_rate * 100, 3) : null]);
     const errs = pts.map((x) => [x.ts, x.errors]);
@@ -151,41 +158,43 @@ class Dashboard implements PageView {
       },
       pts.length,
     );
+    markZoom(this.errChart);
     this.errPanel.setStatus(empty ? emptyState(t("common.noData")) : null, true);
   }
 
-  private renderTiles(ctx: Ctx, pts: SeriesPoint[]): void {
-    const svc: ServiceSummary | undefined = ctx.services.find((s) => s.name === ctx.state.service);
-    let v: { apdex: number; tps: number; error_rate: number; avg_ms: number; p95?: number; tx: number };
-    if (ctx.state.instance || !svc) {
-      // Exact from per-step points: APDEX and averages are count-weighted means.
-      const n = pts.reduce((a, x) => a + x.transactions, 0);
-      const secs = Math.max(1, (ctx.window.to - ctx.window.from) / 1000);
-      v = {
-        tx: n,
-        apdex: n ? pts.reduce((a, x) => a + x.apdex * x.transactions, 0) / n : NaN,
-        tps: n / secs,
-        error_rate: n ? pts.reduce((a, x) => a + x.errors, 0) / n : NaN,
-        avg_ms: n ? pts.reduce((a, x) => a + x.avg_ms * x.transactions, 0) / n : NaN,
-      };
+  /** The service's figures over the window; for one instance, that instance's (from the server). */
+  private async loadTiles(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    let svc: ServiceSummary | undefined;
+    if (ctx.state.instance) {
+      const resp = await get<{ services: ServiceSummary[] }>("/services", { ...ctx.window, instance: ctx.state.instance }, signal);
+      svc = resp.services.find((s) => s.name === ctx.state.service);
     } else {
-      v = { tx: svc.transactions, apdex: svc.apdex, tps: svc.tps, error_rate: svc.error_rate, avg_ms: svc.avg_ms, p95: svc.p95_ms };
+      svc = ctx.services.find((s) => s.name === ctx.state.service);
     }
+    this.renderTiles(ctx, svc);
+  }
+
+  private renderTiles(ctx: Ctx, svc: ServiceSummary | undefined): void {
+    // No row: nothing ran in the window (on this instance).
+    const v = svc ?? { transactions: 0, apdex: NaN, tps: 0, error_rate: NaN, avg_ms: NaN, p95_ms: NaN, active_users: 0 };
     const p = palette();
     const health = (bad: boolean, warn: boolean) => (bad ? p.bad : warn ? p.warn : p.good);
-    const set = (id: string, value: string, sub: string, color?: string) => {
+    const set = (id: string, raw: number | undefined, value: string, sub: string, color?: string) => {
       const tile = this.tiles.find((x) => x.id === id)!;
       tile.value.textContent = value;
       tile.sub.textContent = sub;
+      // The figure shown, unrounded, for the browser tests to compare with the API.
+      if (raw === undefined || !Number.isFinite(raw)) delete tile.el.dataset.value;
+      else tile.el.dataset.value = String(raw);
       tile.el.classList.remove("stale");
       tile.el.style.setProperty("--accent", color ?? p.series[0]);
     };
     const note = ctx.state.instance ? t("dash.instanceNote") : "";
-    set("tile-apdex", Number.isFinite(v.apdex) ? v.apdex.toFixed(2) : "–", note, Number.isFinite(v.apdex) ? health(v.apdex < 0.7, v.apdex < 0.85) : undefined);
-    set("tile-users", fmtNum(svc?.active_users ?? NaN, 0), t("common.service"));
-    set("tile-tps", fmtNum(v.tps, 2), `${fmtNum(v.tx, 0)} tx`);
-    set("tile-errors", fmtPct(v.error_rate), note, Number.isFinite(v.error_rate) ? health(v.error_rate > 0.05, v.error_rate > 0.01) : undefined);
-    set("tile-avg", fmtMs(v.avg_ms), v.p95 !== undefined ? `p95 ${fmtMs(v.p95)}` : note);
+    set("tile-apdex", v.apdex, Number.isFinite(v.apdex) ? v.apdex.toFixed(2) : "–", note, Number.isFinite(v.apdex) ? health(v.apdex < 0.7, v.apdex < 0.85) : undefined);
+    set("tile-users", v.active_users, fmtNum(v.active_users ?? NaN, 0), ctx.state.instance ? note : t("common.service"));
+    set("tile-tps", v.tps, fmtNum(v.tps, 2), `${fmtNum(v.transactions, 0)} tx`);
+    set("tile-errors", v.error_rate, fmtPct(v.error_rate), note, Number.isFinite(v.error_rate) ? health(v.error_rate > 0.05, v.error_rate > 0.01) : undefined);
+    set("tile-avg", v.avg_ms, fmtMs(v.avg_ms), Number.isFinite(v.p95_ms) ? `p95 ${fmtMs(v.p95_ms)}` : note);
   }
 
   private async loadMemory(ctx: Ctx, signal: AbortSignal): Promise<void> {
@@ -204,6 +213,7 @@ class Dashboard implements PageView {
       },
       pts.length,
     );
+    markZoom(this.memChart);
     this.memPanel.setStatus(pts.length ? null : emptyState(t("dash.noMetric")), pts.length > 0);
   }
 
@@ -224,6 +234,7 @@ class Dashboard implements PageView {
       },
       pts.length,
     );
+    markZoom(this.dbChart);
     this.dbPanel.setStatus(pts.length ? null : emptyState(t("dash.noMetric")), pts.length > 0);
   }
 
@@ -231,14 +242,17 @@ class Dashboard implements PageView {
     const resp = await api.instances(ctx.state.service, 10, ctx.window, signal);
     let rows = resp.instances.filter((r) => r.service === ctx.state.service || !r.service);
     if (ctx.state.instance) rows = rows.filter((r) => r.instance === ctx.state.instance);
-    rows.sort((a, b) => a.instance.localeCompare(b.instance));
+    this.names.learn(rows);
+    rows.sort((a, b) => nameOf(a).localeCompare(nameOf(b)) || a.instance.localeCompare(b.instance));
     const p = palette();
-    const names = rows.map((r) => r.instance);
+    const ids = rows.map((r) => r.instance);
+    const labels = this.names.labels(ids);
+    markLabels(this.instChart.el, labels);
     this.instChart.set(
       {
         ...baseOption(),
         grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
-        xAxis: { type: "category", data: names, axisLabel: { color: p.muted, hideOverlap: true, formatter: (v: string) => shortId(v) }, axisLine: { lineStyle: { color: p.axis } } },
+        xAxis: { type: "category", data: labels, axisLabel: { color: p.muted, hideOverlap: true }, axisLine: { lineStyle: { color: p.axis } } },
         yAxis: [{ ...valueAxis(), name: "TPS", nameTextStyle: { color: p.muted } }, { ...valueAxis((v) => fmtMs(v)), splitLine: { show: false } }],
         series: [
           { type: "bar", name: "TPS", data: rows.map((r) => round(r.tps, 2)), barMaxWidth: 22, color: p.series[0] },
@@ -255,7 +269,7 @@ class Dashboard implements PageView {
       true,
     );
     this.instPanel.setStatus(rows.length ? null : emptyState(t("common.noData")), rows.length > 0);
-    await this.velocity.refresh(ctx, names, signal);
+    await this.velocity.refresh(ctx, ids, this.names, signal);
   }
 
   dispose(): void {
@@ -263,6 +277,15 @@ class Dashboard implements PageView {
     this.velocity.dispose();
     for (const c of this.charts) c.dispose();
   }
+}
+
+/** The time charts' zoom window (percent of the x axis), for the browser tests. */
+function markZoom(c: Chart): void {
+  if (c.inst.isDisposed()) return;
+  const z = (c.inst.getOption() as { dataZoom?: { start?: number; end?: number }[] }).dataZoom?.[0];
+  if (!z) return;
+  c.el.dataset.zoomStart = String(z.start ?? 0);
+  c.el.dataset.zoomEnd = String(z.end ?? 100);
 }
 
 function round(v: number, digits = 1): number {

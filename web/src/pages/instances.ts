@@ -9,6 +9,8 @@ import { t } from "../i18n";
 import { memoryMetric } from "../metrics";
 import type { Ctx, PageView } from "../page";
 import { seriesStep } from "../state";
+import { InstanceNames, markLabels, nameOf } from "./names";
+import { html, nothing, onRowKey, show, table } from "./table";
 
 const MAX_INSTANCES = 16;
 
@@ -23,6 +25,8 @@ class Instances implements PageView {
   private readonly chart: Chart;
   private readonly grid = h("div", { class: "small-multiples", id: "inst-multiples" });
   private readonly small = new Map<string, Chart>();
+  private readonly names = new InstanceNames();
+  private shown = false;
 
   constructor() {
     const box = h("div", { class: "chart-box", id: "inst-mem-chart" });
@@ -38,12 +42,13 @@ class Instances implements PageView {
       const resp = await api.instances(ctx.state.service || undefined, Math.round((w.to - w.from) / 1000), w, signal);
       rows = resp.instances.filter((r) => !ctx.state.service || r.service === ctx.state.service);
       if (ctx.state.instance) rows = rows.filter((r) => r.instance === ctx.state.instance);
-      rows.sort((a, b) => a.instance.localeCompare(b.instance));
+      rows.sort((a, b) => a.service.localeCompare(b.service) || nameOf(a).localeCompare(nameOf(b)) || a.instance.localeCompare(b.instance));
     } catch (err) {
       if ((err as Error).name === "AbortError") throw err;
-      this.table.setStatus(errorBox(err), this.table.body.childElementCount > 0);
+      this.table.setStatus(errorBox(err), this.shown);
       return;
     }
+    this.names.learn(rows);
     this.renderTable(rows, ctx);
     if (!rows.length) {
       this.memPanel.setStatus(emptyState(t("inst.none")));
@@ -61,6 +66,8 @@ class Instances implements PageView {
     }
     const total = mem.reduce((a, m) => a + (m?.points.length ?? 0), 0);
     const p = palette();
+    const labels = this.names.labels(shown.map((r) => r.instance));
+    markLabels(this.chart.el, labels);
     this.chart.set(
       {
         ...baseOption(),
@@ -68,9 +75,9 @@ class Instances implements PageView {
         xAxis: timeAxis(w),
         yAxis: valueAxis((v) => fmtBytes(v)),
         dataZoom: [{ type: "inside", filterMode: "none" }],
-        series: shown.map((r, i) => ({
+        series: shown.map((_r, i) => ({
           type: "line",
-          name: r.instance,
+          name: labels[i],
           showSymbol: false,
           data: (mem[i]?.points ?? []).map((x) => [x.ts, x.value]),
           color: p.series[i % p.series.length],
@@ -88,7 +95,7 @@ class Instances implements PageView {
       let c = this.small.get(key);
       if (!c) {
         const box = h("div", { class: "chart-box mini", "data-instance": r.instance });
-        this.grid.append(h("div", { class: "mini-wrap" }, h("div", { class: "mini-title" }, r.instance), box));
+        this.grid.append(h("div", { class: "mini-wrap" }, h("div", { class: "mini-title", title: r.instance }, labels[i]), box));
         c = new Chart(box);
         this.small.set(key, c);
       }
@@ -117,37 +124,29 @@ class Instances implements PageView {
   }
 
   private renderTable(rows: InstanceRow[], ctx: Ctx): void {
+    this.shown = rows.length > 0;
     if (!rows.length) {
-      this.table.body.replaceChildren();
+      show(this.table.body, nothing);
       this.table.setStatus(emptyState(t("inst.none")));
       return;
     }
-    const tbody = h("tbody");
-    for (const r of rows) {
-      tbody.append(
-        h(
-          "tr",
-          { class: "clickable", "data-instance": r.instance, onclick: () => ctx.navigate({ page: "dashboard", service: r.service, instance: r.instance, extra: {} }) },
-          h("td", null, r.service),
-          h("td", null, r.instance),
-          h("td", { class: "num" }, fmtNum(r.tps, 2)),
-          h("td", { class: "num" }, fmtMs(r.avg_ms)),
-          h("td", { class: "num" }, fmtPct(r.error_rate)),
-          h("td", null, fmtTime(r.last_seen, true)),
-        ),
-      );
-    }
-    this.table.body.replaceChildren(
-      h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          { class: "grid", id: "instances-table" },
-          h("thead", null, h("tr", null, [t("common.service"), t("common.instance"), t("inst.tps"), t("inst.avg"), t("inst.err"), t("inst.lastSeen")].map((c) => h("th", null, c)))),
-          tbody,
-        ),
-      ),
+    const open = (r: InstanceRow) => () => ctx.navigate({ page: "dashboard", service: r.service, instance: r.instance, extra: {} });
+    show(
+      this.table.body,
+      table({
+        id: "instances-table",
+        head: [t("common.service"), t("common.instance"), t("inst.tps"), t("inst.avg"), t("inst.err"), t("inst.lastSeen")],
+        rows,
+        key: (r) => `${r.service}\n${r.instance}`,
+        row: (r) => html`<tr class="clickable" tabindex="0" data-instance=${r.instance} @click=${open(r)} @keydown=${onRowKey(open(r))}>
+          <td>${r.service}</td>
+          <td class="inst" title=${r.instance}>${this.names.of(r.instance)}</td>
+          <td class="num">${fmtNum(r.tps, 2)}</td>
+          <td class="num">${fmtMs(r.avg_ms)}</td>
+          <td class="num">${fmtPct(r.error_rate)}</td>
+          <td>${fmtTime(r.last_seen, true)}</td>
+        </tr>`,
+      }),
     );
     this.table.setStatus(null);
   }

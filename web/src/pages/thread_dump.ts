@@ -5,10 +5,12 @@
 
 import { api, ApiError, type ActiveRequest, type Capture, type StackFrame, type ThreadInfo } from "../api";
 import { emptyState, errorBox, h, loading, Panel } from "../dom";
-import { fmtMs, fmtTime, shortId } from "../format";
+import { fmtMs, fmtTime } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx } from "../page";
 import type { ViewState } from "../state";
+import type { InstanceNames } from "./names";
+import { html, nothing, onRowKey, repeat, show, table, type TemplateResult } from "./table";
 
 const POLL_MS = 1000;
 /** After this long without an answer, say so (the capture keeps waiting). */
@@ -31,9 +33,13 @@ export class ThreadDump {
   private pollTimer: number | undefined;
   private readonly polls = new AbortController();
   private busy = false;
+  /** Threads the user opened or closed in the shown capture (by thread id). */
+  private readonly opened = new Map<number, boolean>();
+  private openedFor = "";
 
   constructor(
     captureId: string,
+    private readonly names: InstanceNames,
     private readonly onPendingChange: () => void,
   ) {
     this.currentId = captureId;
@@ -80,6 +86,7 @@ export class ThreadDump {
     try {
       const body = await api.captures({ service: ctx.state.service || undefined, instance: ctx.state.instance || undefined, kind: "threads", limit: 10 }, signal);
       this.recent = body.captures;
+      this.names.learn(body.captures);
     } catch (err) {
       if ((err as Error).name === "AbortError") throw err;
       this.recentPanel.setStatus(errorBox(err), this.recent.length > 0);
@@ -94,6 +101,7 @@ export class ThreadDump {
     this.busy = true;
     try {
       const c = await api.capture(this.currentId, signal);
+      this.names.learn([c]);
       const wasPending = this.current?.status === "pending";
       this.current = c;
       if (c.status === "pending") {
@@ -132,12 +140,14 @@ export class ThreadDump {
   }
 
   private open(c: Capture): void {
+    // Reopening the capture shown keeps it on screen (and its open threads) while it reloads.
+    const same = c.id === this.currentId && this.dumpPanel.el.dataset.captureId === c.id;
     this.currentId = c.id;
     this.current = c.status === "pending" ? c : null;
     this.requestedAt = c.requested_at ?? 0;
     this.ctx?.setExtra({ capture: c.id });
     this.showDump(true);
-    this.dumpPanel.setStatus(loading());
+    this.dumpPanel.setStatus(loading(), same);
     this.onPendingChange();
     void this.loadCurrent(this.polls.signal)
       .then((final) => {
@@ -156,108 +166,112 @@ export class ThreadDump {
     const c = this.current!;
     const waited = Date.now() - (this.requestedAt || Date.now());
     const late = waited >= LATE_MS;
-    this.dumpPanel.setTitle(`${t("tx.dump")} · ${shortId(c.instance)}`);
+    const name = this.names.of(c.instance);
+    this.dumpPanel.setTitle(`${t("tx.dump")} · ${name}`);
     this.dumpPanel.el.dataset.status = "pending";
-    this.dumpPanel.body.replaceChildren();
+    show(this.dumpPanel.body, nothing);
     this.dumpPanel.setStatus(
       h(
         "div",
         { class: late ? "empty" : "loading", "data-state": "pending" },
         late ? null : h("span", { class: "spinner" }),
-        tf(late ? "tx.dumpLate" : "tx.dumpWaiting", { instance: shortId(c.instance), seconds: Math.round(waited / 1000) }),
+        tf(late ? "tx.dumpLate" : "tx.dumpWaiting", { instance: name, seconds: Math.round(waited / 1000) }),
       ),
     );
   }
 
   private renderDump(c: Capture): void {
+    if (this.openedFor !== c.id) {
+      this.opened.clear();
+      this.openedFor = c.id;
+    }
+    const name = this.names.of(c.instance);
     this.dumpPanel.el.dataset.status = c.status;
     this.dumpPanel.el.dataset.captureId = c.id;
-    this.dumpPanel.setTitle(`${t("tx.dump")} · ${shortId(c.instance)}`);
+    this.dumpPanel.setTitle(`${t("tx.dump")} · ${name}`);
     const threads = [...(c.payload?.threads ?? [])].sort(
       (a, b) => Number(!!b.request) - Number(!!a.request) || (b.request?.elapsed_ms ?? 0) - (a.request?.elapsed_ms ?? 0) || a.name.localeCompare(b.name),
     );
     const s = c.summary ?? {};
-    const meta = h(
-      "dl",
-      { class: "kv" },
-      h("dt", null, t("common.service")), h("dd", null, c.service),
-      h("dt", null, t("common.instance")), h("dd", { class: "mono" }, c.instance),
-      h("dt", null, t("tx.hostPid")), h("dd", null, s.host ? `${s.host} · ${s.pid ?? "?"}` : "–"),
-      h("dt", null, t("tx.capturedAt")), h("dd", null, c.captured_at ? fmtTime(c.captured_at, true) : "–"),
-      h("dt", null, t("tx.threads")), h("dd", { id: "capture-summary" }, tf("tx.dumpSummary", { threads: threads.length, serving: threads.filter((x) => x.request).length })),
-    );
-    if (c.status === "failed") {
-      this.dumpPanel.body.replaceChildren(meta, h("div", { class: "api-error", role: "alert" }, h("strong", null, t("tx.dumpFailed")), h("span", null, s.error || "")));
-      this.dumpPanel.setStatus(null);
-      return;
-    }
-    this.dumpPanel.body.replaceChildren(meta, h("div", { class: "threads", id: "capture-threads" }, threads.map((th) => this.thread(th))));
+    const meta = html`<dl class="kv">
+      <dt>${t("common.service")}</dt><dd>${c.service}</dd>
+      <dt>${t("common.instance")}</dt><dd class="inst" title=${c.instance}>${name}</dd>
+      <dt>${t("tx.hostPid")}</dt><dd>${s.host ? `${s.host} · ${s.pid ?? "?"}` : "–"}</dd>
+      <dt>${t("tx.capturedAt")}</dt><dd>${c.captured_at ? fmtTime(c.captured_at, true) : "–"}</dd>
+      <dt>${t("tx.threads")}</dt><dd id="capture-summary">${tf("tx.dumpSummary", { threads: threads.length, serving: threads.filter((x) => x.request).length })}</dd>
+    </dl>`;
+    const body =
+      c.status === "failed"
+        ? html`${meta}<div class="api-error" role="alert"><strong>${t("tx.dumpFailed")}</strong><span>${s.error || ""}</span></div>`
+        : html`${meta}<div class="threads" id="capture-threads">${repeat(threads, (th) => String(th.id), (th) => this.thread(th))}</div>`;
+    show(this.dumpPanel.body, body);
     this.dumpPanel.setStatus(null);
   }
 
-  private thread(th: ThreadInfo): HTMLElement {
+  /** One thread, open when it serves a request until the user opens or closes it. */
+  private thread(th: ThreadInfo): TemplateResult {
     const r = th.request;
     const stateKey = `tx.state.${th.state}` as Key;
     const stateLabel = ["running", "waiting", "waiting_io"].includes(th.state) ? t(stateKey) : th.state;
     const frames = [...(th.stack ?? [])].reverse(); // innermost first, as thread dumps read
-    return h(
-      "details",
-      { class: `thread ${r ? "serving" : ""}`, "data-thread-id": th.id, "data-state": th.state, open: !!r },
-      h(
-        "summary",
-        null,
-        h("span", { class: "thread-name" }, th.name || String(th.id)),
-        h("span", { class: `badge state-${th.state}` }, stateLabel),
-        th.daemon ? h("span", { class: "badge" }, t("tx.daemon")) : null,
-        r
-          ? h(
-              "span",
-              { class: "thread-request" },
-              `${t("tx.serving")}: `,
-              h("span", { class: "mono" }, `${r.method} ${r.url}`),
-              ` · ${fmtMs(r.elapsed_ms)} · `,
-              this.ctx ? h("a", { class: "mono", href: this.ctx.href(traceLink({ ...r, service: this.current?.service ?? "" })) }, r.trace_id.slice(0, 16)) : null,
-            )
-          : h("span", { class: "muted" }, t("tx.noRequest")),
-      ),
-      frames.length
-        ? h("div", { class: "frames", "aria-label": t("tx.stack") }, frames.map((f) => frame(f)))
-        : h("div", { class: "muted" }, t("tx.noStack")),
-    );
+    const service = this.current?.service ?? "";
+    const toggled = (e: Event) => this.opened.set(th.id, (e.currentTarget as HTMLDetailsElement).open);
+    return html`<details
+      class="thread ${r ? "serving" : ""}"
+      data-thread-id=${th.id}
+      data-state=${th.state}
+      .open=${this.opened.get(th.id) ?? !!r}
+      @toggle=${toggled}
+    >
+      <summary>
+        <span class="thread-name">${th.name || String(th.id)}</span>
+        <span class="badge state-${th.state}">${stateLabel}</span>
+        ${th.daemon ? html`<span class="badge">${t("tx.daemon")}</span>` : nothing}
+        ${r
+          ? html`<span class="thread-request"
+              >${t("tx.serving")}: <span class="mono">${r.method} ${r.url}</span> · ${fmtMs(r.elapsed_ms)} ·
+              ${this.ctx ? html`<a class="mono" href=${this.ctx.href(traceLink({ ...r, service }))}>${r.trace_id.slice(0, 16)}</a>` : nothing}</span
+            >`
+          : html`<span class="muted">${t("tx.noRequest")}</span>`}
+      </summary>
+      ${frames.length
+        ? html`<div class="frames" aria-label=${t("tx.stack")}>${frames.map((f) => frame(f))}</div>`
+        : html`<div class="muted">${t("tx.noStack")}</div>`}
+    </details>`;
   }
 
   private renderRecent(): void {
     if (!this.recent.length) {
-      this.recentPanel.body.replaceChildren();
+      show(this.recentPanel.body, nothing);
       this.recentPanel.setStatus(emptyState(t("tx.noCaptures")));
       return;
     }
-    const tbody = h("tbody");
-    for (const c of this.recent) {
-      const when = c.captured_at ?? c.requested_at;
-      tbody.append(
-        h(
-          "tr",
-          { class: `clickable ${c.id === this.currentId ? "selected" : ""}`, "data-capture-id": c.id, onclick: () => this.open(c) },
-          h("td", null, when ? fmtTime(when) : "–"),
-          h("td", { class: "mono", title: c.instance }, shortId(c.instance)),
-          h("td", { class: "num" }, c.summary?.threads ?? "–"),
-          h("td", { class: "num" }, c.summary?.serving_requests ?? "–"),
-          h("td", null, h("span", { class: `badge ${c.status === "done" ? "ok" : c.status === "failed" ? "bad" : ""}` }, t(`tx.status.${c.status}` as Key))),
-        ),
-      );
-    }
-    this.recentPanel.body.replaceChildren(
-      h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          { class: "grid", id: "captures-table" },
-          h("thead", null, h("tr", null, [t("tx.capturedAt"), t("common.instance"), t("tx.threads"), t("tx.serving"), t("common.status")].map((x) => h("th", null, x)))),
-          tbody,
-        ),
-      ),
+    const open = (c: Capture) => () => this.open(c);
+    show(
+      this.recentPanel.body,
+      table({
+        id: "captures-table",
+        head: [t("tx.capturedAt"), t("common.instance"), t("tx.threads"), t("tx.serving"), t("common.status")],
+        rows: this.recent,
+        key: (c) => c.id,
+        row: (c) => {
+          const when = c.captured_at ?? c.requested_at;
+          const badge = c.status === "done" ? "ok" : c.status === "failed" ? "bad" : "";
+          return html`<tr
+            class="clickable ${c.id === this.currentId ? "selected" : ""}"
+            tabindex="0"
+            data-capture-id=${c.id}
+            @click=${open(c)}
+            @keydown=${onRowKey(open(c))}
+          >
+            <td>${when ? fmtTime(when) : "–"}</td>
+            <td class="inst" title=${c.instance}>${this.names.of(c.instance)}</td>
+            <td class="num">${c.summary?.threads ?? "–"}</td>
+            <td class="num">${c.summary?.serving_requests ?? "–"}</td>
+            <td><span class="badge ${badge}">${t(`tx.status.${c.status}` as Key)}</span></td>
+          </tr>`;
+        },
+      }),
     );
     this.recentPanel.setStatus(null);
   }
@@ -269,15 +283,13 @@ export class ThreadDump {
 }
 
 /** Library, standard-library and agent frames are dimmed so the application's own stand out. */
-function frame(f: StackFrame): HTMLElement {
+function frame(f: StackFrame): TemplateResult {
   const lib = /[\\/](site-packages|dist-packages|lib[\\/]python\d[\d.]*|bongsu[\\/]agent)[\\/]/.test(f.file);
-  return h(
-    "div",
-    { class: `frame ${lib ? "lib" : "app"}` },
-    h("span", { class: "fn" }, f.function),
-    h("span", { class: "loc", title: f.file }, `${shortPath(f.file)}:${f.line}`),
-    f.code ? h("code", null, f.code) : null,
-  );
+  return html`<div class="frame ${lib ? "lib" : "app"}">
+    <span class="fn">${f.function}</span>
+    <span class="loc" title=${f.file}>${shortPath(f.file)}:${f.line}</span>
+    ${f.code ? html`<code>${f.code}</code>` : nothing}
+  </div>`;
 }
 
 function shortPath(file: string): string {

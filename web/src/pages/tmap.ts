@@ -9,6 +9,8 @@ import { fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx } from "../page";
 import { heatmapStep } from "../state";
+import { nameOf } from "./names";
+import { html, nothing, onRowKey, show, table } from "./table";
 
 /** The selected rectangle in API terms; `max_ms` is absent for the open top bucket. */
 export interface Rect {
@@ -43,6 +45,7 @@ export class TMap {
     this.panel.body.append(box);
     this.chart = new Chart(box);
     this.chart.inst.on("brushEnd", (p: unknown) => this.onBrushEnd(p as BrushEndParams));
+    this.chart.inst.on("finished", () => this.markGrid());
 
     const clear = h("button", { class: "btn small", id: "tmap-clear", onclick: () => this.clearSelection() }, t("dash.clearSelection"));
     this.listPanel = new Panel(t("dash.selection"), { cls: "selection", id: "tmap-selection", actions: clear });
@@ -61,6 +64,8 @@ export class TMap {
       return;
     }
     this.render(hm, ctx);
+    // Late spans still land in a recent rectangle: the list follows, rows kept in place.
+    if (this.rect) await this.loadSelection(true);
   }
 
   private render(hm: Heatmap, ctx: Ctx): void {
@@ -78,11 +83,13 @@ export class TMap {
     const errs: unknown[] = [];
     let maxCount = 1;
     let total = 0;
+    let firstColumn = -1;
     for (const c of hm.cells) {
       const x = Math.round((c.ts - start) / stepMs);
-      if (x < 0 || x >= columns) continue;
+      if (x < 0 || x >= columns || c.count <= 0) continue;
       maxCount = Math.max(maxCount, c.count);
       total += c.count;
+      if (firstColumn < 0 || x < firstColumn) firstColumn = x;
       if (c.errors > 0) {
         cells.push({ value: [x, c.bucket, c.count, c.errors], itemStyle: { borderColor: p.bad, borderWidth: 1 } });
         errs.push([x, c.bucket, c.errors]);
@@ -124,9 +131,27 @@ export class TMap {
       },
       total,
     );
+    // What is drawn, for the browser tests (no chart internals leave the page).
+    Object.assign(this.chart.el.dataset, { columns: String(columns), rows: String(buckets), cells: String(cells.length), firstColumn: String(firstColumn) });
+    this.markGrid();
     this.chart.inst.dispatchAction({ type: "takeGlobalCursor", key: "brush", brushOption: { brushType: "rect", brushMode: "single" } });
     this.panel.setStatus(total === 0 ? emptyState(t("common.noData")) : null, true);
     this.restoreBrush();
+  }
+
+  /** The cell grid's rectangle in pixels of the chart element: `left,top,width,height`. */
+  private markGrid(): void {
+    const g = this.grid;
+    if (!g || this.chart.inst.isDisposed()) return;
+    const at = (x: number, y: number) => this.chart.inst.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [x, y]) as number[];
+    // Category axes snap to whole cells: measure the centres of two corner cells.
+    const [x0, y0] = at(0, 0);
+    const [x1, y1] = at(g.columns - 1, g.buckets - 1);
+    if (![x0, y0, x1, y1].every(Number.isFinite)) return;
+    const cw = g.columns > 1 ? (x1 - x0) / (g.columns - 1) : 0;
+    const ch = g.buckets > 1 ? (y0 - y1) / (g.buckets - 1) : 0;
+    const r = [x0 - cw / 2, y1 - ch / 2, cw * g.columns, ch * g.buckets];
+    this.chart.el.dataset.grid = r.map((v) => v.toFixed(1)).join(",");
   }
 
   /** Redraw the kept rectangle at its (possibly shifted) cell position after a refresh. */
@@ -189,12 +214,13 @@ export class TMap {
     this.chart.inst.dispatchAction({ type: "brush", areas: [] });
     const el = this.listPanel.el;
     for (const k of ["from", "to", "minMs", "maxMs", "count"]) delete el.dataset[k];
-    this.listPanel.body.replaceChildren();
+    show(this.listPanel.body, nothing);
     this.listPanel.setTitle(t("dash.selection"));
     this.listPanel.setStatus(emptyState(t("dash.selectionNone")));
   }
 
-  private async loadSelection(): Promise<void> {
+  /** List the rectangle's transactions; `quiet` (a refresh) keeps the list shown meanwhile. */
+  private async loadSelection(quiet = false): Promise<void> {
     const ctx = this.ctx;
     const r = this.rect;
     if (!ctx || !r) return;
@@ -202,13 +228,15 @@ export class TMap {
     const ac = new AbortController();
     this.listAbort = ac;
     const el = this.listPanel.el;
-    el.dataset.from = String(r.from);
-    el.dataset.to = String(r.to);
-    el.dataset.minMs = String(r.min_ms);
-    if (r.max_ms !== undefined) el.dataset.maxMs = String(r.max_ms);
-    else delete el.dataset.maxMs;
-    delete el.dataset.count;
-    this.listPanel.setStatus(loading());
+    if (!quiet) {
+      el.dataset.from = String(r.from);
+      el.dataset.to = String(r.to);
+      el.dataset.minMs = String(r.min_ms);
+      if (r.max_ms !== undefined) el.dataset.maxMs = String(r.max_ms);
+      else delete el.dataset.maxMs;
+      delete el.dataset.count;
+      this.listPanel.setStatus(loading());
+    }
     let rows: Transaction[];
     try {
       const resp = await api.transactions(
@@ -219,49 +247,47 @@ export class TMap {
       rows = resp.transactions;
     } catch (err) {
       if ((err as Error).name === "AbortError") return;
-      this.listPanel.setStatus(errorBox(err, () => void this.loadSelection()));
+      this.listPanel.setStatus(errorBox(err, () => void this.loadSelection()), quiet);
       return;
     }
+    if (this.rect !== r) return; // cleared or replaced meanwhile
     el.dataset.count = String(rows.length);
     const range = `${fmtTime(r.from)}–${fmtTime(r.to)} · ${fmtMs(r.min_ms)}–${r.max_ms === undefined ? "∞" : fmtMs(r.max_ms)}`;
     const count = rows.length >= SELECTION_LIMIT ? `${SELECTION_LIMIT}+` : String(rows.length);
     this.listPanel.setTitle(`${t("dash.selection")} (${count}) · ${range}`);
     if (!rows.length) {
-      this.listPanel.body.replaceChildren();
+      show(this.listPanel.body, nothing);
       this.listPanel.setStatus(emptyState(t("dash.selectionEmpty")));
       return;
     }
-    const tbody = h("tbody");
-    for (const tx of rows) {
-      const err = tx.status === "error" || (tx.http_status ?? 0) >= 500;
-      tbody.append(
-        h(
-          "tr",
-          {
-            class: `clickable ${err ? "err" : ""}`,
-            "data-trace-id": tx.trace_id,
-            "data-span-id": tx.span_id,
-            onclick: () => ctx.navigate({ page: "traces", sub: tx.trace_id, extra: {} }),
-          },
-          h("td", null, fmtTime(tx.ts)),
-          h("td", { class: "name" }, tx.name),
-          h("td", { class: "num" }, fmtMs(tx.duration_ms)),
-          h("td", null, tx.instance),
-          h("td", null, err ? h("span", { class: "badge bad" }, tx.http_status ?? t("common.error")) : h("span", { class: "badge ok" }, tx.http_status ?? t("common.ok"))),
-        ),
-      );
-    }
-    this.listPanel.body.replaceChildren(
-      h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          { class: "grid", id: "selection-table" },
-          h("thead", null, h("tr", null, h("th", null, t("common.time")), h("th", null, t("common.name")), h("th", null, t("common.duration")), h("th", null, t("common.instance")), h("th", null, t("common.status")))),
-          tbody,
-        ),
-      ),
+    const open = (tx: Transaction) => () => ctx.navigate({ page: "traces", sub: tx.trace_id, extra: {} });
+    show(
+      this.listPanel.body,
+      table({
+        id: "selection-table",
+        head: [t("common.time"), t("common.name"), t("common.duration"), t("common.instance"), t("common.status")],
+        rows,
+        key: (tx) => tx.span_id || `${tx.trace_id}:${tx.ts}`,
+        row: (tx) => {
+          const err = tx.status === "error" || (tx.http_status ?? 0) >= 500;
+          const status = tx.http_status ?? (err ? t("common.error") : t("common.ok"));
+          return html`<tr
+            class="clickable ${err ? "err" : ""}"
+            tabindex="0"
+            data-trace-id=${tx.trace_id}
+            data-span-id=${tx.span_id}
+            data-instance=${tx.instance}
+            @click=${open(tx)}
+            @keydown=${onRowKey(open(tx))}
+          >
+            <td>${fmtTime(tx.ts)}</td>
+            <td class="name">${tx.name}</td>
+            <td class="num">${fmtMs(tx.duration_ms)}</td>
+            <td class="inst" title=${tx.instance}>${nameOf(tx)}</td>
+            <td><span class="badge ${err ? "bad" : "ok"}">${status}</span></td>
+          </tr>`;
+        },
+      }),
     );
     this.listPanel.setStatus(null);
   }

@@ -9,9 +9,10 @@
 import { api, type ActiveRequest, type LogRecord, type Span } from "../api";
 import { palette } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { fmtMs, fmtTime, shortId } from "../format";
+import { fmtMs, fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { nameOf } from "./names";
 
 /** A trace opened from an in-flight request: its service and start (epoch ms). */
 export interface InFlight {
@@ -146,7 +147,7 @@ export class TraceDetail implements PageView {
             elapsed: fmtMs(elapsed),
             request: `${r.method} ${r.url}`,
             service: r.service,
-            instance: shortId(r.instance),
+            instance: nameOf(r),
             thread: r.thread_name || String(r.thread_id ?? "?"),
           }),
         ),
@@ -217,11 +218,11 @@ export class TraceDetail implements PageView {
           { class: `wf-row ${err ? "err" : ""}`, "data-span-id": s.span_id, onclick: () => this.select(s.span_id) },
           h(
             "div",
-            { class: "wf-label", style: `padding-left:${8 + r.depth * 14}px`, title: `${s.service} · ${s.instance} · ${s.name}` },
+            { class: "wf-label", style: `padding-left:${8 + r.depth * 14}px`, title: `${s.service} · ${nameOf(s)} (${s.instance}) · ${s.name}` },
             h("i", { class: "svc-dot", style: `background:${colorOf(s.service)}` }),
             h("span", { class: "svc" }, s.service),
             h("span", { class: "name" }, s.name),
-            h("span", { class: "inst" }, shortId(s.instance)),
+            h("span", { class: "inst" }, nameOf(s)),
             sql ? h("span", { class: "badge" }, "SQL") : null,
             err ? h("span", { class: "badge bad" }, "!") : null,
           ),
@@ -258,7 +259,7 @@ export class TraceDetail implements PageView {
         { class: "kv" },
         h("dt", null, t("common.name")), h("dd", null, s.name),
         h("dt", null, t("common.service")), h("dd", null, s.service),
-        h("dt", null, t("common.instance")), h("dd", null, s.instance),
+        h("dt", null, t("common.instance")), h("dd", { class: "inst", title: s.instance }, nameOf(s)),
         h("dt", null, t("tr.kind")), h("dd", null, s.kind),
         h("dt", null, t("common.duration")), h("dd", null, fmtMs(s.duration_ms)),
         h("dt", null, t("common.status")), h("dd", null, h("span", { class: `badge ${isError(s) ? "bad" : "ok"}` }, s.status)),

@@ -6,6 +6,7 @@ import { emptyState, errorBox, h, Panel } from "../dom";
 import { esc, fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { html, nothing, onRowKey, show, table } from "./table";
 import { TraceDetail } from "./trace_detail";
 
 const FIELDS = ["name", "status", "min_ms", "max_ms", "attr", "limit"] as const;
@@ -95,7 +96,7 @@ class TraceSearch implements PageView {
     }
     this.loaded = true;
     this.results.setTitle(`${t("tr.results")} (${traces.length})`);
-    // Live refresh: rebuild nothing (and keep the table's scroll) when nothing changed.
+    // Live refresh: redraw nothing when nothing changed (the table below is patched in place).
     const key = traces.map((tr) => tr.trace_id).join(",");
     if (key === this.lastKey) return;
     this.lastKey = key;
@@ -123,41 +124,28 @@ class TraceSearch implements PageView {
       if (tr) ctx.navigate({ sub: tr.trace_id, extra: {} });
     });
     if (!traces.length) {
-      this.results.body.replaceChildren();
+      show(this.results.body, nothing);
       this.results.setStatus(emptyState(t("tr.none")));
       return;
     }
-    const tbody = h("tbody");
-    for (const tr of traces) {
-      tbody.append(
-        h(
-          "tr",
-          { class: `clickable ${tr.error ? "err" : ""}`, "data-trace-id": tr.trace_id, onclick: () => ctx.navigate({ sub: tr.trace_id, extra: {} }) },
-          h("td", null, fmtTime(tr.start, true)),
-          h("td", null, tr.root_service),
-          h("td", { class: "name" }, tr.root_name),
-          h("td", { class: "num" }, fmtMs(tr.duration_ms)),
-          h("td", { class: "num" }, tr.span_count),
-          h("td", null, h("span", { class: `badge ${tr.error ? "bad" : "ok"}` }, tr.error ? t("common.error") : t("common.ok"))),
-          h("td", { class: "mono" }, tr.trace_id.slice(0, 16)),
-        ),
-      );
-    }
-    this.results.body.replaceChildren(
-      h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          { class: "grid", id: "traces-table" },
-          h(
-            "thead",
-            null,
-            h("tr", null, [t("tr.start"), t("common.service"), t("tr.root"), t("common.duration"), t("tr.spans"), t("common.status"), "trace id"].map((c) => h("th", null, c))),
-          ),
-          tbody,
-        ),
-      ),
+    const open = (tr: TraceSummary) => () => ctx.navigate({ sub: tr.trace_id, extra: {} });
+    show(
+      this.results.body,
+      table({
+        id: "traces-table",
+        head: [t("tr.start"), t("common.service"), t("tr.root"), t("common.duration"), t("tr.spans"), t("common.status"), "trace id"],
+        rows: traces,
+        key: (tr) => tr.trace_id,
+        row: (tr) => html`<tr class="clickable ${tr.error ? "err" : ""}" tabindex="0" data-trace-id=${tr.trace_id} @click=${open(tr)} @keydown=${onRowKey(open(tr))}>
+          <td>${fmtTime(tr.start, true)}</td>
+          <td>${tr.root_service}</td>
+          <td class="name">${tr.root_name}</td>
+          <td class="num">${fmtMs(tr.duration_ms)}</td>
+          <td class="num">${tr.span_count}</td>
+          <td><span class="badge ${tr.error ? "bad" : "ok"}">${tr.error ? t("common.error") : t("common.ok")}</span></td>
+          <td class="mono" title=${tr.trace_id}>${tr.trace_id.slice(0, 16)}</td>
+        </tr>`,
+      }),
     );
     this.results.setStatus(null);
   }

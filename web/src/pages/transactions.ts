@@ -5,9 +5,11 @@
 import { api, type ActiveRequest } from "../api";
 import { Chart, baseOption, palette, valueAxis } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { fmtMs, fmtTime, shortId } from "../format";
+import { fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { InstanceNames, markLabels } from "./names";
+import { html, nothing, onRowKey, show, table } from "./table";
 import { ThreadDump, traceLink } from "./thread_dump";
 
 /** A request and the local clock when it was fetched, so the table keeps counting. */
@@ -28,6 +30,7 @@ class Transactions implements PageView {
   private readonly dump: ThreadDump;
   private rows: Row[] = [];
   private reporting: string[] = [];
+  private readonly names = new InstanceNames();
   private ctx: Ctx;
   private timer: number;
 
@@ -39,7 +42,7 @@ class Transactions implements PageView {
     const box = h("div", { class: "chart-box short", id: "active-chart" });
     this.perInstance.body.append(box);
     this.chart = new Chart(box);
-    this.dump = new ThreadDump(ctx.state.extra.capture ?? "", () => this.renderInstances());
+    this.dump = new ThreadDump(ctx.state.extra.capture ?? "", this.names, () => this.renderInstances());
     this.el = h(
       "div",
       { class: "page transactions", id: "page-transactions" },
@@ -57,7 +60,7 @@ class Transactions implements PageView {
   }
 
   private async loadActive(ctx: Ctx, signal: AbortSignal): Promise<void> {
-    let body: { requests: ActiveRequest[]; instances: string[] };
+    let body: { requests: ActiveRequest[]; instances: string[]; instance_names?: Record<string, string> };
     try {
       body = await api.activeRequests(ctx.state.service || undefined, ctx.state.instance || undefined, signal);
     } catch (err) {
@@ -65,6 +68,7 @@ class Transactions implements PageView {
       this.table.setStatus(errorBox(err), this.rows.length > 0);
       return;
     }
+    this.names.learn(body.requests, body.instance_names);
     const now = performance.now();
     this.rows = body.requests.map((r) => ({ ...r, seenAt: now })).sort((a, b) => b.elapsed_ms - a.elapsed_ms);
     this.reporting = body.instances;
@@ -78,68 +82,56 @@ class Transactions implements PageView {
     const counts = new Map<string, number>();
     for (const inst of [...ctx.instances, ...this.reporting]) counts.set(inst, 0);
     for (const r of this.rows) counts.set(r.instance, (counts.get(r.instance) ?? 0) + 1);
-    const names = [...counts.keys()].sort();
+    const ids = [...counts.keys()].sort((a, b) => this.names.of(a).localeCompare(this.names.of(b)) || a.localeCompare(b));
+    const labels = this.names.labels(ids);
+    markLabels(this.chart.el, labels);
     this.chart.set(
       {
         ...baseOption(),
-        xAxis: { type: "category", data: names, axisLabel: { color: p.muted, hideOverlap: true, formatter: (v: string) => shortId(v) } },
+        xAxis: { type: "category", data: labels, axisLabel: { color: p.muted, hideOverlap: true } },
         yAxis: { ...valueAxis(), minInterval: 1 },
-        series: [{ type: "bar", name: t("tx.count"), data: names.map((n) => counts.get(n) ?? 0), barMaxWidth: 28, color: p.series[0] }],
+        series: [{ type: "bar", name: t("tx.count"), data: ids.map((n) => counts.get(n) ?? 0), barMaxWidth: 28, color: p.series[0] }],
       },
-      names.length,
+      ids.length,
       true,
     );
-    this.perInstance.setStatus(names.length ? null : emptyState(t("tx.none")), names.length > 0);
+    this.perInstance.setStatus(ids.length ? null : emptyState(t("tx.none")), ids.length > 0);
   }
 
   /** One line per reporting instance, with its "Capture threads" button. */
   private renderInstances(): void {
     if (!this.reporting.length) {
-      this.instancesPanel.body.replaceChildren();
+      show(this.instancesPanel.body, nothing);
       this.instancesPanel.setStatus(emptyState(t("tx.noInstances"), t("tx.unavailable")));
       return;
     }
     const service = this.ctx.state.service;
-    const tbody = h("tbody");
-    for (const inst of this.reporting) {
-      const mine = this.rows.filter((r) => r.instance === inst);
-      const any = mine[0];
-      const busy = this.dump.pendingFor(inst);
-      tbody.append(
-        h(
-          "tr",
-          { "data-instance": inst },
-          h("td", { class: "mono clip", title: inst }, inst),
-          h("td", null, any?.host ? `${any.host} · ${any.pid ?? "?"}` : "–"),
-          h("td", { class: "num" }, mine.length),
-          h(
-            "td",
-            null,
-            h(
-              "button",
-              {
-                class: "btn small capture-btn",
-                "data-instance": inst,
-                disabled: busy || !service,
-                onclick: () => void this.dump.start(this.ctx, service, inst),
-              },
-              busy ? t("tx.capturing") : t("tx.capture"),
-            ),
-          ),
-        ),
-      );
-    }
-    this.instancesPanel.body.replaceChildren(
-      h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          { class: "grid", id: "capture-instances" },
-          h("thead", null, h("tr", null, [t("common.instance"), t("tx.hostPid"), t("tx.inFlight"), ""].map((c) => h("th", null, c)))),
-          tbody,
-        ),
-      ),
+    show(
+      this.instancesPanel.body,
+      table({
+        id: "capture-instances",
+        head: [t("common.instance"), t("tx.hostPid"), t("tx.inFlight"), ""],
+        rows: this.reporting,
+        key: (inst) => inst,
+        row: (inst) => {
+          const mine = this.rows.filter((r) => r.instance === inst);
+          const any = mine[0];
+          const busy = this.dump.pendingFor(inst);
+          return html`<tr data-instance=${inst}>
+            <td class="clip" title=${inst}>${this.names.of(inst)}</td>
+            <td>${any?.host ? `${any.host} · ${any.pid ?? "?"}` : "–"}</td>
+            <td class="num">${mine.length}</td>
+            <td>
+              <button
+                class="btn small capture-btn"
+                data-instance=${inst}
+                ?disabled=${busy || !service}
+                @click=${() => void this.dump.start(this.ctx, service, inst)}
+              >${busy ? t("tx.capturing") : t("tx.capture")}</button>
+            </td>
+          </tr>`;
+        },
+      }),
     );
     this.instancesPanel.setStatus(null);
   }
@@ -147,51 +139,40 @@ class Transactions implements PageView {
   private renderTable(ctx: Ctx): void {
     this.table.setTitle(`${t("tx.title")} (${this.rows.length})`);
     if (!this.rows.length) {
-      this.table.body.replaceChildren();
+      show(this.table.body, nothing);
       this.table.setStatus(emptyState(t("tx.none"), this.reporting.length ? undefined : t("tx.unavailable")));
       return;
     }
-    const tbody = h("tbody");
-    for (const r of this.rows) {
-      const link = traceLink(r);
-      tbody.append(
-        h(
-          "tr",
-          {
-            class: "clickable",
-            "data-trace-id": r.trace_id,
-            "data-span-id": r.span_id,
-            "data-instance": r.instance,
-            onclick: () => ctx.navigate(link),
-          },
-          h("td", { class: "num elapsed", "data-seen": r.seenAt, "data-elapsed": r.elapsed_ms }, fmtMs(r.elapsed_ms)),
-          h("td", null, fmtTime(r.start_unix_nano / 1e6)),
-          h("td", null, r.method),
-          h(
-            "td",
-            { class: "request", title: r.route ? `${r.url}\n${r.route}` : r.url },
-            h("span", { class: "mono url" }, r.url),
-            r.route ? h("span", { class: "route" }, r.route) : null,
-          ),
-          h("td", null, r.service),
-          h("td", { class: "mono", title: r.instance }, shortId(r.instance)),
-          h("td", { class: "thread", title: r.thread_id ? String(r.thread_id) : "" }, r.thread_name || (r.thread_id ?? "")),
-          h(
-            "td",
-            { class: "mono" },
-            r.trace_id.slice(0, 16),
-            r.sampled === false ? h("span", { class: "badge", title: t("tr.notStored") }, t("tx.unsampled")) : null,
-          ),
-        ),
-      );
-    }
-    const head = [t("tx.elapsed"), t("tx.started"), t("tx.method"), t("tx.request"), t("common.service"), t("common.instance"), t("tx.thread"), "trace id"];
-    this.table.body.replaceChildren(
-      h(
-        "div",
-        { class: "table-wrap" },
-        h("table", { class: "grid", id: "active-table" }, h("thead", null, h("tr", null, head.map((c) => h("th", null, c)))), tbody),
-      ),
+    const open = (r: Row) => () => ctx.navigate(traceLink(r));
+    show(
+      this.table.body,
+      table({
+        id: "active-table",
+        head: [t("tx.elapsed"), t("tx.started"), t("tx.method"), t("tx.request"), t("common.service"), t("common.instance"), t("tx.thread"), "trace id"],
+        rows: this.rows,
+        key: (r) => `${r.trace_id}:${r.span_id}`,
+        // The elapsed cell has no bound children: tickElapsed() writes its text every second.
+        row: (r) => html`<tr
+          class="clickable"
+          tabindex="0"
+          data-trace-id=${r.trace_id}
+          data-span-id=${r.span_id}
+          data-instance=${r.instance}
+          @click=${open(r)}
+          @keydown=${onRowKey(open(r))}
+        >
+          <td class="num elapsed" data-seen=${r.seenAt} data-elapsed=${r.elapsed_ms}></td>
+          <td>${fmtTime(r.start_unix_nano / 1e6)}</td>
+          <td>${r.method}</td>
+          <td class="request" title=${r.route ? `${r.url}\n${r.route}` : r.url}>
+            <span class="mono url">${r.url}</span>${r.route ? html`<span class="route">${r.route}</span>` : nothing}
+          </td>
+          <td>${r.service}</td>
+          <td class="inst" title=${r.instance}>${this.names.of(r.instance)}</td>
+          <td class="thread" title=${r.thread_id ? String(r.thread_id) : ""}>${r.thread_name || (r.thread_id ?? "")}</td>
+          <td class="mono">${r.trace_id.slice(0, 16)}${r.sampled === false ? html`<span class="badge" title=${t("tr.notStored")}>${t("tx.unsampled")}</span>` : nothing}</td>
+        </tr>`,
+      }),
     );
     this.table.setStatus(null);
     this.tickElapsed();

@@ -5,9 +5,10 @@
 import { api, type Transaction } from "../api";
 import { palette } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
-import { fmtMs, shortId } from "../format";
+import { fmtMs } from "../format";
 import { t } from "../i18n";
 import type { Ctx } from "../page";
+import { InstanceNames, markLabels } from "./names";
 
 /** Replay delay: transactions from the last refresh interval are spread over the next one. */
 const REPLAY_DELAY_MS = 6000;
@@ -25,7 +26,9 @@ export class Velocity {
   readonly panel: Panel;
   private readonly canvas: HTMLCanvasElement;
   private readonly legend: HTMLElement;
+  /** Instance ids, one lane each; drawn with their names. */
   private lanes: string[] = [];
+  private labels: string[] = [];
   private dots: Dot[] = [];
   private lastTs = 0;
   private raf = 0;
@@ -41,8 +44,9 @@ export class Velocity {
     this.raf = requestAnimationFrame((ts) => this.frame(ts));
   }
 
-  async refresh(ctx: Ctx, lanes: string[], signal: AbortSignal): Promise<void> {
+  async refresh(ctx: Ctx, lanes: string[], names: InstanceNames, signal: AbortSignal): Promise<void> {
     this.lanes = ctx.state.instance ? [ctx.state.instance] : lanes.slice(0, 12);
+    this.label(names);
     if (!ctx.live) {
       this.panel.setStatus(emptyState(t("top.paused")));
       return;
@@ -62,6 +66,7 @@ export class Velocity {
       this.panel.setStatus(errorBox(err), true);
       return;
     }
+    names.learn(rows);
     this.panel.setStatus(this.lanes.length ? null : emptyState(t("common.noData")));
     const p = palette();
     const perf = performance.now();
@@ -82,9 +87,15 @@ export class Velocity {
       const born = perf + (tx.ts - now) + REPLAY_DELAY_MS;
       this.dots.push({ lane, born, travel: Math.min(4000, 700 + tx.duration_ms * 1.5), color, y: Math.random() * 0.6 + 0.2 });
     }
+    this.label(names);
     if (this.seen.size > 5000) this.seen = new Set([...this.seen].slice(-2000));
     if (this.dots.length > MAX_DOTS) this.dots.splice(0, this.dots.length - MAX_DOTS);
     this.canvas.dataset.dots = String(this.dots.length);
+  }
+
+  private label(names: InstanceNames): void {
+    this.labels = names.labels(this.lanes);
+    markLabels(this.canvas, this.labels);
   }
 
   private renderLegend(): void {
@@ -130,7 +141,7 @@ export class Velocity {
       g.fillRect(trackEnd, laneH * i + 4, 6, laneH - 8);
       g.fillStyle = p.text;
       const count = this.arrived.get(this.lanes[i]) ?? 0;
-      g.fillText(`${shortId(this.lanes[i])}  ·  ${count}`, trackEnd + 12, y, labelW - 4);
+      g.fillText(`${this.labels[i] ?? this.lanes[i]}  ·  ${count}`, trackEnd + 12, y, labelW - 4);
     }
     const keep: Dot[] = [];
     for (const d of this.dots) {
