@@ -63,8 +63,10 @@ def test_initial_javascript_is_within_budget() -> None:
     total = sum(sizes.values())
     assert total <= INITIAL_JS_GZIP_LIMIT, f"initial JS {total:,} B gzip: {sizes}"
     # ECharts is the bulk of the bundle; it must come with the pages that draw charts.
+    # (`registerPreprocessor` is one of its public functions; a chunk *name* may say echarts.)
+    assert any("registerPreprocessor" in js.read_text() for js in (d / "assets").glob("*.js"))
     for js in scripts:
-        assert "echarts" not in js.read_text().lower(), f"{js.name} loads ECharts up front"
+        assert "registerPreprocessor" not in js.read_text(), f"{js.name} holds ECharts"
     chunks = list((d / "assets").glob("*.js"))
     assert len(chunks) > len(scripts), "no lazily loaded chunk: pages are not split out"
 
