@@ -91,6 +91,7 @@ class Dashboard implements PageView {
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     if (!ctx.state.service) return;
+    this.names.learn([], ctx.instanceNames);
     const guard = (p: Panel, f: () => Promise<void>, hasData: () => boolean) =>
       f().catch((err) => {
         if ((err as Error).name === "AbortError") return;

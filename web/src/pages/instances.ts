@@ -3,14 +3,14 @@
 
 import { api, type InstanceRow } from "../api";
 import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
-import { emptyState, errorBox, h, Panel } from "../dom";
+import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtBytes, fmtMs, fmtNum, fmtPct, fmtTime } from "../format";
 import { t } from "../i18n";
 import { memoryMetric } from "../metrics";
 import type { Ctx, PageView } from "../page";
 import { seriesStep } from "../state";
 import { InstanceNames, markLabels, nameOf } from "./names";
-import { html, nothing, onRowKey, show, table } from "./table";
+import { onRowKey, table } from "./table";
 
 const MAX_INSTANCES = 16;
 
@@ -37,6 +37,7 @@ class Instances implements PageView {
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     const w = ctx.window;
+    this.names.learn([], ctx.instanceNames);
     let rows: InstanceRow[];
     try {
       const resp = await api.instances(ctx.state.service || undefined, Math.round((w.to - w.from) / 1000), w, signal);
@@ -126,12 +127,12 @@ class Instances implements PageView {
   private renderTable(rows: InstanceRow[], ctx: Ctx): void {
     this.shown = rows.length > 0;
     if (!rows.length) {
-      show(this.table.body, nothing);
+      view(this.table.body, nothing);
       this.table.setStatus(emptyState(t("inst.none")));
       return;
     }
     const open = (r: InstanceRow) => () => ctx.navigate({ page: "dashboard", service: r.service, instance: r.instance, extra: {} });
-    show(
+    view(
       this.table.body,
       table({
         id: "instances-table",

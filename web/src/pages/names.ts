@@ -9,26 +9,24 @@ export interface Named {
   instance_name?: string | null;
 }
 
-/** The name to show for a row's instance: its name, else its id. */
-export function nameOf(r: Named): string {
-  return r.instance_name || r.instance;
+/** The name to show for a row's instance: its name, else `fallback`'s, else its id. */
+export function nameOf(r: Named, fallback?: (id: string) => string): string {
+  return r.instance_name || fallback?.(r.instance) || r.instance;
 }
 
 /** id → name, learned from every answer a page receives. */
 export class InstanceNames {
   private readonly names = new Map<string, string>();
 
-  constructor(private readonly fallback?: (id: string) => string | undefined) {}
-
-  /** Remember the names in `rows` and in an `instance_names` map. */
+  /** Remember the names in `rows` and in an `instance_names` map (such as `ctx.instanceNames`). */
   learn(rows: readonly Named[] = [], map?: Record<string, string | null | undefined> | null): this {
-    for (const r of rows) if (r.instance_name) this.names.set(r.instance, r.instance_name);
-    for (const [id, name] of Object.entries(map ?? {})) if (name) this.names.set(id, name);
+    for (const r of rows) if (r.instance_name && r.instance_name !== r.instance) this.names.set(r.instance, r.instance_name);
+    for (const [id, name] of Object.entries(map ?? {})) if (name && name !== id) this.names.set(id, name);
     return this;
   }
 
   of(id: string): string {
-    return this.names.get(id) || this.fallback?.(id) || id;
+    return this.names.get(id) || id;
   }
 
   /** One label per id, made unique (two instances sharing a name get their short id). */

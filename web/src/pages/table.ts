@@ -1,12 +1,10 @@
 // Tables that refresh in place. Rows are lit-html templates keyed by what they show (a
-// span, an instance, a capture), so the 5-second refresh patches the cells that changed
-// and keeps every row's DOM node: scroll position, focus, text selection and open rows
-// survive it. A container rendered here must only ever be changed through `show`.
+// span, an instance, a capture), so the 5-second refresh (`view()` from dom.ts) patches
+// the cells that changed and keeps every row's DOM node: scroll position, focus, text
+// selection and open rows survive it.
 
-import { html, nothing, render, type TemplateResult } from "lit-html";
-import { repeat } from "lit-html/directives/repeat.js";
-
-export { html, nothing, repeat, type TemplateResult };
+import type { TemplateResult } from "lit-html";
+import { html, repeat } from "../dom";
 
 export interface TableSpec<T> {
   id: string;
@@ -25,11 +23,6 @@ export function table<T>(spec: TableSpec<T>): TemplateResult {
       <tbody>${repeat(unique(spec.rows, spec.key), spec.key, spec.row)}</tbody>
     </table>
   </div>`;
-}
-
-/** Render `content` into `container`, patching what is already there. */
-export function show(container: HTMLElement, content: TemplateResult | typeof nothing): void {
-  render(content, container);
 }
 
 /** Keyboard access for a clickable row: Enter or Space does what a click does. */

@@ -3,14 +3,15 @@
 // stack and the request it serves. Captures are stored by the server, so the list of
 // recent ones outlives the process; `?capture=<id>` in the URL opens one.
 
+import type { TemplateResult } from "lit-html";
 import { api, ApiError, type ActiveRequest, type Capture, type StackFrame, type ThreadInfo } from "../api";
-import { emptyState, errorBox, h, loading, Panel } from "../dom";
+import { emptyState, errorBox, h, html, loading, nothing, Panel, repeat, view } from "../dom";
 import { fmtMs, fmtTime } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx } from "../page";
 import type { ViewState } from "../state";
 import type { InstanceNames } from "./names";
-import { html, nothing, onRowKey, repeat, show, table, type TemplateResult } from "./table";
+import { onRowKey, table } from "./table";
 
 const POLL_MS = 1000;
 /** After this long without an answer, say so (the capture keeps waiting). */
@@ -169,7 +170,7 @@ export class ThreadDump {
     const name = this.names.of(c.instance);
     this.dumpPanel.setTitle(`${t("tx.dump")} · ${name}`);
     this.dumpPanel.el.dataset.status = "pending";
-    show(this.dumpPanel.body, nothing);
+    view(this.dumpPanel.body, nothing);
     this.dumpPanel.setStatus(
       h(
         "div",
@@ -204,7 +205,7 @@ export class ThreadDump {
       c.status === "failed"
         ? html`${meta}<div class="api-error" role="alert"><strong>${t("tx.dumpFailed")}</strong><span>${s.error || ""}</span></div>`
         : html`${meta}<div class="threads" id="capture-threads">${repeat(threads, (th) => String(th.id), (th) => this.thread(th))}</div>`;
-    show(this.dumpPanel.body, body);
+    view(this.dumpPanel.body, body);
     this.dumpPanel.setStatus(null);
   }
 
@@ -242,12 +243,12 @@ export class ThreadDump {
 
   private renderRecent(): void {
     if (!this.recent.length) {
-      show(this.recentPanel.body, nothing);
+      view(this.recentPanel.body, nothing);
       this.recentPanel.setStatus(emptyState(t("tx.noCaptures")));
       return;
     }
     const open = (c: Capture) => () => this.open(c);
-    show(
+    view(
       this.recentPanel.body,
       table({
         id: "captures-table",

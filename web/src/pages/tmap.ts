@@ -4,13 +4,13 @@
 
 import { api, type Heatmap, type Transaction } from "../api";
 import { Chart, baseOption, palette } from "../charts";
-import { emptyState, errorBox, h, loading, Panel } from "../dom";
+import { emptyState, errorBox, h, html, loading, nothing, Panel, view } from "../dom";
 import { fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx } from "../page";
 import { heatmapStep } from "../state";
 import { nameOf } from "./names";
-import { html, nothing, onRowKey, show, table } from "./table";
+import { onRowKey, table } from "./table";
 
 /** The selected rectangle in API terms; `max_ms` is absent for the open top bucket. */
 export interface Rect {
@@ -214,7 +214,7 @@ export class TMap {
     this.chart.inst.dispatchAction({ type: "brush", areas: [] });
     const el = this.listPanel.el;
     for (const k of ["from", "to", "minMs", "maxMs", "count"]) delete el.dataset[k];
-    show(this.listPanel.body, nothing);
+    view(this.listPanel.body, nothing);
     this.listPanel.setTitle(t("dash.selection"));
     this.listPanel.setStatus(emptyState(t("dash.selectionNone")));
   }
@@ -256,12 +256,12 @@ export class TMap {
     const count = rows.length >= SELECTION_LIMIT ? `${SELECTION_LIMIT}+` : String(rows.length);
     this.listPanel.setTitle(`${t("dash.selection")} (${count}) · ${range}`);
     if (!rows.length) {
-      show(this.listPanel.body, nothing);
+      view(this.listPanel.body, nothing);
       this.listPanel.setStatus(emptyState(t("dash.selectionEmpty")));
       return;
     }
     const open = (tx: Transaction) => () => ctx.navigate({ page: "traces", sub: tx.trace_id, extra: {} });
-    show(
+    view(
       this.listPanel.body,
       table({
         id: "selection-table",
@@ -283,7 +283,7 @@ export class TMap {
             <td>${fmtTime(tx.ts)}</td>
             <td class="name">${tx.name}</td>
             <td class="num">${fmtMs(tx.duration_ms)}</td>
-            <td class="inst" title=${tx.instance}>${nameOf(tx)}</td>
+            <td class="inst" title=${tx.instance}>${nameOf(tx, (id) => ctx.instanceName(id))}</td>
             <td><span class="badge ${err ? "bad" : "ok"}">${status}</span></td>
           </tr>`;
         },

@@ -2,11 +2,11 @@
 
 import { api, type TraceSummary } from "../api";
 import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
-import { emptyState, errorBox, h, Panel } from "../dom";
+import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { esc, fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
-import { html, nothing, onRowKey, show, table } from "./table";
+import { onRowKey, table } from "./table";
 import { TraceDetail } from "./trace_detail";
 
 const FIELDS = ["name", "status", "min_ms", "max_ms", "attr", "limit"] as const;
@@ -124,12 +124,12 @@ class TraceSearch implements PageView {
       if (tr) ctx.navigate({ sub: tr.trace_id, extra: {} });
     });
     if (!traces.length) {
-      show(this.results.body, nothing);
+      view(this.results.body, nothing);
       this.results.setStatus(emptyState(t("tr.none")));
       return;
     }
     const open = (tr: TraceSummary) => () => ctx.navigate({ sub: tr.trace_id, extra: {} });
-    show(
+    view(
       this.results.body,
       table({
         id: "traces-table",

@@ -4,12 +4,12 @@
 
 import { api, type ActiveRequest } from "../api";
 import { Chart, baseOption, palette, valueAxis } from "../charts";
-import { emptyState, errorBox, h, Panel } from "../dom";
+import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { InstanceNames, markLabels } from "./names";
-import { html, nothing, onRowKey, show, table } from "./table";
+import { onRowKey, table } from "./table";
 import { ThreadDump, traceLink } from "./thread_dump";
 
 /** A request and the local clock when it was fetched, so the table keeps counting. */
@@ -56,6 +56,7 @@ class Transactions implements PageView {
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     this.ctx = ctx;
+    this.names.learn([], ctx.instanceNames);
     await Promise.all([this.loadActive(ctx, signal), this.dump.refresh(ctx, signal)]);
   }
 
@@ -101,12 +102,12 @@ class Transactions implements PageView {
   /** One line per reporting instance, with its "Capture threads" button. */
   private renderInstances(): void {
     if (!this.reporting.length) {
-      show(this.instancesPanel.body, nothing);
+      view(this.instancesPanel.body, nothing);
       this.instancesPanel.setStatus(emptyState(t("tx.noInstances"), t("tx.unavailable")));
       return;
     }
     const service = this.ctx.state.service;
-    show(
+    view(
       this.instancesPanel.body,
       table({
         id: "capture-instances",
@@ -139,12 +140,12 @@ class Transactions implements PageView {
   private renderTable(ctx: Ctx): void {
     this.table.setTitle(`${t("tx.title")} (${this.rows.length})`);
     if (!this.rows.length) {
-      show(this.table.body, nothing);
+      view(this.table.body, nothing);
       this.table.setStatus(emptyState(t("tx.none"), this.reporting.length ? undefined : t("tx.unavailable")));
       return;
     }
     const open = (r: Row) => () => ctx.navigate(traceLink(r));
-    show(
+    view(
       this.table.body,
       table({
         id: "active-table",
