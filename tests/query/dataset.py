@@ -21,6 +21,15 @@ HOUR_US = 60 * MINUTE_US
 SPAN_US = 10 * MINUTE_US  # the data's time range
 APDEX_T_MS = {"payments": 100.0}  # per-service override; others use 500 ms
 DEFAULT_T_MS = 500.0
+# Resource attributes beyond service.name / service.instance.id, per instance id: one case
+# of each display-name rule (pod; pod over host; host:pid; host alone; nothing).
+RESOURCES: dict[str, dict[str, Any]] = {
+    "fe-1": {"k8s.pod.name": "frontend-6b7f9-x2kq"},
+    "fe-2": {"k8s.pod.name": "frontend-6b7f9-p8zt", "host.name": "node-a",
+             "process.pid": 7},
+    "ord-1": {"host.name": "orders-vm", "process.pid": 4242},
+    "pay-1": {"host.name": "pay-host"},
+}
 
 
 def anchor_us() -> int:
@@ -184,6 +193,16 @@ def edges(spans: list[SpanSpec], start: int, end: int, level: str) -> dict[Any, 
         entry[1] += int(error)
         entry[2] += c.duration_us
     return dict(out)
+
+
+def display_name(instance: str) -> str:
+    """What the API should call an instance, from the resource the test sent."""
+    sent = RESOURCES.get(instance, {})
+    if "k8s.pod.name" in sent:
+        return str(sent["k8s.pod.name"])
+    if "host.name" in sent and "process.pid" in sent:
+        return f"{sent['host.name']}:{sent['process.pid']}"
+    return str(sent.get("host.name", instance))
 
 
 def active_users(spans: list[SpanSpec], end: int) -> Counter[str]:

@@ -17,7 +17,7 @@ from bongsu.ingest.batch_builder import BatchBuilder
 from bongsu.ingest.signals import Signal
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
-from query.dataset import APDEX_T_MS, Shop
+from query.dataset import APDEX_T_MS, RESOURCES, Shop
 from query.otlp import logs_request, metrics_request, traces_request
 
 OVERRIDES = ",".join(f"{k}={v:g}" for k, v in APDEX_T_MS.items())
@@ -45,10 +45,10 @@ def load(store: Any, tenant: str, shop: Shop, chunks: int, lsn: int) -> int:
         part = set(trace_ids[k::chunks])
         builder = BatchBuilder()
         builder.add(Signal.TRACES, tenant,
-                    traces_request([s for s in shop.spans if s.trace_id in part]))
+                    traces_request([s for s in shop.spans if s.trace_id in part], RESOURCES))
         if k == 0:
-            builder.add(Signal.LOGS, tenant, logs_request(shop.logs))
-            builder.add(Signal.METRICS, tenant, metrics_request(shop.points))
+            builder.add(Signal.LOGS, tenant, logs_request(shop.logs, RESOURCES))
+            builder.add(Signal.METRICS, tenant, metrics_request(shop.points, RESOURCES))
         lsn += 1
         assert store.load(builder.build(), lsn)
         store.expire_edges(2**62)  # every call still unmatched is to an external host

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,9 +84,13 @@ def kvs(attrs: dict[str, Any]) -> list[KeyValue]:
     return [KeyValue(key=k, value=any_value(v)) for k, v in attrs.items()]
 
 
-def _resource(service: str, instance: str) -> list[KeyValue]:
+Resources = Mapping[str, Mapping[str, Any]]  # instance id -> more resource attributes
+
+
+def _resource(service: str, instance: str, resources: Resources | None) -> list[KeyValue]:
     return kvs({"service.name": service, "service.instance.id": instance,
-                "k8s.cluster.name": "test-cluster", "k8s.namespace.name": "shop"})
+                "k8s.cluster.name": "test-cluster", "k8s.namespace.name": "shop",
+                **(resources or {}).get(instance, {})})
 
 
 def _groups(items: Iterable[Any]) -> dict[tuple[str, str], list[Any]]:
@@ -96,11 +100,11 @@ def _groups(items: Iterable[Any]) -> dict[tuple[str, str], list[Any]]:
     return groups
 
 
-def traces_request(spans: Sequence[SpanSpec]) -> bytes:
+def traces_request(spans: Sequence[SpanSpec], resources: Resources | None = None) -> bytes:
     req = ExportTraceServiceRequest()
     for (service, instance), group in _groups(spans).items():
         rs = req.resource_spans.add()
-        rs.resource.attributes.extend(_resource(service, instance))
+        rs.resource.attributes.extend(_resource(service, instance, resources))
         ss = rs.scope_spans.add()
         for s in group:
             span = Span(
@@ -123,11 +127,11 @@ def traces_request(spans: Sequence[SpanSpec]) -> bytes:
     return req.SerializeToString()
 
 
-def logs_request(logs: Sequence[LogSpec]) -> bytes:
+def logs_request(logs: Sequence[LogSpec], resources: Resources | None = None) -> bytes:
     req = ExportLogsServiceRequest()
     for (service, instance), group in _groups(logs).items():
         rl = req.resource_logs.add()
-        rl.resource.attributes.extend(_resource(service, instance))
+        rl.resource.attributes.extend(_resource(service, instance, resources))
         sl = rl.scope_logs.add()
         for item in group:
             rec = sl.log_records.add()
@@ -141,11 +145,11 @@ def logs_request(logs: Sequence[LogSpec]) -> bytes:
     return req.SerializeToString()
 
 
-def metrics_request(points: Sequence[PointSpec]) -> bytes:
+def metrics_request(points: Sequence[PointSpec], resources: Resources | None = None) -> bytes:
     req = ExportMetricsServiceRequest()
     for (service, instance), group in _groups(points).items():
         rm = req.resource_metrics.add()
-        rm.resource.attributes.extend(_resource(service, instance))
+        rm.resource.attributes.extend(_resource(service, instance, resources))
         sm = rm.scope_metrics.add()
         for p in group:
             metric = sm.metrics.add()

@@ -135,7 +135,7 @@ def test_drag_select_lists_the_transactions_of_the_region(api: httpx.Client, loa
         "trace_id": f"{one.trace_id:032x}", "span_id": f"{one.span_id:016x}",
         "ts": one.start_us / 1000, "name": one.name, "duration_ms": one.duration_us / 1000,
         "status": "unset", "error": one.is_error, "instance": one.instance,
-        "http_status": one.http_status,
+        "instance_name": dataset.display_name(one.instance), "http_status": one.http_status,
     }
     errors = api.get("/api/v1/services/frontend/transactions",
                      params={**params, "errors_only": "true"}).json()["transactions"]

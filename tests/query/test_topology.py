@@ -47,5 +47,9 @@ def test_service_map_has_databases_and_external_hosts(api: httpx.Client, loaded:
         "level": "instance"}).json()
     by_id = {n["id"]: n for n in instance["nodes"]}
     assert by_id["postgresql:orders@db-1"] == {
-        "id": "postgresql:orders@db-1", "kind": "database", "service": "postgresql:orders"}
+        "id": "postgresql:orders@db-1", "kind": "database", "service": "postgresql:orders",
+        "name": "postgresql:orders@db-1"}
     assert by_id["pay-2"]["service"] == "payments"
+    assert by_id["fe-1"] == {"id": "fe-1", "kind": "service", "service": "frontend",
+                             "name": "frontend-6b7f9-x2kq", "instance": "fe-1",
+                             "instance_name": "frontend-6b7f9-x2kq"}

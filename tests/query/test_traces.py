@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from query import dataset
 from query.dataset import MINUTE_US, SPAN_US
 from query.harness import Loaded
 from query.otlp import SpanSpec
@@ -161,7 +162,8 @@ def test_logs_by_trace_id(api: httpx.Client, loaded: Loaded) -> None:
         "ts": log.ts_us / 1000, "trace_id": f"{log.trace_id:032x}",
         "span_id": f"{log.span_id:016x}", "severity": log.text,
         "severity_number": log.severity, "body": log.body, "service": log.service,
-        "instance": log.instance, "attributes": {},
+        "instance": log.instance, "instance_name": dataset.display_name(log.instance),
+        "attributes": {},
     }
 
 

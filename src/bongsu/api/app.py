@@ -12,14 +12,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bongsu import __version__
-from bongsu.api import dashboard, metrics, traces
+from bongsu.api import dashboard, metrics, models, traces
 from bongsu.api.context import ApiContext
 from bongsu.api.errors import install_error_handlers
+from bongsu.api.openapi import install_openapi
+from bongsu.api.params import reject_unknown_parameters
+from bongsu.api.responses import JSON
 from bongsu.query import QueryService
 from bongsu.settings import Settings
 from bongsu.store.reads import reads_of
@@ -27,6 +29,16 @@ from bongsu.store.reads import reads_of
 # The v1 routers, in the order they are matched. Other parts (agent control, alerts) pass
 # theirs to create_api(routers=...) and use bongsu.api.context's Tenant / Queries.
 V1_ROUTERS: tuple[APIRouter, ...] = (dashboard.router, traces.router, metrics.router)
+
+# Statuses any route may answer with, all as {"detail": "..."}.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": models.ErrorBody,
+          "description": "A bad or unknown parameter (the message names it), or a result "
+                         "over the row cap"},
+    401: {"model": models.ErrorBody, "description": "Unknown ingest key"},
+    503: {"model": models.ErrorBody, "description": "The store is unavailable"},
+    504: {"model": models.ErrorBody, "description": "The query ran past its time limit"},
+}
 
 
 def create_api(
@@ -48,16 +60,22 @@ def create_api(
         version=__version__,
         description=(
             "APM figures from the Bongsu store. Rates and APDEX are fractions 0-1, "
-            "durations milliseconds, timestamps epoch milliseconds."
+            "durations milliseconds, timestamps epoch milliseconds. A query parameter "
+            "the endpoint does not declare is a 400."
         ),
+        dependencies=[Depends(reject_unknown_parameters)],
+        responses=ERRORS,
+        default_response_class=JSON,
     )
     app.state.bongsu = ApiContext(queries, resolve_tenant)
     install_error_handlers(app)
+    install_openapi(app)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the store answers a query")
-    def healthz() -> JSONResponse:
+    @app.get("/healthz", tags=["health"], summary="Liveness: the store answers a query",
+             response_model=models.Health)
+    def healthz() -> JSON:
         queries.reads.ping()
-        return JSONResponse({"status": "ok", "version": __version__})
+        return JSON({"status": "ok", "version": __version__})
 
     for router in (*V1_ROUTERS, *routers):
         app.include_router(router)

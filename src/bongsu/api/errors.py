@@ -1,11 +1,18 @@
-"""Bongsu errors as JSON ``{"detail": ...}`` responses with their HTTP status."""
+"""Bongsu errors as JSON ``{"detail": ...}`` responses with their HTTP status.
+
+Request validation failures (typed query parameters, the capture request body) are 400s
+too, one ``"name: problem"`` per bad field, joined by ``"; "``.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from bongsu.api.params import BAD_PARAMETER
 from bongsu.errors import QueryError, StoreError, Unauthorized
 
 
@@ -28,8 +35,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
-            problems.append(f"{where}: {error.get('msg', 'invalid')}")
-        return JSONResponse({"detail": "; ".join(problems)}, status_code=400)
+        problems = [validation_message(error) for error in exc.errors()]
+        return JSONResponse({"detail": "; ".join(dict.fromkeys(problems))}, status_code=400)
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One pydantic error as ``"name: problem"``."""
+    where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+    kind = error.get("type")
+    if kind == BAD_PARAMETER:
+        return str(error.get("msg"))  # the parser's message, which names the parameter
+    if kind == "missing":
+        return f"{where}: required"
+    if kind == "literal_error":
+        expected = (error.get("ctx") or {}).get("expected", "")
+        return f"{where}: one of {expected}, got {error.get('input')!r}"
+    return f"{where}: {error.get('msg', 'invalid')}"

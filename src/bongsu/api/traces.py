@@ -5,71 +5,76 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
+from bongsu.api import models
 from bongsu.api.context import Queries, Tenant
-from bongsu.api.dashboard import From, Text, To
+from bongsu.api.params import (
+    Attributes,
+    From,
+    Limit20,
+    Limit100,
+    MaxMs,
+    MinMs,
+    Service,
+    Severity,
+    Text,
+    To,
+    TraceIdPath,
+    TraceIdQuery,
+    TraceStatus,
+)
+from bongsu.api.responses import JSON
 from bongsu.errors import InvalidQuery
 from bongsu.query.ids import split_trace_id
 from bongsu.query.logs import parse_severity
-from bongsu.query.params import (
-    ms_to_us,
-    parse_attributes,
-    parse_choice,
-    parse_float,
-    parse_hex_id,
-    parse_limit,
-)
+from bongsu.query.params import ms_to_us, parse_attributes, parse_limit_value
 from bongsu.store.reads import LogSearch, TraceSearch
 
 router = APIRouter(prefix="/api/v1", tags=["traces and logs"])
 
 
-@router.get("/traces", summary="Traces with a span matching every filter, newest first")
+@router.get("/traces", summary="Traces with a span matching every filter, newest first",
+            response_model=models.Traces)
 def find_traces(
     tenant: Tenant, queries: Queries, from_: From = None, to: To = None,
-    service: Text = None, name: Text = None,
-    status: Annotated[str | None, Query(description="error or ok")] = None,
-    min_ms: Text = None, max_ms: Text = None,
-    attr: Annotated[list[str] | None, Query(description="KEY:VALUE, repeatable")] = None,
-    limit: Text = None,
-) -> JSONResponse:
+    service: Service = None, name: Text = None, status: TraceStatus = None,
+    min_ms: MinMs = None, max_ms: MaxMs = None, attr: Attributes = None,
+    limit: Limit20 = None,
+) -> JSON:
     window = queries.window(from_, to)
-    low = ms_to_us(parse_float("min_ms", min_ms))
-    high = ms_to_us(parse_float("max_ms", max_ms))
+    low, high = ms_to_us(min_ms), ms_to_us(max_ms)
     if low is not None and high is not None and high < low:
         raise InvalidQuery("max_ms: must not be below min_ms")
-    chosen = parse_choice("status", status, ("error", "ok"), "any") if status else None
     search = TraceSearch(
         start_us=window.start_us, end_us=window.end_us,
-        limit=parse_limit(limit, 20, queries.max_rows),
+        limit=parse_limit_value(limit, 20, queries.max_rows),
         service=service, name=name,
-        error=None if chosen is None else chosen == "error",
+        error=None if status is None else status == "error",
         min_us=low, max_us=high, attributes=parse_attributes(attr or []),
     )
-    return JSONResponse(queries.find_traces(tenant, search))
+    return JSON(queries.find_traces(tenant, search))
 
 
-@router.get("/traces/{trace_id}", summary="Every span of a trace, and its logs")
-def trace(trace_id: str, tenant: Tenant, queries: Queries) -> JSONResponse:
-    return JSONResponse(queries.trace(tenant, parse_hex_id("trace_id", trace_id, 32)))
+@router.get("/traces/{trace_id}", summary="Every span of a trace, and its logs",
+            response_model=models.TraceDetail,
+            responses={404: {"model": models.ErrorBody, "description": "Unknown trace"}})
+def trace(trace_id: TraceIdPath, tenant: Tenant, queries: Queries) -> JSON:
+    return JSON(queries.trace(tenant, int(trace_id, 16)))
 
 
-@router.get("/logs", summary="Log records matching every filter, newest first")
+@router.get("/logs", summary="Log records matching every filter, newest first",
+            response_model=models.Logs)
 def logs(
     tenant: Tenant, queries: Queries, from_: From = None, to: To = None,
-    service: Text = None, trace_id: Text = None,
-    severity: Annotated[
-        str | None, Query(description="Minimum: trace|debug|info|warn|error|fatal or 1-24")
-    ] = None,
+    service: Service = None, trace_id: TraceIdQuery = None, severity: Severity = None,
     q: Annotated[str | None, Query(description="Text in the body (any case)")] = None,
-    limit: Text = None,
-) -> JSONResponse:
+    limit: Limit100 = None,
+) -> JSON:
     window = queries.window(from_, to)
-    trace = split_trace_id(parse_hex_id("trace_id", trace_id, 32)) if trace_id else None
+    trace = split_trace_id(int(trace_id, 16)) if trace_id else None
     search = LogSearch(
         start_us=window.start_us, end_us=window.end_us,
-        limit=parse_limit(limit, 100, queries.max_rows), service=service, trace=trace,
+        limit=parse_limit_value(limit, 100, queries.max_rows), service=service, trace=trace,
         min_severity=parse_severity(severity), text=q or None,
     )
-    return JSONResponse(queries.logs(tenant, search))
+    return JSON(queries.logs(tenant, search))

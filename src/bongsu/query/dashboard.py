@@ -15,6 +15,7 @@ from typing import Any
 from bongsu.errors import NotFound, TooManyRows
 from bongsu.query.figures import EMPTY, figures_json
 from bongsu.query.ids import span_hex, status_name, trace_hex
+from bongsu.query.names import instance_names
 from bongsu.query.window import Window, resolution_for
 from bongsu.store.reads import Reads
 from bongsu.store.rollup import HEATMAP_GROUP, bucket_low_us
@@ -25,18 +26,23 @@ _US = 1_000_000
 
 def services(
     reads: Reads, tenant: str, window: Window, now_us: int,
-    apdex_t_for: Callable[[str], float],
+    apdex_t_for: Callable[[str], float], instance: str | None = None,
 ) -> dict[str, Any]:
-    """Every service with transactions in the window; active users over the last 5 min."""
+    """Every service with transactions in the window; active users over the last 5 min.
+    With ``instance``, the services it served and its share of their figures."""
     resolution = resolution_for(window)
     w = window.aligned(resolution)
     seconds = w.elapsed_seconds(now_us)
-    rows = reads.services(tenant, w.start_us, w.end_us, resolution, w.end_us - ACTIVE_USERS_US)
+    rows = reads.services(
+        tenant, w.start_us, w.end_us, resolution, w.end_us - ACTIVE_USERS_US, instance
+    )
+    names = instance_names(reads, tenant, (i for row in rows for i in row.instance_ids))
     out = []
     for row in rows:
         entry: dict[str, Any] = {"name": row.service}
         entry.update(figures_json(row.figures, seconds))
         entry["instances"] = row.instances
+        entry["instance_names"] = {i: names[i] for i in row.instance_ids}
         entry["active_users"] = row.active_users
         entry["apdex_t_ms"] = apdex_t_for(row.service)
         out.append(entry)
@@ -44,7 +50,8 @@ def services(
 
 
 def service_series(
-    reads: Reads, tenant: str, service: str, window: Window, step_s: int, max_rows: int
+    reads: Reads, tenant: str, service: str, window: Window, step_s: int, max_rows: int,
+    instance: str | None = None,
 ) -> dict[str, Any]:
     """One service's figures per step; steps without transactions have zero counts."""
     resolution = resolution_for(window, step_s)
@@ -57,7 +64,9 @@ def service_series(
         )
     found = {
         p.ts_us: p.figures
-        for p in reads.service_series(tenant, service, w.start_us, w.end_us, resolution, step_us)
+        for p in reads.service_series(
+            tenant, service, w.start_us, w.end_us, resolution, step_us, instance
+        )
     }
     if not found:
         _require_service(reads, tenant, service)
@@ -70,14 +79,17 @@ def service_series(
 
 
 def heatmap(
-    reads: Reads, tenant: str, service: str, window: Window, step_s: int, max_rows: int
+    reads: Reads, tenant: str, service: str, window: Window, step_s: int, max_rows: int,
+    instance: str | None = None,
 ) -> dict[str, Any]:
     """Transaction counts per step and duration row; ``bucket`` indexes ``bounds_ms``."""
     resolution = resolution_for(window, step_s)
     w = window.aligned(resolution).aligned(step_s)
     if (w.end_us - w.start_us) // (step_s * _US) > max_rows:
         raise TooManyRows(f"step: over the {max_rows}-row limit; use a larger step")
-    cells = reads.heatmap(tenant, service, w.start_us, w.end_us, resolution, step_s * _US)
+    cells = reads.heatmap(
+        tenant, service, w.start_us, w.end_us, resolution, step_s * _US, instance
+    )
     if not cells:
         _require_service(reads, tenant, service)
         return {"service": service, "step": step_s, "bounds_ms": [], "cells": []}
@@ -98,14 +110,16 @@ def heatmap(
 
 def transactions(
     reads: Reads, tenant: str, service: str, window: Window, min_us: int, max_us: int,
-    errors_only: bool, limit: int,
+    errors_only: bool, limit: int, instance: str | None = None,
 ) -> dict[str, Any]:
     """The transactions inside a heatmap selection, newest first."""
     rows = reads.transactions(
-        tenant, service, window.start_us, window.end_us, min_us, max_us, errors_only, limit
+        tenant, service, window.start_us, window.end_us, min_us, max_us, errors_only, limit,
+        instance,
     )
     if not rows:
         _require_service(reads, tenant, service)
+    names = instance_names(reads, tenant, (r.instance for r in rows))
     return {
         "transactions": [
             {
@@ -117,6 +131,7 @@ def transactions(
                 "status": status_name(r.status),
                 "error": r.is_error,
                 "instance": r.instance,
+                "instance_name": names[r.instance],
                 "http_status": r.http_status,
             }
             for r in rows
@@ -140,12 +155,14 @@ def instances(
     recent = Window(end - rate_window_s * _US, end)
     seconds = recent.elapsed_seconds(now_us)
     rows = reads.instances(tenant, service, window.start_us, window.end_us, recent.start_us)
+    names = instance_names(reads, tenant, (r.instance for r in rows))
     return {
         "window": rate_window_s,
         "instances": [
             {
                 "service": r.service,
                 "instance": r.instance,
+                "instance_name": names[r.instance],
                 "last_seen": r.last_seen_us // 1000,
                 "transactions": r.transactions,
                 "tps": r.transactions / seconds if seconds > 0 else 0.0,

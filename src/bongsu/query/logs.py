@@ -12,6 +12,7 @@ from typing import Any
 
 from bongsu.errors import InvalidQuery
 from bongsu.query.ids import span_hex, trace_hex
+from bongsu.query.names import instance_names
 from bongsu.store.reads import LogRecord, LogSearch, Reads
 
 # OTLP SeverityNumber ranges start at these values.
@@ -35,11 +36,13 @@ def parse_severity(raw: str | None) -> int | None:
 
 def search_logs(reads: Reads, tenant: str, search: LogSearch) -> dict[str, Any]:
     """Matching log records, newest first."""
-    return {"logs": [log_json(r) for r in reads.logs(tenant, search)]}
+    rows = reads.logs(tenant, search)
+    names = instance_names(reads, tenant, (r.instance for r in rows))
+    return {"logs": [log_json(r, names) for r in rows]}
 
 
-def log_json(r: LogRecord) -> dict[str, Any]:
-    """One log record as the API gives it."""
+def log_json(r: LogRecord, names: dict[str, str]) -> dict[str, Any]:
+    """One log record as the API gives it; ``names`` maps instance ids to display names."""
     has_trace = bool(r.trace_hi or r.trace_lo)
     return {
         "ts": r.ts_us / 1000,
@@ -50,5 +53,6 @@ def log_json(r: LogRecord) -> dict[str, Any]:
         "body": r.body,
         "service": r.service,
         "instance": r.instance,
+        "instance_name": names.get(r.instance, r.instance),
         "attributes": json.loads(r.attributes) if r.attributes else {},
     }

@@ -83,6 +83,11 @@ def parse_limit(raw: str | None, default: int, max_rows: int) -> int:
     return parse_int("limit", raw, min(default, max_rows), 1, min(1000, max_rows))
 
 
+def parse_limit_value(value: int | None, default: int, max_rows: int) -> int:
+    """A result limit already read as an integer: 1 up to the row cap (at most 1,000)."""
+    return parse_limit(None if value is None else str(value), default, max_rows)
+
+
 def parse_hex_id(name: str, raw: str, digits: int) -> int:
     """A W3C trace (32 hex digits) or span (16) id as an integer; all zeros is invalid."""
     text = raw.strip().lower()

@@ -12,10 +12,10 @@ Example::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from bongsu.query import dashboard, logs, metrics, topology, traces
+from bongsu.query import dashboard, logs, metrics, names, topology, traces
 from bongsu.query.window import Window, parse_window
 from bongsu.settings import Settings
 from bongsu.store.reads import Level, LogSearch, MetricSearch, Reads, TraceSearch
@@ -44,26 +44,40 @@ class QueryService:
         """Parse ``from``/``to`` against the service clock."""
         return parse_window(raw_from, raw_to, self.clock())
 
-    def services(self, tenant: str, window: Window) -> dict[str, Any]:
-        return dashboard.services(self.reads, tenant, window, self.clock(), self._apdex_t_for)
-
-    def service_series(
-        self, tenant: str, service: str, window: Window, step_s: int
+    def services(
+        self, tenant: str, window: Window, instance: str | None = None
     ) -> dict[str, Any]:
-        return dashboard.service_series(
-            self.reads, tenant, service, window, step_s, self.max_rows
+        return dashboard.services(
+            self.reads, tenant, window, self.clock(), self._apdex_t_for, instance
         )
 
-    def heatmap(self, tenant: str, service: str, window: Window, step_s: int) -> dict[str, Any]:
-        return dashboard.heatmap(self.reads, tenant, service, window, step_s, self.max_rows)
+    def service_series(
+        self, tenant: str, service: str, window: Window, step_s: int,
+        instance: str | None = None,
+    ) -> dict[str, Any]:
+        return dashboard.service_series(
+            self.reads, tenant, service, window, step_s, self.max_rows, instance
+        )
+
+    def heatmap(
+        self, tenant: str, service: str, window: Window, step_s: int,
+        instance: str | None = None,
+    ) -> dict[str, Any]:
+        return dashboard.heatmap(
+            self.reads, tenant, service, window, step_s, self.max_rows, instance
+        )
 
     def transactions(
         self, tenant: str, service: str, window: Window, min_us: int, max_us: int,
-        errors_only: bool, limit: int,
+        errors_only: bool, limit: int, instance: str | None = None,
     ) -> dict[str, Any]:
         return dashboard.transactions(
-            self.reads, tenant, service, window, min_us, max_us, errors_only, limit
+            self.reads, tenant, service, window, min_us, max_us, errors_only, limit, instance
         )
+
+    def instance_names(self, tenant: str, ids: Iterable[str]) -> dict[str, str]:
+        """``{id: display name}`` for instance ids (see :mod:`bongsu.query.names`)."""
+        return names.instance_names(self.reads, tenant, ids)
 
     def instances(
         self, tenant: str, service: str | None, window: Window, rate_window_s: int

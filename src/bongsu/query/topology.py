@@ -1,6 +1,9 @@
 """Topology maps from the ingest-time edge table: services (or instances), databases and
 external hosts as nodes; calls, TPS, average time and error rate on each edge.
 
+Every node has a display ``name``: the service name, the instance's display name
+(:mod:`bongsu.query.names`) at instance level, or the database / external host id.
+
 Example::
 
     body = topology(reads, "default", window, "service", now_us)
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bongsu.query.names import instance_names
 from bongsu.query.window import Window
 from bongsu.store.reads import Level, Reads
 
@@ -45,6 +49,7 @@ def topology(
                 "error_rate": e.errors / e.calls if e.calls else None,
             }
         )
+    _name(reads, tenant, level, nodes, out)
     return {
         "level": level,
         "from": w.start_us // 1000,
@@ -52,3 +57,24 @@ def topology(
         "nodes": sorted(nodes.values(), key=lambda n: (n["kind"] != "service", n["id"])),
         "edges": out,
     }
+
+
+def _name(reads: Reads, tenant: str, level: Level, nodes: dict[str, dict[str, Any]],
+          edges: list[dict[str, Any]]) -> None:
+    """Give every node its display name; at instance level, instances and edge ends too."""
+    if level == "service":
+        for node in nodes.values():
+            node["name"] = node["id"]
+        return
+    ids = [n["id"] for n in nodes.values() if n["kind"] == "service"]
+    names = instance_names(reads, tenant, ids)
+    for node in nodes.values():
+        if node["kind"] == "service":
+            node["name"] = names[node["id"]]
+            node["instance"] = node["id"]
+            node["instance_name"] = node["name"]
+        else:
+            node["name"] = node["id"]
+    for edge in edges:
+        edge["source_instance_name"] = nodes[edge["source"]]["name"]
+        edge["target_instance_name"] = nodes[edge["target"]]["name"]

@@ -17,6 +17,7 @@ from typing import Any
 from bongsu.errors import NotFound
 from bongsu.query.ids import kind_name, span_hex, split_trace_id, status_name, trace_hex
 from bongsu.query.logs import log_json
+from bongsu.query.names import instance_names
 from bongsu.store.reads import LogSearch, Reads, SpanRecord, TraceSearch
 
 # Span columns given back as attributes, under these names.
@@ -62,20 +63,23 @@ def trace_detail(reads: Reads, tenant: str, trace_id: int) -> dict[str, Any]:
     logs = reads.logs(
         tenant, LogSearch(*_ALL_TIME, limit=TRACE_LOG_LIMIT, trace=(hi, lo))
     )
+    names = instance_names(reads, tenant, [*(s.instance for s in spans),
+                                           *(r.instance for r in logs)])
     return {
         "trace_id": trace_hex(hi, lo),
-        "spans": [span_json(s) for s in spans],
-        "logs": [log_json(r) for r in reversed(logs)],
+        "spans": [span_json(s, names) for s in spans],
+        "logs": [log_json(r, names) for r in reversed(logs)],
     }
 
 
-def span_json(s: SpanRecord) -> dict[str, Any]:
-    """One span as the API gives it."""
+def span_json(s: SpanRecord, names: dict[str, str]) -> dict[str, Any]:
+    """One span as the API gives it; ``names`` maps instance ids to display names."""
     return {
         "span_id": span_hex(s.span_id),
         "parent_span_id": span_hex(s.parent_id) if s.parent_id else None,
         "service": s.service,
         "instance": s.instance,
+        "instance_name": names.get(s.instance, s.instance),
         "name": s.name,
         "kind": kind_name(s.kind),
         "start": s.ts_us / 1000,

@@ -80,20 +80,31 @@ def parse_window(raw_from: str | None, raw_to: str | None, now_us: int) -> Windo
     return Window(start, end)
 
 
+MAX_STEP_S = 31 * 86_400
+
+
 def parse_step(raw: str | None, window: Window, name: str = "step") -> int:
     """A step in seconds: a positive multiple of 10, or a default giving ~120 points."""
-    if raw is None:
-        for step in NICE_STEPS:
-            if window.seconds / step <= TARGET_POINTS:
-                return step
-        return NICE_STEPS[-1]
+    return default_step(window) if raw is None else check_step(raw, name)
+
+
+def default_step(window: Window) -> int:
+    """The smallest of :data:`NICE_STEPS` giving at most ~120 points over ``window``."""
+    for step in NICE_STEPS:
+        if window.seconds / step <= TARGET_POINTS:
+            return step
+    return NICE_STEPS[-1]
+
+
+def check_step(raw: str, name: str = "step") -> int:
+    """A step given in seconds: a positive multiple of 10, at most 31 days."""
     try:
         step = int(raw)
     except ValueError:
         raise InvalidQuery(f"{name}: expected whole seconds, got {raw!r}") from None
     if step <= 0 or step % 10:
         raise InvalidQuery(f"{name}: must be a positive multiple of 10 seconds, got {step}")
-    if step > 31 * 86_400:
+    if step > MAX_STEP_S:
         raise InvalidQuery(f"{name}: must be at most 31 days, got {step}")
     return step
 

@@ -13,6 +13,8 @@ Contract every backend keeps (``tests/query/test_reads_conformance.py`` checks i
 - **Bounded.** Every read runs under the backend's time limit and row cap and raises
   :class:`bongsu.errors.QueryTimeout` / :class:`bongsu.errors.TooManyRows` past them,
   never hangs.
+- **Instances.** Every rollup-based read takes an optional ``instance`` (``None``: all of
+  them) and narrows its figures to that instance's transactions.
 - **Sources.** Dashboards read rollups (``rollup_10s`` / ``rollup_1m``) and topology reads
   the ingest-time edge table; raw spans serve only trace search and detail, the heatmap's
   drag-select list and active users.
@@ -26,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -55,6 +58,7 @@ class ServiceFigures:
     figures: Figures
     instances: int
     active_users: int
+    instance_ids: tuple[str, ...] = ()  # the instances counted in ``instances``, sorted
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,17 @@ class InstanceFigures:
     transactions: int
     errors: int
     sum_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceLabel:
+    """The resource attributes people know an instance by (None when not sent)."""
+
+    instance: str
+    service: str
+    pod: str | None  # k8s.pod.name
+    host: str | None  # host.name
+    pid: str | None  # process.pid
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,32 +253,38 @@ class Reads(Protocol):
 
     def services(
         self, tenant: str, start_us: int, end_us: int, resolution: Resolution,
-        users_since_us: int,
+        users_since_us: int, instance: str | None = None,
     ) -> list[ServiceFigures]:
         """Per-service figures over the window, with the instances serving them and distinct
-        ``enduser.id`` values seen in ``[users_since_us, end_us)``; ordered by service."""
+        ``enduser.id`` values seen in ``[users_since_us, end_us)``; ordered by service.
+        With ``instance``, only the services that instance served, with its figures."""
         ...
 
     def service_series(
         self, tenant: str, service: str, start_us: int, end_us: int, resolution: Resolution,
-        step_us: int,
+        step_us: int, instance: str | None = None,
     ) -> list[SeriesPoint]:
         """One service's figures per epoch-aligned step (steps with no data left out)."""
         ...
 
     def heatmap(
         self, tenant: str, service: str, start_us: int, end_us: int, resolution: Resolution,
-        step_us: int,
+        step_us: int, instance: str | None = None,
     ) -> list[HeatmapCell]:
         """Transaction counts per epoch-aligned step and heatmap row (non-empty cells)."""
         ...
 
     def transactions(
         self, tenant: str, service: str, start_us: int, end_us: int, min_us: int, max_us: int,
-        errors_only: bool, limit: int,
+        errors_only: bool, limit: int, instance: str | None = None,
     ) -> list[TransactionRow]:
         """Transactions of a service that started in the window with a duration in
         ``[min_us, max_us]``; newest first."""
+        ...
+
+    def instance_labels(self, tenant: str, instances: Sequence[str]) -> list[InstanceLabel]:
+        """The latest resource labels of the named instances (of any service; ids never seen
+        are left out); ordered by instance, the most recently seen first."""
         ...
 
     def instances(

@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -23,6 +24,7 @@ from bongsu.store.reads import (
     Figures,
     HeatmapCell,
     InstanceFigures,
+    InstanceLabel,
     Level,
     LogRecord,
     LogSearch,
@@ -103,48 +105,57 @@ class DuckDBReads:
 
     def services(
         self, tenant: str, start_us: int, end_us: int, resolution: Resolution,
-        users_since_us: int,
+        users_since_us: int, instance: str | None = None,
     ) -> list[ServiceFigures]:
         rows = self._run(
             sql("services").format(rollup=ROLLUP_TABLES[resolution]),
-            {"tenant": tenant, "start": start_us, "end": end_us, "users_start": users_since_us},
+            {"tenant": tenant, "start": start_us, "end": end_us, "users_start": users_since_us,
+             "instance": instance},
         )
         return [
-            ServiceFigures(r[0], _figures(r[1:9]), int(r[9]), int(r[10])) for r in rows
+            ServiceFigures(r[0], _figures(r[1:9]), int(r[9]), int(r[10]), tuple(r[11] or ()))
+            for r in rows
         ]
 
     def service_series(
         self, tenant: str, service: str, start_us: int, end_us: int, resolution: Resolution,
-        step_us: int,
+        step_us: int, instance: str | None = None,
     ) -> list[SeriesPoint]:
         rows = self._run(
             sql("service_series").format(rollup=ROLLUP_TABLES[resolution]),
             {"tenant": tenant, "service": service, "start": start_us, "end": end_us,
-             "step": step_us},
+             "step": step_us, "instance": instance},
         )
         return [SeriesPoint(int(r[0]), _figures(r[1:9])) for r in rows]
 
     def heatmap(
         self, tenant: str, service: str, start_us: int, end_us: int, resolution: Resolution,
-        step_us: int,
+        step_us: int, instance: str | None = None,
     ) -> list[HeatmapCell]:
         rows = self._run(
             sql("heatmap").format(rollup=ROLLUP_TABLES[resolution], group=HEATMAP_GROUP),
             {"tenant": tenant, "service": service, "start": start_us, "end": end_us,
-             "step": step_us},
+             "step": step_us, "instance": instance},
         )
         return [HeatmapCell(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     def transactions(
         self, tenant: str, service: str, start_us: int, end_us: int, min_us: int, max_us: int,
-        errors_only: bool, limit: int,
+        errors_only: bool, limit: int, instance: str | None = None,
     ) -> list[TransactionRow]:
         rows = self._run(
             sql("transactions"),
             {"tenant": tenant, "service": service, "start": start_us, "end": end_us,
-             "min_us": min_us, "max_us": max_us, "errors_only": errors_only, "limit": limit},
+             "min_us": min_us, "max_us": max_us, "errors_only": errors_only, "limit": limit,
+             "instance": instance},
         )
         return [TransactionRow(*r) for r in rows]
+
+    def instance_labels(self, tenant: str, instances: Sequence[str]) -> list[InstanceLabel]:
+        if not instances:
+            return []  # an empty list parameter has no element type to bind
+        rows = self._run(sql("instance_labels"), {"tenant": tenant, "ids": list(instances)})
+        return [InstanceLabel(*r) for r in rows]
 
     def instances(
         self, tenant: str, service: str | None, start_us: int, end_us: int, rate_start_us: int

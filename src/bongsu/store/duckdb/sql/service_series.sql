@@ -1,9 +1,11 @@
--- One service's transaction figures per step, from one rollup table (see services.sql).
+-- One service's transaction figures per step, from one rollup table (see services.sql);
+-- $instance (or NULL) narrows them to one instance.
 WITH b AS (
     SELECT ts_us // $step * $step AS ts, bucket, sum(count) AS n, sum(errors) AS e,
            sum(sum_us) AS s, sum(satisfied) AS sat, sum(tolerating) AS tol
     FROM {rollup}
     WHERE tenant = $tenant AND service = $service AND ts_us >= $start AND ts_us < $end
+      AND ($instance IS NULL OR instance = $instance)
     GROUP BY ts, bucket
 ),
 c AS (

@@ -1,11 +1,13 @@
 -- Per-service transaction figures over one window, read from one rollup table.
 -- Percentiles are nearest-rank over duration buckets: the first bucket whose running
 -- count reaches q * total. Rollup rows are partial (loads append), so everything is summed.
+-- $instance (or NULL for every instance) narrows every figure to one instance.
 WITH b AS (
     SELECT service, bucket, sum(count) AS n, sum(errors) AS e, sum(sum_us) AS s,
            sum(satisfied) AS sat, sum(tolerating) AS tol
     FROM {rollup}
     WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
+      AND ($instance IS NULL OR instance = $instance)
     GROUP BY service, bucket
 ),
 c AS (
@@ -22,20 +24,22 @@ figures AS (
     GROUP BY service
 ),
 inst AS (
-    SELECT service, count(DISTINCT instance) AS instances
+    SELECT service, count(DISTINCT instance) AS instances,
+           list(DISTINCT instance ORDER BY instance) AS ids
     FROM {rollup}
     WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
+      AND ($instance IS NULL OR instance = $instance)
     GROUP BY service
 ),
 users AS (
     SELECT service, count(DISTINCT user_id) AS users
     FROM spans
     WHERE tenant = $tenant AND ts_us >= $users_start AND ts_us < $end
-      AND user_id IS NOT NULL
+      AND user_id IS NOT NULL AND ($instance IS NULL OR instance = $instance)
     GROUP BY service
 )
 SELECT f.service, f.n, f.e, f.s, f.sat, f.tol, f.p50, f.p95, f.p99,
-       coalesce(i.instances, 0), coalesce(u.users, 0)
+       coalesce(i.instances, 0), coalesce(u.users, 0), i.ids
 FROM figures f
 LEFT JOIN inst i USING (service)
 LEFT JOIN users u USING (service)

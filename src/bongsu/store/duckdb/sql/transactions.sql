@@ -6,5 +6,6 @@ WHERE tenant = $tenant AND service = $service AND kind IN (2, 5)
   AND ts_us >= $start AND ts_us < $end
   AND duration_us >= $min_us AND duration_us <= $max_us
   AND (NOT $errors_only OR is_error)
+  AND ($instance IS NULL OR instance = $instance)
 ORDER BY ts_us DESC, span_id
 LIMIT $limit
