@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -12,8 +11,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 
 def free_port() -> int:
@@ -29,17 +31,27 @@ class ServerProcess:
 
         server = ServerProcess(tmp_path, {"BONGSU_EDGE_MATCH_SECONDS": "1"}).start()
         server.post("/v1/traces", body)
-        server.kill()          # SIGKILL, nothing flushed
-        server.start()         # same ports, same data
+        started = server.kill()              # SIGKILL the server alone, nothing flushed
+        assert survivors(started) == []      # its decoder went with it
+        server.start()                       # same ports, same data
+
+    ``launcher`` is what ``python`` runs before the ``server`` arguments: ``-m bongsu``, or
+    a test's script that wraps it. Nothing here ends a process the server started: the
+    server must take them down itself, and :func:`survivors` tells when it does not.
     """
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None,
+        launcher: Sequence[str] = ("-m", "bongsu"),
+    ) -> None:
         self.data_dir = data_dir
         self.env = {**os.environ, **(env or {})}
+        self.launcher = list(launcher)
         self.otlp_port = free_port()
         self.api_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+        self.left_behind: list[psutil.Process] = []  # what it had started, at each stop
 
     @property
     def otlp_url(self) -> str:
@@ -52,7 +64,7 @@ class ServerProcess:
     def start(self, timeout: float = 60) -> ServerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bongsu", "server", "--data-dir", str(self.data_dir),
+            [sys.executable, *self.launcher, "server", "--data-dir", str(self.data_dir),
              "--port", str(self.api_port), "--otlp-port", str(self.otlp_port)],
             stdout=log, stderr=subprocess.STDOUT, env=self.env,
         )
@@ -69,20 +81,32 @@ class ServerProcess:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 120) -> list[psutil.Process]:
+        """SIGTERM and wait; returns the processes the server had started."""
+        started: list[psutil.Process] = []
         if self.proc and self.proc.poll() is None:
+            started = self.descendants()
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(120)
+            self.proc.wait(timeout)
+        self.left_behind.extend(started)
+        return started
 
-    def kill(self) -> None:
-        """SIGKILL the server and every process it started (the decoder)."""
+    def kill(self) -> list[psutil.Process]:
+        """SIGKILL the server process alone; returns the processes it had started."""
         assert self.proc is not None
-        children = _children(self.proc.pid)
+        started = self.descendants()
         self.proc.kill()
         self.proc.wait(30)
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        self.left_behind.extend(started)
+        return started
+
+    def descendants(self) -> list[psutil.Process]:
+        """Every process the running server started, and theirs."""
+        assert self.proc is not None
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
 
     def status(self) -> dict[str, Any]:
         status: dict[str, Any] = self.get_json(self.otlp_url + "/healthz")
@@ -126,10 +150,30 @@ class ServerProcess:
             return json.loads(r.read())
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        import psutil
+def survivors(processes: Iterable[psutil.Process], timeout: float = 2.0) -> list[str]:
+    """Those of ``processes`` still running after ``timeout`` seconds, described.
 
-        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
-    except Exception:
-        return []
+    A zombie has exited (only its parent, now init, has not reaped it yet), so it counts
+    as gone; ``psutil.Process`` remembers its start time, so a reused pid does not count.
+    """
+    left = list(processes)
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [p for p in left if _running(p)]
+        if not left or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    described = []
+    for p in left:
+        try:
+            described.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
+        except psutil.Error:
+            continue
+    return described
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -1,11 +1,16 @@
-"""A 200 means durable: acknowledged data survives ``kill -9`` and is loaded exactly once."""
+"""A 200 means durable: acknowledged data survives ``kill -9`` and is loaded exactly once;
+and a killed server leaves no process of its own behind."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
+import psutil
+
 from otlp_build import span, traces
+from server_process import survivors
 
 
 def test_acknowledged_spans_survive_kill_9(server_factory) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +34,9 @@ def test_acknowledged_spans_survive_kill_9(server_factory) -> None:  # type: ign
     for t in senders:
         t.start()
     time.sleep(1.5)
-    server.kill()  # SIGKILL while the senders are mid-request
+    assert len(decoders(server)) == 1
+    started = server.kill()  # SIGKILL the server alone, while the senders are mid-request
+    assert survivors(started, timeout=2.0) == []
     stop.set()
     for t in senders:
         t.join()
@@ -60,3 +67,37 @@ def test_clean_restart_loads_nothing_twice(server_factory) -> None:  # type: ign
     assert status == 200
     counts = {s["name"]: s["transactions"] for s in body["services"]}
     assert counts["restart"] == 30
+
+
+def test_kill_9_leaves_no_process_even_after_the_decoder_restarted(server_factory) -> None:  # type: ignore[no-untyped-def]
+    # A decoder restarted by the loader thread is as bound to the server as the first one.
+    server = server_factory().start()
+    assert server.post("/v1/traces", traces([span()]).SerializeToString())[0] == 200
+    server.wait_loaded()
+    first = decoders(server)
+    assert len(first) == 1
+    first[0].kill()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        restarted = decoders(server)
+        if restarted and restarted[0].pid != first[0].pid:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the decoder was not restarted")
+    assert server.status()["status"] == "degraded"  # the decoder ended unasked
+    assert server.post("/v1/traces", traces([span()]).SerializeToString())[0] == 200
+    server.wait_loaded()
+    assert server.status()["status"] == "ok"
+    started = server.kill()
+    assert survivors(started, timeout=2.0) == []
+
+
+def decoders(server) -> list[psutil.Process]:  # type: ignore[no-untyped-def]
+    """The server's running decoder processes (multiprocessing's spawned children)."""
+    found = []
+    for p in server.descendants():
+        with contextlib.suppress(psutil.Error):
+            if "spawn_main" in " ".join(p.cmdline()) and p.status() != psutil.STATUS_ZOMBIE:
+                found.append(p)
+    return found
