@@ -1,29 +1,61 @@
-// Topology maps (F4): application-group and instance level. Layered left-to-right
-// layout (callers before callees, databases and external hosts last), computed
-// deterministically and remembered, so nodes stay put between refreshes.
+// Topology maps (F4): application and instance level, laid out by `topology_layout.ts`
+// (dagre, left to right: callers before callees, databases and external hosts last; every
+// edge label has its own space). The layout is remembered per level while the set of
+// nodes and edges stays the same, so a refresh never moves a node.
 
+import { SVGRenderer } from "echarts/renderers";
 import { api, type InstanceRow, type TopoEdge, type TopoNode } from "../api";
-import { Chart, baseOption, palette } from "../charts";
+import { Chart, baseOption, echarts, palette, type Palette } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
 import { esc, fmtMs, fmtNum, fmtPct, shortId } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { layoutTopology, SPACING, type BlockIn, type EdgeIn, type Placed } from "./topology_layout";
+
+// SVG, so the browser tests measure what is really drawn (text boxes, node shapes).
+echarts.use([SVGRenderer]);
 
 type Level = "service" | "instance";
+type Kind = "service" | "database" | "external";
+/** `name` (every node) and `instance_name` (instance nodes) as the API adds them. */
+type Node = TopoNode & { name?: string | null; instance_name?: string | null };
 
-/** Remembered node positions per level, so a refresh never moves a known node. */
-const positions = new Map<string, [number, number]>();
+const FONT_SIZE = 12;
+const LINE_HEIGHT = 15;
+const EDGE_FONT_SIZE = 11;
+const EDGE_PAD: [number, number] = [1, 3];
+const LABEL_DISTANCE = 5;
+const SYMBOL: Record<Level, Record<Kind, number>> = {
+  service: { service: 44, database: 38, external: 38 },
+  instance: { service: 28, database: 32, external: 32 },
+};
+/** Space above and below the layout inside the chart (sideways: the layout's own margin). */
+const MARGIN = 12;
+
+/** The last layout of each level and what it was computed for. Module state, so it
+ *  outlives the page (navigating away and back keeps the map where it was). */
+const layouts = new Map<Level, { key: string; placed: Placed }>();
 
 export function createTopology(ctx: Ctx): PageView {
   return new Topology(ctx.state.extra.level === "instance" ? "instance" : "service");
+}
+
+interface Drawn {
+  node: Node;
+  kind: Kind;
+  lines: string[];
+  size: number;
 }
 
 class Topology implements PageView {
   readonly el: HTMLElement;
   private readonly panel: Panel;
   private readonly chart: Chart;
+  private readonly scroller: HTMLElement;
   private ctx: Ctx | null = null;
-  private nodes: TopoNode[] = [];
+  private nodes: Node[] = [];
+  /** What the last render drew, written to `data-drawn` once ECharts has finished. */
+  private drawn: { nodes: Drawn[]; edges: { e: TopoEdge; text: string; id: string }[]; groups: { id: string; service: string }[] } | null = null;
 
   constructor(private readonly level: Level) {
     const tabs = h(
@@ -43,15 +75,21 @@ class Topology implements PageView {
     );
     this.panel = new Panel(t(level === "service" ? "topo.service" : "topo.instance"), { id: "topology-panel", hint: t("topo.hint"), actions: tabs });
     const box = h("div", { class: "chart-box topo", id: "topology-chart" });
-    this.panel.body.append(box, legend());
+    // A map wider than the panel scrolls rather than squeezing nodes onto each other.
+    this.scroller = h("div", { style: "overflow-x:auto" }, box);
+    this.panel.body.append(this.scroller, legend());
+    // TODO(charts.ts): a renderer option on Chart; until then the SVG instance is made
+    // first and Chart's own echarts.init returns it (ECharts keeps one instance per element).
+    echarts.init(box, undefined, { renderer: "svg" });
     this.chart = new Chart(box);
-    this.chart.inst.on("click", (p: unknown) => this.onClick(p as { dataType?: string; data?: { id?: string } }));
+    this.chart.inst.on("click", (p: unknown) => this.onClick(p as { dataType?: string; data?: { id?: string; service?: string } }));
+    this.chart.inst.on("finished", () => this.writeDrawn());
     this.el = h("div", { class: "page topology", id: "page-topology" }, this.panel.el);
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     this.ctx = ctx;
-    let topo: { nodes: TopoNode[]; edges: TopoEdge[] };
+    let topo: { nodes: Node[]; edges: TopoEdge[] };
     let inst: InstanceRow[] = [];
     try {
       const secs = Math.round((ctx.window.to - ctx.window.from) / 1000);
@@ -70,21 +108,26 @@ class Topology implements PageView {
     this.render(ctx, topo.nodes, topo.edges, inst);
   }
 
-  private render(ctx: Ctx, nodes: TopoNode[], edges: TopoEdge[], inst: InstanceRow[]): void {
+  private render(ctx: Ctx, nodes: Node[], edges: TopoEdge[], inst: InstanceRow[]): void {
     const p = palette();
-    const layout = layoutNodes(this.level, nodes, edges);
+    const level = this.level;
     const health = new Map<string, { error_rate: number; apdex?: number; tps?: number; avg_ms?: number }>();
-    if (this.level === "service") for (const s of ctx.services) health.set(s.name, s);
-    else for (const r of inst) health.set(r.instance, r), health.set(`${r.service}/${r.instance}`, r), health.set(`${r.service}:${r.instance}`, r);
+    const instName = new Map<string, string>();
+    if (level === "service") for (const s of ctx.services) health.set(s.name, s);
+    else
+      for (const r of inst) {
+        health.set(r.instance, r);
+        if (r.instance_name) instName.set(r.instance, r.instance_name);
+      }
     // Databases and external hosts take their health from the calls into them.
     const incoming = new Map<string, { calls: number; errors: number }>();
     for (const e of edges) {
       const x = incoming.get(e.target) ?? { calls: 0, errors: 0 };
       x.calls += e.calls;
-      x.errors += e.calls * e.error_rate;
+      x.errors += e.calls * (e.error_rate ?? 0);
       incoming.set(e.target, x);
     }
-    const colorOf = (n: TopoNode) => {
+    const colorOf = (n: Node) => {
       const hs = health.get(n.id) ?? (n.instance ? health.get(n.instance) : undefined);
       const inc = incoming.get(n.id);
       const er = hs ? hs.error_rate : inc && inc.calls ? inc.errors / inc.calls : 0;
@@ -93,46 +136,110 @@ class Topology implements PageView {
       if (er > 0.01 || apdex < 0.85) return p.warn;
       return p.good;
     };
-    const data = nodes.map((n) => {
-      const [x, y] = layout.get(n.id)!;
+
+    const font = (baseOption().textStyle as { fontFamily: string }).fontFamily;
+    const drawn = nodes.map((n): Drawn => {
+      const kind: Kind = n.kind === "database" ? "database" : n.kind === "external" ? "external" : "service";
+      // Instance ids are often UUIDs: without a name, the id's start (full id on hover).
+      const name =
+        n.name ||
+        (kind !== "service" ? (level === "instance" ? n.service : undefined) : level === "instance" ? n.instance_name || instName.get(n.id) || shortId(ctx.instanceName(n.id)) : undefined) ||
+        n.id;
+      // A database's name ends in its host (`postgresql:orders@orders-db…`): on hover only.
+      const lines = kind === "service" ? [name] : [name.split("@")[0] || name, t(kind === "database" ? "topo.database" : "topo.external")];
+      return { node: n, kind, lines, size: SYMBOL[level][kind] };
+    });
+    uniqueNames(drawn);
+    const edgeText = (e: TopoEdge) => `${fmtNum(e.tps, 1)}/s · ${fmtMs(e.avg_ms)}`;
+    const placed = this.layout(drawn, edges, edgeText, font);
+
+    const measure = measurer(font);
+    const byId = new Map(drawn.map((d) => [d.node.id, d]));
+    // The layout's corners: the view's bounding box is then the layout's own (see below).
+    const corner = { symbol: "none", symbolSize: 0, label: { show: false }, tooltip: { show: false } };
+    const data: Record<string, unknown>[] = [
+      { id: `${SYNTH}c0`, x: 0, y: 0, ...corner },
+      { id: `${SYNTH}c1`, x: placed.width, y: placed.height, ...corner },
+    ];
+    const groups: { id: string; service: string }[] = [];
+    for (const [id, b] of placed.groups) {
+      const service = id.slice(GROUP.length);
+      groups.push({ id, service });
+      data.push({
+        id,
+        service,
+        x: b.x,
+        y: b.y,
+        symbol: "rect",
+        symbolSize: [b.width, b.height],
+        itemStyle: { color: "rgba(127,127,127,0.06)", borderColor: p.axis, borderWidth: 1 },
+        label: { show: true, position: "insideTop", distance: SPACING.pad, formatter: service, color: p.muted, fontWeight: "bold", fontSize: FONT_SIZE, lineHeight: LINE_HEIGHT },
+        tooltip: { formatter: `<b>${esc(service)}</b>` },
+      });
+    }
+    for (const d of drawn) {
+      const a = placed.anchors.get(d.node.id);
+      if (!a) continue;
+      const n = d.node;
       const hs = health.get(n.id);
-      const kind = n.kind === "database" ? "database" : n.kind === "external" ? "external" : "service";
-      return {
+      const c = colorOf(n);
+      data.push({
         id: n.id,
-        name: n.id,
-        x,
-        y,
-        kind,
-        symbol: kind === "database" ? DB_SYMBOL : kind === "external" ? "diamond" : "circle",
-        symbolSize: kind === "service" ? 46 : 40,
-        itemStyle: { color: kind === "service" ? colorOf(n) : p.tooltipBg, borderColor: colorOf(n), borderWidth: kind === "service" ? 0 : 3 },
-        label: {
-          show: true,
-          position: "bottom",
-          color: p.text,
-          lineHeight: 15,
-          formatter:
-            kind !== "service"
-              ? `${n.id}\n${t(kind === "database" ? "topo.database" : "topo.external")}`
-              : n.service && n.service !== n.id
-                ? `${n.service}\n${shortId(n.instance ?? n.id)}`
-                : n.id,
-        },
+        x: a.x,
+        y: a.y,
+        symbol: d.kind === "database" ? DB_SYMBOL : d.kind === "external" ? "diamond" : "circle",
+        symbolSize: d.size,
+        itemStyle: { color: d.kind === "service" ? c : p.tooltipBg, borderColor: c, borderWidth: d.kind === "service" ? 0 : 3 },
+        label: { show: true, position: "bottom", distance: LABEL_DISTANCE, color: p.text, fontSize: FONT_SIZE, lineHeight: LINE_HEIGHT, formatter: d.lines.join("\n") },
         tooltip: {
           formatter: hs
             ? `<b>${esc(n.id)}</b><br/>TPS ${fmtNum(hs.tps ?? NaN, 2)} · ${fmtMs(hs.avg_ms)} · ${t("dash.errorRate")} ${fmtPct(hs.error_rate)}${hs.apdex !== undefined ? ` · APDEX ${hs.apdex.toFixed(2)}` : ""}`
             : `<b>${esc(n.id)}</b> (${esc(n.kind)})`,
         },
-      };
+      });
+    }
+    const panelBg = getComputedStyle(document.documentElement).getPropertyValue("--panel").trim() || p.tooltipBg;
+    const links: Record<string, unknown>[] = [];
+    const drawnEdges: { e: TopoEdge; text: string; id: string }[] = [];
+    placed.edges.forEach((r, i) => {
+      const e = edges.find((x) => x.source === r.source && x.target === r.target)!;
+      if (!byId.has(r.source) || !byId.has(r.target)) return;
+      const text = edgeText(e);
+      const id = `${SYNTH}l${i}`;
+      const tip = { formatter: `${esc(e.source)} → ${esc(e.target)}<br/>${fmtNum(e.calls, 0)} calls · ${fmtNum(e.tps, 2)}/s · ${fmtMs(e.avg_ms)} · ${fmtPct(e.error_rate)}` };
+      const color = (e.error_rate ?? 0) > 0.05 ? p.bad : (e.error_rate ?? 0) > 0.01 ? p.warn : p.muted;
+      const ids = r.route.map((_, j) => (j === 0 ? r.source : j === r.route.length - 1 ? r.target : `${SYNTH}w${i}.${j}`));
+      r.route.forEach((pt, j) => {
+        if (j > 0 && j < r.route.length - 1) data.push({ id: ids[j], x: pt.x, y: pt.y, symbol: "none", symbolSize: 0, label: { show: false }, tooltip: { show: false } });
+      });
+      for (let j = 0; j + 1 < ids.length; j++)
+        links.push({
+          source: ids[j],
+          target: ids[j + 1],
+          symbol: ["none", j + 2 === ids.length ? "arrow" : "none"],
+          lineStyle: { color, width: Math.min(5, 1 + Math.log2(1 + e.tps)), curveness: 0 },
+          tooltip: tip,
+        });
+      data.push({
+        id,
+        x: r.label.x,
+        y: r.label.y,
+        symbol: "rect",
+        symbolSize: [Math.min(r.label.width, Math.ceil(measure(text, EDGE_FONT_SIZE)) + 2 * EDGE_PAD[1]), r.label.height],
+        // The label sits on its line: the panel colour hides the line behind the text.
+        itemStyle: { color: panelBg },
+        label: { show: true, position: "inside", formatter: text, color: p.text, fontSize: EDGE_FONT_SIZE, lineHeight: EDGE_FONT_SIZE + 3 },
+        tooltip: tip,
+      });
+      drawnEdges.push({ e, text, id });
     });
-    const links = edges.map((e) => ({
-      source: e.source,
-      target: e.target,
-      value: e.tps,
-      lineStyle: { color: e.error_rate > 0.05 ? p.bad : e.error_rate > 0.01 ? p.warn : p.muted, width: Math.min(6, 1 + Math.log2(1 + e.tps)), curveness: 0.08 },
-      label: { show: true, formatter: `${fmtNum(e.tps, 1)}/s · ${fmtMs(e.avg_ms)}`, color: p.text, fontSize: 11 },
-      tooltip: { formatter: `${esc(e.source)} → ${esc(e.target)}<br/>${fmtNum(e.calls, 0)} calls · ${fmtNum(e.tps, 2)}/s · ${fmtMs(e.avg_ms)} · ${fmtPct(e.error_rate)}` },
-    }));
+
+    // One layout pixel is one screen pixel: ECharts fits the points' bounding box (the
+    // layout's, thanks to the corners) into the series' rectangle, of the same size.
+    const box = this.chart.el;
+    box.style.minHeight = `${Math.ceil(placed.height + 2 * MARGIN)}px`;
+    box.style.minWidth = `${Math.ceil(placed.width)}px`;
+    this.drawn = { nodes: drawn.filter((d) => placed.anchors.has(d.node.id)), edges: drawnEdges, groups };
     this.chart.set(
       {
         ...baseOption(),
@@ -141,15 +248,18 @@ class Topology implements PageView {
           {
             type: "graph",
             layout: "none",
-            roam: true,
+            roam: false,
             draggable: false,
-            edgeSymbol: ["none", "arrow"],
-            edgeSymbolSize: 9,
+            left: "center",
+            top: MARGIN,
+            width: Math.max(1, placed.width),
+            height: Math.max(1, placed.height),
             data,
             links,
-            emphasis: { focus: "adjacency" },
+            edgeSymbolSize: 8,
+            // No hover growth or fading: the layout reserved exactly the drawn sizes.
+            emphasis: { disabled: true },
             lineStyle: { opacity: 0.9 },
-            edgeLabel: { show: true },
           },
         ],
       },
@@ -159,8 +269,78 @@ class Topology implements PageView {
     this.panel.setStatus(nodes.length ? null : emptyState(t("topo.empty")), nodes.length > 0);
   }
 
-  private onClick(p: { dataType?: string; data?: { id?: string } }): void {
+  /** The remembered layout while nodes, their labels and edges are the same; else a new one. */
+  private layout(drawn: Drawn[], edges: TopoEdge[], edgeText: (e: TopoEdge) => string, font: string): Placed {
+    const level = this.level;
+    const measure = measurer(font);
+    // Reserve room for a typical busy label, so changing figures rarely need a new layout.
+    const typical = measure(`${fmtNum(88.8, 1)}/s · ${fmtMs(8.88)}`, EDGE_FONT_SIZE);
+    const ids = new Set(drawn.map((d) => d.node.id));
+    const edgeIn: EdgeIn[] = edges
+      .filter((e) => ids.has(e.source) && ids.has(e.target))
+      .map((e) => ({
+        source: e.source,
+        target: e.target,
+        label: {
+          width: Math.ceil(Math.max(typical, measure(edgeText(e), EDGE_FONT_SIZE)) / 8) * 8 + 2 * EDGE_PAD[1],
+          height: EDGE_FONT_SIZE + 3 + 2 * EDGE_PAD[0],
+        },
+      }));
+    const member = (d: Drawn) => ({
+      id: d.node.id,
+      width: Math.ceil(Math.max(d.size, ...d.lines.map((l) => measure(l, FONT_SIZE)))),
+      height: d.size + LABEL_DISTANCE + d.lines.length * LINE_HEIGHT,
+      anchorY: d.size / 2,
+    });
+    const blocks = new Map<string, BlockIn>();
+    for (const d of [...drawn].sort((a, b) => (a.lines[0] < b.lines[0] ? -1 : a.lines[0] > b.lines[0] ? 1 : 0))) {
+      const grouped = level === "instance" && d.kind === "service";
+      const id = grouped ? GROUP + (d.node.service ?? d.node.id) : d.node.id;
+      const b = blocks.get(id) ?? { id, members: [], sink: d.kind !== "service" };
+      if (grouped && !b.title) b.title = { width: measure(d.node.service ?? d.node.id, FONT_SIZE, "bold"), height: LINE_HEIGHT };
+      b.members.push(member(d));
+      blocks.set(id, b);
+    }
+    const key = JSON.stringify([
+      [...blocks.values()].map((b) => [b.id, b.title?.width, b.members.map((m) => [m.id, m.width])]).sort(),
+      edgeIn.map((e) => [e.source, e.target, e.label.width]).sort(),
+    ]);
+    const last = layouts.get(level);
+    if (last?.key === key) return last.placed;
+    const placed = layoutTopology([...blocks.values()], edgeIn);
+    layouts.set(level, { key, placed });
+    return placed;
+  }
+
+  /** `data-drawn`: every node, edge label and group box drawn, with its box in chart
+   *  pixels (centre and size), for the browser tests to find in the SVG. */
+  private writeDrawn(): void {
+    const d = this.drawn;
+    const inst = this.chart.inst;
+    if (!d || inst.isDisposed()) return;
+    const opt = inst.getOption() as { series: { data: { id: string; x: number; y: number; symbolSize: number | number[] }[] }[] };
+    const items = new Map((opt.series[0]?.data ?? []).map((x) => [x.id, x]));
+    const px = (id: string) => {
+      const it = items.get(id);
+      if (!it) return null;
+      const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [it.x, it.y]) as number[];
+      const [w, ht] = Array.isArray(it.symbolSize) ? it.symbolSize : [it.symbolSize, it.symbolSize];
+      return { x, y, w, h: ht };
+    };
+    this.chart.el.dataset.drawn = JSON.stringify({
+      level: this.level,
+      nodes: d.nodes.map((n) => ({ id: n.node.id, kind: n.kind, lines: n.lines, box: px(n.node.id) })),
+      edges: d.edges.map((e) => ({ source: e.e.source, target: e.e.target, text: e.text, box: px(e.id) })),
+      groups: d.groups.map((g) => ({ service: g.service, box: px(g.id) })),
+    });
+  }
+
+  private onClick(p: { dataType?: string; data?: { id?: string; service?: string } }): void {
     if (p.dataType !== "node" || !p.data?.id || !this.ctx) return;
+    if (p.data.service && p.data.id.startsWith(GROUP)) {
+      this.ctx.navigate({ page: "dashboard", service: p.data.service, instance: "", sub: "", extra: {} });
+      return;
+    }
     const node = this.nodes.find((n) => n.id === p.data!.id);
     if (!node || node.kind !== "service") return;
     const [service, instance] = splitInstance(node, this.ctx.services.map((s) => s.name));
@@ -170,6 +350,27 @@ class Topology implements PageView {
   dispose(): void {
     this.chart.dispose();
   }
+}
+
+/** Ids of what the chart draws besides the API's nodes (boxes, labels, bends). */
+const SYNTH = "\u0000";
+const GROUP = `${SYNTH}g:`;
+
+/** Two nodes showing the same name get their id's start after it. */
+function uniqueNames(drawn: Drawn[]): void {
+  const count = new Map<string, number>();
+  for (const d of drawn) count.set(d.lines[0], (count.get(d.lines[0]) ?? 0) + 1);
+  for (const d of drawn) if (count.get(d.lines[0])! > 1 && d.lines[0] !== d.node.id) d.lines[0] += ` (${d.node.id.slice(0, 8)})`;
+}
+
+/** Text width in pixels, as ECharts will draw it (canvas metrics, the chart's font). */
+function measurer(font: string): (text: string, size: number, weight?: string) => number {
+  const c = document.createElement("canvas").getContext("2d");
+  return (text, size, weight = "normal") => {
+    if (!c) return text.length * size * 0.6;
+    c.font = `${weight} ${size}px ${font}`;
+    return c.measureText(text).width;
+  };
 }
 
 /** Instance nodes carry `service`/`instance`, or an id like `service/instance`. */
@@ -183,42 +384,8 @@ function splitInstance(n: TopoNode, services: string[]): [string, string] {
   return [n.id, ""];
 }
 
-function layoutNodes(level: Level, nodes: TopoNode[], edges: TopoEdge[]): Map<string, [number, number]> {
-  const depth = new Map<string, number>(nodes.map((n) => [n.id, 0]));
-  // Longest-path layering; bounded passes so a cycle cannot loop forever.
-  for (let pass = 0; pass < nodes.length; pass++) {
-    let changed = false;
-    for (const e of edges) {
-      const d = (depth.get(e.source) ?? 0) + 1;
-      if (e.source !== e.target && d > (depth.get(e.target) ?? 0) && d < nodes.length) {
-        depth.set(e.target, d);
-        changed = true;
-      }
-    }
-    if (!changed) break;
-  }
-  const maxService = Math.max(0, ...nodes.filter((n) => n.kind === "service").map((n) => depth.get(n.id) ?? 0));
-  for (const n of nodes) if (n.kind !== "service") depth.set(n.id, maxService + 1);
-  const layers = new Map<number, string[]>();
-  for (const n of [...nodes].sort((a, b) => a.id.localeCompare(b.id))) {
-    const d = depth.get(n.id) ?? 0;
-    layers.set(d, [...(layers.get(d) ?? []), n.id]);
-  }
-  const out = new Map<string, [number, number]>();
-  for (const [d, ids] of layers) {
-    ids.forEach((id, i) => {
-      const key = `${level}|${id}`;
-      const known = positions.get(key);
-      const pos: [number, number] = known ?? [d * 260, (i - (ids.length - 1) / 2) * 120];
-      positions.set(key, pos);
-      out.set(id, pos);
-    });
-  }
-  return out;
-}
-
 function legend(): HTMLElement {
-  const p = palette();
+  const p: Palette = palette();
   const item = (c: string, label: string, shape = "dot") => h("span", null, h("i", { class: shape, style: `background:${c}` }), label);
   return h(
     "div",
