@@ -6,8 +6,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
+from bongsu.api.models import CaptureKind
 from bongsu.api.schema import render
+from bongsu.control.registry import COMMAND_KINDS
 
 
 def test_schema_is_printed_without_a_server_or_data_dir(tmp_path: Path) -> None:
@@ -22,3 +25,57 @@ def test_schema_is_printed_without_a_server_or_data_dir(tmp_path: Path) -> None:
     assert {"/api/v1/services", "/api/v1/topology", "/api/v1/active-requests"} <= set(
         doc["paths"]
     )
+
+
+DOC = json.loads(render())
+SCHEMAS = DOC["components"]["schemas"]
+
+
+def _properties() -> list[tuple[str, str, dict[str, object]]]:
+    return [(model, name, spec) for model, schema in SCHEMAS.items()
+            for name, spec in schema.get("properties", {}).items()]
+
+
+def test_every_operation_documents_its_body_and_errors() -> None:
+    for path, item in DOC["paths"].items():
+        for method, operation in item.items():
+            ok = operation["responses"]["202" if method == "post" else "200"]
+            ref = ok["content"]["application/json"]["schema"]["$ref"]
+            assert ref.split("/")[-1] in SCHEMAS, (path, method)
+            assert {"400", "401", "503", "504"} <= set(operation["responses"]), path
+            assert "422" not in operation["responses"]
+            for parameter in operation.get("parameters", []):
+                assert parameter["in"] == "path" or parameter.get("description"), (
+                    path, parameter["name"])
+
+
+def test_every_field_is_described_with_its_unit() -> None:
+    for model, name, spec in _properties():
+        description = str(spec.get("description", ""))
+        assert description, f"{model}.{name} has no description"
+        if name.endswith("_ms") or name in ("ts", "start", "from", "to", "last_seen",
+                                             "captured_at", "requested_at", "reported_at"):
+            assert "ms" in description, f"{model}.{name}: {description}"
+        if name in ("ts", "from", "to", "last_seen", "captured_at", "requested_at",
+                    "reported_at"):
+            assert "epoch ms" in description, f"{model}.{name}: {description}"
+        if name == "tps":
+            assert "per second" in description
+        if name in ("error_rate", "apdex"):
+            assert "0-1" in description, f"{model}.{name}: {description}"
+
+
+def test_instance_rows_have_names() -> None:
+    for model, schema in SCHEMAS.items():
+        props = schema.get("properties", {})
+        if "instance" in props and model != "CaptureRequest":  # a request body
+            assert "instance_name" in props, model
+    for model in ("ActiveRequests", "ServiceSummary"):
+        assert "instance_names" in SCHEMAS[model]["properties"]
+    for field in ("source_instance_name", "target_instance_name"):
+        assert field in SCHEMAS["TopologyEdge"]["properties"]
+    assert {"name", "instance", "instance_name"} <= set(SCHEMAS["TopologyNode"]["properties"])
+
+
+def test_capture_kinds_match_the_registry() -> None:
+    assert set(get_args(CaptureKind)) == set(COMMAND_KINDS)

@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from bongsu.api import create_api
+from bongsu.api.agent import agent_router
+from bongsu.control.registry import AgentRegistry
 from bongsu.ingest.batch_builder import BatchBuilder
 from bongsu.ingest.signals import Signal
 from bongsu.settings import Settings
@@ -38,7 +40,9 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="module")
 def api(loaded: Loaded) -> Iterator[httpx.Client]:
     """An HTTP client on the real API server over the loaded store."""
-    app = create_api(loaded.settings, loaded.store, resolve_tenant)
+    agents = AgentRegistry(loaded.store)
+    app = create_api(loaded.settings, loaded.store, resolve_tenant,
+                     routers=[agent_router(agents)])
     for url in serve(app):
         with httpx.Client(base_url=url, timeout=30) as client:
             yield client

@@ -205,9 +205,12 @@ def display_name(instance: str) -> str:
     return str(sent.get("host.name", instance))
 
 
-def active_users(spans: list[SpanSpec], end: int) -> Counter[str]:
+def active_users(spans: list[SpanSpec], end: int, instance: str | None = None
+                 ) -> Counter[str]:
     users: dict[str, set[str]] = defaultdict(set)
     for s in spans:
+        if instance is not None and s.instance != instance:
+            continue
         if end - 5 * MINUTE_US <= s.start_us < end and "enduser.id" in s.attrs:
             users[s.service].add(s.attrs["enduser.id"])
     return Counter({k: len(v) for k, v in users.items()})

@@ -134,3 +134,55 @@ def test_health_and_openapi(api: httpx.Client) -> None:
                  "/api/v1/metrics/names", "/api/v1/metrics/series", "/api/v1/logs"):
         assert path in paths
     assert api.get("/docs").status_code == 200
+
+
+# Every query parameter the web console sends (web/src/api.ts and the pages calling it).
+CONSOLE_SENDS = {
+    "/api/v1/services": ["from", "to"],
+    "/api/v1/services/frontend/series": ["from", "to", "step", "instance"],
+    "/api/v1/services/frontend/heatmap": ["from", "to", "step", "instance"],
+    "/api/v1/services/frontend/transactions":
+        ["from", "to", "min_ms", "max_ms", "errors_only", "limit", "instance"],
+    "/api/v1/instances": ["service", "window", "from", "to"],
+    "/api/v1/topology": ["level", "from", "to"],
+    "/api/v1/traces": ["service", "name", "status", "min_ms", "max_ms", "attr", "limit",
+                       "from", "to"],
+    "/api/v1/metrics/series": ["name", "service", "instance", "step", "agg", "from", "to"],
+    "/api/v1/active-requests": ["service", "instance"],
+    "/api/v1/captures": ["service", "instance", "kind", "limit"],
+}
+EVERY_GET = [*CONSOLE_SENDS, "/healthz", "/api/v1/metrics/names", "/api/v1/logs",
+             "/api/v1/traces/" + "ab" * 16, "/api/v1/captures/abc"]
+
+
+@pytest.mark.parametrize("path", EVERY_GET)
+def test_an_unknown_parameter_is_a_400_naming_it(api: httpx.Client, path: str) -> None:
+    r = api.get(path, params={"bogus": "1"})
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("bogus: an unknown query parameter; this endpoint "
+                                         "takes ")
+    two = api.get(path, params={"zz": "1", "instanse": "fe-1"}).json()["detail"]
+    assert two.startswith("instanse, zz: unknown query parameters; ")
+
+
+@pytest.mark.parametrize("path,sent", CONSOLE_SENDS.items())
+def test_every_parameter_the_console_sends_is_declared(api: httpx.Client, path: str,
+                                                       sent: list[str]) -> None:
+    template = path.replace("/frontend/", "/{service}/")
+    operation = api.get("/openapi.json").json()["paths"][template]["get"]
+    declared = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+    assert set(sent) <= declared
+    detail = api.get(path, params={"bogus": "1"}).json()["detail"]
+    assert detail.endswith("takes " + ", ".join(sorted(declared)))
+
+
+def test_repeated_parameters_are_fine(api: httpx.Client) -> None:
+    r = api.get("/api/v1/traces", params=[("attr", "http.route:/a"), ("attr", "k:v")])
+    assert r.status_code == 200, r.text
+
+
+def test_a_missing_body_field_names_it(api: httpx.Client) -> None:
+    r = api.post("/api/v1/captures", json={"service": "frontend"})
+    assert r.status_code == 400 and r.json() == {"detail": "instance: required"}
+    r = api.post("/api/v1/captures", json={"service": "s", "instance": "i", "kind": "heap"})
+    assert r.status_code == 400 and r.json()["detail"].startswith("kind: one of")

@@ -3,16 +3,20 @@ any backend added to ``BACKENDS`` runs the same suite."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bongsu.errors import TooManyRows
+from bongsu.ingest.batch_builder import BatchBuilder
+from bongsu.ingest.signals import Signal
 from bongsu.store.reads import LogSearch, MetricSearch, Reads, TraceSearch, reads_of
 from bongsu.store.rollup import bucket_of
 from query import dataset
 from query.dataset import MINUTE_US, SPAN_US
-from query.harness import Loaded
+from query.harness import BACKENDS, Loaded
+from query.otlp import SERVER, SpanSpec, traces_request
 
 
 @pytest.fixture
@@ -36,6 +40,11 @@ def snapshot(reads: Reads, tenant: str, t0: int) -> list[Any]:
         reads.metric_names(tenant, t0, end),
         reads.metric_series(tenant, MetricSearch("process.memory.rss", t0, end, 60_000_000,
                                                  "avg")),
+        reads.services(tenant, t0, end, 10, end - 5 * MINUTE_US, instance="fe-1"),
+        reads.service_series(tenant, "payments", t0, end, 10, 60_000_000, instance="pay-1"),
+        reads.heatmap(tenant, "frontend", t0, end, 60, 60_000_000, instance="fe-2"),
+        reads.transactions(tenant, "frontend", t0, end, 0, 2**62, False, 50, instance="fe-2"),
+        reads.instance_labels(tenant, ["fe-1", "ord-1", "pay-2", "never-seen"]),
     ]
 
 
@@ -89,3 +98,54 @@ def test_row_cap_is_a_typed_error(loaded: Loaded) -> None:
     with pytest.raises(TooManyRows):
         capped.edges("default", t0, t0 + SPAN_US, "instance")
     assert len(capped.metric_names("default", t0, t0 + SPAN_US)) == 2  # at the cap is fine
+
+
+def test_instance_filters_partition_a_service(reads: Reads, loaded: Loaded) -> None:
+    t0 = loaded.shop.t0
+    end = t0 + SPAN_US
+    for service, instances in (("frontend", ("fe-1", "fe-2")), ("payments", ("pay-1", "pay-2"))):
+        whole = reads.service_series("default", service, t0, end, 60, 60_000_000)
+        parts = [reads.service_series("default", service, t0, end, 60, 60_000_000, instance=i)
+                 for i in instances]
+        per_step = {p.ts_us: p.figures.transactions for p in whole}
+        summed: dict[int, int] = {}
+        for part in parts:
+            assert part and part != whole
+            for p in part:
+                summed[p.ts_us] = summed.get(p.ts_us, 0) + p.figures.transactions
+        assert summed == per_step
+        rows = reads.services("default", t0, end, 60, end, instance=instances[0])
+        assert [(r.service, r.instance_ids) for r in rows] == [(service, (instances[0],))]
+        cells = reads.heatmap("default", service, t0, end, 60, 60_000_000, instance=instances[1])
+        assert sum(c.count for c in cells) == sum(
+            s.instance == instances[1] for s in dataset.transactions(
+                loaded.shop.spans, t0, end, service))
+
+
+def test_instance_labels(reads: Reads, loaded: Loaded) -> None:
+    got = reads.instance_labels("default", ["fe-2", "ord-1", "pay-1", "pay-2", "never-seen"])
+    assert [(x.instance, x.service, x.pod, x.host, x.pid) for x in got] == [
+        ("fe-2", "frontend", "frontend-6b7f9-p8zt", "node-a", "7"),
+        ("ord-1", "orders", None, "orders-vm", "4242"),
+        ("pay-1", "payments", None, "pay-host", None),
+        ("pay-2", "payments", None, None, None),
+    ]
+    assert reads.instance_labels("default", []) == []
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_a_new_resource_renames_the_instance(backend: str, tmp_path: Path) -> None:
+    store = BACKENDS[backend](tmp_path / "t.db")
+    try:
+        t0 = dataset.anchor_us()
+        for lsn, pod in enumerate(("shop-7d9f8-aaaaa", "shop-7d9f8-bbbbb"), start=1):
+            span = SpanSpec("shop", "i-1", 1 << 100 | lsn, lsn, 0, "GET /", SERVER,
+                            t0 + lsn * 1_000_000, 1000)
+            builder = BatchBuilder()
+            builder.add(Signal.TRACES, "default",
+                        traces_request([span], {"i-1": {"k8s.pod.name": pod}}))
+            assert store.load(builder.build(), lsn)
+            reads = reads_of(store, timeout_s=10, max_rows=100)
+            assert [x.pod for x in reads.instance_labels("default", ["i-1"])] == [pod]
+    finally:
+        store.close()

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 
 from bongsu.api import models
 from bongsu.api.context import Queries, Tenant
-from bongsu.api.params import Instance, Limit100, Service, Text
+from bongsu.api.params import Instance, Kind, Limit100, Service
 from bongsu.api.responses import JSON
 from bongsu.control.registry import COMMAND_KINDS, AgentRegistry
 from bongsu.errors import InvalidQuery, NotFound
@@ -55,7 +55,7 @@ def agent_router(registry: AgentRegistry) -> APIRouter:
     @router.get("/captures", summary="Captures, newest first (pending ones first)",
                 response_model=models.Captures)
     def list_captures(tenant: Tenant, queries: Queries, service: Service = None,
-                      instance: Instance = None, kind: Text = None, limit: Limit100 = None
+                      instance: Instance = None, kind: Kind = None, limit: Limit100 = None
                       ) -> JSON:
         pending = [
             {"id": c.id, "service": c.service, "instance": c.instance, "kind": c.kind,

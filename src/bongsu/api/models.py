@@ -71,7 +71,7 @@ class ServiceSummary(Figures):
 class Services(Model):
     from_: int = _f("Window start after alignment to rollup slots, epoch ms", alias="from")
     to: int = _f("Window end after alignment, epoch ms")
-    services: list[ServiceSummary]
+    services: list[ServiceSummary] = _f("Services with transactions in the window, by name")
 
 
 class SeriesPoint(Figures):
@@ -128,7 +128,8 @@ class InstanceRow(Model):
 
 class Instances(Model):
     window: int = _f("Seconds of recent traffic the figures cover")
-    instances: list[InstanceRow]
+    instances: list[InstanceRow] = _f("Instances with telemetry of any signal in the window, "
+                                      "by service and instance")
 
 
 class TopologyNode(Model):
@@ -163,7 +164,7 @@ class Topology(Model):
     from_: int = _f("Window start aligned to the minute, epoch ms", alias="from")
     to: int = _f("Window end aligned to the minute, epoch ms")
     nodes: list[TopologyNode] = _f("Services (instances) first, then by id")
-    edges: list[TopologyEdge]
+    edges: list[TopologyEdge] = _f("Caller -> callee edges")
 
 
 class TraceSummary(Model):
@@ -236,7 +237,7 @@ class MetricName(Model):
 
 
 class MetricNames(Model):
-    names: list[MetricName]
+    names: list[MetricName] = _f("Metrics with points in the window, by name")
 
 
 class MetricPoint(Model):

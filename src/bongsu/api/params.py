@@ -130,7 +130,8 @@ TraceIdPath = Annotated[_TraceId, _checked(_trace_id("trace_id")), Path(
     description="Trace id, 32 hex digits")]
 Attributes = Annotated[list[str] | None, Query(
     description="KEY:VALUE (the first colon splits); repeatable, at most 16, all must match")]
-Text = Annotated[str | None, Query()]
+SpanName = Annotated[str | None, Query(description="Only traces with a span of this name")]
+Kind = Annotated[str | None, Query(description="Only captures of this kind (threads)")]
 
 
 def reject_unknown_parameters(request: Request) -> None:

@@ -17,7 +17,7 @@ from bongsu.api.params import (
     MinMs,
     Service,
     Severity,
-    Text,
+    SpanName,
     To,
     TraceIdPath,
     TraceIdQuery,
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["traces and logs"])
             response_model=models.Traces)
 def find_traces(
     tenant: Tenant, queries: Queries, from_: From = None, to: To = None,
-    service: Service = None, name: Text = None, status: TraceStatus = None,
+    service: Service = None, name: SpanName = None, status: TraceStatus = None,
     min_ms: MinMs = None, max_ms: MaxMs = None, attr: Attributes = None,
     limit: Limit20 = None,
 ) -> JSON:
