@@ -107,8 +107,8 @@ def run_decoder(
     out: Connection,
 ) -> None:
     """Process entry point: decode ``(start_lsn, durable]`` as it grows, until ``stop``."""
-    _die_with_parent(config.parent_pid)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s decoder %(message)s")
+    _die_with_parent(config.parent_pid)
     try:
         _decode(config, durable, stop, out)
         last = Stopped(None)

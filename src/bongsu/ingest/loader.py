@@ -156,7 +156,7 @@ class Loader:
             if isinstance(message, Stopped):
                 if self._stopping:
                     return
-                self._restart_decoder(message.error or "it stopped unasked")
+                self._restart_decoder(message.error or "stopped unasked")
                 continue
             if isinstance(message, Quarantined):
                 self.quarantined_records += 1
@@ -180,7 +180,7 @@ class Loader:
             message: Message | None = self._conn.recv() if self._conn.poll(0.01) else None
         except (EOFError, OSError):
             self._process.join(1)
-            return Stopped(f"the decoder process ended (exit code {self._process.exitcode})")
+            return Stopped(f"exited with code {self._process.exitcode}")
         return message
 
     def _restart_decoder(self, error: str) -> None:

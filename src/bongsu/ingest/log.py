@@ -257,6 +257,9 @@ def _scan_segment(
         f = open(path, "rb")  # noqa: SIM115
     except FileNotFoundError:  # trimmed meanwhile: everything in it was loaded
         return
+    # A segment ends where the next begins; a shorter file has lost acknowledged bytes,
+    # reported with the bad bytes before them as one region.
+    lost: Corrupt | None = None
     with f:
         size = os.fstat(f.fileno()).st_size
         offset = max(0, start - seg_start)
@@ -264,14 +267,20 @@ def _scan_segment(
         if offset < limit:
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
                 for begin, end, record in _walk(buf, offset, limit):
+                    if lost is not None:
+                        yield lost
+                        lost = None
                     if record is None:
-                        yield Corrupt(seg_start + begin, seg_start + end, buf[begin:end], path.name)
+                        lost = Corrupt(seg_start + begin, seg_start + end, buf[begin:end],
+                                       path.name)
                     else:
                         yield (seg_start + end, *record)
-    # A segment ends where the next begins; a shorter file has lost acknowledged bytes.
-    lost_to = None if seg_end is None else min(seg_end, stop)
-    if lost_to is not None and seg_start + size < lost_to:
-        yield Corrupt(max(start, seg_start + size), lost_to, b"", path.name)
+    lost_to = seg_start + size if seg_end is None else min(seg_end, stop)
+    if seg_start + size < lost_to:
+        lost = Corrupt(max(start, seg_start + size) if lost is None else lost.start, lost_to,
+                       b"" if lost is None else lost.data, path.name)
+    if lost is not None:
+        yield lost
 
 
 def _segments(directory: Path) -> list[int]:
