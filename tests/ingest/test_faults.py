@@ -103,6 +103,34 @@ def test_a_failing_store_holds_everything_acknowledged_until_it_recovers(
     assert "the store refused a batch" in log and "loading recovered" in log
 
 
+@pytest.mark.slow
+def test_what_the_decoder_cannot_build_or_decode_is_skipped_counted_and_logged(
+    server_factory: Any, tmp_path: Path
+) -> None:
+    build, decode = tmp_path / "build-fails", tmp_path / "decode-fails"
+    server = server_factory(
+        {"FAULT_BUILD_FAILS_WHILE": str(build), "FAULT_DECODE_FAILS_WHILE": str(decode)},
+        launcher=FAULTY,
+    ).start()
+    ledger, lost = Ledger("decoder-bugs"), set()
+    for flag, sends in ((build, 3), (decode, 2)):
+        flag.touch()
+        for _ in range(sends):
+            assert ledger.send(server)[0] == 200
+        lost |= set(list(ledger.acked)[-sends:])
+        server.wait_loaded()  # skipped, not stuck: the position moves past them
+        flag.unlink()
+    for _ in range(3):
+        assert ledger.send(server)[0] == 200
+    server.wait_loaded()
+    health = server.status()
+    assert health["status"] == "ok" and health["unbuilt_batches"] >= 1
+    assert health["undecodable_records"] == 2
+    assert_each_span_once(server, ledger, missing=frozenset(lost))
+    log = server.log_path.read_text()
+    assert "could not be built into a batch" in log and "could not be decoded" in log
+
+
 def log_records(segment: bytes) -> list[tuple[int, int]]:
     """(start, end) of each record, read with the documented layout."""
     header = struct.Struct("<IIBH")
