@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.parse
@@ -20,19 +21,16 @@ FILLED = (
     "(e => e && e.dataset.rendered && Number(e.dataset.points) > 0)(document.querySelector(sel))"
 )
 
-# T-Map geometry from the chart itself: the first column holding data, the column
-# 20-30 s old (two before the current one) and the pixel centres of the corner cells.
-TMAP_CELLS = """() => {
-  const c = window.__bongsuCharts.get(document.querySelector('#tmap-chart'));
-  if (!c) return null;
-  const o = c.getOption();
-  const n = o.xAxis[0].data.length, rows = o.yAxis[0].data.length;
-  const cols = o.series[0].data.map(d => (Array.isArray(d) ? d : d.value)[0]);
-  if (!cols.length) return null;
-  const first = Math.min(...cols), last = n - 3;
-  const px = (x, y) => c.convertToPixel({xAxisIndex: 0, yAxisIndex: 0}, [x, y]);
-  return {first, last, a: px(first, rows - 1), b: px(last, 0)};
+# The T-Map's cell grid as the page says it drew it: the grid's rectangle in pixels of
+# the chart element, its column and row counts and the first column holding data.
+TMAP_GRID = """() => {
+  const e = document.querySelector('#tmap-chart');
+  if (!e || !e.dataset.grid || !(Number(e.dataset.firstColumn) >= 0)) return null;
+  const [left, top, width, height] = e.dataset.grid.split(',').map(Number);
+  return {left, top, width, height, columns: Number(e.dataset.columns),
+          rows: Number(e.dataset.rows), first: Number(e.dataset.firstColumn)};
 }"""
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def db_service(console: Console) -> str:
@@ -57,6 +55,60 @@ def wait_charts(page: Any, selector: str = ".chart") -> list[int]:
     return [
         int(x) for x in page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.points)")
     ]
+
+
+def next_refresh(page: Any) -> None:
+    """Until the shell's next live refresh has finished (its `updated` time changes)."""
+    updated = page.inner_text("#updated")
+    page.wait_for_function(
+        "t => document.querySelector('#updated').innerText !== t", arg=updated, timeout=12_000
+    )
+
+
+def drag_tmap(page: Any, back: int = 2, columns: int | None = None) -> dict[str, str]:
+    """Drag over the T-Map from its first column with data (top row) to the column `back`
+    before the last, or `columns` columns on (bottom row); return the rectangle once listed.
+
+    `back=2`: columns 20-30 s old (two before the current one) are fully ingested, so
+    the server's answer cannot change between the UI's call and the test's.
+    """
+    page.wait_for_function(
+        f"b => {{ const g = ({TMAP_GRID})(); return g && g.columns - 1 - b - g.first >= 2; }}",
+        arg=back,
+        timeout=60_000,
+    )
+    g = page.evaluate(TMAP_GRID)
+    last = g["columns"] - 1 - back
+    if columns is not None:
+        last = min(last, g["first"] + columns - 1)
+    cw, ch = g["width"] / g["columns"], g["height"] / g["rows"]
+    box = page.locator("#tmap-chart").bounding_box()
+    x0 = box["x"] + g["left"] + (g["first"] + 0.5) * cw
+    y0 = box["y"] + g["top"] + 0.5 * ch  # the top row
+    x1 = box["x"] + g["left"] + (last + 0.5) * cw
+    y1 = box["y"] + g["top"] + g["height"] - 0.5 * ch  # the bottom row
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=6)
+    page.mouse.move(x1, y1, steps=6)
+    page.mouse.up()
+    page.wait_for_selector("#tmap-selection[data-count]", timeout=10_000)
+    return dict(page.eval_on_selector("#tmap-selection", "e => ({...e.dataset})"))
+
+
+def selection_api(console: Console, service: str, rect: dict[str, str], **params: Any) -> Any:
+    """What the API returns for a T-Map rectangle (the UI asks for at most 500)."""
+    return console.get(
+        f"/api/v1/services/{urllib.parse.quote(service)}/transactions",
+        **{
+            "from": rect["from"],
+            "to": rect["to"],
+            "min_ms": rect["minMs"],
+            "max_ms": rect.get("maxMs"),
+            "limit": 500,
+            **params,
+        },
+    )["transactions"]
 
 
 def shot(page: Any, screenshots: Path, name: str) -> None:
@@ -93,36 +145,41 @@ def test_live_refresh_keeps_charts(page: Any, console: Console, problems: Proble
     wait_charts(page, "#avg-panel .chart")
     canvas = page.eval_on_selector("#avg-panel .chart canvas", "c => (c.dataset.mark = 'kept', 1)")
     assert canvas == 1
-    # Zoom into the second half of the response-time chart, as a user would with the wheel.
-    zoom = """el => window.__bongsuCharts.get(el).getOption().dataZoom[0]"""
-    page.eval_on_selector(
-        "#avg-panel .chart",
-        "el => window.__bongsuCharts.get(el)"
-        ".dispatchAction({type: 'dataZoom', start: 50, end: 100})",
-    )
-    first = page.inner_text("#updated")
+    # Zoom into the right part of the response-time chart with the mouse wheel.
+    chart = "#avg-panel .chart"
+    box = page.locator(chart).bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -600)
     page.wait_for_function(
-        "t => document.querySelector('#updated').innerText !== t", arg=first, timeout=12_000
+        "sel => Number(document.querySelector(sel).dataset.zoomStart) > 0", arg=chart
     )
+    page.wait_for_timeout(300)  # the wheel's last steps
+    window = "e => [Number(e.dataset.zoomStart), Number(e.dataset.zoomEnd)]"
+    zoomed = page.eval_on_selector(chart, window)
+    assert 0 < zoomed[0] < zoomed[1] <= 100, zoomed
+    next_refresh(page)
     # The same canvas element is still there: the refresh merged data, it did not rebuild,
     # and the zoom is where the user left it.
     assert page.eval_on_selector("#avg-panel .chart canvas", "c => c.dataset.mark") == "kept"
-    z = page.eval_on_selector("#avg-panel .chart", zoom)
-    assert (z["start"], z["end"]) == (50, 100)
+    assert page.eval_on_selector(chart, window) == zoomed
     problems.check()
 
 
-@pytest.mark.parametrize("route", ["topology", "traces", "instances"])
+@pytest.mark.parametrize(
+    ("route", "drawn"),
+    [
+        ("topology", "#topology-chart"),
+        ("traces", "#traces-table tbody tr"),
+        ("instances", "#instances-table tbody tr"),
+    ],
+)
 def test_page_renders(
-    page: Any, console: Console, problems: Problems, screenshots: Path, route: str
+    page: Any, console: Console, problems: Problems, screenshots: Path, route: str, drawn: str
 ) -> None:
     open_page(page, console, route, service=db_service(console))
     points = wait_charts(page)
     assert max(points) > 0, f"{route}: every chart is empty ({points})"
-    if route == "traces":
-        page.wait_for_selector("#traces-table tbody tr")
-    if route == "instances":
-        page.wait_for_selector("#instances-table tbody tr")
+    page.wait_for_selector(drawn)
     shot(page, screenshots, route)
     problems.check()
 
@@ -141,31 +198,8 @@ def test_tmap_drag_lists_exactly_the_api_rectangle_and_opens_trace(
     # Drag from the first column with data (top row) to the column 20-30 s old
     # (bottom row): columns that old are fully ingested, so the server's answer
     # cannot change between the UI's call and ours. Wait until there are a few.
-    page.wait_for_function(
-        f"() => {{ const g = ({TMAP_CELLS})(); return g && g.last - g.first >= 2; }}",
-        timeout=60_000,
-    )
-    g = page.evaluate(TMAP_CELLS)
-    box = page.locator("#tmap-chart").bounding_box()
-    x0, y0 = box["x"] + g["a"][0], box["y"] + g["a"][1]
-    x1, y1 = box["x"] + g["b"][0], box["y"] + g["b"][1]
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=6)
-    page.mouse.move(x1, y1, steps=6)
-    page.mouse.up()
-    page.wait_for_selector("#tmap-selection[data-count]", timeout=10_000)
-    rect = page.eval_on_selector("#tmap-selection", "e => ({...e.dataset})")
-    expected = console.get(
-        f"/api/v1/services/{urllib.parse.quote(service)}/transactions",
-        **{
-            "from": rect["from"],
-            "to": rect["to"],
-            "min_ms": rect["minMs"],
-            "max_ms": rect.get("maxMs"),
-            "limit": 500,
-        },
-    )["transactions"]
+    rect = drag_tmap(page)
+    expected = selection_api(console, service, rect)
     listed = page.eval_on_selector_all(
         "#selection-table tbody tr", "rs => rs.map(r => r.dataset.spanId)"
     )
@@ -189,36 +223,45 @@ def test_tmap_drag_lists_exactly_the_api_rectangle_and_opens_trace(
 def test_trace_detail_shows_sql_errors_and_logs(
     page: Any, console: Console, problems: Problems, screenshots: Path
 ) -> None:
-    # ~1 % of simulated requests fail: early in a session there may be none yet.
+    # A failing trace that ran SQL, recorded an exception and wrote logs. ~1 % of simulated
+    # requests fail: early in a session there may be none yet, so keep looking for 60 s.
     deadline = time.monotonic() + 60
-    while not (traces := console.get("/api/v1/traces", status="error", limit=50)["traces"]):
-        assert time.monotonic() < deadline, "the simulator produced no failing trace in 60 s"
-        time.sleep(1)
-    # Prefer a failing trace that ran SQL and recorded an exception.
-    pick, best = traces[0], -1
-    for tr in traces[:20]:
-        spans = console.get(f"/api/v1/traces/{tr['trace_id']}")["spans"]
-        score = any(_sql(s) for s in spans) + 2 * any(_exception(s) for s in spans)
-        if score > best:
-            pick, best = tr, score
+    seen: set[str] = set()
+    pick: dict[str, Any] | None = None
+    while pick is None:
+        assert time.monotonic() < deadline, (
+            f"no failing trace with SQL, exception and logs in {len(seen)}"
+        )
+        for tr in console.get("/api/v1/traces", status="error", limit=50)["traces"]:
+            if tr["trace_id"] in seen:
+                continue
+            seen.add(tr["trace_id"])
+            detail = console.get(f"/api/v1/traces/{tr['trace_id']}")
+            spans = detail["spans"]
+            if any(map(_sql, spans)) and any(map(_exception, spans)) and detail["logs"]:
+                pick = detail | {"trace_id": tr["trace_id"]}
+                break
+        else:
+            time.sleep(1)
     open_page(page, console, f"traces/{pick['trace_id']}")
     page.wait_for_selector("#waterfall .wf-row[data-span-id]")
     page.wait_for_selector("#span-panel .kv")
-    detail = console.get(f"/api/v1/traces/{pick['trace_id']}")
-    assert page.locator("#waterfall .wf-row[data-span-id]").count() == len(detail["spans"])
-    sql_span = next((s for s in detail["spans"] if _sql(s)), None)
-    if sql_span is not None:
-        page.click(f"#waterfall .wf-row[data-span-id='{sql_span['span_id']}']")
-        assert page.inner_text("#span-sql") == _sql(sql_span)
-    err_span = next((s for s in detail["spans"] if _exception(s)), None)
-    if err_span is not None:
-        page.click(f"#waterfall .wf-row[data-span-id='{err_span['span_id']}']")
-        exc = _exception(err_span)
-        shown = page.inner_text("#span-exception")
-        assert exc["exception.type"] in shown
-        assert exc.get("exception.stacktrace", "").splitlines()[-1] in shown
-    if detail["logs"]:
-        assert page.locator("#logs-table tbody tr").count() == len(detail["logs"])
+    assert page.locator("#waterfall .wf-row[data-span-id]").count() == len(pick["spans"])
+    sql_span = next(s for s in pick["spans"] if _sql(s))
+    page.click(f"#waterfall .wf-row[data-span-id='{sql_span['span_id']}']")
+    assert page.inner_text("#span-sql") == _sql(sql_span)
+    err_span = next(s for s in pick["spans"] if _exception(s))
+    page.click(f"#waterfall .wf-row[data-span-id='{err_span['span_id']}']")
+    exc = _exception(err_span)
+    assert exc is not None
+    shown = page.inner_text("#span-exception")
+    assert exc["exception.type"] in shown
+    assert exc["exception.stacktrace"].splitlines()[-1] in shown
+    assert page.locator("#logs-table tbody tr").count() == len(pick["logs"])
+    # The span's instance by name, its id on hover.
+    instance = page.locator("#span-panel dd.inst")
+    assert instance.inner_text() == (err_span.get("instance_name") or err_span["instance"])
+    assert instance.get_attribute("title") == err_span["instance"]
     shot(page, screenshots, "trace-detail")
     problems.check()
 
@@ -253,31 +296,257 @@ def test_time_range_changes_the_window(page: Any, console: Console, problems: Pr
     problems.check()
 
 
-def test_instance_filter_narrows_the_dashboard(
+#: Tile → the field of an `/api/v1/services` row it shows.
+TILES = {
+    "tile-apdex": "apdex",
+    "tile-users": "active_users",
+    "tile-tps": "tps",
+    "tile-errors": "error_rate",
+    "tile-avg": "avg_ms",
+}
+
+
+def tiles(page: Any) -> dict[str, float]:
+    """The figure each tile shows, unrounded (its `data-value`)."""
+    return dict(
+        page.evaluate(
+            "ids => Object.fromEntries(ids.map(id => "
+            "[id, Number(document.getElementById(id).dataset.value)]))",
+            list(TILES),
+        )
+    )
+
+
+def service_row(console: Console, service: str, **params: Any) -> dict[str, Any]:
+    rows = console.get("/api/v1/services", **params)["services"]
+    return next(r for r in rows if r["name"] == service)
+
+
+def finished_window() -> dict[str, int]:
+    """The 15 minutes (of backfilled history and live data) that ended a minute ago: fully
+    ingested, so the page's calls and the test's see the same figures."""
+    to = int(time.time()) // 60 * 60_000 - 60_000
+    return {"from": to - 15 * 60_000, "to": to}
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(url).query).items()}
+
+
+def test_instance_view_shows_that_instances_figures(
     page: Any, console: Console, problems: Problems, screenshots: Path
 ) -> None:
     service = db_service(console)
-    open_page(page, console, "dashboard", service=service)
-    wait_charts(page, "#inst10-panel .chart")
+    window = finished_window()
+    open_page(
+        page,
+        console,
+        "dashboard",
+        service=service,
+        range="custom",
+        **{k: str(v) for k, v in window.items()},
+    )
+    page.wait_for_function(f"sel => {FILLED}", arg="#tmap-chart", timeout=CHART_WAIT_MS)
+    page.wait_for_selector("#tile-tps[data-value]")
+    everyone = service_row(console, service, **window)
+    assert tiles(page) == {tile: everyone[field] for tile, field in TILES.items()}
+    whole_tmap = int(page.eval_on_selector("#tmap-chart", "e => e.dataset.points"))
+
     options = page.eval_on_selector_all(
         "#instance-select option", "os => os.map(o => o.value).filter(Boolean)"
     )
     assert len(options) >= 2, options
-    before = int(page.eval_on_selector("#inst10-panel .chart", "e => e.dataset.points"))
-    assert before >= 2
-    with page.expect_request(lambda r: "/heatmap" in r.url and "instance=" in r.url) as req:
-        page.select_option("#instance-select", options[0])
-    assert urllib.parse.parse_qs(urllib.parse.urlparse(req.value.url).query)["instance"] == [
-        options[0]
-    ]
+    instance = options[0]
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.url))
+    page.select_option("#instance-select", instance)
+    page.wait_for_function(
+        "() => document.querySelector('#tile-apdex .tile-sub')?.innerText"
+        " === 'for the selected instance'",
+        timeout=CHART_WAIT_MS,
+    )
+    page.wait_for_function(f"sel => {FILLED}", arg="#tmap-chart", timeout=CHART_WAIT_MS)
+    page.wait_for_function(f"sel => {FILLED}", arg="#avg-panel .chart", timeout=CHART_WAIT_MS)
+    assert query_of(page.url.replace("#/dashboard", ""))["instance"] == instance
+
+    # Tiles: the server's figures for that instance, a share of the service's.
+    mine = service_row(console, service, **window, instance=instance)
+    assert tiles(page) == {tile: mine[field] for tile, field in TILES.items()}
+    assert 0 < mine["transactions"] < everyone["transactions"]
+
+    # T-Map: the cells the API returns for the instance, fewer transactions than in all.
+    heat_url = next(u for u in reversed(calls) if "/heatmap" in u)
+    heat_q = query_of(heat_url)
+    assert heat_q["instance"] == instance
+    heat = console.get(f"/api/v1/services/{urllib.parse.quote(service)}/heatmap", **heat_q)
+    drawn = page.eval_on_selector(
+        "#tmap-chart", "e => [Number(e.dataset.cells), Number(e.dataset.points)]"
+    )
+    assert drawn == [len(heat["cells"]), sum(c["count"] for c in heat["cells"])]
+    assert 0 < drawn[1] < whole_tmap
+
+    # The response-time / TPS chart: the instance's series.
+    series_q = query_of(next(u for u in reversed(calls) if f"/{service}/series?" in u))
+    assert series_q["instance"] == instance
+    series = console.get(f"/api/v1/services/{urllib.parse.quote(service)}/series", **series_q)
+    shown = int(page.eval_on_selector("#avg-panel .chart", "e => e.dataset.transactions"))
+    assert shown == sum(p["transactions"] for p in series["points"]) == mine["transactions"]
+
+    # The per-instance chart has that one instance, by name.
     page.wait_for_function(
         "() => document.querySelector('#inst10-panel .chart')?.dataset.points === '1'",
         timeout=CHART_WAIT_MS,
     )
-    assert "instance=" in page.url
-    # Tiles are recomputed for the instance and say so.
-    page.wait_for_function("() => document.querySelector('#tile-apdex .tile-sub')?.innerText")
+    name = next(
+        r["instance_name"]
+        for r in console.get("/api/v1/instances", service=service, **window)["instances"]
+        if r["instance"] == instance
+    )
+    assert json.loads(page.eval_on_selector("#inst10-panel .chart", "e => e.dataset.labels")) == [
+        name
+    ]
+
+    # Drag-select lists exactly the instance's transactions, and only its own.
+    rect = drag_tmap(page, back=0, columns=4)
+    listed = page.eval_on_selector_all(
+        "#selection-table tbody tr", "rs => rs.map(r => [r.dataset.spanId, r.dataset.instance])"
+    )
+    expected = selection_api(console, service, rect, instance=instance)
+    assert listed and listed == [[t["span_id"], instance] for t in expected]
+    assert {t["instance"] for t in selection_api(console, service, rect)} > {instance}
+    names = page.eval_on_selector_all("#selection-table td.inst", "cs => cs.map(c => c.innerText)")
+    assert set(names) == {name}
     shot(page, screenshots, "dashboard-instance")
+    problems.check()
+
+
+def test_instances_are_shown_by_name(page: Any, console: Console, problems: Problems) -> None:
+    service = db_service(console)
+    rows = console.get("/api/v1/instances", service=service)["instances"]
+    names = {r["instance"]: r["instance_name"] for r in rows}
+    # The simulator's ids are UUIDs and its pods are named as Kubernetes names them.
+    pod = re.compile(rf"{re.escape(service)}-[a-z0-9]{{9}}-[a-z0-9]{{5}}")
+    assert len(names) >= 2 and all(UUID.fullmatch(i) and pod.fullmatch(n) for i, n in names.items())
+
+    open_page(page, console, "dashboard", service=service)
+    page.wait_for_function(f"sel => {FILLED}", arg="#inst10-panel .chart", timeout=CHART_WAIT_MS)
+    page.wait_for_function(
+        "() => JSON.parse(document.querySelector('#velocity-canvas')?.dataset.labels || '[]')"
+        ".length > 0",
+        timeout=CHART_WAIT_MS,
+    )
+    axis = json.loads(page.eval_on_selector("#inst10-panel .chart", "e => e.dataset.labels"))
+    assert sorted(axis) == sorted(names.values())
+    lanes = json.loads(page.eval_on_selector("#velocity-canvas", "e => e.dataset.labels"))
+    assert set(lanes) <= set(names.values()) and lanes
+    assert not UUID.search(page.inner_text("#content"))
+
+    open_page(page, console, "instances", service=service)
+    page.wait_for_selector("#instances-table tbody tr")
+    wait_charts(page, "#inst-mem-chart")
+    cells = page.eval_on_selector_all(
+        "#instances-table tbody tr",
+        "rs => rs.map(r => { const c = r.querySelector('td.inst');"
+        " return [r.dataset.instance, c.innerText, c.title]; })",
+    )
+    assert sorted(cells) == sorted([i, n, i] for i, n in names.items())
+    legend = json.loads(page.eval_on_selector("#inst-mem-chart", "e => e.dataset.labels"))
+    assert sorted(legend) == sorted(names.values())
+    assert not UUID.search(page.inner_text("#content"))
+    problems.check()
+
+
+def test_tmap_selection_list_updates_in_place(
+    page: Any, console: Console, problems: Problems
+) -> None:
+    service = db_service(console)
+    open_page(page, console, "dashboard", service=service, range="5m")
+    page.wait_for_function(f"sel => {FILLED}", arg="#tmap-chart", timeout=CHART_WAIT_MS)
+    rect = drag_tmap(page)
+    wrap = "#tmap-selection .table-wrap"
+    assert page.eval_on_selector(wrap, "w => w.scrollHeight > w.clientHeight + 200"), rect
+    # Scroll the list, focus a row in view and mark it (a property: a rebuilt row has none).
+    before = page.eval_on_selector(
+        wrap,
+        """w => { w.scrollTop = 200;
+                  const row = [...w.querySelectorAll('tbody tr')]
+                    .find(r => r.offsetTop - w.scrollTop > 60);
+                  row.__kept = 'yes'; row.focus({preventScroll: true});
+                  return {scroll: w.scrollTop, span: row.dataset.spanId}; }""",
+    )
+    # The refresh asks for the rectangle again (late spans) and patches the list.
+    with page.expect_request(
+        lambda r: "/transactions" in r.url and query_of(r.url).get("from") == rect["from"]
+    ):
+        next_refresh(page)
+    next_refresh(page)
+    after = page.eval_on_selector(
+        wrap,
+        """(w, span) => ({scroll: w.scrollTop,
+                          kept: w.querySelector(`tr[data-span-id='${span}']`).__kept,
+                          focused: document.activeElement.__kept})""",
+        before["span"],
+    )
+    assert after == {"scroll": before["scroll"], "kept": "yes", "focused": "yes"}
+    problems.check()
+
+
+def test_instances_table_updates_in_place(page: Any, console: Console, problems: Problems) -> None:
+    page.set_viewport_size({"width": 1366, "height": 500})  # so the page scrolls
+    open_page(page, console, "instances", service=db_service(console))
+    page.wait_for_selector("#instances-table tbody tr")
+    wait_charts(page)
+    before = page.evaluate(
+        """() => { window.scrollTo(0, document.documentElement.scrollHeight);
+                   const row = document.querySelector('#instances-table tbody tr:last-child');
+                   row.__kept = 'yes'; row.focus({preventScroll: true});
+                   return {y: window.scrollY, instance: row.dataset.instance}; }"""
+    )
+    assert before["y"] > 0
+    with page.expect_request(lambda r: "/api/v1/instances" in r.url):
+        next_refresh(page)
+    after = page.evaluate(
+        """inst => ({y: window.scrollY, focused: document.activeElement.__kept,
+                     kept: document.querySelector(
+                       `#instances-table tr[data-instance='${inst}']`).__kept})""",
+        before["instance"],
+    )
+    assert after == {"y": before["y"], "focused": "yes", "kept": "yes"}
+    problems.check()
+
+
+def test_traces_table_updates_in_place(page: Any, console: Console, problems: Problems) -> None:
+    # The app under the agent finishes a slow request every few seconds: new traces come
+    # in at the top of the list while the user reads further down.
+    open_page(page, console, "traces", service=console.agent_service)
+    page.wait_for_selector("#traces-table tbody tr:nth-child(20)", timeout=60_000)
+    wrap = "#traces-panel .table-wrap"
+    before = page.eval_on_selector(
+        wrap,
+        """w => { w.scrollTop = 150;
+                  const rows = [...w.querySelectorAll('tbody tr')];
+                  const row = rows.find(r => r.offsetTop - w.scrollTop > 60);
+                  row.__kept = 'yes'; row.focus({preventScroll: true});
+                  const at = row.getBoundingClientRect().top - w.getBoundingClientRect().top;
+                  return {top: rows[0].dataset.traceId, trace: row.dataset.traceId, at}; }""",
+    )
+    deadline = time.monotonic() + 40
+    first = "#traces-table tbody tr"
+    while page.eval_on_selector(first, "r => r.dataset.traceId") == before["top"]:
+        assert time.monotonic() < deadline, "no new trace of the app in 40 s"
+        next_refresh(page)
+    after = page.eval_on_selector(
+        wrap,
+        """(w, trace) => { const row = w.querySelector(`tr[data-trace-id='${trace}']`);
+                           return {kept: row.__kept, focused: document.activeElement.__kept,
+                                   at: row.getBoundingClientRect().top
+                                       - w.getBoundingClientRect().top}; }""",
+        before["trace"],
+    )
+    # The same row, still focused, still where the user was reading (rows added above it
+    # push the content down; the browser keeps the row in view).
+    assert (after["kept"], after["focused"]) == ("yes", "yes")
+    assert abs(after["at"] - before["at"]) < 1, (before, after)
     problems.check()
 
 

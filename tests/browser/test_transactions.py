@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from .conftest import Console, Problems
-from .test_console import open_page, shot, wait_charts
+from .test_console import next_refresh, open_page, shot, wait_charts
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -22,7 +22,7 @@ ROWS = """() => [...document.querySelectorAll('#active-table tbody tr')].map(r =
   const e = r.querySelector('td.elapsed');
   return {trace: r.dataset.traceId, span: r.dataset.spanId, instance: r.dataset.instance,
           elapsed: Number(e.dataset.elapsed), shown: e.innerText,
-          cells: [...r.cells].map(c => c.innerText)};
+          cells: [...r.cells].map(c => c.innerText), titles: [...r.cells].map(c => c.title)};
 })"""
 
 
@@ -55,13 +55,6 @@ def wait_for_row(page: Any, ok: Any, timeout: float = 30) -> dict[str, Any]:
         page.wait_for_timeout(500)
 
 
-def next_refresh(page: Any) -> None:
-    updated = page.inner_text("#updated")
-    page.wait_for_function(
-        "t => document.querySelector('#updated').innerText !== t", arg=updated, timeout=12_000
-    )
-
-
 def test_in_flight_requests_match_the_api_and_elapsed_grows(
     page: Any, console: Console, problems: Problems, screenshots: Path
 ) -> None:
@@ -85,13 +78,15 @@ def test_in_flight_requests_match_the_api_and_elapsed_grows(
         page.wait_for_timeout(500)
     for r in common:
         a = api[r["trace"]]
-        _elapsed, _started, method, request, svc, _inst, thread, trace = r["cells"]
+        _elapsed, _started, method, request, svc, inst, thread, trace = r["cells"]
         assert (r["span"], r["instance"], method, svc) == (
             a["span_id"],
             a["instance"],
             a["method"],
             service,
         )
+        # The instance by name (host:pid for a process outside Kubernetes), its id on hover.
+        assert (inst, r["titles"][5]) == (a["instance_name"], a["instance"])
         assert a["url"] in request and a["route"] in request
         assert thread == a["thread_name"]
         assert a["trace_id"].startswith(trace.split()[0])
@@ -115,6 +110,36 @@ def test_in_flight_requests_match_the_api_and_elapsed_grows(
     }
     assert any(second.get(r["trace_id"], 0) > r["elapsed_ms"] + 500 for r in first)
     shot(page, screenshots, "transactions")
+    problems.check()
+
+
+def test_live_tables_update_in_place(page: Any, console: Console, problems: Problems) -> None:
+    open_page(page, console, "transactions", service=console.agent_service)
+    # A request with time left to outlive the next refresh.
+    row = wait_for_row(page, lambda r: remaining_s(r) >= 8)
+    page.wait_for_selector("#capture-instances .capture-btn")
+    # Mark every row and the capture button (a property: a rebuilt element has none), and
+    # focus the button as a keyboard user would.
+    marked = page.evaluate(
+        """() => { const rows = [...document.querySelectorAll('#active-table tbody tr')];
+                   rows.forEach(r => { r.__kept = 'yes'; });
+                   const b = document.querySelector('#capture-instances .capture-btn');
+                   b.__kept = 'yes'; b.focus();
+                   return rows.map(r => r.dataset.traceId); }"""
+    )
+    with page.expect_response(lambda r: "/api/v1/active-requests" in r.url):
+        next_refresh(page)
+    after = dict(
+        page.evaluate(
+            """() => [...document.querySelectorAll('#active-table tbody tr')]
+                       .map(r => [r.dataset.traceId, r.__kept || 'new'])"""
+        )
+    )
+    # The same row element for a request still in flight, a new one for a new request, and
+    # the focus where the user left it.
+    assert after[row["trace"]] == "yes"
+    assert all((mark == "yes") == (trace in marked) for trace, mark in after.items()), after
+    assert page.evaluate("() => document.activeElement.__kept") == "yes"
     problems.check()
 
 
@@ -178,6 +203,28 @@ def test_thread_capture_from_the_ui_shows_stacks_and_requests(
         assert "time.sleep(seconds)" in text
     page.wait_for_selector(f"#captures-table tr[data-capture-id='{capture_id}']")
     shot(page, screenshots, "transactions-thread-capture")
+
+    # Close a thread that serves a request, open one that does not, mark both (a property:
+    # a rebuilt element has none); a refresh and reopening the capture keep them as left.
+    threads_before = page.evaluate(
+        """() => { const ds = [...document.querySelectorAll('#capture-threads details.thread')];
+                   const a = ds.find(d => d.open), b = ds.find(d => !d.open);
+                   a.open = false; b.open = true; a.__kept = b.__kept = 'yes';
+                   return [a.dataset.threadId, b.dataset.threadId]; }"""
+    )
+    next_refresh(page)
+    with page.expect_response(lambda r: r.url.endswith(f"/api/v1/captures/{capture_id}")):
+        page.click(f"#captures-table tr[data-capture-id='{capture_id}']")
+    page.wait_for_function(  # reloaded and drawn again: the loading status is gone
+        "() => !document.querySelector('#capture-panel .panel-status').childElementCount"
+    )
+    threads_after = page.evaluate(
+        """ids => ids.map(id => { const d = document.querySelector(
+                     `#capture-threads details.thread[data-thread-id='${id}']`);
+                   return [d.__kept, d.open]; })""",
+        threads_before,
+    )
+    assert threads_after == [["yes", False], ["yes", True]]
 
     # The URL reproduces the view, here in Korean.
     page.goto(page.url.replace("lang=en", "lang=ko"))
