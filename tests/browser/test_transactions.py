@@ -187,6 +187,16 @@ def test_thread_capture_from_the_ui_shows_stacks_and_requests(
 
     capture = console.get(f"/api/v1/captures/{capture_id}")
     assert capture["instance"] == instance
+    # The instance by name (its id on hover) in the list, the dump and the recent captures.
+    name = capture["instance_name"]
+    for sel in [
+        f"#capture-instances tr[data-instance='{instance}'] td.clip",
+        "#capture-panel dd.inst",
+        f"#captures-table tr[data-capture-id='{capture_id}'] td.inst",
+    ]:
+        page.wait_for_selector(sel)
+        assert (page.inner_text(sel), page.get_attribute(sel, "title")) == (name, instance), sel
+    assert name in page.inner_text("#capture-panel h3")
     threads = capture["payload"]["threads"]
     assert page.locator("#capture-threads details.thread").count() == len(threads)
     serving = [t for t in threads if t["request"]]
