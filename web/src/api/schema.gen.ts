@@ -73,23 +73,972 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
-    /** HTTPValidationError */
-    HTTPValidationError: {
-      /** Detail */
-      detail?: components["schemas"]["ValidationError"][];
+    /**
+     * ActiveRequest
+     * @description One in-flight request; agents may report fields beyond these.
+     */
+    ActiveRequest: {
+      /**
+       * Elapsed Ms
+       * @description Running time as of this call, ms
+       */
+      elapsed_ms?: number | null;
+      /**
+       * Host
+       * @description host.name the agent reported
+       */
+      host?: string | null;
+      /**
+       * Instance
+       * @description Instance id (the resource's service.instance.id)
+       */
+      instance: string;
+      /**
+       * Instance Name
+       * @description The instance's display name: k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the instance id
+       */
+      instance_name: string;
+      /**
+       * Method
+       * @description HTTP method
+       */
+      method?: string | null;
+      /**
+       * Pid
+       * @description Process id the agent reported
+       */
+      pid?: number | null;
+      /**
+       * Reported At
+       * @description When the server received the report, epoch ms
+       */
+      reported_at: number;
+      /**
+       * Route
+       * @description HTTP route
+       */
+      route?: string | null;
+      /**
+       * Sampled
+       * @description Whether the trace is sampled
+       */
+      sampled?: boolean | null;
+      /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+      /**
+       * Span Id
+       * @description Span id, 16 hex digits
+       */
+      span_id?: string | null;
+      /**
+       * Start Unix Nano
+       * @description Start, epoch nanoseconds
+       */
+      start_unix_nano?: number | null;
+      /**
+       * Thread Id
+       * @description Serving thread id
+       */
+      thread_id?: number | null;
+      /**
+       * Thread Name
+       * @description Serving thread name
+       */
+      thread_name?: string | null;
+      /**
+       * Trace Id
+       * @description Trace id, 32 hex digits
+       */
+      trace_id?: string | null;
+      /**
+       * Url
+       * @description Path and query
+       */
+      url?: string | null;
+      [key: string]: unknown;
     };
-    /** ValidationError */
-    ValidationError: {
-      /** Context */
-      ctx?: Record<string, never>;
-      /** Input */
-      input?: unknown;
-      /** Location */
-      loc: (string | number)[];
-      /** Message */
-      msg: string;
-      /** Error Type */
-      type: string;
+    /** ActiveRequests */
+    ActiveRequests: {
+      /**
+       * Instance Names
+       * @description Display name per instance id: the resource's k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the id; one per entry of instances
+       */
+      instance_names: {
+        [key: string]: string;
+      };
+      /**
+       * Instances
+       * @description Instance ids with a current report, sorted
+       */
+      instances: string[];
+      /**
+       * Requests
+       * @description Longest running first
+       */
+      requests: components["schemas"]["ActiveRequest"][];
+    };
+    /** Capture */
+    Capture: {
+      /**
+       * Captured At
+       * @description Stored: when it was stored, epoch ms
+       */
+      captured_at?: number | null;
+      /**
+       * Format
+       * @description Stored: payload format (json)
+       */
+      format?: string | null;
+      /**
+       * Id
+       * @description Capture id
+       */
+      id: string;
+      /**
+       * Instance
+       * @description Instance id (the resource's service.instance.id)
+       */
+      instance: string;
+      /**
+       * Instance Name
+       * @description The instance's display name: k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the instance id
+       */
+      instance_name: string;
+      /**
+       * Kind
+       * @description Capture kind (threads)
+       */
+      kind: string;
+      /**
+       * Payload
+       * @description One capture: the agent's answer (for threads: thread_count, threads with stacks)
+       */
+      payload?: unknown;
+      /**
+       * Requested At
+       * @description Pending: when it was asked for, epoch ms
+       */
+      requested_at?: number | null;
+      /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+      /**
+       * Status
+       * @description pending until the agent answers
+       * @enum {string}
+       */
+      status: "pending" | "done" | "failed";
+      /**
+       * Summary
+       * @description Stored: threads, serving_requests, ok, error, host, pid, requested_at (epoch ms)
+       */
+      summary?: {
+        [key: string]: unknown;
+      } | null;
+    };
+    /** CaptureAccepted */
+    CaptureAccepted: {
+      /**
+       * Id
+       * @description Capture id
+       */
+      id: string;
+      /**
+       * Status
+       * @description Always pending: the agent answers on its next poll
+       * @constant
+       */
+      status: "pending";
+    };
+    /** CaptureRequest */
+    CaptureRequest: {
+      /**
+       * Instance
+       * @description Instance id (the resource's service.instance.id)
+       */
+      instance: string;
+      /**
+       * Kind
+       * @description What to capture
+       * @default threads
+       * @constant
+       */
+      kind?: "threads";
+      /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+    };
+    /** Captures */
+    Captures: {
+      /**
+       * Captures
+       * @description Pending first, then stored ones newest first
+       */
+      captures: components["schemas"]["Capture"][];
+    };
+    /** ErrorBody */
+    ErrorBody: {
+      /**
+       * Detail
+       * @description What was wrong; a 400 starts with the parameter's name
+       */
+      detail: string;
+    };
+    /** Health */
+    Health: {
+      /**
+       * Status
+       * @description ok when the store answered a query
+       * @constant
+       */
+      status: "ok";
+      /**
+       * Version
+       * @description Bongsu version
+       */
+      version: string;
+    };
+    /** Heatmap */
+    Heatmap: {
+      /**
+       * Bounds Ms
+       * @description Row bounds, ms: row i covers [bounds_ms[i], bounds_ms[i+1])
+       */
+      bounds_ms: number[];
+      /**
+       * Cells
+       * @description Non-empty cells
+       */
+      cells: components["schemas"]["HeatmapCell"][];
+      /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+      /**
+       * Step
+       * @description Seconds per column
+       */
+      step: number;
+    };
+    /** HeatmapCell */
+    HeatmapCell: {
+      /**
+       * Bucket
+       * @description Duration row: index into bounds_ms
+       */
+      bucket: number;
+      /**
+       * Count
+       * @description Transactions in the cell, count
+       */
+      count: number;
+      /**
+       * Errors
+       * @description Failed transactions in the cell, count
+       */
+      errors: number;
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+    };
+    /** InstanceRow */
+    InstanceRow: {
+      /**
+       * Avg Ms
+       * @description Mean duration over the recent window, ms
+       */
+      avg_ms: number | null;
+      /**
+       * Error Rate
+       * @description Errors / transactions over the recent window, 0-1
+       */
+      error_rate: number | null;
+      /**
+       * Instance
+       * @description Instance id (the resource's service.instance.id)
+       */
+      instance: string;
+      /**
+       * Instance Name
+       * @description The instance's display name: k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the instance id
+       */
+      instance_name: string;
+      /**
+       * Last Seen
+       * @description Latest telemetry of any signal, epoch ms
+       */
+      last_seen: number;
+      /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+      /**
+       * Tps
+       * @description Transactions per second over the recent window
+       */
+      tps: number;
+      /**
+       * Transactions
+       * @description Transactions in the recent window, count
+       */
+      transactions: number;
+    };
+    /** Instances */
+    Instances: {
+      /**
+       * Instances
+       * @description Instances with telemetry of any signal in the window, by service and instance
+       */
+      instances: components["schemas"]["InstanceRow"][];
+      /**
+       * Window
+       * @description Seconds of recent traffic the figures cover
+       */
+      window: number;
+    };
+    /** LogRecord */
+    LogRecord: {
+      /**
+       * Attributes
+       * @description Log attributes
+       */
+      attributes: {
+        [key: string]: unknown;
+      };
+      /**
+       * Body
+       * @description Log body
+       */
+      body: string | null;
+      /**
+       * Instance
+       * @description Instance id (the resource's service.instance.id)
+       */
+      instance: string;
+      /**
+       * Instance Name
+       * @description The instance's display name: k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the instance id
+       */
+      instance_name: string;
+      /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+      /**
+       * Severity
+       * @description Severity text as sent
+       */
+      severity: string | null;
+      /**
+       * Severity Number
+       * @description OTLP severity number 0-24
+       */
+      severity_number: number;
+      /**
+       * Span Id
+       * @description Span id, 16 hex digits
+       */
+      span_id: string | null;
+      /**
+       * Trace Id
+       * @description Trace id, 32 hex digits
+       */
+      trace_id: string | null;
+      /**
+       * Ts
+       * @description Time, epoch ms (microseconds as the fraction)
+       */
+      ts: number;
+    };
+    /** Logs */
+    Logs: {
+      /**
+       * Logs
+       * @description Newest first
+       */
+      logs: components["schemas"]["LogRecord"][];
+    };
+    /** MetricName */
+    MetricName: {
+      /**
+       * Kind
+       * @description gauge, sum, histogram or exp_histogram
+       */
+      kind: string;
+      /**
+       * Name
+       * @description Metric name
+       */
+      name: string;
+      /**
+       * Points
+       * @description Points in the window, count
+       */
+      points: number;
+      /**
+       * Unit
+       * @description UCUM unit as sent
+       */
+      unit: string | null;
+    };
+    /** MetricNames */
+    MetricNames: {
+      /**
+       * Names
+       * @description Metrics with points in the window, by name
+       */
+      names: components["schemas"]["MetricName"][];
+    };
+    /** MetricPoint */
+    MetricPoint: {
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+      /**
+       * Value
+       * @description Aggregated value in the metric's unit; null when not finite
+       */
+      value: number | null;
+    };
+    /** MetricSeries */
+    MetricSeries: {
+      /**
+       * Agg
+       * @description Aggregation per step
+       * @enum {string}
+       */
+      agg: "avg" | "min" | "max" | "sum" | "last";
+      /**
+       * Name
+       * @description Metric name
+       */
+      name: string;
+      /**
+       * Points
+       * @description Steps with points only
+       */
+      points: components["schemas"]["MetricPoint"][];
+      /**
+       * Step
+       * @description Seconds per point
+       */
+      step: number;
+    };
+    /** Series */
+    Series: {
+      /**
+       * Points
+       * @description One point per step from the aligned window start
+       */
+      points: components["schemas"]["SeriesPoint"][];
+      /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+      /**
+       * Step
+       * @description Seconds per point
+       */
+      step: number;
+    };
+    /** SeriesPoint */
+    SeriesPoint: {
+      /**
+       * Apdex
+       * @description (satisfied + tolerating / 2) / transactions, fraction 0-1
+       */
+      apdex: number | null;
+      /**
+       * Avg Ms
+       * @description Mean duration, ms (exact); null without transactions
+       */
+      avg_ms: number | null;
+      /**
+       * Error Rate
+       * @description errors / transactions, fraction 0-1; null without transactions
+       */
+      error_rate: number | null;
+      /**
+       * Errors
+       * @description Transactions with status ERROR or HTTP status >= 500, count
+       */
+      errors: number;
+      /**
+       * P50 Ms
+       * @description Median duration, ms (nearest-rank bucket, within 4.4 %)
+       */
+      p50_ms: number | null;
+      /**
+       * P95 Ms
+       * @description 95th percentile duration, ms (within 4.4 %)
+       */
+      p95_ms: number | null;
+      /**
+       * P99 Ms
+       * @description 99th percentile duration, ms (within 4.4 %)
+       */
+      p99_ms: number | null;
+      /**
+       * Tps
+       * @description Transactions per second over the elapsed part of the window or step
+       */
+      tps: number;
+      /**
+       * Transactions
+       * @description Transactions (SERVER / CONSUMER spans), count
+       */
+      transactions: number;
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+    };
+    /** ServiceSummary */
+    ServiceSummary: {
+      /**
+       * Active Users
+       * @description Distinct enduser.id values in the 5 minutes before the window's end, count
+       */
+      active_users: number;
+      /**
+       * Apdex
+       * @description (satisfied + tolerating / 2) / transactions, fraction 0-1
+       */
+      apdex: number | null;
+      /**
+       * Apdex T Ms
+       * @description The service's APDEX threshold T, ms
+       */
+      apdex_t_ms: number;
+      /**
+       * Avg Ms
+       * @description Mean duration, ms (exact); null without transactions
+       */
+      avg_ms: number | null;
+      /**
+       * Error Rate
+       * @description errors / transactions, fraction 0-1; null without transactions
+       */
+      error_rate: number | null;
+      /**
+       * Errors
+       * @description Transactions with status ERROR or HTTP status >= 500, count
+       */
+      errors: number;
+      /**
+       * Instance Names
+       * @description Display name per instance id: the resource's k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the id; the instances counted in instances
+       */
+      instance_names: {
+        [key: string]: string;
+      };
+      /**
+       * Instances
+       * @description Instances that served transactions in the window, count
+       */
+      instances: number;
+      /**
+       * Name
+       * @description Service name (service.name)
+       */
+      name: string;
+      /**
+       * P50 Ms
+       * @description Median duration, ms (nearest-rank bucket, within 4.4 %)
+       */
+      p50_ms: number | null;
+      /**
+       * P95 Ms
+       * @description 95th percentile duration, ms (within 4.4 %)
+       */
+      p95_ms: number | null;
+      /**
+       * P99 Ms
+       * @description 99th percentile duration, ms (within 4.4 %)
+       */
+      p99_ms: number | null;
+      /**
+       * Tps
+       * @description Transactions per second over the elapsed part of the window or step
+       */
+      tps: number;
+      /**
+       * Transactions
+       * @description Transactions (SERVER / CONSUMER spans), count
+       */
+      transactions: number;
+    };
+    /** Services */
+    Services: {
+      /**
+       * From
+       * @description Window start after alignment to rollup slots, epoch ms
+       */
+      from: number;
+      /**
+       * Services
+       * @description Services with transactions in the window, by name
+       */
+      services: components["schemas"]["ServiceSummary"][];
+      /**
+       * To
+       * @description Window end after alignment, epoch ms
+       */
+      to: number;
+    };
+    /** Span */
+    Span: {
+      /**
+       * Attributes
+       * @description Span attributes
+       */
+      attributes: {
+        [key: string]: unknown;
+      };
+      /**
+       * Duration Ms
+       * @description Duration, ms
+       */
+      duration_ms: number;
+      /**
+       * Error
+       * @description Status ERROR or HTTP status >= 500
+       */
+      error: boolean;
+      /**
+       * Events
+       * @description Span events
+       */
+      events: components["schemas"]["SpanEvent"][];
+      /**
+       * Instance
+       * @description Instance id (the resource's service.instance.id)
+       */
+      instance: string;
+      /**
+       * Instance Name
+       * @description The instance's display name: k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the instance id
+       */
+      instance_name: string;
+      /**
+       * Kind
+       * @description unspecified, internal, server, client, producer or consumer
+       */
+      kind: string;
+      /**
+       * Name
+       * @description Span name
+       */
+      name: string;
+      /**
+       * Parent Span Id
+       * @description Parent span id; null for a root span
+       */
+      parent_span_id: string | null;
+      /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+      /**
+       * Span Id
+       * @description Span id, 16 hex digits
+       */
+      span_id: string;
+      /**
+       * Start
+       * @description Start, epoch ms (microseconds as the fraction)
+       */
+      start: number;
+      /**
+       * Status
+       * @description OTLP status: unset, ok or error
+       */
+      status: string;
+      /**
+       * Status Message
+       * @description OTLP status message
+       */
+      status_message: string | null;
+    };
+    /** SpanEvent */
+    SpanEvent: {
+      /**
+       * Attributes
+       * @description Event attributes
+       */
+      attributes: {
+        [key: string]: unknown;
+      };
+      /**
+       * Name
+       * @description Event name
+       */
+      name: string;
+      /**
+       * Ts
+       * @description Event time, epoch ms
+       */
+      ts: number;
+      [key: string]: unknown;
+    };
+    /** Topology */
+    Topology: {
+      /**
+       * Edges
+       * @description Caller -> callee edges
+       */
+      edges: components["schemas"]["TopologyEdge"][];
+      /**
+       * From
+       * @description Window start aligned to the minute, epoch ms
+       */
+      from: number;
+      /**
+       * Level
+       * @description Node granularity
+       * @enum {string}
+       */
+      level: "service" | "instance";
+      /**
+       * Nodes
+       * @description Services (instances) first, then by id
+       */
+      nodes: components["schemas"]["TopologyNode"][];
+      /**
+       * To
+       * @description Window end aligned to the minute, epoch ms
+       */
+      to: number;
+    };
+    /** TopologyEdge */
+    TopologyEdge: {
+      /**
+       * Avg Ms
+       * @description Mean caller-side (client span) duration, ms
+       */
+      avg_ms: number | null;
+      /**
+       * Calls
+       * @description Calls, count
+       */
+      calls: number;
+      /**
+       * Error Rate
+       * @description errors / calls, fraction 0-1
+       */
+      error_rate: number | null;
+      /**
+       * Errors
+       * @description Failed calls, count
+       */
+      errors: number;
+      /**
+       * Source
+       * @description Calling node id
+       */
+      source: string;
+      /**
+       * Source Instance Name
+       * @description Instance level: the source's display name
+       */
+      source_instance_name?: string | null;
+      /**
+       * Target
+       * @description Called node id
+       */
+      target: string;
+      /**
+       * Target Instance Name
+       * @description Instance level: the target's display name (a database's or host's id)
+       */
+      target_instance_name?: string | null;
+      /**
+       * Target Kind
+       * @description Kind of the called node
+       * @enum {string}
+       */
+      target_kind: "service" | "database" | "external";
+      /**
+       * Tps
+       * @description Calls per second
+       */
+      tps: number;
+    };
+    /** TopologyNode */
+    TopologyNode: {
+      /**
+       * Id
+       * @description Service name, instance id (instance level), db.system:db.name (@server.address at instance level) or external server.address
+       */
+      id: string;
+      /**
+       * Instance
+       * @description Instance level, instance nodes: the instance id
+       */
+      instance?: string | null;
+      /**
+       * Instance Name
+       * @description Instance level, instance nodes: The instance's display name: k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the instance id
+       */
+      instance_name?: string | null;
+      /**
+       * Kind
+       * @description service (or instance), database or external
+       * @enum {string}
+       */
+      kind: "service" | "database" | "external";
+      /**
+       * Name
+       * @description Display label: service name, instance display name, or the id
+       */
+      name: string;
+      /**
+       * Service
+       * @description The node's service; a database's or external host's own id
+       */
+      service: string;
+    };
+    /** TraceDetail */
+    TraceDetail: {
+      /**
+       * Logs
+       * @description The trace's log records, oldest first
+       */
+      logs: components["schemas"]["LogRecord"][];
+      /**
+       * Spans
+       * @description Every span, in start order
+       */
+      spans: components["schemas"]["Span"][];
+      /**
+       * Trace Id
+       * @description Trace id, 32 hex digits
+       */
+      trace_id: string;
+    };
+    /** TraceSummary */
+    TraceSummary: {
+      /**
+       * Duration Ms
+       * @description Earliest start to latest end, ms
+       */
+      duration_ms: number;
+      /**
+       * Error
+       * @description Any span failed
+       */
+      error: boolean;
+      /**
+       * Root Name
+       * @description Name of the root span
+       */
+      root_name: string;
+      /**
+       * Root Service
+       * @description Service of the root span (else the earliest span)
+       */
+      root_service: string;
+      /**
+       * Span Count
+       * @description Spans stored for the trace, count
+       */
+      span_count: number;
+      /**
+       * Start
+       * @description Earliest span start, epoch ms
+       */
+      start: number;
+      /**
+       * Trace Id
+       * @description Trace id, 32 hex digits
+       */
+      trace_id: string;
+    };
+    /** Traces */
+    Traces: {
+      /**
+       * Traces
+       * @description Newest first
+       */
+      traces: components["schemas"]["TraceSummary"][];
+    };
+    /** Transaction */
+    Transaction: {
+      /**
+       * Duration Ms
+       * @description Duration, ms
+       */
+      duration_ms: number;
+      /**
+       * Error
+       * @description Status ERROR or HTTP status >= 500
+       */
+      error: boolean;
+      /**
+       * Http Status
+       * @description HTTP response status code, if any
+       */
+      http_status: number | null;
+      /**
+       * Instance
+       * @description Instance id (the resource's service.instance.id)
+       */
+      instance: string;
+      /**
+       * Instance Name
+       * @description The instance's display name: k8s.pod.name, else host.name:process.pid (host.name alone without a pid), else the instance id
+       */
+      instance_name: string;
+      /**
+       * Name
+       * @description Span name
+       */
+      name: string;
+      /**
+       * Span Id
+       * @description Span id, 16 hex digits
+       */
+      span_id: string;
+      /**
+       * Status
+       * @description OTLP status: unset, ok or error
+       */
+      status: string;
+      /**
+       * Trace Id
+       * @description Trace id, 32 hex digits
+       */
+      trace_id: string;
+      /**
+       * Ts
+       * @description Start, epoch ms (microseconds as the fraction)
+       */
+      ts: number;
+    };
+    /** Transactions */
+    Transactions: {
+      /**
+       * Transactions
+       * @description Newest first
+       */
+      transactions: components["schemas"]["Transaction"][];
     };
   };
   responses: never;
@@ -109,21 +1058,41 @@ export interface operations {
   active_requests_api_v1_active_requests_get: {
     parameters: {
       query?: {
-        service?: string | null;
-        instance?: string | null;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ActiveRequests"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -132,23 +1101,45 @@ export interface operations {
   list_captures_api_v1_captures_get: {
     parameters: {
       query?: {
-        service?: string | null;
-        instance?: string | null;
-        kind?: string | null;
-        limit?: string | null;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
+        /** @description Only captures of this kind (threads) */
+        kind?: string;
+        /** @description Most rows to return: 1 to min(1000, the row cap). Default 100. */
+        limit?: number;
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Captures"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -157,22 +1148,38 @@ export interface operations {
   request_capture_api_v1_captures_post: {
     requestBody: {
       content: {
-        "application/json": {
-          [key: string]: unknown;
-        };
+        "application/json": components["schemas"]["CaptureRequest"];
       };
     };
     responses: {
       /** @description Successful Response */
       202: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["CaptureAccepted"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -188,13 +1195,37 @@ export interface operations {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Capture"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown capture */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -203,26 +1234,45 @@ export interface operations {
   instances_api_v1_instances_get: {
     parameters: {
       query?: {
-        service?: string | null;
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
-        /** @description Seconds of recent traffic for tps/avg (default 60) */
-        window?: string | null;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Seconds of recent traffic (ending at the last whole 10 s slot) for transactions, tps, avg_ms and error_rate: a multiple of 10. Default 60. */
+        window?: number;
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Instances"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -231,30 +1281,51 @@ export interface operations {
   logs_api_v1_logs_get: {
     parameters: {
       query?: {
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
-        service?: string | null;
-        trace_id?: string | null;
-        /** @description Minimum: trace|debug|info|warn|error|fatal or 1-24 */
-        severity?: string | null;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Only this trace's records (32 hex digits) */
+        trace_id?: string;
+        /** @description Minimum severity: trace, debug, info, warn, error, fatal, or an OTLP severity number 1-24 */
+        severity?: string;
         /** @description Text in the body (any case) */
-        q?: string | null;
-        limit?: string | null;
+        q?: string;
+        /** @description Most rows to return: 1 to min(1000, the row cap). Default 100. */
+        limit?: number;
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Logs"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -263,23 +1334,41 @@ export interface operations {
   names_api_v1_metrics_names_get: {
     parameters: {
       query?: {
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["MetricNames"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -287,30 +1376,52 @@ export interface operations {
   /** One metric aggregated per step */
   series_api_v1_metrics_series_get: {
     parameters: {
-      query?: {
-        name?: string | null;
-        service?: string | null;
-        instance?: string | null;
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
-        /** @description Seconds per point, a multiple of 10 (default: ~120 points) */
-        step?: string | null;
-        agg?: string | null;
+      query: {
+        /** @description Metric name (required) */
+        name: string;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+        /** @description Aggregation per step. Default avg. */
+        agg?: "avg" | "min" | "max" | "sum" | "last";
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["MetricSeries"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -319,23 +1430,43 @@ export interface operations {
   services_api_v1_services_get: {
     parameters: {
       query?: {
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Services"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -344,12 +1475,14 @@ export interface operations {
   heatmap_api_v1_services__service__heatmap_get: {
     parameters: {
       query?: {
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
-        /** @description Seconds per point, a multiple of 10 (default: ~120 points) */
-        step?: string | null;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
       };
       path: {
         service: string;
@@ -359,13 +1492,37 @@ export interface operations {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Heatmap"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The service never reported */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -374,12 +1531,14 @@ export interface operations {
   series_api_v1_services__service__series_get: {
     parameters: {
       query?: {
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
-        /** @description Seconds per point, a multiple of 10 (default: ~120 points) */
-        step?: string | null;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
       };
       path: {
         service: string;
@@ -389,13 +1548,37 @@ export interface operations {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Series"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The service never reported */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -404,14 +1587,20 @@ export interface operations {
   transactions_api_v1_services__service__transactions_get: {
     parameters: {
       query?: {
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
-        min_ms?: string | null;
-        max_ms?: string | null;
-        errors_only?: string | null;
-        limit?: string | null;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Shortest duration to include, ms (inclusive) */
+        min_ms?: number;
+        /** @description Longest duration to include, ms (inclusive) */
+        max_ms?: number;
+        /** @description Only failed transactions (true/false, 1/0, yes/no, on/off). Default false. */
+        errors_only?: boolean;
+        /** @description Most rows to return: 1 to min(1000, the row cap). Default 100. */
+        limit?: number;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
       };
       path: {
         service: string;
@@ -421,13 +1610,37 @@ export interface operations {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Transactions"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The service never reported */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -436,24 +1649,43 @@ export interface operations {
   topology_api_v1_topology_get: {
     parameters: {
       query?: {
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
-        level?: string | null;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Node granularity. Default service. */
+        level?: "service" | "instance";
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Topology"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -462,32 +1694,55 @@ export interface operations {
   find_traces_api_v1_traces_get: {
     parameters: {
       query?: {
-        /** @description Window start: ISO-8601 or epoch ms (default: to - 15 min) */
-        from?: string | null;
-        /** @description Window end: ISO-8601 or epoch ms (default: now) */
-        to?: string | null;
-        service?: string | null;
-        name?: string | null;
-        /** @description error or ok */
-        status?: string | null;
-        min_ms?: string | null;
-        max_ms?: string | null;
-        /** @description KEY:VALUE, repeatable */
-        attr?: string[] | null;
-        limit?: string | null;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Only traces with a span of this name */
+        name?: string;
+        /** @description Only traces with (error) or without (ok) a failed matching span */
+        status?: "error" | "ok";
+        /** @description Shortest duration to include, ms (inclusive) */
+        min_ms?: number;
+        /** @description Longest duration to include, ms (inclusive) */
+        max_ms?: number;
+        /** @description KEY:VALUE (the first colon splits); repeatable, at most 16, all must match */
+        attr?: string[];
+        /** @description Most rows to return: 1 to min(1000, the row cap). Default 20. */
+        limit?: number;
       };
     };
     responses: {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Traces"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -496,6 +1751,7 @@ export interface operations {
   trace_api_v1_traces__trace_id__get: {
     parameters: {
       path: {
+        /** @description Trace id, 32 hex digits */
         trace_id: string;
       };
     };
@@ -503,13 +1759,37 @@ export interface operations {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["TraceDetail"];
         };
       };
-      /** @description Validation Error */
-      422: {
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown trace */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };
@@ -520,7 +1800,31 @@ export interface operations {
       /** @description Successful Response */
       200: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["Health"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
     };

@@ -1,10 +1,6 @@
 // The API's types, generated from the server's OpenAPI document into schema.gen.ts
 // (`npm run gen:api`; tests/web/test_api_types.py fails when that file is stale).
 // The names page code imports (ServiceSummary, Span, …) are aliases into it.
-//
-// `Ok<path, Fallback>` is the JSON body of a 200 answer. While the server still
-// declares a response without a model, the document says `unknown` and the alias falls
-// back to the hand-written shape below; each one goes once its endpoint has a model.
 
 import type { components, paths } from "./schema.gen";
 
@@ -17,220 +13,96 @@ type Body<P extends keyof paths, M extends string> = paths[P] extends Record<
   ? B
   : never;
 
-/** The 200 JSON body of `method path` in the OpenAPI document (`Fallback` while it has no model). */
-export type Ok<P extends keyof paths, Fallback = never, M extends string = "get"> =
-  unknown extends Body<P, M> ? Fallback : Body<P, M>;
+/** The 200 JSON body of `method path` in the OpenAPI document. */
+export type Ok<P extends keyof paths, M extends string = "get"> = Body<P, M>;
 
 type Item<T> = T extends readonly (infer E)[] ? E : never;
 
-export type ServicesBody = Ok<"/api/v1/services", { services: Hand.ServiceSummary[] }>;
-export type SeriesBody = Ok<"/api/v1/services/{service}/series", { step: number; points: Hand.SeriesPoint[] }>;
-export type HeatmapBody = Ok<"/api/v1/services/{service}/heatmap", Hand.Heatmap>;
-export type TransactionsBody = Ok<"/api/v1/services/{service}/transactions", { transactions: Hand.Transaction[] }>;
-export type InstancesBody = Ok<"/api/v1/instances", { instances: Hand.InstanceRow[] }>;
-export type TopologyBody = Ok<"/api/v1/topology", { nodes: Hand.TopoNode[]; edges: Hand.TopoEdge[] }>;
-export type TracesBody = Ok<"/api/v1/traces", { traces: Hand.TraceSummary[] }>;
-export type TraceBody = Ok<"/api/v1/traces/{trace_id}", { spans: Hand.Span[]; logs: Hand.LogRecord[] }>;
-export type MetricSeriesBody = Ok<"/api/v1/metrics/series", { points: Hand.MetricPoint[] }>;
-export type ActiveRequestsBody = Ok<
-  "/api/v1/active-requests",
-  { requests: Hand.ActiveRequest[]; instances: string[]; instance_names?: Record<string, string> }
->;
-export type CapturesBody = Ok<"/api/v1/captures", { captures: Hand.Capture[] }>;
-export type CaptureBody = Ok<"/api/v1/captures/{capture_id}", Hand.Capture>;
-export type CaptureRequestBody = Ok<"/api/v1/captures", { id: string; status: string }, "post">;
+/**
+ * The generated `T` with fields `K` present and never null: what page code still
+ * assumes where the API may send null (no transactions in the window: no average) or
+ * leave a field out (agent-reported requests). Each key listed is page code to teach
+ * about the gap; the alias then becomes the plain generated type. (Found by removing
+ * each key and running tsc: every key left here is needed by some page today.)
+ */
+type Assumed<T, K extends keyof T> = Without<T, K> & { [P in K]-?: NonNullable<T[P]> };
 
-export type ServiceSummary = Item<ServicesBody["services"]>;
-export type SeriesPoint = Item<SeriesBody["points"]>;
-export type Heatmap = HeatmapBody;
-export type Transaction = Item<TransactionsBody["transactions"]>;
-export type InstanceRow = Item<InstancesBody["instances"]>;
-export type TopoNode = Item<TopologyBody["nodes"]>;
-export type TopoEdge = Item<TopologyBody["edges"]>;
-export type TraceSummary = Item<TracesBody["traces"]>;
-export type Span = Item<TraceBody["spans"]>;
-export type LogRecord = Item<TraceBody["logs"]>;
-export type MetricPoint = Item<MetricSeriesBody["points"]>;
+/** `Omit` that keeps the declared fields of a type with an index signature (`Omit`
+ *  keeps only the signature). */
+type Without<T, K> = { [P in keyof T as P extends K ? never : P]: T[P] };
+
+/** A generated body with the list `K` holding `T` (an `Assumed` row) instead. */
+type Rows<B, K extends keyof B, T> = Without<B, K> & { [P in K]: T[] };
+
+type Gen = {
+  services: Ok<"/api/v1/services">;
+  series: Ok<"/api/v1/services/{service}/series">;
+  instances: Ok<"/api/v1/instances">;
+  trace: Ok<"/api/v1/traces/{trace_id}">;
+  active: Ok<"/api/v1/active-requests">;
+  captures: Ok<"/api/v1/captures">;
+  capture: Ok<"/api/v1/captures/{capture_id}">;
+  metric: Ok<"/api/v1/metrics/series">;
+};
+
+export type ServiceSummary = Assumed<Item<Gen["services"]["services"]>, "apdex" | "error_rate" | "avg_ms">;
+export type SeriesPoint = Assumed<Item<Gen["series"]["points"]>, "avg_ms" | "p95_ms" | "error_rate">;
+export type Heatmap = Ok<"/api/v1/services/{service}/heatmap">;
+export type Transaction = Item<Ok<"/api/v1/services/{service}/transactions">["transactions"]>;
+export type InstanceRow = Assumed<Item<Gen["instances"]["instances"]>, "avg_ms" | "error_rate">;
+export type TopoNode = Item<Ok<"/api/v1/topology">["nodes"]>;
+export type TopoEdge = Item<Ok<"/api/v1/topology">["edges"]>;
+export type TraceSummary = Item<Ok<"/api/v1/traces">["traces"]>;
+export type Span = Item<Gen["trace"]["spans"]>;
+/** A log record; fields beyond the declared ones (`severity_text`, `message`) may appear. */
+export type LogRecord = Item<Gen["trace"]["logs"]> & Record<string, unknown>;
+export type MetricPoint = Assumed<Item<Gen["metric"]["points"]>, "value">;
 /** A request in flight now, from the agent's latest report (`elapsed_ms` as of the call). */
-export type ActiveRequest = Item<ActiveRequestsBody["requests"]>;
-export type Capture = CaptureBody;
-/** One thread of a thread capture; `stack` is outermost call first. */
-export type ThreadInfo = Hand.ThreadInfo;
-export type StackFrame = Hand.StackFrame;
+export type ActiveRequest = Assumed<
+  Item<Gen["active"]["requests"]>,
+  "trace_id" | "start_unix_nano" | "elapsed_ms"
+>;
+/** A capture; the API leaves `payload` and `summary` open (their shape is the kind's). */
+export type Capture = Without<Gen["capture"], "payload" | "summary" | "instance_name"> & {
+  instance_name?: string;
+  summary?: ThreadsSummary | null;
+  payload?: ThreadsPayload | null;
+};
 
-/** Shapes written by hand before the server declared response models. */
-declare namespace Hand {
-  interface ServiceSummary {
-    name: string;
-    transactions: number;
-    tps: number;
-    error_rate: number;
-    avg_ms: number;
-    p95_ms: number;
-    apdex: number;
-    instances: number;
-    active_users?: number;
-  }
+// What the client returns: the generated bodies, with the rows above.
+export type ServicesBody = Rows<Gen["services"], "services", ServiceSummary>;
+export type SeriesBody = Rows<Gen["series"], "points", SeriesPoint>;
+export type HeatmapBody = Heatmap;
+export type TransactionsBody = Ok<"/api/v1/services/{service}/transactions">;
+export type InstancesBody = Rows<Gen["instances"], "instances", InstanceRow>;
+export type TopologyBody = Ok<"/api/v1/topology">;
+export type TracesBody = Ok<"/api/v1/traces">;
+export type TraceBody = Rows<Gen["trace"], "logs", LogRecord>;
+export type MetricSeriesBody = Rows<Gen["metric"], "points", MetricPoint>;
+export type ActiveRequestsBody = Rows<Gen["active"], "requests", ActiveRequest>;
+export type CapturesBody = Rows<Gen["captures"], "captures", Capture>;
+export type CaptureBody = Capture;
+export type CaptureRequestBody = Ok<"/api/v1/captures", "post">;
 
-  interface SeriesPoint {
-    ts: number;
-    transactions: number;
-    tps: number;
-    errors: number;
-    error_rate: number;
-    avg_ms: number;
-    p50_ms: number;
-    p95_ms: number;
-    p99_ms: number;
-    apdex: number;
-  }
+/** `summary` of a `threads` capture, as the agent writes it. */
+export type ThreadsSummary = { ok?: boolean; error?: string; threads?: number; serving_requests?: number; host?: string; pid?: number; requested_at?: number };
 
-  interface Heatmap {
-    step: number;
-    bounds_ms: number[];
-    cells: { ts: number; bucket: number; count: number; errors: number }[];
-  }
+/** `payload` of a `threads` capture, as the agent writes it. */
+export type ThreadsPayload = { captured_at_unix_nano?: number; thread_count?: number; threads?: ThreadInfo[] };
 
-  interface Transaction {
-    trace_id: string;
-    span_id: string;
-    ts: number;
-    name: string;
-    duration_ms: number;
-    status: string;
-    instance: string;
-    /** k8s.pod.name, else host.name:pid, else the id. */
-    instance_name?: string;
-    http_status: number | null;
-  }
+export interface StackFrame {
+  file: string;
+  line: number;
+  function: string;
+  code?: string;
+}
 
-  interface InstanceRow {
-    service: string;
-    instance: string;
-    instance_name?: string;
-    last_seen: number;
-    tps: number;
-    avg_ms: number;
-    error_rate: number;
-  }
-
-  interface TopoNode {
-    id: string;
-    kind: string;
-    /** What people call the node (service, pod or host name, database). */
-    name?: string;
-    service?: string;
-    instance?: string;
-    /** k8s.pod.name, else host.name:pid, else the id. */
-    instance_name?: string;
-  }
-
-  interface TopoEdge {
-    source: string;
-    target: string;
-    calls: number;
-    tps: number;
-    avg_ms: number;
-    error_rate: number;
-  }
-
-  interface TraceSummary {
-    trace_id: string;
-    root_service: string;
-    root_name: string;
-    start: number;
-    duration_ms: number;
-    span_count: number;
-    error: boolean;
-  }
-
-  interface Span {
-    span_id: string;
-    parent_span_id: string | null;
-    service: string;
-    instance: string;
-    /** k8s.pod.name, else host.name:pid, else the id. */
-    instance_name?: string;
-    name: string;
-    kind: string;
-    start: number;
-    duration_ms: number;
-    status: string;
-    status_message?: string;
-    error?: boolean;
-    attributes: Record<string, unknown>;
-    /** Span events; an `exception` event carries `exception.type/message/stacktrace`. */
-    events?: { name: string; ts?: number; attributes?: Record<string, unknown> }[];
-  }
-
-  interface LogRecord {
-    ts?: number;
-    severity?: string;
-    body?: string;
-    service?: string;
-    instance?: string;
-    /** k8s.pod.name, else host.name:pid, else the id. */
-    instance_name?: string;
-    trace_id?: string;
-    span_id?: string;
-    [key: string]: unknown;
-  }
-
-  interface MetricPoint {
-    ts: number;
-    value: number;
-  }
-
-  /** A request in flight now, from the agent's latest report (`elapsed_ms` as of the call). */
-  interface ActiveRequest {
-    service: string;
-    instance: string;
-    /** k8s.pod.name, else host.name:pid, else the id. */
-    instance_name?: string;
-    host?: string | null;
-    pid?: number | null;
-    reported_at?: number;
-    trace_id: string;
-    span_id: string;
-    method: string;
-    url: string;
-    route: string;
-    start_unix_nano: number;
-    elapsed_ms: number;
-    thread_id?: number;
-    thread_name?: string;
-    sampled?: boolean;
-  }
-
-  interface StackFrame {
-    file: string;
-    line: number;
-    function: string;
-    code?: string;
-  }
-
-  /** One thread of a thread capture; `stack` is outermost call first. */
-  interface ThreadInfo {
-    id: number;
-    native_id?: number;
-    name: string;
-    daemon?: boolean;
-    state: string;
-    stack: StackFrame[];
-    request: ActiveRequest | null;
-  }
-
-  interface Capture {
-    id: string;
-    service: string;
-    instance: string;
-    /** k8s.pod.name, else host.name:pid, else the id. */
-    instance_name?: string;
-    kind: string;
-    status: "pending" | "done" | "failed";
-    captured_at?: number;
-    requested_at?: number;
-    summary?: { ok?: boolean; error?: string; threads?: number; serving_requests?: number; host?: string; pid?: number; requested_at?: number };
-    payload?: { captured_at_unix_nano?: number; thread_count?: number; threads?: ThreadInfo[] };
-  }
+export interface ThreadInfo {
+  id: number;
+  native_id?: number;
+  name: string;
+  daemon?: boolean;
+  state: string;
+  stack: StackFrame[];
+  request: ActiveRequest | null;
 }
