@@ -10,7 +10,7 @@ import { emptyState, errorBox, h, Panel } from "../dom";
 import { esc, fmtMs, fmtNum, fmtPct, shortId } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
-import { layoutTopology, SPACING, type BlockIn, type EdgeIn, type Placed } from "./topology_layout";
+import { edgeKey, layoutTopology, SPACING, type BlockIn, type EdgeIn, type Placed } from "./topology_layout";
 
 // SVG, so the browser tests measure what is really drawn (text boxes, node shapes).
 echarts.use([SVGRenderer]);
@@ -32,9 +32,9 @@ const SYMBOL: Record<Level, Record<Kind, number>> = {
 /** Space above and below the layout inside the chart (sideways: the layout's own margin). */
 const MARGIN = 12;
 
-/** The last layout of each level and what it was computed for. Module state, so it
- *  outlives the page (navigating away and back keeps the map where it was). */
-const layouts = new Map<Level, { key: string; placed: Placed }>();
+/** The last layout of each level and the sizes it reserved. Module state, so it outlives
+ *  the page (navigating away and back keeps the map where it was). */
+const layouts = new Map<Level, { placed: Placed; members: Map<string, [string, number, number]>; titles: Map<string, number>; edges: Map<string, number> }>();
 
 export function createTopology(ctx: Ctx): PageView {
   return new Topology(ctx.state.extra.level === "instance" ? "instance" : "service");
@@ -54,6 +54,7 @@ class Topology implements PageView {
   private readonly scroller: HTMLElement;
   private ctx: Ctx | null = null;
   private nodes: Node[] = [];
+  private renders = 0;
   /** What the last render drew, written to `data-drawn` once ECharts has finished. */
   private drawn: { nodes: Drawn[]; edges: { e: TopoEdge; text: string; id: string }[]; groups: { id: string; service: string }[] } | null = null;
 
@@ -111,7 +112,7 @@ class Topology implements PageView {
   private render(ctx: Ctx, nodes: Node[], edges: TopoEdge[], inst: InstanceRow[]): void {
     const p = palette();
     const level = this.level;
-    const health = new Map<string, { error_rate: number; apdex?: number; tps?: number; avg_ms?: number }>();
+    const health = new Map<string, { error_rate: number | null; apdex?: number | null; tps?: number | null; avg_ms?: number | null }>();
     const instName = new Map<string, string>();
     if (level === "service") for (const s of ctx.services) health.set(s.name, s);
     else
@@ -130,7 +131,7 @@ class Topology implements PageView {
     const colorOf = (n: Node) => {
       const hs = health.get(n.id) ?? (n.instance ? health.get(n.instance) : undefined);
       const inc = incoming.get(n.id);
-      const er = hs ? hs.error_rate : inc && inc.calls ? inc.errors / inc.calls : 0;
+      const er = hs ? (hs.error_rate ?? 0) : inc && inc.calls ? inc.errors / inc.calls : 0;
       const apdex = hs?.apdex ?? 1;
       if (er > 0.05 || apdex < 0.7) return p.bad;
       if (er > 0.01 || apdex < 0.85) return p.warn;
@@ -162,7 +163,9 @@ class Topology implements PageView {
       { id: `${SYNTH}c1`, x: placed.width, y: placed.height, ...corner },
     ];
     const groups: { id: string; service: string }[] = [];
+    const present = new Set(drawn.map((d) => (level === "instance" && d.kind === "service" ? GROUP + (d.node.service ?? d.node.id) : "")));
     for (const [id, b] of placed.groups) {
+      if (!present.has(id)) continue; // kept from a layout made when it had calls
       const service = id.slice(GROUP.length);
       groups.push({ id, service });
       data.push({
@@ -193,7 +196,7 @@ class Topology implements PageView {
         label: { show: true, position: "bottom", distance: LABEL_DISTANCE, color: p.text, fontSize: FONT_SIZE, lineHeight: LINE_HEIGHT, formatter: d.lines.join("\n") },
         tooltip: {
           formatter: hs
-            ? `<b>${esc(n.id)}</b><br/>TPS ${fmtNum(hs.tps ?? NaN, 2)} · ${fmtMs(hs.avg_ms)} · ${t("dash.errorRate")} ${fmtPct(hs.error_rate)}${hs.apdex !== undefined ? ` · APDEX ${hs.apdex.toFixed(2)}` : ""}`
+            ? `<b>${esc(n.id)}</b><br/>TPS ${fmtNum(hs.tps ?? NaN, 2)} · ${fmtMs(hs.avg_ms)} · ${t("dash.errorRate")} ${fmtPct(hs.error_rate)}${hs.apdex != null ? ` · APDEX ${hs.apdex.toFixed(2)}` : ""}`
             : `<b>${esc(n.id)}</b> (${esc(n.kind)})`,
         },
       });
@@ -201,9 +204,9 @@ class Topology implements PageView {
     const panelBg = getComputedStyle(document.documentElement).getPropertyValue("--panel").trim() || p.tooltipBg;
     const links: Record<string, unknown>[] = [];
     const drawnEdges: { e: TopoEdge; text: string; id: string }[] = [];
-    placed.edges.forEach((r, i) => {
-      const e = edges.find((x) => x.source === r.source && x.target === r.target)!;
-      if (!byId.has(r.source) || !byId.has(r.target)) return;
+    edges.forEach((e, i) => {
+      const r = placed.edges.get(edgeKey(e.source, e.target));
+      if (!r || !byId.has(r.source) || !byId.has(r.target)) return;
       const text = edgeText(e);
       const id = `${SYNTH}l${i}`;
       const tip = { formatter: `${esc(e.source)} → ${esc(e.target)}<br/>${fmtNum(e.calls, 0)} calls · ${fmtNum(e.tps, 2)}/s · ${fmtMs(e.avg_ms)} · ${fmtPct(e.error_rate)}` };
@@ -217,7 +220,7 @@ class Topology implements PageView {
           source: ids[j],
           target: ids[j + 1],
           symbol: ["none", j + 2 === ids.length ? "arrow" : "none"],
-          lineStyle: { color, width: Math.min(5, 1 + Math.log2(1 + e.tps)), curveness: 0 },
+          lineStyle: { color, width: Math.min(5, 1 + Math.log2(1 + (e.tps ?? 0))), curveness: 0 },
           tooltip: tip,
         });
       data.push({
@@ -239,6 +242,7 @@ class Topology implements PageView {
     const box = this.chart.el;
     box.style.minHeight = `${Math.ceil(placed.height + 2 * MARGIN)}px`;
     box.style.minWidth = `${Math.ceil(placed.width)}px`;
+    this.renders++;
     this.drawn = { nodes: drawn.filter((d) => placed.anchors.has(d.node.id)), edges: drawnEdges, groups };
     this.chart.set(
       {
@@ -301,19 +305,34 @@ class Topology implements PageView {
       b.members.push(member(d));
       blocks.set(id, b);
     }
-    const key = JSON.stringify([
-      [...blocks.values()].map((b) => [b.id, b.title?.width, b.members.map((m) => [m.id, m.width])]).sort(),
-      edgeIn.map((e) => [e.source, e.target, e.label.width]).sort(),
-    ]);
+    // Kept while everything drawn has its place in it (nodes and edges that stop being
+    // called just leave a gap): a refresh that brings nothing new never moves a node.
     const last = layouts.get(level);
-    if (last?.key === key) return last.placed;
-    const placed = layoutTopology([...blocks.values()], edgeIn);
-    layouts.set(level, { key, placed });
+    const fits =
+      last &&
+      [...blocks.values()].every(
+        (b) =>
+          (!b.title || (last.titles.get(b.id) ?? -1) >= b.title.width) &&
+          b.members.every((m) => {
+            const k = last.members.get(m.id);
+            return k !== undefined && k[0] === b.id && k[1] >= m.width && k[2] === m.height;
+          }),
+      ) &&
+      edgeIn.every((e) => (last.edges.get(edgeKey(e.source, e.target)) ?? -1) >= e.label.width);
+    if (last && fits) return last.placed;
+    const placed = layoutTopology([...blocks.values()], edgeIn, last?.placed);
+    layouts.set(level, {
+      placed,
+      members: new Map([...blocks.values()].flatMap((b) => b.members.map((m) => [m.id, [b.id, m.width, m.height] as [string, number, number]]))),
+      titles: new Map([...blocks.values()].map((b) => [b.id, b.title?.width ?? 0])),
+      edges: new Map(edgeIn.map((e) => [edgeKey(e.source, e.target), e.label.width])),
+    });
     return placed;
   }
 
   /** `data-drawn`: every node, edge label and group box drawn, with its box in chart
-   *  pixels (centre and size), for the browser tests to find in the SVG. */
+   *  pixels (centre and size), and how many renders so far: what the browser tests
+   *  look for in the SVG. */
   private writeDrawn(): void {
     const d = this.drawn;
     const inst = this.chart.inst;
@@ -329,7 +348,14 @@ class Topology implements PageView {
     };
     this.chart.el.dataset.drawn = JSON.stringify({
       level: this.level,
-      nodes: d.nodes.map((n) => ({ id: n.node.id, kind: n.kind, lines: n.lines, box: px(n.node.id) })),
+      renders: this.renders,
+      nodes: d.nodes.map((n) => ({
+        id: n.node.id,
+        kind: n.kind,
+        lines: n.lines,
+        group: this.level === "instance" && n.kind === "service" ? (n.node.service ?? n.node.id) : null,
+        box: px(n.node.id),
+      })),
       edges: d.edges.map((e) => ({ source: e.e.source, target: e.e.target, text: e.text, box: px(e.id) })),
       groups: d.groups.map((g) => ({ service: g.service, box: px(g.id) })),
     });

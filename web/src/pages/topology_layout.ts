@@ -7,7 +7,9 @@
 // is a dagre dummy node of its measured size, so labels get their own space: no block or
 // label overlaps another. Edges are routed through dagre's dummy points, running
 // horizontally across each column and turning only in the gaps between columns, so a
-// line never crosses a node or a label.
+// line never crosses a node or a label. Given the previous layout, blocks that stay in
+// their column keep their top-to-bottom order there (dagre order constraints), so a new
+// node moves the others no more than it must.
 //
 // Example::
 //
@@ -73,8 +75,10 @@ export interface Placed {
   /** Titled blocks only: the box drawn around the members. */
   groups: Map<string, Box>;
   titles: Map<string, Box>;
-  /** In the order given. */
-  edges: EdgeOut[];
+  /** By `edgeKey(source, target)`. */
+  edges: Map<string, EdgeOut>;
+  /** Each block's column and centre, for the next layout to keep the order. */
+  blocks: Map<string, { column: number; y: number }>;
   width: number;
   height: number;
 }
@@ -94,8 +98,12 @@ export const SPACING = {
   margin: 4,
 };
 
-/** Place blocks, members, labels and edge routes. Same input, same output. */
-export function layoutTopology(blocks: BlockIn[], edges: EdgeIn[]): Placed {
+export function edgeKey(source: string, target: string): string {
+  return `${source}\u0000${target}`;
+}
+
+/** Place blocks, members, labels and edge routes. Same input (and previous), same output. */
+export function layoutTopology(blocks: BlockIn[], edges: EdgeIn[], previous?: Placed): Placed {
   const sp = SPACING;
   const blockOf = new Map<string, string>();
   for (const b of blocks) for (const m of b.members) blockOf.set(m.id, b.id);
@@ -115,7 +123,7 @@ export function layoutTopology(blocks: BlockIn[], edges: EdgeIn[]): Placed {
     const minlen = Math.max(1, (column.get(w) ?? 0) - (column.get(v) ?? 0));
     g.setEdge(v, w, { width: e.label.width, height: e.label.height, labelpos: "c", minlen }, String(i));
   }
-  dagre.layout(g);
+  dagre.layout(g, { constraints: keptOrder(column, previous) });
 
   const members = new Map<string, Box>();
   const anchors = new Map<string, Point>();
@@ -141,26 +149,38 @@ export function layoutTopology(blocks: BlockIn[], edges: EdgeIn[]): Placed {
       top += m.height + sp.gap;
     }
   }
-  const out: EdgeOut[] = new Array(edges.length);
-  const labels: Box[] = [];
+  const out = new Map<string, EdgeOut>();
   for (const { e, i, v, w } of kept) {
     const d = g.edge({ v, w, name: String(i) }) as { x: number; y: number; points: Point[] };
     const label = { x: d.x, y: d.y, ...e.label };
-    labels.push(label);
-    out[i] = { source: e.source, target: e.target, label, route: d.points.slice(1, -1) };
+    widen(label);
+    out.set(edgeKey(e.source, e.target), { source: e.source, target: e.target, label, route: d.points.slice(1, -1) });
   }
-  for (const l of labels) widen(l);
   const halfAt = (x: number) => half.get(Math.round(x)) ?? 0;
-  for (const r of out) {
-    if (!r) continue;
+  for (const r of out.values()) {
     const a = anchors.get(r.source)!;
     const b = anchors.get(r.target)!;
     r.route = r.source === r.target || blockOf.get(r.source) === blockOf.get(r.target)
       ? [a, ...r.route, b]
       : route(a, b, r.route, halfAt);
   }
+  const placedBlocks = new Map(sorted.map((b) => [b.id, { column: column.get(b.id) ?? 0, y: (g.node(b.id) as Box).y }]));
   const graph = g.graph() as { width: number; height: number };
-  return { members, anchors, groups, titles, edges: out.filter(Boolean), width: graph.width, height: graph.height };
+  return { members, anchors, groups, titles, edges: out, blocks: placedBlocks, width: graph.width, height: graph.height };
+}
+
+/** Blocks in the same column as before stay in the same order, top to bottom. */
+function keptOrder(column: Map<string, number>, previous?: Placed): { left: string; right: string }[] {
+  if (!previous) return [];
+  const byColumn = new Map<number, { id: string; y: number }[]>();
+  for (const [id, b] of previous.blocks)
+    if (column.get(id) === b.column) byColumn.set(b.column, [...(byColumn.get(b.column) ?? []), { id, y: b.y }]);
+  const out: { left: string; right: string }[] = [];
+  for (const list of byColumn.values()) {
+    list.sort((a, b) => a.y - b.y || cmp(a.id, b.id));
+    for (let i = 1; i < list.length; i++) out.push({ left: list[i - 1].id, right: list[i].id });
+  }
+  return out;
 }
 
 /** Out of the source's column horizontally, across every column the edge passes
