@@ -1,7 +1,8 @@
 """Composition root: wires the receiver, ingest log, loader, store and query API together.
 
-One process: an asyncio loop serving the OTLP port and the API port, a loader thread
-owning the store's writes, and one decoder process (see ``bongsu.ingest.decoder``).
+One process: the API port on the main thread's asyncio loop, the OTLP port on a thread
+with a loop of its own, a loader thread owning the store's writes, and one decoder process
+(see ``bongsu.ingest.decoder``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -84,26 +86,46 @@ class _Server(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    async def serve_until_stopped(self) -> None:
+        """Serve; a port that cannot be bound ends this (uvicorn would exit the process)."""
+        with contextlib.suppress(SystemExit):
+            await self.serve()
+
+    def thread(self, name: str) -> threading.Thread:
+        """A thread serving on an event loop of its own, of the main thread's loop class."""
+        return threading.Thread(
+            target=lambda: asyncio.run(self.serve_until_stopped()), name=name, daemon=True
+        )
+
 
 def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
-    """Run the server until SIGINT or SIGTERM, then shut down cleanly."""
+    """Run the server until SIGINT or SIGTERM, then shut down cleanly.
+
+    The OTLP port is served from a thread with an event loop of its own, so reading and
+    checking a large request never holds up the console and the API on the main thread's
+    loop (the figures are in ``bongsu.ingest.receiver``). Signals are taken on the main
+    thread, which stops both servers, waits for both, then closes the parts.
+    """
     parts = build(settings)
-    servers = [
+    otlp, api = (
         _Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                access_log=False, lifespan="off"))
         for app, host, port in (
             (parts.otlp_app, settings.otlp_host, settings.otlp_port),
             (parts.api_app, settings.host, settings.port),
         )
-    ]
+    )
+    servers = [otlp, api]
+    otlp_thread = otlp.thread("bongsu-otlp")
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, _stop, servers)
-        tasks = [asyncio.create_task(s.serve()) for s in servers]
+        api_task = asyncio.create_task(api.serve_until_stopped())
         while not all(s.started for s in servers):
-            if any(t.done() for t in tasks):
+            if api_task.done() or not otlp_thread.is_alive():
+                _stop(servers)  # one port could not be bound: stop the other one too
                 break
             await asyncio.sleep(0.05)
         else:
@@ -112,13 +134,17 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
             if backlog:
                 announce(f"  replaying {backlog / 2**20:.1f} MiB acknowledged before the last stop"
                          " (queries see it as it loads)")
-        await asyncio.gather(*tasks)
+        await api_task
+        await asyncio.to_thread(otlp_thread.join)
         if not all(s.started for s in servers):
             raise SystemExit("bongsu: could not listen on the configured ports")
 
+    otlp_thread.start()
     try:
         asyncio.run(main())
     finally:
+        _stop(servers)
+        otlp_thread.join()
         announce("bongsu: stopping; loading what was acknowledged …")
         parts.close()
         announce("bongsu: stopped")

@@ -2,14 +2,41 @@
 
 Request path: key -> media type -> body within limits -> parse and check -> append to the
 ingest log (group fsync) -> 200. A 200 therefore means the data survives ``kill -9``.
+
+Where the parse and check run. The OTLP port has an event loop of its own (a thread, see
+``bongsu.server``), and the check never runs on it: a loop stalled for a 16 MiB body
+would stall every request queued behind it. Threads of one process still share the GIL,
+so what matters is how long one check holds it, measured here (one core, the simulator's
+realistic spans):
+
+- protobuf: ~0.7 µs a span, half of it in one upb ``ParseFromString`` call that holds the
+  GIL throughout (~3 ms per MiB; a 15 MiB body stalled another thread ~30-50 ms
+  whatever ``sys.setswitchinterval`` said). A 512-span request (~140 kB) holds it
+  ~0.2 ms at a time: a thread is right, and a process would not save the server any
+  CPU (the ``ProcessPoolExecutor`` round trip costs this process 0.32-0.39 ms of CPU
+  per 512-span request, as much as the check itself, 0.34-0.44 ms, and adds ~0.7 ms);
+- OTLP/JSON: ~100 µs a span in Python (a 4.8 MiB body: 0.7 s, another thread stalled
+  up to 140 ms by one ``json.loads``).
+
+So protobuf bodies under ``PROCESS_BYTES`` are checked on a pool thread, and JSON bodies
+and larger protobuf ones in a worker process (bodies cross as one pickled ``bytes``; a
+15 MiB body stalled another thread ~9 ms instead of ~40 ms; the canonical payload comes
+back only when it differs from the body). The process also keeps a parse that crashes
+or exhausts memory away from the server: its requests get 503 and a new worker starts.
+The API's latency while ingesting is measured by ``bench/api_latency.py``
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
@@ -28,7 +55,7 @@ from bongsu.errors import IngestError, Overloaded, TooManyRequests, UnsupportedM
 from bongsu.ingest.body import read_body
 from bongsu.ingest.log import IngestLog
 from bongsu.ingest.signals import Signal
-from bongsu.ingest.validate import validate
+from bongsu.ingest.validate import Validated, validate
 from bongsu.settings import Settings
 
 log = logging.getLogger("bongsu.ingest")
@@ -63,6 +90,7 @@ class Receiver:
         self._pool = ThreadPoolExecutor(
             max_workers=min(32, settings.ingest_queue_requests), thread_name_prefix="ingest-log"
         )
+        self._checker = _Checker()
         self.accepted = {signal: 0 for signal in Signal}
 
     def routes(self) -> list[BaseRoute]:
@@ -97,10 +125,10 @@ class Receiver:
             settings.max_wire_bytes,
             settings.max_body_bytes,
         )
-        checked = validate(signal, body, is_json, self._skew_ns)
         self._waiting += 1
         try:
             loop = asyncio.get_running_loop()
+            checked = await self._checker.check(signal, body, is_json, self._skew_ns)
             await loop.run_in_executor(
                 self._pool, self._log.append, signal, tenant, checked.payload
             )
@@ -114,7 +142,70 @@ class Receiver:
         return _success(signal, is_json, checked.rejected, checked.message)
 
     def close(self) -> None:
+        self._checker.close()
         self._pool.shutdown(wait=True)
+
+
+PROCESS_BYTES = 1 << 20  # a protobuf body this large holds the GIL ~3 ms in one parse
+
+
+class _Checker:
+    """Runs :func:`validate` off the event loop: on a thread, or in a worker process for
+    JSON and large bodies (see the module docstring). Used from one event loop only."""
+
+    def __init__(self) -> None:
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-check")
+        self._processes: ProcessPoolExecutor | None = None  # its workers start when needed
+
+    async def check(self, signal: Signal, body: bytes, is_json: bool, skew_ns: int) -> Validated:
+        loop = asyncio.get_running_loop()
+        if not is_json and len(body) < PROCESS_BYTES:
+            return await loop.run_in_executor(
+                self._threads, validate, signal, body, is_json, skew_ns
+            )
+        if self._processes is None:
+            self._processes = ProcessPoolExecutor(
+                max_workers=2, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+            )
+        pool = self._processes
+        try:
+            accepted, rejected, message, payload = await loop.run_in_executor(
+                pool, _check_in_worker, signal, body, is_json, skew_ns
+            )
+        except BrokenProcessPool:
+            log.error("the request check process stopped; starting a new one")
+            if self._processes is pool:
+                self._processes = None
+                pool.shutdown(wait=False)
+            raise Overloaded("the request check process stopped; retry later") from None
+        return Validated(body if payload is None else payload, accepted, rejected, message)
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=True)
+
+
+def _check_in_worker(
+    signal: Signal, body: bytes, is_json: bool, skew_ns: int
+) -> tuple[int, int, str | None, bytes | None]:
+    """:func:`validate` in the worker; the payload is sent back only when it is not the body."""
+    checked = validate(signal, body, is_json, skew_ns)
+    payload = None if checked.payload is body else checked.payload
+    return checked.accepted, checked.rejected, checked.message, payload
+
+
+def _exit_with_parent() -> None:
+    """A worker ends when the server does, even after a ``kill -9`` of the server."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_wait_then_exit, args=(parent,), daemon=True).start()
+
+
+def _wait_then_exit(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()
+    os._exit(0)
 
 
 def _is_json(content_type: str | None) -> bool:
