@@ -159,6 +159,21 @@ def test_reopening_keeps_records_after_damage_but_cuts_a_torn_tail(tmp_path: Pat
     reopened.close()
 
 
+def test_reopening_keeps_a_damaged_last_record_whole(tmp_path: Path) -> None:
+    # Whole by its header but failing its checksum: acknowledged and damaged since, or a
+    # write the disk lost. Either way it is kept for the decoder to quarantine.
+    log, ends = _logged(tmp_path)
+    log.close()
+    _damage(tmp_path, ends[-1] - 3)
+    reopened = IngestLog.open(tmp_path)
+    assert reopened.durable == ends[-1]
+    after = reopened.append(Signal.LOGS, "acme", b"after")
+    items = list(scan(tmp_path, 0, after))
+    assert [(i.start, i.end) for i in items if isinstance(i, Corrupt)] == [(ends[-2], ends[-1])]
+    assert [i[0] for i in items if not isinstance(i, Corrupt)] == [*ends[:-1], after]
+    reopened.close()
+
+
 def test_a_segment_that_lost_its_tail_is_reported_as_a_gap(tmp_path: Path) -> None:
     log = IngestLog.open(tmp_path, segment_bytes=200)
     ends = [log.append(Signal.LOGS, "t", bytes([i]) * 60) for i in range(8)]

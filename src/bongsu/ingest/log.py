@@ -8,13 +8,14 @@ replayed; segments wholly below it are deleted.
 Record layout: ``<u32 payload length><u32 crc32 of tenant+payload><u8 signal><u16 tenant
 length>`` then tenant (UTF-8) and payload (a canonical OTLP protobuf request).
 
-Bad bytes: on start, bad bytes after the last valid record of the last segment are a torn
-tail (a crash before fsync; never acknowledged) and are cut off. Bad bytes with valid
-records after them were acknowledged and damaged since: :func:`scan` reports them as a
-:class:`Corrupt` region and goes on with the next valid record, which it finds by trusting
-the bad record's header when it is plausible (known signal, lengths that fit) and a valid
-record follows it, and otherwise by trying every later offset until a header and checksum
-validate. The decoder copies each region to ``quarantine/`` (:func:`quarantine`).
+Bad bytes: on start, a last record cut short (its header claims more bytes than the file
+holds) is a write that a crash interrupted, never acknowledged, and is cut off. Any other
+bad bytes may have been acknowledged and damaged since, and are kept: :func:`scan` reports
+them as a :class:`Corrupt` region and goes on with the next valid record, which it finds
+by trusting the bad record's header when it is plausible (known signal, lengths that fit)
+and a valid record follows it, and otherwise by trying every later offset until a header
+and checksum validate. The decoder copies each region to ``quarantine/``
+(:func:`quarantine`) before it moves past it.
 
 Example::
 
@@ -205,11 +206,11 @@ class IngestLog:
             return
         last = segments[-1]
         path = self._segment_path(last)
-        good = _whole_length(path)
+        good = _untorn_length(path)
         size = path.stat().st_size
         if good < size:
-            log.warning("cutting a torn tail of %d bytes at position %d (a write that a crash"
-                        " interrupted, never acknowledged)", size - good, last + good)
+            log.warning("cutting a record cut short, %d bytes at position %d (a write that a"
+                        " crash interrupted, never acknowledged)", size - good, last + good)
             with open(path, "r+b") as f:
                 f.truncate(good)
         self._segment_start = last
@@ -349,18 +350,23 @@ def _resync(buf: mmap.mmap, offset: int, limit: int) -> int:
     return limit
 
 
-def _whole_length(path: Path) -> int:
-    """Bytes of ``path`` up to the end of its last valid record."""
+def _untorn_length(path: Path) -> int:
+    """Bytes of ``path`` before a last record cut short; its size when there is none."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size == 0:
             return 0
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            good = 0
-            for _, end, record in _walk(buf, 0, size):
-                if record is not None:
-                    good = end
-            return good
+            tail: int | None = None  # where the bad bytes after the last valid record begin
+            for begin, _, record in _walk(buf, 0, size):
+                tail = begin if record is None else None
+            if tail is None:
+                return size
+            if size - tail < _HEADER.size:
+                return tail
+            length, _, _, tenant_len = _HEADER.unpack_from(buf, tail)
+            cut_short: bool = tail + _HEADER.size + tenant_len + length > size
+            return tail if cut_short else size
 
 
 # -- quarantine ---------------------------------------------------------------------------
