@@ -578,53 +578,6 @@ def test_light_theme(page: Any, console: Console, problems: Problems, screenshot
     problems.check()
 
 
-def test_topology_shows_simulated_services_and_database(
-    page: Any, console: Console, problems: Problems, screenshots: Path
-) -> None:
-    open_page(page, console, "topology")
-    page.wait_for_function(
-        "() => document.querySelector('#topology-chart')?.dataset.nodes", timeout=CHART_WAIT_MS
-    )
-    nodes = page.eval_on_selector("#topology-chart", "e => e.dataset.nodes").split("|")
-    positions = """el => Object.fromEntries(window.__bongsuCharts.get(el).getOption()
-                         .series[0].data.map(d => [d.id, [d.x, d.y]]))"""
-    before = page.eval_on_selector("#topology-chart", positions)
-    first = page.inner_text("#updated")
-    page.wait_for_function(
-        "t => document.querySelector('#updated').innerText !== t", arg=first, timeout=12_000
-    )
-    # A refresh never moves a node.
-    after = page.eval_on_selector("#topology-chart", positions)
-    assert {k: after[k] for k in before if k in after} == before
-    kinds = {n.split(":", 1)[0] for n in nodes}
-    names = {n.split(":", 1)[1] for n in nodes if n.startswith("service:")}
-    assert "database" in kinds
-    assert {s["name"] for s in console.services} <= names
-    # Clicking a service node opens its dashboard.
-    service = sorted(names)[0]
-    pos = page.evaluate(
-        """name => { const el = document.querySelector('#topology-chart');
-                     const chart = window.__bongsuCharts?.get(el);
-                     if (!chart) return null;
-                     const node = chart.getOption().series[0].data.find(d => d.id === name);
-                     return node
-                       ? chart.convertToPixel({seriesIndex: 0}, [node.x, node.y]) : null; }""",
-        service,
-    )
-    if pos is not None:
-        box = page.locator("#topology-chart").bounding_box()
-        page.mouse.click(box["x"] + pos[0], box["y"] + pos[1])
-        page.wait_for_url(re.compile(r"#/dashboard\?"))
-        assert f"service={urllib.parse.quote(service)}" in page.url
-    open_page(page, console, "topology", level="instance")
-    page.wait_for_function(
-        "() => (document.querySelector('#topology-chart')?.dataset.nodes || '').length > 0",
-        timeout=CHART_WAIT_MS,
-    )
-    shot(page, screenshots, "topology-instances")
-    problems.check()
-
-
 def test_large_screen(page: Any, console: Console, problems: Problems, screenshots: Path) -> None:
     page.set_viewport_size({"width": 1920, "height": 1080})
     open_page(page, console, "dashboard", service=db_service(console))
