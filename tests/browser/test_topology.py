@@ -5,7 +5,7 @@ box; each edge's label; each service box at instance level). The tests find ever
 of them in the SVG — a node as the shape of its claimed size at its claimed place, a
 label as the ``<text>`` elements with its text, which must be all the text drawn — and
 check the boxes the browser reports (``getBoundingClientRect``): no node overlaps a
-node, no label overlaps a node or another label, at 1366×768, on both maps.
+node, no label overlaps a node or another label, at 1366x768, on both maps.
 """
 
 from __future__ import annotations
@@ -67,8 +67,12 @@ class Box:
         return dx > TOUCH and dy > TOUCH
 
     def inside(self, o: Box) -> bool:
-        return (self.x >= o.x - TOUCH and self.y >= o.y - TOUCH
-                and self.x + self.w <= o.x + o.w + TOUCH and self.y + self.h <= o.y + o.h + TOUCH)
+        return (
+            self.x >= o.x - TOUCH
+            and self.y >= o.y - TOUCH
+            and self.x + self.w <= o.x + o.w + TOUCH
+            and self.y + self.h <= o.y + o.h + TOUCH
+        )
 
     @staticmethod
     def union(boxes: list[Box], what: str) -> Box:
@@ -84,7 +88,8 @@ class Drawing:
     drawn: dict[str, Any]
     nodes: dict[str, Box]  # node id → its shape
     groups: dict[str, Box]  # service → its box (instance map)
-    labels: list[tuple[str, Box]]  # (owner, box): a node's label lines as one box, edge labels, titles
+    #: (owner, box): a node's label lines as one box, edge labels, box titles
+    labels: list[tuple[str, Box]]
     chart: Box
     viewport_width: float
 
@@ -109,9 +114,12 @@ def shot(page: Any, screenshots: Path, name: str) -> None:
 def _find_shape(shapes: list[Box], claim: dict[str, float], what: str) -> Box:
     """The shape drawn at the claimed centre with the claimed size."""
     near = [
-        s for s in shapes
-        if abs(s.cx - claim["x"]) <= 1.5 and abs(s.cy - claim["y"]) <= 1.5
-        and abs(s.w - claim["w"]) <= 2 and abs(s.h - claim["h"]) <= 2
+        s
+        for s in shapes
+        if abs(s.cx - claim["x"]) <= 1.5
+        and abs(s.cy - claim["y"]) <= 1.5
+        and abs(s.w - claim["w"]) <= 2
+        and abs(s.h - claim["h"]) <= 2
     ]
     assert near, f"{what}: nothing drawn at {claim}"
     return Box(near[0].x, near[0].y, near[0].w, near[0].h, what)
@@ -134,55 +142,65 @@ def measure(page: Any) -> Drawing:
         f" != expected {sorted(expected.items())}"
     )
     nodes = {n["id"]: _find_shape(shapes, n["box"], f"node {n['id']}") for n in drawn["nodes"]}
-    groups = {g["service"]: _find_shape(shapes, g["box"], f"box {g['service']}")
-              for g in drawn["groups"]}
+    groups = {
+        g["service"]: _find_shape(shapes, g["box"], f"box {g['service']}") for g in drawn["groups"]
+    }
     free = list(texts)
 
     def take(text: str, near: Box) -> Box:
         """The text element with this text nearest to `near` (e.g. a node's label)."""
-        best = min((t for t in free if t.what == text),
-                   key=lambda t: (t.cx - near.cx) ** 2 + (t.cy - near.cy) ** 2)
+        best = min(
+            (t for t in free if t.what == text),
+            key=lambda t: (t.cx - near.cx) ** 2 + (t.cy - near.cy) ** 2,
+        )
         free.remove(best)
         return best
 
     labels: list[tuple[str, Box]] = []
     for n in drawn["nodes"]:
         shape = nodes[n["id"]]
-        lines = [take(line, Box(shape.x, shape.y + shape.h, shape.w, 12 * len(n["lines"])))
-                 for line in n["lines"]]
+        lines = [
+            take(line, Box(shape.x, shape.y + shape.h, shape.w, 12 * len(n["lines"])))
+            for line in n["lines"]
+        ]
         labels.append((n["id"], Box.union(lines, f"label of {n['id']}")))
     for g in drawn["groups"]:
         labels.append((f"group:{g['service']}", take(g["service"], groups[g["service"]])))
     for e in drawn["edges"]:
         b = e["box"]
         t = take(e["text"], Box(b["x"] - b["w"] / 2, b["y"] - b["h"] / 2, b["w"], b["h"]))
-        labels.append((f"edge:{e['source']}->{e['target']}", Box(t.x, t.y, t.w, t.h,
-                                                                 f"edge label {t.what!r}")))
+        labels.append(
+            (
+                f"edge:{e['source']}->{e['target']}",
+                Box(t.x, t.y, t.w, t.h, f"edge label {t.what!r}"),
+            )
+        )
     c = raw["chart"]
-    return Drawing(drawn, nodes, groups, labels, Box(c["x"], c["y"], c["w"], c["h"]),
-               raw["viewport"]["w"])
+    return Drawing(
+        drawn, nodes, groups, labels, Box(c["x"], c["y"], c["w"], c["h"]), raw["viewport"]["w"]
+    )
 
 
 def overlaps(m: Drawing) -> list[str]:
-    """Every node–node, label–node and label–label overlap, and what sits in the wrong box."""
+    """Every node-node, label-node and label-label overlap, and what sits in the wrong box."""
     out: list[str] = []
     ids = sorted(m.nodes)
     for i, a in enumerate(ids):
-        for b in ids[i + 1:]:
+        for b in ids[i + 1 :]:
             if m.nodes[a].overlaps(m.nodes[b]):
                 out.append(f"node {a} overlaps node {b}")
-    for owner, lb in m.labels:
+    for _, lb in m.labels:
         for nid, nb in m.nodes.items():
             if lb.overlaps(nb):
                 out.append(f"{lb.what} overlaps node {nid}")
     for i, (_, a) in enumerate(m.labels):
-        for _, b in m.labels[i + 1:]:
+        for _, b in m.labels[i + 1 :]:
             if a.overlaps(b):
                 out.append(f"{a.what} overlaps {b.what}")
     group_of = {n["id"]: n.get("group") for n in m.drawn["nodes"]}
     services = sorted(m.groups)
     for i, a in enumerate(services):
-        for b in services[i + 1:]:
+        for b in services[i + 1 :]:
             if m.groups[a].overlaps(m.groups[b]):
                 out.append(f"box {a} overlaps box {b}")
     for s, box in m.groups.items():
