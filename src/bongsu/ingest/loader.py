@@ -163,6 +163,8 @@ class Loader:
                 self.quarantined_bytes += message.copied
             elif isinstance(message, Decoded) and not self._load(message):
                 return  # stopping while the store refuses: the log keeps the rest
+            elif message is None and self.loaded_lsn >= self._log.durable:
+                self._recovered()  # a restarted decoder that has caught up
             now = time.monotonic()
             if now >= next_expiry:
                 self._housekeeping_expire_edges()
