@@ -1,7 +1,9 @@
-// Topology maps (F4): application and instance level, laid out by `topology_layout.ts`
-// (dagre, left to right: callers before callees, databases and external hosts last; every
-// edge label has its own space). The layout is remembered per level while the set of
-// nodes and edges stays the same, so a refresh never moves a node.
+// Topology maps (F4): application and instance level (instances boxed by service), laid
+// out by `topology_layout.ts` (dagre, left to right: callers before callees, databases
+// and external hosts last; every edge label has its own space) and drawn one layout pixel
+// to one screen pixel, so nothing overlaps. The layout of each level is kept while every
+// node and edge shown has its place in it, so a refresh that brings nothing new never
+// moves a node; a new one lays the map out again, other blocks keeping their order.
 
 import { SVGRenderer } from "echarts/renderers";
 import { api, type InstanceRow, type TopoEdge, type TopoNode } from "../api";
@@ -32,9 +34,18 @@ const SYMBOL: Record<Level, Record<Kind, number>> = {
 /** Space above and below the layout inside the chart (sideways: the layout's own margin). */
 const MARGIN = 12;
 
-/** The last layout of each level and the sizes it reserved. Module state, so it outlives
- *  the page (navigating away and back keeps the map where it was). */
-const layouts = new Map<Level, { placed: Placed; members: Map<string, [string, number, number]>; titles: Map<string, number>; edges: Map<string, number> }>();
+/** A layout and the room it reserved: member id → [block, width, height], block → title
+ *  width, edge → label width. */
+interface Kept {
+  placed: Placed;
+  members: Map<string, [string, number, number]>;
+  titles: Map<string, number>;
+  edges: Map<string, number>;
+}
+
+/** The last layout of each level. Module state, so it outlives the page (navigating away
+ *  and back keeps the map where it was). */
+const layouts = new Map<Level, Kept>();
 
 export function createTopology(ctx: Ctx): PageView {
   return new Topology(ctx.state.extra.level === "instance" ? "instance" : "service");
@@ -152,9 +163,9 @@ class Topology implements PageView {
     });
     uniqueNames(drawn);
     const edgeText = (e: TopoEdge) => `${fmtNum(e.tps, 1)}/s · ${fmtMs(e.avg_ms)}`;
-    const placed = this.layout(drawn, edges, edgeText, font);
-
     const measure = measurer(font);
+    const placed = this.layout(drawn, edges, edgeText, measure);
+
     const byId = new Map(drawn.map((d) => [d.node.id, d]));
     // The layout's corners: the view's bounding box is then the layout's own (see below).
     const corner = { symbol: "none", symbolSize: 0, label: { show: false }, tooltip: { show: false } };
@@ -195,9 +206,12 @@ class Topology implements PageView {
         itemStyle: { color: d.kind === "service" ? c : p.tooltipBg, borderColor: c, borderWidth: d.kind === "service" ? 0 : 3 },
         label: { show: true, position: "bottom", distance: LABEL_DISTANCE, color: p.text, fontSize: FONT_SIZE, lineHeight: LINE_HEIGHT, formatter: d.lines.join("\n") },
         tooltip: {
-          formatter: hs
-            ? `<b>${esc(n.id)}</b><br/>TPS ${fmtNum(hs.tps ?? NaN, 2)} · ${fmtMs(hs.avg_ms)} · ${t("dash.errorRate")} ${fmtPct(hs.error_rate)}${hs.apdex != null ? ` · APDEX ${hs.apdex.toFixed(2)}` : ""}`
-            : `<b>${esc(n.id)}</b> (${esc(n.kind)})`,
+          // The name, and the full id when it differs (an instance's UUID, a database's host).
+          formatter: `<b>${esc(d.lines[0])}</b>${d.lines[0] !== n.id ? `<br/>${esc(n.id)}` : ""}<br/>${
+            hs
+              ? `TPS ${fmtNum(hs.tps ?? NaN, 2)} · ${fmtMs(hs.avg_ms)} · ${t("dash.errorRate")} ${fmtPct(hs.error_rate)}${hs.apdex != null ? ` · APDEX ${hs.apdex.toFixed(2)}` : ""}`
+              : esc(d.kind === "service" ? n.kind : d.lines[1])
+          }`,
         },
       });
     }
@@ -273,10 +287,9 @@ class Topology implements PageView {
     this.panel.setStatus(nodes.length ? null : emptyState(t("topo.empty")), nodes.length > 0);
   }
 
-  /** The remembered layout while nodes, their labels and edges are the same; else a new one. */
-  private layout(drawn: Drawn[], edges: TopoEdge[], edgeText: (e: TopoEdge) => string, font: string): Placed {
+  /** The kept layout when everything shown fits in it; else a new one (kept from now). */
+  private layout(drawn: Drawn[], edges: TopoEdge[], edgeText: (e: TopoEdge) => string, measure: Measure): Placed {
     const level = this.level;
-    const measure = measurer(font);
     // Reserve room for a typical busy label, so changing figures rarely need a new layout.
     const typical = measure(`${fmtNum(88.8, 1)}/s · ${fmtMs(8.88)}`, EDGE_FONT_SIZE);
     const ids = new Set(drawn.map((d) => d.node.id));
@@ -390,7 +403,9 @@ function uniqueNames(drawn: Drawn[]): void {
 }
 
 /** Text width in pixels, as ECharts will draw it (canvas metrics, the chart's font). */
-function measurer(font: string): (text: string, size: number, weight?: string) => number {
+type Measure = (text: string, size: number, weight?: string) => number;
+
+function measurer(font: string): Measure {
   const c = document.createElement("canvas").getContext("2d");
   return (text, size, weight = "normal") => {
     if (!c) return text.length * size * 0.6;
