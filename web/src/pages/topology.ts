@@ -117,7 +117,7 @@ class Topology implements PageView {
       return;
     }
     this.nodes = topo.nodes;
-    this.render(ctx, topo.nodes, topo.edges, inst);
+    this.render(ctx, topo.nodes, mergeEdges(topo.edges), inst);
   }
 
   private render(ctx: Ctx, nodes: Node[], edges: TopoEdge[], inst: InstanceRow[]): void {
@@ -394,6 +394,29 @@ class Topology implements PageView {
 /** Ids of what the chart draws besides the API's nodes (boxes, labels, bends). */
 const SYNTH = "\u0000";
 const GROUP = `${SYNTH}g:`;
+
+/** One edge per caller and callee: the API may send two while the server is still
+ *  matching calls to their callee (one as an external call), which would share a label's
+ *  place. Figures are recombined by calls. */
+function mergeEdges(edges: TopoEdge[]): TopoEdge[] {
+  const out = new Map<string, TopoEdge>();
+  for (const e of edges) {
+    const k = edgeKey(e.source, e.target);
+    const m = out.get(k);
+    if (!m) {
+      out.set(k, { ...e });
+      continue;
+    }
+    const calls = m.calls + e.calls;
+    const mean = (a: number | null, b: number | null) => (calls ? ((a ?? 0) * m.calls + (b ?? 0) * e.calls) / calls : a);
+    m.avg_ms = mean(m.avg_ms, e.avg_ms);
+    m.error_rate = mean(m.error_rate, e.error_rate);
+    m.tps += e.tps;
+    m.errors += e.errors;
+    m.calls = calls;
+  }
+  return [...out.values()];
+}
 
 /** Two nodes showing the same name get their id's start after it. */
 function uniqueNames(drawn: Drawn[]): void {
