@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from bongsu.ingest.log import read_records
@@ -183,58 +184,83 @@ def test_a_damaged_record_is_quarantined_and_loading_goes_on(
     assert "hold no valid record" in server.log_path.read_text()
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 16 MiB tmpfs at ``tmp_path / "data"``: the data directory of ``server_factory``.
+class SmallDisk:
+    """The data directory of ``server_factory``, on a disk the test fills up and frees.
 
-    Asked for before ``server_factory``, so the server is gone before it is unmounted.
+    A 16 MiB tmpfs where one can be mounted (as root). Elsewhere, or with
+    ``FAULT_DISK=rlimit``, a plain directory, "filled" by setting the running server's
+    ``RLIMIT_FSIZE`` to 0 so that every write past a file's end fails (EFBIG rather than
+    ENOSPC), and "freed" by lifting the limit again.
     """
-    mount = tmp_path / "data"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (root needed): {done.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+    def __init__(self, path: Path, mounted: bool) -> None:
+        self.path = path
+        self.mounted = mounted
+        self.error = "No space left on device" if mounted else "File too large"
+
+    def fill(self, server: ServerProcess) -> None:
+        if not self.mounted:
+            assert server.proc is not None
+            psutil.Process(server.proc.pid).rlimit(psutil.RLIMIT_FSIZE, (0, _UNLIMITED))
+            return
+        fd = os.open(self.path / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            for chunk in (1 << 20, 1 << 12, 1):  # until not one byte is left
+                try:
+                    while True:
+                        os.write(fd, b"\0" * chunk)
+                except OSError as exc:
+                    assert exc.errno == errno.ENOSPC
+        finally:
+            os.close(fd)
+
+    def free(self, server: ServerProcess) -> None:
+        if not self.mounted:
+            assert server.proc is not None
+            limits = (_UNLIMITED, _UNLIMITED)
+            psutil.Process(server.proc.pid).rlimit(psutil.RLIMIT_FSIZE, limits)
+            return
+        (self.path / "filler").unlink()
 
 
-def fill(disk: Path) -> Path:
-    """Write a file until the disk has not one byte left."""
-    filler = disk / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        for chunk in (1 << 20, 1 << 12, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * chunk)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
-    finally:
-        os.close(fd)
-    return filler
+_UNLIMITED = psutil.RLIM_INFINITY
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """Asked for before ``server_factory``, so the server is gone before the unmount."""
+    path = tmp_path / "data"
+    path.mkdir()
+    mounted = False
+    if os.environ.get("FAULT_DISK") != "rlimit":
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(path)],
+                              capture_output=True, check=False)
+        mounted = done.returncode == 0
+    yield SmallDisk(path, mounted)
+    if mounted:
+        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 @pytest.mark.slow
 def test_a_full_disk_answers_503_keeps_what_was_acknowledged_and_recovers(
-    small_disk: Path, server_factory: Any
+    small_disk: SmallDisk, server_factory: Any
 ) -> None:
     # A 2 s batch window: the store first writes these spans once the disk is full.
     server = server_factory({"BONGSU_LOAD_BATCH_SECONDS": "2"}).start()
-    assert server.data_dir == small_disk
+    assert server.data_dir == small_disk.path
     ledger = Ledger("full-disk")
     for _ in range(5):
         assert ledger.send(server)[0] == 200
-    filler = fill(small_disk)
+    small_disk.fill(server)
 
     answers = [ledger.send(server) for _ in range(20)]
     assert {status for status, _ in answers} <= {200, 503}  # never a 500
     refused = [headers for status, headers in answers if status == 503]
     assert refused and all(h.get("retry-after") == "5" for h in refused)
     wait_for(lambda: server.status()["status"] == "degraded")  # the store is refused too
-    assert "No space left on device" in server.status()["degraded"]["cause"]
+    assert small_disk.error in server.status()["degraded"]["cause"]
 
-    filler.unlink()
+    small_disk.free(server)
     server.wait_loaded()
     assert server.status()["status"] == "ok"
     assert ledger.send(server)[0] == 200
