@@ -2,8 +2,8 @@
 
 Starts a real ``bongsu server`` (fsync on) in a temporary data directory, seeds it with
 ten minutes of the simulated shop (so the services query has work to do), then probes
-``GET /api/v1/services`` from one keep-alive connection, one request every 10 ms, in
-phases of the same length, side by side in one run:
+``GET /api/v1/services`` from one keep-alive connection, one request every 10 ms, through
+windows of three kinds:
 
 - idle: nothing else is sent;
 - ingest: sender processes POST OTLP/protobuf requests of 512 spans at a paced rate
@@ -12,11 +12,14 @@ phases of the same length, side by side in one run:
 - large: one sender process POSTs near-limit requests (~7 MiB, ~25,000 spans each) at
   the same rate, the case where one request's parse and checks take tens of milliseconds.
 
-The ingested spans start an hour ago, outside the query's 15-minute window, so the query
-does the same work in every phase. Run it against older code by putting that code's
-``src`` first on ``PYTHONPATH`` (the server subprocess inherits it)::
+The kinds take turns (idle, ingest, large, idle, ...) for ``--rounds`` rounds, so a change
+in the machine's speed (2 shared cores) falls on all of them alike; probes in the first
+second of a window are left out. The ingested spans start an hour ago, outside the
+query's 15-minute window, so the query does the same work in every window. Run it against
+other code by putting that code's ``src`` first on ``PYTHONPATH`` (the server subprocess
+inherits it)::
 
-    python bench/api_latency.py [--rate 30000] [--seconds 40] [--senders 2]
+    python bench/api_latency.py [--rate 30000] [--window 10] [--rounds 4] [--senders 2]
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from ingest import SPANS_PER_REQUEST, Server, build_requests, wait_loaded
 
 PB = {"Content-Type": "application/x-protobuf"}
 PROBE_GAP = 0.01
+SETTLE = 1.0  # seconds at the start of a window whose probes are left out
+
+Window = tuple[float, float]  # start, stop (time.time())
 
 
 def seed(server: Server, minutes: float = 10) -> int:
@@ -61,74 +67,49 @@ def seed(server: Server, minutes: float = 10) -> int:
     return items
 
 
-def probe(port: int, seconds: float, path: str = "/api/v1/services") -> list[float]:
-    """Latencies (ms) of ``GET path``, one every ``PROBE_GAP`` s."""
+def probe(port: int, stop_at: float, path: str) -> list[tuple[float, float]]:
+    """(start time, latency ms) of ``GET path``, one every ``PROBE_GAP`` s until ``stop_at``."""
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    latencies: list[float] = []
-    stop_at = time.monotonic() + seconds
-    while time.monotonic() < stop_at:
+    samples: list[tuple[float, float]] = []
+    while time.time() < stop_at:
+        started = time.time()
         t0 = time.perf_counter()
         con.request("GET", path)
         response = con.getresponse()
         response.read()
-        latencies.append((time.perf_counter() - t0) * 1e3)
+        samples.append((started, (time.perf_counter() - t0) * 1e3))
         if response.status != 200:
             raise RuntimeError(f"probe: {response.status}")
         time.sleep(PROBE_GAP)
     con.close()
-    return latencies
+    return samples
 
 
-def send(port: int, bodies: list[bytes], spans: int, start_at: float, stop_at: float,
-         interval: float, results: Queue[tuple[int, int, int, float]]) -> None:
-    """One sender process: a body every ``interval`` s (0 = back to back) until ``stop_at``."""
-    while time.time() < start_at:
-        time.sleep(0.005)
+def send(port: int, bodies: list[bytes], spans: int, windows: list[Window], interval: float,
+         results: Queue[tuple[int, int]]) -> None:
+    """One sender process: a body every ``interval`` s during each window."""
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     acked = refused = i = 0
-    t0 = time.time()
-    next_at = t0
-    while time.time() < stop_at:
-        if interval:
+    for start, stop in windows:
+        while time.time() < start:
+            time.sleep(0.005)
+        next_at = start
+        while time.time() < stop:
             delay = next_at - time.time()
             if delay > 0:
                 time.sleep(delay)
             next_at += interval
-        con.request("POST", "/v1/traces", bodies[i % len(bodies)], PB)
-        response = con.getresponse()
-        response.read()
-        if response.status == 200:
-            acked += spans
-        else:
-            refused += 1
-            time.sleep(float(response.getheader("Retry-After") or 1))
-        i += 1
-    results.put((acked, refused, i, time.time() - t0))
+            con.request("POST", "/v1/traces", bodies[i % len(bodies)], PB)
+            response = con.getresponse()
+            response.read()
+            if response.status == 200:
+                acked += spans
+            else:
+                refused += 1
+                time.sleep(float(response.getheader("Retry-After") or 1))
+            i += 1
+    results.put((acked, refused))
     con.close()
-
-
-def under_load(server: Server, bodies: list[bytes], spans: int, senders: int,
-               rate: float | None, seconds: float) -> tuple[list[float], float, int]:
-    """Probe while ``senders`` processes send; (latencies, achieved spans/s, refused)."""
-    ctx = multiprocessing.get_context("spawn")
-    results: Queue[tuple[int, int, int, float]] = ctx.Queue()
-    interval = senders * spans / rate if rate else 0.0
-    start_at = time.time() + 3  # the senders' start-up (spawn, unpickling) is not measured
-    procs = [
-        ctx.Process(target=send, args=(server.otlp_port, bodies[k::senders] or bodies, spans,
-                                       start_at, start_at + seconds, interval, results))
-        for k in range(senders)
-    ]
-    for p in procs:
-        p.start()
-    while time.time() < start_at + 0.5:
-        time.sleep(0.01)
-    latencies = probe(server.api_port, seconds - 1)
-    done = [results.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join()
-    achieved = sum(d[0] for d in done) / max(d[3] for d in done)
-    return latencies, achieved, sum(d[1] for d in done)
 
 
 def large_bodies(requests: list[bytes], target_bytes: int) -> tuple[list[bytes], int]:
@@ -160,51 +141,78 @@ def row(name: str, latencies: list[float], note: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=30_000, help="spans/s offered")
-    parser.add_argument("--seconds", type=float, default=40, help="length of each phase")
-    parser.add_argument("--senders", type=int, default=2, help="sender processes")
+    parser.add_argument("--window", type=float, default=10, help="seconds per window")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of idle/ingest/large")
+    parser.add_argument("--senders", type=int, default=2, help="512-span sender processes")
     parser.add_argument("--large-bytes", type=int, default=7 * 2**20,
-                        help="size of each large request (0: skip that phase)")
+                        help="size of each large request")
+    parser.add_argument("--path", default="/api/v1/services",
+                        help="API path probed (/openapi.json: the loop alone, no store query)")
     args = parser.parse_args()
 
     print(f"bongsu from {Path(bongsu.__file__).parent}", flush=True)
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     requests = build_requests(200)
+    large, large_spans = large_bodies(requests, args.large_bytes)
+    kinds = ("idle", "ingest", "large")
+    windows: dict[str, list[Window]] = {kind: [] for kind in kinds}
+
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp))
         try:
             items = seed(server)
-            print(f"seeded {items:,} items; ", end="", flush=True)
-            probe(server.api_port, 2)  # warm-up
-            idle = probe(server.api_port, args.seconds - 1)
-            print(f"load average after idle: {os.getloadavg()[0]:.2f}", flush=True)
-            busy, achieved, refused = under_load(
-                server, requests, SPANS_PER_REQUEST, args.senders, args.rate, args.seconds
-            )
-            print(f"load average after ingest: {os.getloadavg()[0]:.2f}", flush=True)
-            lines = [
-                "| phase | probes | p50 ms | p99 ms | max ms | ingest |",
-                "|---|---:|---:|---:|---:|---|",
-                row("idle", idle, "—"),
-                row("ingest", busy, f"{achieved:,.0f} spans/s achieved of {args.rate:,.0f} "
-                    f"offered, {refused} refused"),
+            print(f"seeded {items:,} items", flush=True)
+            t0 = time.time() + 5  # after the senders' start-up (spawn, unpickling)
+            for k in range(args.rounds * len(kinds)):
+                start = t0 + k * args.window
+                windows[kinds[k % len(kinds)]].append((start, start + args.window))
+            end = t0 + args.rounds * len(kinds) * args.window
+            ctx = multiprocessing.get_context("spawn")
+            results: Queue[tuple[int, int]] = ctx.Queue()
+            senders = [
+                ctx.Process(target=send, args=(
+                    server.otlp_port, requests[k::args.senders], SPANS_PER_REQUEST,
+                    windows["ingest"], args.senders * SPANS_PER_REQUEST / args.rate, results))
+                for k in range(args.senders)
             ]
-            ratio = pct(busy, 99) / pct(idle, 99)
-            if args.large_bytes:
-                bodies, spans = large_bodies(requests, args.large_bytes)
-                large, achieved_l, refused_l = under_load(
-                    server, bodies, spans, 1, args.rate, args.seconds
-                )
-                lines.append(row("large", large, f"{len(bodies[0]) / 2**20:.1f} MiB bodies of "
-                                 f"{spans:,} spans: {achieved_l:,.0f} spans/s achieved, "
-                                 f"{refused_l} refused"))
+            senders.append(ctx.Process(target=send, args=(
+                server.otlp_port, large, large_spans, windows["large"],
+                large_spans / args.rate, results)))
+            for p in senders:
+                p.start()
+            probe(server.api_port, t0, args.path)  # warm-up
+            samples = probe(server.api_port, end, args.path)
+            done = [results.get(timeout=120) for _ in senders]
+            for p in senders:
+                p.join()
+            load_end = os.getloadavg()[0]
             wait_loaded(server)
-            print("\n" + "\n".join(lines))
-            print(f"\np99 under ingest / idle p99: {ratio:.2f}"
-                  + (f"; large / idle: {pct(large, 99) / pct(idle, 99):.2f}"
-                     if args.large_bytes else ""))
-            print(f"load average at end: {os.getloadavg()[0]:.2f}")
         finally:
             server.stop()
+
+    def latencies(kind: str) -> list[float]:
+        return [ms for at, ms in samples
+                if any(start + SETTLE <= at < stop for start, stop in windows[kind])]
+
+    seconds = args.rounds * args.window
+    ingest_acked = sum(d[0] for d in done[:-1])
+    lines = [
+        f"GET {args.path}; {args.rounds} rounds of {args.window:g} s windows",
+        "| window | probes | p50 ms | p99 ms | max ms | ingest |",
+        "|---|---:|---:|---:|---:|---|",
+        row("idle", latencies("idle"), "—"),
+        row("ingest", latencies("ingest"),
+            f"512-span requests: {ingest_acked / seconds:,.0f} spans/s achieved of "
+            f"{args.rate:,.0f} offered, {sum(d[1] for d in done[:-1])} refused"),
+        row("large", latencies("large"),
+            f"{len(large[0]) / 2**20:.1f} MiB requests of {large_spans:,} spans: "
+            f"{done[-1][0] / seconds:,.0f} spans/s achieved, {done[-1][1]} refused"),
+    ]
+    print("\n" + "\n".join(lines) + "\n")
+    idle_p99 = pct(latencies("idle"), 99)
+    for kind in ("ingest", "large"):
+        print(f"p99 {kind} / p99 idle: {pct(latencies(kind), 99) / idle_p99:.2f}")
+    print(f"load average at the end of the windows: {load_end:.2f}")
 
 
 if __name__ == "__main__":

@@ -122,10 +122,12 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, _stop, servers)
-        api_task = asyncio.create_task(api.serve_until_stopped())
+        running = {
+            asyncio.ensure_future(api.serve_until_stopped()),
+            asyncio.ensure_future(asyncio.to_thread(otlp_thread.join)),
+        }
         while not all(s.started for s in servers):
-            if api_task.done() or not otlp_thread.is_alive():
-                _stop(servers)  # one port could not be bound: stop the other one too
+            if any(t.done() for t in running):
                 break
             await asyncio.sleep(0.05)
         else:
@@ -134,8 +136,9 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
             if backlog:
                 announce(f"  replaying {backlog / 2**20:.1f} MiB acknowledged before the last stop"
                          " (queries see it as it loads)")
-        await api_task
-        await asyncio.to_thread(otlp_thread.join)
+        await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        _stop(servers)  # whichever server ends (a signal, a port in use), the other one too
+        await asyncio.gather(*running)
         if not all(s.started for s in servers):
             raise SystemExit("bongsu: could not listen on the configured ports")
 

@@ -6,8 +6,13 @@ import asyncio
 import http.client
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -125,3 +130,35 @@ def test_a_dead_check_process_is_a_503_then_replaced() -> None:
         assert asyncio.run(check()) == 2
     finally:
         checker.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_both_servers_cleanly(server_factory: Any, sig: int) -> None:
+    server: ServerProcess = server_factory().start()
+    sent = span()
+    assert server.post("/v1/traces", traces([sent]).SerializeToString())[0] == 200
+    assert server.proc is not None
+    server.proc.send_signal(sig)
+    assert server.proc.wait(60) == 0
+    output = server.log_path.read_text()
+    assert "OTLP/HTTP receiver" in output and output.rstrip().endswith("bongsu: stopped")
+    server.start()  # what was acknowledged before the signal is there after it
+    status, found = server.api(f"/api/v1/traces/{sent.trace_id.hex()}")
+    assert status == 200 and found["spans"][0]["span_id"] == sent.span_id.hex()
+
+
+@pytest.mark.parametrize("busy", ["otlp", "api"])
+def test_a_port_in_use_stops_the_server_with_one_message(tmp_path: Path, busy: str) -> None:
+    server = ServerProcess(tmp_path / "data")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", server.otlp_port if busy == "otlp" else server.api_port))
+        taken.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "bongsu", "server", "--data-dir", str(server.data_dir),
+             "--port", str(server.api_port), "--otlp-port", str(server.otlp_port)],
+            capture_output=True, text=True, timeout=60, env=server.env,
+        )
+    assert result.returncode == 1
+    assert "address already in use" in result.stderr
+    assert result.stderr.rstrip().endswith("bongsu: could not listen on the configured ports")
+    assert result.stdout.rstrip().endswith("bongsu: stopped")
