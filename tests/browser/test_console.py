@@ -258,9 +258,14 @@ def test_trace_detail_shows_sql_errors_and_logs(
     assert exc["exception.type"] in shown
     assert exc["exception.stacktrace"].splitlines()[-1] in shown
     assert page.locator("#logs-table tbody tr").count() == len(pick["logs"])
-    # The span's instance by name, its id on hover.
+    # Instances by name: in the waterfall, and for the selected span (its id on hover).
+    waterfall = page.eval_on_selector_all(
+        "#waterfall .wf-row[data-span-id]",
+        "rs => rs.map(r => [r.dataset.spanId, r.querySelector('.inst').innerText])",
+    )
+    assert dict(waterfall) == {s["span_id"]: s["instance_name"] for s in pick["spans"]}
     instance = page.locator("#span-panel dd.inst")
-    assert instance.inner_text() == (err_span.get("instance_name") or err_span["instance"])
+    assert instance.inner_text() == err_span["instance_name"]
     assert instance.get_attribute("title") == err_span["instance"]
     shot(page, screenshots, "trace-detail")
     problems.check()
@@ -515,41 +520,6 @@ def test_instances_table_updates_in_place(page: Any, console: Console, problems:
     problems.check()
 
 
-def test_traces_table_updates_in_place(page: Any, console: Console, problems: Problems) -> None:
-    # The app under the agent finishes a slow request every few seconds: new traces come
-    # in at the top of the list while the user reads further down.
-    open_page(page, console, "traces", service=console.agent_service)
-    page.wait_for_selector("#traces-table tbody tr:nth-child(20)", timeout=60_000)
-    wrap = "#traces-panel .table-wrap"
-    before = page.eval_on_selector(
-        wrap,
-        """w => { w.scrollTop = 150;
-                  const rows = [...w.querySelectorAll('tbody tr')];
-                  const row = rows.find(r => r.offsetTop - w.scrollTop > 60);
-                  row.__kept = 'yes'; row.focus({preventScroll: true});
-                  const at = row.getBoundingClientRect().top - w.getBoundingClientRect().top;
-                  return {top: rows[0].dataset.traceId, trace: row.dataset.traceId, at}; }""",
-    )
-    deadline = time.monotonic() + 40
-    first = "#traces-table tbody tr"
-    while page.eval_on_selector(first, "r => r.dataset.traceId") == before["top"]:
-        assert time.monotonic() < deadline, "no new trace of the app in 40 s"
-        next_refresh(page)
-    after = page.eval_on_selector(
-        wrap,
-        """(w, trace) => { const row = w.querySelector(`tr[data-trace-id='${trace}']`);
-                           return {kept: row.__kept, focused: document.activeElement.__kept,
-                                   at: row.getBoundingClientRect().top
-                                       - w.getBoundingClientRect().top}; }""",
-        before["trace"],
-    )
-    # The same row, still focused, still where the user was reading (rows added above it
-    # push the content down; the browser keeps the row in view).
-    assert (after["kept"], after["focused"]) == ("yes", "yes")
-    assert abs(after["at"] - before["at"]) < 1, (before, after)
-    problems.check()
-
-
 def test_language_switch_translates_labels(
     page: Any, console: Console, problems: Problems, screenshots: Path
 ) -> None:
@@ -583,4 +553,44 @@ def test_large_screen(page: Any, console: Console, problems: Problems, screensho
     open_page(page, console, "dashboard", service=db_service(console))
     wait_charts(page)
     shot(page, screenshots, "dashboard-1920")
+    problems.check()
+
+
+def test_traces_table_updates_in_place(page: Any, console: Console, problems: Problems) -> None:
+    # The app under the agent finishes a slow request every few seconds: new traces come
+    # in at the top of the list while the user reads further down.
+    # (Last in this file: by then the app has finished enough requests to fill the table.)
+    open_page(page, console, "traces", service=console.agent_service)
+    wrap = "#traces-panel .table-wrap"
+    page.wait_for_function(
+        "sel => (w => w && w.scrollHeight - w.clientHeight >= 60)(document.querySelector(sel))",
+        arg=wrap,
+        timeout=120_000,
+    )
+    before = page.eval_on_selector(
+        wrap,
+        """w => { w.scrollTop = 60;
+                  const rows = [...w.querySelectorAll('tbody tr')];
+                  const row = rows.find(r => r.offsetTop - w.scrollTop > 60);
+                  row.__kept = 'yes'; row.focus({preventScroll: true});
+                  const at = row.getBoundingClientRect().top - w.getBoundingClientRect().top;
+                  return {top: rows[0].dataset.traceId, trace: row.dataset.traceId, at}; }""",
+    )
+    deadline = time.monotonic() + 40
+    first = "#traces-table tbody tr"
+    while page.eval_on_selector(first, "r => r.dataset.traceId") == before["top"]:
+        assert time.monotonic() < deadline, "no new trace of the app in 40 s"
+        next_refresh(page)
+    after = page.eval_on_selector(
+        wrap,
+        """(w, trace) => { const row = w.querySelector(`tr[data-trace-id='${trace}']`);
+                           return {kept: row.__kept, focused: document.activeElement.__kept,
+                                   at: row.getBoundingClientRect().top
+                                       - w.getBoundingClientRect().top}; }""",
+        before["trace"],
+    )
+    # The same row, still focused, still where the user was reading (rows added above it
+    # push the content down; the browser keeps the row in view).
+    assert (after["kept"], after["focused"]) == ("yes", "yes")
+    assert abs(after["at"] - before["at"]) < 1, (before, after)
     problems.check()
