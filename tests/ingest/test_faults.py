@@ -98,7 +98,6 @@ def test_a_failing_store_holds_everything_acknowledged_until_it_recovers(
     assert (health["status"], health["degraded"]) == ("ok", None)
     assert ledger.send(server)[0] == 200  # accepted again
     server.wait_loaded()
-    assert len(ledger.acked) >= BACKLOG // 2_000
     assert_each_span_once(server, ledger)
     log = server.log_path.read_text()
     assert "the store refused a batch" in log and "loading recovered" in log
@@ -113,7 +112,7 @@ def test_what_the_decoder_cannot_build_or_decode_is_skipped_counted_and_logged(
         {"FAULT_BUILD_FAILS_WHILE": str(build), "FAULT_DECODE_FAILS_WHILE": str(decode)},
         launcher=FAULTY,
     ).start()
-    ledger, lost = Ledger("decoder-bugs"), set()
+    ledger, lost = Ledger("decoder-bugs"), set[str]()
     for flag, sends in ((build, 3), (decode, 2)):
         flag.touch()
         for _ in range(sends):
