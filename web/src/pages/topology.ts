@@ -5,17 +5,13 @@
 // node and edge shown has its place in it, so a refresh that brings nothing new never
 // moves a node; a new one lays the map out again, other blocks keeping their order.
 
-import { SVGRenderer } from "echarts/renderers";
 import { api, type InstanceRow, type TopoEdge, type TopoNode } from "../api";
-import { Chart, baseOption, echarts, palette, type Palette } from "../charts";
+import { Chart, baseOption, palette, type Palette } from "../charts";
 import { emptyState, errorBox, h, Panel } from "../dom";
 import { esc, fmtMs, fmtNum, fmtPct, shortId } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { edgeKey, layoutTopology, SPACING, type BlockIn, type EdgeIn, type Placed } from "./topology_layout";
-
-// SVG, so the browser tests measure what is really drawn (text boxes, node shapes).
-echarts.use([SVGRenderer]);
 
 type Level = "service" | "instance";
 type Kind = "service" | "database" | "external";
@@ -90,10 +86,8 @@ class Topology implements PageView {
     // A map wider than the panel scrolls rather than squeezing nodes onto each other.
     this.scroller = h("div", { style: "overflow-x:auto" }, box);
     this.panel.body.append(this.scroller, legend());
-    // TODO(charts.ts): a renderer option on Chart; until then the SVG instance is made
-    // first and Chart's own echarts.init returns it (ECharts keeps one instance per element).
-    echarts.init(box, undefined, { renderer: "svg" });
-    this.chart = new Chart(box);
+    // SVG, so the browser tests measure what is really drawn (text boxes, node shapes).
+    this.chart = new Chart(box, { renderer: "svg" });
     this.chart.inst.on("click", (p: unknown) => this.onClick(p as { dataType?: string; data?: { id?: string; service?: string } }));
     this.chart.inst.on("finished", () => this.writeDrawn());
     this.el = h("div", { class: "page topology", id: "page-topology" }, this.panel.el);
