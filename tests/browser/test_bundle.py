@@ -1,5 +1,6 @@
-"""The built console bundle: where ``bongsu.web`` says it is, self-contained, and small
-to start: ECharts and page code load with their page, not with the shell."""
+"""The built console bundle: where ``bongsu.web`` says it is, self-contained, small to
+start (ECharts and page code load with their page, not with the shell), and free of
+test hooks."""
 
 from __future__ import annotations
 
@@ -81,3 +82,12 @@ def test_bundle_loads_nothing_from_the_network() -> None:
         assert not re.search(r'import\s*\(?\s*["\']https?://', text), js.name
     # The API is addressed relative to the page, so a reverse proxy can mount it anywhere.
     assert any("`api/v1${" in js.read_text() for js in (d / "assets").glob("*.js"))
+
+
+def test_no_test_hooks_in_the_bundle() -> None:
+    """Tests read the page through the DOM (data attributes, SVG); nothing in the product
+    exists for them, such as the `window.__bongsuCharts` map charts.ts once set."""
+    d = _bundle()
+    for asset in [d / "index.html", *(d / "assets").iterdir()]:
+        if asset.suffix in (".js", ".html", ".css"):
+            assert "__bongsu" not in asset.read_text(), f"{asset.name} holds a __bongsu test hook"

@@ -1,5 +1,5 @@
 """The console's shell: the menu the page registry builds, pages loaded with their
-chunk, instance names in the top bar."""
+chunk, instance names in the top bar, and no test hook left in the page."""
 
 from __future__ import annotations
 
@@ -86,4 +86,12 @@ def test_instance_selector_shows_names_with_the_id_on_hover(
         assert title == instance
         # A name two instances share gets a short id after it.
         assert re.fullmatch(re.escape(name) + r"( \(.+\))?", text), (instance, name, text)
+    problems.check()
+
+
+def test_no_test_hooks_in_the_page(page: Any, console: Console, problems: Problems) -> None:
+    _open(page, console, "topology")
+    page.wait_for_function("() => document.querySelector('.chart[data-rendered]')")
+    hooks = page.evaluate("() => Object.keys(window).filter(k => k.startsWith('__bongsu'))")
+    assert hooks == []
     problems.check()

@@ -38,9 +38,6 @@ echarts.use([
 
 export type Option = EChartsCoreOption;
 
-/** Element → chart, read by the browser tests to find where a graph node is drawn. */
-const registry = new WeakMap<HTMLElement, echarts.ECharts>();
-(window as unknown as { __bongsuCharts: typeof registry }).__bongsuCharts = registry;
 export { echarts };
 
 export interface Palette {
@@ -153,7 +150,6 @@ export class Chart {
     const renderer = opts.renderer ?? "canvas";
     el.dataset.renderer = renderer;
     this.inst = echarts.init(el, undefined, { renderer });
-    registry.set(el, this.inst);
     // Registered before the first setOption: ECharts 6 may finish in the same tick.
     this.inst.on("finished", () => {
       el.dataset.rendered = "1";
