@@ -125,7 +125,10 @@ class DuckDBStore:
             yield cur
             cur.commit()
         except BaseException:
-            cur.rollback()
+            # A failed COMMIT (ENOSPC on the WAL) has already rolled back; the second
+            # rollback's "no transaction is active" must not replace the real cause.
+            with contextlib.suppress(duckdb.TransactionException):
+                cur.rollback()
             raise
 
     def _position(self) -> int:
