@@ -35,7 +35,8 @@ BAD_PARAMETER = "bad_parameter"
 message is the parser's, parameter name first."""
 
 MAX_LIMIT = 1000
-MAX_RATE_WINDOW_S = 86_400
+# The console asks for figures over its whole range (7 days at most), so up to a step's 31 days.
+MAX_RATE_WINDOW_S = MAX_STEP_S
 TRACE_ID_PATTERN = "^[0-9a-fA-F]{32}$"
 
 
