@@ -249,19 +249,23 @@ class Dashboard implements PageView {
     const ids = rows.map((r) => r.instance);
     const labels = this.names.labels(ids);
     markLabels(this.instChart.el, labels);
+    // Bars run sideways so every pod name (~25 characters) reads in full beside its bars.
     this.instChart.set(
       {
         ...baseOption(),
-        grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
-        xAxis: { type: "category", data: labels, axisLabel: { color: p.muted, hideOverlap: true }, axisLine: { lineStyle: { color: p.axis } } },
-        yAxis: [{ ...valueAxis(), name: "TPS", nameTextStyle: { color: p.muted } }, { ...valueAxis((v) => fmtMs(v)), splitLine: { show: false } }],
+        grid: { left: 8, right: 24, top: 48, bottom: 8, containLabel: true },
+        yAxis: { type: "category", inverse: true, data: labels, axisLabel: { color: p.muted, interval: 0 }, axisLine: { lineStyle: { color: p.axis } } },
+        xAxis: [
+          { ...valueAxis(), name: "TPS", nameTextStyle: { color: p.muted } },
+          { ...valueAxis((v) => fmtMs(v)), position: "top", splitLine: { show: false } },
+        ],
         series: [
-          { type: "bar", name: "TPS", data: rows.map((r) => round(r.tps, 2)), barMaxWidth: 22, color: p.series[0] },
+          { type: "bar", name: "TPS", data: rows.map((r) => round(r.tps, 2)), barMaxWidth: 14, color: p.series[0] },
           {
             type: "bar",
             name: t("dash.avgResponse"),
-            yAxisIndex: 1,
-            barMaxWidth: 22,
+            xAxisIndex: 1,
+            barMaxWidth: 14,
             data: rows.map((r) => ({ value: round(r.avg_ms), itemStyle: { color: r.avg_ms >= 2000 ? p.bad : r.avg_ms >= 500 ? p.warn : p.good } })),
           },
         ],

@@ -101,7 +101,7 @@ export class TMap {
     this.chart.set(
       {
         ...base,
-        grid: { left: 8, right: 16, top: 12, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true }, // top: the legend
         tooltip: {
           ...(base.tooltip as object),
           trigger: "item",

@@ -89,9 +89,10 @@ class Transactions implements PageView {
     this.chart.set(
       {
         ...baseOption(),
-        xAxis: { type: "category", data: labels, axisLabel: { color: p.muted, hideOverlap: true } },
-        yAxis: { ...valueAxis(), minInterval: 1 },
-        series: [{ type: "bar", name: t("tx.count"), data: ids.map((n) => counts.get(n) ?? 0), barMaxWidth: 28, color: p.series[0] }],
+        // Sideways bars: instance names read in full.
+        yAxis: { type: "category", inverse: true, data: labels, axisLabel: { color: p.muted, interval: 0 } },
+        xAxis: { ...valueAxis(), minInterval: 1 },
+        series: [{ type: "bar", name: t("tx.count"), data: ids.map((n) => counts.get(n) ?? 0), barMaxWidth: 20, color: p.series[0] }],
       },
       ids.length,
       true,
