@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import httpx
 
+from bongsu.api import create_api
+from bongsu.api.agent import agent_router
+from bongsu.control.registry import AgentRegistry
 from query import dataset
 from query.dataset import SPAN_US
-from query.harness import Loaded
+from query.harness import Loaded, resolve_tenant, serve
 from query.test_dashboard import window
 
 
@@ -68,3 +71,29 @@ def test_an_id_without_a_resource_name_is_its_own_name(api: httpx.Client) -> Non
     # The OpenTelemetry SDK's spans (sent just now) carry no pod or host name.
     rows = api.get("/api/v1/instances", params={"service": "sdk-app"}).json()["instances"]
     assert [(r["instance"], r["instance_name"]) for r in rows] == [("sdk-1", "sdk-1")]
+
+
+def test_active_requests_and_captures(loaded: Loaded) -> None:
+    agents = AgentRegistry(loaded.store)
+    for instance, host in (("fe-1", "node-b"), ("agent-only", "vm-7")):
+        agents.report_active("default", {
+            "service": "frontend", "instance": instance, "host": host, "pid": 31,
+            "requests": [{"trace_id": "ab" * 16, "span_id": "cd" * 8, "method": "GET",
+                          "url": "/", "route": "/", "start_unix_nano": 1, "sampled": True}]})
+    app = create_api(loaded.settings, loaded.store, resolve_tenant,
+                     routers=[agent_router(agents)])
+    for url in serve(app):
+        with httpx.Client(base_url=url) as api:
+            body = api.get("/api/v1/active-requests").json()
+            # The store's resource first; an instance it never saw by the agent's host:pid.
+            want = {"fe-1": "frontend-6b7f9-x2kq", "agent-only": "vm-7:31"}
+            assert {r["instance"]: r["instance_name"] for r in body["requests"]} == want
+            assert body["instances"] == ["agent-only", "fe-1"]
+            assert body["instance_names"] == want
+            r = api.post("/api/v1/captures", json={"service": "orders", "instance": "ord-1"})
+            assert r.status_code == 202
+            listed = api.get("/api/v1/captures").json()["captures"]
+            assert [(c["instance"], c["instance_name"]) for c in listed] == [
+                ("ord-1", "orders-vm:4242")]
+            one = api.get(f"/api/v1/captures/{r.json()['id']}").json()
+            assert one["instance_name"] == "orders-vm:4242" and one["status"] == "pending"

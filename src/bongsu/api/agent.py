@@ -33,7 +33,7 @@ def agent_router(registry: AgentRegistry) -> APIRouter:
         rows, instances = registry.active(tenant, service, instance)
         names = queries.instance_names(tenant, [*instances, *(r["instance"] for r in rows)])
         for row in rows:
-            row["instance_name"] = _name(names, row)
+            row["instance_name"] = names[row["instance"]] = _name(names, row)
         return JSON({"requests": rows, "instances": instances,
                      "instance_names": {i: names[i] for i in instances}})
 
@@ -80,7 +80,9 @@ def agent_router(registry: AgentRegistry) -> APIRouter:
         for c in registry.pending(tenant):
             if c.id == capture_id:
                 row = {"id": c.id, "service": c.service, "instance": c.instance,
-                       "kind": c.kind, "status": "pending"}
+                       "kind": c.kind, "status": "pending",
+                       "requested_at": int(c.requested_at * 1000)}
+                break
         if row is None:
             found = queries.reads.capture(tenant, capture_id)
             if found is None:

@@ -25,8 +25,14 @@ from pydantic_core import PydanticCustomError
 from bongsu.errors import InvalidQuery
 from bongsu.query.ids import trace_hex
 from bongsu.query.metrics import AGGS
-from bongsu.query.params import MAX_MS, parse_bool, parse_choice, parse_float, parse_hex_id
-from bongsu.query.params import parse_int as _parse_int
+from bongsu.query.params import (
+    MAX_MS,
+    parse_bool,
+    parse_choice,
+    parse_float,
+    parse_hex_id,
+    parse_int,
+)
 from bongsu.query.topology import LEVELS
 from bongsu.query.window import MAX_STEP_S, check_step
 
@@ -56,11 +62,11 @@ def _checked(parse: Callable[[str], Any]) -> Any:
 
 
 def _limit(raw: str) -> int:
-    return _parse_int("limit", raw, 0, 1, MAX_LIMIT)
+    return parse_int("limit", raw, 0, 1, MAX_LIMIT)
 
 
 def _rate_window(raw: str) -> int:
-    seconds = _parse_int("window", raw, 60, 10, MAX_RATE_WINDOW_S)
+    seconds = parse_int("window", raw, 60, 10, MAX_RATE_WINDOW_S)
     if seconds % 10:
         raise InvalidQuery(f"window: must be a multiple of 10 seconds, got {seconds}")
     return seconds

@@ -28,7 +28,7 @@ def display_name(label: InstanceLabel) -> str:
 def instance_names(reads: Reads, tenant: str, ids: Iterable[str]) -> dict[str, str]:
     """``{id: display name}`` for every id given; ids the store never saw keep their id."""
     wanted = sorted(set(ids))
-    names = dict(zip(wanted, wanted, strict=True))
+    names = {i: i for i in wanted}
     named: set[str] = set()
     for label in reads.instance_labels(tenant, wanted):
         if label.instance not in named:  # the most recently seen service's resource

@@ -49,7 +49,7 @@ def topology(
                 "error_rate": e.errors / e.calls if e.calls else None,
             }
         )
-    _name(reads, tenant, level, nodes, out)
+    _label(reads, tenant, level, nodes, out)
     return {
         "level": level,
         "from": w.start_us // 1000,
@@ -59,8 +59,8 @@ def topology(
     }
 
 
-def _name(reads: Reads, tenant: str, level: Level, nodes: dict[str, dict[str, Any]],
-          edges: list[dict[str, Any]]) -> None:
+def _label(reads: Reads, tenant: str, level: Level, nodes: dict[str, dict[str, Any]],
+           edges: list[dict[str, Any]]) -> None:
     """Give every node its display name; at instance level, instances and edge ends too."""
     if level == "service":
         for node in nodes.values():
