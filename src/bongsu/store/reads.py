@@ -17,7 +17,8 @@ Contract every backend keeps (``tests/query/test_reads_conformance.py`` checks i
   them) and narrows its figures to that instance's transactions.
 - **Sources.** Dashboards read rollups (``rollup_10s`` / ``rollup_1m``) and topology reads
   the ingest-time edge table; raw spans serve only trace search and detail, the heatmap's
-  drag-select list and active users.
+  drag-select list and active users; instance names come from the latest resource each
+  instance sent (the ``instances`` table).
 
 Example::
 
