@@ -88,11 +88,12 @@ def probe(port: int, stop_at: float, path: str) -> list[tuple[float, float]]:
 def send(port: int, bodies: list[bytes], spans: int, windows: list[Window], interval: float,
          results: Queue[tuple[int, int]]) -> None:
     """One sender process: a body every ``interval`` s during each window."""
-    con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     acked = refused = i = 0
     for start, stop in windows:
         while time.time() < start:
             time.sleep(0.005)
+        # a connection per window: the server closes one idle for 5 s between windows
+        con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         next_at = start
         while time.time() < stop:
             delay = next_at - time.time()
@@ -108,8 +109,8 @@ def send(port: int, bodies: list[bytes], spans: int, windows: list[Window], inte
                 refused += 1
                 time.sleep(float(response.getheader("Retry-After") or 1))
             i += 1
+        con.close()
     results.put((acked, refused))
-    con.close()
 
 
 def large_bodies(requests: list[bytes], target_bytes: int) -> tuple[list[bytes], int]:

@@ -16,7 +16,7 @@ realistic spans):
   CPU (the ``ProcessPoolExecutor`` round trip costs this process 0.32-0.39 ms of CPU
   per 512-span request, as much as the check itself, 0.34-0.44 ms, and adds ~0.7 ms);
 - OTLP/JSON: ~100 µs a span in Python (a 4.8 MiB body: 0.7 s, another thread stalled
-  up to 140 ms by one ``json.loads``).
+  up to 140 ms).
 
 So protobuf bodies under ``PROCESS_BYTES`` are checked on a pool thread, and JSON bodies
 and larger protobuf ones in a worker process (bodies cross as one pickled ``bytes``; a
@@ -24,7 +24,10 @@ and larger protobuf ones in a worker process (bodies cross as one pickled ``byte
 back only when it differs from the body). The process also keeps a parse that crashes
 or exhausts memory away from the server: its requests get 503 and a new worker starts.
 The API's latency while ingesting is measured by ``bench/api_latency.py``
-(docs/benchmarks.md).
+(docs/benchmarks.md): with near-limit requests arriving at 30,000 spans/s, the p99 of
+a request served by the API's loop alone went from 45 ms to 12 ms. ``sys.setswitchinterval``
+is left at its 5 ms: 1 ms measured no better (services p99 under ingest 52 ms against
+43-49 ms).
 """
 
 from __future__ import annotations
