@@ -149,6 +149,9 @@ def main() -> None:
                         help="size of each large request")
     parser.add_argument("--path", default="/api/v1/services",
                         help="API path probed (/openapi.json: the loop alone, no store query)")
+    parser.add_argument("--samples", type=Path,
+                        help="write every probe (epoch start, ms, window kind) to this file,"
+                        " to line the slow ones up with a server-side timeline")
     args = parser.parse_args()
 
     print(f"bongsu from {Path(bongsu.__file__).parent}", flush=True)
@@ -194,6 +197,13 @@ def main() -> None:
     def latencies(kind: str) -> list[float]:
         return [ms for at, ms in samples
                 if any(start + SETTLE <= at < stop for start, stop in windows[kind])]
+
+    if args.samples is not None:
+        def kind_at(at: float) -> str:
+            return next((kind for kind in kinds
+                         if any(start <= at < stop for start, stop in windows[kind])), "-")
+        args.samples.write_text("".join(f"{at:.4f} {ms:.2f} {kind_at(at)}\n"
+                                        for at, ms in samples))
 
     seconds = args.rounds * args.window
     ingest_acked = sum(d[0] for d in done[:-1])

@@ -32,6 +32,10 @@ from bongsu.store.batch import Batch
 log = logging.getLogger("bongsu.decoder")
 
 _POLL_SECONDS = 0.02
+# The decoder runs at a lower CPU priority than the server: it uses ~30% of a core at
+# 30,000 spans/s, and a query that shares a core with it should not wait its turn. It
+# only gives way when both cores are busy, and a backlog it leaves is bounded and shed.
+NICENESS = 10
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -109,6 +113,7 @@ def run_decoder(
     """Process entry point: decode ``(start_lsn, durable]`` as it grows, until ``stop``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s decoder %(message)s")
     _die_with_parent(config.parent_pid)
+    lower_priority()
     try:
         _decode(config, durable, stop, out)
         last = Stopped(None)
@@ -174,6 +179,14 @@ def _quarantine(log_dir: Path, region: Corrupt) -> Quarantined | None:
     log.error("positions %d to %d of %s hold no valid record: %d bytes copied to %s",
               region.start, region.end, region.segment, len(region.data), path)
     return Quarantined(region.start, region.end, str(path), len(region.data))
+
+
+def lower_priority() -> None:
+    """Give this process's CPU time way to the server's (``NICENESS`` steps lower)."""
+    try:
+        os.nice(NICENESS)
+    except OSError as exc:  # not allowed here: run at the server's priority
+        log.warning("could not lower the priority of process %d: %s", os.getpid(), exc)
 
 
 def _die_with_parent(parent_pid: int) -> None:

@@ -56,6 +56,7 @@ from starlette.routing import BaseRoute, Route
 
 from bongsu.errors import IngestError, Overloaded, TooManyRequests, UnsupportedMediaType
 from bongsu.ingest.body import read_body
+from bongsu.ingest.decoder import lower_priority
 from bongsu.ingest.log import IngestLog
 from bongsu.ingest.signals import Signal
 from bongsu.ingest.validate import Validated, validate
@@ -169,7 +170,7 @@ class _Checker:
         if self._processes is None:
             self._processes = ProcessPoolExecutor(
                 max_workers=2, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
+                initializer=_start_worker,
             )
         pool = self._processes
         try:
@@ -197,6 +198,12 @@ def _check_in_worker(
     checked = validate(signal, body, is_json, skew_ns)
     payload = None if checked.payload is body else checked.payload
     return checked.accepted, checked.rejected, checked.message, payload
+
+
+def _start_worker() -> None:
+    """A worker runs below the server's priority, like the decoder, and ends with it."""
+    lower_priority()
+    _exit_with_parent()
 
 
 def _exit_with_parent() -> None:

@@ -44,17 +44,28 @@ WHERE s.kind IN {kinds}
 GROUP BY ALL
 """
 
-_INSTANCE_UPSERT = """
-INSERT INTO instances
-SELECT tenant, service, instance, any_value(cluster), any_value(namespace), any_value(host),
-       min(first_us), max(last_us), any_value(resource)
+# One row per (tenant, service, instance), kept by the single writer without a key (see
+# migrations/0003): known instances are updated, then the new ones inserted.
+_BATCH_INSTANCES = """
+SELECT tenant, service, instance, any_value(cluster) AS cluster,
+       any_value(namespace) AS namespace, any_value(host) AS host,
+       min(first_us) AS first_seen_us, max(last_us) AS last_seen_us,
+       any_value(resource) AS resource
 FROM b_resources GROUP BY tenant, service, instance
-ON CONFLICT (tenant, service, instance) DO UPDATE SET
-    last_seen_us = greatest(instances.last_seen_us, excluded.last_seen_us),
-    first_seen_us = least(instances.first_seen_us, excluded.first_seen_us),
-    cluster = excluded.cluster, namespace = excluded.namespace, host = excluded.host,
-    resource = excluded.resource
 """
+_INSTANCE_UPSERT = (
+    f"""UPDATE instances SET
+        last_seen_us = greatest(instances.last_seen_us, n.last_seen_us),
+        first_seen_us = least(instances.first_seen_us, n.first_seen_us),
+        cluster = n.cluster, namespace = n.namespace, host = n.host, resource = n.resource
+    FROM ({_BATCH_INSTANCES}) n
+    WHERE instances.tenant = n.tenant AND instances.service = n.service
+      AND instances.instance = n.instance""",
+    f"""INSERT INTO instances
+    SELECT n.* FROM ({_BATCH_INSTANCES}) n
+    ANTI JOIN instances i
+      ON i.tenant = n.tenant AND i.service = n.service AND i.instance = n.instance""",
+)
 
 # Compaction rewrites a closed time range of partial rows as one row per key.
 _COMPACT = {
@@ -174,7 +185,8 @@ class DuckDBStore:
             )
         if batch.resources.num_rows:
             cur.register("b_resources", batch.resources)
-            cur.execute(_INSTANCE_UPSERT)
+            for statement in _INSTANCE_UPSERT:
+                cur.execute(statement)
         if batch.metrics.num_rows:
             cur.register("b_metrics", batch.metrics)
             cur.execute("INSERT INTO metric_points SELECT * FROM b_metrics")
