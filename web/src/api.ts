@@ -114,8 +114,10 @@ export const api = {
     s?: AbortSignal,
   ) => get<T.TransactionsBody>(`/services/${enc(svc)}/transactions`, p, s),
   /** Instances seen in `w`, with TPS / response time over the last `window` seconds of it. */
+  /** `window`: seconds of recent traffic, sent as the API takes it (a multiple of 10,
+   *  at most 31 days), so any custom range works. */
   instances: (service: string | undefined, window: number, w: Window, s?: AbortSignal) =>
-    get<T.InstancesBody>("/instances", { service, window, ...w }, s),
+    get<T.InstancesBody>("/instances", { service, window: recentSeconds(window), ...w }, s),
   topology: (level: "service" | "instance", w: Window, s?: AbortSignal) =>
     get<T.TopologyBody>("/topology", { level, ...w }, s),
   traces: (p: Params, s?: AbortSignal) => get<T.TracesBody>("/traces", p, s),
@@ -133,3 +135,7 @@ export const api = {
     get<T.CapturesBody>("/captures", p, s),
   capture: (id: string, s?: AbortSignal) => get<T.CaptureBody>(`/captures/${enc(id)}`, {}, s),
 };
+
+function recentSeconds(seconds: number): number {
+  return Math.min(31 * 86_400, Math.max(10, Math.ceil(seconds / 10) * 10));
+}

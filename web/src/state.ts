@@ -115,7 +115,7 @@ export function heatmapStep(w: Window): number {
   return pickStep((w.to - w.from) / 1000 / 45);
 }
 
-const STEPS = [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400];
+const STEPS = [10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400];
 
 function pickStep(ideal: number): number {
   for (const s of STEPS) if (s >= ideal) return s;
