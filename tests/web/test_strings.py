@@ -68,12 +68,19 @@ def test_keys_are_unique_across_areas() -> None:
             owner[key] = area
 
 
-def test_the_shell_loads_every_area() -> None:
-    """An area file missing from i18n.ts's AREAS would compile and show raw keys."""
-    source = (WEB / "i18n.ts").read_text()
-    imported = dict(re.findall(r'import \* as (\w+) from "\./strings/(\w+)";', source))
-    listed = re.search(r"const AREAS = \[([^\]]*)\]", source)
-    assert listed, "AREAS not found in i18n.ts"
-    names = {n.strip() for n in listed.group(1).split(",") if n.strip()}
-    assert {imported[n] for n in names if n in imported} == {p.stem for p in STRINGS.glob("*.ts")}
-    assert names <= set(imported), names - set(imported)
+def test_the_registry_names_every_page_area() -> None:
+    """A strings file no registry entry names would compile and show raw keys; each page's
+    own file holds its menu label."""
+    registry = (WEB / "registry.ts").read_text()
+    imported = dict(re.findall(r'import \* as (\w+) from "\./strings/(\w+)";', registry))
+    entries = re.findall(r'\{ route: "(\w+)",[^\n]*\bstrings: (\w+),', registry)
+    assert entries, "no registry entries found"
+    named = {imported[var] for _, var in entries}
+    assert named | {"shell"} == {p.stem for p in STRINGS.glob("*.ts")}
+    areas = _areas()
+    for route, var in entries:
+        en, _ = areas[imported[var]]
+        assert f"nav.{route}" in en, f"strings/{imported[var]}.ts lacks nav.{route}"
+    i18n = (WEB / "i18n.ts").read_text()
+    assert 'import * as shell from "./strings/shell";' in i18n
+    assert "REGISTRY.map((p) => p.strings)" in i18n

@@ -1,21 +1,19 @@
 // Every label the console shows, in English and Korean. The labels live in
 // `strings/<area>.ts` (the shell's in `shell.ts`, each page's in its own file), each
 // with an `en` table and a `ko` table typed by it, so a key missing from one language is
-// a type error (and tests/web/test_strings.py fails). A new area is one line in AREAS.
+// a type error (and tests/web/test_strings.py fails). A page's table is named by its
+// registry entry (`strings:`), so a new page adds no line here.
 // All tables load with the shell (~9 kB gzip): `t()` stays synchronous for page code.
 
-import * as dashboard from "./strings/dashboard";
-import * as instances from "./strings/instances";
+import { REGISTRY } from "./registry";
 import * as shell from "./strings/shell";
-import * as topology from "./strings/topology";
-import * as traces from "./strings/traces";
-import * as transactions from "./strings/transactions";
 
-const AREAS = [shell, dashboard, topology, transactions, traces, instances] as const;
+/** The shell's labels, then each page's, as the registry lists them. */
+const AREAS = [shell, ...REGISTRY.map((p) => p.strings)] as const;
 
 type KeysOf<A> = A extends { en: infer E } ? keyof E & string : never;
 /** Any label key of any area. */
-export type Key = KeysOf<(typeof AREAS)[number]>;
+export type Key = KeysOf<typeof shell> | KeysOf<(typeof REGISTRY)[number]["strings"]>;
 
 export type Lang = "en" | "ko";
 

@@ -180,7 +180,7 @@ class Shell {
                 onpointerenter: () => void p.load().catch(() => undefined),
               },
               h("span", { class: "icon" }, p.icon),
-              t(p.label),
+              t(`nav.${p.route}`),
             ),
           ),
         );

@@ -1,9 +1,14 @@
-// Every page of the console, in menu order. A new page is its module in `pages/` and
-// one line here (plus its labels in `strings/`): the shell builds the menu, the route,
-// the top bar and the lazy chunk from this table. See docs/web.md, "Adding a page".
+// Every page of the console, in menu order. A new page is its module in `pages/` (with
+// its labels beside it in `strings/`, its menu label `nav.<route>` among them) and one
+// line here: the shell builds the menu, the route, the top bar, the label tables and the
+// lazy chunk from this table. See docs/web.md, "Adding a page".
 
-import type { Key } from "./i18n";
 import type { PageFactory } from "./page";
+import * as dashboardStrings from "./strings/dashboard";
+import * as topologyStrings from "./strings/topology";
+import * as transactionsStrings from "./strings/transactions";
+import * as tracesStrings from "./strings/traces";
+import * as instancesStrings from "./strings/instances";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
 export type Control = "service" | "instance" | "range";
@@ -18,7 +23,9 @@ export interface PageEntry {
   readonly group: MenuGroup;
   /** One character shown before the label. */
   readonly icon: string;
-  readonly label: Key;
+  /** The page's labels (`strings/<page>.ts`, English and Korean); its menu label is
+   *  `nav.<route>` in them (a type error in main.ts when missing). */
+  readonly strings: { readonly en: Readonly<Record<string, string>>; readonly ko: Readonly<Record<string, string>> };
   readonly controls: readonly Control[];
   /** The page's code: a dynamic import, so it (and ECharts) loads with the page. */
   readonly load: () => Promise<PageFactory>;
@@ -27,11 +34,11 @@ export interface PageEntry {
 const ALL: readonly Control[] = ["service", "instance", "range"];
 
 export const REGISTRY = [
-  { route: "dashboard", group: "overview", icon: "▦", label: "nav.dashboard", controls: ALL, load: () => import("./pages/dashboard").then((m) => m.createDashboard) },
-  { route: "topology", group: "overview", icon: "⬡", label: "nav.topology", controls: ALL, load: () => import("./pages/topology").then((m) => m.createTopology) },
-  { route: "transactions", group: "requests", icon: "⇄", label: "nav.transactions", controls: ALL, load: () => import("./pages/transactions").then((m) => m.createTransactions) },
-  { route: "traces", group: "requests", icon: "≡", label: "nav.traces", controls: ALL, load: () => import("./pages/traces").then((m) => m.createTraces) },
-  { route: "instances", group: "infrastructure", icon: "▤", label: "nav.instances", controls: ALL, load: () => import("./pages/instances").then((m) => m.createInstances) },
+  { route: "dashboard", group: "overview", icon: "▦", strings: dashboardStrings, controls: ALL, load: () => import("./pages/dashboard").then((m) => m.createDashboard) },
+  { route: "topology", group: "overview", icon: "⬡", strings: topologyStrings, controls: ALL, load: () => import("./pages/topology").then((m) => m.createTopology) },
+  { route: "transactions", group: "requests", icon: "⇄", strings: transactionsStrings, controls: ALL, load: () => import("./pages/transactions").then((m) => m.createTransactions) },
+  { route: "traces", group: "requests", icon: "≡", strings: tracesStrings, controls: ALL, load: () => import("./pages/traces").then((m) => m.createTraces) },
+  { route: "instances", group: "infrastructure", icon: "▤", strings: instancesStrings, controls: ALL, load: () => import("./pages/instances").then((m) => m.createInstances) },
 ] as const satisfies readonly PageEntry[];
 
 export type Page = (typeof REGISTRY)[number]["route"];

@@ -3,6 +3,7 @@
 // checks the same and that both sides use the same `{placeholders}`).
 
 export const en = {
+  "nav.dashboard": "Dashboard",
   "dash.apdex": "APDEX",
   "dash.activeUsers": "Active users",
   "dash.tps": "TPS",
@@ -32,6 +33,7 @@ export const en = {
 };
 
 export const ko: Record<keyof typeof en, string> = {
+  "nav.dashboard": "대시보드",
   "dash.apdex": "APDEX",
   "dash.activeUsers": "활성 사용자",
   "dash.tps": "TPS",

@@ -3,6 +3,7 @@
 // checks the same and that both sides use the same `{placeholders}`).
 
 export const en = {
+  "nav.instances": "Instances",
   "inst.title": "Instances",
   "inst.memory": "Memory by instance",
   "inst.lastSeen": "Last seen",
@@ -13,6 +14,7 @@ export const en = {
 };
 
 export const ko: Record<keyof typeof en, string> = {
+  "nav.instances": "인스턴스",
   "inst.title": "인스턴스",
   "inst.memory": "인스턴스별 메모리",
   "inst.lastSeen": "마지막 수신",

@@ -6,11 +6,6 @@
 export const en = {
   "app.title": "Bongsu",
   "app.tagline": "Application performance",
-  "nav.dashboard": "Dashboard",
-  "nav.topology": "Topology",
-  "nav.transactions": "Transactions",
-  "nav.traces": "Traces",
-  "nav.instances": "Instances",
   "nav.group.overview": "Overview",
   "nav.group.requests": "Requests",
   "nav.group.infrastructure": "Infrastructure",
@@ -55,11 +50,6 @@ export const en = {
 export const ko: Record<keyof typeof en, string> = {
   "app.title": "봉수",
   "app.tagline": "애플리케이션 성능",
-  "nav.dashboard": "대시보드",
-  "nav.topology": "토폴로지",
-  "nav.transactions": "트랜잭션",
-  "nav.traces": "트레이스",
-  "nav.instances": "인스턴스",
   "nav.group.overview": "개요",
   "nav.group.requests": "요청",
   "nav.group.infrastructure": "인프라",

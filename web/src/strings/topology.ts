@@ -3,6 +3,7 @@
 // checks the same and that both sides use the same `{placeholders}`).
 
 export const en = {
+  "nav.topology": "Topology",
   "topo.service": "Application map",
   "topo.instance": "Instance map",
   "topo.hint": "Edges: calls/s · average ms. Click an application to open its dashboard.",
@@ -15,6 +16,7 @@ export const en = {
 };
 
 export const ko: Record<keyof typeof en, string> = {
+  "nav.topology": "토폴로지",
   "topo.service": "애플리케이션 맵",
   "topo.instance": "인스턴스 맵",
   "topo.hint": "연결선: 초당 호출 수 · 평균 ms. 애플리케이션을 클릭하면 대시보드가 열립니다.",

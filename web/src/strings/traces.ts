@@ -3,6 +3,7 @@
 // checks the same and that both sides use the same `{placeholders}`).
 
 export const en = {
+  "nav.traces": "Traces",
   "tr.search": "Trace search",
   "tr.endpoint": "Endpoint",
   "tr.minMs": "Min ms",
@@ -36,6 +37,7 @@ export const en = {
 };
 
 export const ko: Record<keyof typeof en, string> = {
+  "nav.traces": "트레이스",
   "tr.search": "트레이스 검색",
   "tr.endpoint": "엔드포인트",
   "tr.minMs": "최소 ms",

@@ -3,6 +3,7 @@
 // checks the same and that both sides use the same `{placeholders}`).
 
 export const en = {
+  "nav.transactions": "Transactions",
   "tx.title": "Active requests (in flight now)",
   "tx.elapsed": "Elapsed",
   "tx.started": "Started",
@@ -48,6 +49,7 @@ export const en = {
 };
 
 export const ko: Record<keyof typeof en, string> = {
+  "nav.transactions": "트랜잭션",
   "tx.title": "액티브 요청 (현재 처리 중)",
   "tx.elapsed": "경과 시간",
   "tx.started": "시작 시각",
