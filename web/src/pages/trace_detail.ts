@@ -43,6 +43,9 @@ export class TraceDetail implements PageView {
   private waiting: InFlight | null;
   private running: (ActiveRequest & { seenAt: number }) | null = null;
   private endedAt = 0;
+  /** The in-flight request's own span: its trace is complete only once that is stored (a
+   *  child span, such as its first SQL call, can be stored while the request still runs). */
+  private expectSpan = "";
   private busy = false;
   private pollTimer: number | undefined;
   private tickTimer: number | undefined;
@@ -114,6 +117,7 @@ export class TraceDetail implements PageView {
     if (active.length) {
       const longest = active.sort((a, b) => b.elapsed_ms - a.elapsed_ms)[0];
       this.running = { ...longest, seenAt: performance.now() };
+      this.expectSpan = longest.span_id ?? this.expectSpan;
       this.endedAt = 0;
       this.renderRunning();
       window.clearInterval(this.tickTimer);
@@ -166,6 +170,16 @@ export class TraceDetail implements PageView {
       this.logs.el.hidden = true;
       this.detail.el.hidden = true;
       return;
+    }
+    if (this.expectSpan && !resp.spans.some((sp) => sp.span_id === this.expectSpan)) {
+      this.endedAt ||= Date.now();
+      if (Date.now() - this.endedAt <= STORE_GRACE_MS) {
+        // Part of the trace is stored, not yet the request's own span: look again shortly.
+        this.waterfall.setStatus(h("div", { class: "loading", id: "trace-waiting", "data-state": "finishing" }, h("span", { class: "spinner" }), t("tr.finishing")));
+        window.clearTimeout(this.pollTimer);
+        this.pollTimer = window.setTimeout(() => void this.refresh(ctx, this.polls.signal).catch(() => undefined), WAIT_POLL_MS);
+        return;
+      }
     }
     this.loaded = true;
     this.logs.el.hidden = false;
