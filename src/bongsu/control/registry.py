@@ -48,6 +48,7 @@ class AgentRegistry:
         self._active: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._queued: dict[tuple[str, str, str], list[PendingCapture]] = {}
         self._pending: dict[str, PendingCapture] = {}
+        self._saving: set[str] = set()  # answered, being stored: still listed as pending
 
     def report_active(self, tenant: str, report: dict[str, Any]) -> None:
         report = {**report, "received_at": time.time()}
@@ -102,9 +103,20 @@ class AgentRegistry:
         capture_id = str(result.get("command_id") or "")
         with self._lock:
             capture = self._pending.get(capture_id)
-            if capture is None or capture.tenant != tenant:
+            if capture is None or capture.tenant != tenant or capture_id in self._saving:
                 return False
-            del self._pending[capture_id]
+            # Listed as pending until it is stored, so a reader never finds it in neither.
+            self._saving.add(capture_id)
+        try:
+            self._save(tenant, capture, result)
+            with self._lock:
+                del self._pending[capture_id]
+        finally:
+            with self._lock:
+                self._saving.discard(capture_id)
+        return True
+
+    def _save(self, tenant: str, capture: PendingCapture, result: dict[str, Any]) -> None:
         payload = result.get("result") or {}
         threads = payload.get("threads", []) if isinstance(payload, dict) else []
         summary = {
@@ -120,4 +132,3 @@ class AgentRegistry:
             tenant, capture.id, int(time.time() * 1e6), capture.service, capture.instance,
             capture.kind, "json", json.dumps(payload), json.dumps(summary),
         )
-        return True
