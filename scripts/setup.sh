@@ -16,6 +16,7 @@ fc-list :lang=ko 2>/dev/null | grep -q . || need_apt+=(fonts-nanum)  # Korean la
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v mariadbd >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || need_apt+=(mariadb-server)
+command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)  # tests check the simulated cluster with a real kubectl
 if (( ${#need_apt[@]} )); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq

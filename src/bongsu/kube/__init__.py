@@ -1,0 +1,1 @@
+"""Kubernetes as a source: cluster watches, episodes explained, pods against limits."""
