@@ -155,6 +155,22 @@ class Explained:
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """An episode derived from object state (a termination, an HPA scale, a rollout …).
+
+    ``at_us`` is when it happened (a termination's finish time, the HPA's last scale
+    time), which is also the episode's first seen; ``raw`` is the object (or the part of
+    it) that shows it, as JSON.
+    """
+
+    key: EpisodeKey
+    explained: Explained
+    at_us: int
+    message: str
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
 class Termination:
     """A container's last termination, from ``lastState.terminated`` (or ``state``)."""
 
