@@ -215,6 +215,7 @@ class PodState:
     started_us: int | None
     reason: str | None = None  # "Evicted" …
     service: str | None = None  # linked from spans/metrics whose k8s.pod.name is this pod
+    instance: str | None = None  # that telemetry's instance id, when linked
 
 
 @dataclass(slots=True)
