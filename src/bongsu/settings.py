@@ -76,6 +76,33 @@ class Settings:
     max_timestamp_skew_days: float = _setting(
         30.0, "Telemetry timestamps further than this from now are rejected as absurd."
     )
+    kube_clusters: str = _setting(
+        "",
+        "Kubernetes clusters to watch, comma-separated: 'NAME[:LABEL]=KUBECONFIG[#CONTEXT]' "
+        "or 'NAME[:LABEL]=in-cluster' (LABEL such as private, public, a provider).",
+    )
+    kube_ingress: str = _setting(
+        "",
+        "Prometheus text endpoints of ingress controllers / routers to scrape, comma-separated:"
+        " 'CLUSTER=URL' or a bare URL (then the first cluster's).",
+    )
+    kube_tenant: str = _setting("default", "Tenant the watched clusters' events belong to.")
+    event_retention_days: float = _setting(
+        30.0, "Kubernetes event episodes last seen longer ago than this many days are deleted."
+    )
+    kube_usage_interval_seconds: float = _setting(
+        15.0, "How often pod and workload state points are written and metrics.k8s.io is read."
+    )
+    kube_scrape_interval_seconds: float = _setting(
+        15.0, "How often the ingress / router Prometheus endpoints are scraped."
+    )
+    kube_silent_seconds: float = _setting(
+        90.0,
+        "A watch that sends nothing (not even a bookmark) for this long is torn down and resumed.",
+    )
+    kube_backoff_max_seconds: float = _setting(
+        30.0, "Longest wait between attempts to reach a cluster that does not answer."
+    )
 
     @classmethod
     def from_env(
