@@ -14,8 +14,9 @@
     │   ├── NotFound                 404: the trace or service does not exist
     │   ├── QueryTimeout             504: the query ran past ``query_timeout_seconds``
     │   └── TooManyRows              400: the result is over ``query_max_rows``
-    └── StoreError                   the store cannot do what was asked
-        └── CorruptIngestLog         an ingest log record fails its checksum
+    ├── StoreError                   the store cannot do what was asked
+    │   └── CorruptIngestLog         an ingest log record fails its checksum
+    └── ScrapeError                  an exporter endpoint or metrics.k8s.io cannot be read
 """
 
 from __future__ import annotations
@@ -98,3 +99,7 @@ class StoreError(BongsuError):
 
 class CorruptIngestLog(StoreError):
     """An ingest log record fails its checksum or is cut short."""
+
+
+class ScrapeError(BongsuError):
+    """A metrics source (a Prometheus text endpoint, metrics.k8s.io) cannot be read or parsed."""
