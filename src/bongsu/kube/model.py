@@ -241,7 +241,7 @@ class WorkloadState:
     images: list[str]
     owner: str | None = None  # a ReplicaSet's Deployment
     service: str | None = None
-    revision: str = ""  # Deployment revision annotation / StatefulSet updateRevision: a rollout changes it
+    revision: str = ""  # Deployment revision annotation / StatefulSet updateRevision
 
 
 @dataclass(slots=True)
