@@ -19,8 +19,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from bongsu.kube.model import Episode
 from bongsu.store.batch import LOG_SCHEMA, SPAN_SCHEMA, Batch
 from bongsu.store.duckdb import DuckDBStore
+from bongsu.store.reads import reads_of
 
 BACKENDS: dict[str, Callable[[Path], Any]] = {
     "duckdb": lambda path: DuckDBStore.open(path / "telemetry.duckdb"),
@@ -227,5 +229,126 @@ def test_migrations_are_applied_once(backend: Callable[[Path], Any], tmp_path: P
         versions = store.run("SELECT version FROM schema_version ORDER BY version")
         assert [v for (v,) in versions] == sorted({v for (v,) in versions})
         assert len(versions) >= 2
+    finally:
+        store.close()
+
+
+# -- Kubernetes episodes ------------------------------------------------------------------
+
+
+def episode(**changes: Any) -> Episode:
+    base: dict[str, Any] = dict(
+        id="ep-1", tenant="default", cluster="private", namespace="shop", object_kind="Pod",
+        object_name="cart-7d9f8-x2kq", kind="crash_loop", reason="BackOff",
+        severity="critical", summary="cart crash-looping", message="Back-off restarting",
+        count=1, first_seen_us=NOW_US, last_seen_us=NOW_US, component="kubelet",
+        source="event", pod="cart-7d9f8-x2kq", container="cart", node="node-a",
+        raw='{"kind": "Event"}',
+    )
+    return Episode(**{**base, **changes})
+
+
+def stored(store: Any, tenant: str, id: str) -> tuple[Episode, list[tuple[int, int]]] | None:
+    """Read an episode back through the read contract (no backend tables)."""
+    found = reads_of(store, timeout_s=10, max_rows=1000).kube_event(tenant, id)
+    if found is None:
+        return None
+    ep, counts = found
+    return ep, [(c.ts_us, c.count) for c in counts]
+
+
+def test_an_episode_is_upserted_and_never_moves_back(store: Any) -> None:
+    store.save_kube_episodes([episode()])
+    store.save_kube_episodes([episode(count=5, last_seen_us=NOW_US + 60_000_000,
+                                      message="Back-off 40s", raw='{"n": 5}')])
+    # A relist sees an older copy of the same event: nothing moves back.
+    store.save_kube_episodes([episode(count=3, last_seen_us=NOW_US + 30_000_000,
+                                      first_seen_us=NOW_US - 10_000_000, message="older",
+                                      raw='{"n": 3}')])
+    got = stored(store, "default", "ep-1")
+    assert got is not None
+    ep, counts = got
+    assert (ep.count, ep.first_seen_us, ep.last_seen_us) == (
+        5, NOW_US - 10_000_000, NOW_US + 60_000_000)
+    assert (ep.message, ep.raw) == ("Back-off 40s", '{"n": 5}')
+    assert counts == [(NOW_US, 1), (NOW_US + 60_000_000, 5)]
+
+
+def test_saving_an_episode_again_adds_no_count_point(store: Any) -> None:
+    for _ in range(3):
+        store.save_kube_episodes([episode(count=2)])
+    got = stored(store, "default", "ep-1")
+    assert got is not None and got[1] == [(NOW_US, 2)]
+
+
+def test_an_id_repeated_in_one_call_is_applied_in_order(store: Any) -> None:
+    bumps = [episode(count=n, last_seen_us=NOW_US + n * 15_000_000, message=f"bump {n}")
+             for n in range(1, 101)]
+    store.save_kube_episodes(bumps)
+    got = stored(store, "default", "ep-1")
+    assert got is not None
+    ep, counts = got
+    assert (ep.count, ep.message) == (100, "bump 100")
+    assert counts == [(NOW_US + n * 15_000_000, n) for n in range(1, 101)]
+
+
+def test_a_later_sighting_keeps_known_links(store: Any) -> None:
+    store.save_kube_episodes([episode(service="cart")])
+    store.save_kube_episodes([episode(count=2, last_seen_us=NOW_US + 1, service=None,
+                                      pod=None, severity="warning")])
+    got = stored(store, "default", "ep-1")
+    assert got is not None
+    assert (got[0].service, got[0].pod, got[0].severity) == ("cart", "cart-7d9f8-x2kq",
+                                                             "warning")
+
+
+def test_episodes_are_kept_per_tenant(store: Any) -> None:
+    store.save_kube_episodes([episode(), episode(tenant="acme", count=7, summary="acme's")])
+    mine, theirs = stored(store, "default", "ep-1"), stored(store, "acme", "ep-1")
+    assert mine is not None and theirs is not None
+    assert (mine[0].count, mine[0].summary, mine[1]) == (1, "cart crash-looping", [(NOW_US, 1)])
+    assert (theirs[0].count, theirs[0].summary, theirs[1]) == (7, "acme's", [(NOW_US, 7)])
+    assert stored(store, "nobody", "ep-1") is None
+
+
+def test_a_failed_save_changes_nothing(store: Any) -> None:
+    store.save_kube_episodes([episode(id="kept")])
+    with pytest.raises(Exception):  # noqa: B017 - any backend's NOT NULL violation
+        store.save_kube_episodes([episode(id="kept", count=9), episode(id="bad", summary=None)])
+    got = stored(store, "default", "kept")
+    assert got is not None and (got[0].count, got[1]) == (1, [(NOW_US, 1)])
+    assert stored(store, "default", "bad") is None
+    store.save_kube_episodes([episode(id="after")])  # the store still takes writes
+    assert stored(store, "default", "after") is not None
+
+
+def test_episodes_have_their_own_retention(store: Any) -> None:
+    day = 86_400_000_000
+    store.save_kube_episodes([
+        episode(id="old", first_seen_us=NOW_US - 40 * day, last_seen_us=NOW_US - 31 * day),
+        episode(id="long", first_seen_us=NOW_US - 40 * day, last_seen_us=NOW_US - day),
+        episode(id="old", tenant="acme", last_seen_us=NOW_US - 31 * day),
+    ])
+    store.delete_before(NOW_US)  # telemetry retention leaves episodes alone
+    assert stored(store, "default", "old") is not None
+    assert store.delete_kube_events_before(NOW_US - 30 * day) == 2
+    assert stored(store, "default", "old") is None and stored(store, "acme", "old") is None
+    got = stored(store, "default", "long")
+    assert got is not None and got[1] == [(NOW_US - day, 1)]
+    # An episode saved again after its retention starts a fresh count timeline.
+    store.save_kube_episodes([episode(id="old", count=4)])
+    again = stored(store, "default", "old")
+    assert again is not None and again[1] == [(NOW_US, 4)]
+
+
+def test_saved_episodes_survive_reopening(backend: Callable[[Path], Any],
+                                          tmp_path: Path) -> None:
+    store = backend(tmp_path)
+    store.save_kube_episodes([episode(), episode(count=2, last_seen_us=NOW_US + 1)])
+    store.close()
+    store = backend(tmp_path)
+    try:
+        got = stored(store, "default", "ep-1")
+        assert got is not None and got[1] == [(NOW_US, 1), (NOW_US + 1, 2)]
     finally:
         store.close()

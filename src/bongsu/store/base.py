@@ -13,12 +13,16 @@ Contract every backend keeps (``tests/store/conformance.py`` checks it):
 - **Tenancy.** Every row carries its tenant; every read takes a tenant and sees only it.
 - **Compaction and retention** never change what a read returns, except that retention
   removes rows older than its cutoff.
+- **Kubernetes episodes** are not telemetry: ``delete_before`` leaves them alone and
+  ``delete_kube_events_before`` is their own retention. One row per (tenant, episode id).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
+from bongsu.kube.model import Episode
 from bongsu.store.batch import Batch
 
 
@@ -58,6 +62,25 @@ class TelemetryStore(Protocol):
         summary: str | None,
     ) -> None:
         """Store one diagnostic capture durably."""
+        ...
+
+    def save_kube_episodes(self, episodes: Sequence[Episode]) -> None:
+        """Store episodes atomically and durably, as one upsert by (tenant, id).
+
+        A new id is inserted as given. A known one keeps the greatest ``last_seen_us`` and
+        ``count`` and the least ``first_seen_us`` ever saved (an older sighting never moves
+        them back); its text (kind, severity, summary, message, component, source, raw)
+        is the one of the sighting with the latest ``last_seen_us``, and service, pod,
+        container and node, once known, are never cleared. A count point
+        (the row's resulting ``last_seen_us``, ``count``) is appended for each episode that
+        is new or whose count rose. Saving the same episode again changes nothing; an id
+        repeated in one call is applied in call order.
+        """
+        ...
+
+    def delete_kube_events_before(self, cutoff_us: int) -> int:
+        """Delete episodes last seen before ``cutoff_us`` with their count points; returns
+        the episodes deleted."""
         ...
 
     def close(self) -> None:

@@ -19,6 +19,9 @@ Contract every backend keeps (``tests/query/test_reads_conformance.py`` checks i
   the ingest-time edge table; raw spans serve only trace search and detail, the heatmap's
   drag-select list and active users; instance names come from the latest resource each
   instance sent (the ``instances`` table).
+- **Kubernetes episodes** overlap a window when ``last_seen_us >= start`` and
+  ``first_seen_us < end``; lists come newest ``last_seen_us`` first without ``raw``
+  (``"{}"``); only :meth:`Reads.kube_event` returns it.
 
 Example::
 
@@ -29,9 +32,11 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+from bongsu.kube.model import CountPoint, Episode, Kind, Severity
 
 Resolution = Literal[10, 60]
 """Rollup resolution in seconds: ``rollup_10s`` or ``rollup_1m``."""
@@ -241,6 +246,52 @@ class MetricPoint:
     value: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class EventSearch:
+    """Filters of :meth:`Reads.kube_events`; ``None`` means any."""
+
+    start_us: int
+    end_us: int
+    limit: int
+    cluster: str | None = None
+    namespace: str | None = None
+    kind: Kind | None = None
+    reason: str | None = None
+    severity: Severity | None = None
+    object: str | None = None  # object name prefix ("shop-7d9f8" matches its pods)
+    service: str | None = None
+    pod: str | None = None
+    q: str | None = None  # case-insensitive substring of summary, message or object name
+
+
+@dataclass(frozen=True, slots=True)
+class PodLink:
+    """A pod that sent telemetry: which service and instance it runs."""
+
+    cluster: str | None
+    namespace: str | None
+    pod: str
+    service: str
+    instance: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterTrafficPoint:
+    ts_us: int
+    cluster: str | None  # the instance's k8s.cluster.name; None when it sent none
+    transactions: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPoint:
+    """A metric's value in one step for one value of the attribute it is grouped by."""
+
+    ts_us: int
+    group: str | None  # None: the points carry no such attribute
+    value: float | None
+
+
 class Reads(Protocol):
     """Read half of the store contract (see the module docstring)."""
 
@@ -327,6 +378,48 @@ class Reads(Protocol):
 
     def metric_series(self, tenant: str, search: MetricSearch) -> list[MetricPoint]:
         """One metric aggregated per epoch-aligned step (steps with no points left out)."""
+        ...
+
+    def kube_events(self, tenant: str, search: EventSearch) -> list[Episode]:
+        """Episodes overlapping the window that match every filter; newest ``last_seen_us``
+        first (then by id), at most ``search.limit``, ``raw`` omitted."""
+        ...
+
+    def kube_event(self, tenant: str, id: str) -> tuple[Episode, list[CountPoint]] | None:
+        """One episode with its raw object and its count points in time order, or None."""
+        ...
+
+    def kube_recent_episodes(self, tenant: str, cluster: str, since_us: int) -> list[Episode]:
+        """A cluster's episodes last seen at or after ``since_us`` (``raw`` omitted), newest
+        first: what a watcher loads at start so it announces nothing twice."""
+        ...
+
+    def pod_links(self, tenant: str, since_us: int) -> list[PodLink]:
+        """Instances seen since ``since_us`` whose latest resource names a ``k8s.pod.name``;
+        ordered by cluster, namespace, pod, the most recently seen first."""
+        ...
+
+    def cluster_traffic(
+        self, tenant: str, service: str | None, start_us: int, end_us: int, step_us: int
+    ) -> list[ClusterTrafficPoint]:
+        """Transactions and errors per epoch-aligned step and cluster of the instance that
+        served them (``service`` None: every service). The 1-minute rollup when ``step_us``
+        is a whole number of minutes, else the 10-second one; ordered by step, cluster
+        (None last); empty steps left out."""
+        ...
+
+    def metric_by_attribute(
+        self, tenant: str, name: str, attribute: str, start_us: int, end_us: int,
+        step_us: int, agg: Agg, service: str | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> list[GroupPoint]:
+        """One metric per epoch-aligned step and value of the point attribute ``attribute``.
+
+        In each step every series (service, instance and attribute set) counts once, by
+        its latest point; ``agg`` then combines the series of a group (``sum``: replicas
+        per cluster; ``last``: the latest point of the group). ``filters`` keep only points
+        whose attributes equal the given values. Ordered by step, group (None last).
+        """
         ...
 
 

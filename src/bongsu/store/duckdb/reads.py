@@ -12,16 +12,21 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from bongsu.kube.model import CountPoint, Episode
 from bongsu.store.duckdb.store import DuckDBStore
 from bongsu.store.reads import (
+    Agg,
     CaptureRecord,
+    ClusterTrafficPoint,
     EdgeFigures,
+    EventSearch,
     Figures,
+    GroupPoint,
     HeatmapCell,
     InstanceFigures,
     InstanceLabel,
@@ -31,6 +36,7 @@ from bongsu.store.reads import (
     MetricName,
     MetricPoint,
     MetricSearch,
+    PodLink,
     Resolution,
     SeriesPoint,
     ServiceFigures,
@@ -74,6 +80,12 @@ METRIC_AGGS: dict[str, str] = {
     "sum": "sum(v)",
     "last": "arg_max(v, ts_us)",
 }
+# Series combined per group in kube_metric_by_attribute.sql (each series is one value).
+GROUP_AGGS: dict[str, str] = {
+    "avg": "avg(v)", "min": "min(v)", "max": "max(v)", "sum": "sum(v)",
+    "last": "arg_max(v, ts_us)",
+}
+_MINUTE_US = 60_000_000
 
 
 @cache
@@ -262,6 +274,74 @@ class DuckDBReads:
              "instance": search.instance},
         )
         return [MetricPoint(int(r[0]), None if r[1] is None else float(r[1])) for r in rows]
+
+    def kube_events(self, tenant: str, search: EventSearch) -> list[Episode]:
+        where = _Filters(tenant=tenant, start=search.start_us, end=search.end_us,
+                         limit=search.limit)
+        for column in ("cluster", "namespace", "kind", "reason", "severity", "service", "pod"):
+            value = getattr(search, column)
+            if value is not None:
+                where.add(f"{column} = ${column}", **{column: value})
+        if search.object is not None:
+            where.add("starts_with(object_name, $object)", object=search.object)
+        if search.q is not None:
+            where.add("(contains(lower(summary), lower($q)) OR contains(lower(message), lower($q))"
+                      " OR contains(lower(object_name), lower($q)))", q=search.q)
+        rows = self._run(sql("kube_events").format(filters=where.sql()), where.params)
+        return [_episode(r) for r in rows]
+
+    def kube_event(self, tenant: str, id: str) -> tuple[Episode, list[CountPoint]] | None:
+        params = {"tenant": tenant, "id": id}
+        rows = self._run(sql("kube_event"), params)
+        if not rows:
+            return None
+        counts = self._run(sql("kube_event_counts"), params)
+        return _episode(rows[0]), [CountPoint(int(ts), int(n)) for ts, n in counts]
+
+    def kube_recent_episodes(self, tenant: str, cluster: str, since_us: int) -> list[Episode]:
+        rows = self._run(sql("kube_recent"),
+                         {"tenant": tenant, "cluster": cluster, "since": since_us})
+        return [_episode(r) for r in rows]
+
+    def pod_links(self, tenant: str, since_us: int) -> list[PodLink]:
+        rows = self._run(sql("kube_pod_links"), {"tenant": tenant, "since": since_us})
+        return [PodLink(*r) for r in rows]
+
+    def cluster_traffic(
+        self, tenant: str, service: str | None, start_us: int, end_us: int, step_us: int
+    ) -> list[ClusterTrafficPoint]:
+        rollup = ROLLUP_TABLES[60 if step_us % _MINUTE_US == 0 else 10]
+        rows = self._run(
+            sql("kube_cluster_traffic").format(rollup=rollup),
+            {"tenant": tenant, "service": service, "start": start_us, "end": end_us,
+             "step": step_us},
+        )
+        return [ClusterTrafficPoint(int(r[0]), r[1], int(r[2]), int(r[3])) for r in rows]
+
+    def metric_by_attribute(
+        self, tenant: str, name: str, attribute: str, start_us: int, end_us: int,
+        step_us: int, agg: Agg, service: str | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> list[GroupPoint]:
+        where = _Filters(tenant=tenant, name=name, start=start_us, end=end_us, step=step_us,
+                         service=service, path=_json_path(attribute))
+        for i, (key, value) in enumerate(sorted((filters or {}).items())):
+            where.add(f"json_extract_string(attributes, $fpath{i}) = $fvalue{i}",
+                      **{f"fpath{i}": _json_path(key), f"fvalue{i}": value})
+        statement = sql("kube_metric_by_attribute").format(filters=where.sql(),
+                                                           agg=GROUP_AGGS[agg])
+        rows = self._run(statement, where.params)
+        return [GroupPoint(int(r[0]), r[1], None if r[2] is None else float(r[2]))
+                for r in rows]
+
+
+def _episode(r: tuple[Any, ...]) -> Episode:
+    return Episode(
+        id=r[0], tenant=r[1], cluster=r[2], namespace=r[3], object_kind=r[4],
+        object_name=r[5], kind=r[6], reason=r[7], severity=r[8], summary=r[9], message=r[10],
+        count=int(r[11]), first_seen_us=int(r[12]), last_seen_us=int(r[13]), component=r[14],
+        source=r[15], service=r[16], pod=r[17], container=r[18], node=r[19], raw=r[20],
+    )
 
 
 def _figures(r: tuple[Any, ...]) -> Figures:

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bongsu.errors import InvalidQuery, QueryTimeout, StoreError, TooManyRows
+from bongsu.kube.model import Episode
 from bongsu.store.batch import Batch
 from bongsu.store.duckdb import edges
 from bongsu.store.duckdb.migrations import migrate
@@ -65,6 +66,39 @@ _INSTANCE_UPSERT = (
     SELECT n.* FROM ({_BATCH_INSTANCES}) n
     ANTI JOIN instances i
       ON i.tenant = n.tenant AND i.service = n.service AND i.instance = n.instance""",
+)
+
+# Episodes: one row per (tenant, id), kept by the single writer like instances. The count
+# timeline is appended first, against the row as it was; then the row is updated (the
+# latest sighting's text wins, last_seen and count never go back) and new ones inserted.
+_KUBE_COLUMNS = (
+    "tenant", "id", "cluster", "namespace", "object_kind", "object_name", "kind", "reason",
+    "severity", "summary", "message", "count", "first_seen_us", "last_seen_us", "component",
+    "source", "service", "pod", "container", "node", "raw",
+)
+_KUBE_SCHEMA = pa.schema(
+    [(c, pa.int64() if c in ("count", "first_seen_us", "last_seen_us") else pa.string())
+     for c in _KUBE_COLUMNS]
+)
+_KUBE_LATEST = ("kind", "severity", "summary", "message", "component", "source", "raw")
+_KUBE_LINKS = ("service", "pod", "container", "node")
+_NEWER = "n.last_seen_us >= kube_events.last_seen_us"
+_KUBE_UPSERT = (
+    """INSERT INTO kube_event_counts
+    SELECT n.tenant, n.id, greatest(n.last_seen_us, coalesce(e.last_seen_us, n.last_seen_us)),
+           greatest(n.count, coalesce(e.count, n.count))
+    FROM b_kube n LEFT JOIN kube_events e ON e.tenant = n.tenant AND e.id = n.id
+    WHERE e.id IS NULL OR n.count > e.count""",
+    "UPDATE kube_events SET count = greatest(kube_events.count, n.count),"
+    " first_seen_us = least(kube_events.first_seen_us, n.first_seen_us),"
+    " last_seen_us = greatest(kube_events.last_seen_us, n.last_seen_us), "
+    + ", ".join(f"{c} = CASE WHEN {_NEWER} THEN n.{c} ELSE kube_events.{c} END"
+                for c in _KUBE_LATEST) + ", "
+    + ", ".join(f"{c} = CASE WHEN {_NEWER} THEN coalesce(n.{c}, kube_events.{c})"
+                f" ELSE coalesce(kube_events.{c}, n.{c}) END" for c in _KUBE_LINKS)
+    + " FROM b_kube n WHERE kube_events.tenant = n.tenant AND kube_events.id = n.id",
+    """INSERT INTO kube_events
+    SELECT n.* FROM b_kube n ANTI JOIN kube_events e ON e.tenant = n.tenant AND e.id = n.id""",
 )
 
 # Compaction rewrites a closed time range of partial rows as one row per key.
@@ -264,6 +298,29 @@ class DuckDBStore:
                 [tenant, ts_us, capture_id, service, instance, kind, fmt, payload, summary],
             )
 
+    def save_kube_episodes(self, episodes: Sequence[Episode]) -> None:
+        if not episodes:
+            return
+        with self._write_lock:
+            try:
+                with self._transaction() as cur:
+                    for part in _rounds(episodes):
+                        cur.register("b_kube", pa.Table.from_pylist(
+                            [{c: getattr(e, c) for c in _KUBE_COLUMNS}
+                             for e in part], schema=_KUBE_SCHEMA))
+                        for statement in _KUBE_UPSERT:
+                            cur.execute(statement)
+            finally:
+                self._writer.unregister("b_kube")
+
+    def delete_kube_events_before(self, cutoff_us: int) -> int:
+        with self._write_lock, self._transaction() as cur:
+            cur.execute(
+                "DELETE FROM kube_event_counts c USING kube_events e WHERE c.tenant = e.tenant"
+                " AND c.id = e.id AND e.last_seen_us < ?", [cutoff_us])
+            rows = cur.execute("DELETE FROM kube_events WHERE last_seen_us < ?", [cutoff_us])
+            return int(rows.fetchall()[0][0])
+
     def checkpoint(self) -> None:
         with self._write_lock:
             self._writer.execute("CHECKPOINT")
@@ -305,6 +362,20 @@ class DuckDBStore:
         if max_rows is not None and len(rows) > max_rows:
             raise TooManyRows(f"the result has more than {max_rows} rows; narrow the query")
         return rows
+
+
+def _rounds(episodes: Sequence[Episode]) -> list[list[Episode]]:
+    """Episodes split so no (tenant, id) repeats within a part, in call order: saving the
+    parts one after another is the same as saving each episode in turn."""
+    parts: list[list[Episode]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for e in episodes:
+        k = seen.get((e.tenant, e.id), 0)
+        seen[(e.tenant, e.id)] = k + 1
+        if k == len(parts):
+            parts.append([])
+        parts[k].append(e)
+    return parts
 
 
 def _ranges(minutes: list[int]) -> list[tuple[int, int]]:
