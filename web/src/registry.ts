@@ -9,6 +9,10 @@ import * as topologyStrings from "./strings/topology";
 import * as transactionsStrings from "./strings/transactions";
 import * as tracesStrings from "./strings/traces";
 import * as instancesStrings from "./strings/instances";
+import * as eventsStrings from "./strings/events";
+import * as containersStrings from "./strings/containers";
+import * as clustersStrings from "./strings/clusters";
+import * as ingressStrings from "./strings/ingress";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
 export type Control = "service" | "instance" | "range";
@@ -39,6 +43,10 @@ export const REGISTRY = [
   { route: "transactions", group: "requests", icon: "⇄", strings: transactionsStrings, controls: ALL, load: () => import("./pages/transactions").then((m) => m.createTransactions) },
   { route: "traces", group: "requests", icon: "≡", strings: tracesStrings, controls: ALL, load: () => import("./pages/traces").then((m) => m.createTraces) },
   { route: "instances", group: "infrastructure", icon: "▤", strings: instancesStrings, controls: ALL, load: () => import("./pages/instances").then((m) => m.createInstances) },
+  { route: "events", group: "infrastructure", icon: "⚑", strings: eventsStrings, controls: ["range"], load: () => import("./pages/events").then((m) => m.createEvents) },
+  { route: "containers", group: "infrastructure", icon: "▣", strings: containersStrings, controls: [], load: () => import("./pages/containers").then((m) => m.createContainers) },
+  { route: "clusters", group: "infrastructure", icon: "◎", strings: clustersStrings, controls: ["range"], load: () => import("./pages/clusters").then((m) => m.createClusters) },
+  { route: "ingress", group: "infrastructure", icon: "⇥", strings: ingressStrings, controls: ["range"], load: () => import("./pages/ingress").then((m) => m.createIngress) },
 ] as const satisfies readonly PageEntry[];
 
 export type Page = (typeof REGISTRY)[number]["route"];

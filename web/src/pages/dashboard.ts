@@ -9,6 +9,7 @@ import { t, type Key } from "../i18n";
 import { memoryMetric } from "../metrics";
 import type { Ctx, PageView } from "../page";
 import { seriesStep } from "../state";
+import { EventMarkers } from "./event_markers";
 import { InstanceNames, markLabels, nameOf } from "./names";
 import { TMap } from "./tmap";
 import { Velocity } from "./velocity";
@@ -51,6 +52,9 @@ class Dashboard implements PageView {
   private readonly dbChart: Chart;
   private readonly instChart: Chart;
   private readonly names = new InstanceNames();
+  /** The service's Kubernetes episodes on the time charts, and its pods that died. */
+  private readonly markers = new EventMarkers();
+  private readonly podNotes = h("div", { class: "pod-notes-slot" });
 
   constructor() {
     const tileDefs: [Key, string][] = [
@@ -77,6 +81,7 @@ class Dashboard implements PageView {
     this.memChart = chart(this.memPanel);
     this.dbChart = chart(this.dbPanel);
     this.instChart = chart(this.instPanel);
+    this.instPanel.body.append(this.podNotes);
     for (const c of [this.avgChart, this.errChart, this.memChart, this.dbChart]) c.inst.on("datazoom", () => markZoom(c));
     this.el = h(
       "div",
@@ -106,7 +111,12 @@ class Dashboard implements PageView {
       guard(this.memPanel, () => this.loadMemory(ctx, signal), () => this.memChart.el.dataset.points !== undefined),
       guard(this.dbPanel, () => this.loadDb(ctx, signal), () => this.dbChart.el.dataset.points !== undefined),
       guard(this.instPanel, () => this.loadInstances(ctx, signal), () => this.instChart.el.dataset.points !== undefined),
+      this.markers.refresh(ctx, signal).catch(() => {}),
     ]);
+    if (signal.aborted) return;
+    // After the charts have their data: markers merge into their first series.
+    for (const c of [this.avgChart, this.errChart, this.memChart, this.dbChart]) this.markers.apply(c, ctx);
+    this.markers.renderNotes(this.podNotes, ctx);
   }
 
   private async loadSeries(ctx: Ctx, signal: AbortSignal): Promise<void> {

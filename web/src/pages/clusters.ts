@@ -1,0 +1,221 @@
+// Several clusters in one view (issue 8, item 8): per cluster its label, connection
+// state (an unreachable one with its error), nodes and pods ready, recent warning and
+// critical episodes; per service, the share of its transactions each cluster served
+// (stacked to 100 %) beside its replicas per cluster, on one time axis, so a 30/70
+// split, an autoscale in one cloud and a failover read at a glance.
+
+import type { KubeCluster, TrafficBody } from "../api/types";
+import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
+import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
+import { t, tf, type Key } from "../i18n";
+import type { Ctx, PageView } from "../page";
+import { seriesStep } from "../state";
+import { kube } from "./kube";
+
+/** Services charted at most (two charts and one API call each). */
+const MAX_SERVICES = 8;
+
+export function createClusters(): PageView {
+  return new Clusters();
+}
+
+interface ServiceCharts {
+  row: HTMLElement;
+  share: Chart;
+  replicas: Chart;
+  shareTitle: HTMLElement;
+  replicasTitle: HTMLElement;
+}
+
+class Clusters implements PageView {
+  readonly el: HTMLElement;
+  private readonly cards = new Panel(t("cl.title"), { id: "clusters-panel" });
+  private readonly traffic = new Panel(t("cl.traffic"), { id: "cluster-traffic-panel", hint: t("cl.trafficHint") });
+  private readonly rows = h("div", { class: "traffic-rows", id: "cluster-traffic" });
+  private readonly charts = new Map<string, ServiceCharts>();
+  private loaded = false;
+
+  constructor() {
+    this.traffic.body.append(this.rows);
+    this.el = h("div", { class: "page clusters", id: "page-clusters" }, this.cards.el, this.traffic.el);
+  }
+
+  async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    let clusters: KubeCluster[];
+    try {
+      clusters = (await kube.clusters(signal)).clusters;
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.cards.setStatus(errorBox(err), this.loaded);
+      return;
+    }
+    this.loaded = true;
+    this.renderCards(ctx, clusters);
+    const names = clusters.map((c) => c.name).sort();
+    const services = [...new Set(clusters.flatMap((c) => c.services ?? []))].sort((a, b) =>
+      a === ctx.state.service ? -1 : b === ctx.state.service ? 1 : a.localeCompare(b),
+    );
+    const shown = services.slice(0, MAX_SERVICES);
+    if (!shown.length) {
+      this.traffic.setStatus(emptyState(t("cl.noTraffic")));
+      return;
+    }
+    const step = seriesStep(ctx.window);
+    let bodies: TrafficBody[];
+    try {
+      bodies = await Promise.all(shown.map((s) => kube.traffic(s, ctx.window, step, signal)));
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.traffic.setStatus(errorBox(err), this.charts.size > 0);
+      return;
+    }
+    this.renderTraffic(ctx, names, shown, bodies);
+    this.traffic.setStatus(null);
+  }
+
+  private renderCards(ctx: Ctx, clusters: KubeCluster[]): void {
+    if (!clusters.length) {
+      view(this.cards.body, nothing);
+      this.cards.setStatus(emptyState(t("cl.none"), t("cl.noneBody")));
+      return;
+    }
+    const events = (c: KubeCluster, severity: string) =>
+      ctx.href({ page: "events", sub: "", extra: { cluster: c.name, severity } });
+    view(
+      this.cards.body,
+      html`<div class="cluster-cards">
+        ${clusters.map(
+          (c) => html`<article class="cluster-card state-${c.state}" data-cluster=${c.name} data-state=${c.state}>
+            <header>
+              <b class="cluster-name">${c.name}</b>
+              ${c.label ? html`<span class="badge cluster-label">${c.label}</span>` : nothing}
+              <span class="badge state ${c.state === "connected" ? "ok" : c.state === "unreachable" ? "bad" : ""}">${t(`cl.state.${c.state}` as Key) ?? c.state}</span>
+            </header>
+            ${c.error ? html`<p class="cluster-error bad-text" role="alert">${c.error}</p>` : nothing}
+            <dl class="kv">
+              <dt>${t("cl.nodes")}</dt><dd class="nodes ${c.nodes_ready < c.nodes_total ? "warn-text" : ""}">${c.nodes_ready} / ${c.nodes_total}</dd>
+              <dt>${t("cl.pods")}</dt><dd class="pods ${c.pods_ready < c.pods_total ? "warn-text" : ""}">${c.pods_ready} / ${c.pods_total}</dd>
+              <dt>${t("cl.criticals")}</dt><dd class="criticals"><a class=${c.criticals ? "bad-text" : ""} href=${events(c, "critical")}>${c.criticals}</a></dd>
+              <dt>${t("cl.warnings")}</dt><dd class="warnings"><a class=${c.warnings ? "warn-text" : ""} href=${events(c, "warning")}>${c.warnings}</a></dd>
+              <dt>${t("cl.services")}</dt><dd class="services">${(c.services ?? []).join(", ") || "–"}</dd>
+            </dl>
+          </article>`,
+        )}
+      </div>`,
+    );
+    this.cards.setStatus(null);
+  }
+
+  private renderTraffic(ctx: Ctx, clusters: string[], services: string[], bodies: TrafficBody[]): void {
+    const p = palette();
+    // One colour per cluster on every chart of the page.
+    const all = [...new Set([...clusters, ...bodies.flatMap((b) => b.clusters.map((c) => c.cluster))])].sort();
+    const color = (name: string) => p.series[all.indexOf(name) % p.series.length];
+    const alive = new Set(services);
+    services.forEach((service, i) => {
+      const body = bodies[i];
+      const charts = this.chartsFor(service);
+      charts.shareTitle.textContent = tf("cl.share", { service });
+      charts.replicasTitle.textContent = tf("cl.replicas", { service });
+      const mine = [...body.clusters].sort((a, b) => a.cluster.localeCompare(b.cluster));
+      const sharePoints = mine.reduce((a, c) => a + c.share.length, 0);
+      charts.share.set(
+        {
+          ...baseOption(),
+          tooltip: { ...(baseOption().tooltip as object), valueFormatter: (v: number) => (v === null || v === undefined ? "–" : `${v.toFixed(1)}%`) },
+          xAxis: timeAxis(ctx.window),
+          yAxis: { ...valueAxis((v) => `${v}%`), max: 100 },
+          series: mine.map((c) => ({
+            type: "line",
+            name: c.cluster,
+            stack: "share",
+            showSymbol: false,
+            color: color(c.cluster),
+            areaStyle: { opacity: 0.55 },
+            lineStyle: { width: 1 },
+            // No transactions in a step: no share (a gap), not 0 %.
+            data: c.share.map((x) => [x.ts, x.transactions ? round(x.share * 100) : null]),
+          })),
+        },
+        sharePoints,
+        true,
+      );
+      charts.share.el.dataset.latest = JSON.stringify(latestShares(body));
+      const replicaPoints = mine.reduce((a, c) => a + c.replicas.length, 0);
+      charts.replicas.set(
+        {
+          ...baseOption(),
+          xAxis: timeAxis(ctx.window),
+          yAxis: { ...valueAxis(), minInterval: 1 },
+          series: mine.map((c) => ({
+            type: "line",
+            name: c.cluster,
+            step: "end",
+            showSymbol: false,
+            color: color(c.cluster),
+            data: c.replicas.map((x) => [x.ts, x.replicas]),
+          })),
+        },
+        replicaPoints,
+        true,
+      );
+      charts.replicas.el.dataset.latest = JSON.stringify(
+        Object.fromEntries(mine.map((c) => [c.cluster, c.replicas.at(-1)?.replicas ?? null])),
+      );
+    });
+    for (const [service, c] of this.charts) {
+      if (alive.has(service)) continue;
+      c.share.dispose();
+      c.replicas.dispose();
+      c.row.remove();
+      this.charts.delete(service);
+    }
+    // Rows in the order of `services`.
+    for (const s of services) this.rows.append(this.charts.get(s)!.row);
+  }
+
+  private chartsFor(service: string): ServiceCharts {
+    const known = this.charts.get(service);
+    if (known) return known;
+    const shareBox = h("div", { class: "chart-box short share-chart", "data-service": service });
+    const replicasBox = h("div", { class: "chart-box short replicas-chart", "data-service": service });
+    const shareTitle = h("div", { class: "mini-title" });
+    const replicasTitle = h("div", { class: "mini-title" });
+    const row = h(
+      "div",
+      { class: "row two traffic-row", "data-service": service },
+      h("div", { class: "mini-wrap" }, shareTitle, shareBox),
+      h("div", { class: "mini-wrap" }, replicasTitle, replicasBox),
+    );
+    this.rows.append(row);
+    const charts = { row, share: new Chart(shareBox), replicas: new Chart(replicasBox), shareTitle, replicasTitle };
+    this.charts.set(service, charts);
+    return charts;
+  }
+
+  dispose(): void {
+    for (const c of this.charts.values()) {
+      c.share.dispose();
+      c.replicas.dispose();
+    }
+  }
+}
+
+/** Each cluster's share at the latest step with transactions, for the browser tests. */
+function latestShares(body: TrafficBody): Record<string, number> {
+  const steps = new Map<number, Record<string, number>>();
+  for (const c of body.clusters) {
+    for (const x of c.share) {
+      if (!x.transactions) continue;
+      const at = steps.get(x.ts) ?? {};
+      at[c.cluster] = x.share;
+      steps.set(x.ts, at);
+    }
+  }
+  const last = Math.max(-Infinity, ...steps.keys());
+  return steps.get(last) ?? {};
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
