@@ -16,14 +16,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from bongsu.errors import QueryTimeout, TooManyRows
 from bongsu.ingest.batch_builder import BatchBuilder
 from bongsu.ingest.signals import Signal
+from bongsu.kube import metric_names as m
 from bongsu.kube.model import KINDS, SEVERITIES, CountPoint, Episode
 from bongsu.store.reads import (
     EventSearch,
     GroupPoint,
+    IngressFigures,
     LogSearch,
     MetricSearch,
     PodLink,
     Reads,
+    SeverityCount,
     TraceSearch,
     reads_of,
 )
@@ -193,11 +196,23 @@ def kube_episodes() -> list[Episode]:
     return out
 
 
+Point = tuple[str, str, int, float, dict[str, str]]  # (instance, name, ts_us, value, attrs)
+REPLICAS = "k8s.workload.replicas.ready"
+# One route per (cluster, host, path): its requests/s, 4xx/s, 5xx/s, avg ms, p95 ms.
+ROUTES = {
+    ("private", "shop.example", "/"): (30.0, 1.0, 0.5, 12.0, 40.0),
+    ("public", "shop.example", "/"): (70.0, 2.0, 0.0, 15.0, 55.0),
+    ("public", "shop.example", "/api"): (5.0, 0.0, 0.25, 80.0, 300.0),
+}
+INGRESS_NAMES = (m.INGRESS_REQUESTS, m.INGRESS_4XX, m.INGRESS_5XX, m.INGRESS_LATENCY_AVG,
+                 m.INGRESS_LATENCY_P95)
+
+
 @dataclass
 class Kube:
     episodes: list[Episode]
     traffic: list[SpanSpec]  # tenant "kube": service web in two clusters, api in one
-    points: list[tuple[str, int, float, dict[str, str]]]  # (instance, ts_us, value, attrs)
+    points: list[Point]  # replicas per workload and ingress figures per route
 
 
 CLUSTER_OF = {"w-priv-1": "private", "w-pub-1": "public", "w-pub-2": "public",
@@ -226,13 +241,21 @@ def kube(loaded: Loaded) -> Kube:
         ts = KUBE_T0 + s * 1_000_000
         for cluster, workload, replicas in (("private", "web", 3 + s // 300),
                                             ("public", "web", 7), ("public", "api", 2)):
-            points.append(("kube-watcher", ts, float(replicas), {
+            points.append(("kube-watcher", REPLICAS, ts, float(replicas), {
                 "k8s.cluster.name": cluster, "k8s.namespace.name": "shop",
                 "k8s.workload.name": workload}))
+        for (cluster, host, path), figures in ROUTES.items():
+            attrs = {m.CLUSTER: cluster, m.NAMESPACE: "shop", m.INGRESS: "shop", m.HOST: host,
+                     m.PATH: path, m.K8S_SERVICE: "web", m.INGRESS_CONTROLLER: "ingress-nginx"}
+            # The rates move between scrapes; the means over the window are the figures.
+            wobble = 1.0 if s % 30 else -1.0
+            for name, value in zip(INGRESS_NAMES, figures, strict=True):
+                points.append((f"{cluster}/shop/shop/{host}{path}", name, ts,
+                               value + wobble * value / 10, attrs))
     builder = BatchBuilder()
     resources = {i: ({"k8s.cluster.name": c} if c else {}) for i, c in CLUSTER_OF.items()}
     builder.add(Signal.TRACES, "kube", without_cluster(traces_request(spans, resources), "w-none"))
-    builder.add(Signal.METRICS, "kube", gauge_request("k8s", points))
+    builder.add(Signal.METRICS, "kube", gauge_request("web", points))
     assert loaded.store.load(builder.build(), loaded.store.loaded_lsn() + 1)
     return Kube(episodes, spans, points)
 
@@ -249,19 +272,21 @@ def without_cluster(body: bytes, instance: str) -> bytes:
     return req.SerializeToString()
 
 
-def gauge_request(service: str, points: list[tuple[str, int, float, dict[str, str]]]) -> bytes:
-    """Gauge points named k8s.workload.replicas.ready with point attributes."""
+def gauge_request(service: str, points: list[Point]) -> bytes:
+    """Gauge points with point attributes, as the Kubernetes writers' rows look."""
     req = ExportMetricsServiceRequest()
     for instance in sorted({p[0] for p in points}):
         rm = req.resource_metrics.add()
         rm.resource.attributes.extend(kvs({"service.name": service,
                                            "service.instance.id": instance}))
-        metric = rm.scope_metrics.add().metrics.add()
-        metric.name = "k8s.workload.replicas.ready"
-        for _, ts, value, attrs in (p for p in points if p[0] == instance):
-            dp = metric.gauge.data_points.add()
-            dp.as_double, dp.time_unix_nano = value, ts * 1000
-            dp.attributes.extend(kvs(attrs))
+        scope = rm.scope_metrics.add()
+        for name in sorted({p[1] for p in points if p[0] == instance}):
+            metric = scope.metrics.add()
+            metric.name = name
+            for _, _, ts, value, attrs in (p for p in points if p[:2] == (instance, name)):
+                dp = metric.gauge.data_points.add()
+                dp.as_double, dp.time_unix_nano = value, ts * 1000
+                dp.attributes.extend(kvs(attrs))
     return req.SerializeToString()
 
 
@@ -383,10 +408,10 @@ def test_cluster_traffic_splits_a_service(reads: Reads, kube: Kube) -> None:
 
 def test_metric_by_attribute_counts_each_series_once_a_step(reads: Reads, kube: Kube) -> None:
     t0, end = KUBE_T0, KUBE_T0 + 10 * MINUTE_US
-    name, step = "k8s.workload.replicas.ready", 60_000_000
+    name, step = REPLICAS, 60_000_000
 
     def latest(ts: int, cluster: str, workload: str) -> float:
-        return [v for _, t, v, a in kube.points if t // step * step == ts
+        return [v for _, n, t, v, a in kube.points if n == name and t // step * step == ts
                 and a["k8s.cluster.name"] == cluster and a["k8s.workload.name"] == workload][-1]
 
     got = reads.metric_by_attribute("kube", name, "k8s.cluster.name", t0, end, step, "sum")
@@ -399,13 +424,51 @@ def test_metric_by_attribute_counts_each_series_once_a_step(reads: Reads, kube: 
     assert {p.value for p in got if p.group == "private"} == {3.0, 4.0}  # scaled out
     by_workload = reads.metric_by_attribute(
         "kube", name, "k8s.workload.name", t0, end, step, "max",
-        filters={"k8s.cluster.name": "public"})
+        filters={"k8s.cluster.name": "public", "k8s.namespace.name": "shop"})
     assert {(p.group, p.value) for p in by_workload} == {("api", 2.0), ("web", 7.0)}
     absent = reads.metric_by_attribute("kube", name, "k8s.node.name", t0, t0 + step, step,
-                                       "avg", service="k8s")
+                                       "avg", service="web")
     assert absent == [GroupPoint(t0, None, (3.0 + 7.0 + 2.0) / 3)]
     assert reads.metric_by_attribute("kube", name, "k8s.cluster.name", t0, end, step, "sum",
                                      service="other") == []
+
+
+def test_kube_severity_counts(reads: Reads, kube: Kube) -> None:
+    start, end = KUBE_T0 + 10 * MINUTE_US, KUBE_T0 + 40 * MINUTE_US
+    want: dict[tuple[str, str], int] = {}
+    for e in kube.episodes:
+        if e.tenant == "default" and e.last_seen_us >= start and e.first_seen_us < end:
+            want[(e.cluster, e.severity)] = want.get((e.cluster, e.severity), 0) + 1
+    got = reads.kube_severity_counts("default", start, end)
+    assert got == [SeverityCount(c, s, n) for (c, s), n in sorted(want.items())]  # type: ignore[arg-type]
+    assert len(got) == 6
+    assert reads.kube_severity_counts("nobody", start, end) == []
+
+
+def test_ingress_traffic_per_route(reads: Reads, kube: Kube) -> None:
+    t0, end = KUBE_T0, KUBE_T0 + 10 * MINUTE_US
+
+    def mean(cluster: str, host: str, path: str, name: str) -> float:
+        values = [v for _, n, _, v, a in kube.points if n == name and (
+            a.get(m.CLUSTER), a.get(m.HOST), a.get(m.PATH)) == (cluster, host, path)]
+        return sum(values) / len(values)
+
+    want = [IngressFigures(c, "shop", "shop", h, p, "web", "web",
+                           *(mean(c, h, p, n) for n in INGRESS_NAMES))
+            for c, h, p in sorted(ROUTES)]
+    got = reads.ingress_traffic("kube", t0, end, None, None)
+    assert [replace(g, **{f: round(getattr(g, f), 9) for f in FIGURES}) for g in got] == [
+        replace(w, **{f: round(getattr(w, f), 9) for f in FIGURES}) for w in want]
+    assert got[0].requests_per_s == pytest.approx(30.0, rel=0.1)  # the means are the figures
+    assert [g.path for g in reads.ingress_traffic("kube", t0, end, "public", "shop")] == [
+        "/", "/api"]
+    assert reads.ingress_traffic("kube", t0, end, "public", "other") == []
+    assert reads.ingress_traffic("kube", end, end + MINUTE_US, None, None) == []
+    assert reads.ingress_traffic("default", t0, end, None, None) == []
+
+
+FIGURES = ("requests_per_s", "errors_4xx_per_s", "errors_5xx_per_s", "latency_avg_ms",
+           "latency_p95_ms")
 
 
 def test_kube_reads_have_the_row_cap(loaded: Loaded, kube: Kube) -> None:

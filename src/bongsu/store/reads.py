@@ -292,6 +292,32 @@ class GroupPoint:
     value: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class SeverityCount:
+    cluster: str
+    severity: Severity
+    episodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class IngressFigures:
+    """One ingress route's traffic over a window, from the scraped ``ingress.*`` points
+    (``bongsu.kube.metric_names``): the mean of what each scrape interval wrote."""
+
+    cluster: str | None
+    namespace: str | None
+    ingress: str | None  # Ingress or Route name; None for an exporter that names none
+    host: str | None
+    path: str | None
+    k8s_service: str | None  # the Kubernetes Service routed to
+    service: str  # the Bongsu service the points were written for
+    requests_per_s: float | None
+    errors_4xx_per_s: float | None
+    errors_5xx_per_s: float | None
+    latency_avg_ms: float | None
+    latency_p95_ms: float | None
+
+
 class Reads(Protocol):
     """Read half of the store contract (see the module docstring)."""
 
@@ -392,6 +418,19 @@ class Reads(Protocol):
     def kube_recent_episodes(self, tenant: str, cluster: str, since_us: int) -> list[Episode]:
         """A cluster's episodes last seen at or after ``since_us`` (``raw`` omitted), newest
         first: what a watcher loads at start so it announces nothing twice."""
+        ...
+
+    def kube_severity_counts(self, tenant: str, start_us: int, end_us: int
+                             ) -> list[SeverityCount]:
+        """Episodes overlapping the window per cluster and severity (non-zero counts),
+        ordered by cluster, severity."""
+        ...
+
+    def ingress_traffic(self, tenant: str, start_us: int, end_us: int, cluster: str | None,
+                        namespace: str | None) -> list[IngressFigures]:
+        """Per route (cluster, namespace, ingress, host, path, Kubernetes Service, service)
+        with ingress points in the window, its mean rates and latencies; ordered by those
+        fields (None last)."""
         ...
 
     def pod_links(self, tenant: str, since_us: int) -> list[PodLink]:

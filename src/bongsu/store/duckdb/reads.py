@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from bongsu.kube import metric_names as kube_metrics
 from bongsu.kube.model import CountPoint, Episode
 from bongsu.store.duckdb.store import DuckDBStore
 from bongsu.store.reads import (
@@ -28,6 +29,7 @@ from bongsu.store.reads import (
     Figures,
     GroupPoint,
     HeatmapCell,
+    IngressFigures,
     InstanceFigures,
     InstanceLabel,
     Level,
@@ -40,6 +42,7 @@ from bongsu.store.reads import (
     Resolution,
     SeriesPoint,
     ServiceFigures,
+    SeverityCount,
     SpanRecord,
     TraceSearch,
     TraceSummary,
@@ -302,6 +305,24 @@ class DuckDBReads:
         rows = self._run(sql("kube_recent"),
                          {"tenant": tenant, "cluster": cluster, "since": since_us})
         return [_episode(r) for r in rows]
+
+    def kube_severity_counts(self, tenant: str, start_us: int, end_us: int
+                             ) -> list[SeverityCount]:
+        rows = self._run(sql("kube_severity_counts"),
+                         {"tenant": tenant, "start": start_us, "end": end_us})
+        return [SeverityCount(r[0], r[1], int(r[2])) for r in rows]
+
+    def ingress_traffic(self, tenant: str, start_us: int, end_us: int, cluster: str | None,
+                        namespace: str | None) -> list[IngressFigures]:
+        names = {"requests": kube_metrics.INGRESS_REQUESTS, "e4xx": kube_metrics.INGRESS_4XX,
+                 "e5xx": kube_metrics.INGRESS_5XX,
+                 "latency_avg": kube_metrics.INGRESS_LATENCY_AVG,
+                 "latency_p95": kube_metrics.INGRESS_LATENCY_P95}
+        rows = self._run(sql("kube_ingress_traffic"), {
+            "tenant": tenant, "start": start_us, "end": end_us, "cluster": cluster,
+            "namespace": namespace, "names": list(names.values()), **names})
+        return [IngressFigures(*r[:7], *(None if v is None else float(v) for v in r[7:]))
+                for r in rows]
 
     def pod_links(self, tenant: str, since_us: int) -> list[PodLink]:
         rows = self._run(sql("kube_pod_links"), {"tenant": tenant, "since": since_us})
