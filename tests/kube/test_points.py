@@ -41,7 +41,7 @@ def _pods() -> list[PodState]:
             _container("checkout", ready=False, restarts=3, cpu_request=0.25, cpu_limit=0.5,
                        memory_request=128 * MI, memory_limit=256 * MI, cpu_usage=0.153,
                        memory_usage=248 * MI,
-                       last_termination=Termination("OOMKilled", 137, None, NOW_US - 60e6,
+                       last_termination=Termination("OOMKilled", 137, None, NOW_US - 60_000_000,
                                                     "containerd://a1")),
             _container("envoy", cpu_usage=0.012, memory_usage=40 * MI),  # no limits set
         ],
@@ -80,7 +80,8 @@ def _hpas() -> list[HpaState]:
 def _rows() -> list[dict[str, Any]]:
     table = state_points("default", "private", NOW_US, _pods(), _workloads(), _hpas())
     assert table.schema == METRIC_SCHEMA
-    return table.to_pylist()
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
 
 
 def _one(rows: list[dict[str, Any]], name: str, **attrs: str) -> dict[str, Any]:
