@@ -26,9 +26,11 @@ from bongsu.control.routes import control_routes
 from bongsu.ingest.loader import Loader
 from bongsu.ingest.log import IngestLog
 from bongsu.ingest.receiver import Receiver, receiver_app
+from bongsu.kube.hub import KubeHub, KubeSetup
 from bongsu.meta.keys import KeyRing
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
+from bongsu.store.reads import reads_of
 
 log = logging.getLogger("bongsu.server")
 
@@ -43,12 +45,14 @@ class Parts:
     keys: KeyRing
     loader: Loader
     receiver: Receiver
+    kube: KubeHub
     otlp_app: ASGIApp
     api_app: ASGIApp
 
     def close(self) -> None:
         """Load everything acknowledged, then release every part (order matters)."""
         self.receiver.close()
+        self.kube.close()  # its writer saves the pending episodes while the store is open
         self.loader.stop()
         self.ingest_log.close()
         self.keys.close()
@@ -56,7 +60,9 @@ class Parts:
 
 
 def build(settings: Settings) -> Parts:
-    """Open the store and log, start the loader, and build both ASGI apps."""
+    """Open the store and log, start the loader and the cluster watchers, and build both
+    ASGI apps. Cluster settings are checked first: a bad one stops the start."""
+    kube_setup = KubeSetup.from_settings(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = DuckDBStore.open(
         settings.store_path, settings.apdex_t_ms, settings.apdex_overrides()
@@ -67,6 +73,9 @@ def build(settings: Settings) -> Parts:
     loader.start()
     receiver = Receiver(settings, ingest_log, keys.resolve, lambda: loader.loaded_lsn)
     agents = AgentRegistry(store)
+    kube = KubeHub(kube_setup, store, reads_of(store, settings.query_timeout_seconds,
+                                               settings.query_max_rows))
+    kube.start()  # returns at once: each cluster connects on threads of its own
     return Parts(
         settings=settings,
         store=store,
@@ -74,6 +83,7 @@ def build(settings: Settings) -> Parts:
         keys=keys,
         loader=loader,
         receiver=receiver,
+        kube=kube,
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
         api_app=create_api(settings, store, keys.resolve, routers=[agent_router(agents)]),
     )
@@ -168,5 +178,18 @@ def _banner(settings: Settings) -> str:
             "   (/v1/traces, /v1/metrics, /v1/logs)",
             f"  data directory         {settings.data_dir.resolve()}",
             f"  retention              {settings.retention_days:g} days",
+            *_kube_banner(settings),
         ]
     )
+
+
+def _kube_banner(settings: Settings) -> list[str]:
+    setup = KubeSetup.from_settings(settings)
+    if not setup.clusters:
+        return []
+    names = ", ".join(c.name + (f" ({c.label})" if c.label else "") for c in setup.clusters)
+    lines = [f"  kubernetes             {names}; events kept "
+             f"{settings.event_retention_days:g} days"]
+    if setup.ingress:
+        lines.append(f"  ingress scraped        {', '.join(t.url for t in setup.ingress)}")
+    return lines

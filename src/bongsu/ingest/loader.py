@@ -271,6 +271,16 @@ class Loader:
                          self._settings.retention_days)
         except Exception:
             log.exception("retention failed")
+        # Kubernetes event episodes have their own, longer retention (Kubernetes keeps an
+        # Event an hour; the history is what Bongsu adds).
+        event_cutoff = int((time.time() - self._settings.event_retention_days * 86_400) * 1e6)
+        try:
+            deleted = self._store.delete_kube_events_before(event_cutoff)
+            if deleted:
+                log.info("event retention deleted %d episodes older than %g days", deleted,
+                         self._settings.event_retention_days)
+        except Exception:
+            log.exception("event retention failed")
 
     def wait_loaded(self, lsn: int, timeout: float = 10.0) -> bool:
         """Block until the store holds everything up to ``lsn`` (for tests and shutdown)."""

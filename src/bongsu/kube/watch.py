@@ -151,6 +151,10 @@ class ListWatch:
     def start(self) -> None:
         self.thread.start()
 
+    def signal_stop(self) -> None:
+        """Ask the loop to stop at its next frame or wait (``close`` also joins it)."""
+        self._stop.set()
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop the loop: its blocking read is cut short, then the thread is joined."""
         self._stop.set()
@@ -183,7 +187,7 @@ class ListWatch:
                 if self._stop.is_set():
                     return
                 self.failures += 1
-                error = _describe(exc)
+                error = describe_error(exc)
                 self._sink.failed(self.resource, error)
                 wait = random.uniform(delay / 2, delay)  # jitter: clusters do not retry in step
                 log.warning("%s: %s; retrying in %.1f s", self.thread.name, error, wait)
@@ -251,7 +255,7 @@ class ListWatch:
                 return delivered
             # Silent for silent_s, or the connection dropped: resume from the version.
             log.info("%s: watch ended (%s); resuming from %s", self.thread.name,
-                     _describe(exc), self.version)
+                     describe_error(exc), self.version)
         finally:
             with self._lock:
                 self._response = None
@@ -320,7 +324,8 @@ def _shutdown(response: urllib3.BaseHTTPResponse) -> None:
         pass
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed request, as the cluster's status shows it."""
     if isinstance(exc, ApiException):
         if exc.status == 0 or exc.status is None:
             return f"API error: {exc.reason}"

@@ -1,0 +1,279 @@
+"""The hub: every watched cluster of the server, the live view the API reads, and the
+parts they share (the episode writer, the service links, the ingress scrapers).
+
+It implements :class:`bongsu.kube.model.KubeView`. With no cluster configured it is an
+empty view and starts no thread. Listeners (``subscribe``) hear every episode change as
+``(episode, opened)`` on the watch thread that made it; a listener that raises is logged
+and skipped, never stopping a watch. Nothing here waits on a cluster: an unreachable one
+retries on its own threads while the API, ingest and the other clusters carry on.
+
+Threads: per cluster ``bongsu-kube-<cluster>-connect`` (discovery), ``-<resource>`` (one
+list + watch loop each), ``-points`` (state points and metrics.k8s.io usage); shared
+``bongsu-kube-writer`` (episodes to the store), ``bongsu-kube-links`` (every 15 s: which
+pod runs which service, from the telemetry's ``k8s.pod.name``) and ``bongsu-kube-scrape``
+(the ingress endpoints).
+
+Example::
+
+    hub = KubeHub(KubeSetup.from_settings(settings), store, reads)
+    hub.subscribe(lambda episode, opened: print(episode.summary) if opened else None)
+    hub.start()
+    hub.clusters("default")
+    hub.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pyarrow as pa
+
+from bongsu.kube.cluster import ClusterWatch, Intervals
+from bongsu.kube.config import ClusterSpec, IngressSpec, load_clusters, parse_ingress
+from bongsu.kube.episodes import LOAD_WINDOW_US, REOPEN_AFTER_US
+from bongsu.kube.model import (
+    ClusterStatus,
+    Episode,
+    HpaState,
+    IngressRoute,
+    NodeState,
+    PodState,
+    WorkloadState,
+)
+from bongsu.kube.scrape import Scraper, ScrapeTarget
+from bongsu.kube.watch import Timing, describe_error
+from bongsu.kube.writer import EpisodeWriter
+from bongsu.settings import Settings
+from bongsu.store.batch import Batch
+from bongsu.store.reads import PodLink
+
+log = logging.getLogger("bongsu.kube.hub")
+
+Listener = Callable[[Episode, bool], None]
+LINK_INTERVAL_S = 15.0
+_LINK_WINDOW_US = 3_600_000_000  # pods that sent telemetry within the hour
+
+
+class HubStore(Protocol):
+    """The store's write side, as far as the hub uses it."""
+
+    def save_kube_episodes(self, episodes: Sequence[Episode]) -> None: ...
+
+    def load(self, batch: Batch, lsn: int | None) -> bool: ...
+
+
+class HubReads(Protocol):
+    def kube_recent_episodes(self, tenant: str, cluster: str, since_us: int) -> list[Episode]: ...
+
+    def pod_links(self, tenant: str, since_us: int) -> list[PodLink]: ...
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class KubeSetup:
+    """What the settings say to watch, checked (a :class:`SettingError` names the bad part)."""
+
+    clusters: Sequence[ClusterSpec] = ()
+    ingress: Sequence[IngressSpec] = ()
+    tenant: str = "default"
+    timing: Timing = field(default_factory=Timing)
+    intervals: Intervals = field(default_factory=Intervals)
+    scrape_interval_s: float = 15.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KubeSetup:
+        specs = load_clusters(settings.kube_clusters)
+        return cls(
+            specs, parse_ingress(settings.kube_ingress, specs), settings.kube_tenant,
+            Timing(silent_s=settings.kube_silent_seconds,
+                   backoff_max_s=settings.kube_backoff_max_seconds),
+            Intervals(usage_s=settings.kube_usage_interval_seconds),
+            settings.kube_scrape_interval_seconds,
+        )
+
+
+class KubeHub:
+    """All watched clusters of one server (see the module docstring)."""
+
+    def __init__(self, setup: KubeSetup, store: HubStore, reads: HubReads) -> None:
+        tenant, timing, intervals = setup.tenant, setup.timing, setup.intervals
+        specs, ingress, scrape_interval_s = setup.clusters, setup.ingress, setup.scrape_interval_s
+        self.tenant = tenant
+        self._store = store
+        self._reads = reads
+        self._listeners: list[Listener] = []
+        self._links: dict[tuple[str, str, str], tuple[str, str]] = {}
+        self._stop = threading.Event()
+        self.writer = EpisodeWriter(store)
+        self.watches = [
+            ClusterWatch(spec, tenant, timing, intervals, self._emit, lambda: self._links,
+                         self._load_points)
+            for spec in specs
+        ]
+        self._scrapers = [
+            Scraper(ScrapeTarget(t.cluster, t.url), tenant, service_of=self._service_of)
+            for t in ingress
+        ]
+        self.scrape_errors: dict[str, str] = {}  # url → the last scrape's error
+        self._scrape_interval_s = scrape_interval_s
+        self._threads: list[threading.Thread] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(episode, opened)`` for every episode change from now on."""
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        """Load what the store holds, then start watching (returns at once)."""
+        if not self.watches and not self._scrapers:
+            return
+        since = _now_us() - LOAD_WINDOW_US
+        for watch in self.watches:
+            try:
+                stored = self._reads.kube_recent_episodes(self.tenant, watch.name, since)
+            except Exception as exc:  # not fatal: at worst, recent episodes announce again
+                log.error("cluster %s: could not load recent episodes: %s", watch.name,
+                          describe_error(exc))
+                stored = []
+            watch.load(stored, since)
+            log.info("cluster %s: %d episodes of the last %d h loaded", watch.name,
+                     len(stored), LOAD_WINDOW_US // 3_600_000_000)
+        self._refresh_links()
+        self.writer.start()
+        for watch in self.watches:
+            watch.start()
+        self._threads = [
+            threading.Thread(target=self._every, args=(LINK_INTERVAL_S, self._housekeeping),
+                             name="bongsu-kube-links", daemon=True),
+        ]
+        if self._scrapers:
+            self._threads.append(threading.Thread(
+                target=self._every, args=(self._scrape_interval_s, self._scrape),
+                name="bongsu-kube-scrape", daemon=True))
+        for t in self._threads:
+            t.start()
+
+    def close(self) -> None:
+        """Stop every thread; write what is pending."""
+        self._stop.set()
+        for watch in self.watches:
+            watch.close()
+        for t in self._threads:
+            t.join(10)
+        self.writer.close()
+
+    # -- the episode path --------------------------------------------------------------
+
+    def _emit(self, episode: Episode, opened: bool) -> None:
+        self.writer.put(episode)
+        for listener in self._listeners:
+            try:
+                listener(episode, opened)
+            except Exception:
+                log.exception("an episode listener failed")
+
+    # -- periodic work -----------------------------------------------------------------
+
+    def _every(self, interval_s: float, work: Callable[[], None]) -> None:
+        while not self._stop.wait(interval_s):
+            try:
+                work()
+            except Exception:
+                log.exception("kube housekeeping failed")
+
+    def _housekeeping(self) -> None:
+        self._refresh_links()
+        horizon = _now_us() - REOPEN_AFTER_US - LOAD_WINDOW_US
+        for watch in self.watches:
+            watch.prune(horizon)
+
+    def _refresh_links(self) -> None:
+        try:
+            rows = self._reads.pod_links(self.tenant, _now_us() - _LINK_WINDOW_US)
+        except Exception as exc:
+            log.warning("pod links could not be read: %s", describe_error(exc))
+            return
+        names = [w.name for w in self.watches]
+        links: dict[tuple[str, str, str], tuple[str, str]] = {}
+        for row in rows:  # most recently seen first: the first of a pod wins
+            if row.cluster is not None:
+                links.setdefault((row.cluster, row.namespace or "", row.pod),
+                                 (row.service, row.instance))
+        for row in rows:  # telemetry without k8s.cluster.name: any cluster's pod of that name
+            if row.cluster is None:
+                for name in names:
+                    links.setdefault((name, row.namespace or "", row.pod),
+                                     (row.service, row.instance))
+        self._links = links
+        for watch in self.watches:
+            watch.link(links)
+
+    def _scrape(self) -> None:
+        now = _now_us()
+        for scraper in self._scrapers:
+            url = scraper.target.url
+            try:
+                table = scraper.scrape(now)
+            except Exception as exc:
+                error = describe_error(exc)
+                if self.scrape_errors.get(url) != error:
+                    log.warning("ingress %s (%s): %s", url, scraper.target.cluster, error)
+                self.scrape_errors[url] = error
+                continue
+            if self.scrape_errors.pop(url, None) is not None:
+                log.info("ingress %s: scraping again", url)
+            self._load_points(table)
+
+    def _load_points(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self._store.load(Batch(metrics=table), None)
+
+    def _service_of(self, namespace: str, service: str) -> str | None:
+        """The Bongsu service behind a Kubernetes Service (an ingress backend)."""
+        for watch in self.watches:
+            for route in watch.snapshot()[4]:
+                if route.namespace == namespace and route.backend_service == service \
+                        and route.service:
+                    return route.service
+        return None
+
+    # -- KubeView ----------------------------------------------------------------------
+
+    def _mine(self, tenant: str, cluster: str | None) -> list[ClusterWatch]:
+        if tenant != self.tenant:
+            return []
+        return [w for w in self.watches if cluster is None or w.name == cluster]
+
+    def clusters(self, tenant: str) -> list[ClusterStatus]:
+        return [w.status() for w in self._mine(tenant, None)]
+
+    def nodes(self, tenant: str, cluster: str | None) -> list[NodeState]:
+        return [n for w in self._mine(tenant, cluster) for n in w.snapshot()[0]]
+
+    def pods(self, tenant: str, cluster: str | None, namespace: str | None,
+             service: str | None) -> list[PodState]:
+        return [p for w in self._mine(tenant, cluster) for p in w.snapshot()[1]
+                if (namespace is None or p.namespace == namespace)
+                and (service is None or p.service == service)]
+
+    def workloads(self, tenant: str, cluster: str | None,
+                  namespace: str | None) -> list[WorkloadState]:
+        return [x for w in self._mine(tenant, cluster) for x in w.snapshot()[2]
+                if namespace is None or x.namespace == namespace]
+
+    def hpas(self, tenant: str, cluster: str | None,
+             namespace: str | None) -> list[HpaState]:
+        return [x for w in self._mine(tenant, cluster) for x in w.snapshot()[3]
+                if namespace is None or x.namespace == namespace]
+
+    def ingresses(self, tenant: str, cluster: str | None,
+                  namespace: str | None) -> list[IngressRoute]:
+        return [x for w in self._mine(tenant, cluster) for x in w.snapshot()[4]
+                if namespace is None or x.namespace == namespace]
