@@ -5,7 +5,7 @@
 
 import type { KubeContainer, KubePod } from "../api/types";
 import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
-import { fmtBytes, fmtNum, fmtTime } from "../format";
+import { fmtBytes, fmtNum, fmtPct, fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { filterBar, kube, meter, options } from "./kube";
@@ -166,13 +166,14 @@ function usage(c: KubeContainer, r: Resource) {
   const used = r === "cpu" ? c.cpu_usage : c.memory_usage;
   const request = r === "cpu" ? c.cpu_request : c.memory_request;
   const limit = r === "cpu" ? c.cpu_limit : c.memory_limit;
-  const title = `${t(r === "cpu" ? "ct.cpu" : "ct.memory")}: ${amount(used, r)} · request ${amount(request, r)} · limit ${amount(limit, r)}`;
+  const title = tf("ct.usageTitle", { resource: t(r === "cpu" ? "ct.cpu" : "ct.memory"), usage: amount(used, r), request: amount(request, r), limit: amount(limit, r) });
   if (used === null || used === undefined) return html`<span class="muted" title=${title}>${t("ct.noUsage")}</span>`;
   if (!limit) {
     const text = request ? tf("ct.ofRequest", { usage: amount(used, r), request: amount(request, r) }) : amount(used, r);
     return meter(null, `${text} · ${t("ct.noLimit")}`, title);
   }
-  return meter(fraction(c, r), tf("ct.ofLimit", { usage: amount(used, r), limit: amount(limit, r) }), title);
+  const f = fraction(c, r);
+  return meter(f, tf("ct.ofLimit", { pct: fmtPct(f), usage: amount(used, r), limit: amount(limit, r) }), title);
 }
 
 function termination(term: NonNullable<KubeContainer["last_termination"]>, c: KubeContainer | null) {
