@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from bongsu import __version__
 from bongsu.api import create_api
 from bongsu.api.agent import agent_router
+from bongsu.api.kube import kube_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes
 from bongsu.ingest.loader import Loader
@@ -85,7 +86,8 @@ def build(settings: Settings) -> Parts:
         receiver=receiver,
         kube=kube,
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
-        api_app=create_api(settings, store, keys.resolve, routers=[agent_router(agents)]),
+        api_app=create_api(settings, store, keys.resolve,
+                           routers=[agent_router(agents), kube_router(kube)]),
     )
 
 
