@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
-from kubernetes import client
+from kubernetes import client, config
 
 from bongsu.errors import ScrapeError
+from bongsu.kube import metric_names as m
 from bongsu.kube.model import ContainerState, PodState
+from bongsu.kube.points import state_points
+from bongsu.kube.status import pod_state
 from bongsu.kube.usage import apply_usage, read_pod_usage
+from bongsu.simulate.kube import ApiServer, FakeCluster, shapes
 
 PATH = "/apis/metrics.k8s.io/v1beta1/pods"
 MI = 2.0**20
@@ -153,3 +159,41 @@ def test_apply_usage_sets_and_clears(fake: FakeApi) -> None:
                        "envoy": (pytest.approx(0.012345678), 41 * MI),
                        "init-db": (None, None)}
     assert (gone.containers[0].cpu_usage, gone.containers[0].memory_usage) == (None, None)
+
+
+def test_usage_against_limits_from_the_simulated_cluster(tmp_path: Path) -> None:
+    """Pods and PodMetrics from the simulated API server, through the official client,
+    into compact pod state, usage, and points against the limits."""
+    cluster = FakeCluster(name="private")
+    owner = cluster.put(shapes.deployment("checkout", "shop", replicas=1,
+                                          image="shop/checkout:1.4.2"))
+    replicaset = cluster.put(shapes.replicaset(owner, "7d9f8b6c5d", replicas=1))
+    start = time.time() - 600
+    cluster.put(shapes.pod(
+        "checkout-7d9f8b6c5d-x2kqp", "shop", node="node-a", started=start, created=start,
+        owner=shapes.owner_ref(replicaset),
+        labels={"app": "checkout", "pod-template-hash": "7d9f8b6c5d"},
+        containers=[shapes.container("checkout", "shop/checkout:1.4.2", cpu_request="250m",
+                                     cpu_limit="500m", memory_request="128Mi",
+                                     memory_limit="256Mi")],
+        statuses=[shapes.running("checkout", "shop/checkout:1.4.2", started_at=start)]))
+    cluster.put(shapes.pod_metrics("checkout-7d9f8b6c5d-x2kqp", "shop",
+                                   {"checkout": (0.153, 192 * MI)}))
+    with ApiServer(cluster) as server:
+        kubeconfig = str(server.kubeconfig(tmp_path / "kubeconfig"))
+        api = config.new_client_from_config(kubeconfig)  # type: ignore[no-untyped-call]
+        with api:
+            raw = client.CoreV1Api(api).list_pod_for_all_namespaces(_preload_content=False)
+            items = json.loads(cast(Any, raw).data)["items"]  # unread: raw urllib3 response
+            pods = [pod_state("private", obj) for obj in items]
+            usage = read_pod_usage(api, timeout_s=5.0)
+    assert usage is not None
+    apply_usage(pods, usage)
+    rows = state_points("default", "private", 1_796_000_040_000_000, pods, [], []).to_pylist()
+    figures = {r["name"]: r["value"] for r in rows}
+    assert figures[m.CPU_LIMIT] == pytest.approx(0.5)
+    assert figures[m.CPU_USAGE] == pytest.approx(0.153)
+    assert figures[m.CPU_LIMIT_UTILIZATION] == pytest.approx(0.153 / 0.5)
+    assert figures[m.MEMORY_LIMIT_UTILIZATION] == pytest.approx(192 / 256)
+    assert figures[m.POD_READY] == 1
+    assert {r["service"] for r in rows} == {"checkout"}  # the pod's Deployment
