@@ -137,7 +137,11 @@ class Scraper:
 
 
 def fetch_text(url: str, timeout_s: float) -> str:
-    """GET ``url`` within ``timeout_s`` overall and ``MAX_BODY_BYTES``; ScrapeError if not."""
+    """GET ``url`` as text, or ScrapeError; at most ``MAX_BODY_BYTES``.
+
+    Time: each socket wait is bounded by ``timeout_s`` and no read starts past the
+    deadline, so a trickling endpoint is given up after at most about twice ``timeout_s``.
+    """
     deadline = time.monotonic() + timeout_s
     # Version 0.0.4 asks for the classic text format (not OpenMetrics) that the parser reads.
     request = urllib.request.Request(url, headers={"Accept": "text/plain;version=0.0.4"})
