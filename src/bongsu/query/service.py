@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bongsu.query import dashboard, logs, metrics, names, topology, traces
+from bongsu.kube.model import KubeView
+from bongsu.query import dashboard, kube, logs, metrics, names, topology, traces
 from bongsu.query.window import Window, parse_window
 from bongsu.settings import Settings
-from bongsu.store.reads import Level, LogSearch, MetricSearch, Reads, TraceSearch
+from bongsu.store.reads import EventSearch, Level, LogSearch, MetricSearch, Reads, TraceSearch
 
 
 def _now_us() -> int:
@@ -103,3 +104,31 @@ class QueryService:
 
     def logs(self, tenant: str, search: LogSearch) -> dict[str, Any]:
         return logs.search_logs(self.reads, tenant, search)
+
+    # -- Kubernetes: the live state comes from the caller's view (the watcher hub) --------
+
+    def kube_events(self, tenant: str, search: EventSearch) -> dict[str, Any]:
+        return kube.events(self.reads, tenant, search)
+
+    def kube_event(self, tenant: str, id: str) -> dict[str, Any]:
+        return kube.event_detail(self.reads, tenant, id)
+
+    def kube_clusters(self, view: KubeView, tenant: str) -> dict[str, Any]:
+        return kube.clusters(view, self.reads, tenant, self.clock())
+
+    def kube_pods(self, view: KubeView, tenant: str, cluster: str | None,
+                  namespace: str | None, service: str | None) -> dict[str, Any]:
+        return kube.pods(view, tenant, cluster, namespace, service, self.max_rows)
+
+    def kube_workloads(self, view: KubeView, tenant: str, cluster: str | None,
+                       namespace: str | None) -> dict[str, Any]:
+        return kube.workloads(view, tenant, cluster, namespace, self.max_rows)
+
+    def kube_ingresses(self, view: KubeView, tenant: str, cluster: str | None,
+                       namespace: str | None, window: Window) -> dict[str, Any]:
+        return kube.ingresses(view, self.reads, tenant, cluster, namespace, window,
+                              self.max_rows)
+
+    def kube_traffic(self, tenant: str, service: str | None, window: Window,
+                     step_s: int) -> dict[str, Any]:
+        return kube.traffic(self.reads, tenant, service, window, step_s, self.max_rows)
