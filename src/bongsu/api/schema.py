@@ -16,6 +16,7 @@ from typing import Any
 
 from bongsu.api.agent import agent_router
 from bongsu.api.app import create_api
+from bongsu.api.kube import kube_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.errors import StoreError
 from bongsu.query import QueryService
@@ -34,7 +35,7 @@ def openapi() -> dict[str, Any]:
     settings = Settings()
     none: Any = _NoStore()
     app = create_api(
-        settings, none, _anyone, routers=[agent_router(AgentRegistry(none))],
+        settings, none, _anyone, routers=[agent_router(AgentRegistry(none)), kube_router()],
         queries=QueryService(none, settings), console=False,
     )
     return app.openapi()

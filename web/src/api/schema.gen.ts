@@ -19,9 +19,37 @@ export interface paths {
     /** One capture with its payload */
     get: operations["one_capture_api_v1_captures__capture_id__get"];
   };
+  "/api/v1/events": {
+    /** Kubernetes episodes overlapping the window, newest first */
+    get: operations["events_api_v1_events_get"];
+  };
+  "/api/v1/events/{id}": {
+    /** One episode: its count over time and raw object */
+    get: operations["event_api_v1_events__id__get"];
+  };
   "/api/v1/instances": {
     /** Instances seen in the window, with recent TPS and time */
     get: operations["instances_api_v1_instances_get"];
+  };
+  "/api/v1/kube/clusters": {
+    /** Watched clusters: connection, nodes, pods, recent warnings, services */
+    get: operations["clusters_api_v1_kube_clusters_get"];
+  };
+  "/api/v1/kube/ingresses": {
+    /** Ingress routes with their traffic over the window */
+    get: operations["ingresses_api_v1_kube_ingresses_get"];
+  };
+  "/api/v1/kube/pods": {
+    /** Pods and containers against their requests and limits */
+    get: operations["pods_api_v1_kube_pods_get"];
+  };
+  "/api/v1/kube/traffic": {
+    /** A service's traffic share and replicas per cluster */
+    get: operations["traffic_api_v1_kube_traffic_get"];
+  };
+  "/api/v1/kube/workloads": {
+    /** Workloads: replicas, images, autoscaler */
+    get: operations["workloads_api_v1_kube_workloads_get"];
   };
   "/api/v1/logs": {
     /** Log records matching every filter, newest first */
@@ -283,6 +311,154 @@ export interface components {
        */
       captures: components["schemas"]["Capture"][];
     };
+    /** Cluster */
+    Cluster: {
+      /**
+       * Connected Since
+       * @description When the current connection was made, epoch ms
+       */
+      connected_since: number | null;
+      /**
+       * Episodes Opened
+       * @description New episodes since the server started, count
+       */
+      episodes_opened: number;
+      /**
+       * Episodes Updated
+       * @description Count bumps and re-sightings merged into episodes, count
+       */
+      episodes_updated: number;
+      /**
+       * Error
+       * @description Why it is unreachable (or the last error while connecting)
+       */
+      error: string | null;
+      /**
+       * Label
+       * @description Its label (private, public, a provider), if configured
+       */
+      label: string | null;
+      /**
+       * Last Frame
+       * @description Latest watch frame or list received, epoch ms
+       */
+      last_frame: number | null;
+      /**
+       * Name
+       * @description Cluster name as configured
+       */
+      name: string;
+      /** @description Nodes ready / total */
+      nodes: components["schemas"]["ReadyTotal"];
+      /** @description Pods ready / total */
+      pods: components["schemas"]["ReadyTotal"];
+      /** @description Warning and critical episodes of the last hour (stored) */
+      recent: components["schemas"]["RecentEpisodes"];
+      /**
+       * Relists
+       * @description Full relists since the server started (410 Gone, silent watches)
+       */
+      relists: number;
+      /**
+       * Services
+       * @description Bongsu services running in the cluster, by name
+       */
+      services: string[];
+      /**
+       * State
+       * @description connecting, connected or unreachable
+       * @enum {string}
+       */
+      state: "connecting" | "connected" | "unreachable";
+    };
+    /** ClusterTraffic */
+    ClusterTraffic: {
+      /**
+       * Cluster
+       * @description Cluster (k8s.cluster.name); null for instances sending none
+       */
+      cluster: string | null;
+      /**
+       * Errors
+       * @description Failed transactions over the window, count
+       */
+      errors: number;
+      /**
+       * Points
+       * @description One point per step from the aligned window start
+       */
+      points: components["schemas"]["TrafficPoint"][];
+      /**
+       * Share
+       * @description Share of the window's transactions, fraction 0-1
+       */
+      share: number | null;
+      /**
+       * Transactions
+       * @description Transactions over the window, count
+       */
+      transactions: number;
+    };
+    /** Clusters */
+    Clusters: {
+      /**
+       * Clusters
+       * @description Every watched cluster of the tenant, by name
+       */
+      clusters: components["schemas"]["Cluster"][];
+    };
+    /** Container */
+    Container: {
+      /** @description CPU, cores */
+      cpu: components["schemas"]["Resource"];
+      /**
+       * Image
+       * @description Image
+       */
+      image: string;
+      /** @description How it last ended, if it has */
+      last_termination: components["schemas"]["Termination"] | null;
+      /** @description Memory, bytes */
+      memory: components["schemas"]["Resource"];
+      /**
+       * Name
+       * @description Container name
+       */
+      name: string;
+      /**
+       * Ready
+       * @description Whether the container is ready
+       */
+      ready: boolean;
+      /**
+       * Restarts
+       * @description Restarts since the pod was created, count
+       */
+      restarts: number;
+      /**
+       * State
+       * @description running, waiting or terminated
+       */
+      state: string;
+      /**
+       * Waiting Reason
+       * @description Why it waits: CrashLoopBackOff, ImagePullBackOff ...
+       */
+      waiting_reason: string | null;
+    };
+    /** CountPoint */
+    CountPoint: {
+      /**
+       * Count
+       * @description Occurrences up to then, count
+       */
+      count: number;
+      /**
+       * Ts
+       * @description When the count was seen, epoch ms (the episode's last_seen then)
+       */
+      ts: number;
+    };
     /** ErrorBody */
     ErrorBody: {
       /**
@@ -290,6 +466,226 @@ export interface components {
        * @description What was wrong; a 400 starts with the parameter's name
        */
       detail: string;
+    };
+    /** Event */
+    Event: {
+      /**
+       * Cluster
+       * @description Cluster name as configured (--kube NAME=...)
+       */
+      cluster: string;
+      /**
+       * Component
+       * @description Reporting component (kubelet, default-scheduler, bongsu for state-derived episodes ...)
+       */
+      component: string;
+      /**
+       * Container
+       * @description Container concerned, if any
+       */
+      container: string | null;
+      /**
+       * Count
+       * @description Occurrences so far (Kubernetes' count, summed over relists), count
+       */
+      count: number;
+      /**
+       * First Seen
+       * @description First occurrence, epoch ms
+       */
+      first_seen: number;
+      /**
+       * Id
+       * @description Episode id, 16 hex digits (stable across relists and restarts)
+       */
+      id: string;
+      /**
+       * Kind
+       * @description What happened, as Bongsu explains it
+       * @enum {string}
+       */
+      kind: "crash_loop" | "image_pull" | "evicted" | "volume_mount" | "scheduling" | "hostport_conflict" | "node_not_ready" | "node_ready" | "node_rebooted" | "oom_killed" | "container_restart" | "readiness" | "hpa_scale_out" | "hpa_scale_in" | "rollout" | "pod_started" | "other";
+      /**
+       * Last Seen
+       * @description Latest occurrence, epoch ms
+       */
+      last_seen: number;
+      /**
+       * Message
+       * @description The latest Kubernetes message
+       */
+      message: string;
+      /**
+       * Namespace
+       * @description Namespace of the involved object; empty for nodes
+       */
+      namespace: string;
+      /**
+       * Node
+       * @description Node concerned, if any
+       */
+      node: string | null;
+      /**
+       * Object Kind
+       * @description Kind of the involved object: Pod, Node, Deployment, ...
+       */
+      object_kind: string;
+      /**
+       * Object Name
+       * @description Name of the involved object
+       */
+      object_name: string;
+      /**
+       * Pod
+       * @description Pod concerned, if any
+       */
+      pod: string | null;
+      /**
+       * Reason
+       * @description Kubernetes reason (BackOff, FailedScheduling, ...) or the state change's (OOMKilled, ScaledOut, ...)
+       */
+      reason: string;
+      /**
+       * Service
+       * @description Bongsu service of the pod (service.name of its telemetry)
+       */
+      service: string | null;
+      /**
+       * Severity
+       * @description critical, warning or info
+       * @enum {string}
+       */
+      severity: "critical" | "warning" | "info";
+      /**
+       * Source
+       * @description event: from a Kubernetes Event; state: derived from object status
+       * @enum {string}
+       */
+      source: "event" | "state";
+      /**
+       * Summary
+       * @description One line a person can act on, naming the object and the cause
+       */
+      summary: string;
+    };
+    /** EventDetail */
+    EventDetail: {
+      /**
+       * Cluster
+       * @description Cluster name as configured (--kube NAME=...)
+       */
+      cluster: string;
+      /**
+       * Component
+       * @description Reporting component (kubelet, default-scheduler, bongsu for state-derived episodes ...)
+       */
+      component: string;
+      /**
+       * Container
+       * @description Container concerned, if any
+       */
+      container: string | null;
+      /**
+       * Count
+       * @description Occurrences so far (Kubernetes' count, summed over relists), count
+       */
+      count: number;
+      /**
+       * Counts
+       * @description The count over time, oldest first
+       */
+      counts: components["schemas"]["CountPoint"][];
+      /**
+       * First Seen
+       * @description First occurrence, epoch ms
+       */
+      first_seen: number;
+      /**
+       * Id
+       * @description Episode id, 16 hex digits (stable across relists and restarts)
+       */
+      id: string;
+      /**
+       * Kind
+       * @description What happened, as Bongsu explains it
+       * @enum {string}
+       */
+      kind: "crash_loop" | "image_pull" | "evicted" | "volume_mount" | "scheduling" | "hostport_conflict" | "node_not_ready" | "node_ready" | "node_rebooted" | "oom_killed" | "container_restart" | "readiness" | "hpa_scale_out" | "hpa_scale_in" | "rollout" | "pod_started" | "other";
+      /**
+       * Last Seen
+       * @description Latest occurrence, epoch ms
+       */
+      last_seen: number;
+      /**
+       * Message
+       * @description The latest Kubernetes message
+       */
+      message: string;
+      /**
+       * Namespace
+       * @description Namespace of the involved object; empty for nodes
+       */
+      namespace: string;
+      /**
+       * Node
+       * @description Node concerned, if any
+       */
+      node: string | null;
+      /**
+       * Object Kind
+       * @description Kind of the involved object: Pod, Node, Deployment, ...
+       */
+      object_kind: string;
+      /**
+       * Object Name
+       * @description Name of the involved object
+       */
+      object_name: string;
+      /**
+       * Pod
+       * @description Pod concerned, if any
+       */
+      pod: string | null;
+      /**
+       * Raw
+       * @description The latest Kubernetes object behind the episode (Event, Pod, HPA ...)
+       */
+      raw: unknown;
+      /**
+       * Reason
+       * @description Kubernetes reason (BackOff, FailedScheduling, ...) or the state change's (OOMKilled, ScaledOut, ...)
+       */
+      reason: string;
+      /**
+       * Service
+       * @description Bongsu service of the pod (service.name of its telemetry)
+       */
+      service: string | null;
+      /**
+       * Severity
+       * @description critical, warning or info
+       * @enum {string}
+       */
+      severity: "critical" | "warning" | "info";
+      /**
+       * Source
+       * @description event: from a Kubernetes Event; state: derived from object status
+       * @enum {string}
+       */
+      source: "event" | "state";
+      /**
+       * Summary
+       * @description One line a person can act on, naming the object and the cause
+       */
+      summary: string;
+    };
+    /** Events */
+    Events: {
+      /**
+       * Events
+       * @description Episodes overlapping the window, newest last_seen first
+       */
+      events: components["schemas"]["Event"][];
     };
     /** Health */
     Health: {
@@ -350,6 +746,145 @@ export interface components {
        * @description Step start, epoch ms
        */
       ts: number;
+    };
+    /** Hpa */
+    Hpa: {
+      /**
+       * Current
+       * @description Replicas now
+       */
+      current: number;
+      /**
+       * Desired
+       * @description Replicas it wants
+       */
+      desired: number;
+      /**
+       * Max Replicas
+       * @description Upper bound, replicas
+       */
+      max_replicas: number;
+      /**
+       * Metrics
+       * @description Each metric against its target, e.g. 'cpu 92% / 70%'
+       */
+      metrics: string[];
+      /**
+       * Min Replicas
+       * @description Lower bound, replicas
+       */
+      min_replicas: number;
+      /**
+       * Name
+       * @description HorizontalPodAutoscaler name
+       */
+      name: string;
+    };
+    /** IngressRoute */
+    IngressRoute: {
+      /**
+       * Backend Port
+       * @description Its port (number or name)
+       */
+      backend_port: string | null;
+      /**
+       * Backend Service
+       * @description Kubernetes Service routed to
+       */
+      backend_service: string | null;
+      /**
+       * Cluster
+       * @description Cluster name
+       */
+      cluster: string | null;
+      /**
+       * Declared
+       * @description true: an Ingress/Route object declares it; false: only an exporter reports it
+       */
+      declared: boolean;
+      /**
+       * Error Rate 4Xx
+       * @description 4xx / requests, fraction 0-1
+       */
+      error_rate_4xx: number | null;
+      /**
+       * Error Rate 5Xx
+       * @description 5xx / requests, fraction 0-1
+       */
+      error_rate_5xx: number | null;
+      /**
+       * Errors 4Xx Per S
+       * @description 4xx responses per second, mean over the window
+       */
+      errors_4xx_per_s: number | null;
+      /**
+       * Errors 5Xx Per S
+       * @description 5xx responses per second, mean over the window
+       */
+      errors_5xx_per_s: number | null;
+      /**
+       * Host
+       * @description Host the rule matches; empty for any
+       */
+      host: string;
+      /**
+       * Ingress Class
+       * @description Ingress class, if set
+       */
+      ingress_class: string | null;
+      /**
+       * Latency Avg Ms
+       * @description Mean response time, ms (mean of the scrapes)
+       */
+      latency_avg_ms: number | null;
+      /**
+       * Latency P95 Ms
+       * @description 95th percentile response time, ms (mean of each scrape interval's p95)
+       */
+      latency_p95_ms: number | null;
+      /**
+       * Name
+       * @description Ingress or Route name; null for an exporter that names none
+       */
+      name: string | null;
+      /**
+       * Namespace
+       * @description Namespace
+       */
+      namespace: string | null;
+      /**
+       * Path
+       * @description Path the rule matches; empty for any
+       */
+      path: string;
+      /**
+       * Requests Per S
+       * @description Requests per second, mean over the window
+       */
+      requests_per_s: number | null;
+      /**
+       * Service
+       * @description Bongsu service behind it, if linked
+       */
+      service: string | null;
+    };
+    /** Ingresses */
+    Ingresses: {
+      /**
+       * From
+       * @description Window start, epoch ms
+       */
+      from: number;
+      /**
+       * Routes
+       * @description Declared routes by cluster, namespace, name, host, path; then routes only an exporter reports
+       */
+      routes: components["schemas"]["IngressRoute"][];
+      /**
+       * To
+       * @description Window end, epoch ms
+       */
+      to: number;
     };
     /** InstanceRow */
     InstanceRow: {
@@ -537,6 +1072,176 @@ export interface components {
        * @description Seconds per point
        */
       step: number;
+    };
+    /** Pod */
+    Pod: {
+      /**
+       * Cluster
+       * @description Cluster name
+       */
+      cluster: string;
+      /**
+       * Containers
+       * @description Its containers, in spec order
+       */
+      containers: components["schemas"]["Container"][];
+      /**
+       * Instance
+       * @description Instance id of its telemetry, if linked
+       */
+      instance: string | null;
+      /** @description The latest container termination */
+      last_termination: components["schemas"]["PodTermination"] | null;
+      /**
+       * Name
+       * @description Pod name
+       */
+      name: string;
+      /**
+       * Namespace
+       * @description Namespace
+       */
+      namespace: string;
+      /**
+       * Node
+       * @description Node it is scheduled on
+       */
+      node: string | null;
+      /**
+       * Phase
+       * @description Pending, Running, Succeeded, Failed or Unknown
+       */
+      phase: string;
+      /**
+       * Ready
+       * @description Whether the pod is Ready
+       */
+      ready: boolean;
+      /**
+       * Reason
+       * @description Why it is in this phase (Evicted ...), if Kubernetes says
+       */
+      reason: string | null;
+      /**
+       * Restarts
+       * @description Restarts of all its containers, count
+       */
+      restarts: number;
+      /**
+       * Service
+       * @description Bongsu service of its telemetry (k8s.pod.name), if linked
+       */
+      service: string | null;
+      /**
+       * Started At
+       * @description When the pod started, epoch ms
+       */
+      started_at: number | null;
+      /**
+       * Workload
+       * @description Owner workload name
+       */
+      workload: string | null;
+      /**
+       * Workload Kind
+       * @description Owner workload kind: Deployment, StatefulSet, ...
+       */
+      workload_kind: string | null;
+    };
+    /** PodTermination */
+    PodTermination: {
+      /**
+       * Container
+       * @description Container that ended
+       */
+      container: string;
+      /**
+       * Exit Code
+       * @description Exit code (137 is SIGKILL, not always an OOM kill)
+       */
+      exit_code: number;
+      /**
+       * Finished At
+       * @description When it ended, epoch ms
+       */
+      finished_at: number;
+      /**
+       * Message
+       * @description Kubernetes' termination message, often empty
+       */
+      message: string;
+      /**
+       * Reason
+       * @description OOMKilled, Error, Completed ...
+       */
+      reason: string;
+      /**
+       * Signal
+       * @description Signal that ended it, if Kubernetes reports one
+       */
+      signal: number | null;
+    };
+    /** Pods */
+    Pods: {
+      /**
+       * Pods
+       * @description Pods by cluster, namespace, name
+       */
+      pods: components["schemas"]["Pod"][];
+    };
+    /** ReadyTotal */
+    ReadyTotal: {
+      /**
+       * Ready
+       * @description Ready, count
+       */
+      ready: number;
+      /**
+       * Total
+       * @description All, count
+       */
+      total: number;
+    };
+    /** RecentEpisodes */
+    RecentEpisodes: {
+      /**
+       * Critical
+       * @description Critical episodes seen in the last hour, count
+       */
+      critical: number;
+      /**
+       * Warning
+       * @description Warning episodes seen in the last hour, count
+       */
+      warning: number;
+    };
+    /** Resource */
+    Resource: {
+      /**
+       * Limit
+       * @description Limit in the pod spec (cores / bytes); null when none
+       */
+      limit: number | null;
+      /**
+       * Limit Fraction
+       * @description usage / limit, fraction 0-1 (memory past 1 is an OOM kill)
+       */
+      limit_fraction: number | null;
+      /**
+       * Request
+       * @description Request in the pod spec (cores / bytes); null when none
+       */
+      request: number | null;
+      /**
+       * Request Fraction
+       * @description usage / request, fraction (may pass 1)
+       */
+      request_fraction: number | null;
+      /**
+       * Usage
+       * @description Current use (CPU cores / memory bytes) from metrics.k8s.io
+       */
+      usage: number | null;
     };
     /** Series */
     Series: {
@@ -798,6 +1503,34 @@ export interface components {
       ts: number;
       [key: string]: unknown;
     };
+    /** Termination */
+    Termination: {
+      /**
+       * Exit Code
+       * @description Exit code (137 is SIGKILL, not always an OOM kill)
+       */
+      exit_code: number;
+      /**
+       * Finished At
+       * @description When it ended, epoch ms
+       */
+      finished_at: number;
+      /**
+       * Message
+       * @description Kubernetes' termination message, often empty
+       */
+      message: string;
+      /**
+       * Reason
+       * @description OOMKilled, Error, Completed ...
+       */
+      reason: string;
+      /**
+       * Signal
+       * @description Signal that ended it, if Kubernetes reports one
+       */
+      signal: number | null;
+    };
     /** Topology */
     Topology: {
       /**
@@ -979,6 +1712,62 @@ export interface components {
        */
       traces: components["schemas"]["TraceSummary"][];
     };
+    /** Traffic */
+    Traffic: {
+      /**
+       * Clusters
+       * @description Per cluster, by name (null last)
+       */
+      clusters: components["schemas"]["ClusterTraffic"][];
+      /**
+       * From
+       * @description Window start after alignment, epoch ms
+       */
+      from: number;
+      /**
+       * Service
+       * @description The service; null for all of them
+       */
+      service: string | null;
+      /**
+       * Step
+       * @description Seconds per point
+       */
+      step: number;
+      /**
+       * To
+       * @description Window end after alignment, epoch ms
+       */
+      to: number;
+    };
+    /** TrafficPoint */
+    TrafficPoint: {
+      /**
+       * Errors
+       * @description Failed transactions in the step, count
+       */
+      errors: number;
+      /**
+       * Replicas
+       * @description Ready replicas of the service's workloads in the cluster (latest in the step); null without a point
+       */
+      replicas: number | null;
+      /**
+       * Share
+       * @description Its share of the step's transactions, fraction 0-1; null when no cluster served any
+       */
+      share: number | null;
+      /**
+       * Transactions
+       * @description Transactions served in the cluster in the step, count
+       */
+      transactions: number;
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+    };
     /** Transaction */
     Transaction: {
       /**
@@ -1039,6 +1828,69 @@ export interface components {
        * @description Newest first
        */
       transactions: components["schemas"]["Transaction"][];
+    };
+    /** Workload */
+    Workload: {
+      /**
+       * Available
+       * @description Replicas available
+       */
+      available: number;
+      /**
+       * Cluster
+       * @description Cluster name
+       */
+      cluster: string;
+      /**
+       * Desired
+       * @description Replicas asked for
+       */
+      desired: number;
+      /** @description The autoscaler targeting it, if any */
+      hpa: components["schemas"]["Hpa"] | null;
+      /**
+       * Images
+       * @description Container images of its pod template
+       */
+      images: string[];
+      /**
+       * Kind
+       * @description Deployment, StatefulSet, DaemonSet, or a ReplicaSet without one
+       */
+      kind: string;
+      /**
+       * Name
+       * @description Workload name
+       */
+      name: string;
+      /**
+       * Namespace
+       * @description Namespace
+       */
+      namespace: string;
+      /**
+       * Ready
+       * @description Replicas ready
+       */
+      ready: number;
+      /**
+       * Revision
+       * @description Deployment revision / StatefulSet update revision
+       */
+      revision: string | null;
+      /**
+       * Service
+       * @description Bongsu service of its pods, if linked
+       */
+      service: string | null;
+    };
+    /** Workloads */
+    Workloads: {
+      /**
+       * Workloads
+       * @description Workloads by cluster, namespace, kind, name
+       */
+      workloads: components["schemas"]["Workload"][];
     };
   };
   responses: never;
@@ -1230,6 +2082,116 @@ export interface operations {
       };
     };
   };
+  /** Kubernetes episodes overlapping the window, newest first */
+  events_api_v1_events_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Only this cluster (its --kube NAME) */
+        cluster?: string;
+        /** @description Only this namespace (empty string: cluster-scoped objects such as nodes) */
+        namespace?: string;
+        /** @description Only episodes of this Bongsu kind */
+        kind?: "crash_loop" | "image_pull" | "evicted" | "volume_mount" | "scheduling" | "hostport_conflict" | "node_not_ready" | "node_ready" | "node_rebooted" | "oom_killed" | "container_restart" | "readiness" | "hpa_scale_out" | "hpa_scale_in" | "rollout" | "pod_started" | "other";
+        /** @description Only this Kubernetes reason (BackOff ...) */
+        reason?: string;
+        /** @description Only this severity */
+        severity?: "critical" | "warning" | "info";
+        /** @description Involved object name starting with this (a Deployment's pod prefix matches all its pods) */
+        object?: string;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Only episodes about this pod */
+        pod?: string;
+        /** @description Text in the summary, message or object name (any case) */
+        q?: string;
+        /** @description Most events to return: 1 to min(1000, the row cap). Default 500. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Events"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One episode: its count over time and raw object */
+  event_api_v1_events__id__get: {
+    parameters: {
+      path: {
+        /** @description Episode id, 16 lowercase hex digits */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EventDetail"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such event in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** Instances seen in the window, with recent TPS and time */
   instances_api_v1_instances_get: {
     parameters: {
@@ -1249,6 +2211,223 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["Instances"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Watched clusters: connection, nodes, pods, recent warnings, services */
+  clusters_api_v1_kube_clusters_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Clusters"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Ingress routes with their traffic over the window */
+  ingresses_api_v1_kube_ingresses_get: {
+    parameters: {
+      query?: {
+        /** @description Only this cluster (its --kube NAME) */
+        cluster?: string;
+        /** @description Only this namespace (empty string: cluster-scoped objects such as nodes) */
+        namespace?: string;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Ingresses"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Pods and containers against their requests and limits */
+  pods_api_v1_kube_pods_get: {
+    parameters: {
+      query?: {
+        /** @description Only this cluster (its --kube NAME) */
+        cluster?: string;
+        /** @description Only this namespace (empty string: cluster-scoped objects such as nodes) */
+        namespace?: string;
+        /** @description Only this service (service.name) */
+        service?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Pods"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A service's traffic share and replicas per cluster */
+  traffic_api_v1_kube_traffic_get: {
+    parameters: {
+      query?: {
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Traffic"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Workloads: replicas, images, autoscaler */
+  workloads_api_v1_kube_workloads_get: {
+    parameters: {
+      query?: {
+        /** @description Only this cluster (its --kube NAME) */
+        cluster?: string;
+        /** @description Only this namespace (empty string: cluster-scoped objects such as nodes) */
+        namespace?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Workloads"];
         };
       };
       /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
