@@ -107,110 +107,24 @@ export interface ThreadInfo {
   request: ActiveRequest | null;
 }
 
-// Kubernetes (/api/v1/events, /api/v1/kube/*). Written by hand against the documented
-// shapes until the server's models are in schema.gen.ts.
+// Kubernetes (/api/v1/events, /api/v1/kube/*): episodes, clusters, pods, ingress routes,
+// traffic per cluster.
 
-export type Severity = "critical" | "warning" | "info";
-
+export type EventsBody = Ok<"/api/v1/events">;
 /** One episode: the same involved object + reason + reporting component (epoch ms). */
-export interface KubeEvent {
-  id: string;
-  cluster: string;
-  namespace: string;
-  object_kind: string;
-  object_name: string;
-  kind: string;
-  reason: string;
-  severity: Severity;
-  summary: string;
-  message: string;
-  count: number;
-  first_seen: number;
-  last_seen: number;
-  service?: string | null;
-  pod?: string | null;
-  container?: string | null;
-  node?: string | null;
-  source?: string;
-}
-export type EventsBody = { events: KubeEvent[] };
-export type EventDetail = KubeEvent & { counts: { ts: number; count: number }[]; raw: unknown };
-
-export interface KubeCluster {
-  name: string;
-  label?: string | null;
-  state: "connecting" | "connected" | "unreachable";
-  error?: string | null;
-  nodes_ready: number;
-  nodes_total: number;
-  pods_ready: number;
-  pods_total: number;
-  warnings: number;
-  criticals: number;
-  services: string[];
-}
-export type ClustersBody = { clusters: KubeCluster[] };
-
-export interface KubeTermination {
-  reason: string;
-  exit_code: number;
-  signal?: number | null;
-  finished_at: number;
-}
-export interface KubeContainer {
-  name: string;
-  image?: string;
-  ready: boolean;
-  restarts: number;
-  state: string;
-  waiting_reason?: string | null;
-  last_termination?: KubeTermination | null;
-  cpu_usage?: number | null;
-  cpu_request?: number | null;
-  cpu_limit?: number | null;
-  cpu_fraction?: number | null;
-  memory_usage?: number | null;
-  memory_request?: number | null;
-  memory_limit?: number | null;
-  memory_fraction?: number | null;
-}
-export interface KubePod {
-  cluster: string;
-  namespace: string;
-  name: string;
-  node?: string | null;
-  phase: string;
-  ready: boolean;
-  restarts: number;
-  reason?: string | null;
-  workload_kind?: string | null;
-  workload?: string | null;
-  service?: string | null;
-  instance?: string | null;
-  containers: KubeContainer[];
-}
-export type PodsBody = { pods: KubePod[] };
-
-export interface KubeIngressRoute {
-  cluster: string;
-  namespace: string;
-  name: string;
-  ingress_class?: string | null;
-  host: string;
-  path: string;
-  backend_service: string;
-  backend_port: string;
-  service?: string | null;
-  rps?: number | null;
-  rate_4xx?: number | null;
-  rate_5xx?: number | null;
-  latency_ms?: number | null;
-}
-export type IngressesBody = { routes: KubeIngressRoute[] };
-
-export interface KubeTrafficCluster {
-  cluster: string;
-  share: { ts: number; transactions: number; share: number }[];
-  replicas: { ts: number; replicas: number }[];
-}
-export type TrafficBody = { service: string; step: number; clusters: KubeTrafficCluster[] };
+export type KubeEvent = Item<EventsBody["events"]>;
+export type Severity = KubeEvent["severity"];
+/** An episode with its count over time and the raw Kubernetes object behind it. */
+export type EventDetail = Ok<"/api/v1/events/{id}">;
+export type ClustersBody = Ok<"/api/v1/kube/clusters">;
+export type KubeCluster = Item<ClustersBody["clusters"]>;
+export type PodsBody = Ok<"/api/v1/kube/pods">;
+export type KubePod = Item<PodsBody["pods"]>;
+export type KubeContainer = Item<KubePod["containers"]>;
+/** CPU (cores) or memory (bytes) of a container: usage, request, limit and fractions. */
+export type KubeResource = KubeContainer["cpu"];
+export type KubeTermination = NonNullable<KubeContainer["last_termination"]>;
+export type IngressesBody = Ok<"/api/v1/kube/ingresses">;
+export type KubeIngressRoute = Item<IngressesBody["routes"]>;
+export type TrafficBody = Ok<"/api/v1/kube/traffic">;
+export type KubeTrafficCluster = Item<TrafficBody["clusters"]>;

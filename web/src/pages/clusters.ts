@@ -4,9 +4,10 @@
 // (stacked to 100 %) beside its replicas per cluster, on one time axis, so a 30/70
 // split, an autoscale in one cloud and a failover read at a glance.
 
-import type { KubeCluster, TrafficBody } from "../api/types";
+import type { KubeCluster, KubeTrafficCluster, TrafficBody } from "../api/types";
 import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
 import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
+import { fmtPct } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { seriesStep } from "../state";
@@ -93,10 +94,10 @@ class Clusters implements PageView {
             </header>
             ${c.error ? html`<p class="cluster-error bad-text" role="alert">${c.error}</p>` : nothing}
             <dl class="kv">
-              <dt>${t("cl.nodes")}</dt><dd class="nodes ${c.nodes_ready < c.nodes_total ? "warn-text" : ""}">${c.nodes_ready} / ${c.nodes_total}</dd>
-              <dt>${t("cl.pods")}</dt><dd class="pods ${c.pods_ready < c.pods_total ? "warn-text" : ""}">${c.pods_ready} / ${c.pods_total}</dd>
-              <dt>${t("cl.criticals")}</dt><dd class="criticals"><a class=${c.criticals ? "bad-text" : ""} href=${events(c, "critical")}>${c.criticals}</a></dd>
-              <dt>${t("cl.warnings")}</dt><dd class="warnings"><a class=${c.warnings ? "warn-text" : ""} href=${events(c, "warning")}>${c.warnings}</a></dd>
+              <dt>${t("cl.nodes")}</dt><dd class="nodes ${c.nodes.ready < c.nodes.total ? "warn-text" : ""}">${c.nodes.ready} / ${c.nodes.total}</dd>
+              <dt>${t("cl.pods")}</dt><dd class="pods ${c.pods.ready < c.pods.total ? "warn-text" : ""}">${c.pods.ready} / ${c.pods.total}</dd>
+              <dt>${t("cl.criticals")}</dt><dd class="criticals"><a class=${c.recent.critical ? "bad-text" : ""} href=${events(c, "critical")}>${c.recent.critical}</a></dd>
+              <dt>${t("cl.warnings")}</dt><dd class="warnings"><a class=${c.recent.warning ? "warn-text" : ""} href=${events(c, "warning")}>${c.recent.warning}</a></dd>
               <dt>${t("cl.services")}</dt><dd class="services">${(c.services ?? []).join(", ") || "–"}</dd>
             </dl>
           </article>`,
@@ -109,16 +110,17 @@ class Clusters implements PageView {
   private renderTraffic(ctx: Ctx, clusters: string[], services: string[], bodies: TrafficBody[]): void {
     const p = palette();
     // One colour per cluster on every chart of the page.
-    const all = [...new Set([...clusters, ...bodies.flatMap((b) => b.clusters.map((c) => c.cluster))])].sort();
+    const all = [...new Set([...clusters, ...bodies.flatMap((b) => b.clusters.map(clusterName))])].sort();
     const color = (name: string) => p.series[all.indexOf(name) % p.series.length];
     const alive = new Set(services);
     services.forEach((service, i) => {
       const body = bodies[i];
       const charts = this.chartsFor(service);
-      charts.shareTitle.textContent = tf("cl.share", { service });
+      const mine = [...body.clusters].sort((a, b) => clusterName(a).localeCompare(clusterName(b)));
+      const split = mine.filter((c) => c.share !== null).map((c) => `${clusterName(c)} ${fmtPct(c.share)}`).join(" · ");
+      charts.shareTitle.textContent = `${tf("cl.share", { service })}${split ? ` — ${split}` : ""}`;
       charts.replicasTitle.textContent = tf("cl.replicas", { service });
-      const mine = [...body.clusters].sort((a, b) => a.cluster.localeCompare(b.cluster));
-      const sharePoints = mine.reduce((a, c) => a + c.share.length, 0);
+      const points = mine.reduce((a, c) => a + c.points.length, 0);
       charts.share.set(
         {
           ...baseOption(),
@@ -127,21 +129,21 @@ class Clusters implements PageView {
           yAxis: { ...valueAxis((v) => `${v}%`), max: 100 },
           series: mine.map((c) => ({
             type: "line",
-            name: c.cluster,
+            name: clusterName(c),
             stack: "share",
             showSymbol: false,
-            color: color(c.cluster),
+            color: color(clusterName(c)),
             areaStyle: { opacity: 0.55 },
             lineStyle: { width: 1 },
             // No transactions in a step: no share (a gap), not 0 %.
-            data: c.share.map((x) => [x.ts, x.transactions ? round(x.share * 100) : null]),
+            data: c.points.map((x) => [x.ts, x.share === null ? null : round(x.share * 100)]),
           })),
         },
-        sharePoints,
+        points,
         true,
       );
       charts.share.el.dataset.latest = JSON.stringify(latestShares(body));
-      const replicaPoints = mine.reduce((a, c) => a + c.replicas.length, 0);
+      charts.share.el.dataset.shares = JSON.stringify(Object.fromEntries(mine.map((c) => [clusterName(c), c.share])));
       charts.replicas.set(
         {
           ...baseOption(),
@@ -149,19 +151,18 @@ class Clusters implements PageView {
           yAxis: { ...valueAxis(), minInterval: 1 },
           series: mine.map((c) => ({
             type: "line",
-            name: c.cluster,
+            name: clusterName(c),
             step: "end",
             showSymbol: false,
-            color: color(c.cluster),
-            data: c.replicas.map((x) => [x.ts, x.replicas]),
+            connectNulls: true,
+            color: color(clusterName(c)),
+            data: c.points.map((x) => [x.ts, x.replicas]),
           })),
         },
-        replicaPoints,
+        points,
         true,
       );
-      charts.replicas.el.dataset.latest = JSON.stringify(
-        Object.fromEntries(mine.map((c) => [c.cluster, c.replicas.at(-1)?.replicas ?? null])),
-      );
+      charts.replicas.el.dataset.latest = JSON.stringify(Object.fromEntries(mine.map((c) => [clusterName(c), latestReplicas(c)])));
     });
     for (const [service, c] of this.charts) {
       if (alive.has(service)) continue;
@@ -201,19 +202,30 @@ class Clusters implements PageView {
   }
 }
 
+/** Instances that send no `k8s.cluster.name` come as a cluster named null. */
+function clusterName(c: KubeTrafficCluster): string {
+  return c.cluster ?? t("cl.noCluster");
+}
+
 /** Each cluster's share at the latest step with transactions, for the browser tests. */
 function latestShares(body: TrafficBody): Record<string, number> {
   const steps = new Map<number, Record<string, number>>();
   for (const c of body.clusters) {
-    for (const x of c.share) {
-      if (!x.transactions) continue;
+    for (const x of c.points) {
+      if (x.share === null) continue;
       const at = steps.get(x.ts) ?? {};
-      at[c.cluster] = x.share;
+      at[clusterName(c)] = x.share;
       steps.set(x.ts, at);
     }
   }
   const last = Math.max(-Infinity, ...steps.keys());
   return steps.get(last) ?? {};
+}
+
+/** The cluster's replicas at its latest step that has a figure. */
+function latestReplicas(c: KubeTrafficCluster): number | null {
+  for (let i = c.points.length - 1; i >= 0; i--) if (c.points[i].replicas !== null) return c.points[i].replicas;
+  return null;
 }
 
 function round(v: number): number {

@@ -148,13 +148,9 @@ class Containers implements PageView {
 
 type Resource = "cpu" | "memory";
 
-/** Usage as a fraction of the limit: the API's figure, else computed; null without a limit. */
+/** Usage as a fraction of the limit; null without a limit or a usage figure. */
 export function fraction(c: KubeContainer, r: Resource): number | null {
-  const given = r === "cpu" ? c.cpu_fraction : c.memory_fraction;
-  if (given !== null && given !== undefined) return given;
-  const used = r === "cpu" ? c.cpu_usage : c.memory_usage;
-  const limit = r === "cpu" ? c.cpu_limit : c.memory_limit;
-  return used !== null && used !== undefined && limit ? used / limit : null;
+  return c[r].limit_fraction;
 }
 
 function amount(v: number | null | undefined, r: Resource): string {
@@ -163,11 +159,9 @@ function amount(v: number | null | undefined, r: Resource): string {
 }
 
 function usage(c: KubeContainer, r: Resource) {
-  const used = r === "cpu" ? c.cpu_usage : c.memory_usage;
-  const request = r === "cpu" ? c.cpu_request : c.memory_request;
-  const limit = r === "cpu" ? c.cpu_limit : c.memory_limit;
+  const { usage: used, request, limit } = c[r];
   const title = tf("ct.usageTitle", { resource: t(r === "cpu" ? "ct.cpu" : "ct.memory"), usage: amount(used, r), request: amount(request, r), limit: amount(limit, r) });
-  if (used === null || used === undefined) return html`<span class="muted" title=${title}>${t("ct.noUsage")}</span>`;
+  if (used === null) return html`<span class="muted" title=${title}>${t("ct.noUsage")}</span>`;
   if (!limit) {
     const text = request ? tf("ct.ofRequest", { usage: amount(used, r), request: amount(request, r) }) : amount(used, r);
     return meter(null, `${text} · ${t("ct.noLimit")}`, title);
@@ -179,7 +173,7 @@ function usage(c: KubeContainer, r: Resource) {
 function termination(term: NonNullable<KubeContainer["last_termination"]>, c: KubeContainer | null) {
   const time = fmtTime(term.finished_at, true);
   if (term.reason === "OOMKilled") {
-    return html`<b class="oom-note">${tf("ct.oom", { time, limit: c?.memory_limit ? fmtBytes(c.memory_limit) : "–" })}</b>`;
+    return html`<b class="oom-note">${tf("ct.oom", { time, limit: c?.memory.limit ? fmtBytes(c.memory.limit) : "–" })}</b>`;
   }
   const sig = term.signal ? ` · ${tf("ct.signal", { signal: term.signal })}` : "";
   return html`${tf("ct.terminated", { reason: term.reason, time, code: term.exit_code })}${sig}`;

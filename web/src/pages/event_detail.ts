@@ -82,6 +82,7 @@ export class EventDetail implements PageView {
           ${row(t("ev.count"), ep.count, "count")}
           ${row(t("ev.firstSeen"), fmtTime(ep.first_seen, true), "first-seen")}
           ${row(t("ev.lastSeen"), fmtTime(ep.last_seen, true), "last-seen")}
+          ${row(t("ev.component"), ep.component, "component")}
           ${row(t("ev.source"), ep.source === "state" ? t("ev.sourceState") : ep.source ? t("ev.sourceEvent") : "", "source")}
         </dl>
         <h4>${t("ev.message")}</h4>

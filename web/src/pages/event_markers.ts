@@ -4,6 +4,7 @@
 // 10:42, limit 256 MiB"). Both come from the public API (`/events?service=`,
 // `/kube/pods?service=`); without Kubernetes they are simply empty.
 
+import type { Window } from "../api";
 import type { KubeEvent, KubePod } from "../api/types";
 import { palette, type Chart } from "../charts";
 import { html, nothing, view } from "../dom";
@@ -36,7 +37,9 @@ export class EventMarkers {
       kube.events({ ...ctx.window, service, limit: 500 }, signal).then((b) => b.events, quiet),
       kube.pods({ service }, signal).then((b) => b.pods, quiet),
     ]);
+    const w = ctx.window;
     this.events = (events ?? [])
+      .filter((e) => at(e, w) >= w.from && at(e, w) <= w.to)
       .filter((e) => !ctx.state.instance || !e.pod || ctx.instanceName(ctx.state.instance) === e.pod || ctx.state.instance === e.pod)
       .sort((a, b) => (RANK[a.severity] ?? 3) - (RANK[b.severity] ?? 3) || b.last_seen - a.last_seen)
       .slice(0, MAX_MARKERS);
@@ -48,8 +51,7 @@ export class EventMarkers {
     if (chart.inst.isDisposed() || chart.el.dataset.points === undefined) return;
     const p = palette();
     const w = ctx.window;
-    const at = (e: KubeEvent) => (e.first_seen >= w.from ? e.first_seen : e.last_seen);
-    const shown = this.events.filter((e) => at(e) >= w.from && at(e) <= w.to);
+    const shown = this.events;
     chart.inst.setOption({
       series: [
         {
@@ -63,12 +65,12 @@ export class EventMarkers {
               trigger: "item",
               formatter: (it: { dataIndex: number }) => {
                 const e = shown[it.dataIndex];
-                return e ? `<b>${esc(e.summary)}</b><br/>${esc(kindLabel(e.kind))} · ${fmtTime(at(e), true)}${e.count > 1 ? ` · ×${e.count}` : ""}` : "";
+                return e ? `<b>${esc(e.summary)}</b><br/>${esc(kindLabel(e.kind))} · ${fmtTime(at(e, w), true)}${e.count > 1 ? ` · ×${e.count}` : ""}` : "";
               },
             },
             data: shown.map((e) => ({
               name: e.summary,
-              xAxis: at(e),
+              xAxis: at(e, w),
               lineStyle: { color: sevColor(e.severity, p), width: 2, type: e.severity === "info" ? "dotted" : "dashed", opacity: 0.9 },
             })),
           },
@@ -86,7 +88,7 @@ export class EventMarkers {
     chart.inst.on("click", onClick);
     clicks.set(chart, onClick);
     const drawn: Drawn[] = shown
-      .map((e) => ({ id: e.id, ts: at(e), severity: e.severity, summary: e.summary, x: pixel(chart, at(e)) }))
+      .map((e) => ({ id: e.id, ts: at(e, w), severity: e.severity, summary: e.summary, x: pixel(chart, at(e, w)) }))
       .filter((d) => Number.isFinite(d.x));
     chart.el.dataset.markers = JSON.stringify(drawn);
   }
@@ -102,7 +104,7 @@ export class EventMarkers {
           const time = fmtTime(term.finished_at);
           const text =
             term.reason === "OOMKilled"
-              ? tf("ev.podOom", { pod: pod.name, time, limit: c.memory_limit ? fmtBytes(c.memory_limit) : "–" })
+              ? tf("ev.podOom", { pod: pod.name, time, limit: c.memory.limit ? fmtBytes(c.memory.limit) : "–" })
               : tf("ev.podDied", { pod: pod.name, reason: term.reason, time });
           return { pod, container: c.name, reason: term.reason, text };
         }),
@@ -122,6 +124,11 @@ export class EventMarkers {
         : nothing,
     );
   }
+}
+
+/** Where an episode is drawn: its first sighting, or its last when it began before the window. */
+function at(e: KubeEvent, w: Window): number {
+  return e.first_seen >= w.from ? e.first_seen : e.last_seen;
 }
 
 function quiet(err: Error): null {

@@ -6,7 +6,7 @@ import type { KubeIngressRoute } from "../api/types";
 import { Chart, baseOption, palette, valueAxis } from "../charts";
 import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtMs, fmtNum, fmtPct } from "../format";
-import { t } from "../i18n";
+import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { filterBar, kube, options } from "./kube";
 import { markLabels } from "./names";
@@ -55,7 +55,7 @@ class Ingress implements PageView {
       return;
     }
     this.loaded = true;
-    for (const r of routes) this.namespaces.add(r.namespace);
+    for (const r of routes) if (r.namespace) this.namespaces.add(r.namespace);
     view(
       this.filters,
       filterBar(ctx, "ingress-filter-form", [
@@ -64,15 +64,15 @@ class Ingress implements PageView {
       ]),
     );
     // Busiest first; routes without metrics last, by name.
-    routes = [...routes].sort((a, b) => (b.rps ?? -1) - (a.rps ?? -1) || routeLabel(a).localeCompare(routeLabel(b)));
+    routes = [...routes].sort((a, b) => (b.requests_per_s ?? -1) - (a.requests_per_s ?? -1) || routeLabel(a).localeCompare(routeLabel(b)));
     this.renderChart(routes);
     this.renderTable(ctx, routes);
   }
 
   private renderChart(routes: KubeIngressRoute[]): void {
     const p = palette();
-    const shown = routes.filter((r) => r.rps !== null && r.rps !== undefined).slice(0, CHART_ROUTES);
-    const labels = shown.map((r) => `${r.cluster} · ${routeLabel(r)}`);
+    const shown = routes.filter((r) => r.requests_per_s !== null).slice(0, CHART_ROUTES);
+    const labels = shown.map((r) => `${r.cluster ?? "?"} · ${routeLabel(r)}`);
     markLabels(this.chart.el, labels);
     this.chart.el.style.height = `${Math.max(160, 40 + shown.length * 22)}px`;
     this.chart.set(
@@ -88,8 +88,8 @@ class Ingress implements PageView {
             name: t("ig.rps"),
             barMaxWidth: 14,
             data: shown.map((r) => ({
-              value: Math.round((r.rps ?? 0) * 100) / 100,
-              itemStyle: { color: (r.rate_5xx ?? 0) >= 0.05 ? p.bad : (r.rate_4xx ?? 0) >= 0.1 ? p.warn : p.series[0] },
+              value: Math.round((r.requests_per_s ?? 0) * 100) / 100,
+              itemStyle: { color: (r.error_rate_5xx ?? 0) >= 0.05 ? p.bad : (r.error_rate_4xx ?? 0) >= 0.1 ? p.warn : p.series[0] },
             })),
           },
         ],
@@ -107,29 +107,34 @@ class Ingress implements PageView {
       this.panel.setStatus(emptyState(t("ig.none"), t("ig.noneBody")));
       return;
     }
-    const rate = (v: number | null | undefined, bad: number) =>
-      html`<span class=${(v ?? 0) >= bad ? "bad-text" : ""}>${v === null || v === undefined ? "–" : fmtPct(v)}</span>`;
+    // A rate as a fraction of requests, its responses per second on hover.
+    const rate = (v: number | null, perS: number | null, bad: number) =>
+      html`<span class=${(v ?? 0) >= bad ? "bad-text" : ""} title=${perS === null ? "" : tf("ig.perS", { value: fmtNum(perS, 2) })}
+        >${v === null ? "–" : fmtPct(v)}</span>`;
     view(
       this.panel.body,
       table({
         id: "ingress-table",
-        head: [t("ig.cluster"), t("ig.ingress"), t("ig.host"), t("ig.path"), t("ig.backend"), t("ig.service"), t("ig.rps"), t("ig.4xx"), t("ig.5xx"), t("ig.latency")],
+        head: [t("ig.cluster"), t("ig.ingress"), t("ig.host"), t("ig.path"), t("ig.backend"), t("ig.service"), t("ig.rps"), t("ig.4xx"), t("ig.5xx"), t("ig.latency"), t("ig.p95")],
         rows: routes,
-        key: (r) => `${r.cluster}/${r.namespace}/${r.name}/${r.host}/${r.path}`,
-        row: (r) => html`<tr data-cluster=${r.cluster} data-namespace=${r.namespace} data-ingress=${r.name} data-host=${r.host} data-path=${r.path}
-            data-rps=${r.rps ?? ""}>
-          <td class="cluster">${r.cluster}</td>
-          <td class="ingress" title=${r.ingress_class ?? ""}>${r.namespace}/${r.name}</td>
+        key: (r) => `${r.cluster}/${r.namespace}/${r.name}/${r.host}/${r.path}/${r.backend_service}`,
+        row: (r) => html`<tr data-cluster=${r.cluster ?? ""} data-namespace=${r.namespace ?? ""} data-ingress=${r.name ?? ""} data-host=${r.host} data-path=${r.path}
+            data-rps=${r.requests_per_s ?? ""}>
+          <td class="cluster">${r.cluster ?? "–"}</td>
+          <td class="ingress" title=${r.ingress_class ?? ""}>
+            ${r.name ? `${r.namespace ?? ""}/${r.name}` : "–"}${r.declared ? nothing : html` <span class="badge" title=${t("ig.undeclaredHint")}>${t("ig.undeclared")}</span>`}
+          </td>
           <td class="host">${r.host || "*"}</td>
           <td class="path mono">${r.path || "/"}</td>
-          <td class="backend">${r.backend_service}:${r.backend_port}</td>
+          <td class="backend">${r.backend_service ? `${r.backend_service}:${r.backend_port ?? ""}` : "–"}</td>
           <td class="service">
             ${r.service ? html`<a href=${ctx.href({ page: "dashboard", sub: "", service: r.service, instance: "", extra: {} })}>${r.service}</a>` : "–"}
           </td>
-          <td class="num rps">${r.rps === null || r.rps === undefined ? "–" : fmtNum(r.rps, 2)}</td>
-          <td class="num r4xx">${rate(r.rate_4xx, 0.1)}</td>
-          <td class="num r5xx">${rate(r.rate_5xx, 0.05)}</td>
-          <td class="num latency">${fmtMs(r.latency_ms)}</td>
+          <td class="num rps">${r.requests_per_s === null ? "–" : fmtNum(r.requests_per_s, 2)}</td>
+          <td class="num r4xx">${rate(r.error_rate_4xx, r.errors_4xx_per_s, 0.1)}</td>
+          <td class="num r5xx">${rate(r.error_rate_5xx, r.errors_5xx_per_s, 0.05)}</td>
+          <td class="num latency">${fmtMs(r.latency_avg_ms)}</td>
+          <td class="num p95">${fmtMs(r.latency_p95_ms)}</td>
         </tr>`,
       }),
     );

@@ -21,6 +21,7 @@ export const en = {
   "cl.share": "{service}: share of transactions",
   "cl.replicas": "{service}: replicas",
   "cl.noTraffic": "No service with pods in the connected clusters.",
+  "cl.noCluster": "(no cluster)",
 };
 
 export const ko: Record<keyof typeof en, string> = {
@@ -42,4 +43,5 @@ export const ko: Record<keyof typeof en, string> = {
   "cl.share": "{service}: 트랜잭션 비율",
   "cl.replicas": "{service}: 레플리카",
   "cl.noTraffic": "연결된 클러스터에 파드가 있는 서비스가 없습니다.",
+  "cl.noCluster": "(클러스터 없음)",
 };
