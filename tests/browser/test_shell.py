@@ -20,6 +20,10 @@ MENU = {
     "transactions": "requests",
     "traces": "requests",
     "instances": "infrastructure",
+    "events": "infrastructure",
+    "containers": "infrastructure",
+    "clusters": "infrastructure",
+    "ingress": "infrastructure",
 }
 
 
