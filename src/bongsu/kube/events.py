@@ -99,7 +99,8 @@ def _is_event(obj: Mapping[str, Any]) -> bool:
     if kind is None and version is None:
         # Items of a List response carry neither; recognise them by their shape.
         return isinstance(obj.get("involvedObject") or obj.get("regarding"), Mapping)
-    return kind == "Event" and (version is None or version in _EVENT_API_VERSIONS)
+    return kind == "Event" and (version is None or (isinstance(version, str)
+                                                    and version in _EVENT_API_VERSIONS))
 
 
 def _first(*values: int | None) -> int | None:

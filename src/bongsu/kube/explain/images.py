@@ -10,7 +10,7 @@ import re
 
 from bongsu.kube.explain.context import context
 from bongsu.kube.explain.registry import Explainer, PodLookup, explainer
-from bongsu.kube.explain.text import first_line, on_node
+from bongsu.kube.explain.text import on_node, root_cause
 from bongsu.kube.model import Explained, NormalEvent
 
 _PULL_WORDING = re.compile(r"pull(?:ing)? image|ErrImagePull|ImagePullBackOff|ErrImageNeverPull|"
@@ -19,7 +19,7 @@ _PULL_WORDING = re.compile(r"pull(?:ing)? image|ErrImagePull|ImagePullBackOff|Er
 # (wording in the message, lower case) → the cause a person acts on; first match wins.
 _CAUSES: tuple[tuple[str, str], ...] = (
     ("pull policy of never", "not on the node and imagePullPolicy is Never"),
-    ("pull access denied", "access denied (repository missing or imagePullSecrets needed)"),
+    ("pull access denied", "access denied (no such repository, or imagePullSecrets missing)"),
     ("unauthorized", "registry refused the credentials"),
     ("authorization failed", "registry refused the credentials"),
     ("403 forbidden", "registry refused the credentials"),
@@ -65,10 +65,10 @@ def _explain(event: NormalEvent, pods: PodLookup) -> Explained:
     lower = event.message.lower()
     cause = next((text for wording, text in _CAUSES if wording in lower), None)
     if cause is None:
-        cause = first_line(event.message) or event.reason
+        cause = root_cause(event.message) or event.reason
     target = f" {image}" if image else ""
     return ctx.explained("image_pull", "critical",
-                         f"{ctx.who} cannot pull image{target}: {cause}{on_node(ctx.node)}")
+                         f"{ctx.who}{on_node(ctx.node)} cannot pull image{target}: {cause}")
 
 
 def _image(message: str) -> str | None:

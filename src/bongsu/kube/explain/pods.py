@@ -6,7 +6,7 @@ import re
 
 from bongsu.kube.explain.context import context
 from bongsu.kube.explain.registry import Explainer, PodLookup, explainer
-from bongsu.kube.explain.text import first_line, last_exit, on_node, plural
+from bongsu.kube.explain.text import first_line, last_exit, on_node, plural, root_cause
 from bongsu.kube.model import Explained, NormalEvent
 from bongsu.kube.quantity import format_bytes, parse_quantity
 
@@ -23,8 +23,8 @@ def crash_loop(event: NormalEvent, pods: PodLookup) -> Explained:
     if found is not None and found.waiting_reason in {"ImagePullBackOff", "ErrImagePull"}:
         # An old kubelet's bare "Back-off" wording; the pod's state says which back-off.
         return ctx.explained("image_pull", "critical",
-                             f"{ctx.who} cannot pull image {found.image}: "
-                             f"{found.waiting_reason}{on_node(ctx.node)}")
+                             f"{ctx.who}{on_node(ctx.node)} cannot pull image {found.image}: "
+                             f"{found.waiting_reason}")
     summary = f"{ctx.who} is crash-looping"
     if found is not None:
         summary += f" (restarted {plural(found.restarts, 'time')})"
@@ -38,7 +38,7 @@ def crash_loop(event: NormalEvent, pods: PodLookup) -> Explained:
     return ctx.explained("crash_loop", "critical", summary)
 
 
-_PROBE = re.compile(r"\b(liveness|readiness|startup) probe (?:failed|errored)", re.IGNORECASE)
+_PROBE = re.compile(r"\b(liveness|readiness|startup) probe\b", re.IGNORECASE)
 
 
 @explainer(reasons=("Killing",), when=lambda ev: _PROBE.search(ev.message) is not None)
@@ -56,7 +56,7 @@ def unhealthy(event: NormalEvent, pods: PodLookup) -> Explained:
     ctx = context(event, pods)
     line = first_line(event.message)
     probe = _probe_name(event.message)
-    detail = line.split(":", 1)[1].strip() if ":" in line else line
+    detail = root_cause(line.split(":", 1)[1].strip()) if ":" in line else line
     if probe == "readiness":
         return ctx.explained("readiness", "warning",
                              f"{ctx.who} not ready{on_node(ctx.node)}: "
@@ -112,12 +112,12 @@ def evicted(event: NormalEvent, pods: PodLookup) -> Explained:
         cause = f"node low on {low.group(1)}"
         threshold = _THRESHOLD.search(message)
         if threshold:
-            cause += (f" (available {_size(threshold.group(2))}, "
+            cause += (f" ({_size(threshold.group(2))} left, "
                       f"threshold {_size(threshold.group(1))})")
         users = [f"{m.group(1)} used {_size(m.group(2))}, request {_size(m.group(3))}"
                  for m in _USING.finditer(message)]
         if users:
-            cause += "; container " + "; ".join(users)
+            cause += "; " + "; ".join(users)
     else:
         cause = first_line(message) or "evicted by the kubelet"
     return ctx.explained("evicted", "critical", f"pod {ctx.pod or event.object_name} evicted"

@@ -42,6 +42,19 @@ def first_line(message: str) -> str:
     return ""
 
 
+def root_cause(message: str, enough: int = 30) -> str:
+    """The end of a Go error chain ``"a: b: c"``: the last parts, until ``enough`` chars.
+
+    Wrapped errors put the cause last ("… failed to get CSI client: driver name x not
+    found"); the first parts name the call sites a person does not need in a summary.
+    """
+    parts = first_line(message).rstrip(". ").split(": ")
+    cause = parts.pop()
+    while parts and len(cause) < enough:
+        cause = f"{parts.pop()}: {cause}"
+    return cause
+
+
 def clock(us: int) -> str:
     """Epoch microseconds as ``HH:MM:SS UTC``."""
     try:

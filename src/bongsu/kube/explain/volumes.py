@@ -6,7 +6,7 @@ import re
 
 from bongsu.kube.explain.context import context
 from bongsu.kube.explain.registry import Explainer, PodLookup, explainer
-from bongsu.kube.explain.text import first_line, on_node, quoted_after
+from bongsu.kube.explain.text import first_line, on_node, quoted_after, root_cause
 from bongsu.kube.model import Explained, NormalEvent
 
 _VERB = {"FailedMount": "mount", "FailedAttachVolume": "attach", "FailedMapVolume": "map"}
@@ -35,8 +35,8 @@ def _cause(message: str) -> str:
         return "timed out waiting for it"
     # "MountVolume.SetUp failed for volume "config" : configmap "orders-config" not found"
     if " : " in message:
-        return message.rsplit(" : ", 1)[1].strip()
-    return message
+        return root_cause(message.rsplit(" : ", 1)[1].strip())
+    return root_cause(message)
 
 
 EXPLAINERS: tuple[Explainer, ...] = (volume_failed,)
