@@ -4,11 +4,12 @@ Request counts and durations come from the server and database spans that ended 
 interval, so the metrics agree with the traces: CPU and in-flight requests follow load
 (Little's law: busy time / interval), DB pool use follows query time. Memory is steady
 except on the one leaking instance, whose RSS grows ~1 MiB per simulated minute until an
-OOM kill at 1 GiB restarts it at its base size.
+OOM kill at its container's 256 MiB limit restarts it at its base size. Instances not
+running (HPA pods while scaled in) export nothing; a new pod starts its sums afresh.
 
 Example::
 
-    metrics = Metrics(system, rng, attrs, resources, start_ns)
+    metrics = Metrics(system, rng, attrs, resources, start_ns, Fleet(system))
     metrics.record(served, queried)      # from Batches.flush
     exports = metrics.collect(now_ns)    # one Export per instance
 """
@@ -25,6 +26,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from bongsu.simulate._attributes import AttributeCache
 from bongsu.simulate._batches import SCHEMA_URL, Export, QueryStat, ServerStat
+from bongsu.simulate._fleet import Fleet
 from bongsu.simulate._instruments import (
     HTTP_BUCKETS,
     ExponentialHistogram,
@@ -32,23 +34,26 @@ from bongsu.simulate._instruments import (
     MetricWriter,
 )
 from bongsu.simulate._jvm import JvmModel
+from bongsu.simulate._observer import Observer
 from bongsu.simulate._topology import Instance, Query, System
 
 INTERVAL_S = 10  # OTEL_METRIC_EXPORT_INTERVAL default is 60 s; dashboards want 10 s
 MB = 1 << 20
 LEAK_PER_S = MB / 60
-OOM_LIMIT = 1024 * MB
+OOM_LIMIT = 256 * MB  # the orders container's memory limit (simulate.kube.scenario)
 BASE_RSS = {"python": (140, 220), "java": (560, 640), "go": (38, 60)}  # MiB
 
 
 class _InstanceMetrics:
     """Cumulative state of one instance's instruments."""
 
-    def __init__(self, instance: Instance, rng: random.Random, start_ns: int) -> None:
+    def __init__(self, instance: Instance, rng: random.Random, start_ns: int,
+                 fresh: bool = False) -> None:
         self.instance = instance
         language = instance.service.language
         # Processes started a while before the simulation; cumulative sums start there.
-        self.process_start_ns = start_ns - int(rng.uniform(600, 72 * 3600) * 1e9)
+        self.process_start_ns = start_ns if fresh else (
+            start_ns - int(rng.uniform(600, 72 * 3600) * 1e9))
         self.leak_start_ns = start_ns
         low, high = BASE_RSS.get(language, BASE_RSS["python"])
         self.base_rss = rng.uniform(low, high) * MB
@@ -69,11 +74,19 @@ class Metrics:
     """Turns span statistics into per-instance metric exports."""
 
     def __init__(self, system: System, rng: random.Random, attrs: AttributeCache,
-                 resources: Sequence[Resource], start_ns: int) -> None:
+                 resources: Sequence[Resource], start_ns: int, fleet: Fleet,
+                 observer: Observer | None = None) -> None:
         self._rng = rng
         self._attrs = attrs
         self._resources = resources
+        self._fleet = fleet
+        self._observer = observer
         self._instances = [_InstanceMetrics(i, rng, start_ns) for i in system.instances]
+
+    def restart(self, slot: int, start_ns: int) -> None:
+        """A new pod took over ``slot``: a new process, its sums from zero."""
+        old = self._instances[slot]
+        self._instances[slot] = _InstanceMetrics(old.instance, self._rng, start_ns, fresh=True)
 
     def record(self, served: Sequence[ServerStat], queried: Sequence[QueryStat]) -> None:
         states = self._instances
@@ -101,6 +114,8 @@ class Metrics:
         """Every instance's metrics at ``now_ns``, covering the last ``seconds``."""
         exports = []
         for index, state in enumerate(self._instances):
+            if not self._fleet.is_running(state.instance, now_ns - 1):
+                continue
             request = ExportMetricsServiceRequest()
             resource_metrics = request.resource_metrics.add(schema_url=SCHEMA_URL)
             resource_metrics.resource.CopyFrom(self._resources[index])
@@ -136,6 +151,8 @@ class Metrics:
             ((("cpu.mode", "user"),), round(state.cpu_time[0], 3)),
             ((("cpu.mode", "system"),), round(state.cpu_time[1], 3))), monotonic=True)
         rss = self._rss(state, now_ns, busy)
+        if self._observer is not None:
+            self._observer.process(now_ns, state.instance, cpu, rss)
         writer.gauge("process.memory.usage", "By", (((), rss),))
         writer.gauge("process.memory.virtual", "By", (((), rss * 3 + 512 * MB),))
         if state.uses_postgres:
@@ -159,6 +176,8 @@ class Metrics:
             if rss + leaked >= OOM_LIMIT:  # OOMKilled; the container restarts
                 state.leak_start_ns = now_ns
                 leaked = 0
+                if self._observer is not None:
+                    self._observer.oom_killed(now_ns, state.instance)
             rss += leaked
         return int(rss)
 

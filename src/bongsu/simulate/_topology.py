@@ -1,8 +1,12 @@
 """The simulated shop: services, their instances, endpoints and what each endpoint calls.
 
-Five services on one Kubernetes cluster; ``frontend`` is the entry point. The step lists
-read like the handlers they stand for: each step is an internal span, a SQL query, a Redis
-command, a call to another service or a call to an external API.
+Five services, each running on two Kubernetes clusters: a private one in the shop's own
+data centre and a public one in the cloud, behind a global load balancer that sends them
+30 % and 70 % of the users (``bongsu.simulate._fleet``). A request stays in the cluster it
+entered. ``frontend`` is the entry point; on the public cluster an HPA adds up to three
+frontend pods when the load rises. The step lists read like the handlers they stand for:
+each step is an internal span, a SQL query, a Redis command, a call to another service or
+a call to an external API.
 
 Example::
 
@@ -15,12 +19,29 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-CLUSTER = "shop-prod-kr1"
 NAMESPACE = "shop"
-NODES = ("ip-10-0-1-23.ap-northeast-2.compute.internal",
-         "ip-10-0-2-41.ap-northeast-2.compute.internal",
-         "ip-10-0-3-17.ap-northeast-2.compute.internal")
 USERS = 300  # distinct ``enduser.id`` values, so active-user counts stay plausible
+
+
+@dataclass(frozen=True)
+class Site:
+    """One Kubernetes cluster of the shop."""
+
+    name: str  # k8s.cluster.name
+    label: str  # "private" or "public"
+    provider: str
+    nodes: tuple[str, ...]
+    share: float  # of user traffic, from the global load balancer
+
+
+PRIVATE = Site("onprem-seoul", "private", "onprem",
+               ("seoul-k8s-worker-01", "seoul-k8s-worker-02", "seoul-k8s-worker-03"), 0.3)
+PUBLIC = Site("aws-apne2", "public", "aws",
+              ("ip-10-0-1-23.ap-northeast-2.compute.internal",
+               "ip-10-0-2-41.ap-northeast-2.compute.internal",
+               "ip-10-0-3-17.ap-northeast-2.compute.internal"), 0.7)
+SITES = (PRIVATE, PUBLIC)
+HPA_SERVICE, HPA_MIN, HPA_MAX = "frontend", 2, 5  # the public cluster's autoscaled deployment
 
 
 @dataclass(frozen=True)
@@ -94,6 +115,15 @@ class Instance:
     resource: tuple[tuple[str, str], ...]
     pod: str
     leaks_memory: bool = False
+    site: Site = PUBLIC
+    node: str = ""
+    replica_set: str = ""  # the pod-template-hash
+    extra: int | None = None  # an HPA-added pod (0, 1 …): runs only while scaled out
+
+    def renamed(self, pod: str, instance_id: str) -> tuple[tuple[str, str], ...]:
+        """This instance's resource as another pod of the same ReplicaSet."""
+        new = {"service.instance.id": instance_id, "host.name": pod, "k8s.pod.name": pod}
+        return tuple((k, new.get(k, v)) for k, v in self.resource)
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +154,8 @@ def _databases() -> dict[str, Database]:
     }
 
 
-def _services() -> list[tuple[str, str, str, int, list[Endpoint]]]:
+def _services() -> list[tuple[str, str, str, tuple[int, int], list[Endpoint]]]:
+    """(name, language, version, (pods on the private cluster, on the public one), endpoints)."""
     db = _databases()
     cache = db["cache"]
     stripe = External("api.stripe.example", "POST", "/v1/payment_intents", 420, 0.75)
@@ -227,11 +258,11 @@ def _services() -> list[tuple[str, str, str, int, list[Endpoint]]]:
         )),
     ]
     return [
-        ("frontend", "python", "2.14.1", 3, frontend),
-        ("orders", "python", "1.8.0", 3, orders),
-        ("payments", "java", "3.2.7", 2, payments),
-        ("inventory", "go", "0.19.4", 2, inventory),
-        ("users", "python", "1.3.2", 2, users),
+        ("frontend", "python", "2.14.1", (1, HPA_MIN), frontend),
+        ("orders", "python", "1.8.0", (1, 2), orders),
+        ("payments", "java", "3.2.7", (1, 1), payments),
+        ("inventory", "go", "0.19.4", (1, 1), inventory),
+        ("users", "python", "1.3.2", (1, 1), users),
     ]
 
 
@@ -240,39 +271,53 @@ def _pod_suffix(rng: random.Random, length: int) -> str:
     return "".join(rng.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(length))
 
 
+def _instance_id(rng: random.Random) -> str:
+    return "-".join((
+        f"{rng.getrandbits(32):08x}", f"{rng.getrandbits(16):04x}",
+        f"4{rng.getrandbits(12):03x}", f"{0x8000 | rng.getrandbits(14):04x}",
+        f"{rng.getrandbits(48):012x}"))  # a version-4 UUID
+
+
 def build_system(rng: random.Random) -> System:
     """Build the shop; pod names and instance ids come from ``rng``."""
     services: dict[str, Service] = {}
     instances: list[Instance] = []
-    for name, language, version, count, endpoints in _services():
+    on_node = dict.fromkeys((s.name for s in SITES), 0)
+    for name, language, version, counts, endpoints in _services():
         service = Service(name, language, version, host=name, port=8080,
                           endpoints={e.route: e for e in endpoints})
-        replica_set = _pod_suffix(rng, 9)
-        for index in range(count):
+        replica_set = _pod_suffix(rng, 9)  # one template, so one hash in both clusters
+        extras = HPA_MAX - HPA_MIN if name == HPA_SERVICE else 0
+        slots: list[tuple[Site, int | None]] = [
+            (site, None) for site, n in zip(SITES, counts, strict=True) for _ in range(n)]
+        slots += [(PUBLIC, k) for k in range(extras)]
+        for index, (site, extra) in enumerate(slots):
             pod = f"{name}-{replica_set}-{_pod_suffix(rng, 5)}"
-            instance_id = "-".join((
-                f"{rng.getrandbits(32):08x}", f"{rng.getrandbits(16):04x}",
-                f"4{rng.getrandbits(12):03x}", f"{0x8000 | rng.getrandbits(14):04x}",
-                f"{rng.getrandbits(48):012x}"))  # a version-4 UUID
-            resource = (
+            node = site.nodes[on_node[site.name] % len(site.nodes)]
+            on_node[site.name] += 1
+            resource: tuple[tuple[str, str], ...] = (
                 ("service.name", name),
                 ("service.namespace", NAMESPACE),
                 ("service.version", version),
-                ("service.instance.id", instance_id),
+                ("service.instance.id", _instance_id(rng)),
                 ("host.name", pod),
                 ("k8s.pod.name", pod),
                 ("k8s.namespace.name", NAMESPACE),
-                ("k8s.cluster.name", CLUSTER),
-                ("k8s.node.name", NODES[(index + len(instances)) % len(NODES)]),
+                ("k8s.cluster.name", site.name),
+                ("k8s.node.name", node),
                 ("k8s.deployment.name", name),
+                ("k8s.replicaset.name", f"{name}-{replica_set}"),
                 ("container.name", name),
                 ("telemetry.sdk.language", language),
                 ("telemetry.sdk.name", "opentelemetry"),
                 ("deployment.environment", "production"),
             )
+            if site.provider == "aws":
+                resource += (("cloud.provider", "aws"), ("cloud.region", "ap-northeast-2"))
             leaks = name == "orders" and index == 0
-            service.instances.append(
-                Instance(service, index, len(instances) + index, resource, pod, leaks))
+            service.instances.append(Instance(
+                service, index, len(instances) + index, resource, pod, leaks, site, node,
+                replica_set, extra))
         instances.extend(service.instances)
         services[name] = service
     _check_calls(services)

@@ -2,8 +2,10 @@
 
 Durations are built bottom-up: a handler's span lasts its own (log-normal) time plus its
 steps, run one after another; a call's CLIENT span wraps the callee's SERVER span, which
-runs on a randomly chosen instance of the callee. A failing request fails at one point
-(a handler, a query, an external call) and every handler above it answers 500.
+runs on a randomly chosen instance of the callee in the caller's cluster (the load
+balancer picks the cluster a user request enters, the fleet which pods run). A failing
+request fails at one point (a handler, a query, an external call) and every handler above
+it answers 500.
 
 Speed: a span is added with its ids and times, then its fixed part (name, kind, the
 attributes of its endpoint or step) is merged in from bytes serialized once; copying
@@ -12,7 +14,7 @@ serialization, generation runs at ~110k spans/s on one core (~9 µs per span).
 
 Example::
 
-    traces = TraceMaker(system, rng, batches, attrs)
+    traces = TraceMaker(system, rng, batches, attrs, Fleet(system))
     traces.request(t_ns)  # spans and logs land in ``batches``
 """
 
@@ -34,8 +36,12 @@ from bongsu.simulate._failures import (
     query_failure,
     upstream_failure,
 )
+from bongsu.simulate._fleet import Fleet
 from bongsu.simulate._logs import LogWriter
+from bongsu.simulate._observer import Observer
 from bongsu.simulate._topology import (
+    PRIVATE,
+    PUBLIC,
     USERS,
     Call,
     Endpoint,
@@ -60,8 +66,10 @@ class TraceMaker:
     """Turns user requests into spans (and their log records) in ``batches``."""
 
     def __init__(self, system: System, rng: random.Random, batches: Batches,
-                 attrs: AttributeCache) -> None:
+                 attrs: AttributeCache, fleet: Fleet, observer: Observer | None = None) -> None:
         self._system = system
+        self._fleet = fleet
+        self._observer = observer
         self._rng = rng
         self._batches = batches
         self._attrs = attrs
@@ -92,7 +100,8 @@ class TraceMaker:
         """One user request arriving at the frontend at ``t_ns``."""
         rng = self._rng
         endpoint = rng.choices(self._entry, cum_weights=self._entry_weights)[0]
-        instance = rng.choice(self._system.services["frontend"].instances)
+        site = PRIVATE if rng.random() < self._fleet.private_share(t_ns) else PUBLIC
+        instance = rng.choice(self._fleet.running("frontend", site, t_ns))
         user = f"user-{rng.randrange(USERS):04d}" if rng.random() < 0.75 else None
         fail = rng.random() < endpoint.error_rate
         status, rate = endpoint.client_error
@@ -155,6 +164,9 @@ class TraceMaker:
                           end_ns - start_ns)
         self._batches.served(end_ns, (slot, method, endpoint.template, status,
                                       end_ns - start_ns))
+        if not parent_id and self._observer is not None:
+            self._observer.served(end_ns, instance, method, endpoint.template, status,
+                                  end_ns - start_ns)
         return end_ns, failure is not None
 
     def _step(self, trace_id: bytes, parent_id: bytes, instance: Instance, endpoint: Endpoint,
@@ -259,7 +271,8 @@ class TraceMaker:
         path = expand(target.template, rng)
         span_id = self._id(8)
         net_ns = 150_000 + int(rng.expovariate(1 / 250_000))
-        server_end, failed = self._serve(trace_id, span_id, rng.choice(callee.instances),
+        callees = self._fleet.running(callee.name, instance.site, start_ns)
+        server_end, failed = self._serve(trace_id, span_id, rng.choice(callees),
                                          target, path, start_ns + net_ns, fail, 0, None)
         end_ns = server_end + net_ns
         url = f"http://{callee.host}:{callee.port}{path}"

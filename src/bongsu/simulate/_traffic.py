@@ -1,4 +1,5 @@
-"""How many user requests arrive when: a daily wave, a shorter ripple, and rare spikes.
+"""How many user requests arrive when: a daily wave, a shorter ripple, rare spikes, and a
+half-hourly campaign wave the public cluster's HPA answers (``_fleet.cycle_factor``).
 
 Example::
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import math
 import random
+
+from bongsu.simulate._fleet import cycle_factor
 
 DAY_NS = 86_400 * 10**9
 KST_NS = 9 * 3_600 * 10**9  # the shop's users live in UTC+9
@@ -39,9 +42,9 @@ class Load:
         return t_ns >= self._spike_start
 
     def rate_at(self, t_ns: int) -> float:
-        """Requests per second at ``t_ns``; the mean over a day is about ``rate``."""
+        """Requests per second at ``t_ns``; the mean over a day is about 1.3 x ``rate``."""
         day = ((t_ns + KST_NS) % DAY_NS) / DAY_NS  # 0 at local midnight
         wave = 1.0 - 0.2 * math.cos(2 * math.pi * (day - 0.1))  # low at ~3 am, high ~3 pm
         ripple = 1.0 + 0.08 * math.sin(2 * math.pi * t_ns / 300e9 + self._ripple_phase)
         spike = self._spike_factor if self.in_spike(t_ns) else 1.0
-        return self.rate * wave * ripple * spike
+        return self.rate * wave * ripple * spike * cycle_factor(t_ns)
