@@ -78,12 +78,13 @@ EPISODES = make_episodes()
 
 
 def pod(cluster: str, namespace: str, name: str, service: str | None, ready: bool,
-        containers: list[ContainerState], node: str = "node-0") -> PodState:
+        containers: list[ContainerState], node: str = "node-0",
+        instance: str | None = None) -> PodState:
     return PodState(cluster=cluster, namespace=namespace, name=name, uid=f"uid-{name}",
                     node=node, phase="Running", ready=ready, workload_kind="Deployment",
                     workload=service, labels={}, containers=containers,
                     started_us=T0 + MINUTE_US, service=service,
-                    instance=f"{name}-i" if service else None)
+                    instance=instance or (f"{name}-i" if service else None))
 
 
 def container(name: str, restarts: int = 0, usage: float | None = None,
@@ -156,7 +157,8 @@ VIEW = StaticView(
     nodes_=[NodeState("private", "node-0", True, "b0", 4.0, 16e9),
             NodeState("public", "node-0", True, "b1", 4.0, 16e9),
             NodeState("public", "node-1", False, "b2", 4.0, 16e9)],
-    pods_=[pod("public", "shop", "web-5f7d-a", "web", True, [container("web", 0, 0.4)]),
+    pods_=[pod("public", "shop", "web-5f7d-a", "web", True, [container("web", 0, 0.4)],
+               instance="w-pub-1"),
            pod("public", "shop", "web-5f7d-b", "web", False,
                [container("web", 3, None, OOM), container("sidecar", 1, 0.1, ERROR)]),
            pod("private", "shop", "web-77aa-c", "web", True, [container("web", 0, 0.2)]),
@@ -247,6 +249,7 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     s.save_kube_episodes(EPISODES)
     builder = BatchBuilder()
     resources = {i: {"k8s.cluster.name": c} for i, c in CLUSTER_OF.items()}
+    resources["w-pub-1"]["k8s.pod.name"] = "web-5f7d-a"
     builder.add(Signal.TRACES, "default", traces_request(traffic_spans(), resources))
     builder.add(Signal.METRICS, "default", points_request())
     assert s.load(builder.build(), 1)
@@ -427,8 +430,10 @@ def test_pods_against_their_limits(api: httpx.Client) -> None:
         ("private", "pay", "pay-1-x"), ("private", "shop", "web-77aa-c"),
         ("public", "shop", "web-5f7d-a"), ("public", "shop", "web-5f7d-b")]
     sick = rows[3]
-    assert (sick["restarts"], sick["ready"], sick["service"], sick["instance"]) == (
-        4, False, "web", "web-5f7d-b-i")
+    assert (sick["restarts"], sick["ready"], sick["service"], sick["instance"],
+            sick["instance_name"]) == (4, False, "web", "web-5f7d-b-i", "web-5f7d-b-i")
+    assert (rows[2]["instance"], rows[2]["instance_name"]) == ("w-pub-1", "web-5f7d-a")
+    assert rows[0]["instance"] is None and rows[0]["instance_name"] is None
     # The latest termination of any container: the sidecar's Error after the OOM kill.
     assert sick["last_termination"] == {"container": "sidecar", "reason": "Error",
                                         "exit_code": 1, "signal": None,

@@ -132,7 +132,9 @@ class Pod(Model):
     workload_kind: str | None = _f("Owner workload kind: Deployment, StatefulSet, ...")
     workload: str | None = _f("Owner workload name")
     service: str | None = _f("Bongsu service of its telemetry (k8s.pod.name), if linked")
-    instance: str | None = _f("Instance id of its telemetry, if linked")
+    instance: str | None = _f("Instance id of its telemetry (service.instance.id), if linked")
+    instance_name: str | None = _f("That instance's display name (k8s.pod.name, else "
+                                   "host.name:process.pid, else the id); null if unlinked")
     started_at: int | None = _f("When the pod started, epoch ms")
     last_termination: PodTermination | None = _f("The latest container termination")
     containers: list[Container] = _f("Its containers, in spec order")

@@ -28,6 +28,7 @@ from bongsu.kube.model import (
     PodState,
     Termination,
 )
+from bongsu.query.names import instance_names
 from bongsu.query.window import Window
 from bongsu.store.reads import EventSearch, IngressFigures, Reads
 
@@ -131,8 +132,9 @@ def _container_json(c: ContainerState) -> dict[str, Any]:
     }
 
 
-def pod_json(p: PodState) -> dict[str, Any]:
-    """One pod with its containers against their requests and limits."""
+def pod_json(p: PodState, names: dict[str, str]) -> dict[str, Any]:
+    """One pod with its containers against their requests and limits; ``names`` maps
+    instance ids to display names."""
     ended = [(c.last_termination, c.name) for c in p.containers if c.last_termination]
     latest = max(ended, key=lambda t: t[0].finished_us, default=None)
     return {
@@ -140,19 +142,22 @@ def pod_json(p: PodState) -> dict[str, Any]:
         "phase": p.phase, "ready": p.ready, "reason": p.reason,
         "restarts": sum(c.restarts for c in p.containers),
         "workload_kind": p.workload_kind, "workload": p.workload, "service": p.service,
-        "instance": p.instance, "started_at": _ms(p.started_us),
+        "instance": p.instance,
+        "instance_name": names.get(p.instance, p.instance) if p.instance else None,
+        "started_at": _ms(p.started_us),
         "last_termination": _termination(*latest) if latest else None,
         "containers": [_container_json(c) for c in p.containers],
     }
 
 
-def pods(view: KubeView, tenant: str, cluster: str | None, namespace: str | None,
-         service: str | None, max_rows: int) -> dict[str, Any]:
+def pods(view: KubeView, reads: Reads, tenant: str, cluster: str | None,
+         namespace: str | None, service: str | None, max_rows: int) -> dict[str, Any]:
     """Pods of the watched clusters, by cluster, namespace, name."""
     found = view.pods(tenant, cluster, namespace, service)
     _capped(found, max_rows, "pods")
+    names = instance_names(reads, tenant, (p.instance for p in found if p.instance))
     ordered = sorted(found, key=lambda p: (p.cluster, p.namespace, p.name))
-    return {"pods": [pod_json(p) for p in ordered]}
+    return {"pods": [pod_json(p, names) for p in ordered]}
 
 
 def _hpa_json(h: HpaState) -> dict[str, Any]:

@@ -118,7 +118,7 @@ class QueryService:
 
     def kube_pods(self, view: KubeView, tenant: str, cluster: str | None,
                   namespace: str | None, service: str | None) -> dict[str, Any]:
-        return kube.pods(view, tenant, cluster, namespace, service, self.max_rows)
+        return kube.pods(view, self.reads, tenant, cluster, namespace, service, self.max_rows)
 
     def kube_workloads(self, view: KubeView, tenant: str, cluster: str | None,
                        namespace: str | None) -> dict[str, Any]:

@@ -1087,9 +1087,14 @@ export interface components {
       containers: components["schemas"]["Container"][];
       /**
        * Instance
-       * @description Instance id of its telemetry, if linked
+       * @description Instance id of its telemetry (service.instance.id), if linked
        */
       instance: string | null;
+      /**
+       * Instance Name
+       * @description That instance's display name (k8s.pod.name, else host.name:process.pid, else the id); null if unlinked
+       */
+      instance_name: string | null;
       /** @description The latest container termination */
       last_termination: components["schemas"]["PodTermination"] | null;
       /**
