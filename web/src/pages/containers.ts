@@ -5,10 +5,10 @@
 
 import type { KubeContainer, KubePod } from "../api/types";
 import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
-import { fmtBytes, fmtNum, fmtPct, fmtTime } from "../format";
+import { fmtBytes, fmtNum, fmtPct } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
-import { filterBar, kube, meter, options } from "./kube";
+import { filterBar, kube, meter, options, when } from "./kube";
 import { table } from "./table";
 
 /** One row: a container of a pod (a pod without containers yet has one with `c` null). */
@@ -167,11 +167,13 @@ function usage(c: KubeContainer, r: Resource) {
     return meter(null, `${text} · ${t("ct.noLimit")}`, title);
   }
   const f = fraction(c, r);
-  return meter(f, tf("ct.ofLimit", { pct: fmtPct(f), usage: amount(used, r), limit: amount(limit, r) }), title);
+  // The unit once, after the limit: "62% · 0.31 / 0.5 cores".
+  const usedText = r === "cpu" ? fmtNum(used, 3) : fmtBytes(used);
+  return meter(f, tf("ct.ofLimit", { pct: fmtPct(f), usage: usedText, limit: amount(limit, r) }), title);
 }
 
 function termination(term: NonNullable<KubeContainer["last_termination"]>, c: KubeContainer | null) {
-  const time = fmtTime(term.finished_at, true);
+  const time = when(term.finished_at);
   if (term.reason === "OOMKilled") {
     return html`<b class="oom-note">${tf("ct.oom", { time, limit: c?.memory.limit ? fmtBytes(c.memory.limit) : "–" })}</b>`;
   }

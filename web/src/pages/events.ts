@@ -10,7 +10,7 @@ import { esc, fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { EventDetail } from "./event_detail";
-import { filterBar, kindLabel, KINDS, kube, options, SEVERITIES, sevBadge, sevColor, sevLabel } from "./kube";
+import { filterBar, kindLabel, KINDS, kube, options, SEVERITIES, sevBadge, sevColor, sevLabel, when } from "./kube";
 import { onRowKey, table } from "./table";
 
 /** Rows asked for; the API returns the latest first. */
@@ -197,8 +197,8 @@ class Events implements PageView {
           <td class="summary" title=${e.message}>${e.summary}</td>
           <td class="object" title=${`${e.namespace}/${e.object_kind}/${e.object_name}`}>${e.object_kind}/${e.object_name}</td>
           <td class="num count">${e.count}</td>
-          <td>${fmtTime(e.first_seen, true)}</td>
-          <td>${fmtTime(e.last_seen, true)}</td>
+          <td>${when(e.first_seen)}</td>
+          <td>${when(e.last_seen)}</td>
           <td class="cluster">${e.cluster}<span class="muted"> / ${e.namespace}</span></td>
           <td class="service">${e.service ?? "–"}</td>
         </tr>`,

@@ -8,6 +8,7 @@ import type * as T from "../api/types";
 import type { Palette } from "../charts";
 import type { TemplateResult } from "lit-html";
 import { html } from "../dom";
+import { fmtTime } from "../format";
 import { t, type Key } from "../i18n";
 import type { Ctx } from "../page";
 
@@ -107,4 +108,12 @@ export function meter(fraction: number | null | undefined, text: string, title: 
   return html`<div class="meter meter-${level}" title=${title} data-fraction=${f === null ? "" : String(f)}>
     <span class="meter-bar"><i style="width:${width.toFixed(1)}%"></i></span><span class="meter-text">${text}</span>
   </div>`;
+}
+
+/** A time of today as `22:13:52`, of another day with its date. */
+export function when(ts: number): string {
+  const d = new Date(ts);
+  const today = new Date();
+  const same = d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate();
+  return fmtTime(ts, !same);
 }
