@@ -63,6 +63,7 @@ LoadPoints = Callable[[pa.Table], None]
 
 _WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
 _USAGE_TIMEOUT_S = 5.0
+_STATE_FIRST_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class ClusterWatch:
         self._load_points = load_points
         self._api = api
         self._lock = threading.RLock()
+        self._listed_changed = threading.Condition(self._lock)
         self._stop = threading.Event()
         self.book = EpisodeBook(tenant)
         self.loops: list[ListWatch] = []
@@ -130,6 +132,8 @@ class ClusterWatch:
 
     def close(self) -> None:
         self._stop.set()
+        with self._listed_changed:
+            self._listed_changed.notify_all()
         for t in self._threads:
             if t.is_alive():
                 t.join(10)
@@ -163,9 +167,22 @@ class ClusterWatch:
         with self._lock:
             self._discovery_error = None
             self.metrics_served = "metrics.k8s.io/v1beta1" in versions
-            for resource in _resources(versions):
-                loop = ListWatch(self._api, resource, self, self._timing, self.name)
-                self.loops.append(loop)
+            loops = [ListWatch(self._api, r, self, self._timing, self.name)
+                     for r in _resources(versions)]
+            self.loops.extend(loops)
+        # Events last: an Event is explained from the state of its pod and node (which
+        # node a pod ran on, its last termination), so those are listed first; a slow
+        # list holds the events back at most _STATE_FIRST_S.
+        later = [loop for loop in loops if loop.resource.kind == "Event"]
+        for loop in loops:
+            if loop not in later:
+                loop.start()
+        with self._listed_changed:
+            self._listed_changed.wait_for(
+                lambda: self._stop.is_set() or {"pods", "nodes"} <= self._listed,
+                timeout=_STATE_FIRST_S)
+        for loop in later:
+            if not self._stop.is_set():
                 loop.start()
         log.info("cluster %s: watching %s", self.name,
                  ", ".join(r.resource.name for r in self.loops))
@@ -180,6 +197,7 @@ class ClusterWatch:
         with self._lock:
             seen = self._listing.pop(resource.name, set())
             self._listed.add(resource.name)
+            self._listed_changed.notify_all()
             table = self._table(resource)
             if table is None:
                 return

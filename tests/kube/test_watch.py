@@ -1,0 +1,424 @@
+"""The cluster watchers end to end: a real ``bongsu server`` process watching simulated
+clusters (``bongsu.simulate.kube``, real-shaped objects on loopback) through the official
+client; what the user sees is read back from ``/api/v1/events`` and ``/api/v1/kube/*``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bongsu.simulate.kube import EventRecorder, FakeCluster, shapes
+from bongsu.simulate.kube.shapes import messages as msg
+from kube.conftest import MakeCluster, ServedCluster
+from otlp_build import span, traces
+from server_process import ServerProcess, survivors
+
+Obj = dict[str, Any]
+NS = "shop"
+SILENT_S = 1.5
+FAST = {"BONGSU_FSYNC": "off", "BONGSU_KUBE_SILENT_SECONDS": str(SILENT_S),
+        "BONGSU_KUBE_BACKOFF_MAX_SECONDS": "1", "BONGSU_KUBE_USAGE_INTERVAL_SECONDS": "1"}
+
+
+def _until(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; last saw {last!r}")
+
+
+class Bongsu:
+    """The server under test and what its API says."""
+
+    def __init__(self, tmp_path: Path, clusters: str, extra: dict[str, str] | None = None):
+        self.process = ServerProcess(tmp_path / "data",
+                                     {**FAST, "BONGSU_KUBE_CLUSTERS": clusters, **(extra or {})})
+
+    def events(self, **filters: str) -> list[Obj]:
+        now_ms = int(time.time() * 1000)
+        query = "&".join([f"from={now_ms - 6 * 3_600_000}", f"to={now_ms + 3_600_000}",
+                          *(f"{k}={v}" for k, v in filters.items())])
+        status, body = self.process.api(f"/api/v1/events?{query}")
+        assert status == 200, body
+        return list(body["events"])
+
+    def cluster(self, name: str) -> Obj:
+        status, body = self.process.api("/api/v1/kube/clusters")
+        assert status == 200, body
+        return next(c for c in body["clusters"] if c["name"] == name)
+
+    def connected(self, name: str) -> Obj:
+        return _until(f"cluster {name} connected",
+                      lambda: (c := self.cluster(name))["state"] == "connected" and c)
+
+    def episode(self, object_name: str, kind: str, minimum_count: int = 1) -> Obj:
+        def find() -> Obj | None:
+            mine = [e for e in self.events(object=object_name)
+                    if e["object_name"] == object_name and e["kind"] == kind
+                    and e["count"] >= minimum_count]
+            return mine[0] if mine else None
+        return _until(f"a {kind} episode of {object_name} (count >= {minimum_count})", find)
+
+
+@pytest.fixture
+def bongsu_for(tmp_path: Path) -> Iterator[Callable[..., Bongsu]]:
+    made: list[Bongsu] = []
+
+    def make(clusters: str, extra: dict[str, str] | None = None) -> Bongsu:
+        server = Bongsu(tmp_path, clusters, extra)
+        made.append(server)
+        server.process.start()
+        return server
+
+    yield make
+    for server in made:
+        server.process.stop()
+        assert survivors(server.process.left_behind) == []
+
+
+# -- a small cluster with one object per kind of trouble -------------------------------
+
+def _pod(name: str, *, statuses: list[Obj] | None = None, node: str | None = "node-1",
+         phase: str = "Running", reason: str | None = None, memory_limit: str = "256Mi",
+         owner: Obj | None = None, started: float | None = None) -> Obj:
+    image = f"shop/{name.split('-')[0]}:1.0"
+    return shapes.pod(
+        name, NS, node=node, uid=f"uid-{name}", phase=phase, reason=reason, owner=owner,
+        containers=[shapes.container(name.split("-")[0], image, memory_limit=memory_limit)],
+        statuses=statuses if statuses is not None else [
+            shapes.running(name.split("-")[0], image, started_at=started or time.time() - 600)],
+        started=started or time.time() - 900)
+
+
+def _termination(reason: str, code: int, finished: float, cid: str,
+                 signal: int | None = None) -> Obj:
+    return shapes.terminated(reason, code, started_at=finished - 60, finished_at=finished,
+                             container_id=cid, signal=signal)
+
+
+class World:
+    """Puts the objects and Events of every kind into ``cluster``, in two steps: what
+    exists before the watcher starts, then the changes a watcher must see happen."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        self.c = cluster
+        self.kubelet = EventRecorder(cluster, "kubelet", host="node-1")
+        self.t0 = time.time()
+
+    def before(self) -> None:
+        c, t0 = self.c, self.t0
+        c.put(shapes.node("node-1", boot_id="boot-1"))
+        c.put(shapes.node("node-2", boot_id="boot-2", transition=t0 - 3600))
+        c.put(shapes.node("node-3", boot_id="boot-3"))
+        crash = _pod("orders-crash", statuses=[shapes.waiting(
+            "orders", "shop/orders:1.0", "CrashLoopBackOff",
+            msg.crashloop_waiting(40, "orders", "orders-crash", NS, "uid-orders-crash"),
+            restarts=4, last=_termination("Error", 1, t0 - 30, "containerd://crash4"))])
+        c.put(crash)
+        self.kubelet.record(crash, "Warning", "BackOff",
+                            msg.backoff_restart("orders", "orders-crash", NS, "uid-orders-crash"),
+                            field_path="spec.containers{orders}")
+        pull = _pod("cart-pull", statuses=[shapes.waiting(
+            "cart", "shop/cart:9.9", "ErrImagePull", "rpc error")], phase="Pending")
+        c.put(pull)
+        self.kubelet.record(pull, "Warning", "Failed", msg.pull_failed("shop/cart:9.9"),
+                            field_path="spec.containers{cart}")
+        evicted = _pod("search-evicted", statuses=[], phase="Failed", reason="Evicted")
+        c.put(evicted)
+        self.kubelet.record(evicted, "Warning", "Evicted",
+                            msg.evicted("memory", "100Mi", "91Mi", "search", "312Mi", "256Mi"))
+        mount = _pod("db-mount", statuses=[], phase="Pending")
+        c.put(mount)
+        self.kubelet.record(mount, "Warning", "FailedMount",
+                            msg.failed_mount("secrets", "db-credentials"))
+        pending = _pod("batch-pending", statuses=[], node=None, phase="Pending")
+        c.put(pending)
+        c.put(shapes.scheduler_event(pending, "FailedScheduling", msg.failed_scheduling(
+            3, [(3, msg.INSUFFICIENT_CPU)], "0/3 nodes are available: 3 No preemption victims "
+            "found for incoming pod."), at=t0 - 5))
+        ports = _pod("proxy-pending", statuses=[], node=None, phase="Pending")
+        c.put(ports)
+        c.put(shapes.scheduler_event(ports, "FailedScheduling", msg.failed_scheduling(
+            3, [(1, msg.HOST_PORT), (2, msg.INSUFFICIENT_CPU)],
+            "0/3 nodes are available: 3 No preemption victims found for incoming pod."),
+            at=t0 - 4))
+        on_bad_node = _pod("web-stranded", node="node-2")
+        c.put(on_bad_node)
+        EventRecorder(c, "node-controller").record(on_bad_node, "Normal", "NodeNotReady",
+                                                   msg.NODE_NOT_READY)
+        EventRecorder(c, "kubelet", host="node-3").record(
+            shapes.node("node-3", boot_id="boot-3"), "Warning", "Rebooted",
+            msg.rebooted("node-3", "boot-3"), ref=shapes.node_ref("node-3"))
+        c.put(_pod("orders-oom", statuses=[shapes.running(
+            "orders", "shop/orders:1.0", started_at=t0 - 20, restarts=1,
+            last=_termination("OOMKilled", 137, t0 - 25, "containerd://oom1"))]))
+        c.put(_pod("cart-restart", statuses=[shapes.running(
+            "cart", "shop/cart:1.0", started_at=t0 - 20, restarts=1,
+            last=_termination("Error", 137, t0 - 22, "containerd://err137", signal=9))]))
+        c.put(_pod("web-ready"))
+        started = _pod("web-started")
+        c.put(started)
+        self.kubelet.record(started, "Normal", "Started", msg.started("web"),
+                            field_path="spec.containers{web}")
+        odd = _pod("misc-odd")
+        c.put(odd)
+        self.kubelet.record(odd, "Warning", "DNSConfigForming",
+                            "Search Line limits were exceeded, some search paths have been "
+                            "omitted, the applied search line is: shop.svc.cluster.local")
+        frontend = shapes.deployment("frontend", NS, replicas=3, image="shop/frontend:2.0")
+        c.put(frontend)
+        c.put(shapes.hpa("frontend", NS, target=frontend, min_replicas=2, max_replicas=10,
+                         current=3, desired=3, cpu_current=60, last_scale=t0 - 600))
+        checkout = shapes.deployment("checkout", NS, replicas=4, image="shop/checkout:3.1")
+        c.put(checkout)
+        c.put(shapes.hpa("checkout", NS, target=checkout, min_replicas=2, max_replicas=8,
+                         current=4, desired=4, cpu_current=50, last_scale=t0 - 600))
+        c.put(shapes.deployment("orders", NS, replicas=2, image="shop/orders:1.8.2",
+                                revision=6))
+
+    def changes(self) -> None:
+        c, t0 = self.c, self.t0
+        c.put(shapes.node("node-2", ready=False, boot_id="boot-2", transition=t0 + 1))
+        c.put(_pod("web-ready", statuses=[shapes.running(
+            "web", "shop/web:1.0", started_at=t0 - 600, ready=False)]))
+        frontend = c.get("apps/v1", "Deployment", NS, "frontend")
+        checkout = c.get("apps/v1", "Deployment", NS, "checkout")
+        assert frontend is not None and checkout is not None
+        c.put(shapes.hpa("frontend", NS, target=frontend, min_replicas=2, max_replicas=10,
+                         current=3, desired=5, cpu_current=92, last_scale=t0 + 2))
+        c.put(shapes.hpa("checkout", NS, target=checkout, min_replicas=2, max_replicas=8,
+                         current=4, desired=2, cpu_current=20, last_scale=t0 + 2))
+        c.put(shapes.deployment("orders", NS, replicas=2, image="shop/orders:1.8.3",
+                                revision=7))
+
+    def recovery(self) -> None:
+        self.c.put(shapes.node("node-2", boot_id="boot-2", transition=self.t0 + 3))
+
+
+# (object, kind, severity, words the summary must hold: the object and the cause)
+EXPECTED: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("orders-crash", "crash_loop", "critical", ("orders-crash", "crash-looping")),
+    ("cart-pull", "image_pull", "critical", ("cart-pull", "shop/cart:9.9")),
+    ("search-evicted", "evicted", "critical", ("search-evicted", "memory")),
+    ("db-mount", "volume_mount", "warning", ("db-mount", "db-credentials")),
+    ("batch-pending", "scheduling", "warning", ("batch-pending", "Insufficient cpu")),
+    ("proxy-pending", "hostport_conflict", "warning", ("proxy-pending", "port")),
+    ("web-stranded", "node_not_ready", "warning", ("web-stranded", "node-2")),
+    ("node-2", "node_not_ready", "critical", ("node-2", "not ready")),
+    ("node-2", "node_ready", "info", ("node-2", "ready")),
+    ("node-3", "node_rebooted", "warning", ("node-3", "reboot")),
+    ("orders-oom", "oom_killed", "critical", ("orders-oom", "OOM", "256 MiB")),
+    ("cart-restart", "container_restart", "warning", ("cart-restart", "137")),
+    ("web-ready", "readiness", "warning", ("web-ready", "not ready")),
+    ("frontend", "hpa_scale_out", "info", ("frontend", "3 → 5", "cpu")),
+    ("checkout", "hpa_scale_in", "info", ("checkout", "4 → 2")),
+    ("orders", "rollout", "info", ("orders", "shop/orders:1.8.3", "1.8.2")),
+    ("web-started", "pod_started", "info", ("web-started",)),
+    ("misc-odd", "other", "warning", ("misc-odd", "DNSConfigForming")),
+]
+
+
+def test_every_kind_is_one_explained_episode(fake_clusters: MakeCluster,
+                                             bongsu_for: Callable[..., Bongsu]) -> None:
+    served = fake_clusters("seoul", events_api="both")
+    world = World(served.cluster)
+    world.before()
+    server = bongsu_for(f"seoul:private={served.kubeconfig}")
+    assert server.connected("seoul")["label"] == "private"
+    world.changes()
+    server.episode("node-2", "node_not_ready")
+    world.recovery()
+    for name, kind, _severity, _words in EXPECTED:
+        server.episode(name, kind)
+    time.sleep(1.0)  # anything doubled would be written by now
+    events = server.events()
+    for name, kind, severity, words in EXPECTED:
+        mine = [e for e in events if e["object_name"] == name and e["kind"] == kind]
+        assert len(mine) == 1, (name, kind, mine)
+        assert mine[0]["severity"] == severity, mine[0]
+        for word in words:
+            assert word in mine[0]["summary"], (word, mine[0]["summary"])
+        assert mine[0]["cluster"] == "seoul" and mine[0]["count"] >= 1
+    assert {k for _, k, _, _ in EXPECTED} >= {
+        "crash_loop", "image_pull", "evicted", "volume_mount", "scheduling",
+        "hostport_conflict", "node_not_ready", "node_rebooted", "oom_killed",
+        "container_restart", "hpa_scale_out", "hpa_scale_in", "rollout", "pod_started", "other"}
+    # Both Event APIs are served: only events.k8s.io is watched, so nothing counts twice.
+    assert not [w for w in served.server.watches() if "/api/v1/events" in w.path]
+    crash = next(e for e in events if e["object_name"] == "orders-crash"
+                 and e["kind"] == "crash_loop")
+    assert crash["pod"] == "orders-crash" and crash["container"] == "orders"
+    status, detail = server.process.api(f"/api/v1/events/{crash['id']}")
+    assert status == 200 and detail["raw"]["reason"] == "BackOff"
+    # The live view: pods against their limits, the OOM-killed one's last termination.
+    status, body = server.process.api("/api/v1/kube/pods?namespace=shop")
+    pods = {p["name"]: p for p in body["pods"]}
+    assert pods["orders-oom"]["last_termination"]["reason"] == "OOMKilled"
+    assert pods["orders-oom"]["containers"][0]["memory"]["limit"] == 256 * 2**20
+    nodes = server.cluster("seoul")["nodes"]
+    assert nodes == {"ready": 3, "total": 3}
+
+
+def _bump(world: World, times: int) -> None:
+    crash = world.c.get("v1", "Pod", NS, "orders-crash")
+    assert crash is not None
+    for _ in range(times):
+        world.kubelet.record(crash, "Warning", "BackOff",
+                             msg.backoff_restart("orders", "orders-crash", NS,
+                                                 "uid-orders-crash"),
+                             field_path="spec.containers{orders}")
+
+
+def _new_event(world: World, name: str) -> None:
+    pod = _pod(name)
+    world.c.put(pod)
+    world.kubelet.record(pod, "Warning", "Unhealthy",
+                         "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                         field_path="spec.containers{web}")
+
+
+def _ids(server: Bongsu) -> dict[str, tuple[str, int]]:
+    return {e["id"]: (e["kind"], e["count"]) for e in server.events()}
+
+
+def test_nothing_announced_twice_nothing_lost(fake_clusters: MakeCluster,
+                                              bongsu_for: Callable[..., Bongsu]) -> None:
+    served = fake_clusters("seoul", bookmark_interval_s=0.5)
+    api, world = served.server, World(served.cluster)
+    world.before()
+    server = bongsu_for(f"seoul={served.kubeconfig}")
+    server.connected("seoul")
+    # 100 count bumps of one Event: one episode, count 100.
+    _bump(world, 99)
+    crash = server.episode("orders-crash", "crash_loop", minimum_count=100)
+    assert crash["count"] == 100
+    assert len([e for e in server.events(kind="crash_loop")]) == 1
+    for name, kind, _s, _w in EXPECTED:
+        if name not in {"node-2", "web-ready", "frontend", "checkout", "orders"}:
+            server.episode(name, kind)
+    baseline = _ids(server)
+    opened = server.cluster("seoul")["episodes_opened"]
+
+    def step(label: str, disturb: Callable[[], None], probe: str) -> None:
+        nonlocal opened
+        disturb()
+        _new_event(world, probe)  # made while the watch is down or being re-established
+        server.episode(probe, "readiness")
+        status = server.cluster("seoul")
+        assert status["episodes_opened"] == opened + 1, (label, status)  # the probe alone
+        opened += 1
+        now = _ids(server)
+        assert {i: now[i] for i in baseline} == baseline, label  # same ids, same counts
+        assert len(now) == len(baseline) + 1, (label, set(now) - set(baseline))
+        baseline.update(now)
+
+    def expire() -> None:
+        # A change no watched resource sees, then history forgotten: every watch resumes
+        # from a version older than the floor (a bookmark landing in between can spare one).
+        served.cluster.put(shapes.namespace(f"ns-{time.monotonic_ns()}"))
+        served.cluster.compact()
+        api.drop_watches()
+
+    for mode in ("frame", "status"):
+        relists = server.cluster("seoul")["relists"]
+        api.gone_mode = mode
+        step(f"410 as {mode}", expire, f"probe-{mode}")
+        assert server.cluster("seoul")["relists"] >= relists + 5, mode
+    lists_before = len(api.lists("/api/v1/pods"))
+    step("a dropped connection", api.drop_watches, "probe-dropped")
+    assert len(api.lists("/api/v1/pods")) == lists_before  # resumed, not relisted
+    watches_before = len(api.watches("/events"))
+
+    def go_silent() -> None:
+        api.silence(True)
+        _until("the silent watch torn down and resumed",
+               lambda: len(api.watches("/events")) >= watches_before + 1,
+               timeout=SILENT_S * 4)
+        api.silence(False)
+    step("a silent watch", go_silent, "probe-silent")
+
+    # A new termination while watching: a second OOM episode, its own id.
+    served.cluster.put(_pod("orders-oom", statuses=[shapes.running(
+        "orders", "shop/orders:1.0", started_at=time.time(), restarts=2,
+        last=_termination("OOMKilled", 137, time.time() - 1, "containerd://oom2"))]))
+    _until("the second OOM kill", lambda: len(
+        [e for e in server.events(object="orders-oom") if e["kind"] == "oom_killed"]) == 2)
+    baseline = _ids(server)
+
+    for how in ("SIGTERM", "kill -9"):
+        time.sleep(0.5)  # the writer's linger: what the API shows is stored
+        left = server.process.stop() if how == "SIGTERM" else server.process.kill()
+        assert survivors(left) == []
+        _bump(world, 1)  # while the server is down: the count goes on
+        probe = f"probe-{how.split()[0].lower()}"
+        _new_event(world, probe)
+        server.process.start()
+        server.connected("seoul")
+        server.episode(probe, "readiness")
+        server.episode("orders-crash", "crash_loop",
+                       minimum_count=baseline[crash["id"]][1] + 1)
+        time.sleep(1.0)
+        status = server.cluster("seoul")
+        assert status["episodes_opened"] == 1, (how, status)  # the probe, nothing else
+        now = _ids(server)
+        expected = dict(baseline)
+        expected[crash["id"]] = ("crash_loop", baseline[crash["id"]][1] + 1)
+        assert {i: now[i] for i in baseline} == expected, how
+        assert len(now) == len(baseline) + 1, (how, set(now) - set(baseline))
+        baseline = now
+
+
+def _unreachable(served: ServedCluster) -> None:
+    served.server.unreachable(True)
+
+
+def test_two_clusters_one_unreachable(fake_clusters: MakeCluster,
+                                      bongsu_for: Callable[..., Bongsu]) -> None:
+    seoul, aws = fake_clusters("seoul"), fake_clusters("aws", events_api="core")
+    World(seoul.cluster).before()
+    aws_world = World(aws.cluster)
+    aws_world.before()
+    _unreachable(aws)
+    server = bongsu_for(f"seoul:private={seoul.kubeconfig},aws:public={aws.kubeconfig}")
+    server.connected("seoul")
+    down = _until("aws unreachable", lambda: (c := server.cluster("aws"))["state"]
+                  == "unreachable" and c)
+    assert down["label"] == "public"
+    assert down["error"] and ("Connection refused" in down["error"]
+                              or "NewConnectionError" in down["error"]), down
+    crash = server.episode("orders-crash", "crash_loop")
+    assert crash["cluster"] == "seoul"
+    # Ingest still answers while a cluster cannot be reached.
+    code, _headers, _body = server.process.post(
+        "/v1/traces", traces([span("GET /cart")]).SerializeToString())
+    assert code == 200
+    status, _ = server.process.api("/api/v1/services")
+    assert status == 200
+    # The cluster comes back: it connects and its events arrive, core/v1 Events this time.
+    aws.server.unreachable(False)
+    server.connected("aws")
+    back = [e for e in _until("aws's episodes", lambda: [
+        e for e in server.events(cluster="aws") if e["kind"] == "crash_loop"])]
+    assert len(back) == 1 and back[0]["object_name"] == "orders-crash"
+    assert [w for w in aws.server.watches() if "/api/v1/events" in w.path]
+    assert len(server.events(kind="crash_loop")) == 2  # one per cluster
+
+
+def test_a_bad_cluster_setting_stops_the_start(tmp_path: Path) -> None:
+    process = ServerProcess(tmp_path / "data", {
+        **FAST, "BONGSU_KUBE_CLUSTERS": f"seoul={tmp_path / 'missing.kubeconfig'}"})
+    with pytest.raises(RuntimeError, match=r"cluster 'seoul': kubeconfig .*missing.kubeconfig"
+                                           "' does not exist"):
+        process.start()
+    assert process.proc is not None and process.proc.wait(10) == 1
+
