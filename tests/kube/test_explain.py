@@ -271,3 +271,30 @@ def test_explain_never_raises_on_any_message(name: str, message: str, path: str,
     got = explain_event(ev, lookup("crashloop_oom"), registry)
     assert registry.failures == 0 and len(got.summary) <= SUMMARY_LIMIT
 
+
+
+@pytest.mark.parametrize(("message", "container"), [
+    ("Back-off restarting failed container orders in pod orders-1_shop(5b0c)", "orders"),
+    ("Stopping container web", "web"),
+    ("Container sidecar failed liveness probe, will be restarted", "sidecar"),
+    ("containers with unready status: [orders]", None),
+    ("Error: failed to start container \"api\": runtime error", "api"),
+])
+def test_container_from_the_message_when_no_field_path(message: str, container: str | None
+                                                       ) -> None:
+    obj = load("events", "killing_stop")
+    del obj["involvedObject"]["fieldPath"]
+    obj["message"] = message
+    ev = normalise("c", obj)
+    assert ev is not None
+    assert explain_event(ev, no_pods).container == container
+
+
+def test_failed_without_pull_wording_is_not_an_image_pull() -> None:
+    for message in ('Error: configmap "orders-config" not found',
+                    "Error: container has runAsNonRoot and image will run as root"):
+        got = explain_event(event("failed_container_start", message=message), no_pods)
+        assert (got.kind, got.severity) == ("other", "warning"), message
+    got = explain_event(event("failed_container_start", message="Error: ImageInspectError"),
+                        no_pods)
+    assert got.kind == "image_pull" and "cannot pull its image" in got.summary

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
+from bongsu.kube.events import normalise
+from bongsu.kube.explain import episode_key
 from bongsu.kube.explain.text import SUMMARY_LIMIT
-from bongsu.kube.model import Finding
+from bongsu.kube.model import Finding, episode_id
 from bongsu.kube.quantity import format_bytes, format_cores, parse_quantity
 from bongsu.kube.status import (
     hpa_findings,
@@ -185,12 +187,19 @@ def test_node_ready_transitions_and_reboot() -> None:
     assert f.explained.summary \
         == "node worker-3 is not ready (Ready Unknown): Kubelet stopped posting node status."
     assert f.at_us == us("2026-12-01T10:44:31")
+    # The same episode as the node controller's NodeNotReady event (type Normal).
+    ev = normalise("c", load("events", "node_not_ready_node"))
+    assert ev is not None and (f.key, f.at_us) == (episode_key(ev), ev.first_seen_us)
     # First sight of a node that is down: the same episode (same key and time).
     assert node_findings(None, down, down_obj) == [f]
     found = {x.explained.kind: x for x in node_findings(down, back, back_obj)}
     assert set(found) == {"node_ready", "node_rebooted"}
     assert found["node_ready"].explained.severity == "info"
     assert found["node_ready"].at_us == us("2026-12-01T10:51:02")
+    ev = normalise("c", load("events", "node_ready"))  # the kubelet's, as it came back
+    assert ev is not None
+    assert (found["node_ready"].key, found["node_ready"].at_us) == (episode_key(ev),
+                                                                      ev.first_seen_us)
     assert "node worker-3 rebooted (boot id 7b2e9c41 → 0c7f2e91)" in (
         found["node_rebooted"].explained.summary)
 
@@ -218,7 +227,11 @@ def test_hpa_scale_out_from_to() -> None:
     assert (f.explained.kind, f.explained.severity) == ("hpa_scale_out", "info")
     assert f.explained.summary == "frontend HPA scaled out 3 → 5: cpu 92% of request, target 70%"
     assert f.at_us == us("2026-12-01T10:45:00")
-    assert f.key.object_kind == "HorizontalPodAutoscaler" and "3->5" in f.key.discriminator
+    # The same episode as the controller's SuccessfulRescale event of that scale.
+    ev = normalise("public", load("events", "rescale_out"))
+    assert ev is not None and ev.first_seen_us == f.at_us
+    assert f.key == episode_key(ev)
+    assert episode_id("t", f.key, f.at_us) == episode_id("t", episode_key(ev), ev.first_seen_us)
     assert hpa_findings(after, after, obj) == []
 
 
@@ -256,23 +269,47 @@ def test_workload_states() -> None:
 
 def test_rollout_finding() -> None:
     before, _ = workload("deployment_182")
+    applied, applied_obj = workload("deployment_183_applied")
     after, obj = workload("deployment_183")
     assert workload_findings(None, after, obj) == []
-    f = one(workload_findings(before, after, obj))
+    # The frame of the spec write: the image changed, the controller has not acted yet.
+    f = one(workload_findings(before, applied, applied_obj))
     assert (f.explained.kind, f.explained.severity) == ("rollout", "info")
     assert f.explained.summary == ("deployment orders rolled out image shop/orders:1.8.3 "
                                    "(was 1.8.2), revision 7")
-    assert f.at_us == us("2026-12-01T10:20:31")  # the Progressing condition's update
+    assert f.at_us == us("2026-12-01T10:20:31")  # kubectl's write of the template
+    # The controller's write that follows (revision 7, new status) is not a second rollout.
+    assert workload_findings(applied, after, obj) == []
     assert workload_findings(after, after, obj) == []
+    # A watcher that missed the spec frame (a relist in between) makes the same episode.
+    missed = one(workload_findings(before, after, obj))
+    assert (missed.key, missed.at_us, missed.explained.summary) == (
+        f.key, f.at_us, f.explained.summary)
 
 
-def test_revision_change_without_image_change_is_a_rollout() -> None:
+def test_template_change_without_image_change_is_left_to_the_events() -> None:
     before, _ = workload("deployment_183")
     obj = load("workloads", "deployment_183")
     obj["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "8"
-    after = workload_state("private", obj)
-    f = one(workload_findings(before, after, obj))
-    assert "images unchanged" in f.explained.summary and "revision 8" in f.explained.summary
+    assert workload_findings(before, workload_state("private", obj), obj) == []
+
+
+def test_statefulset_and_daemonset_rollouts() -> None:
+    stateful, _ = workload("statefulset")
+    obj = load("workloads", "statefulset")
+    obj["spec"]["template"]["spec"]["containers"][0]["image"] = "postgres:16.6"
+    f = one(workload_findings(stateful, workload_state("private", obj), obj))
+    # No revision yet: the controller writes updateRevision to the status afterwards.
+    assert f.explained.summary == "statefulset orders-db rolled out image postgres:16.6 (was 16.4)"
+    daemon, _ = workload("daemonset")
+    obj = load("workloads", "daemonset")
+    obj["spec"]["template"]["spec"]["containers"][0]["image"] = (
+        "quay.io/prometheus/node-exporter:v1.9.0")
+    obj["metadata"]["annotations"]["deprecated.daemonset.template.generation"] = "3"
+    f = one(workload_findings(daemon, workload_state("private", obj), obj))
+    assert f.explained.summary == ("daemonset node-exporter rolled out image "
+                                   "quay.io/prometheus/node-exporter:v1.9.0 (was v1.8.2), "
+                                   "revision 3")
 
 
 def test_a_deployments_replica_sets_are_not_diffed() -> None:

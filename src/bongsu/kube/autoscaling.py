@@ -31,8 +31,10 @@ from bongsu.kube._fields import (
 )
 from bongsu.kube.explain.text import shorten
 from bongsu.kube.model import EpisodeKey, Explained, Finding, HpaState, Kind
-from bongsu.kube.pods import COMPONENT
 from bongsu.kube.quantity import format_bytes, parse_quantity
+
+HPA_CONTROLLER = "horizontal-pod-autoscaler"
+"""The component that reports HPA rescales (``source.component`` of its events)."""
 
 # The key under a metric entry that holds its body, by the entry's type.
 _BODY = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
@@ -131,11 +133,13 @@ def hpa_findings(old: HpaState | None, new: HpaState, obj: Mapping[str, Any]) ->
     limited = condition(obj, "ScalingLimited")
     if text(limited, "status") == "True" and text(limited, "reason") == "TooManyReplicas":
         summary += f" (capped at max {new.max_replicas})"
-    reason = "ScaledOut" if out else "ScaledIn"
+    # The key and time of the controller's own SuccessfulRescale event: it stamps the
+    # event and status.lastScaleTime in the same sync (both to the second), so the
+    # watcher's episode id for the event and for this finding agree and the two merge
+    # into one episode (apart from a sync that straddles a second boundary).
     key = EpisodeKey(cluster=new.cluster, namespace=new.namespace,
                      object_kind="HorizontalPodAutoscaler", object_name=new.name,
-                     reason=reason, component=COMPONENT,
-                     discriminator=f"{before}->{new.desired}@{at}")
+                     reason="SuccessfulRescale", component=HPA_CONTROLLER)
     message = f"{before} → {new.desired} replicas of {new.target_kind} {new.target_name}"
     if new.metrics:
         message += "; " + ", ".join(new.metrics)

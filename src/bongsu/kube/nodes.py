@@ -73,9 +73,13 @@ def _ready_change(node: NodeState, obj: Mapping[str, Any]) -> Finding:
         summary = f"node {node.name} is not ready (Ready {status})" + (f": {why}" if why else "")
         explained = Explained("node_not_ready", "critical", shorten(summary), node=node.name)
     reason = "NodeReady" if node.ready else "NodeNotReady"
+    # The key of the event that reports the same transition: the kubelet's when it set the
+    # condition itself (True/False), the node controller's when it marked it Unknown.
+    # Each stamps the condition and records the event in one sync (both to the second),
+    # so the episode ids agree and the event and this finding merge into one episode.
+    reporter = "node-controller" if text(ready, "status") == "Unknown" else "kubelet"
     key = EpisodeKey(cluster=node.cluster, namespace="", object_kind="Node",
-                     object_name=node.name, reason=reason, component=COMPONENT,
-                     discriminator=f"{reason}@{at}")
+                     object_name=node.name, reason=reason, component=reporter)
     return Finding(key=key, explained=explained, at_us=at,
                    message=text(ready, "message") or reason, raw=to_json(ready))
 

@@ -1,10 +1,11 @@
 """Deployments, ReplicaSets, StatefulSets and DaemonSets as compact state; rollouts.
 
-A rollout is a change of the pod template: its images, or the revision the controller
-keeps (the Deployment's ``deployment.kubernetes.io/revision`` annotation, the
-StatefulSet's ``status.updateRevision``, the DaemonSet's template generation). A
-Deployment's ReplicaSets are not diffed: each revision is a new ReplicaSet and the
-Deployment's own change already marks it.
+A rollout marker is a change of the pod template's images, seen on the Deployment,
+StatefulSet or DaemonSet; the revision (the Deployment's
+``deployment.kubernetes.io/revision`` annotation, the StatefulSet's
+``status.updateRevision``, the DaemonSet's template generation) is kept in the state and
+named in the summary. A Deployment's ReplicaSets are not diffed: each revision is a new
+ReplicaSet and the Deployment's own change already marks it.
 
 Example::
 
@@ -22,7 +23,6 @@ from bongsu.kube._fields import (
     condition,
     integer,
     items,
-    latest_managed_time_us,
     mapping,
     string_map,
     text,
@@ -75,29 +75,42 @@ def workload_state(cluster: str, obj: Mapping[str, Any]) -> WorkloadState:
 
 def workload_findings(old: WorkloadState | None, new: WorkloadState,
                       obj: Mapping[str, Any]) -> list[Finding]:
-    """A ``rollout`` marker when the template's images or the revision change."""
-    if old is None or (new.kind == "ReplicaSet" and new.owner):
+    """A ``rollout`` marker when the pod template's images change.
+
+    The image change arrives in the frame of the spec write; the Deployment's revision
+    annotation (and a StatefulSet's ``updateRevision``) follows in a later frame written
+    by the controller, so a revision change alone is not a second rollout. The revision
+    shown is the one the controller will give it (the current one + 1) until then.
+    Template changes that keep the images (an env var, a config hash) are left to the
+    controller's ``ScalingReplicaSet`` events.
+    """
+    if old is None or (new.kind == "ReplicaSet" and new.owner) or old.images == new.images:
         return []
-    images_changed = old.images != new.images
-    revision_changed = bool(old.revision and new.revision and old.revision != new.revision)
-    if not images_changed and not revision_changed:
-        return []
-    summary = f"{new.kind.lower() or 'workload'} {new.name} rolled out"
-    if images_changed:
-        summary += " " + _image_change(old.images, new.images)
-    else:
-        summary += " a new pod template (images unchanged)"
-    if new.revision:
-        label = new.revision if new.kind == "StatefulSet" else f"revision {new.revision}"
-        summary += f", {label}"
+    summary = (f"{new.kind.lower() or 'workload'} {new.name} rolled out "
+               f"{_image_change(old.images, new.images)}")
+    revision = _revision(old, new)
+    if revision:
+        summary += f", {revision}"
     key = EpisodeKey(cluster=new.cluster, namespace=new.namespace, object_kind=new.kind,
                      object_name=new.name, reason="Rollout", component=COMPONENT,
-                     discriminator=f"{new.revision}:{','.join(new.images)}")
+                     discriminator=",".join(new.images))
     message = f"images {', '.join(old.images)} → {', '.join(new.images)}"
     return [Finding(key=key, explained=Explained("rollout", "info", shorten(summary)),
                     at_us=_changed_at(obj), message=message,
                     raw=to_json({"metadata": mapping(obj, "metadata"),
+                                 "spec": mapping(obj, "spec"),
                                  "status": mapping(obj, "status")}))]
+
+
+def _revision(old: WorkloadState, new: WorkloadState) -> str:
+    if new.kind == "StatefulSet":
+        changed = new.revision and new.revision != old.revision
+        return f"revision {new.revision}" if changed else ""
+    if new.revision and new.revision != old.revision:
+        return f"revision {new.revision}"
+    if new.kind == "Deployment" and new.revision.isdigit():
+        return f"revision {int(new.revision) + 1}"
+    return f"revision {new.revision}" if new.revision else ""
 
 
 def _image_change(before: list[str], after: list[str]) -> str:
@@ -119,9 +132,19 @@ def _image_change(before: list[str], after: list[str]) -> str:
 
 
 def _changed_at(obj: Mapping[str, Any]) -> int:
-    # The Deployment controller stamps Progressing when it creates the new ReplicaSet;
-    # other kinds have no such time, so the object's last write stands in for it.
+    """When the pod template was last written: its field manager's ``managedFields`` time.
+
+    The controller's own later writes (the revision annotation, the status) have entries
+    of their own, so the time stays that of the change however many frames follow.
+    """
+    entries = items(mapping(obj, "metadata"), "managedFields")
+    template = [timestamp_us(e.get("time")) for e in entries
+                if "f:template" in mapping(e, "fieldsV1", "f:spec")]
+    spec = [timestamp_us(e.get("time")) for e in entries if not e.get("subresource")]
+    for times in (template, spec):
+        known = [t for t in times if t is not None]
+        if known:
+            return max(known)
     progressing = condition(obj, "Progressing")
     return (timestamp_us(progressing.get("lastUpdateTime"))
-            or latest_managed_time_us(obj)
             or timestamp_us(mapping(obj, "metadata").get("creationTimestamp")) or 0)

@@ -14,7 +14,8 @@ from bongsu.kube.explain.text import on_node, root_cause
 from bongsu.kube.model import Explained, NormalEvent
 
 _PULL_WORDING = re.compile(r"pull(?:ing)? image|ErrImagePull|ImagePullBackOff|ErrImageNeverPull|"
-                           r"InvalidImageName|image tag|pull policy", re.IGNORECASE)
+                           r"InvalidImageName|ImageInspectError|inspect image|image tag|"
+                           r"pull policy", re.IGNORECASE)
 
 # (wording in the message, lower case) → the cause a person acts on; first match wins.
 _CAUSES: tuple[tuple[str, str], ...] = (
@@ -37,6 +38,7 @@ _CAUSES: tuple[tuple[str, str], ...] = (
     ("back-off pulling image", "back-off after failed pulls"),
     ("imagepullbackoff", "back-off after failed pulls"),
     ("errimagepull", "pull failed"),
+    ("imageinspecterror", "cannot inspect the image"),
 )
 
 
@@ -66,9 +68,9 @@ def _explain(event: NormalEvent, pods: PodLookup) -> Explained:
     cause = next((text for wording, text in _CAUSES if wording in lower), None)
     if cause is None:
         cause = root_cause(event.message) or event.reason
-    target = f" {image}" if image else ""
+    target = f"image {image}" if image else "its image"
     return ctx.explained("image_pull", "critical",
-                         f"{ctx.who}{on_node(ctx.node)} cannot pull image{target}: {cause}")
+                         f"{ctx.who}{on_node(ctx.node)} cannot pull {target}: {cause}")
 
 
 def _image(message: str) -> str | None:

@@ -23,8 +23,13 @@ from bongsu.kube.quantity import format_bytes
 SUMMARY_LIMIT = 160
 
 _FIELD_CONTAINER = re.compile(r"(?:containers|initContainers|ephemeralContainers)\{([^}]+)\}")
-_MESSAGE_CONTAINER = re.compile(r"\bcontainers? \"?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\"?"
+_MESSAGE_CONTAINER = re.compile(r"\b[Cc]ontainers? \"?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\"?"
                                 r"(?= in pod|\"| failed| exceeded|$|[ ,.;])")
+
+
+# Words that follow "container" in messages without being a container's name.
+_NOT_NAMES = frozenset({"with", "image", "has", "runtime", "is", "was", "for", "the", "process",
+                        "task", "status", "create", "start", "died", "exited", "not", "in"})
 
 
 def shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
@@ -71,8 +76,10 @@ def container_of(event: NormalEvent) -> str | None:
         return match.group(1)
     if event.object_kind != "Pod":
         return None
-    found = _MESSAGE_CONTAINER.search(event.message)
-    return found.group(1) if found else None
+    for found in _MESSAGE_CONTAINER.finditer(event.message):
+        if found.group(1) not in _NOT_NAMES:
+            return found.group(1)
+    return None
 
 
 def quoted_after(message: str, word: str) -> str | None:
