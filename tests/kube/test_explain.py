@@ -136,7 +136,6 @@ def test_kind_severity_summary(fixture: str, pods: tuple[str, ...], kind: str, s
 
 def test_every_kind_an_event_can_give_is_covered() -> None:
     covered = {c[2] for c in CASES}
-    # These come from object state only (tests/kube/test_status.py).
     assert covered == {"crash_loop", "image_pull", "evicted", "volume_mount", "scheduling",
                        "hostport_conflict", "node_not_ready", "node_ready", "node_rebooted",
                        "oom_killed", "container_restart", "readiness", "hpa_scale_out",
@@ -298,3 +297,19 @@ def test_failed_without_pull_wording_is_not_an_image_pull() -> None:
     got = explain_event(event("failed_container_start", message="Error: ImageInspectError"),
                         no_pods)
     assert got.kind == "image_pull" and "cannot pull its image" in got.summary
+
+
+def test_public_names_are_pinned() -> None:
+    import bongsu.kube.explain as explain
+    import bongsu.kube.status as status
+
+    assert sorted(explain.__all__) == ["ExplainFn", "Explainer", "MatchFn", "PodLookup",
+                                       "REGISTRY", "Registry", "builtin_registry",
+                                       "episode_key", "explain_event", "explainer", "no_pods"]
+    assert sorted(status.__all__) == ["COMPONENT", "Reading", "hpa_findings", "hpa_state",
+                                      "ingress_routes", "node_findings", "node_state",
+                                      "pod_findings", "pod_state", "readings",
+                                      "workload_findings", "workload_state"]
+    for module in (explain, status):
+        for name in module.__all__:
+            assert hasattr(module, name), name

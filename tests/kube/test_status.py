@@ -165,6 +165,12 @@ def test_readiness_changes() -> None:
     back = [f for f in pod_findings(looping, running, running_obj)
             if f.explained.kind == "readiness"]
     assert one(back).explained.severity == "info" and one(back).key != f.key
+    # An old pod of a rolling update going not-ready while it is deleted is no episode.
+    deleting_obj = load("pods", "crashloop_oom")
+    deleting_obj["metadata"]["deletionTimestamp"] = "2026-12-01T10:42:00Z"
+    deleting = pod_state("private", deleting_obj)
+    assert [f.explained.kind for f in pod_findings(running, deleting, deleting_obj)] == [
+        "oom_killed"]
 
 
 def test_node_state() -> None:

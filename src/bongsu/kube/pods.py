@@ -7,6 +7,9 @@ code 137 alone: 137 also comes with reason ``Error`` after a SIGKILL), and a pod
 changes into ``readiness`` episodes. Times come from the object (``finishedAt``,
 ``lastTransitionTime``), never the wall clock, so a relist gives the same keys and times.
 
+Not derived here, because an event already says it: evictions (the kubelet's
+``Evicted``), crash loops (``BackOff``), image pulls, scheduling failures.
+
 Example::
 
     state = pod_state("private", obj)
@@ -95,7 +98,11 @@ def pod_findings(old: PodState | None, new: PodState, obj: Mapping[str, Any]) ->
         if previous is not None and previous.last_termination == ended:
             continue
         findings.append(_termination(new, container, ended, obj))
-    if old is not None and old.ready != new.ready and new.phase not in {"Succeeded", "Failed"}:
+    # A pod that finished, or is being deleted (every old pod of a rolling update), goes
+    # not-ready by design: not an episode.
+    deleting = mapping(obj, "metadata").get("deletionTimestamp") is not None
+    if (old is not None and old.ready != new.ready and not deleting
+            and new.phase not in {"Succeeded", "Failed"}):
         findings.append(_readiness(new, obj))
     return findings
 

@@ -33,8 +33,11 @@ other                from the event's type: Warning → warning, Normal → info
 
 Example::
 
-    explained = explain_event(normalise("private", obj), pods=hub.pod_lookup("private"))
-    print(explained.kind, explained.severity, explained.summary)
+    event = normalise("private", frame["raw_object"])     # bongsu.kube.events
+    if event is not None:
+        explained = explain_event(event, pods=lambda ns, name: known_pods.get((ns, name)))
+        key = episode_key(event)
+        print(explained.kind, explained.severity, explained.summary)
 """
 
 from __future__ import annotations
