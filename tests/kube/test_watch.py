@@ -5,6 +5,7 @@ client; what the user sees is read back from ``/api/v1/events`` and ``/api/v1/ku
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,8 +13,13 @@ from typing import Any
 
 import pytest
 
+from bongsu.kube.config import parse_clusters
+from bongsu.kube.hub import KubeHub, KubeSetup
+from bongsu.kube.watch import Timing
 from bongsu.simulate.kube import EventRecorder, FakeCluster, shapes
 from bongsu.simulate.kube.shapes import messages as msg
+from bongsu.store.duckdb import DuckDBStore
+from bongsu.store.reads import reads_of
 from kube.conftest import MakeCluster, ServedCluster
 from otlp_build import span, traces
 from server_process import ServerProcess, survivors
@@ -422,3 +428,74 @@ def test_a_bad_cluster_setting_stops_the_start(tmp_path: Path) -> None:
         process.start()
     assert process.proc is not None and process.proc.wait(10) == 1
 
+
+
+def test_pods_linked_to_the_services_their_telemetry_names(
+        fake_clusters: MakeCluster, bongsu_for: Callable[..., Bongsu]) -> None:
+    served = fake_clusters("seoul")
+    world = World(served.cluster)
+    world.before()
+    server = bongsu_for(f"seoul={served.kubeconfig}")
+    server.connected("seoul")
+    request = traces([span("POST /orders")], service="orders", instance="orders-oom-1",
+                     **{"k8s.pod.name": "orders-oom", "k8s.namespace.name": NS,
+                        "k8s.cluster.name": "seoul"})
+    assert server.process.post("/v1/traces", request.SerializeToString())[0] == 200
+    server.process.wait_loaded()
+    server.process.stop()  # the links are read at start (then every 15 s)
+    server.process.start()
+    server.connected("seoul")
+    status, body = server.process.api("/api/v1/kube/pods?service=orders")
+    assert status == 200
+    assert [(p["name"], p["instance"]) for p in body["pods"]] == [("orders-oom", "orders-oom-1")]
+    oom = world.c.get("v1", "Pod", NS, "orders-oom")
+    assert oom is not None
+    world.kubelet.record(oom, "Warning", "Unhealthy", "Liveness probe failed: connection refused",
+                         field_path="spec.containers{orders}")
+    linked = _until("an episode of the linked pod", lambda: [
+        e for e in server.events(service="orders") if e["reason"] == "Unhealthy"])
+    assert linked[0]["service"] == "orders" and linked[0]["pod"] == "orders-oom"
+    # Kubernetes-only pods (no agent, no telemetry) are listed all the same.
+    status, body = server.process.api("/api/v1/kube/pods?namespace=shop")
+    assert {p["name"] for p in body["pods"]} >= {"cart-pull", "web-started"}
+
+
+def test_hub_listeners_relist_replace_and_threads(fake_clusters: MakeCluster,
+                                                  tmp_path: Path) -> None:
+    served = fake_clusters("seoul")
+    world = World(served.cluster)
+    world.before()
+    store = DuckDBStore.open(tmp_path / "t.duckdb", 500.0, {})
+    setup = KubeSetup(parse_clusters(f"seoul={served.kubeconfig}"),
+                      timing=Timing(silent_s=SILENT_S, backoff_max_s=0.5))
+    hub = KubeHub(setup, store, reads_of(store, 10, 1000))
+    heard: list[tuple[str, str, int, bool]] = []
+    hub.subscribe(lambda e, opened: 1 / 0)  # a failing listener stops nothing
+    hub.subscribe(lambda e, opened: heard.append((e.object_name, e.kind, e.count, opened)))
+    try:
+        hub.start()
+        _until("connected", lambda: hub.clusters("default")[0].state == "connected")
+        assert hub.clusters("other-tenant") == [] and hub.pods("other-tenant", None, None,
+                                                                None) == []
+        _bump(world, 2)
+        _until("the bumps heard", lambda: ("orders-crash", "crash_loop", 3, False) in heard)
+        assert heard.count(("orders-crash", "crash_loop", 1, True)) == 1
+        names = {t.name for t in threading.enumerate() if t.name.startswith("bongsu-kube-")}
+        assert {"bongsu-kube-seoul-pods", "bongsu-kube-seoul-events.k8s.io",
+                "bongsu-kube-seoul-nodes", "bongsu-kube-writer"} <= names
+        # A relist is a full replace: a pod deleted while no watch could see it goes.
+        served.server.unreachable(True)
+        _until("unreachable", lambda: hub.clusters("default")[0].state == "unreachable")
+        served.cluster.delete("v1", "Pod", NS, "misc-odd")
+        served.cluster.compact()
+        served.server.unreachable(False)
+        _until("the deleted pod gone", lambda: "misc-odd" not in {
+            p.name for p in hub.pods("default", "seoul", NS, None)})
+        assert "web-started" in {p.name for p in hub.pods("default", "seoul", NS, None)}
+        assert hub.writer.flush(10)
+        stored = reads_of(store, 10, 1000).kube_recent_episodes("default", "seoul", 0)
+        assert [e.count for e in stored if e.kind == "crash_loop"] == [3]
+    finally:
+        hub.close()
+        store.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("bongsu-kube-")]
