@@ -313,3 +313,24 @@ def test_public_names_are_pinned() -> None:
     for module in (explain, status):
         for name in module.__all__:
             assert hasattr(module, name), name
+
+
+@pytest.mark.parametrize(("message", "summary"), [
+    # Before 1.24: the taint wording, no preemption part.
+    ("0/3 nodes are available: 1 node(s) had taint {node-role.kubernetes.io/master: }, that "
+     "the pod didn't tolerate, 2 Insufficient cpu.",
+     "0/3 nodes: 1 untolerated taint node-role.kubernetes.io/master, 2 Insufficient cpu"),
+    ("0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: "
+     "0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+     "0/4 nodes: pod has unbound immediate PersistentVolumeClaims"),
+    ("0/5 nodes are available: 2 node(s) were unschedulable, 3 node(s) had volume node "
+     "affinity conflict. preemption: 0/5 nodes are available: 5 Preemption is not helpful "
+     "for scheduling.", "0/5 nodes: 2 cordoned, 3 volume zone conflict"),
+    ("no nodes available to schedule pods", "no nodes available to schedule pods"),
+    ('running PreBind plugin "VolumeBinding": binding volumes: timed out waiting for the '
+     "condition", 'running PreBind plugin "VolumeBinding": binding volumes: timed out'),
+])
+def test_scheduler_wordings(message: str, summary: str) -> None:
+    got = explain_event(event("failed_scheduling", message=message), no_pods)
+    assert got.kind == "scheduling"
+    assert summary in got.summary, got.summary

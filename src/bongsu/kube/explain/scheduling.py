@@ -53,13 +53,14 @@ def failed_scheduling(event: NormalEvent, pods: PodLookup) -> Explained:
 
 def nodes_summary(message: str) -> str:
     """``"0/3 nodes: 2 Insufficient cpu, 1 untolerated taint node-role…"`` of a message."""
-    line = first_line(message)
+    # Since 1.24 the preemption verdict follows the reasons ("… preemption: 0/3 nodes are
+    # available: 3 Preemption is not helpful …"); it repeats the count, not the cause.
+    line = first_line(message).split(" preemption:", 1)[0].strip()
     match = _AVAILABLE.search(line)
     if match is None:
         return line.rstrip(".") or "no reason given"
     counts, detail = match.groups()
-    # Since 1.24 the preemption verdict follows the reasons; it repeats the node count.
-    detail = detail.split(" preemption:", 1)[0].strip().rstrip(".")
+    detail = detail.strip().rstrip(".")
     for pattern, shorter in _SHORTER:
         detail = pattern.sub(shorter, detail)
     return f"{counts} nodes: {detail}" if detail else f"{counts} nodes available"
