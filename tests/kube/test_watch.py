@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from bongsu.kube.config import parse_clusters
 from bongsu.kube.hub import KubeHub, KubeSetup
@@ -499,3 +500,43 @@ def test_hub_listeners_relist_replace_and_threads(fake_clusters: MakeCluster,
         hub.close()
         store.close()
     assert not [t.name for t in threading.enumerate() if t.name.startswith("bongsu-kube-")]
+
+
+def test_usage_state_points_and_ingress_scrapes(fake_clusters: MakeCluster,
+                                                bongsu_for: Callable[..., Bongsu]) -> None:
+    served = fake_clusters("seoul")
+    World(served.cluster).before()
+    served.cluster.put(shapes.pod_metrics("orders-oom", NS, {"orders": (0.25, 200 * 2**20)}))
+    registry = CollectorRegistry()
+    requests = Counter("nginx_ingress_controller_requests", "requests",
+                       ["ingress", "namespace", "service", "status", "method", "host", "path"],
+                       registry=registry)
+    httpd, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+    try:
+        url = f"http://127.0.0.1:{httpd.server_port}/metrics"
+        server = bongsu_for(f"seoul={served.kubeconfig}", {
+            "BONGSU_KUBE_INGRESS": f"seoul={url}", "BONGSU_KUBE_SCRAPE_INTERVAL_SECONDS": "0.5"})
+        server.connected("seoul")
+
+        def usage() -> float | None:
+            pods = server.process.api(f"/api/v1/kube/pods?namespace={NS}")[1]["pods"]
+            oom = next(p for p in pods if p["name"] == "orders-oom")
+            value: float | None = oom["containers"][0]["memory"]["usage"]
+            return value
+        assert _until("usage from metrics.k8s.io", usage) == 200 * 2**20
+
+        def names() -> set[str]:
+            for _ in range(5):
+                requests.labels("frontend", NS, "frontend", "200", "GET", "shop.example.com",
+                                "/").inc(10)
+            now_ms = int(time.time() * 1000)
+            body = server.process.api(
+                f"/api/v1/metrics/names?from={now_ms - 600_000}&to={now_ms + 60_000}")[1]
+            return {n["name"] for n in body["names"]}
+        wanted = {"k8s.container.memory.usage", "k8s.container.memory.limit",
+                  "k8s.workload.replicas.desired", "ingress.requests.rate"}
+        _until("state, usage and ingress points", lambda: wanted <= names())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
