@@ -69,11 +69,11 @@ def node_oom(event: NormalEvent, pods: PodLookup) -> Explained:
             what += f", {format_bytes(int(rss.group(1)) * 1024)} resident"
     else:
         what = f"process {killed.group(1)} (pid {killed.group(2)})"
-    cgroup = "cgroup " if "memory cgroup" in event.message.lower() else "system "
-    if event.reason == "SystemOOM":
-        cgroup = "system "
+    # "Memory cgroup out of memory": a container's limit; otherwise the node ran out.
+    scope = ("cgroup" if event.reason == "OOMKilling"
+             and "memory cgroup" in event.message.lower() else "system")
     return ctx.explained("oom_killed", "critical",
-                         f"node {node}: kernel OOM killer ({cgroup.strip()}) killed {what}")
+                         f"node {node}: kernel OOM killer ({scope}) killed {what}")
 
 
 _PRESSURE = ("NodeHasDiskPressure", "NodeHasInsufficientMemory", "NodeHasInsufficientPID",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from bongsu.kube.explain.context import context
@@ -83,8 +84,7 @@ def pod_started(event: NormalEvent, pods: PodLookup) -> Explained:
     if event.reason == "Scheduled":
         match = _SCHEDULED_TO.search(event.message)
         node = match.group(1) if match else ctx.node
-        ctx = type(ctx)(ctx.event, ctx.pod, ctx.container, node, ctx.pod_state,
-                        ctx.container_state)
+        ctx = dataclasses.replace(ctx, node=node)
         return ctx.explained("pod_started", "info", f"pod {ctx.pod} scheduled{on_node(node)}")
     steps = {"Pulling": "pulling image", "Pulled": "pulled image", "Created": "created",
              "Started": "started"}
