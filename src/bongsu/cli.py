@@ -25,6 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--otlp-host", help="OTLP/HTTP address (default 127.0.0.1)")
     server.add_argument("--otlp-port", type=int, help="OTLP/HTTP port (default 4318)")
     server.add_argument("--data-dir", type=Path, help="data directory (default ./bongsu-data)")
+    server.add_argument("--kube", action="append", metavar="SPEC",
+                        help="watch a cluster: NAME[:LABEL]=KUBECONFIG[#CONTEXT] or "
+                             "NAME[:LABEL]=in-cluster (repeatable; overrides "
+                             "BONGSU_KUBE_CLUSTERS)")
+    server.add_argument("--kube-ingress", action="append", metavar="NAME=URL",
+                        help="scrape an ingress/router Prometheus endpoint for cluster NAME "
+                             "(repeatable; overrides BONGSU_KUBE_INGRESS)")
 
     simulate = commands.add_parser("simulate", help="send realistic OTLP traffic to a server")
     simulate.add_argument("--endpoint", default="http://127.0.0.1:4318",
@@ -34,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, help="random seed (default: random)")
     simulate.add_argument("--duration", type=float, help="seconds to run (default: forever)")
     simulate.add_argument("--api-key", help="ingest key sent as 'Authorization: Bearer KEY'")
+    simulate.add_argument("--kube", action="store_true",
+                          help="also serve the shop's two Kubernetes clusters on loopback")
+    simulate.add_argument("--kube-dir", type=Path, default=Path("bongsu-kube"),
+                          help="where --kube writes <cluster>.kubeconfig and <cluster>.ingress "
+                               "(default ./bongsu-kube)")
+    simulate.add_argument("--kube-port", type=int, default=0,
+                          help="first API server port; the next cluster's is +1, the ingress "
+                               "endpoints +10 and +11 (default: free ports)")
+    simulate.add_argument("--kube-failover", action="store_true",
+                          help="take the private cluster out of the load balancer 5 min an hour")
 
     commands.add_parser(
         "run", add_help=False,
@@ -94,18 +111,32 @@ def _server(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         host=args.host, port=args.port, otlp_host=args.otlp_host, otlp_port=args.otlp_port,
         data_dir=args.data_dir,
+        kube_clusters=",".join(args.kube) if args.kube else None,
+        kube_ingress=",".join(args.kube_ingress) if args.kube_ingress else None,
     )
     serve(settings)
     return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    import os
+
     from bongsu.simulate import run
 
-    run(
-        endpoint=args.endpoint, rate=args.rate, seed=args.seed, duration=args.duration,
-        api_key=args.api_key,
-    )
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
+    if not args.kube:
+        run(endpoint=args.endpoint, rate=args.rate, seed=seed, duration=args.duration,
+            api_key=args.api_key, failover=args.kube_failover)
+        return 0
+    from bongsu.simulate.kube.scenario import KubeSimulation
+
+    kube = KubeSimulation(seed, args.kube_dir, port=args.kube_port,
+                          failover=args.kube_failover).start(print)
+    try:
+        run(endpoint=args.endpoint, rate=args.rate, seed=seed, duration=args.duration,
+            api_key=args.api_key, failover=args.kube_failover, observer=kube)
+    finally:
+        kube.stop()
     return 0
 
 

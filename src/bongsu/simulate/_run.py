@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bongsu.simulate._batches import Export, Kind
 from bongsu.simulate._generate import generate
+from bongsu.simulate._observer import Observer
 from bongsu.simulate._sender import Sender
 
 PROGRESS_S = 5.0
@@ -56,10 +57,12 @@ class RunStats:
 
 def run(endpoint: str = "http://127.0.0.1:4318", rate: float = 20, seed: int | None = None,
         duration: float | None = None, api_key: str | None = None,
-        progress: Callable[[str], None] | None = print) -> RunStats:
+        progress: Callable[[str], None] | None = print, *, failover: bool = False,
+        observer: Observer | None = None) -> RunStats:
     """Send simulated traces, metrics and logs to ``endpoint`` until ``duration`` ends.
 
     Runs forever when ``duration`` is None (Ctrl-C stops it and returns the counts).
+    ``failover`` and ``observer`` are passed to ``generate``.
     """
     if seed is None:
         seed = int.from_bytes(os.urandom(4), "big")
@@ -74,7 +77,8 @@ def run(endpoint: str = "http://127.0.0.1:4318", rate: float = 20, seed: int | N
     began = time.monotonic()
     next_report = began + PROGRESS_S
     try:
-        for export in generate(seed, start_ns, length, rate):
+        for export in generate(seed, start_ns, length, rate, failover=failover,
+                               observer=observer):
             if duration is None or export.at_ns <= end_ns:
                 # Exports due after the end are flushed at once, as on SDK shutdown.
                 wait = (export.at_ns - time.time_ns()) / 1e9

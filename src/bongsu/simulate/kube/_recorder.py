@@ -67,12 +67,15 @@ class EventRecorder:
             if stored is not None:
                 seen.last = now
                 return self.cluster.put(self._bump(stored, now))
+        # The broadcaster names an Event <object>.<hex nanoseconds>; events posted in the same
+        # simulated instant are told apart by the cluster's version counter.
+        name = f"{ref['name']}.{int(now * 1e9) + self.cluster.resource_version:x}"
         if self.series:
-            ev = shapes.scheduler_event(involved, reason, message, type=type, at=now)
+            ev = shapes.scheduler_event(involved, reason, message, type=type, at=now, name=name)
             ev["involvedObject"] = ref
         else:
             ev = shapes.event(involved, reason, message, type=type, component=self.component,
-                              host=host, first=now, ref=ref)
+                              host=host, first=now, ref=ref, name=name)
         stored = self.cluster.put(ev)
         self._seen[key] = _Seen(stored["metadata"]["namespace"], stored["metadata"]["name"], now)
         if len(self._seen) > 4096:  # bounded: what has outlived its TTL is deleted and forgotten
