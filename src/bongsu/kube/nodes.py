@@ -1,4 +1,4 @@
-"""A Node as compact state, and its Ready ↔ NotReady transitions and reboots.
+"""A Node as compact state, and its Ready ↔ NotReady transitions.
 
 Example::
 
@@ -13,7 +13,6 @@ from typing import Any
 
 from bongsu.kube._fields import (
     condition,
-    items,
     latest_managed_time_us,
     mapping,
     string_map,
@@ -23,7 +22,6 @@ from bongsu.kube._fields import (
 )
 from bongsu.kube.explain.text import shorten
 from bongsu.kube.model import EpisodeKey, Explained, Finding, NodeState
-from bongsu.kube.pods import COMPONENT
 from bongsu.kube.quantity import parse_quantity
 
 
@@ -45,18 +43,18 @@ def node_state(cluster: str, obj: Mapping[str, Any]) -> NodeState:
 
 def node_findings(old: NodeState | None, new: NodeState,
                   obj: Mapping[str, Any]) -> list[Finding]:
-    """Ready changes and reboots between ``old`` and ``new``.
+    """Ready changes between ``old`` and ``new``.
+
+    A reboot (a new ``nodeInfo.bootID``) is not derived: the kubelet reports exactly that
+    change as its ``Rebooted`` event, and a second episode of it would be a duplicate.
 
     A node first seen NotReady yields its ``node_not_ready`` episode too (a node that is
     down when the watcher starts is the first thing to show); the key carries the Ready
     condition's ``lastTransitionTime``, so a relist does not make a second one.
     """
-    findings: list[Finding] = []
     if (old is None and not new.ready) or (old is not None and old.ready != new.ready):
-        findings.append(_ready_change(new, obj))
-    if old is not None and old.boot_id and new.boot_id and old.boot_id != new.boot_id:
-        findings.append(_rebooted(old, new, obj))
-    return findings
+        return [_ready_change(new, obj)]
+    return []
 
 
 def _ready_change(node: NodeState, obj: Mapping[str, Any]) -> Finding:
@@ -83,18 +81,3 @@ def _ready_change(node: NodeState, obj: Mapping[str, Any]) -> Finding:
     return Finding(key=key, explained=explained, at_us=at,
                    message=text(ready, "message") or reason, raw=to_json(ready))
 
-
-def _rebooted(old: NodeState, new: NodeState, obj: Mapping[str, Any]) -> Finding:
-    times = [timestamp_us(c.get("lastTransitionTime"))
-             for c in items(mapping(obj, "status"), "conditions")]
-    known = [t for t in times if t is not None]
-    at = max(known) if known else latest_managed_time_us(obj) or 0
-    summary = (f"node {new.name} rebooted (boot id {old.boot_id[:8]} → {new.boot_id[:8]}): "
-               "its containers were restarted")
-    key = EpisodeKey(cluster=new.cluster, namespace="", object_kind="Node",
-                     object_name=new.name, reason="Rebooted", component=COMPONENT,
-                     discriminator=new.boot_id)
-    return Finding(key=key, explained=Explained("node_rebooted", "warning", shorten(summary),
-                                                node=new.name),
-                   at_us=at, message=f"boot id {old.boot_id} → {new.boot_id}",
-                   raw=to_json(mapping(obj, "status", "nodeInfo")))

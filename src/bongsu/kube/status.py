@@ -3,7 +3,7 @@
 One module per kind of object; this one gathers them so callers import one place:
 
 - ``pods``: :func:`pod_state`, :func:`pod_findings` (terminations, readiness)
-- ``nodes``: :func:`node_state`, :func:`node_findings` (Ready ↔ NotReady, reboots)
+- ``nodes``: :func:`node_state`, :func:`node_findings` (Ready ↔ NotReady)
 - ``workloads``: :func:`workload_state`, :func:`workload_findings` (rollouts)
 - ``autoscaling``: :func:`hpa_state`, :func:`hpa_findings` (scale out / in)
 - ``ingresses``: :func:`ingress_routes`
