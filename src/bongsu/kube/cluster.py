@@ -216,13 +216,14 @@ class ClusterWatch:
         with self._lock:
             self.last_frame_us = now
             self._failing.pop(resource.name, None)
-            if self.connected_since_us is None and not self._failing:
+            if self.connected_since_us is None:
                 self.connected_since_us = now
 
     def failed(self, resource: Resource, error: str) -> None:
         with self._lock:
             self._failing[resource.name] = error
-            self.connected_since_us = None
+            if len(self._failing) >= len(self.loops):  # nothing answers: the link is down
+                self.connected_since_us = None
 
     def upsert(self, resource: Resource, obj: dict[str, Any], listing: bool) -> None:
         meta = obj.get("metadata") or {}
@@ -406,10 +407,11 @@ class ClusterWatch:
             state: ConnectionState
             error = self._discovery_error or next(
                 (f"{name}: {e}" for name, e in sorted(self._failing.items())), None)
-            if error is not None:
+            if self._discovery_error or (self.loops and len(self._failing) >= len(self.loops)):
                 state = "unreachable"
-            elif self.loops and all(r.resource.name in self._listed for r in self.loops):
-                state = "connected"
+            elif self.loops and all(r.resource.name in self._listed | self._failing.keys()
+                                    for r in self.loops):
+                state = "connected"  # one resource refused (RBAC, say) shows in ``error``
             else:
                 state = "connecting"
             return ClusterStatus(
