@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from bongsu import __version__
 from server_process import ServerProcess
 
@@ -22,9 +24,11 @@ def bongsu(*args: str, env: dict[str, str] | None = None, timeout: float = 60
 def test_version_and_help() -> None:
     assert bongsu("--version").stdout.strip() == f"bongsu {__version__}"
     help_text = bongsu("server", "--help").stdout
-    for flag in ("--host", "--port", "--otlp-port", "--data-dir"):
+    for flag in ("--host", "--port", "--otlp-port", "--data-dir", "--kube", "--kube-ingress"):
         assert flag in help_text
-    assert "--rate" in bongsu("simulate", "--help").stdout
+    simulate_help = bongsu("simulate", "--help").stdout
+    for flag in ("--rate", "--kube", "--kube-dir", "--kube-port", "--kube-failover"):
+        assert flag in simulate_help
 
 
 def test_bad_setting_is_a_clear_error() -> None:
@@ -61,3 +65,63 @@ def test_second_server_on_the_same_data_dir_is_refused(server_factory) -> None: 
                     str(second.api_port), "--otlp-port", str(second.otlp_port), timeout=60)
     assert result.returncode == 1
     assert "cannot open the store" in result.stderr
+
+
+def test_server_kube_flags_override_the_settings() -> None:
+    from bongsu.cli import build_parser, server_settings
+
+    env = {"BONGSU_KUBE_CLUSTERS": "old=/etc/old.kubeconfig", "BONGSU_KUBE_INGRESS": "x=y"}
+    args = build_parser().parse_args([
+        "server", "--kube", "onprem-seoul:private=/k/seoul.kubeconfig#admin",
+        "--kube", "aws-apne2:public=in-cluster",
+        "--kube-ingress", "onprem-seoul=http://127.0.0.1:9101/metrics",
+        "--kube-ingress", "aws-apne2=http://127.0.0.1:9102/metrics"])
+    settings = server_settings(args, env)
+    assert settings.kube_clusters == (
+        "onprem-seoul:private=/k/seoul.kubeconfig#admin,aws-apne2:public=in-cluster")
+    assert settings.kube_ingress == ("onprem-seoul=http://127.0.0.1:9101/metrics,"
+                                     "aws-apne2=http://127.0.0.1:9102/metrics")
+    unflagged = server_settings(build_parser().parse_args(["server"]), env)
+    assert (unflagged.kube_clusters, unflagged.kube_ingress) == ("old=/etc/old.kubeconfig", "x=y")
+
+
+def test_simulate_kube_serves_both_clusters_while_it_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import socket
+    import urllib.request
+
+    from bongsu.simulate._topology import SITES
+
+    with socket.socket() as probe:  # an OTLP endpoint nobody listens on: exports are dropped
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    kube_dir = tmp_path / "kube"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bongsu", "simulate", "--endpoint", f"http://127.0.0.1:{dead}",
+         "--rate", "5", "--seed", "4", "--duration", "6", "--kube", "--kube-dir", str(kube_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        names = {site.name for site in SITES}
+        while time.monotonic() < deadline and not all(
+                (kube_dir / f"{n}.ingress").is_file() for n in names):
+            time.sleep(0.1)
+        urls = {}
+        for name in names:
+            text = (kube_dir / f"{name}.kubeconfig").read_text()
+            urls[name] = text.split("server: ", 1)[1].split()[0]
+            pods = json.loads(urllib.request.urlopen(f"{urls[name]}/api/v1/pods",
+                                                     timeout=5).read())["items"]
+            assert {p["metadata"]["namespace"] for p in pods} >= {"shop", "kube-system"}
+            edge = (kube_dir / f"{name}.ingress").read_text().strip()
+            assert urllib.request.urlopen(edge, timeout=5).status == 200
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 0, err
+    for name in names:
+        assert f"kube: {name} (" in out
+        with pytest.raises(OSError):  # the servers stopped with it
+            urllib.request.urlopen(f"{urls[name]}/version", timeout=2)

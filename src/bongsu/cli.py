@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bongsu import __version__
 from bongsu.errors import BongsuError
+
+if TYPE_CHECKING:
+    from bongsu.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,19 +106,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _server(args: argparse.Namespace) -> int:
-    from bongsu.server import serve
+def server_settings(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+    """The server's settings: ``BONGSU_*`` variables, overridden by the flags given."""
     from bongsu.settings import Settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    settings = Settings.from_env(
-        host=args.host, port=args.port, otlp_host=args.otlp_host, otlp_port=args.otlp_port,
-        data_dir=args.data_dir,
+    return Settings.from_env(
+        env, host=args.host, port=args.port, otlp_host=args.otlp_host,
+        otlp_port=args.otlp_port, data_dir=args.data_dir,
+        # Repeated flags join as the comma-separated settings do.
         kube_clusters=",".join(args.kube) if args.kube else None,
         kube_ingress=",".join(args.kube_ingress) if args.kube_ingress else None,
     )
-    serve(settings)
+
+
+def _server(args: argparse.Namespace) -> int:
+    from bongsu.server import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    serve(server_settings(args))
     return 0
 
 
