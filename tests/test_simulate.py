@@ -420,3 +420,49 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after("3", 0.0) == 3.0
     assert retry_after(None, 0.0) is None and retry_after("soon", 0.0) is None
     assert retry_after("Thu, 01 Jan 2026 00:00:10 GMT", 1_767_225_600.0) == 10.0
+
+
+def test_two_clusters_behind_a_30_70_load_balancer(sample: Sample) -> None:
+    from bongsu.simulate._topology import SITES
+
+    nodes = {site.name: set(site.nodes) for site in SITES}
+    for resource in sample.resources:
+        assert resource["k8s.node.name"] in nodes[str(resource["k8s.cluster.name"])]
+        assert resource["k8s.deployment.name"] == resource["service.name"]
+    clusters: dict[bytes, set[object]] = collections.defaultdict(set)
+    roots: collections.Counter[object] = collections.Counter()
+    for resource, span in sample.spans:
+        clusters[span.trace_id].add(resource["k8s.cluster.name"])
+        if not span.parent_span_id:
+            roots[resource["k8s.cluster.name"]] += 1
+    assert all(len(c) == 1 for c in clusters.values())  # a request stays where it entered
+    private = roots["onprem-seoul"] / sum(roots.values())
+    assert set(roots) == {"onprem-seoul", "aws-apne2"} and 0.27 < private < 0.33, roots
+    services = {(r["k8s.cluster.name"], r["service.name"]) for r in sample.resources}
+    assert {s for _, s in services if _ == "onprem-seoul"} == {
+        s for _, s in services if _ == "aws-apne2"}  # every service runs in both
+
+
+def test_hpa_pods_join_and_leave_with_the_load() -> None:
+    # START_NS opens a load cycle: the campaign wave is at minutes 10-18, so the public
+    # frontend runs 2 pods, then 5 (from minute 12), then 2 again (five minutes after).
+    pods: dict[int, set[str]] = collections.defaultdict(set)  # minute → public frontend pods
+    served: collections.Counter[str] = collections.Counter()
+    for export in generate(seed=5, start_ns=START_NS, duration_s=1800, rate=2):
+        minute = (export.at_ns - START_NS) // 60_000_000_000
+        if export.kind == "metrics":
+            for rm in ExportMetricsServiceRequest.FromString(export.body).resource_metrics:
+                res = attributes(rm.resource.attributes)
+                if res["service.name"] == "frontend" and res["k8s.cluster.name"] == "aws-apne2":
+                    pods[minute].add(str(res["k8s.pod.name"]))
+        elif export.kind == "traces" and 13 <= minute < 16:
+            for rs in ExportTraceServiceRequest.FromString(export.body).resource_spans:
+                res = attributes(rs.resource.attributes)
+                if res["service.name"] == "frontend" and res["k8s.cluster.name"] == "aws-apne2":
+                    served[str(res["k8s.pod.name"])] += len(rs.scope_spans[0].spans)
+    assert len(pods[5]) == 2 and len(pods[14]) == 5 and len(pods[28]) == 2
+    assert pods[28] == pods[5]  # the HPA's pods came and went; the two base pods stayed
+    added = pods[14] - pods[5]
+    hashes = {p.rsplit("-", 2)[1] for p in pods[14]}
+    assert len(added) == 3 and len(hashes) == 1  # new pods of the same ReplicaSet
+    assert set(served) == pods[14] and min(served.values()) > 0.1 * max(served.values())

@@ -388,3 +388,36 @@ def test_request_log_tells_lists_from_watches(fake_cluster: ServedCluster,
     server = fake_cluster.server
     assert len(server.lists("/api/v1/nodes")) == 2
     assert [w.query.get("timeoutSeconds") for w in server.watches("/api/v1/nodes")] == ["1"]
+
+
+def test_public_api() -> None:
+    import bongsu.simulate.kube
+    import bongsu.simulate.kube.scenario
+
+    assert bongsu.simulate.kube.__all__ == [
+        "ApiServer", "Change", "EventRecorder", "FakeCluster", "GoneMode", "RequestLine",
+        "UnknownKind", "core_from_events_v1", "events_v1_from_core"]
+    assert bongsu.simulate.kube.scenario.__all__ == [
+        "HaproxyRouter", "KubeSimulation", "MetricsEndpoint", "NginxIngress", "Served",
+        "ShopCluster"]
+    assert all(hasattr(shapes, name) for name in shapes.__all__)
+
+
+def test_recorder_bumps_within_ten_minutes_and_expires_after_an_hour() -> None:
+    cluster = FakeCluster("clock")
+    now = [1_000_000.0]
+    kubelet = EventRecorder(cluster, shapes.KUBELET, host="node-1", clock=lambda: now[0])
+    node = shapes.node("node-1", boot_id="b1")
+    ref = shapes.node_ref("node-1")
+    first = kubelet.record(node, "Warning", "Rebooted", msg.rebooted("node-1", "b1"), ref=ref)
+    now[0] += 599
+    again = kubelet.record(node, "Warning", "Rebooted", msg.rebooted("node-1", "b1"), ref=ref)
+    assert again["metadata"]["uid"] == first["metadata"]["uid"] and again["count"] == 2
+    assert again["lastTimestamp"] == shapes.iso(now[0]) != again["firstTimestamp"]
+    now[0] += 601  # past the window: a new Event
+    other = kubelet.record(node, "Warning", "Rebooted", msg.rebooted("node-1", "b1"), ref=ref)
+    assert other["metadata"]["name"] != first["metadata"]["name"] and other["count"] == 1
+    now[0] += 3000  # the first Event was last updated 3601 s ago, the second 3000 s ago
+    assert kubelet.expire() == 1
+    assert [e["metadata"]["name"] for e in cluster.list_all("v1", "Event")] == [
+        other["metadata"]["name"]]

@@ -50,7 +50,8 @@ class EventRecorder:
         self.series = series  # the scheduler's style (events.k8s.io recorder)
         self.clock = clock
         self.window_s = window_s
-        self._seen: dict[tuple[str, ...], _Seen] = {}
+        self._seen: dict[tuple[str, ...], _Seen] = {}  # key → the Event a repeat bumps
+        self._posted: dict[tuple[str, str], float] = {}  # every live Event → last update
 
     def record(self, involved: Obj, type: str, reason: str, message: str,
                *, field_path: str | None = None, ref: Obj | None = None,
@@ -66,6 +67,7 @@ class EventRecorder:
             stored = self.cluster.get("v1", "Event", seen.namespace, seen.name)
             if stored is not None:
                 seen.last = now
+                self._posted[(seen.namespace, seen.name)] = now
                 return self.cluster.put(self._bump(stored, now))
         # The broadcaster names an Event <object>.<hex nanoseconds>; events posted in the same
         # simulated instant are told apart by the cluster's version counter.
@@ -77,8 +79,10 @@ class EventRecorder:
             ev = shapes.event(involved, reason, message, type=type, component=self.component,
                               host=host, first=now, ref=ref, name=name)
         stored = self.cluster.put(ev)
-        self._seen[key] = _Seen(stored["metadata"]["namespace"], stored["metadata"]["name"], now)
-        if len(self._seen) > 4096:  # bounded: what has outlived its TTL is deleted and forgotten
+        where = (stored["metadata"]["namespace"], stored["metadata"]["name"])
+        self._seen[key] = _Seen(*where, now)
+        self._posted[where] = now
+        if len(self._posted) > 4096:  # bounded: what has outlived its TTL is deleted and forgotten
             self.expire()
         return stored
 
@@ -94,10 +98,9 @@ class EventRecorder:
     def expire(self, ttl_s: float = TTL_S) -> int:
         """Delete this recorder's Events not updated for ``ttl_s``; how many were deleted."""
         now = self.clock()
-        gone = 0
-        for key, seen in list(self._seen.items()):
-            if now - seen.last > ttl_s:
-                self.cluster.delete("v1", "Event", seen.namespace, seen.name)
-                del self._seen[key]
-                gone += 1
-        return gone
+        old = [where for where, last in self._posted.items() if now - last > ttl_s]
+        for namespace, name in old:
+            self.cluster.delete("v1", "Event", namespace, name)
+            del self._posted[(namespace, name)]
+        self._seen = {k: s for k, s in self._seen.items() if (s.namespace, s.name) in self._posted}
+        return len(old)
