@@ -421,3 +421,35 @@ def test_recorder_bumps_within_ten_minutes_and_expires_after_an_hour() -> None:
     assert kubelet.expire() == 1
     assert [e["metadata"]["name"] for e in cluster.list_all("v1", "Event")] == [
         other["metadata"]["name"]]
+
+
+def test_legacy_discovery_for_clients_without_aggregated_discovery(
+        fake_cluster: ServedCluster) -> None:
+    def get(path: str, accept: str = "application/json") -> tuple[str, dict[str, Any]]:
+        request = urllib.request.Request(fake_cluster.url + path, headers={"Accept": accept})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.headers["Content-Type"], json.loads(response.read())
+
+    _, versions = get("/api")
+    assert versions["kind"] == "APIVersions" and versions["versions"] == ["v1"]
+    _, groups = get("/apis")
+    by_name = {g["name"]: g["preferredVersion"]["groupVersion"] for g in groups["groups"]}
+    assert by_name == {"apps": "apps/v1", "autoscaling": "autoscaling/v2",
+                       "networking.k8s.io": "networking.k8s.io/v1",
+                       "events.k8s.io": "events.k8s.io/v1",
+                       "metrics.k8s.io": "metrics.k8s.io/v1beta1"}
+    _, apps = get("/apis/apps/v1")
+    deploy = next(r for r in apps["resources"] if r["name"] == "deployments")
+    assert (deploy["kind"], deploy["namespaced"], deploy["shortNames"]) == (
+        "Deployment", True, ["deploy"])
+    assert "watch" in deploy["verbs"]
+    _, metrics = get("/apis/metrics.k8s.io/v1beta1")
+    assert {r["name"]: r["verbs"] for r in metrics["resources"]} == {
+        "pods": ["get", "list"], "nodes": ["get", "list"]}
+    kind, aggregated = get("/apis", "application/json;g=apidiscovery.k8s.io;v=v2;"
+                                    "as=APIGroupDiscoveryList,application/json")
+    assert "as=APIGroupDiscoveryList" in kind
+    assert aggregated["kind"] == "APIGroupDiscoveryList"
+    assert {i["metadata"]["name"] for i in aggregated["items"]} == set(by_name)
+    _, version = get("/version")
+    assert version["gitVersion"].startswith("v1.")

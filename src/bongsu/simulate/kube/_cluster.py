@@ -167,6 +167,12 @@ class FakeCluster:
             obj = self._objects.get(res.collection, {}).get(key)
             return copy.deepcopy(obj) if obj is not None else None
 
+    def find(self, collection: str, namespace: str, name: str) -> Obj | None:
+        """One object of a collection by namespace ("" when cluster-scoped) and name."""
+        with self._lock:
+            obj = self._objects.get(collection, {}).get((namespace, name))
+            return copy.deepcopy(obj) if obj is not None else None
+
     def objects(self, collection: str, namespace: str | None = None) -> tuple[list[Obj], int]:
         """Every object of a collection (in one namespace, or all), sorted, and the version."""
         with self._lock:

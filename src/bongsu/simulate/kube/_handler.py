@@ -149,14 +149,12 @@ class Handler(BaseHTTPRequestHandler):
         return res, namespace, rest[1] if len(rest) == 2 else None
 
     def _get(self, res: Resource, namespace: str | None, name: str) -> None:
-        found = None
         if res.namespaced and namespace is None:
             return self.send_status(_status.no_such_path())
-        for obj in self.api.cluster.objects(res.collection, namespace)[0]:
-            if obj["metadata"]["name"] == name:
-                found = shown(res, obj)
-        if found is None:
+        obj = self.api.cluster.find(res.collection, namespace or "", name)
+        if obj is None:
             return self.send_status(_status.not_found(res.plural, name, res.group))
+        found = shown(res, obj)
         if self.wants_table:
             return self.send_json(200, table(res, [found], "Object"), TABLE_TYPE)
         self.send_json(200, found)
