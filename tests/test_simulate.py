@@ -466,3 +466,22 @@ def test_hpa_pods_join_and_leave_with_the_load() -> None:
     hashes = {p.rsplit("-", 2)[1] for p in pods[14]}
     assert len(added) == 3 and len(hashes) == 1  # new pods of the same ReplicaSet
     assert set(served) == pods[14] and min(served.values()) > 0.1 * max(served.values())
+
+
+def test_failover_takes_the_private_cluster_out_for_five_minutes() -> None:
+    # The failover window is minutes 40-45 of every hour; START_NS is on the hour.
+    start = START_NS + 38 * 60 * 10**9
+    roots: dict[int, collections.Counter[object]] = collections.defaultdict(collections.Counter)
+    for export in generate(seed=6, start_ns=start, duration_s=9 * 60, rate=10, failover=True):
+        if export.kind != "traces":
+            continue
+        for rs in ExportTraceServiceRequest.FromString(export.body).resource_spans:
+            cluster = attributes(rs.resource.attributes)["k8s.cluster.name"]
+            for span in rs.scope_spans[0].spans:
+                if not span.parent_span_id:
+                    minute = (span.start_time_unix_nano - START_NS) // 60_000_000_000
+                    roots[minute][cluster] += 1
+    for minute in (38, 39, 45, 46):
+        assert roots[minute]["onprem-seoul"] > 0.2 * sum(roots[minute].values()), minute
+    for minute in range(40, 45):
+        assert roots[minute]["onprem-seoul"] == 0 and roots[minute]["aws-apne2"] > 300, minute
