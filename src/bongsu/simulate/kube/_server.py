@@ -21,7 +21,7 @@ import contextlib
 import secrets
 import socket
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +33,7 @@ from bongsu.simulate.kube._handler import Handler
 GoneMode = Literal["status", "frame"]
 Obj = dict[str, Any]
 SNAPSHOTS = 64  # paged lists whose continue token still works; older ones get 410
+REQUEST_LOG = 100_000
 
 
 class RequestLine(NamedTuple):
@@ -62,7 +63,8 @@ class ApiServer:
         self.port = port
         self.bookmark_interval_s = bookmark_interval_s  # a real server: about a minute
         self.gone_mode: GoneMode = "frame"
-        self.requests: list[RequestLine] = []
+        # Bounded: `simulate --kube` serves for days; tests look at far fewer.
+        self.requests: deque[RequestLine] = deque(maxlen=REQUEST_LOG)
         self.watch_generation = 0  # bumped by drop_watches: older watches end
         self.silenced = False
         self.stopping = False
