@@ -453,3 +453,22 @@ def test_legacy_discovery_for_clients_without_aggregated_discovery(
     assert {i["metadata"]["name"] for i in aggregated["items"]} == set(by_name)
     _, version = get("/version")
     assert version["gitVersion"].startswith("v1.")
+
+
+def test_a_count_bump_is_a_modified_frame_of_the_same_event(fake_cluster: ServedCluster,
+                                                            api: client.ApiClient) -> None:
+    cluster = fake_cluster.cluster
+    _populate(cluster)
+    pod = cluster.get("v1", "Pod", NS, "web-5d8f7c9b4-d3e4f")
+    assert pod is not None
+    core = client.CoreV1Api(api)
+    rv = core.list_namespaced_event(NS).metadata.resource_version
+    kubelet = EventRecorder(cluster, shapes.KUBELET, host="node-1")
+    text = msg.backoff_pull("ghcr.io/shop/web:1.3.0-missing")
+    for _ in range(3):
+        kubelet.record(pod, "Normal", "BackOff", text, field_path="spec.containers{web}")
+    frames = [(e["type"], e["raw_object"]["metadata"]["uid"], e["raw_object"]["count"],
+               e["raw_object"]["lastTimestamp"]) for e in watch.Watch().stream(
+                   core.list_namespaced_event, NS, resource_version=rv, timeout_seconds=1)]
+    assert [f[0] for f in frames] == ["ADDED", "MODIFIED", "MODIFIED"]
+    assert len({f[1] for f in frames}) == 1 and [f[2] for f in frames] == [1, 2, 3]
