@@ -12,14 +12,13 @@ from bongsu.simulate._fleet import Fleet
 from bongsu.simulate._topology import NAMESPACE, Instance, System
 from bongsu.simulate.kube import shapes
 from bongsu.simulate.kube._cluster import FakeCluster
+from bongsu.simulate.kube.scenario._changes import NodeFlap, Rollout
 from bongsu.simulate.kube.scenario._extras import Extras
 from bongsu.simulate.kube.scenario._incidents import (
     CrashLoop,
     Evictions,
     ImagePull,
     Incident,
-    NodeFlap,
-    Rollout,
     StuckVolume,
     Unschedulable,
 )
