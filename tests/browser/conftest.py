@@ -5,6 +5,13 @@ The server (``tests/server_process.py``), the simulator and ``slow_app.py`` (run
 ``bongsu run`` under gunicorn, with clients that keep a few slow requests in flight, so
 the Transactions page has live data and thread captures have something to show) run as
 subprocesses on free loopback ports with a temporary data directory, once per session.
+The simulator also serves two simulated Kubernetes clusters (``--kube``: a private and a
+public one, the shop split between them) whose kubeconfigs and ingress endpoints the
+server is started with. Two more clusters sit beside them: one that cannot be reached,
+and ``edge-lab``, served here on loopback with the simulator's API server, where the app
+under the agent runs as a pod and is OOM-killed once the server has linked the pod to
+its telemetry (the simulated shop's leaking pod takes 36-116 minutes to reach its
+limit). Every page sees that same world.
 The browser is the system ``chromium`` package driven by PyPI ``playwright`` (never
 ``playwright install``).
 """
@@ -47,6 +54,12 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BONGSU = [sys.executable, "-m", "bongsu"]
 #: The service name of ``slow_app.py`` under the agent.
 AGENT_SERVICE = "report-api"
+#: A third cluster, on a port nothing listens on.
+UNREACHABLE = "standby"
+#: A fourth, served by the tests: the app under the agent runs there as this pod.
+EDGE, EDGE_LABEL, EDGE_NAMESPACE = "edge-lab", "edge", "reports"
+EDGE_POD = "report-api-6c9f7d8b5-q7x2m"
+MIB = 1 << 20
 #: Slow requests kept in flight at any time, and how long each takes (seconds).
 IN_FLIGHT = 4
 SLOW_SECONDS = (8.0, 16.0)
@@ -62,6 +75,12 @@ class Console:
     db_service: str = ""
     #: A real app under the agent, with slow requests in flight.
     agent_service: str = AGENT_SERVICE
+    #: The simulated Kubernetes clusters the server watches, name → label.
+    clusters: dict[str, str] = field(default_factory=dict)
+    #: A cluster the server is told to watch that cannot be reached.
+    unreachable: str = UNREACHABLE
+    #: The cluster served by the tests, where the agent's app runs as ``EDGE_POD``.
+    edge: str = EDGE
 
     def get(self, path: str, **params: Any) -> Any:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
@@ -118,6 +137,147 @@ def _wait_in_flight(console: Console, deadline: float) -> None:
     raise RuntimeError(f"the agent never reported in-flight requests: {last}")
 
 
+def kube_labels() -> dict[str, str]:
+    """The simulated shop's clusters, name → label (``private`` / ``public``)."""
+    from bongsu.simulate._topology import SITES
+
+    return {site.name: site.label for site in SITES}
+
+
+def _kube_specs(kube_dir: Path, deadline: float) -> tuple[list[str], list[str]]:
+    """The ``--kube`` and ``--kube-ingress`` specs of the clusters ``bongsu simulate
+    --kube`` serves, once it has written their kubeconfigs (``<dir>/<name>.kubeconfig``)
+    and ingress endpoints (``<dir>/<name>.ingress``), and one for a cluster nobody serves."""
+    from server_process import free_port
+
+    labels = kube_labels()
+    while time.monotonic() < deadline:
+        found = {p.stem: p for p in kube_dir.glob("*.kubeconfig")} if kube_dir.is_dir() else {}
+        if set(labels) <= set(found):
+            break
+        time.sleep(0.2)
+    else:
+        raise RuntimeError(f"bongsu simulate --kube wrote no kubeconfigs into {kube_dir}")
+    clusters = [f"{name}:{label}={found[name]}" for name, label in labels.items()]
+    ingress = [
+        f"{name}={(kube_dir / f'{name}.ingress').read_text().strip()}"
+        for name in labels
+        if (kube_dir / f"{name}.ingress").is_file()
+    ]
+    # A kubeconfig (JSON is YAML) for an API server on a port nothing listens on.
+    dead = kube_dir.parent / f"{UNREACHABLE}.kubeconfig"
+    dead.write_text(json.dumps({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": UNREACHABLE, "cluster": {"server": f"http://127.0.0.1:{free_port()}"}}],
+        "users": [{"name": "viewer", "user": {"token": "none"}}],
+        "contexts": [{"name": UNREACHABLE, "context": {"cluster": UNREACHABLE, "user": "viewer"}}],
+        "current-context": UNREACHABLE,
+    }))
+    clusters.append(f"{UNREACHABLE}:public={dead}")
+    return clusters, ingress
+
+
+class EdgeCluster:
+    """``edge-lab``: one node and the slow app's Deployment and pod, served on loopback by
+    the simulator's API server; :meth:`oom_kill` records an OOM kill in the pod's status,
+    as the kubelet does (no Event says OOMKilled)."""
+
+    def __init__(self, kubeconfig: Path) -> None:
+        from bongsu.simulate.kube import ApiServer, FakeCluster, shapes
+
+        self.shapes = shapes
+        self.cluster = FakeCluster(name=EDGE)
+        self.server = ApiServer(self.cluster).start()
+        self.kubeconfig = self.server.kubeconfig(kubeconfig)
+        now = time.time()
+        self.cluster.put(shapes.namespace(EDGE_NAMESPACE))
+        self.node = self.cluster.put(shapes.node("edge-node-1", boot_id="8d1e0c6a-edge"))
+        dep = self.cluster.put(shapes.deployment(AGENT_SERVICE, EDGE_NAMESPACE, replicas=1,
+                                                 image="ghcr.io/shop/report-api:2.3.1"))
+        self.rs = self.cluster.put(shapes.replicaset(dep, "6c9f7d8b5", replicas=1))
+        self.spec = shapes.container(AGENT_SERVICE, "ghcr.io/shop/report-api:2.3.1",
+                                     cpu_limit="1", memory_limit="256Mi")
+        self.started = now - 3600
+        self._put_pod(shapes.running(AGENT_SERVICE, self.spec["image"], started_at=self.started))
+        self.cluster.put(shapes.pod_metrics(EDGE_POD, EDGE_NAMESPACE,
+                                            {AGENT_SERVICE: (0.05, 180 * MIB)}))
+
+    def _put_pod(self, status: dict[str, Any]) -> None:
+        self.cluster.put(self.shapes.pod(
+            EDGE_POD, EDGE_NAMESPACE, node="edge-node-1", containers=[self.spec],
+            statuses=[status], owner=self.shapes.owner_ref(self.rs),
+            labels={"app": AGENT_SERVICE, "pod-template-hash": "6c9f7d8b5"},
+            started=self.started))
+
+    def oom_kill(self) -> None:
+        """The container ended OOMKilled (137) now and runs again: restartCount 1."""
+        shapes, now = self.shapes, time.time()
+        ended = shapes.terminated("OOMKilled", 137, started_at=self.started, finished_at=now,
+                                  container_id=shapes.container_id(f"{EDGE_POD}/1"))
+        self._put_pod(shapes.running(AGENT_SERVICE, self.spec["image"], started_at=now,
+                                     restarts=1, last=ended,
+                                     cid=shapes.container_id(f"{EDGE_POD}/2")))
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _oom_kill_the_linked_pod(console: Console, edge: EdgeCluster, deadline: float) -> None:
+    """Once the server links the edge pod to the agent's service, OOM-kill it, and wait for
+    the episode (an episode takes its service from the link when it is opened)."""
+    last = ""
+    killed = False
+    while time.monotonic() < deadline:
+        try:
+            if not killed:
+                pods = console.get("/api/v1/kube/pods", cluster=EDGE)["pods"]
+                if any(p["name"] == EDGE_POD and p["service"] == AGENT_SERVICE for p in pods):
+                    edge.oom_kill()
+                    killed = True
+                last = f"edge pods {[(p['name'], p['service']) for p in pods]}"
+            else:
+                events = console.get("/api/v1/events", cluster=EDGE, kind="oom_killed")["events"]
+                if any(e["service"] == AGENT_SERVICE and e["pod"] == EDGE_POD for e in events):
+                    return
+                last = f"OOM-killed, episodes {[(e['pod'], e['service']) for e in events]}"
+        except (urllib.error.URLError, OSError, KeyError, ValueError) as exc:
+            last = repr(exc)
+        time.sleep(0.5)
+    raise RuntimeError(f"the edge pod's OOM kill never became an episode: {last}")
+
+
+def _wait_kube(console: Console, deadline: float) -> None:
+    """Until the simulated clusters are connected, the dead one is marked unreachable,
+    episodes of several kinds, a critical one among them, are queryable and each
+    simulated cluster's ingress traffic is measured."""
+    last = ""
+    labels = kube_labels()
+    while time.monotonic() < deadline:
+        try:
+            clusters = {c["name"]: c for c in console.get("/api/v1/kube/clusters")["clusters"]}
+            states = {name: c["state"] for name, c in clusters.items()}
+            events = console.get("/api/v1/events", limit=500)["events"]
+            kinds = {e["kind"] for e in events}
+            routes = console.get("/api/v1/kube/ingresses")["routes"]
+            measured = {r["cluster"] for r in routes if r["requests_per_s"] is not None}
+            if (
+                all(states.get(name) == "connected" for name in labels)
+                and states.get(UNREACHABLE) == "unreachable"
+                and any(e["severity"] == "critical" for e in events)
+                and len(kinds) >= 3
+                and set(labels) <= measured
+            ):
+                console.clusters = labels
+                return
+            last = (f"clusters {states}, episode kinds {sorted(kinds)}, "
+                    f"routes measured in {sorted(measured)}")
+        except (urllib.error.URLError, OSError, KeyError, ValueError) as exc:
+            last = repr(exc)
+        time.sleep(1)
+    raise RuntimeError(f"the server never showed the simulated clusters: {last}")
+
+
 class SlowClients:
     """Threads that keep ``IN_FLIGHT`` slow requests running against ``slow_app.py``."""
 
@@ -160,6 +320,11 @@ def _start_slow_app(server_otlp: str, log: Path) -> tuple[subprocess.Popen[bytes
     # Report in-flight requests and poll for commands every second (default 5 s), so
     # elapsed times move between refreshes and a capture answers within a second or two.
     env.update({"BONGSU_ACTIVE_INTERVAL": "1", "BONGSU_CONTROL_INTERVAL": "1"})
+    # It runs as a pod of the edge cluster: its telemetry names the pod, so the server
+    # links the two.
+    env["OTEL_RESOURCE_ATTRIBUTES"] = (
+        f"k8s.pod.name={EDGE_POD},k8s.namespace.name={EDGE_NAMESPACE},k8s.cluster.name={EDGE}"
+    )
     agent = [*BONGSU, "run", "--service-name", AGENT_SERVICE, "--endpoint", server_otlp, "--"]
     gunicorn = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-w", "1"]
     options = ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", "--log-level", "warning"]
@@ -227,28 +392,51 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     from server_process import ServerProcess
 
     data = tmp_path_factory.mktemp("console") / "data"
-    server = ServerProcess(data, {"BONGSU_EDGE_MATCH_SECONDS": "1"}).start()
-    _backfill(server, minutes=20)
+    # Ingress scrapes and pod state every 2 s (15 s by default), so rates are measured
+    # within seconds of the start.
+    server = ServerProcess(data, {"BONGSU_EDGE_MATCH_SECONDS": "1",
+                                  "BONGSU_KUBE_SCRAPE_INTERVAL_SECONDS": "2",
+                                  "BONGSU_KUBE_USAGE_INTERVAL_SECONDS": "2"})
+    kube_dir = data.parent / "kube"
     sim_log = (data.parent / "simulate.log").open("wb")
-    # The simulator keeps running for the whole session, so live views move.
+    # The simulator keeps running for the whole session, so live views move. It starts
+    # first: the server reads the kubeconfigs it writes at start-up (its OTLP sends
+    # before the server is up fail and are dropped, as for any SDK).
     sim = subprocess.Popen(
-        [*BONGSU, "simulate", "--endpoint", server.otlp_url, "--rate", "30", "--seed", "7"],
+        [*BONGSU, "simulate", "--endpoint", server.otlp_url, "--rate", "30", "--seed", "7",
+         "--kube", "--kube-dir", str(kube_dir)],
         stdout=sim_log,
         stderr=subprocess.STDOUT,
     )
-    app, app_url = _start_slow_app(server.otlp_url, data.parent / "slow_app.log")
-    clients = SlowClients(app_url).start()
+    app: subprocess.Popen[bytes] | None = None
+    clients: SlowClients | None = None
+    edge: EdgeCluster | None = None
     try:
+        kube, ingress = _kube_specs(kube_dir, time.monotonic() + 60)
+        edge = EdgeCluster(data.parent / f"{EDGE}.kubeconfig")
+        kube.append(f"{EDGE}:{EDGE_LABEL}={edge.kubeconfig}")
+        server.env.update({"BONGSU_KUBE_CLUSTERS": ",".join(kube),
+                           "BONGSU_KUBE_INGRESS": ",".join(ingress)})
+        server.start()
+        _backfill(server, minutes=20)
+        app, app_url = _start_slow_app(server.otlp_url, data.parent / "slow_app.log")
+        clients = SlowClients(app_url).start()
         c = Console(url=server.api_url)
         _wait_ready(c, time.monotonic() + 120)
         _wait_in_flight(c, time.monotonic() + 60)
+        _wait_kube(c, time.monotonic() + 120)
+        _oom_kill_the_linked_pod(c, edge, time.monotonic() + 90)
         yield c
     finally:
-        clients.stop()
-        _stop(app, signal.SIGINT)  # gunicorn's quick shutdown: do not wait for slow requests
+        if clients:
+            clients.stop()
+        if app:
+            _stop(app, signal.SIGINT)  # gunicorn's quick shutdown: do not wait for slow requests
         _stop(sim)
         sim_log.close()
         server.stop()
+        if edge:
+            edge.stop()
 
 
 @pytest.fixture(scope="session")

@@ -131,12 +131,13 @@ class Clusters implements PageView {
             type: "line",
             name: clusterName(c),
             stack: "share",
-            showSymbol: false,
             color: color(clusterName(c)),
             areaStyle: { opacity: 0.55 },
             lineStyle: { width: 1 },
             // No transactions in a step: no share (a gap), not 0 %.
             data: c.points.map((x) => [x.ts, x.share === null ? null : round(x.share * 100)]),
+            showSymbol: sparse(c.points.map((x) => x.share)),
+            symbolSize: 4,
           })),
         },
         points,
@@ -153,10 +154,11 @@ class Clusters implements PageView {
             type: "line",
             name: clusterName(c),
             step: "end",
-            showSymbol: false,
             connectNulls: true,
             color: color(clusterName(c)),
             data: c.points.map((x) => [x.ts, x.replicas]),
+            showSymbol: sparse(c.points.map((x) => x.replicas)),
+            symbolSize: 4,
           })),
         },
         points,
@@ -226,6 +228,11 @@ function latestShares(body: TrafficBody): Record<string, number> {
 function latestReplicas(c: KubeTrafficCluster): number | null {
   for (let i = c.points.length - 1; i >= 0; i--) if (c.points[i].replicas !== null) return c.points[i].replicas;
   return null;
+}
+
+/** Few figures among the steps: draw their dots, or isolated ones would not show. */
+function sparse(values: readonly (number | null)[]): boolean {
+  return values.filter((v) => v !== null).length < 20;
 }
 
 function round(v: number): number {

@@ -123,8 +123,13 @@ class Containers implements PageView {
         data-pod=${pod.name} data-container=${c?.name ?? ""} data-phase=${pod.phase} data-ready=${String(pod.ready)}>
       <td class="pod" title=${`${pod.namespace}/${pod.name}`}>
         ${r.first
-          ? html`<span class="pod-name">${pod.name}</span>
-              <span class="badge ${pod.ready ? "ok" : "bad"} phase" title=${pod.ready ? t("ct.ready") : t("ct.notReady")}>${pod.reason ?? pod.phase}${pod.ready ? "" : ` · ${t("ct.notReady")}`}</span>`
+          ? html`<span class="pod-name">${pod.name}</span>${
+              // Only what is not normal stands out: a running, ready pod has no badge.
+              pod.ready && pod.phase === "Running"
+                ? nothing
+                : html` <span class="badge bad phase" title=${pod.ready ? t("ct.ready") : t("ct.notReady")}
+                    >${pod.reason ?? pod.phase}${pod.ready ? "" : ` · ${t("ct.notReady")}`}</span>`
+            }`
           : html`<span class="muted">↳</span>`}
       </td>
       <td class="container" title=${c?.image ?? ""}>${c ? html`${c.name}${c.waiting_reason ? html` <span class="badge bad waiting">${c.waiting_reason}</span>` : nothing}` : "–"}</td>
@@ -132,8 +137,8 @@ class Containers implements PageView {
       <td class="mem">${c ? usage(c, "memory") : nothing}</td>
       <td class="num restarts ${c && c.restarts > 0 ? "warn-text" : ""}">${c ? c.restarts : ""}</td>
       <td class="term ${oom ? "bad-text" : ""}" data-reason=${term?.reason ?? ""}>${term ? termination(term, c) : "–"}</td>
-      <td class="node">${pod.node ?? "–"}</td>
-      <td class="workload">${pod.workload ? `${pod.workload_kind ?? ""}/${pod.workload}` : "–"}</td>
+      <td class="node" title=${pod.node ?? ""}>${pod.node ?? "–"}</td>
+      <td class="workload" title=${pod.workload_kind ?? ""}>${pod.workload ?? "–"}</td>
       <td class="service">
         ${pod.service
           ? html`<a href=${ctx.href({ page: "dashboard", sub: "", service: pod.service, instance: pod.instance ?? "", extra: {} })}>${pod.service}</a>`
@@ -163,13 +168,14 @@ function usage(c: KubeContainer, r: Resource) {
   const title = tf("ct.usageTitle", { resource: t(r === "cpu" ? "ct.cpu" : "ct.memory"), usage: amount(used, r), request: amount(request, r), limit: amount(limit, r) });
   if (used === null) return html`<span class="muted" title=${title}>${t("ct.noUsage")}</span>`;
   if (!limit) {
-    const text = request ? tf("ct.ofRequest", { usage: amount(used, r), request: amount(request, r) }) : amount(used, r);
+    const show = (v: number) => (r === "cpu" ? fmtNum(v, 3) : fmtBytes(v));
+    const text = request ? tf("ct.ofRequest", { usage: show(used), request: show(request) }) : show(used);
     return meter(null, `${text} · ${t("ct.noLimit")}`, title);
   }
   const f = fraction(c, r);
-  // The unit once, after the limit: "62% · 0.31 / 0.5 cores".
-  const usedText = r === "cpu" ? fmtNum(used, 3) : fmtBytes(used);
-  return meter(f, tf("ct.ofLimit", { pct: fmtPct(f), usage: usedText, limit: amount(limit, r) }), title);
+  // CPU in cores, as its column's heading says: "62% · 0.31 / 0.5".
+  const show = (v: number) => (r === "cpu" ? fmtNum(v, 3) : fmtBytes(v));
+  return meter(f, tf("ct.ofLimit", { pct: fmtPct(f), usage: show(used), limit: show(limit) }), title);
 }
 
 function termination(term: NonNullable<KubeContainer["last_termination"]>, c: KubeContainer | null) {

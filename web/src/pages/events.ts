@@ -199,7 +199,7 @@ class Events implements PageView {
           <td class="num count">${e.count}</td>
           <td>${when(e.first_seen)}</td>
           <td>${when(e.last_seen)}</td>
-          <td class="cluster">${e.cluster}<span class="muted"> / ${e.namespace}</span></td>
+          <td class="cluster">${e.cluster}${e.namespace ? html`<span class="muted"> / ${e.namespace}</span>` : nothing}</td>
           <td class="service">${e.service ?? "–"}</td>
         </tr>`,
       })}`,
