@@ -538,3 +538,32 @@ def test_dashboard_shows_the_services_episodes_as_markers(
                 rf"{re.escape(p['name'])}: OOM-killed at \d\d:\d\d:\d\d, limit {limit}", text
             ), text
     problems.check()
+
+
+#: Each page's panel titles in Korean (web/src/strings/{events,containers,clusters,ingress}.ts).
+KOREAN = {
+    "events": ("#events-panel h3", "에피소드"),
+    "containers": ("#containers-panel h3", "파드와 컨테이너"),
+    "clusters": ("#clusters-panel h3", "클러스터"),
+    "ingress": ("#ingress-panel h3", "라우트"),
+}
+
+
+def test_kubernetes_pages_in_korean_and_the_light_theme(
+    page: Any, console: Console, problems: Problems
+) -> None:
+    for route, (title, text) in KOREAN.items():
+        query = urllib.parse.urlencode({"range": "15m", "lang": "ko", "theme": "light"})
+        page.goto(f"{console.url}/#/{route}?{query}")
+        page.wait_for_selector(f"{title} >> text={text}", timeout=20_000)
+        assert page.get_attribute("html", "data-theme") == "light"
+        assert page.get_attribute("html", "lang") == "ko"
+        page.wait_for_selector("table.grid tbody tr, .cluster-card", timeout=20_000)
+        body = page.inner_text("main")
+        # Every label found its Korean text: no key (`ev.kind`) and no "undefined".
+        assert not re.search(r"\b(ev|ct|cl|ig)\.[a-z]", body), route
+        assert "undefined" not in body, route
+        assert page.inner_text(f"nav.menu a[data-page={route}]").strip().endswith(
+            {"events": "이벤트", "containers": "컨테이너", "clusters": "클러스터",
+             "ingress": "인그레스"}[route])
+    problems.check()
