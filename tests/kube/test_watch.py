@@ -341,9 +341,15 @@ def test_nothing_announced_twice_nothing_lost(fake_clusters: MakeCluster,
         api.gone_mode = mode
         step(f"410 as {mode}", expire, f"probe-{mode}")
         assert server.cluster("seoul")["relists"] >= relists + 5, mode
+    # Bookmarks advance the version: after a change no watched resource sees, the nodes
+    # watch resumes from that version (only a bookmark can have told it).
+    unseen = int(served.cluster.put(shapes.namespace("unwatched"))["metadata"]
+                 ["resourceVersion"])
+    time.sleep(1.5)  # three bookmark intervals
     lists_before = len(api.lists("/api/v1/pods"))
     step("a dropped connection", api.drop_watches, "probe-dropped")
     assert len(api.lists("/api/v1/pods")) == lists_before  # resumed, not relisted
+    assert int(api.watches("/api/v1/nodes")[-1].query["resourceVersion"]) >= unseen
     watches_before = len(api.watches("/events"))
 
     def go_silent() -> None:
