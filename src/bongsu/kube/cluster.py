@@ -131,17 +131,23 @@ class ClusterWatch:
         for t in self._threads:
             t.start()
 
-    def close(self) -> None:
+    def signal_stop(self) -> None:
+        """Ask every thread to stop (``close`` also joins them)."""
         self._stop.set()
         with self._listed_changed:
             self._listed_changed.notify_all()
+        with self._lock:
+            loops = list(self.loops)
+        for loop in loops:
+            loop.signal_stop()  # all at once, then join each: closing takes one read, not ten
+
+    def close(self) -> None:
+        self.signal_stop()
         for t in self._threads:
             if t.is_alive():
                 t.join(10)
         with self._lock:
             loops = list(self.loops)
-        for loop in loops:
-            loop.signal_stop()  # all at once, then join each: closing takes one read, not ten
         for loop in loops:
             loop.close()
         if self._api is not None:

@@ -164,6 +164,8 @@ class KubeHub:
         """Stop every thread; write what is pending."""
         self._stop.set()
         for watch in self.watches:
+            watch.signal_stop()  # every cluster at once: a slow one does not hold up the rest
+        for watch in self.watches:
             watch.close()
         for t in self._threads:
             t.join(10)
