@@ -74,8 +74,9 @@ def build(settings: Settings) -> Parts:
     loader.start()
     receiver = Receiver(settings, ingest_log, keys.resolve, lambda: loader.loaded_lsn)
     agents = AgentRegistry(store)
-    kube = KubeHub(kube_setup, store, reads_of(store, settings.query_timeout_seconds,
-                                               settings.query_max_rows))
+    # Not the API's row cap: a 10,000-pod cluster has more pod links and recent episodes
+    # (up to 2,000 events/min over the two hours loaded at start) than one page of results.
+    kube = KubeHub(kube_setup, store, reads_of(store, timeout_s=60.0, max_rows=2_000_000))
     kube.start()  # returns at once: each cluster connects on threads of its own
     return Parts(
         settings=settings,

@@ -444,6 +444,9 @@ def test_pods_linked_to_the_services_their_telemetry_names(
     world.before()
     server = bongsu_for(f"seoul={served.kubeconfig}")
     server.connected("seoul")
+    stored = _until("the OOM kill stored before any telemetry", lambda: [
+        e for e in server.events(object="orders-oom") if e["kind"] == "oom_killed"])
+    assert stored[0]["service"] is None
     request = traces([span("POST /orders")], service="orders", instance="orders-oom-1",
                      **{"k8s.pod.name": "orders-oom", "k8s.namespace.name": NS,
                         "k8s.cluster.name": "seoul"})
@@ -455,6 +458,10 @@ def test_pods_linked_to_the_services_their_telemetry_names(
     status, body = server.process.api("/api/v1/kube/pods?service=orders")
     assert status == 200
     assert [(p["name"], p["instance"]) for p in body["pods"]] == [("orders-oom", "orders-oom-1")]
+    # The episode stored before the pod's telemetry named its service gets it once linked.
+    linked_early = _until("the earlier OOM kill linked", lambda: [
+        e for e in server.events(service="orders") if e["kind"] == "oom_killed"])
+    assert [e["id"] for e in linked_early] == [stored[0]["id"]]
     oom = world.c.get("v1", "Pod", NS, "orders-oom")
     assert oom is not None
     world.kubelet.record(oom, "Warning", "Unhealthy", "Liveness probe failed: connection refused",

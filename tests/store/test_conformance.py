@@ -302,6 +302,29 @@ def test_a_later_sighting_keeps_known_links(store: Any) -> None:
                                                              "warning")
 
 
+def test_episodes_get_the_service_their_pod_is_linked_to_later(store: Any) -> None:
+    store.save_kube_episodes([
+        episode(id="unlinked", service=None),
+        episode(id="known", service="cart-v1"),
+        episode(id="other-pod", service=None, pod="cart-7d9f8-zzzz"),
+        episode(id="other-cluster", service=None, cluster="public"),
+        episode(id="other-tenant", service=None, tenant="acme"),
+    ])
+    updated = store.link_kube_episodes(
+        "default", "private", [("shop", "cart-7d9f8-x2kq", "cart"), ("shop", "gone", "x")])
+    assert updated == 1
+    services = {}
+    for tenant, id_ in (("default", "unlinked"), ("default", "known"),
+                        ("default", "other-pod"), ("default", "other-cluster"),
+                        ("acme", "other-tenant")):
+        got = stored(store, tenant, id_)
+        assert got is not None
+        services[id_] = got[0].service
+    assert services == {"unlinked": "cart", "known": "cart-v1", "other-pod": None,
+                        "other-cluster": None, "other-tenant": None}
+    assert store.link_kube_episodes("default", "private", []) == 0
+
+
 def test_episodes_are_kept_per_tenant(store: Any) -> None:
     store.save_kube_episodes([episode(), episode(tenant="acme", count=7, summary="acme's")])
     mine, theirs = stored(store, "default", "ep-1"), stored(store, "acme", "ep-1")

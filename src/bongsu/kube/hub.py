@@ -66,6 +66,10 @@ class HubStore(Protocol):
 
     def load(self, batch: Batch, lsn: int | None) -> bool: ...
 
+    def link_kube_episodes(
+        self, tenant: str, cluster: str, links: Sequence[tuple[str, str, str]]
+    ) -> int: ...
+
 
 class HubReads(Protocol):
     def kube_recent_episodes(self, tenant: str, cluster: str, since_us: int) -> list[Episode]: ...
@@ -111,6 +115,8 @@ class KubeHub:
         self._reads = reads
         self._listeners: list[Listener] = []
         self._links: dict[tuple[str, str, str], tuple[str, str]] = {}
+        self._fresh_links: set[tuple[str, str, str]] = set()  # new in the last refresh
+        self._backends: dict[tuple[str, str], str] = {}  # (namespace, Service) → service
         self._stop = threading.Event()
         self.writer = EpisodeWriter(store)
         self.watches = [
@@ -213,11 +219,35 @@ class KubeHub:
                 for name in names:
                     links.setdefault((name, row.namespace or "", row.pod),
                                      (row.service, row.instance))
+        fresh = links.keys() - self._links.keys()
         self._links = links
         for watch in self.watches:
             watch.link(links)
+        self._link_stored(fresh | self._fresh_links)
+        self._fresh_links = set(fresh)
+
+    def _link_stored(self, keys: set[tuple[str, str, str]]) -> None:
+        """Episodes stored before their pod was linked get its service. The links new in
+        the previous refresh are applied again: an episode still in the writer's queue
+        then (it writes about once a second) is stored by now."""
+        by_cluster: dict[str, list[tuple[str, str, str]]] = {}
+        for cluster, namespace, pod in keys:
+            found = self._links.get((cluster, namespace, pod))
+            if found is not None:
+                by_cluster.setdefault(cluster, []).append((namespace, pod, found[0]))
+        for cluster, links in by_cluster.items():
+            try:
+                self._store.link_kube_episodes(self.tenant, cluster, links)
+            except Exception as exc:
+                log.warning("cluster %s: episodes could not be linked to services: %s",
+                            cluster, describe_error(exc))
 
     def _scrape(self) -> None:
+        # One snapshot per round: the scraper asks for a backend's service per series.
+        self._backends = {
+            (route.namespace, route.backend_service): route.service
+            for watch in self.watches for route in watch.snapshot()[4] if route.service
+        }
         now = _now_us()
         for scraper in self._scrapers:
             url = scraper.target.url
@@ -239,12 +269,7 @@ class KubeHub:
 
     def _service_of(self, namespace: str, service: str) -> str | None:
         """The Bongsu service behind a Kubernetes Service (an ingress backend)."""
-        for watch in self.watches:
-            for route in watch.snapshot()[4]:
-                if route.namespace == namespace and route.backend_service == service \
-                        and route.service:
-                    return route.service
-        return None
+        return self._backends.get((namespace, service))
 
     # -- KubeView ----------------------------------------------------------------------
 

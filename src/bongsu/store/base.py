@@ -78,6 +78,15 @@ class TelemetryStore(Protocol):
         """
         ...
 
+    def link_kube_episodes(
+        self, tenant: str, cluster: str, links: Sequence[tuple[str, str, str]]
+    ) -> int:
+        """Set the service of ``tenant``'s episodes of each ``(namespace, pod, service)`` in
+        ``cluster`` that have none yet (a pod's telemetry named its service after its first
+        events were stored); returns the episodes updated. A known service is never replaced.
+        """
+        ...
+
     def delete_kube_events_before(self, cutoff_us: int) -> int:
         """Delete episodes last seen before ``cutoff_us`` with their count points; returns
         the episodes deleted."""

@@ -313,6 +313,29 @@ class DuckDBStore:
             finally:
                 self._writer.unregister("b_kube")
 
+    def link_kube_episodes(
+        self, tenant: str, cluster: str, links: Sequence[tuple[str, str, str]]
+    ) -> int:
+        if not links:
+            return 0
+        table = pa.table({
+            "namespace": pa.array([n for n, _, _ in links], pa.string()),
+            "pod": pa.array([p for _, p, _ in links], pa.string()),
+            "service": pa.array([s for _, _, s in links], pa.string()),
+        })
+        with self._write_lock:
+            try:
+                with self._transaction() as cur:
+                    cur.register("b_links", table)
+                    rows = cur.execute(
+                        "UPDATE kube_events SET service = l.service FROM b_links l"
+                        " WHERE kube_events.tenant = ? AND kube_events.cluster = ?"
+                        " AND kube_events.service IS NULL AND kube_events.namespace = l.namespace"
+                        " AND kube_events.pod = l.pod", [tenant, cluster])
+                    return int(rows.fetchall()[0][0])
+            finally:
+                self._writer.unregister("b_links")
+
     def delete_kube_events_before(self, cutoff_us: int) -> int:
         with self._write_lock, self._transaction() as cur:
             cur.execute(
