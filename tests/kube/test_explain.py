@@ -18,7 +18,7 @@ from bongsu.kube.explain import (
     no_pods,
 )
 from bongsu.kube.explain.registry import PodLookup
-from bongsu.kube.explain.text import SUMMARY_LIMIT
+from bongsu.kube.explain.text import SUMMARY_LIMIT, shorten
 from bongsu.kube.model import EpisodeKey, Explained, NormalEvent, PodState
 from bongsu.kube.status import pod_state
 from kube.shapes import load, names
@@ -334,3 +334,10 @@ def test_scheduler_wordings(message: str, summary: str) -> None:
     got = explain_event(event("failed_scheduling", message=message), no_pods)
     assert got.kind == "scheduling"
     assert summary in got.summary, got.summary
+
+
+def test_a_long_summary_is_cut_at_a_word_not_inside_a_name() -> None:
+    words = " ".join(f"ip-10-0-{n}-23.ap-northeast-2.compute.internal" for n in range(20))
+    cut = shorten(words)
+    assert len(cut) <= SUMMARY_LIMIT and cut.endswith("…")
+    assert cut[:-1].split(" ")[-1].endswith(".compute.internal")

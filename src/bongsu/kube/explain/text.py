@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from bongsu.kube.model import NormalEvent, Termination
 from bongsu.kube.quantity import format_bytes
 
-SUMMARY_LIMIT = 160
+# Long enough for a pod, its container, an EKS node name and the cause (the longest
+# real-shaped summaries in tests/kube/shapes run ~200); a table row wraps it.
+SUMMARY_LIMIT = 240
 
 _FIELD_CONTAINER = re.compile(r"(?:containers|initContainers|ephemeralContainers)\{([^}]+)\}")
 _MESSAGE_CONTAINER = re.compile(r"\b[Cc]ontainers? \"?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\"?"
@@ -33,11 +35,16 @@ _NOT_NAMES = frozenset({"with", "image", "has", "runtime", "is", "was", "for", "
 
 
 def shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
-    """``text`` on one line (whitespace collapsed), cut to ``limit`` characters with "…"."""
+    """``text`` on one line (whitespace collapsed), cut to ``limit`` characters with "…",
+    at a word's end when one is near (never mid-name when it can be helped)."""
     line = " ".join(text.split())
     if len(line) <= limit:
         return line
-    return line[: limit - 1].rstrip() + "…"
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 3 // 4:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:(") + "…"
 
 
 def first_line(message: str) -> str:
