@@ -273,9 +273,15 @@ def test_one_python_instance_leaks_memory() -> None:
                 if metric.name == "process.memory.usage":
                     rss[pod].append(metric.gauge.data_points[0].as_int / 2**20)
     growth = {pod: statistics.mean(v[-10:]) - statistics.mean(v[:10]) for pod, v in rss.items()}
-    leaking = [pod for pod, mib in growth.items() if mib > 20]
+    leaking = [pod for pod, v in rss.items() if max(v) - min(v) > 20]
     assert len(leaking) == 1 and leaking[0].startswith("orders-"), growth
     assert all(abs(mib) < 5 for pod, mib in growth.items() if pod not in leaking)
+    # It has been leaking a while: OOM-killed at its 256 MiB limit a few minutes in (one
+    # sample every 10 s), then growing again from its base size.
+    v = rss[leaking[0]]
+    kills = [i for i, (a, b) in enumerate(zip(v, v[1:])) if a - b > 20]
+    assert len(kills) == 1 and 6 <= kills[0] <= 60, kills
+    assert 240 < v[kills[0]] <= 256 and v[-1] - v[kills[0] + 1] > 20
 
 
 def test_logs_belong_to_spans_and_carry_severity(sample: Sample) -> None:

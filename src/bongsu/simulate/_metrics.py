@@ -4,7 +4,8 @@ Request counts and durations come from the server and database spans that ended 
 interval, so the metrics agree with the traces: CPU and in-flight requests follow load
 (Little's law: busy time / interval), DB pool use follows query time. Memory is steady
 except on the one leaking instance, whose RSS grows ~1 MiB per simulated minute until an
-OOM kill at its container's 256 MiB limit restarts it at its base size. Instances not
+OOM kill at its container's 256 MiB limit restarts it at its base size (the first one
+about five minutes in). Instances not
 running (HPA pods while scaled in) export nothing; a new pod starts its sums afresh.
 
 Example::
@@ -40,6 +41,7 @@ from bongsu.simulate._topology import Instance, Query, System
 INTERVAL_S = 10  # OTEL_METRIC_EXPORT_INTERVAL default is 60 s; dashboards want 10 s
 MB = 1 << 20
 LEAK_PER_S = MB / 60
+LEAK_HEADROOM = 5 * MB  # below the limit when the simulation starts
 OOM_LIMIT = 256 * MB  # the orders container's memory limit (simulate.kube.scenario)
 BASE_RSS = {"python": (140, 220), "java": (560, 640), "go": (38, 60)}  # MiB
 
@@ -54,9 +56,14 @@ class _InstanceMetrics:
         # Processes started a while before the simulation; cumulative sums start there.
         self.process_start_ns = start_ns if fresh else (
             start_ns - int(rng.uniform(600, 72 * 3600) * 1e9))
-        self.leak_start_ns = start_ns
         low, high = BASE_RSS.get(language, BASE_RSS["python"])
         self.base_rss = rng.uniform(low, high) * MB
+        self.leak_start_ns = start_ns
+        if instance.leaks_memory and not fresh:
+            # Leaking for a while already: the first OOM kill comes ~5 minutes in (a demo
+            # shows one), the next ones every 36-116 minutes.
+            grown = max(0.0, OOM_LIMIT - self.base_rss - LEAK_HEADROOM)
+            self.leak_start_ns -= int(grown / LEAK_PER_S * 1e9)
         self.http: dict[tuple[str, str, int], Histogram] = {}
         self.db: dict[tuple[str, str], ExponentialHistogram] = {}
         self.pool = 20 if language == "java" else 10
