@@ -287,7 +287,7 @@ def test_containers_page_shows_usage_against_limits(
     # A pod without containers yet is one row of its own.
     bare = {(p["cluster"], p["namespace"], p["name"], "") for p in pods if not p["containers"]}
     assert set(ui) == set(api) | bare
-    oom = 0
+    oom = metered = 0
     for key, (p, c) in api.items():
         r = ui[key]
         assert (r["phase"], r["ready"]) == (p["phase"], str(p["ready"]).lower())
@@ -299,6 +299,7 @@ def test_containers_page_shows_usage_against_limits(
                 assert r[col] is not None and abs(float(r[col]) - f) < 1e-9, (key, res, r[col], f)
         f = c["memory"]["limit_fraction"]
         if c["memory"]["limit"] and f is not None and c["memory"]["usage"] is not None:
+            metered += 1
             assert pct(f) in r["memText"], (r["memText"], f)
             # Colours past 80 / 90 % of the limit.
             want = "meter-bad" if f >= 0.9 else "meter-warn" if f >= 0.8 else "meter-good"
@@ -313,6 +314,7 @@ def test_containers_page_shows_usage_against_limits(
         # Pods no agent reports from are listed too, marked so.
         assert r["service"] == (p["service"] or "no agent")
     assert oom >= 1, "no OOM-killed container in the simulated clusters"
+    assert metered >= 1, "no container with memory usage against a limit"
     assert any(not p["service"] for p in pods), "no Kubernetes-only pod"
     # The OOM-killed container is highlighted.
     assert page.locator("#containers-table tr.oom td.term.bad-text").count() == oom
