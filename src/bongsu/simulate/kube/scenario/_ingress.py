@@ -91,8 +91,12 @@ class NginxIngress:
         yield duration
 
 
+ROUTE = "shop"  # the Ingress of the shop (scenario._clusters), served as a Route
+
+
 class HaproxyRouter:
-    """The OpenShift router's HAProxy metrics for the shop's route (``frontend``)."""
+    """The OpenShift router's HAProxy metrics for the shop's route (``shop``: the router
+    serves the cluster's Ingress ``shop`` as a Route of the same name)."""
 
     CODES = ("1xx", "2xx", "3xx", "4xx", "5xx", "other")  # HAProxy lists every class
 
@@ -101,7 +105,7 @@ class HaproxyRouter:
         self._lock = threading.Lock()
         self._responses = dict.fromkeys(self.CODES, 0)
         self._last: collections.deque[float] = collections.deque(maxlen=1024)
-        self._backend = f"be_edge_http:{NAMESPACE}:frontend"
+        self._backend = f"be_edge_http:{NAMESPACE}:{ROUTE}"
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
@@ -122,9 +126,9 @@ class HaproxyRouter:
             labels=("backend", "namespace", "route"))
         with self._lock:
             for code, count in self._responses.items():
-                responses.add_metric((self._backend, code, NAMESPACE, "frontend"), count)
+                responses.add_metric((self._backend, code, NAMESPACE, ROUTE), count)
             average = sum(self._last) / len(self._last) if self._last else 0.0
-        latency.add_metric((self._backend, NAMESPACE, "frontend"), round(average))
+        latency.add_metric((self._backend, NAMESPACE, ROUTE), round(average))
         yield responses
         yield latency
 
