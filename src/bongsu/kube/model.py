@@ -288,6 +288,23 @@ class ClusterStatus:
     relists: int
     episodes_opened: int  # new episodes since the server started (announced)
     episodes_updated: int  # count bumps and relist re-sightings merged into episodes
+    # What fails, so it is shown and not only logged (defaults: nothing known to fail).
+    resource_errors: dict[str, str] = field(default_factory=dict)  # failing now → error
+    resource_failures: dict[str, int] = field(default_factory=dict)  # failed requests
+    usage_error: str | None = None  # the last metrics.k8s.io read's error
+    scrape_targets: dict[str, str | None] = field(default_factory=dict)  # URL → last error
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherHealth:
+    """The parts every cluster of a server shares, and what they failed at."""
+
+    saved: int = 0  # episodes the writer saved since the server started
+    pending: int = 0  # waiting to be written
+    dropped: int = 0  # not written: the writer's queue was full
+    write_failures: int = 0  # batches the store refused (each retried)
+    write_error: str | None = None  # the last refusal, None once a batch is saved again
+    explainer_failures: int = 0  # explainers that raised (the event got the fallback)
 
 
 class KubeView(Protocol):
@@ -298,6 +315,8 @@ class KubeView(Protocol):
     """
 
     def clusters(self, tenant: str) -> list[ClusterStatus]: ...
+
+    def health(self, tenant: str) -> WatcherHealth: ...
 
     def nodes(self, tenant: str, cluster: str | None) -> list[NodeState]: ...
 
