@@ -29,6 +29,7 @@ from bongsu.kube._fields import (
     timestamp_us,
     to_json,
 )
+from bongsu.kube.explain import rescale_discriminator
 from bongsu.kube.explain.text import shorten
 from bongsu.kube.model import EpisodeKey, Explained, Finding, HpaState, Kind
 from bongsu.kube.quantity import format_bytes, parse_quantity
@@ -136,10 +137,12 @@ def hpa_findings(old: HpaState | None, new: HpaState, obj: Mapping[str, Any]) ->
     # The key and time of the controller's own SuccessfulRescale event: it stamps the
     # event and status.lastScaleTime in the same sync (both to the second), so the
     # watcher's episode id for the event and for this finding agree and the two merge
-    # into one episode (apart from a sync that straddles a second boundary).
+    # into one episode (apart from a sync that straddles a second boundary). The new size
+    # tells this scale from the next (the event's "New size: N" gives the same).
     key = EpisodeKey(cluster=new.cluster, namespace=new.namespace,
                      object_kind="HorizontalPodAutoscaler", object_name=new.name,
-                     reason="SuccessfulRescale", component=HPA_CONTROLLER)
+                     reason="SuccessfulRescale", component=HPA_CONTROLLER,
+                     discriminator=rescale_discriminator(new.desired))
     message = f"{before} → {new.desired} replicas of {new.target_kind} {new.target_name}"
     if new.metrics:
         message += "; " + ", ".join(new.metrics)

@@ -10,6 +10,9 @@ An :class:`EpisodeBook` holds the open episodes of one tenant (all its clusters)
   before it starts a new episode (a new ``first_seen``, so a new id).
 - A :class:`~bongsu.kube.model.Finding` (a termination, an HPA scale …) is an episode of
   its own, its id fixed by its key and ``at_us``; seen again, it changes nothing.
+- An id is announced (``opened``) once, whichever path sees it first: an HPA rescale or a
+  node's Ready change is both a controller's Event and a state finding with the same key
+  and time (so one id, one row), and the second of the two is an update.
 
 What the store already holds is loaded first (:meth:`EpisodeBook.load`, the store's
 ``kube_recent_episodes`` of the last 2 h), so after a relist, a 410, a dropped connection
@@ -19,10 +22,14 @@ per-uid counts of a loaded episode are not stored, so its stored count is a floo
 Event seen again adds nothing until its own count passes it (a second Event of the same
 key that expired from Kubernetes meanwhile makes the count an undercount, never a double).
 
+:meth:`EpisodeBook.prune` forgets what was last seen before a horizon and stops announcing
+anything from before it; :meth:`EpisodeBook.forget` drops one episode the writer could not
+keep (its next sighting is then written again, not announced).
+
 Example::
 
     book = EpisodeBook("default")
-    book.load(store_reads.kube_recent_episodes("default", "seoul", since_us))
+    book.load(store_reads.kube_recent_episodes("default", "seoul", since_us), since_us)
     change = book.event(key, normal_event, explained)   # None when nothing changed
     if change is not None:
         episode, opened = change
@@ -32,10 +39,18 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from bongsu.kube.model import Episode, EpisodeKey, Explained, Finding, NormalEvent, episode_id
+
+StoredKey = Callable[[Episode], EpisodeKey]
+"""The key of a stored event episode (its discriminator, if any, rebuilt from the row)."""
+
+
+def _plain_key(ep: Episode) -> EpisodeKey:
+    return EpisodeKey(ep.cluster, ep.namespace, ep.object_kind, ep.object_name, ep.reason,
+                      ep.component)
 
 REOPEN_AFTER_US = 3_600_000_000  # a gap of an hour: the same trouble again, a new episode
 LOAD_WINDOW_US = 2 * 3_600_000_000  # what the watcher loads from the store at start
@@ -51,11 +66,16 @@ class _Open:
 class EpisodeBook:
     """The open episodes of one tenant; not thread-safe (callers hold one lock)."""
 
-    def __init__(self, tenant: str, reopen_after_us: int = REOPEN_AFTER_US) -> None:
+    def __init__(self, tenant: str, reopen_after_us: int = REOPEN_AFTER_US,
+                 stored_key: StoredKey = _plain_key) -> None:
         self.tenant = tenant
         self._reopen = reopen_after_us
+        self._stored_key = stored_key
         self._open: dict[EpisodeKey, _Open] = {}  # events' episodes by key
         self._findings: dict[str, int] = {}  # finding episode id → at_us
+        # Every id announced (or loaded), by either path, → its last seen: one
+        # announcement per id when an Event and a finding share it.
+        self._announced: dict[str, int] = {}
         self.known_since_us = 0  # everything stored since then has been loaded
 
     def __len__(self) -> int:
@@ -65,11 +85,11 @@ class EpisodeBook:
         """Take what the store holds (last seen since ``since_us``) as already announced."""
         self.known_since_us = max(self.known_since_us, since_us)
         for ep in episodes:
+            self._announced[ep.id] = max(ep.last_seen_us, self._announced.get(ep.id, 0))
             if ep.source == "state":
                 self._findings[ep.id] = ep.last_seen_us
                 continue
-            key = EpisodeKey(ep.cluster, ep.namespace, ep.object_kind, ep.object_name,
-                             ep.reason, ep.component)
+            key = self._stored_key(ep)
             known = self._open.get(key)
             if known is None or known.episode.last_seen_us < ep.last_seen_us:
                 self._open[key] = _Open(dataclasses.replace(ep, raw="{}"), floor=ep.count)
@@ -97,8 +117,7 @@ class EpisodeBook:
                 pod=explained.pod, container=explained.container, node=explained.node,
             )
             self._open[key] = _Open(ep, {ev.uid: ev.count})
-            opened = ep.last_seen_us >= self.known_since_us
-            return dataclasses.replace(ep, raw=ev.raw), opened
+            return dataclasses.replace(ep, raw=ev.raw), self._announce(ep)
         ep = entry.episode
         before = (ep.count, ep.last_seen_us, ep.message, ep.summary, ep.service)
         if ev.count < entry.uids.get(ev.uid, 0) and ev.last_seen_us <= ep.last_seen_us:
@@ -115,6 +134,7 @@ class EpisodeBook:
         ep.service = service or ep.service
         if (ep.count, ep.last_seen_us, ep.message, ep.summary, ep.service) == before:
             return None
+        self._announced[ep.id] = ep.last_seen_us
         return dataclasses.replace(ep, raw=ev.raw), False
 
     def finding(self, finding: Finding, service: str | None = None) -> tuple[Episode, bool] | None:
@@ -134,16 +154,37 @@ class EpisodeBook:
             pod=explained.pod, container=explained.container, node=explained.node,
             raw=finding.raw,
         )
-        return ep, finding.at_us >= self.known_since_us
+        return ep, self._announce(ep)
+
+    def _announce(self, ep: Episode) -> bool:
+        """Whether ``ep`` is news: not announced before by either path, nor old."""
+        known = ep.id in self._announced
+        self._announced[ep.id] = max(ep.last_seen_us, self._announced.get(ep.id, 0))
+        return not known and ep.last_seen_us >= self.known_since_us
+
+    def forget(self, episode: Episode) -> None:
+        """The writer dropped ``episode``: its next sighting is written again (an Event
+        seen on a relist, say), though not announced again."""
+        if episode.source == "state":
+            self._findings.pop(episode.id, None)
+            return
+        for key, entry in list(self._open.items()):
+            if entry.episode.id == episode.id:
+                del self._open[key]
 
     def prune(self, before_us: int) -> int:
-        """Forget episodes last seen before ``before_us`` (nothing merges into them again)."""
+        """Forget episodes last seen before ``before_us`` (nothing merges into them again)
+        and announce nothing from before it (a relist showing one is old news)."""
+        self.known_since_us = max(self.known_since_us, before_us)
         stale = [k for k, e in self._open.items() if e.episode.last_seen_us < before_us]
         for k in stale:
             del self._open[k]
         old = [i for i, at in self._findings.items() if at < before_us]
         for i in old:
             del self._findings[i]
+        gone = [i for i, at in self._announced.items() if at < before_us]
+        for i in gone:
+            del self._announced[i]
         return len(stale) + len(old)
 
 

@@ -6,9 +6,11 @@ earlier (the count timeline keeps the latest count of each write, about every se
 2,000 Events a minute, writing every 0.2 s cost ~5 % of a core in store transactions,
 every 1 s ~1 %, measured with a 10,000-pod cluster on this machine). Past
 ``max_pending`` distinct episodes the newest is dropped and counted (it would take a
-store stalled for minutes under thousands of new episodes a minute); a relist after the
-store recovers brings the Events back. A batch the store refuses is put back (unless a
-newer sighting arrived) and retried after a second.
+store stalled for minutes under thousands of new episodes a minute) and ``on_drop`` hears
+of it: the hub has the cluster's episode book forget it, so its next sighting (a count
+bump, or a relist after the store recovers showing the Event again) is written, not
+taken as known. A batch the store refuses is put back (unless a newer sighting arrived)
+and retried after a second.
 
 Example::
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bongsu.kube.model import Episode
@@ -42,9 +44,11 @@ class EpisodeStore(Protocol):
 class EpisodeWriter:
     """Saves episodes from one thread; ``put`` merges and never blocks."""
 
-    def __init__(self, store: EpisodeStore, max_pending: int = 50_000) -> None:
+    def __init__(self, store: EpisodeStore, max_pending: int = 50_000,
+                 on_drop: Callable[[Episode], None] | None = None) -> None:
         self._store = store
         self._max = max_pending
+        self._on_drop = on_drop
         self._pending: dict[str, Episode] = {}
         self._cond = threading.Condition()
         self._stopping = False
@@ -61,14 +65,17 @@ class EpisodeWriter:
 
     def put(self, episode: Episode) -> None:
         with self._cond:
-            if episode.id not in self._pending and len(self._pending) >= self._max:
+            full = episode.id not in self._pending and len(self._pending) >= self._max
+            if full:
                 self.dropped += 1
                 if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
                     log.error("episode writer: %d pending, %d dropped (is the store stuck?)",
                               len(self._pending), self.dropped)
-                return
-            self._pending[episode.id] = episode
-            self._cond.notify()
+            else:
+                self._pending[episode.id] = episode
+                self._cond.notify()
+        if full and self._on_drop is not None:
+            self._on_drop(episode)  # outside the writer's lock: it takes the cluster's
 
     @property
     def pending(self) -> int:
@@ -129,5 +136,5 @@ class EpisodeWriter:
         if self._thread.is_alive():
             self._thread.join(timeout)
         if self._pending:
-            log.error("episode writer: %d episodes not written at stop (a relist on the next "
+            log.error("episode writer: %d episodes not written at stop (a list on the next "
                       "start brings back those Kubernetes still holds)", len(self._pending))

@@ -42,6 +42,8 @@ Example::
 
 from __future__ import annotations
 
+import re
+
 from bongsu.kube.explain import (
     autoscaling,
     images,
@@ -61,7 +63,7 @@ from bongsu.kube.explain.registry import (
     explainer,
     no_pods,
 )
-from bongsu.kube.model import EpisodeKey, Explained, NormalEvent
+from bongsu.kube.model import Episode, EpisodeKey, Explained, NormalEvent
 
 __all__ = [
     "REGISTRY",
@@ -103,8 +105,39 @@ def explain_event(event: NormalEvent, pods: PodLookup,
     return other.other.explain(event, no_pods)
 
 
+_NEW_SIZE = re.compile(r"New size: (\d+)")
+
+
+def rescale_discriminator(size: int | str) -> str:
+    """What tells one HPA rescale from the next: its new size (the controller's Event and
+    the state finding of the same scale both carry it, so they still merge)."""
+    return f"size {size}"
+
+
+def _discriminator(object_kind: str, reason: str, message: str) -> str:
+    # Without it a scale-in ten minutes after a scale-out merges into the scale-out's
+    # episode (same object, reason, component) and rewrites it: each scale is its own.
+    if object_kind == "HorizontalPodAutoscaler" and reason == "SuccessfulRescale":
+        match = _NEW_SIZE.search(message)
+        if match:
+            return rescale_discriminator(match.group(1))
+    return ""
+
+
 def episode_key(event: NormalEvent) -> EpisodeKey:
-    """The episode ``event`` belongs to: its object + reason + reporting component."""
+    """The episode ``event`` belongs to: its object + reason + reporting component (and an
+    HPA rescale's new size)."""
     return EpisodeKey(cluster=event.cluster, namespace=event.namespace,
                       object_kind=event.object_kind, object_name=event.object_name,
-                      reason=event.reason, component=event.component)
+                      reason=event.reason, component=event.component,
+                      discriminator=_discriminator(event.object_kind, event.reason,
+                                                   event.message))
+
+
+def stored_episode_key(episode: Episode) -> EpisodeKey:
+    """The key of a stored Event episode, as :func:`episode_key` made it."""
+    return EpisodeKey(cluster=episode.cluster, namespace=episode.namespace,
+                      object_kind=episode.object_kind, object_name=episode.object_name,
+                      reason=episode.reason, component=episode.component,
+                      discriminator=_discriminator(episode.object_kind, episode.reason,
+                                                   episode.message))
