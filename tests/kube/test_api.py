@@ -36,6 +36,7 @@ from bongsu.kube.model import (
     NodeState,
     PodState,
     Termination,
+    WatcherHealth,
     WorkloadState,
 )
 from bongsu.settings import Settings
@@ -120,6 +121,9 @@ class StaticView:
     def clusters(self, tenant: str) -> list[ClusterStatus]:
         return list(self.clusters_.get(tenant, []))
 
+    def health(self, tenant: str) -> WatcherHealth:
+        return HEALTH if tenant == "default" else WatcherHealth()
+
     def nodes(self, tenant: str, cluster: str | None) -> list[NodeState]:
         return [n for n in self.nodes_ if n.cluster in self._mine(tenant, cluster)]
 
@@ -148,7 +152,16 @@ def status(name: str, label: str, state: str, error: str | None = None) -> Clust
     return ClusterStatus(name=name, label=label, tenant="default", state=state,  # type: ignore[arg-type]
                          error=error, connected_since_us=T0 if connected else None,
                          last_frame_us=NOW_US - 1_000_000 if connected else None, relists=2,
-                         episodes_opened=40, episodes_updated=300)
+                         episodes_opened=40, episodes_updated=300,
+                         resource_errors={} if connected else {"pods": error or ""},
+                         resource_failures={"hpas": 1} if connected else {"pods": 12},
+                         usage_error=None if connected else "HTTP 503 Service Unavailable",
+                         scrape_targets={"http://10.0.0.7:10254/metrics": None}
+                         if connected else {"http://10.1.0.9/metrics": "ScrapeError: 503"})
+
+
+HEALTH = WatcherHealth(saved=340, pending=2, dropped=7, write_failures=3,
+                       write_error="IOException: disk full", explainer_failures=1)
 
 
 VIEW = StaticView(
@@ -419,7 +432,21 @@ def test_clusters(api: httpx.Client) -> None:
                                                                          "total": 2}
     assert pub["services"] == ["web"] and priv["services"] == ["web"]
     assert (pub["relists"], pub["episodes_opened"], pub["episodes_updated"]) == (2, 40, 300)
-    assert api.get("/api/v1/kube/clusters", headers=ACME).json() == {"clusters": []}
+    # What fails is shown: a resource refused now, one that failed once and recovered,
+    # the usage read, the ingress targets; the writer's and explainers' failures.
+    assert priv["failing"] == [{"resource": "pods", "error": "connection refused",
+                                "failures": 12}]
+    assert pub["failing"] == [{"resource": "hpas", "error": None, "failures": 1}]
+    assert (pub["usage_error"], priv["usage_error"]) == (None, "HTTP 503 Service Unavailable")
+    assert pub["ingress"] == [{"url": "http://10.0.0.7:10254/metrics", "error": None}]
+    assert priv["ingress"] == [{"url": "http://10.1.0.9/metrics", "error": "ScrapeError: 503"}]
+    assert r.json()["watcher"] == {"saved": 340, "pending": 2, "dropped": 7,
+                                   "write_failures": 3, "write_error": "IOException: disk full",
+                                   "explainer_failures": 1}
+    assert api.get("/api/v1/kube/clusters", headers=ACME).json() == {
+        "clusters": [], "watcher": {"saved": 0, "pending": 0, "dropped": 0,
+                                    "write_failures": 0, "write_error": None,
+                                    "explainer_failures": 0}}
 
 
 def test_pods_against_their_limits(api: httpx.Client) -> None:

@@ -15,6 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from bongsu.kube.config import parse_clusters
+from bongsu.kube.cluster import Intervals
 from bongsu.kube.hub import KubeHub, KubeSetup
 from bongsu.kube.watch import Timing
 from bongsu.simulate.kube import EventRecorder, FakeCluster, shapes
@@ -553,3 +554,211 @@ def test_usage_state_points_and_ingress_scrapes(fake_clusters: MakeCluster,
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+# -- announcements, in process (review items 1, 2, 15) ---------------------------------
+
+Heard = list[tuple[str, bool, str, str]]  # (id, opened, object, kind)
+
+
+def _hub(served: ServedCluster, store: DuckDBStore, **setup: Any) -> tuple[KubeHub, Heard]:
+    hub = KubeHub(KubeSetup(parse_clusters(f"seoul={served.kubeconfig}"),
+                            timing=Timing(silent_s=SILENT_S, backoff_max_s=0.5), **setup),
+                  store, reads_of(store, 10, 1000))
+    heard: Heard = []
+    hub.subscribe(lambda e, opened: heard.append((e.id, opened, e.object_name, e.kind)))
+    hub.start()
+    _until("connected", lambda: hub.clusters("default")[0].state == "connected")
+    return hub, heard
+
+
+def _scale_hpa(c: FakeCluster, name: str, before: int, after: int, at: int) -> None:
+    """The HPA controller's sync: the status and its SuccessfulRescale, stamped alike."""
+    target = c.get("apps/v1", "Deployment", NS, name)
+    assert target is not None
+    hpa = c.put(shapes.hpa(name, NS, target=target, min_replicas=2, max_replicas=10,
+                           current=before, desired=after,
+                           cpu_current=92 if after > before else 20, last_scale=at))
+    EventRecorder(c, "horizontal-pod-autoscaler", clock=lambda: at).record(
+        hpa, "Normal", "SuccessfulRescale", msg.rescaled(after, up=after > before))
+
+
+def _node_2(c: FakeCluster, ready: bool, at: int) -> None:
+    """node-2's Ready change and the Event of whoever set it (as in a real cluster)."""
+    node = c.put(shapes.node("node-2", ready=ready, boot_id="boot-2", transition=at))
+    who, status = ("kubelet", "NodeReady") if ready else ("node-controller", "NodeNotReady")
+    EventRecorder(c, who, host="node-2" if ready else None, clock=lambda: at).record(
+        node, "Normal", status, msg.node_status("node-2", status), ref=shapes.node_ref("node-2"))
+
+
+def test_each_episode_announced_once_across_a_restart(fake_clusters: MakeCluster,
+                                                       tmp_path: Path) -> None:
+    served = fake_clusters("seoul")
+    world = World(served.cluster)
+    world.before()
+    c, at = served.cluster, int(time.time()) + 1
+    store = DuckDBStore.open(tmp_path / "t.duckdb", 500.0, {})
+    try:
+        hub, first = _hub(served, store)
+        try:
+            # Each of these is an Event and a state finding with the same key and time.
+            _scale_hpa(c, "frontend", 3, 5, at)
+            _scale_hpa(c, "checkout", 4, 2, at)
+            _node_2(c, False, at)
+            _node_2(c, True, at + 1)
+            merged = [("frontend", "hpa_scale_out"), ("checkout", "hpa_scale_in"),
+                      ("node-2", "node_not_ready"), ("node-2", "node_ready")]
+            wanted = set(merged)
+            for name, kind, _s, _w in EXPECTED:
+                if name not in {"web-ready", "orders"}:  # World.changes() not made here
+                    wanted.add((name, kind))
+            _until("every episode heard", lambda: wanted <= {(o, k) for _, _, o, k in first})
+            # Each of the four is heard from both paths.
+            _until("the events and findings both heard", lambda: all(
+                len([h for h in first if (h[2], h[3]) == w]) >= 2 for w in merged))
+            time.sleep(1.0)  # anything announced twice is heard by now
+            assert hub.writer.flush(10)
+            opened_first = hub.clusters("default")[0].episodes_opened
+        finally:
+            hub.close()
+        hub, second = _hub(served, store)  # a restart: the relist shows it all again
+        try:
+            _until("the relist's sightings heard", lambda: second)
+            _scale_hpa(c, "frontend", 5, 3, at + 5)  # and the autoscaler scales back in
+            _until("the scale-in heard", lambda: ("frontend", "hpa_scale_in") in {
+                (o, k) for _, opened, o, k in second if opened})
+            time.sleep(1.0)
+            assert hub.writer.flush(10)
+            status = hub.clusters("default")[0]
+        finally:
+            hub.close()
+        stored = reads_of(store, 10, 1000).kube_recent_episodes("default", "seoul", 0)
+    finally:
+        store.close()
+    announced: dict[str, int] = {}
+    for id_, opened, _o, _k in first + second:
+        announced[id_] = announced.get(id_, 0) + opened
+    assert sorted(announced.values()) == [1] * len(announced), [
+        h for h in first + second if announced[h[0]] != 1]
+    assert opened_first == len({h[0] for h in first if h[1]})
+    assert [(o, k) for _, opened, o, k in second if opened] == [("frontend", "hpa_scale_in")]
+    assert status.episodes_opened == 1
+    rows = {(e.object_name, e.kind): e for e in stored}
+    assert len(rows) == len(stored) == len(announced)  # one row per episode
+    assert {k for o, k in rows if o == "frontend"} == {"hpa_scale_out", "hpa_scale_in"}
+    assert "to 5" in rows[("frontend", "hpa_scale_out")].summary  # not rewritten by the in
+    assert {k for o, k in rows if o in ("checkout", "node-2")} == {
+        "hpa_scale_in", "node_not_ready", "node_ready"}
+
+
+def test_a_slow_listener_holds_up_no_reader_and_no_other_watch(fake_clusters: MakeCluster,
+                                                                tmp_path: Path) -> None:
+    served = fake_clusters("seoul")
+    world = World(served.cluster)
+    world.before()
+    store = DuckDBStore.open(tmp_path / "t.duckdb", 500.0, {})
+    stuck, release = threading.Event(), threading.Event()
+
+    def slow(episode: Any, opened: bool) -> None:
+        if episode.object_name == "orders-crash" and episode.count >= 2:
+            stuck.set()
+            release.wait(30)  # an alert engine calling out, say
+
+    counted: list[tuple[int, bool]] = []
+
+    def counts() -> list[tuple[int, bool]]:
+        return list(counted)
+
+    try:
+        hub, _heard = _hub(served, store)
+        hub.subscribe(lambda e, opened: counted.append((e.count, opened)) if (
+            e.object_name, e.kind) == ("orders-crash", "crash_loop") else None)
+        hub.subscribe(slow)
+        try:
+            _bump(world, 1)
+            assert stuck.wait(10), "the bump never reached the listener"
+            served.cluster.put(_pod("late-arrival"))  # on the pods watch, meanwhile
+            answers: list[set[str]] = []
+
+            def read() -> None:
+                while "late-arrival" not in (names := {
+                        p.name for p in hub.pods("default", "seoul", NS, None)}):
+                    time.sleep(0.05)
+                answers.append(names)
+                hub.clusters("default")
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            reader.join(10)
+            assert answers and not reader.is_alive(), "a reader waited on the listener"
+            _bump(world, 2)  # more changes queue behind the slow one, in order
+            time.sleep(0.5)
+            release.set()
+            _until("the queued bumps heard", lambda: len(counts()) >= 3)
+            assert counts() == [(2, False), (3, False), (4, False)]  # (1 was before us)
+        finally:
+            release.set()
+            hub.close()
+    finally:
+        release.set()
+        store.close()
+
+
+class _CountingStore:
+    """The store, counting the state-point tables loaded into it."""
+
+    def __init__(self, store: DuckDBStore) -> None:
+        self.store = store
+        self.loads = 0
+
+    def save_kube_episodes(self, episodes: Any) -> None:
+        self.store.save_kube_episodes(episodes)
+
+    def link_kube_episodes(self, tenant: str, cluster: str, links: Any) -> int:
+        return self.store.link_kube_episodes(tenant, cluster, links)
+
+    def load(self, batch: Any, lsn: int | None) -> bool:
+        self.loads += 1
+        return self.store.load(batch, lsn)
+
+
+def test_no_stale_usage_and_no_points_while_unreachable(fake_clusters: MakeCluster,
+                                                        tmp_path: Path) -> None:
+    served = fake_clusters("seoul")
+    World(served.cluster).before()
+    served.cluster.put(shapes.pod_metrics("orders-oom", NS, {"orders": (0.25, 200 * 2**20)}))
+    store = DuckDBStore.open(tmp_path / "t.duckdb", 500.0, {})
+    counting = _CountingStore(store)
+    hub = KubeHub(KubeSetup(parse_clusters(f"seoul={served.kubeconfig}"),
+                            timing=Timing(silent_s=SILENT_S, backoff_max_s=0.5),
+                            intervals=Intervals(usage_s=0.2)),
+                  counting, reads_of(store, 10, 1000))
+
+    def usage() -> float | None:
+        for pod in hub.pods("default", "seoul", NS, None):
+            if pod.name == "orders-oom":
+                return pod.containers[0].cpu_usage
+        return None
+    try:
+        hub.start()
+        assert _until("usage", usage) == 0.25  # (None until the pods are listed)
+        # metrics.k8s.io answers with something unreadable (a container without a name):
+        # the usage is unknown now, not the last figure.
+        bad = shapes.pod_metrics("web-ready", NS, {"web": (0.1, 2**20)})
+        del bad["containers"][0]["name"]
+        served.cluster.put(bad)
+        _until("the usage error shown", lambda: hub.clusters("default")[0].usage_error)
+        _until("the usage cleared", lambda: usage() is None)
+        # Unreachable: no state points, its last state is not its state now.
+        served.server.unreachable(True)
+        _until("unreachable", lambda: hub.clusters("default")[0].state == "unreachable")
+        time.sleep(0.3)  # a round under way when it went finishes
+        loads = counting.loads
+        time.sleep(1.2)  # six usage intervals
+        assert counting.loads == loads
+        served.server.unreachable(False)
+        # (The watches resume from their versions: nothing arrives on them but the answer.)
+        _until("connected", lambda: hub.clusters("default")[0].state == "connected")
+        _until("points again", lambda: counting.loads > loads)
+    finally:
+        hub.close()
+        store.close()

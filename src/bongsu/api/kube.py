@@ -29,6 +29,7 @@ from bongsu.kube.model import (
     NodeState,
     PodState,
     Severity,
+    WatcherHealth,
     WorkloadState,
 )
 from bongsu.query.params import parse_limit_value
@@ -64,6 +65,9 @@ class _NoClusters:
 
     def clusters(self, tenant: str) -> list[ClusterStatus]:
         return []
+
+    def health(self, tenant: str) -> WatcherHealth:
+        return WatcherHealth()
 
     def nodes(self, tenant: str, cluster: str | None) -> list[NodeState]:
         return []

@@ -67,6 +67,18 @@ class RecentEpisodes(Model):
     warning: int = _f("Warning episodes seen in the last hour, count")
 
 
+class FailingResource(Model):
+    resource: str = _f("Watched resource (pods, events.k8s.io, hpas ...)")
+    error: str | None = _f("Its latest error while it fails now (RBAC, a 5xx ...); null "
+                           "once it answers again")
+    failures: int = _f("Failed requests of it since the server started, count")
+
+
+class ScrapeTargetStatus(Model):
+    url: str = _f("Ingress controller / router endpoint scraped for this cluster")
+    error: str | None = _f("The last scrape's error; null when it succeeded")
+
+
 class Cluster(Model):
     name: str = _f("Cluster name as configured")
     label: str | None = _f("Its label (private, public, a provider), if configured")
@@ -81,10 +93,27 @@ class Cluster(Model):
     pods: ReadyTotal = _f("Pods ready / total")
     recent: RecentEpisodes = _f("Warning and critical episodes of the last hour (stored)")
     services: list[str] = _f("Bongsu services running in the cluster, by name")
+    failing: list[FailingResource] = _f("Resources failing now or that failed since the "
+                                        "server started, by resource")
+    usage_error: str | None = _f("The last metrics.k8s.io read's error (usage is null "
+                                 "meanwhile); null when it succeeded or is not served")
+    ingress: list[ScrapeTargetStatus] = _f("Its ingress scrape targets, by URL")
+
+
+class WatcherHealth(Model):
+    saved: int = _f("Episodes written to the store since the server started, count")
+    pending: int = _f("Episodes waiting to be written, count")
+    dropped: int = _f("Episodes not written because the writer's queue was full, count")
+    write_failures: int = _f("Batches the store refused (each retried), count")
+    write_error: str | None = _f("The store's last refusal; null once a batch is saved again")
+    explainer_failures: int = _f("Events an explainer raised on (they got the fallback "
+                                 "reading), count")
 
 
 class Clusters(Model):
     clusters: list[Cluster] = _f("Every watched cluster of the tenant, by name")
+    watcher: WatcherHealth = _f("What the clusters share (the episode writer, the "
+                                "explainers) and what it failed at")
 
 
 class Termination(Model):

@@ -54,10 +54,16 @@ class ClusterSpec:
 
 @dataclass(frozen=True, slots=True)
 class IngressSpec:
-    """One Prometheus text endpoint to scrape, and the cluster its figures belong to."""
+    """One Prometheus text endpoint to scrape, and the cluster its figures belong to.
+
+    ``namespace`` and ``service`` (``URL#NAMESPACE/SERVICE``; a fragment is never sent)
+    name what a generic exporter's figures are about when its labels do not say.
+    """
 
     cluster: str
     url: str
+    namespace: str = ""
+    service: str | None = None
 
 
 def parse_clusters(text: str, variable: str = "BONGSU_KUBE_CLUSTERS") -> list[ClusterSpec]:
@@ -155,9 +161,14 @@ def parse_ingress(text: str, clusters: Sequence[ClusterSpec],
                                    "cluster, and BONGSU_KUBE_CLUSTERS names none; write "
                                    "CLUSTER=URL")
             cluster, url = names[0], item
+        url, _, about = url.partition("#")
         if not re.match(r"^https?://[^/\s]+", url):
             raise SettingError(f"{variable}: {url!r} in {item!r} is not an http(s) URL")
-        targets.append(IngressSpec(cluster, url))
+        namespace, slash, service = about.partition("/")
+        if about and (not slash or not namespace.strip() or not service.strip()):
+            raise SettingError(f"{variable}: {item!r}: write URL#NAMESPACE/SERVICE "
+                               "(both named) or the URL alone")
+        targets.append(IngressSpec(cluster, url, namespace.strip(), service.strip() or None))
     return targets
 
 

@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -36,6 +37,7 @@ import pyarrow as pa
 from bongsu.kube.cluster import ClusterWatch, Intervals
 from bongsu.kube.config import ClusterSpec, IngressSpec, load_clusters, parse_ingress
 from bongsu.kube.episodes import LOAD_WINDOW_US, REOPEN_AFTER_US
+from bongsu.kube.explain import Registry, builtin_registry
 from bongsu.kube.model import (
     ClusterStatus,
     Episode,
@@ -43,6 +45,7 @@ from bongsu.kube.model import (
     IngressRoute,
     NodeState,
     PodState,
+    WatcherHealth,
     WorkloadState,
 )
 from bongsu.kube.scrape import Scraper, ScrapeTarget
@@ -91,6 +94,8 @@ class KubeSetup:
     timing: Timing = field(default_factory=Timing)
     intervals: Intervals = field(default_factory=Intervals)
     scrape_interval_s: float = 15.0
+    registry: Registry = field(default_factory=builtin_registry)
+    """The explainers every cluster uses (a server or a test may bring its own)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KubeSetup:
@@ -113,19 +118,21 @@ class KubeHub:
         self.tenant = tenant
         self._store = store
         self._reads = reads
+        self._registry = setup.registry
         self._listeners: list[Listener] = []
         self._links: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._fresh_links: set[tuple[str, str, str]] = set()  # new in the last refresh
         self._backends: dict[tuple[str, str], str] = {}  # (namespace, Service) → service
         self._stop = threading.Event()
-        self.writer = EpisodeWriter(store)
+        self.writer = EpisodeWriter(store, on_drop=self._dropped)
         self.watches = [
             ClusterWatch(spec, tenant, timing, intervals, self._emit, lambda: self._links,
-                         self._load_points)
+                         self._load_points, registry=setup.registry)
             for spec in specs
         ]
         self._scrapers = [
-            Scraper(ScrapeTarget(t.cluster, t.url), tenant, service_of=self._service_of)
+            Scraper(ScrapeTarget(t.cluster, t.url, t.namespace, t.service), tenant,
+                    service_of=self._service_of)
             for t in ingress
         ]
         self.scrape_errors: dict[str, str] = {}  # url → the last scrape's error
@@ -186,6 +193,11 @@ class KubeHub:
                 listener(episode, opened)
             except Exception:
                 log.exception("an episode listener failed")
+
+    def _dropped(self, episode: Episode) -> None:
+        for watch in self.watches:
+            if watch.name == episode.cluster:
+                watch.forget(episode)
 
     # -- periodic work -----------------------------------------------------------------
 
@@ -279,7 +291,18 @@ class KubeHub:
         return [w for w in self.watches if cluster is None or w.name == cluster]
 
     def clusters(self, tenant: str) -> list[ClusterStatus]:
-        return [w.status() for w in self._mine(tenant, None)]
+        errors = dict(self.scrape_errors)  # a copy: the scrape thread changes it
+        return [dataclasses.replace(w.status(), scrape_targets={
+            s.target.url: errors.get(s.target.url) for s in self._scrapers
+            if s.target.cluster == w.name}) for w in self._mine(tenant, None)]
+
+    def health(self, tenant: str) -> WatcherHealth:
+        if tenant != self.tenant:
+            return WatcherHealth()
+        w = self.writer
+        return WatcherHealth(saved=w.saved, pending=w.pending, dropped=w.dropped,
+                             write_failures=w.failures, write_error=w.last_error,
+                             explainer_failures=self._registry.failures)
 
     def nodes(self, tenant: str, cluster: str | None) -> list[NodeState]:
         return [n for w in self._mine(tenant, cluster) for n in w.snapshot()[0]]

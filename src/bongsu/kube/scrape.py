@@ -53,7 +53,7 @@ class ScrapeTarget:
     """A Prometheus text endpoint whose figures belong to ``cluster``.
 
     ``namespace`` and ``service`` name what a generic exporter's figures are about when
-    its labels do not say.
+    its labels do not say (from ``BONGSU_KUBE_INGRESS``'s ``URL#NAMESPACE/SERVICE``).
     """
 
     cluster: str

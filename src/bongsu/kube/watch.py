@@ -7,7 +7,9 @@ is gone), then watches from the list's ``resourceVersion``:
 - **Resume.** Each frame (and each ``BOOKMARK``) advances the version; a watch the server
   ends (its ``timeoutSeconds``, a dropped connection) resumes from it without a list.
 - **410 Gone**, as the HTTP status of the watch request or as an ``ERROR`` frame with
-  code 410 inside a 200 stream, means the version is too old: list again.
+  code 410 inside a 200 stream, means the version is too old: list again (at once the
+  first time; after the backoff's wait when the watch from a fresh list is Gone again,
+  so a server that keeps answering 410 gets no tight list + watch loop).
 - **Silence.** A watch that sends nothing, not even a bookmark, for ``silent_s`` is
   torn down (the read timeout of the request) and resumed.
 - **Backoff.** A request that fails (refused, timed out, a 5xx) is retried after an
@@ -25,7 +27,7 @@ Example::
     loop = ListWatch(api_client, RESOURCES["pods"], sink, Timing(silent_s=90), "seoul")
     loop.start()      # thread bongsu-kube-seoul-pods
     ...
-    loop.close()      # unblocks its read and joins it
+    loop.close()      # unblocks its read (a list page's or the watch's) and joins it
 """
 
 from __future__ import annotations
@@ -166,15 +168,18 @@ class ListWatch:
             self.thread.join(timeout)
 
     def _run(self) -> None:
-        delay = _BACKOFF_FIRST_S
+        delay = gone_delay = _BACKOFF_FIRST_S
+        fresh = False  # the version is a list's, no watch has delivered from it yet
         while not self._stop.is_set():
             try:
                 if self.version is None:
                     self.version = self._relist()
-                    delay = _BACKOFF_FIRST_S
+                    delay, fresh = _BACKOFF_FIRST_S, True
                 started = time.monotonic()
                 if self._watch():
-                    delay = _BACKOFF_FIRST_S  # it delivered: the next failure starts over
+                    # It delivered: the next failure (or 410) starts over.
+                    delay = gone_delay = _BACKOFF_FIRST_S
+                    fresh = False
                 elif time.monotonic() - started < 1.0 and not self._stop.is_set():
                     # Ended at once with nothing: do not spin against such a server.
                     self._stop.wait(random.uniform(delay / 2, delay))
@@ -183,6 +188,10 @@ class ListWatch:
                 log.info("%s: resourceVersion %s expired (410); listing again",
                          self.thread.name, self.version)
                 self.version = None
+                if fresh:  # Gone from a version just listed: the server keeps saying 410
+                    self._stop.wait(random.uniform(gone_delay / 2, gone_delay))
+                    gone_delay = min(2 * gone_delay, self._timing.backoff_max_s)
+                fresh = False
             except Exception as exc:
                 if self._stop.is_set():
                     return
@@ -207,9 +216,15 @@ class ListWatch:
                     token, began = None, False  # the continue token expired: start over
                     continue
                 raise
+            with self._lock:
+                self._response = response  # close() cuts a page's read short too
             try:
+                if self._stop.is_set():
+                    _shutdown(response)
                 page = orjson.loads(response.data)
             finally:
+                with self._lock:
+                    self._response = None
                 response.release_conn()
             self._sink.frame(self.resource)
             if not began:
@@ -242,6 +257,9 @@ class ListWatch:
         if self._stop.is_set():
             _shutdown(response)
         self.watches += 1
+        # The server answered: a quiet resource resumed after an outage (nothing to send,
+        # bookmarks a minute apart) must not leave the cluster shown unreachable.
+        self._sink.frame(self.resource)
         delivered = False
         try:
             for line in _lines(response):

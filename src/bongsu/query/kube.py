@@ -94,8 +94,19 @@ def clusters(view: KubeView, reads: Reads, tenant: str, now_us: int) -> dict[str
             "recent": {"critical": recent.get((c.name, "critical"), 0),
                        "warning": recent.get((c.name, "warning"), 0)},
             "services": sorted(services),
+            "failing": [{"resource": name, "error": c.resource_errors.get(name),
+                         "failures": c.resource_failures.get(name, 0)}
+                        for name in sorted(c.resource_errors.keys()
+                                           | c.resource_failures.keys())],
+            "usage_error": c.usage_error,
+            "ingress": [{"url": url, "error": error}
+                        for url, error in sorted(c.scrape_targets.items())],
         })
-    return {"clusters": out}
+    health = view.health(tenant)
+    return {"clusters": out, "watcher": {
+        "saved": health.saved, "pending": health.pending, "dropped": health.dropped,
+        "write_failures": health.write_failures, "write_error": health.write_error,
+        "explainer_failures": health.explainer_failures}}
 
 
 def _capped(rows: Sequence[Any], max_rows: int, what: str) -> None:

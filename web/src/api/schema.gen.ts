@@ -334,6 +334,16 @@ export interface components {
        */
       error: string | null;
       /**
+       * Failing
+       * @description Resources failing now or that failed since the server started, by resource
+       */
+      failing: components["schemas"]["FailingResource"][];
+      /**
+       * Ingress
+       * @description Its ingress scrape targets, by URL
+       */
+      ingress: components["schemas"]["ScrapeTargetStatus"][];
+      /**
        * Label
        * @description Its label (private, public, a provider), if configured
        */
@@ -370,6 +380,11 @@ export interface components {
        * @enum {string}
        */
       state: "connecting" | "connected" | "unreachable";
+      /**
+       * Usage Error
+       * @description The last metrics.k8s.io read's error (usage is null meanwhile); null when it succeeded or is not served
+       */
+      usage_error: string | null;
     };
     /** ClusterTraffic */
     ClusterTraffic: {
@@ -406,6 +421,8 @@ export interface components {
        * @description Every watched cluster of the tenant, by name
        */
       clusters: components["schemas"]["Cluster"][];
+      /** @description What the clusters share (the episode writer, the explainers) and what it failed at */
+      watcher: components["schemas"]["WatcherHealth"];
     };
     /** Container */
     Container: {
@@ -686,6 +703,24 @@ export interface components {
        * @description Episodes overlapping the window, newest last_seen first
        */
       events: components["schemas"]["Event"][];
+    };
+    /** FailingResource */
+    FailingResource: {
+      /**
+       * Error
+       * @description Its latest error while it fails now (RBAC, a 5xx ...); null once it answers again
+       */
+      error: string | null;
+      /**
+       * Failures
+       * @description Failed requests of it since the server started, count
+       */
+      failures: number;
+      /**
+       * Resource
+       * @description Watched resource (pods, events.k8s.io, hpas ...)
+       */
+      resource: string;
     };
     /** Health */
     Health: {
@@ -1247,6 +1282,19 @@ export interface components {
        * @description Current use (CPU cores / memory bytes) from metrics.k8s.io
        */
       usage: number | null;
+    };
+    /** ScrapeTargetStatus */
+    ScrapeTargetStatus: {
+      /**
+       * Error
+       * @description The last scrape's error; null when it succeeded
+       */
+      error: string | null;
+      /**
+       * Url
+       * @description Ingress controller / router endpoint scraped for this cluster
+       */
+      url: string;
     };
     /** Series */
     Series: {
@@ -1833,6 +1881,39 @@ export interface components {
        * @description Newest first
        */
       transactions: components["schemas"]["Transaction"][];
+    };
+    /** WatcherHealth */
+    WatcherHealth: {
+      /**
+       * Dropped
+       * @description Episodes not written because the writer's queue was full, count
+       */
+      dropped: number;
+      /**
+       * Explainer Failures
+       * @description Events an explainer raised on (they got the fallback reading), count
+       */
+      explainer_failures: number;
+      /**
+       * Pending
+       * @description Episodes waiting to be written, count
+       */
+      pending: number;
+      /**
+       * Saved
+       * @description Episodes written to the store since the server started, count
+       */
+      saved: number;
+      /**
+       * Write Error
+       * @description The store's last refusal; null once a batch is saved again
+       */
+      write_error: string | null;
+      /**
+       * Write Failures
+       * @description Batches the store refused (each retried), count
+       */
+      write_failures: number;
     };
     /** Workload */
     Workload: {
