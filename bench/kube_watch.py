@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import ctypes
 import gc
 import heapq
 import io
@@ -497,6 +498,9 @@ def hub_main(args: argparse.Namespace) -> None:
             self.points += batch.metrics.num_rows
             return True
 
+        def link_kube_episodes(self, tenant: str, cluster: str, links: Any) -> int:
+            return 0  # no telemetry here: nothing to link
+
     class NoReads:
         def kube_recent_episodes(self, tenant: str, cluster: str, since_us: int) -> list[Any]:
             return []
@@ -525,6 +529,9 @@ def hub_main(args: argparse.Namespace) -> None:
     gc.collect()
     listed.update(phase="listed", list_s=time.time() - t0, rss_gc=_usage(cpu0)["rss"],
                   rss0=rss0, state=_state_counts(watch))
+    if args.trim:  # what of the RSS is freed heap the allocator kept (glibc)
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        listed["rss_trimmed"] = _usage(cpu0)["rss"]
     if args.tracemalloc:
         listed["traced_mib"] = tracemalloc.get_traced_memory()[0] / 2**20
         listed["traced_top"] = [str(s) for s in tracemalloc.take_snapshot()
@@ -688,7 +695,7 @@ class Watched:
 
 
 def measure(role: str, api: Child, args: argparse.Namespace) -> Watched:
-    extra = tuple(f for f, on in (("--profile", args.profile),
+    extra = tuple(f for f, on in (("--profile", args.profile), ("--trim", args.trim),
                                   ("--tracemalloc", args.tracemalloc)) if on)
     err = tempfile.TemporaryFile()  # noqa: SIM115 (closed below, after the child)
     child = Child(role, args, stderr=err, extra=extra if role == "hub" else ())
@@ -740,7 +747,9 @@ def freshness(api: Child, args: argparse.Namespace, tmp: Path) -> Obj:
         assert server.proc is not None
         proc = psutil.Process(server.proc.pid)
         api.send("load")
-        time.sleep(10)
+        # Just listed, the server is still storing the hour of episodes the list brought
+        # (13,000 of them): probes in those seconds measure that catch-up, not the watch.
+        time.sleep(args.settle_s)
         cpu0, wall0 = _tree_cpu(proc), time.time()
         put: dict[tuple[str, str], float] = {}
         seen: dict[tuple[str, str], float] = {}
@@ -803,10 +812,14 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=1.5, help="steady state per watcher")
     parser.add_argument("--report-s", type=float, default=30.0)
     parser.add_argument("--probes", type=int, default=300)
+    parser.add_argument("--settle-s", type=float, default=30.0,
+                        help="freshness: seconds of load after the server's list before probing")
     parser.add_argument("--only", choices=("bongsu", "naive", "freshness"), action="append")
     parser.add_argument("--profile", action="store_true", help="cProfile the hub's frame handling")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="trace the hub's allocations (its CPU figures are then not valid)")
+    parser.add_argument("--trim", action="store_true",
+                        help="after the hub's list, malloc_trim(0) and report the RSS again")
     parser.add_argument("--role", choices=("api", "hub", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--kubeconfig", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -842,8 +855,16 @@ def main() -> None:
               f" at the end {last['rss']:.0f} MiB; of which imports {w.listed['rss0']:.0f} MiB;"
               f" steady CPU {w.steady_cpu:.1%} of a core over "
               f"{last['wall'] - first['wall']:.0f} s")
+        if "store_points" in last:
+            minutes = (last["wall"] - first["wall"]) / 60
+            print(f"  handed to the store per minute: "
+                  f"{(last['store_points'] - first['store_points']) / minutes:,.0f} metric "
+                  f"points, {(last['store_episodes'] - first['store_episodes']) / minutes:,.0f}"
+                  " episode writes")
         busiest = sorted(w.steady_threads().items(), key=lambda kv: -kv[1])[:6]
         print("  threads: " + "  ".join(f"{n} {v:.1%}" for n, v in busiest))
+        if "rss_trimmed" in w.listed:
+            print(f"  RSS after the list and malloc_trim(0): {w.listed['rss_trimmed']:.0f} MiB")
         if "traced_mib" in w.listed:
             print(f"  tracemalloc after list: {w.listed['traced_mib']:.0f} MiB; "
                   f"end {last.get('traced_mib', 0):.0f} MiB")
