@@ -5,19 +5,24 @@ client; what the user sees is read back from ``/api/v1/events`` and ``/api/v1/ku
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes import client as k8s
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
+from bongsu.kube.cluster import ClusterWatch, Intervals
 from bongsu.kube.config import parse_clusters
-from bongsu.kube.cluster import Intervals
+from bongsu.kube.explain import REGISTRY, builtin_registry
 from bongsu.kube.hub import KubeHub, KubeSetup
-from bongsu.kube.watch import Timing
+from bongsu.kube.model import Explained
+from bongsu.kube.watch import RESOURCES, ListWatch, Resource, Timing
 from bongsu.simulate.kube import EventRecorder, FakeCluster, shapes
 from bongsu.simulate.kube.shapes import messages as msg
 from bongsu.store.duckdb import DuckDBStore
@@ -762,3 +767,197 @@ def test_no_stale_usage_and_no_points_while_unreachable(fake_clusters: MakeClust
     finally:
         hub.close()
         store.close()
+
+
+# -- one loop against a scripted API server (review items 8, 9) ------------------------
+
+class _Scripted:
+    """An API server on loopback answering as told: discovery (optionally slow), empty
+    lists (or a list whose body never comes), watches answered 410 (as the HTTP status or
+    an ERROR frame, as kube-apiserver does for a version older than its window)."""
+
+    def __init__(self, *, stall_list: bool = False, gone: str = "", slow_discovery_s: float = 0):
+        self.requests: list[str] = []
+        self.release = threading.Event()
+        scripted = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _json(self, body: Obj, status: int = 200) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                scripted.requests.append(self.path)
+                path, _, query = self.path.partition("?")
+                path = path.rstrip("/")
+                if path in ("/api", "/apis"):
+                    scripted.release.wait(slow_discovery_s)
+                    self._json({"kind": "APIVersions", "versions": ["v1"]} if path == "/api"
+                               else {"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+                elif "watch=" not in query:
+                    if stall_list:  # the headers, then nothing: a server stuck mid-list
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", "100000")
+                        self.end_headers()
+                        self.wfile.flush()
+                        scripted.release.wait(30)
+                        return
+                    self._json({"kind": "PodList", "apiVersion": "v1",
+                                "metadata": {"resourceVersion": "5"}, "items": []})
+                else:
+                    expired: Obj = {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                    "status": "Failure", "reason": "Expired", "code": 410,
+                                    "message": "too old resource version: 5 (100)"}
+                    if gone == "status":
+                        self._json(expired, 410)
+                    else:
+                        self._json({"type": "ERROR", "object": expired})
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def client(self) -> k8s.ApiClient:
+        configuration = k8s.Configuration()
+        configuration.host = f"http://127.0.0.1:{self.httpd.server_port}"
+        configuration.retries = False
+        return k8s.ApiClient(configuration)
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def begin(self, resource: Resource) -> None:
+        self.calls.append("begin")
+
+    def upsert(self, resource: Resource, obj: Obj, listing: bool) -> None:
+        self.calls.append("upsert")
+
+    def delete(self, resource: Resource, obj: Obj) -> None:
+        self.calls.append("delete")
+
+    def end(self, resource: Resource) -> None:
+        self.calls.append("end")
+
+    def frame(self, resource: Resource) -> None:
+        self.calls.append("frame")
+
+    def failed(self, resource: Resource, error: str) -> None:
+        self.calls.append("failed")
+
+
+def test_close_cuts_a_list_in_progress_short() -> None:
+    server = _Scripted(stall_list=True)
+    api = server.client()
+    loop = ListWatch(api, RESOURCES["pods"], _Sink(), Timing(), "t")
+    try:
+        loop.start()
+        _until("the list requested", lambda: server.requests, timeout=5)
+        time.sleep(0.2)  # the headers are in; the loop waits on the body
+        started = time.monotonic()
+        loop.close(timeout=5)
+        took = time.monotonic() - started
+        assert not loop.thread.is_alive() and took < 2, took  # not the 60 s read timeout
+    finally:
+        server.close()
+        api.close()  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize("gone", ["status", "frame"])
+def test_a_server_that_keeps_answering_410_is_not_hammered(gone: str) -> None:
+    server = _Scripted(gone=gone)
+    api = server.client()
+    loop = ListWatch(api, RESOURCES["pods"], _Sink(), Timing(backoff_max_s=0.4), "t")
+    try:
+        loop.start()
+        time.sleep(2.0)
+        lists = len([r for r in server.requests if "watch=" not in r])
+        # Waits of ~0.1, ~0.2 then ~0.2-0.4 s: a handful in 2 s, not hundreds.
+        assert 3 <= lists <= 15, lists
+    finally:
+        loop.close()
+        server.close()
+        api.close()  # type: ignore[no-untyped-call]
+
+
+def test_discovery_that_ends_after_close_starts_no_loops() -> None:
+    server = _Scripted(slow_discovery_s=1.0)
+    api = server.client()
+    watch = ClusterWatch(parse_clusters("t=in-cluster")[0], "default", Timing(), Intervals(),
+                         emit=lambda e, o: None, links=dict, load_points=lambda t: None,
+                         api=api)
+    try:
+        watch.start()
+        _until("discovery under way", lambda: server.requests, timeout=5)
+        watch.signal_stop()  # closing while discovery waits on the cluster
+        _until("discovery over", lambda: "bongsu-kube-t-connect" not in {
+            t.name for t in threading.enumerate()}, timeout=5)
+        assert server.requests == ["/api/", "/apis/"]  # it went through
+        time.sleep(0.3)
+        assert watch.loops == []
+        assert not [t for t in threading.enumerate() if t.name.startswith("bongsu-kube-t-")
+                    and not t.name.endswith(("-connect", "-points"))]
+    finally:
+        watch.close()
+        server.close()
+
+
+def test_snapshots_are_copies() -> None:
+    watch = ClusterWatch(parse_clusters("t=in-cluster")[0], "default", Timing(), Intervals(),
+                         emit=lambda e, o: None, links=dict, load_points=lambda t: None)
+    watch.upsert(RESOURCES["pods"], _pod("orders-oom"), False)
+    watch.upsert(RESOURCES["deployments"], shapes.deployment(
+        "orders", NS, replicas=1, image="shop/orders:1.0"), False)
+    _nodes, pods, workloads, _hpas, _routes = watch.snapshot()
+    live = watch.pods[(NS, "orders-oom")]
+    assert pods[0] == live and pods[0] is not live
+    assert pods[0].containers[0] is not live.containers[0]
+    watch.link({("t", NS, "orders-oom"): ("orders", "i-1")})  # while a reader serialises
+    live.containers[0].memory_usage = 2.0**27  # the usage poller, likewise
+    assert (pods[0].service, pods[0].containers[0].memory_usage) == (None, None)
+    assert watch.snapshot()[1][0].service == "orders"
+    assert workloads[0].service is None
+
+
+def test_the_setup_brings_its_own_explainers(fake_clusters: MakeCluster,
+                                             tmp_path: Path) -> None:
+    served = fake_clusters("seoul")
+    World(served.cluster).before()
+    registry = builtin_registry()
+
+    @registry.explainer(reasons=("BackOff",), first=True)
+    def ours(event: Any, pods: Any) -> Explained:
+        return Explained("crash_loop", "critical", f"ours: {event.object_name}")
+
+    store = DuckDBStore.open(tmp_path / "t.duckdb", 500.0, {})
+    try:
+        hub, heard = _hub(served, store, registry=registry)
+        try:
+            _until("the crash loop heard", lambda: [h for h in heard if h[2] == "orders-crash"
+                                                    and h[3] == "crash_loop"])
+            assert hub.writer.flush(10)
+        finally:
+            hub.close()
+        stored = reads_of(store, 10, 1000).kube_recent_episodes("default", "seoul", 0)
+    finally:
+        store.close()
+    assert [e.summary for e in stored if e.kind == "crash_loop"] == ["ours: orders-crash"]
+    assert "ours" in registry.names and "ours" not in REGISTRY.names  # not global

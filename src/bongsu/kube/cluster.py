@@ -492,7 +492,8 @@ class ClusterWatch:
     def snapshot(self) -> tuple[list[NodeState], list[PodState], list[WorkloadState],
                                 list[HpaState], list[IngressRoute]]:
         """Copies of the state: linking and usage change pods, workloads and routes in
-        place, so a reader serialising them gets its own (10,000 pods: ~30 ms).
+        place, so a reader serialising them gets its own (10,000 pods of two containers:
+        ~65 ms on this machine, against ~0.1 ms for sharing them).
         Nodes and HPAs are replaced on change, never changed, so they are shared."""
         replace = dataclasses.replace
         with self._lock:
