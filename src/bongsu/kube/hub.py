@@ -3,9 +3,12 @@ parts they share (the episode writer, the service links, the ingress scrapers).
 
 It implements :class:`bongsu.kube.model.KubeView`. With no cluster configured it is an
 empty view and starts no thread. Listeners (``subscribe``) hear every episode change as
-``(episode, opened)`` on the watch thread that made it; a listener that raises is logged
-and skipped, never stopping a watch. Nothing here waits on a cluster: an unreachable one
-retries on its own threads while the API, ingest and the other clusters carry on.
+``(episode, opened)`` on a watch thread of its cluster, in the order the cluster made the
+changes and outside its lock (a slow listener stalls no reader); a listener that raises
+is logged and skipped, never stopping a watch. What fails (resources, the usage read,
+ingress scrapes, the writer, the explainers) is in ``clusters()`` and ``health()``.
+Nothing here waits on a cluster: an unreachable one retries on its own threads while the
+API, ingest and the other clusters carry on.
 
 Threads: per cluster ``bongsu-kube-<cluster>-connect`` (discovery), ``-<resource>`` (one
 list + watch loop each), ``-points`` (state points and metrics.k8s.io usage); shared
