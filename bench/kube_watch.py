@@ -20,8 +20,9 @@ BackOff / Unhealthy Events as MODIFIED frames; 600 new Events from 30 pods repla
 100 readiness flips, and the Events an hour old deleted (Kubernetes' ``--event-ttl``). The
 cluster starts with an hour of such Events (~36,000).
 
-    python bench/kube_watch.py [--pods 10000] [--events-per-minute 2000] [--minutes 1.5]
-                               [--probes 300] [--profile] [--tracemalloc] [--only bongsu]
+    python bench/kube_watch.py [--pods 10000] [--events-per-minute 2000] [--minutes 1]
+                               [--probes 300] [--profile] [--tracemalloc] [--trim]
+                               [--only bongsu|naive|freshness]
 """
 
 from __future__ import annotations
@@ -809,7 +810,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--events-per-minute", type=int, default=2_000)
-    parser.add_argument("--minutes", type=float, default=1.5, help="steady state per watcher")
+    parser.add_argument("--minutes", type=float, default=1.0, help="steady state per watcher")
     parser.add_argument("--report-s", type=float, default=30.0)
     parser.add_argument("--probes", type=int, default=300)
     parser.add_argument("--settle-s", type=float, default=30.0,
