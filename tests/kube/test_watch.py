@@ -17,8 +17,9 @@ import pytest
 from kubernetes import client as k8s
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
+from bongsu.errors import SettingError
 from bongsu.kube.cluster import ClusterWatch, Intervals
-from bongsu.kube.config import parse_clusters
+from bongsu.kube.config import parse_clusters, parse_ingress
 from bongsu.kube.explain import REGISTRY, builtin_registry
 from bongsu.kube.hub import KubeHub, KubeSetup
 from bongsu.kube.model import Explained
@@ -626,9 +627,10 @@ def test_each_episode_announced_once_across_a_restart(fake_clusters: MakeCluster
             opened_first = hub.clusters("default")[0].episodes_opened
         finally:
             hub.close()
-        hub, second = _hub(served, store)  # a restart: the relist shows it all again
+        hub, second = _hub(served, store)  # a restart: the list shows it all again
         try:
-            _until("the relist's sightings heard", lambda: second)
+            # (Connected: every resource listed; sightings the store holds unchanged are
+            # not even heard.)
             _scale_hpa(c, "frontend", 5, 3, at + 5)  # and the autoscaler scales back in
             _until("the scale-in heard", lambda: ("frontend", "hpa_scale_in") in {
                 (o, k) for _, opened, o, k in second if opened})
@@ -961,3 +963,15 @@ def test_the_setup_brings_its_own_explainers(fake_clusters: MakeCluster,
         store.close()
     assert [e.summary for e in stored if e.kind == "crash_loop"] == ["ours: orders-crash"]
     assert "ours" in registry.names and "ours" not in REGISTRY.names  # not global
+
+
+def test_an_ingress_setting_names_what_a_generic_exporter_is_about(tmp_path: Path) -> None:
+    specs = parse_clusters("seoul=in-cluster")
+    targets = parse_ingress("seoul=http://10.0.0.7:9100/metrics#shop/checkout,"
+                            "http://10.0.0.8:10254/metrics", specs)
+    assert [(t.url, t.namespace, t.service) for t in targets] == [
+        ("http://10.0.0.7:9100/metrics", "shop", "checkout"),
+        ("http://10.0.0.8:10254/metrics", "", None)]
+    for bad in ("seoul=http://x/metrics#shop", "http://x/metrics#/checkout"):
+        with pytest.raises(SettingError, match="URL#NAMESPACE/SERVICE"):
+            parse_ingress(bad, specs)
