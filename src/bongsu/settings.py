@@ -91,7 +91,11 @@ class Settings:
         30.0, "Kubernetes event episodes last seen longer ago than this many days are deleted."
     )
     kube_usage_interval_seconds: float = _setting(
-        15.0, "How often pod and workload state points are written and metrics.k8s.io is read."
+        15.0, "How often metrics.k8s.io is read and containers' usage points are written."
+    )
+    kube_state_interval_seconds: float = _setting(
+        60.0, "How often the pod, container and workload state points (requests, limits, "
+        "restarts, phase, readiness, replicas) are written."
     )
     kube_scrape_interval_seconds: float = _setting(
         15.0, "How often the ingress / router Prometheus endpoints are scraped."

@@ -392,11 +392,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     from server_process import ServerProcess
 
     data = tmp_path_factory.mktemp("console") / "data"
-    # Ingress scrapes and pod state every 2 s (15 s by default), so rates are measured
-    # within seconds of the start.
+    # Ingress scrapes, usage and pod state every 2 s (15 s / 15 s / 60 s by default), so
+    # rates and replicas are measured within seconds of the start.
     server = ServerProcess(data, {"BONGSU_EDGE_MATCH_SECONDS": "1",
                                   "BONGSU_KUBE_SCRAPE_INTERVAL_SECONDS": "2",
-                                  "BONGSU_KUBE_USAGE_INTERVAL_SECONDS": "2"})
+                                  "BONGSU_KUBE_USAGE_INTERVAL_SECONDS": "2",
+                                  "BONGSU_KUBE_STATE_INTERVAL_SECONDS": "2"})
     kube_dir = data.parent / "kube"
     sim_log = (data.parent / "simulate.log").open("wb")
     # The simulator keeps running for the whole session, so live views move. It starts

@@ -130,6 +130,20 @@ def test_containers_against_their_limits() -> None:
                     m.CONTAINER_READY: 0}
 
 
+def test_a_usage_round_writes_only_what_metrics_k8s_io_changes() -> None:
+    full = _rows()
+    table = state_points("default", "private", NOW_US, _pods(), _workloads(), _hpas(),
+                         usage_only=True)
+    assert table.schema == METRIC_SCHEMA
+    usage = table.to_pylist()
+    fast = {m.CPU_USAGE, m.MEMORY_USAGE, m.CPU_LIMIT_UTILIZATION, m.MEMORY_LIMIT_UTILIZATION}
+    assert usage and {r["name"] for r in usage} <= fast
+    # The same points, value for value, as the full round's usage points.
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return (r["name"], r["service"], r["instance"], r["attributes"], r["value"])
+    assert sorted(map(key, usage)) == sorted(key(r) for r in full if r["name"] in fast)
+
+
 def test_pods_phase_ready_and_where_they_are_filed() -> None:
     rows = _rows()
     checkout = _one(rows, m.POD_PHASE, **{m.POD: "checkout-7d9f8b6c5d-x2kqp"})

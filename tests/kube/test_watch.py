@@ -36,7 +36,8 @@ Obj = dict[str, Any]
 NS = "shop"
 SILENT_S = 1.5
 FAST = {"BONGSU_FSYNC": "off", "BONGSU_KUBE_SILENT_SECONDS": str(SILENT_S),
-        "BONGSU_KUBE_BACKOFF_MAX_SECONDS": "1", "BONGSU_KUBE_USAGE_INTERVAL_SECONDS": "1"}
+        "BONGSU_KUBE_BACKOFF_MAX_SECONDS": "1", "BONGSU_KUBE_USAGE_INTERVAL_SECONDS": "1",
+        "BONGSU_KUBE_STATE_INTERVAL_SECONDS": "1"}
 
 
 def _until(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
@@ -737,7 +738,7 @@ def test_no_stale_usage_and_no_points_while_unreachable(fake_clusters: MakeClust
     counting = _CountingStore(store)
     hub = KubeHub(KubeSetup(parse_clusters(f"seoul={served.kubeconfig}"),
                             timing=Timing(silent_s=SILENT_S, backoff_max_s=0.5),
-                            intervals=Intervals(usage_s=0.2)),
+                            intervals=Intervals(usage_s=0.2, state_s=0.2)),
                   counting, reads_of(store, 10, 1000))
 
     def usage() -> float | None:

@@ -107,7 +107,8 @@ class KubeSetup:
             specs, parse_ingress(settings.kube_ingress, specs), settings.kube_tenant,
             Timing(silent_s=settings.kube_silent_seconds,
                    backoff_max_s=settings.kube_backoff_max_seconds),
-            Intervals(usage_s=settings.kube_usage_interval_seconds),
+            Intervals(usage_s=settings.kube_usage_interval_seconds,
+                      state_s=settings.kube_state_interval_seconds),
             settings.kube_scrape_interval_seconds,
         )
 
@@ -261,7 +262,7 @@ class KubeHub:
         # One snapshot per round: the scraper asks for a backend's service per series.
         self._backends = {
             (route.namespace, route.backend_service): route.service
-            for watch in self.watches for route in watch.snapshot()[4] if route.service
+            for watch in self.watches for route in watch.routes_now() if route.service
         }
         now = _now_us()
         for scraper in self._scrapers:
@@ -308,25 +309,25 @@ class KubeHub:
                              explainer_failures=self._registry.failures)
 
     def nodes(self, tenant: str, cluster: str | None) -> list[NodeState]:
-        return [n for w in self._mine(tenant, cluster) for n in w.snapshot()[0]]
+        return [n for w in self._mine(tenant, cluster) for n in w.nodes_now()]
 
     def pods(self, tenant: str, cluster: str | None, namespace: str | None,
              service: str | None) -> list[PodState]:
-        return [p for w in self._mine(tenant, cluster) for p in w.snapshot()[1]
+        return [p for w in self._mine(tenant, cluster) for p in w.pods_now()
                 if (namespace is None or p.namespace == namespace)
                 and (service is None or p.service == service)]
 
     def workloads(self, tenant: str, cluster: str | None,
                   namespace: str | None) -> list[WorkloadState]:
-        return [x for w in self._mine(tenant, cluster) for x in w.snapshot()[2]
+        return [x for w in self._mine(tenant, cluster) for x in w.workloads_now()
                 if namespace is None or x.namespace == namespace]
 
     def hpas(self, tenant: str, cluster: str | None,
              namespace: str | None) -> list[HpaState]:
-        return [x for w in self._mine(tenant, cluster) for x in w.snapshot()[3]
+        return [x for w in self._mine(tenant, cluster) for x in w.hpas_now()
                 if namespace is None or x.namespace == namespace]
 
     def ingresses(self, tenant: str, cluster: str | None,
                   namespace: str | None) -> list[IngressRoute]:
-        return [x for w in self._mine(tenant, cluster) for x in w.snapshot()[4]
+        return [x for w in self._mine(tenant, cluster) for x in w.routes_now()
                 if namespace is None or x.namespace == namespace]
