@@ -487,6 +487,7 @@ def hub_main(args: argparse.Namespace) -> None:
     from bongsu.kube.cluster import ClusterWatch
     from bongsu.kube.config import load_clusters
     from bongsu.kube.hub import KubeHub, KubeSetup
+    from bongsu.kube.sampler import PointsSampler
 
     class CountingStore:
         episodes = 0
@@ -511,8 +512,9 @@ def hub_main(args: argparse.Namespace) -> None:
 
     profiles = _Profiles()
     if args.profile:
-        for method in ("upsert", "delete", "_points_once"):
+        for method in ("upsert", "delete"):
             profiles.wrap(ClusterWatch, method)
+        profiles.wrap(PointsSampler, "sample")
     import pyarrow  # noqa: F401  (imported by the hub's points; counted in the base RSS)
 
     gc.collect()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import http.server
+import itertools
 import socket
 import statistics
 import threading
@@ -279,7 +280,7 @@ def test_one_python_instance_leaks_memory() -> None:
     # It has been leaking a while: OOM-killed at its 256 MiB limit a few minutes in (one
     # sample every 10 s), then growing again from its base size.
     v = rss[leaking[0]]
-    kills = [i for i, (a, b) in enumerate(zip(v, v[1:])) if a - b > 20]
+    kills = [i for i, (a, b) in enumerate(itertools.pairwise(v)) if a - b > 20]
     assert len(kills) == 1 and 6 <= kills[0] <= 60, kills
     assert 240 < v[kills[0]] <= 256 and v[-1] - v[kills[0] + 1] > 20
 

@@ -18,11 +18,12 @@ from kubernetes import client as k8s
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from bongsu.errors import SettingError
-from bongsu.kube.cluster import ClusterWatch, Intervals
+from bongsu.kube.cluster import ClusterWatch
 from bongsu.kube.config import parse_clusters, parse_ingress
 from bongsu.kube.explain import REGISTRY, builtin_registry
 from bongsu.kube.hub import KubeHub, KubeSetup
 from bongsu.kube.model import Explained
+from bongsu.kube.sampler import Intervals
 from bongsu.kube.watch import RESOURCES, ListWatch, Resource, Timing
 from bongsu.simulate.kube import EventRecorder, FakeCluster, shapes
 from bongsu.simulate.kube.shapes import messages as msg

@@ -13,8 +13,8 @@ the writer and the listeners) in the order it was made, after the cluster's lock
 released: a slow listener holds up only the thread handing changes over (the others leave
 theirs to it), never the other watch threads' state updates or a reader. A relist is a
 full replace: objects it did not show are dropped from the state. Everything a reader
-sees is copied under the cluster's lock. State points are written only while the cluster
-is connected (an unreachable one's last state is not current).
+sees is copied under the cluster's lock. Its metric points are written by a
+:class:`~bongsu.kube.sampler.PointsSampler` on a thread of its own.
 
 Example::
 
@@ -32,10 +32,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
 from kubernetes import client as k8s
 
 from bongsu.kube import status as kube_status
@@ -61,8 +59,8 @@ from bongsu.kube.model import (
     PodState,
     WorkloadState,
 )
-from bongsu.kube.points import state_points
-from bongsu.kube.usage import apply_usage, read_pod_usage
+from bongsu.kube.sampler import Intervals, LoadPoints, PointsSampler, Usage
+from bongsu.kube.usage import apply_usage
 from bongsu.kube.watch import RESOURCES, ListWatch, Resource, Timing, describe_error
 
 log = logging.getLogger("bongsu.kube.cluster")
@@ -70,18 +68,9 @@ log = logging.getLogger("bongsu.kube.cluster")
 Emit = Callable[[Episode, bool], None]
 Links = Callable[[], Mapping[tuple[str, str, str], tuple[str, str]]]
 """(cluster, namespace, pod) → (service, instance) of the telemetry that pod sent."""
-LoadPoints = Callable[[pa.Table], None]
 
 _WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
-_USAGE_TIMEOUT_S = 5.0
 _STATE_FIRST_S = 30.0
-_POINTS_SLICE = 1000  # pods per points table
-
-
-@dataclass(frozen=True, slots=True)
-class Intervals:
-    usage_s: float = 15.0  # containers' usage from metrics.k8s.io, and its points
-    state_s: float = 60.0  # requests, limits, restarts, phase, readiness, replicas
 
 
 def _now_us() -> int:
@@ -98,10 +87,8 @@ class ClusterWatch:
         self.name = spec.name
         self.tenant = tenant
         self._timing = timing
-        self._intervals = intervals
         self._emit = emit
         self._links = links
-        self._load_points = load_points
         self._api = api
         self._registry = registry if registry is not None else builtin_registry()
         self._lock = threading.RLock()
@@ -131,7 +118,8 @@ class ClusterWatch:
         self._threads = [
             threading.Thread(target=self._connect, name=f"bongsu-kube-{self.name}-connect",
                              daemon=True),
-            threading.Thread(target=self._poll, name=f"bongsu-kube-{self.name}-points",
+            threading.Thread(target=PointsSampler(self, intervals, load_points).run,
+                             args=(self._stop,), name=f"bongsu-kube-{self.name}-points",
                              daemon=True),
         ]
 
@@ -432,46 +420,21 @@ class ClusterWatch:
                 for route in routes:
                     route.service = by_workload.get((route.namespace, route.backend_service))
 
-    def _poll(self) -> None:
-        """Every usage interval: read metrics.k8s.io (when served) and write the usage
-        points; every state interval, all the state points. At 10,000 pods all of them
-        are ~320,000 points, usage alone ~120,000: written every 15 s, the state points
-        were ~17,000 rows a second for figures that rarely change."""
-        next_state = 0.0
-        while not self._stop.wait(self._intervals.usage_s):
-            if not self._listed or self.status().state != "connected":
-                continue  # an unreachable cluster's last state is not its state now
-            full = time.monotonic() >= next_state
-            try:
-                self._points_once(usage_only=not full)
-            except Exception as exc:
-                log.warning("cluster %s: state points failed: %s", self.name, describe_error(exc))
-            if full:
-                next_state = time.monotonic() + self._intervals.state_s - 1.0
+    # -- what the points sampler reads (bongsu.kube.sampler) ------------------------------
 
-    def _points_once(self, usage_only: bool = False) -> None:
-        usage = None
-        if self.metrics_served and self._api is not None:
-            try:
-                usage = read_pod_usage(self._api, _USAGE_TIMEOUT_S)
-                self.usage_error = None
-            except Exception as exc:
-                self.usage_error = describe_error(exc)
-                usage = {}  # the last figures are not current: none rather than stale ones
+    def points_ready(self) -> bool:
+        return bool(self._listed) and self.status().state == "connected"
+
+    def usage_api(self) -> k8s.ApiClient | None:
+        return self._api if self.metrics_served else None
+
+    def state_for_points(self, usage: Usage | None) -> tuple[
+            list[PodState], list[WorkloadState], list[HpaState]]:
         with self._lock:
             if usage is not None:
                 apply_usage(self.pods.values(), usage)
-            pods = list(self.pods.values())
-            workloads, hpas = list(self.workloads.values()), list(self.hpas.values())
-        # Built outside the lock (10,000 pods take ~0.5 s) and loaded in slices: one table
-        # of every pod is ~120,000 rows whose building peaks at ~90 MiB of Python objects.
-        now = _now_us()
-        if not usage_only:
-            self._load_points(state_points(self.tenant, self.name, now, [], workloads, hpas))
-        for start in range(0, len(pods), _POINTS_SLICE):
-            self._load_points(state_points(self.tenant, self.name, now,
-                                           pods[start:start + _POINTS_SLICE], [], [],
-                                           usage_only=usage_only))
+            return (list(self.pods.values()), list(self.workloads.values()),
+                    list(self.hpas.values()))
 
     # -- what readers see --------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from bongsu.kube.cluster import ClusterWatch, Intervals
+from bongsu.kube.cluster import ClusterWatch
 from bongsu.kube.config import ClusterSpec, IngressSpec, load_clusters, parse_ingress
 from bongsu.kube.episodes import LOAD_WINDOW_US, REOPEN_AFTER_US
 from bongsu.kube.explain import Registry, builtin_registry
@@ -51,6 +51,7 @@ from bongsu.kube.model import (
     WatcherHealth,
     WorkloadState,
 )
+from bongsu.kube.sampler import Intervals
 from bongsu.kube.scrape import Scraper, ScrapeTarget
 from bongsu.kube.watch import Timing, describe_error
 from bongsu.kube.writer import EpisodeWriter
