@@ -1,1 +1,1 @@
-"""Alerts: rules on figures, Kubernetes episodes and trends; notifications exactly when they should."""
+"""Alerts: rules on figures, Kubernetes episodes and trends; notifications when they should."""

@@ -83,7 +83,7 @@ class Sample:
 
 @dataclass(slots=True)
 class AlertInstance:
-    """The state of one rule × label set, persisted so a restart neither forgets a firing
+    """The state of one rule and label set, persisted so a restart neither forgets a firing
     alert nor sends it again."""
 
     id: str  # fingerprint(rule_id, labels)
