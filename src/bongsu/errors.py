@@ -16,7 +16,8 @@
     │   └── TooManyRows              400: the result is over ``query_max_rows``
     ├── StoreError                   the store cannot do what was asked
     │   └── CorruptIngestLog         an ingest log record fails its checksum
-    └── ScrapeError                  an exporter endpoint or metrics.k8s.io cannot be read
+    ├── ScrapeError                  an exporter endpoint or metrics.k8s.io cannot be read
+    └── RuleError                    an alert rule is invalid (names the field: ``rules[3].for``)
 """
 
 from __future__ import annotations
@@ -103,3 +104,13 @@ class CorruptIngestLog(StoreError):
 
 class ScrapeError(BongsuError):
     """A metrics source (a Prometheus text endpoint, metrics.k8s.io) cannot be read or parsed."""
+
+
+class RuleError(BongsuError):
+    """An alert rule (or a rules file) is invalid; ``field`` is the path of what is wrong,
+    e.g. ``spec.op`` or ``rules[3].for``, and ``str()`` reads "field: message"."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
