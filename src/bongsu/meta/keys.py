@@ -18,14 +18,14 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, select, update
 
 from bongsu.errors import Unauthorized
+from bongsu.meta.database import connect, upgrade
 from bongsu.meta.tables import ingest_keys
+
+__all__ = ["DEFAULT_TENANT", "KeyInfo", "KeyRing", "upgrade"]  # upgrade: moved to database
 
 DEFAULT_TENANT = "default"
 _REFRESH_SECONDS = 2.0
@@ -54,11 +54,7 @@ class KeyRing:
     @classmethod
     def open(cls, url: str) -> KeyRing:
         """Open the metadata database, bringing its schema up to date."""
-        engine = create_engine(url)
-        if url.startswith("sqlite"):
-            event.listen(engine, "connect", _sqlite_pragmas)
-        upgrade(engine)
-        return cls(engine)
+        return cls(connect(url))
 
     def create(self, tenant: str, name: str = "") -> KeyInfo:
         key = "bsk_" + secrets.token_urlsafe(24)
@@ -126,21 +122,5 @@ class KeyRing:
         self._engine.dispose()
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply the metadata migrations (Alembic) up to head."""
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("bongsu.meta") / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-
-
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()

@@ -1,0 +1,205 @@
+"""Checking alert rules: the fields every rule has, and the kind's ``spec`` by the kind.
+
+A rule arrives as a plain mapping (from a YAML rules file or the API) in the shape a
+person writes: durations are strings with a unit (``"30s"``, ``"5m"``, ``"2h"``, ``"1d"``,
+or combined: ``"1h30m"``); :func:`rule_from_dict` turns it into a checked
+:class:`~bongsu.alerts.model.Rule` or raises :class:`~bongsu.errors.RuleError` naming the
+field, and :func:`rule_to_dict` gives the same shape back.
+
+Example::
+
+    rule = rule_from_dict({"name": "APDEX low", "kind": "threshold", "for": "5m",
+                           "spec": {"figure": "apdex", "op": "<", "value": 0.7}},
+                          tenant="default", rule_id="r1")
+    assert rule.for_s == 300
+    check_rule(rule)  # the same checks on a Rule built in code
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, cast, get_args
+
+from bongsu.alerts.model import NoData, Rule, RuleKind, Severity
+from bongsu.errors import RuleError
+
+KINDS: tuple[str, ...] = get_args(RuleKind)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+NO_DATA: tuple[str, ...] = get_args(NoData)
+
+# Bounds. The evaluator runs every rule at most every 10 s (a tighter interval only
+# costs CPU: the figures behind it are per-10 s buckets at best) and at least once a day.
+MIN_INTERVAL_S = 10.0
+MAX_INTERVAL_S = 86_400.0
+MAX_FOR_S = 7 * 86_400.0  # a condition held for a week is a report, not an alert
+MAX_NAME = 200
+MAX_LABEL_VALUE = 1024
+MAX_ANNOTATION_VALUE = 4096
+MAX_LABELS = 32
+
+FIELDS = ("id", "name", "kind", "severity", "for", "keep_firing_for", "interval", "no_data",
+          "labels", "annotations", "enabled", "spec")
+
+_LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0}
+
+
+def parse_duration(text: object, field: str) -> float:
+    """Seconds in ``"30s"``, ``"5m"``, ``"2h"``, ``"1d"``, ``"1h30m"``, ``"250ms"``."""
+    if not isinstance(text, str) or not text.strip():
+        raise RuleError(field, "must be a duration like 5m")
+    text = text.strip()
+    pos, total = 0, 0.0
+    while pos < len(text):
+        match = _DURATION_PART.match(text, pos)
+        if match is None:
+            raise RuleError(field, f"must be a duration like 5m, not {text!r}")
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest duration string :func:`parse_duration` reads back as ``seconds``."""
+    if seconds == 0:
+        return "0s"
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    if seconds != int(seconds):
+        return f"{round(seconds * 1000)}ms"
+    rest, parts = int(seconds), []
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts)
+
+
+def rule_from_dict(data: object, *, tenant: str, rule_id: str = "", prefix: str = "") -> Rule:
+    """A checked Rule from its written form; errors name ``prefix`` + the field."""
+    at = _joiner(prefix)
+    if not isinstance(data, Mapping):
+        raise RuleError(prefix or "rule", "must be a mapping of fields")
+    unknown = [str(k) for k in data if k not in FIELDS]
+    if unknown:
+        raise RuleError(at(unknown[0]), f"unknown field (known: {', '.join(FIELDS)})")
+    for required in ("name", "kind", "spec"):
+        if required not in data:
+            raise RuleError(at(required), "is required")
+    given_id = data.get("id", rule_id)
+    if not isinstance(given_id, str):
+        raise RuleError(at("id"), "must be a string")
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise RuleError(at("enabled"), "must be true or false")
+    rule = Rule(
+        id=given_id or rule_id,
+        tenant=tenant,
+        name=cast(str, data["name"]),
+        kind=cast(RuleKind, data["kind"]),
+        spec=cast(dict[str, Any], data["spec"]),
+        severity=cast(Severity, data.get("severity", "warning")),
+        for_s=parse_duration(data.get("for", "0s"), at("for")),
+        keep_firing_for_s=parse_duration(data.get("keep_firing_for", "0s"),
+                                         at("keep_firing_for")),
+        no_data=cast(NoData, data.get("no_data", "ignore")),
+        interval_s=parse_duration(data.get("interval", "1m"), at("interval")),
+        labels=cast(dict[str, str], data.get("labels", {})),
+        annotations=cast(dict[str, str], data.get("annotations", {})),
+        enabled=enabled,
+    )
+    check_rule(rule, prefix=prefix)
+    return rule
+
+
+def rule_to_dict(rule: Rule) -> dict[str, Any]:
+    """The written form of a rule (what :func:`rule_from_dict` reads back)."""
+    return {
+        "id": rule.id, "name": rule.name, "kind": rule.kind, "severity": rule.severity,
+        "for": format_duration(rule.for_s),
+        "keep_firing_for": format_duration(rule.keep_firing_for_s),
+        "interval": format_duration(rule.interval_s), "no_data": rule.no_data,
+        "labels": dict(rule.labels), "annotations": dict(rule.annotations),
+        "enabled": rule.enabled, "spec": dict(rule.spec),
+    }
+
+
+def check_rule(rule: Rule, *, prefix: str = "") -> None:
+    """Raise RuleError for the first field of ``rule`` that is wrong."""
+    at = _joiner(prefix)
+    if not isinstance(rule.name, str) or not rule.name.strip():
+        raise RuleError(at("name"), "must be a non-empty string")
+    if len(rule.name) > MAX_NAME:
+        raise RuleError(at("name"), f"must be at most {MAX_NAME} characters")
+    _one_of(rule.kind, KINDS, at("kind"))
+    _one_of(rule.severity, SEVERITIES, at("severity"))
+    _one_of(rule.no_data, NO_DATA, at("no_data"))
+    _seconds(rule.for_s, at("for"), 0.0, MAX_FOR_S)
+    _seconds(rule.keep_firing_for_s, at("keep_firing_for"), 0.0, MAX_FOR_S)
+    _seconds(rule.interval_s, at("interval"), MIN_INTERVAL_S, MAX_INTERVAL_S)
+    _string_map(rule.labels, at("labels"), MAX_LABEL_VALUE)
+    _string_map(rule.annotations, at("annotations"), MAX_ANNOTATION_VALUE)
+    if not isinstance(rule.spec, Mapping):
+        raise RuleError(at("spec"), "must be a mapping of the kind's fields")
+    check_spec(rule.kind, rule.spec, prefix=at("spec"))
+
+
+def check_spec(kind: str, spec: Mapping[str, Any], *, prefix: str = "spec") -> None:
+    """Have the kind check its own fields; its errors are named under ``prefix``."""
+    checker = _kind_checker(kind)
+    if checker is None:
+        return
+    try:
+        checker(dict(spec))
+    except RuleError as exc:
+        field = exc.field
+        if field == "spec" or field.startswith("spec."):
+            field = field.removeprefix("spec").removeprefix(".")
+        raise RuleError(f"{prefix}.{field}" if field else prefix, exc.message) from None
+
+
+def _kind_checker(kind: str) -> Callable[[dict[str, Any]], object] | None:
+    """The kind's ``check(spec)``, from ``bongsu.alerts.kinds`` once that package exists.
+
+    The rule kinds are written alongside this module; until they are importable the
+    common fields are all that is checked.
+    """
+    try:
+        kinds = importlib.import_module("bongsu.alerts.kinds")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("bongsu.alerts.kinds",):
+            raise
+        return None
+    return cast(Callable[[dict[str, Any]], object], kinds.kind(kind).check)
+
+
+def _joiner(prefix: str) -> Callable[[str], str]:
+    return lambda name: f"{prefix}.{name}" if prefix else name
+
+
+def _one_of(value: object, allowed: tuple[str, ...], field: str) -> None:
+    if value not in allowed:
+        raise RuleError(field, f"must be one of {', '.join(allowed)}, not {value!r}")
+
+
+def _seconds(value: float, field: str, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise RuleError(field, f"must be between {format_duration(low)} and "
+                               f"{format_duration(high)}, not {format_duration(value)}")
+
+
+def _string_map(value: object, field: str, max_value: int) -> None:
+    if not isinstance(value, Mapping):
+        raise RuleError(field, "must be a mapping of names to strings")
+    if len(value) > MAX_LABELS:
+        raise RuleError(field, f"must have at most {MAX_LABELS} entries")
+    for name, text in value.items():
+        if not isinstance(name, str) or not _LABEL_NAME.fullmatch(name):
+            raise RuleError(f"{field}.{name}", "must be a name like service or team_1")
+        if not isinstance(text, str):
+            raise RuleError(f"{field}.{name}", "must be a string")
+        if len(text) > max_value:
+            raise RuleError(f"{field}.{name}", f"must be at most {max_value} characters")
