@@ -1,0 +1,191 @@
+"""The evaluator: every enabled rule evaluated every ``interval_s``, its samples turned into
+state changes, the state saved and the changes handed to listeners (the notifier).
+
+One scheduler thread decides what is due; evaluations run on a small pool, each bounded
+by ``timeout_s``: one that runs past it is cut (its result is dropped and logged, the rule
+is evaluated again on its next turn) and never holds up the other rules or the API. A rule
+is never evaluated twice at once. The state lives behind :class:`InstanceRepo` (the
+metadata database's ``bongsu.alerts.repo.AlertRepo``), so a restart resumes it.
+
+Example::
+
+    ev = Evaluator(rules=repo.enabled_rules, repo=repo, context=Context(queries, reads),
+                   listeners=[notifier.handle])
+    ev.start()
+    ...
+    ev.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from bongsu.alerts.kinds import Context, kind
+from bongsu.alerts.model import AlertInstance, Rule, Transition, fingerprint
+from bongsu.alerts.state import instance_labels, step
+
+log = logging.getLogger(__name__)
+_US = 1_000_000
+
+
+class InstanceRepo(Protocol):
+    """Where alert instances are kept between evaluations (and restarts)."""
+
+    def instances(self, tenant: str, rule_id: str) -> list[AlertInstance]: ...
+
+    def record(self, instances: Sequence[AlertInstance],
+               transitions: Sequence[Transition]) -> None:
+        """Save the instances and append the transitions to the history, atomically."""
+        ...
+
+
+Listener = Callable[[Sequence[Transition]], None]
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one evaluation of one rule did."""
+
+    rule_id: str
+    transitions: list[Transition]
+    instances: int
+    seconds: float
+    error: str | None = None
+
+
+def evaluate_rule(rule: Rule, ctx: Context, repo: InstanceRepo, now_us: int,
+                  deadline: float | None = None) -> Outcome:
+    """Evaluate ``rule`` at ``now_us``, step every known and sampled label set, save.
+
+    ``deadline`` (``time.monotonic()``): past it the result is dropped unsaved.
+    """
+    started = time.monotonic()
+    samples = kind(rule.kind).evaluate(rule, ctx, now_us)
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeoutError(f"rule {rule.id} evaluation took {time.monotonic() - started:.1f} s")
+    known = {i.id: i for i in repo.instances(rule.tenant, rule.id)}
+    seen: set[str] = set()
+    changed: list[AlertInstance] = []
+    transitions: list[Transition] = []
+    for sample in samples:
+        id = fingerprint(rule.id, instance_labels(rule, sample))
+        if id in seen:
+            continue  # a kind giving one label set twice: the first wins
+        seen.add(id)
+        after, change = step(known.get(id), sample, rule, now_us)
+        if after is not None:
+            changed.append(after)
+        if change is not None:
+            transitions.append(change)
+    for id, before in known.items():
+        if id not in seen:  # the label set disappeared: no data
+            after, change = step(before, None, rule, now_us)
+            if after is not None:
+                changed.append(after)
+            if change is not None:
+                transitions.append(change)
+    repo.record(changed, transitions)
+    return Outcome(rule.id, transitions, len(changed), time.monotonic() - started)
+
+
+class Evaluator:
+    """Evaluates the enabled rules on their intervals until :meth:`stop`."""
+
+    def __init__(
+        self, rules: Callable[[], Iterable[Rule]], repo: InstanceRepo, context: Context,
+        listeners: Sequence[Listener] = (), clock: Callable[[], int] = _now_us,
+        timeout_s: float = 10.0, workers: int = 2, tick_s: float = 1.0,
+    ) -> None:
+        self._rules = rules
+        self._repo = repo
+        self._ctx = context
+        self._listeners = list(listeners)
+        self._clock = clock
+        self._timeout_s = timeout_s
+        self._tick_s = tick_s
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="bongsu-alerts")
+        self._due: dict[str, int] = {}  # rule id -> next evaluation, epoch µs
+        self._running: dict[str, tuple[Future[Outcome], float]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.outcomes: list[Outcome] = []  # the latest evaluations, newest last (bounded)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="bongsu-evaluator",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def tick(self) -> None:
+        """One round: collect finished evaluations, cut overdue ones, start due ones."""
+        self._collect()
+        now_us = self._clock()
+        try:
+            rules = [r for r in self._rules() if r.enabled]
+        except Exception:
+            log.exception("alert rules could not be read; evaluating nothing this round")
+            return
+        for rule in rules:
+            if rule.id in self._running or self._due.get(rule.id, 0) > now_us:
+                continue
+            self._due[rule.id] = now_us + int(rule.interval_s * _US)
+            deadline = time.monotonic() + self._timeout_s
+            future = self._pool.submit(evaluate_rule, rule, self._ctx, self._repo, now_us,
+                                       deadline)
+            self._running[rule.id] = (future, deadline)
+        live = {r.id for r in rules}
+        for gone in set(self._due) - live:
+            del self._due[gone]
+
+    def _collect(self) -> None:
+        for rule_id, (future, deadline) in list(self._running.items()):
+            if not future.done():
+                if time.monotonic() > deadline:
+                    # A thread cannot be killed; its result will be dropped (evaluate_rule
+                    # checks the deadline before saving), and the rule waits for it.
+                    log.warning("alert rule %s: evaluation over %.1f s, cut", rule_id,
+                                self._timeout_s)
+                continue
+            del self._running[rule_id]
+            try:
+                outcome = future.result()
+            except Exception as exc:
+                log.warning("alert rule %s: evaluation failed: %s", rule_id, exc)
+                outcome = Outcome(rule_id, [], 0, 0.0, f"{type(exc).__name__}: {exc}")
+            self._remember(outcome)
+            if outcome.transitions:
+                self._tell(outcome.transitions)
+
+    def _tell(self, transitions: Sequence[Transition]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(transitions)
+            except Exception:
+                log.exception("an alert listener failed on %d transitions", len(transitions))
+
+    def _remember(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        del self.outcomes[:-1000]
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("alert evaluation round failed")
+            self._stop.wait(self._tick_s)
