@@ -17,7 +17,6 @@ Example::
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, cast, get_args
@@ -25,7 +24,7 @@ from typing import Any, cast, get_args
 from bongsu.alerts.model import NoData, Rule, RuleKind, Severity
 from bongsu.errors import RuleError
 
-KINDS: tuple[str, ...] = get_args(RuleKind)
+KINDS: tuple[str, ...] = get_args(RuleKind)  # the built-in ones; a third party adds more
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 NO_DATA: tuple[str, ...] = get_args(NoData)
 
@@ -134,7 +133,8 @@ def check_rule(rule: Rule, *, prefix: str = "") -> None:
         raise RuleError(at("name"), "must be a non-empty string")
     if len(rule.name) > MAX_NAME:
         raise RuleError(at("name"), f"must be at most {MAX_NAME} characters")
-    _one_of(rule.kind, KINDS, at("kind"))
+    if not isinstance(rule.kind, str) or not rule.kind:
+        raise RuleError(at("kind"), f"must be a rule kind such as {', '.join(KINDS)}")
     _one_of(rule.severity, SEVERITIES, at("severity"))
     _one_of(rule.no_data, NO_DATA, at("no_data"))
     _seconds(rule.for_s, at("for"), 0.0, MAX_FOR_S)
@@ -148,32 +148,22 @@ def check_rule(rule: Rule, *, prefix: str = "") -> None:
 
 
 def check_spec(kind: str, spec: Mapping[str, Any], *, prefix: str = "spec") -> None:
-    """Have the kind check its own fields; its errors are named under ``prefix``."""
-    checker = _kind_checker(kind)
-    if checker is None:
-        return
+    """Have the registered kind check its own fields; errors are named under ``prefix``
+    (``kind`` itself one level up), so a rules file can point at the line."""
+    from bongsu.alerts import kinds  # the kinds import the query side: only when checking
+
+    parent = prefix.rpartition(".")[0]
     try:
-        checker(dict(spec))
+        found = kinds.kind(kind)
+    except RuleError as exc:
+        raise RuleError(f"{parent}.kind" if parent else "kind", exc.message) from None
+    try:
+        found.check(dict(spec))
     except RuleError as exc:
         field = exc.field
         if field == "spec" or field.startswith("spec."):
             field = field.removeprefix("spec").removeprefix(".")
         raise RuleError(f"{prefix}.{field}" if field else prefix, exc.message) from None
-
-
-def _kind_checker(kind: str) -> Callable[[dict[str, Any]], object] | None:
-    """The kind's ``check(spec)``, from ``bongsu.alerts.kinds`` once that package exists.
-
-    The rule kinds are written alongside this module; until they are importable the
-    common fields are all that is checked.
-    """
-    try:
-        kinds = importlib.import_module("bongsu.alerts.kinds")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("bongsu.alerts.kinds",):
-            raise
-        return None
-    return cast(Callable[[dict[str, Any]], object], kinds.kind(kind).check)
 
 
 def _joiner(prefix: str) -> Callable[[str], str]:
