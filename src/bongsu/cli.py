@@ -1,4 +1,4 @@
-"""The ``bongsu`` command line: server, simulate, keys, run (the agent), demo."""
+"""The ``bongsu`` command line: server, simulate, keys, rules, run (the agent), demo."""
 
 from __future__ import annotations
 
@@ -74,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     key_commands.add_parser("list", help="list keys")
     revoke = key_commands.add_parser("revoke", help="revoke a key by id or prefix")
     revoke.add_argument("key")
+
+    rules = commands.add_parser("rules", help="alert rules as code: check or apply a YAML file")
+    rule_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
+    check = rule_commands.add_parser("check", help="check a rules file (exit 1 on any error)")
+    check.add_argument("file", type=Path)
+    apply = rule_commands.add_parser("apply", help="check a rules file and write its rules")
+    apply.add_argument("file", type=Path)
+    apply.add_argument("--data-dir", type=Path, help="data directory (default ./bongsu-data)")
+    apply.add_argument("--tenant", default="default",
+                       help="the tenant the rules belong to (default 'default')")
     return parser
 
 
@@ -98,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _server(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "rules":
+            return _rules(args)
         return _keys(args)
     except BongsuError as exc:
         print(f"bongsu: {exc}", file=sys.stderr)
@@ -177,6 +189,42 @@ def _keys(args: argparse.Namespace) -> int:
             print(f"revoked {args.key}")
     finally:
         ring.close()
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from bongsu.alerts.rules_file import load
+
+    tenant = getattr(args, "tenant", "default")
+    parsed = load(args.file, tenant=tenant)
+    for error in parsed.errors:
+        print(error, file=sys.stderr)
+    if not parsed.ok:
+        count = len(parsed.errors)
+        print(f"{args.file}: {count} error{'s' if count > 1 else ''}", file=sys.stderr)
+        return 1
+    if args.rules_command == "check":
+        count = len(parsed.rules)
+        print(f"{args.file}: {count} rule{'' if count == 1 else 's'}, no errors")
+        return 0
+    from bongsu.alerts.repo import AlertRepo
+    from bongsu.alerts.rules_file import apply
+    from bongsu.meta.database import connect
+    from bongsu.settings import Settings
+
+    settings = Settings.from_env(data_dir=args.data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = connect(settings.meta_url)
+    try:
+        applied = apply(AlertRepo(engine), parsed.rules)
+    finally:
+        engine.dispose()
+    for rule in applied.created:
+        print(f"created {rule.id}  {rule.name}")
+    for rule in applied.updated:
+        print(f"updated {rule.id}  {rule.name}")
+    print(f"{args.file}: {len(applied.created)} created, {len(applied.updated)} updated "
+          f"for tenant {tenant!r}")
     return 0
 
 
