@@ -9,7 +9,10 @@ metadata database's ``bongsu.alerts.repo.AlertRepo``), so a restart resumes it.
 
 Example::
 
-    ev = Evaluator(rules=repo.enabled_rules, repo=repo, context=Context(queries, reads),
+    def enabled() -> list[Rule]:
+        return [r for t in repo.tenants() for r in repo.list_rules(t, enabled_only=True)]
+
+    ev = Evaluator(rules=enabled, repo=repo, context=Context(queries, reads),
                    listeners=[notifier.handle])
     ev.start()
     ...
@@ -40,8 +43,9 @@ class InstanceRepo(Protocol):
     def instances(self, tenant: str, rule_id: str) -> list[AlertInstance]: ...
 
     def record(self, instances: Sequence[AlertInstance],
-               transitions: Sequence[Transition]) -> None:
-        """Save the instances and append the transitions to the history, atomically."""
+               transitions: Sequence[Transition]) -> object:
+        """Save the instances and append the transitions to the history, atomically
+        (what it returns is not used)."""
         ...
 
 

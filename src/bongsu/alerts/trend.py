@@ -27,7 +27,8 @@ from dataclasses import dataclass
 _US = 1_000_000
 MAX_POINTS = 400  # 79,800 pairs: ~20 ms in pure Python; longer series are thinned evenly
 BAND = 0.1  # a point "fits" when within 10 % of the series' range of the line
-RESET_DROP = 0.5  # a move against the trend of over half the range is a reset
+RESET_DROP = 0.5  # a move against the trend of over half the range is a reset …
+RESET_STEPS = 5.0  # … when it is also over 5 median moves (noise's moves are all large)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ def fit_trend(
     slope, intercept = theil_sen(pts)
     values = [v for _, v in pts]
     spread = max(values) - min(values)
-    resets = _resets(values, slope, spread)
+    resets = _resets(pts, slope, intercept, spread)
     if resets:
         return Refused(
             f"the series resets: {resets} drop(s) of over {RESET_DROP:.0%} of its range"
@@ -107,16 +108,24 @@ def reaches_at(fit: Fit, limit: float) -> int | None:
     return fit.ref_us + round(gap / fit.slope_per_s * _US)
 
 
-def _resets(values: Sequence[float], slope: float, spread: float) -> int:
-    """Moves between neighbours against the trend's direction larger than RESET_DROP of
-    the range (a flat trend counts moves either way as growth, so none are resets)."""
+def _resets(pts: Sequence[tuple[int, float]], slope: float, intercept: float,
+            spread: float) -> int:
+    """Drops that reset growth: a move between neighbours against the trend of over
+    RESET_DROP of the range, over RESET_STEPS times the median move, landing more than
+    BAND of the range on the far side of the line. A spike falling back onto the line and
+    plain noise (whose median move is large) are not resets."""
     if spread == 0 or slope == 0:
         return 0
     sign = 1 if slope > 0 else -1
-    return sum(
-        1 for a, b in itertools.pairwise(values)
-        if (b - a) * sign < -RESET_DROP * spread
-    )
+    moves = sorted(abs(b[1] - a[1]) for a, b in itertools.pairwise(pts))
+    typical = statistics.median(moves) if moves else 0.0
+    count = 0
+    for a, b in itertools.pairwise(pts):
+        drop = (a[1] - b[1]) * sign
+        below = (intercept + slope * b[0] / _US - b[1]) * sign
+        if drop > RESET_DROP * spread and drop > RESET_STEPS * typical and below > BAND * spread:
+            count += 1
+    return count
 
 
 def _thin(points: Sequence[tuple[int, float]]) -> Sequence[tuple[int, float]]:
