@@ -25,7 +25,8 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection
 
@@ -35,6 +36,23 @@ from bongsu.alerts.notify.silences import silenced
 from bongsu.alerts.notify.store import NotifyStore
 
 Status = Literal["firing", "resolved"]
+
+
+class StoredTransition(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def transition(self) -> Transition: ...
+
+
+class History(Protocol):
+    """Where the evaluator keeps transitions until they are handed over
+    (:class:`bongsu.alerts.repo.AlertRepo`)."""
+
+    def unnotified(self, limit: int = 1000) -> Sequence[StoredTransition]: ...
+
+    def mark_notified(self, ids: Iterable[int]) -> None: ...
 _US = 1_000_000
 
 
@@ -91,6 +109,17 @@ class Notifier:
                 if matches(route.matchers, labels):
                     self._record(con, route, labels, transition, status, now_us)
         return self._flush(con, now_us)
+
+    def drain(self, history: History, now_us: int, limit: int = 1000) -> int:
+        """Hand the history's unnotified transitions over, then mark them notified.
+
+        A crash between the two replays them next time; the notifier ignores a transition
+        it has seen (by alert and time) and the outbox one it has queued (by key).
+        """
+        entries = history.unnotified(limit)
+        queued = self.handle([e.transition for e in entries], now_us)
+        history.mark_notified(e.id for e in entries)
+        return queued
 
     def tick(self, now_us: int) -> int:
         """Queue what groups have due now; returns how many notifications were queued."""
