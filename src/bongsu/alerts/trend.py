@@ -68,14 +68,16 @@ def fit_trend(
 ) -> Fit | Refused:
     """A trusted trend of ``points`` (time order), or why there is none."""
     pts = sorted(points)
-    if len(pts) < min_points:
-        return Refused(f"{len(pts)} points in the lookback; a trend needs at least {min_points}")
+    if not pts:
+        return Refused(f"no points in the lookback; a trend needs at least {min_points}")
     silent_s = (now_us - pts[-1][0]) / _US
     if silent_s > stop_steps * step_s:
         return Refused(
             f"the series stopped: no point for {silent_s:.0f} s"
             f" (more than {stop_steps:g} x its {step_s:g} s step)"
         )
+    if len(pts) < min_points:
+        return Refused(f"{len(pts)} points in the lookback; a trend needs at least {min_points}")
     slope, intercept = theil_sen(pts)
     values = [v for _, v in pts]
     spread = max(values) - min(values)
@@ -110,20 +112,24 @@ def reaches_at(fit: Fit, limit: float) -> int | None:
 
 def _resets(pts: Sequence[tuple[int, float]], slope: float, intercept: float,
             spread: float) -> int:
-    """Drops that reset growth: a move between neighbours against the trend of over
-    RESET_DROP of the range, over RESET_STEPS times the median move, landing more than
-    BAND of the range on the far side of the line. A spike falling back onto the line and
-    plain noise (whose median move is large) are not resets."""
-    if spread == 0 or slope == 0:
+    """Drops that reset growth: a move against the series' typical direction (the sign of
+    its median move; a sawtooth's line can be flat or even fall) of over RESET_DROP of the
+    range and over RESET_STEPS median moves, landing more than BAND of the range on the
+    far side of the line. A spike falling back onto the line and plain noise (whose
+    median move is large) are not resets."""
+    moves = [b[1] - a[1] for a, b in itertools.pairwise(pts)]
+    if spread == 0 or not moves:
         return 0
-    sign = 1 if slope > 0 else -1
-    moves = sorted(abs(b[1] - a[1]) for a, b in itertools.pairwise(pts))
-    typical = statistics.median(moves) if moves else 0.0
+    typical = statistics.median(moves)
+    if typical == 0:
+        return 0
+    sign = 1 if typical > 0 else -1
+    size = statistics.median(abs(m) for m in moves)
     count = 0
     for a, b in itertools.pairwise(pts):
         drop = (a[1] - b[1]) * sign
         below = (intercept + slope * b[0] / _US - b[1]) * sign
-        if drop > RESET_DROP * spread and drop > RESET_STEPS * typical and below > BAND * spread:
+        if drop > RESET_DROP * spread and drop > RESET_STEPS * size and below > BAND * spread:
             count += 1
     return count
 
