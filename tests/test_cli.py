@@ -125,3 +125,71 @@ def test_simulate_kube_serves_both_clusters_while_it_runs(tmp_path) -> None:  # 
         assert f"kube: {name} (" in out
         with pytest.raises(OSError):  # the servers stopped with it
             urllib.request.urlopen(f"{urls[name]}/version", timeout=2)
+
+
+RULES = """\
+rules:
+  - name: Checkout slow
+    kind: threshold
+    for: 5m
+    spec: {figure: p95_ms, op: ">", value: 800, service: checkout}
+  - name: Crash loops
+    kind: event
+    spec: {kind: crash_loop}
+"""
+
+
+def test_rules_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "rules.yaml"
+    good.write_text(RULES)
+    result = bongsu("rules", "check", str(good))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, f"{good}: 2 rules, no errors\n", "")
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RULES.replace("for: 5m", "for: 5").replace("kind: event", "kind: evnt"))
+    result = bongsu("rules", "check", str(bad))
+    assert result.returncode == 1 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{bad}:4: rules[0].for: must be a duration like 5m"
+    assert lines[1].startswith(f"{bad}:7: rules[1].kind: unknown rule kind 'evnt'")
+    assert lines[2:] == [f"{bad}: 2 errors"]
+
+    result = bongsu("rules", "check", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1 and "cannot be read" in result.stderr
+
+
+def test_rules_apply(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bongsu.alerts.repo import AlertRepo
+    from bongsu.meta.database import connect
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    data = tmp_path / "data"
+    result = bongsu("rules", "apply", str(path), "--data-dir", str(data), "--tenant", "acme")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(f"{path}: 2 created, 0 updated for tenant 'acme'\n")
+
+    path.write_text(RULES.replace("for: 5m", "for: 10m"))
+    result = bongsu("rules", "apply", str(path), "--data-dir", str(data), "--tenant", "acme")
+    assert result.stdout.endswith(f"{path}: 0 created, 2 updated for tenant 'acme'\n")
+
+    engine = connect(f"sqlite:///{data / 'meta.sqlite'}")
+    try:
+        repo = AlertRepo(engine)
+        assert [(r.name, r.for_s) for r in repo.list_rules("acme")] == [
+            ("Checkout slow", 600), ("Crash loops", 0)]
+        assert repo.list_rules("default") == []
+    finally:
+        engine.dispose()
+
+    # A file with an error writes nothing, not even its good rules.
+    path.write_text(RULES.replace("Crash loops", "Image pulls").replace("for: 5m", "for: x"))
+    result = bongsu("rules", "apply", str(path), "--data-dir", str(data), "--tenant", "acme")
+    assert result.returncode == 1 and f"{path}:4: rules[0].for: " in result.stderr
+    engine = connect(f"sqlite:///{data / 'meta.sqlite'}")
+    try:
+        assert [r.name for r in AlertRepo(engine).list_rules("acme")] == [
+            "Checkout slow", "Crash loops"]
+    finally:
+        engine.dispose()
