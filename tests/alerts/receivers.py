@@ -34,7 +34,9 @@ class Received:
 
 @dataclass
 class WebhookReceiver:
-    """``mode``: ``ok`` (200), ``error`` (500), ``stall`` (sleeps ``stall_s`` then 200)."""
+    """``mode``: ``ok`` (200), ``error`` (500), ``stall`` (sleeps ``stall_s``, then takes
+    it and answers 200 — past a sender's timeout), ``hold`` (takes it, then sleeps
+    ``stall_s`` before answering: the sender may die before it hears back)."""
 
     port: int = 0
     mode: str = "ok"
@@ -61,6 +63,8 @@ class WebhookReceiver:
                 receiver.received.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
+                if receiver.mode == "hold":
+                    time.sleep(receiver.stall_s)
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")
