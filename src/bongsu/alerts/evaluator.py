@@ -120,6 +120,7 @@ class Evaluator:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="bongsu-alerts")
         self._due: dict[str, int] = {}  # rule id -> next evaluation, epoch µs
         self._running: dict[str, tuple[Future[Outcome], float]] = {}
+        self._cut: set[str] = set()  # rule ids whose running evaluation is past its time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.outcomes: list[Outcome] = []  # the latest evaluations, newest last (bounded)
@@ -133,7 +134,9 @@ class Evaluator:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Evaluations still running end by themselves: the store's reads are bounded by its
+        # query timeout, so this wait is too.
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def tick(self) -> None:
         """One round: collect finished evaluations, cut overdue ones, start due ones."""
@@ -159,12 +162,14 @@ class Evaluator:
     def _collect(self) -> None:
         for rule_id, (future, deadline) in list(self._running.items()):
             if not future.done():
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline and rule_id not in self._cut:
                     # A thread cannot be killed; its result will be dropped (evaluate_rule
                     # checks the deadline before saving), and the rule waits for it.
+                    self._cut.add(rule_id)
                     log.warning("alert rule %s: evaluation over %.1f s, cut", rule_id,
                                 self._timeout_s)
                 continue
+            self._cut.discard(rule_id)
             del self._running[rule_id]
             try:
                 outcome = future.result()
