@@ -13,6 +13,7 @@ from bongsu.alerts.rules import (
     check_rule,
     format_duration,
     parse_duration,
+    read_rule,
     rule_from_dict,
     rule_to_dict,
 )
@@ -160,3 +161,13 @@ def test_every_shipped_default_is_a_valid_rule() -> None:
 
 def _key(defaults: dict[str, Rule], rule: Rule) -> str:
     return next(k for k, r in defaults.items() if r is rule)
+
+
+def test_read_rule_reports_every_field() -> None:
+    rule, problems = read_rule(written(severity="page", interval="1s", labels={"a-b": "x"},
+                                       **{"for": "x"}), tenant="t", prefix="rules[0]")
+    assert rule is None
+    assert [p.field for p in problems] == [
+        "rules[0].for", "rules[0].severity", "rules[0].interval", "rules[0].labels.a-b"]
+    rule, problems = read_rule(written(), tenant="t", rule_id="r1")
+    assert problems == [] and rule == rule_from_dict(written(), tenant="t", rule_id="r1")

@@ -80,7 +80,7 @@ def test_each_error_names_its_line_and_field() -> None:
 def test_the_example_from_the_issue() -> None:
     text = "rules:\n" + "".join(
         f"  - name: r{i}\n    kind: threshold\n    spec: {{figure: tps, op: '>', value: 1}}\n"
-        for i in range(3)) + "  - name: r3\n    for: soon\n    kind: threshold\n    spec: {}\n"
+        for i in range(3)) + "  - name: r3\n    for: soon\n    kind: event\n    spec: {}\n"
     [error] = errors(text)
     assert error == "rules.yaml:12: rules[3].for: must be a duration like 5m, not 'soon'"
 
@@ -124,7 +124,7 @@ def test_unsafe_tags_are_refused() -> None:
 
 def test_load_names_the_path(tmp_path: Path) -> None:
     path = tmp_path / "alerts.yaml"
-    path.write_text("rules:\n  - name: x\n    kind: threshold\n    interval: 1s\n    spec: {}\n")
+    path.write_text("rules:\n  - name: x\n    kind: event\n    interval: 1s\n    spec: {}\n")
     assert load(path, tenant="t").errors == [
         f"{path}:4: rules[0].interval: must be between 10s and 1d, not 1s"]
     assert load(tmp_path / "missing.yaml", tenant="t").errors[0].startswith(
@@ -153,3 +153,29 @@ def test_apply_creates_then_updates_by_name(tmp_path: Path) -> None:
                                                              "Crash loops in shop"}
     finally:
         engine.dispose()
+
+
+def test_every_field_of_a_rule_is_reported_in_line_order() -> None:
+    assert errors("""\
+        rules:
+          - name: ""
+            interval: 1s
+            severity: page
+            kind: threshold
+            for: later
+            colour: red
+            spec: {figure: tps, op: "?", value: 1}
+        """) == [
+        "rules.yaml:2: rules[0].name: must be a non-empty string",
+        "rules.yaml:3: rules[0].interval: must be between 10s and 1d, not 1s",
+        "rules.yaml:4: rules[0].severity: must be one of critical, warning, info, not 'page'",
+        "rules.yaml:6: rules[0].for: must be a duration like 5m, not 'later'",
+        "rules.yaml:7: rules[0].colour: unknown field (known: id, name, kind, severity, for, "
+        "keep_firing_for, interval, no_data, labels, annotations, enabled, spec)",
+        "rules.yaml:8: rules[0].spec.op: expected one of >, >=, <, <=, got '?'",
+    ]
+
+
+def test_a_missing_spec_is_reported_once() -> None:
+    assert errors("rules:\n  - name: x\n    kind: threshold\n") == [
+        "rules.yaml:2: rules[0].spec: is required"]

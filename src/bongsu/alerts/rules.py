@@ -38,6 +38,7 @@ MAX_LABEL_VALUE = 1024
 MAX_ANNOTATION_VALUE = 4096
 MAX_LABELS = 32
 
+REQUIRED = ("name", "kind", "spec")
 FIELDS = ("id", "name", "kind", "severity", "for", "keep_firing_for", "interval", "no_data",
           "labels", "annotations", "enabled", "spec")
 
@@ -79,39 +80,57 @@ def format_duration(seconds: float) -> str:
 
 def rule_from_dict(data: object, *, tenant: str, rule_id: str = "", prefix: str = "") -> Rule:
     """A checked Rule from its written form; errors name ``prefix`` + the field."""
+    rule, problems = read_rule(data, tenant=tenant, rule_id=rule_id, prefix=prefix)
+    if problems or rule is None:
+        raise problems[0]
+    return rule
+
+
+def read_rule(data: object, *, tenant: str, rule_id: str = "", prefix: str = ""
+              ) -> tuple[Rule | None, list[RuleError]]:
+    """The rule in ``data`` and everything wrong with it (every field is checked, so a
+    rules file reports all its errors at once; the kind stops at its spec's first)."""
     at = _joiner(prefix)
     if not isinstance(data, Mapping):
-        raise RuleError(prefix or "rule", "must be a mapping of fields")
-    unknown = [str(k) for k in data if k not in FIELDS]
-    if unknown:
-        raise RuleError(at(unknown[0]), f"unknown field (known: {', '.join(FIELDS)})")
-    for required in ("name", "kind", "spec"):
-        if required not in data:
-            raise RuleError(at(required), "is required")
+        return None, [RuleError(prefix or "rule", "must be a mapping of fields")]
+    found = [RuleError(at(str(k)), f"unknown field (known: {', '.join(FIELDS)})")
+             for k in data if k not in FIELDS]
+    found += [RuleError(at(k), "is required") for k in REQUIRED if k not in data]
+
+    def duration(key: str, default: str) -> float:
+        try:
+            return parse_duration(data.get(key, default), at(key))
+        except RuleError as exc:
+            found.append(exc)
+            return 0.0
+
     given_id = data.get("id", rule_id)
     if not isinstance(given_id, str):
-        raise RuleError(at("id"), "must be a string")
+        found.append(RuleError(at("id"), "must be a string"))
+        given_id = rule_id
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise RuleError(at("enabled"), "must be true or false")
+        found.append(RuleError(at("enabled"), "must be true or false"))
     rule = Rule(
         id=given_id or rule_id,
         tenant=tenant,
-        name=cast(str, data["name"]),
-        kind=cast(RuleKind, data["kind"]),
-        spec=cast(dict[str, Any], data["spec"]),
+        name=cast(str, data.get("name", "")),
+        kind=cast(RuleKind, data.get("kind", "")),
+        spec=cast(dict[str, Any], data.get("spec", {})),
         severity=cast(Severity, data.get("severity", "warning")),
-        for_s=parse_duration(data.get("for", "0s"), at("for")),
-        keep_firing_for_s=parse_duration(data.get("keep_firing_for", "0s"),
-                                         at("keep_firing_for")),
+        for_s=duration("for", "0s"),
+        keep_firing_for_s=duration("keep_firing_for", "0s"),
         no_data=cast(NoData, data.get("no_data", "ignore")),
-        interval_s=parse_duration(data.get("interval", "1m"), at("interval")),
+        interval_s=duration("interval", "1m"),
         labels=cast(dict[str, str], data.get("labels", {})),
         annotations=cast(dict[str, str], data.get("annotations", {})),
-        enabled=enabled,
+        enabled=enabled is True,
     )
-    check_rule(rule, prefix=prefix)
-    return rule
+    # A field already found wrong (or missing) is not reported again through its value.
+    told = [e.field for e in found]
+    found += [e for e in rule_problems(rule, prefix=prefix)
+              if not any(_within(e.field, field) for field in told)]
+    return (None if found else rule), found
 
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:
@@ -128,23 +147,51 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
 
 def check_rule(rule: Rule, *, prefix: str = "") -> None:
     """Raise RuleError for the first field of ``rule`` that is wrong."""
+    problems = rule_problems(rule, prefix=prefix)
+    if problems:
+        raise problems[0]
+
+
+def rule_problems(rule: Rule, *, prefix: str = "") -> list[RuleError]:
+    """Everything wrong with ``rule``, field by field (the spec only once its kind is)."""
     at = _joiner(prefix)
-    if not isinstance(rule.name, str) or not rule.name.strip():
-        raise RuleError(at("name"), "must be a non-empty string")
-    if len(rule.name) > MAX_NAME:
-        raise RuleError(at("name"), f"must be at most {MAX_NAME} characters")
-    if not isinstance(rule.kind, str) or not rule.kind:
+    checks: list[Callable[[], None]] = [
+        lambda: _name(rule.name, at("name")),
+        lambda: _one_of(rule.severity, SEVERITIES, at("severity")),
+        lambda: _one_of(rule.no_data, NO_DATA, at("no_data")),
+        lambda: _seconds(rule.for_s, at("for"), 0.0, MAX_FOR_S),
+        lambda: _seconds(rule.keep_firing_for_s, at("keep_firing_for"), 0.0, MAX_FOR_S),
+        lambda: _seconds(rule.interval_s, at("interval"), MIN_INTERVAL_S, MAX_INTERVAL_S),
+        lambda: _string_map(rule.labels, at("labels"), MAX_LABEL_VALUE),
+        lambda: _string_map(rule.annotations, at("annotations"), MAX_ANNOTATION_VALUE),
+        lambda: _kind_and_spec(rule.kind, rule.spec, at),
+    ]
+    found = []
+    for check in checks:
+        try:
+            check()
+        except RuleError as exc:
+            found.append(exc)
+    return found
+
+
+def _name(name: object, field: str) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise RuleError(field, "must be a non-empty string")
+    if len(name) > MAX_NAME:
+        raise RuleError(field, f"must be at most {MAX_NAME} characters")
+
+
+def _kind_and_spec(kind: object, spec: object, at: Callable[[str], str]) -> None:
+    if not isinstance(kind, str) or not kind:
         raise RuleError(at("kind"), f"must be a rule kind such as {', '.join(KINDS)}")
-    _one_of(rule.severity, SEVERITIES, at("severity"))
-    _one_of(rule.no_data, NO_DATA, at("no_data"))
-    _seconds(rule.for_s, at("for"), 0.0, MAX_FOR_S)
-    _seconds(rule.keep_firing_for_s, at("keep_firing_for"), 0.0, MAX_FOR_S)
-    _seconds(rule.interval_s, at("interval"), MIN_INTERVAL_S, MAX_INTERVAL_S)
-    _string_map(rule.labels, at("labels"), MAX_LABEL_VALUE)
-    _string_map(rule.annotations, at("annotations"), MAX_ANNOTATION_VALUE)
-    if not isinstance(rule.spec, Mapping):
+    if not isinstance(spec, Mapping):
         raise RuleError(at("spec"), "must be a mapping of the kind's fields")
-    check_spec(rule.kind, rule.spec, prefix=at("spec"))
+    check_spec(kind, spec, prefix=at("spec"))
+
+
+def _within(field: str, parent: str) -> bool:
+    return field == parent or field.startswith((parent + ".", parent + "["))
 
 
 def check_spec(kind: str, spec: Mapping[str, Any], *, prefix: str = "spec") -> None:

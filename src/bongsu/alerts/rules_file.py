@@ -2,9 +2,9 @@
 
 The file is read with PyYAML's node API (``yaml.compose``), so every value keeps the line
 it was written on and each error reads ``rules.yaml:12: rules[3].for: must be a duration
-like 5m``. Every rule is checked (not only up to the first error), and so is the file's
-shape: a key written twice in one mapping (which YAML would silently let the last one
-win) and two rules of the same name are errors too.
+like 5m``. Every field of every rule is checked (a kind's spec up to its first error),
+and so is the file's shape: a key written twice in one mapping (which YAML would silently
+let the last one win) and two rules of the same name are errors too.
 
 Example file::
 
@@ -34,8 +34,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bongsu.alerts.model import Rule
 from bongsu.alerts.repo import AlertRepo
-from bongsu.alerts.rules import rule_from_dict
-from bongsu.errors import RuleError
+from bongsu.alerts.rules import read_rule
 
 
 @dataclass
@@ -108,10 +107,11 @@ def parse(text: str, name: str, *, tenant: str) -> Parsed:
     first_of: dict[str, str] = {}
     for index, item in enumerate(items):
         at = f"rules[{index}]"
-        try:
-            rule = rule_from_dict(item, tenant=tenant, prefix=at)
-        except RuleError as exc:
-            parsed.errors.append(lines.error(exc.field, exc.message))
+        rule, problems = read_rule(item, tenant=tenant, prefix=at)
+        if rule is None:
+            # In the order they are written, not the order they were checked in.
+            problems.sort(key=lambda e: lines.line(e.field))
+            parsed.errors += [lines.error(e.field, e.message) for e in problems]
             continue
         if rule.name in first_of:
             parsed.errors.append(lines.error(
