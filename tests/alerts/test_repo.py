@@ -212,3 +212,23 @@ def test_an_upgrade_from_0001_keeps_the_keys(url: str) -> None:
     assert "alert_rules" in inspect(engine).get_table_names()
     AlertRepo(engine).put_rule(rule())
     engine.dispose()
+
+
+def test_prune_forgets_only_what_is_over(repo: AlertRepo) -> None:
+    r = repo.put_rule(rule())
+    firing = instance(r.id, "firing", service="orders")
+    resolved = dataclasses.replace(instance(r.id, "resolved", service="cart"),
+                                   resolved_at_us=T0 + 400_000_000)
+    recent = dataclasses.replace(instance(r.id, "resolved", service="pay"),
+                                 resolved_at_us=T0 + 400_000_000,
+                                 last_eval_us=T0 + 2_000_000_000)
+    old_ids = repo.record([firing, resolved, recent],
+                          [Transition(firing, "pending", "firing", T0),
+                           Transition(resolved, "firing", "resolved", T0 + 1)])
+    repo.mark_notified(old_ids[:1])
+    cutoff = T0 + 1_000_000_000
+    assert repo.prune(cutoff) == (1, 1)
+    assert {i.labels["service"] for i in repo.instances("acme")} == {"orders", "pay"}
+    # The unnotified transition stays until the notifier has it.
+    assert [e.id for e in repo.unnotified(10)] == [old_ids[1]]
+    assert repo.prune(cutoff) == (0, 0)

@@ -241,6 +241,28 @@ class AlertRepo:
         return [_entry(r) for r in rows]
 
 
+    def prune(self, before_us: int) -> tuple[int, int]:
+        """Forget what is over: instances resolved or inactive with no change since
+        ``before_us`` (an event rule leaves one per episode's object), and history rows
+        older than it that were notified. Returns (instances, history rows) deleted.
+
+        A firing or pending instance is never pruned, nor a transition not yet notified.
+        """
+        with self._engine.begin() as con:
+            instances = con.execute(delete(alert_instances).where(
+                alert_instances.c.state.in_(("resolved", "inactive")),
+                alert_instances.c.last_eval_us < before_us,
+                # The time it last changed: resolved (or, for one that never fired, when
+                # it was last evaluated).
+                (alert_instances.c.resolved_at_us.is_(None)
+                 | (alert_instances.c.resolved_at_us < before_us)),
+            )).rowcount
+            history = con.execute(delete(alert_history).where(
+                alert_history.c.notified.is_(True), alert_history.c.at_us < before_us,
+            )).rowcount
+        return int(instances or 0), int(history or 0)
+
+
 def _append_history(con: Connection, transitions: Sequence[Transition]) -> list[int]:
     ids = []
     for t in transitions:
