@@ -50,7 +50,7 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 receiver.attempts += 1
@@ -141,13 +141,15 @@ class SmtpReceiver:
         tls.load_cert_chain(str(cert), str(key))
         self.messages: list[Any] = []
         self.logins: list[str] = []
+        self.tls: list[bool] = []  # per message: whether it came over TLS
         receiver = self
 
         class Handler:
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 from email import message_from_bytes
                 from email.policy import default
 
+                receiver.tls.append(session.ssl is not None)
                 receiver.messages.append(
                     (envelope, message_from_bytes(envelope.content, policy=default))
                 )
@@ -160,7 +162,7 @@ class SmtpReceiver:
             ) == (username, password)
             if ok:
                 receiver.logins.append(mechanism)
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # False: aiosmtpd answers 535
 
         self.port = free_port()
         self.controller = Controller(

@@ -34,13 +34,14 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def setup(engine: Engine, **timers: float) -> tuple[NotifyStore, Notifier]:
+def setup(engine: Engine, group_wait_s: float = 0.0, group_interval_s: float = 60.0,
+          repeat_interval_s: float = 3600.0) -> tuple[NotifyStore, Notifier]:
     store = NotifyStore(engine)
     store.put_channel(Channel(id="hook", tenant="default", name="ops", type="webhook",
                               config={"url": "http://127.0.0.1:9/hook"}))
     route = Route(id="all", tenant="default", matchers=[], channel_ids=["hook"],
-                  **{"group_wait_s": 0.0, "group_interval_s": 60.0,
-                     "repeat_interval_s": 3600.0, **timers})
+                  group_wait_s=group_wait_s, group_interval_s=group_interval_s,
+                  repeat_interval_s=repeat_interval_s)
     check_route(route)
     store.put_route(route)
     return store, Notifier(store)
@@ -59,7 +60,7 @@ def test_repeat_shorter_than_group_interval_is_refused_with_the_reason() -> None
     assert caught.value.field == "repeat_interval_s"
     assert "shorter than group_interval_s (300 s)" in str(caught.value)
     assert "cannot be repeated more often than that" in str(caught.value)
-    with pytest.raises(RuleError, match="^channel_ids: a route needs at least one channel"):
+    with pytest.raises(RuleError, match=r"^channel_ids: a route needs at least one channel"):
         check_route(Route(id="r", tenant="default", matchers=[], channel_ids=[]))
 
 
@@ -142,7 +143,7 @@ def test_silenced_when_it_fires_is_held_and_never_half_told(engine: Engine) -> N
 def test_replay_on_a_fresh_engine_queues_nothing_twice(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
     first = connect(url)
-    store, notifier = setup(first)
+    _, notifier = setup(first)
     changes = [fired("r1", ORDERS, T0), fired("r1", BILLING, T0)]
     notifier.handle(changes, T0)
     first.dispose()

@@ -83,12 +83,12 @@ def test_bad_recurrence(text: str, field: str, says: str) -> None:
 
 
 def test_bad_silences() -> None:
-    with pytest.raises(RuleError, match="^matchers: a silence needs at least one matcher"):
+    with pytest.raises(RuleError, match=r"^matchers: a silence needs at least one matcher"):
         check_silence(silence([]))
     with pytest.raises(RuleError, match=r"^matchers\[0\]\.value: not a regular expression"):
         check_silence(silence([Matcher("pod", "=~", "orders-(")]))
     with pytest.raises(RuleError, match=r"^matchers\[0\]\.op: unknown operator"):
         check_silence(silence([Matcher("pod", "==", "x")]))  # type: ignore[arg-type]
-    with pytest.raises(RuleError, match="^ends_us: a silence must end after it starts"):
+    with pytest.raises(RuleError, match=r"^ends_us: a silence must end after it starts"):
         check_silence(silence([Matcher("env", "=", "prod")], starts="2026-02-01T00:00",
                               ends="2026-01-01T00:00"))
