@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, inspect, text
@@ -232,3 +233,26 @@ def test_prune_forgets_only_what_is_over(repo: AlertRepo) -> None:
     # The unnotified transition stays until the notifier has it.
     assert [e.id for e in repo.unnotified(10)] == [old_ids[1]]
     assert repo.prune(cutoff) == (0, 0)
+
+
+def test_migration_0002_matches_the_tables(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bongsu.alerts import tables
+
+    mine = {t.name for t in (tables.alert_rules, tables.alert_defaults_seeded,
+                             tables.alert_instances, tables.alert_history)}
+    with engine.connect() as con:
+        diffs = compare_metadata(MigrationContext.configure(con), tables.metadata)
+
+    def table_of(diff: Any) -> str | None:
+        # ("add_table", Table) / ("add_index", Index) / ("add_column", schema, table, Column)
+        # / [("modify_nullable", schema, table, column, ...)]: the table a difference is in.
+        item = diff[0] if isinstance(diff, list) else diff
+        if len(item) > 2 and isinstance(item[2], str):
+            return item[2]
+        target = item[1]
+        return str(target.table.name if hasattr(target, "table") else target.name)
+
+    assert [d for d in diffs if table_of(d) in mine] == []
