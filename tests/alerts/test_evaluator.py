@@ -106,7 +106,7 @@ class Sleepy:
 
     def evaluate(self, rule: Rule, ctx: Context, now_us: int) -> list[Sample]:
         Sleepy.calls += 1
-        time.sleep(1.0)
+        time.sleep(1.5)
         return [Sample({"x": "slow"}, True, 1.0, "slow")]
 
 
@@ -120,16 +120,31 @@ class Quick:
         return [Sample({"x": "quick"}, True, 1.0, "quick")]
 
 
+class Broken:
+    name = "test-broken"
+
+    def check(self, spec: Any) -> dict[str, Any]:
+        return dict(spec)
+
+    def evaluate(self, rule: Rule, ctx: Context, now_us: int) -> list[Sample]:
+        raise RuntimeError("the figure is not there")
+
+
 def test_a_slow_rule_is_cut_and_holds_up_nothing(tmp_path: Path,
                                                   caplog: pytest.LogCaptureFixture) -> None:
     store = open_store(tmp_path / "t.db")
     register(Sleepy())
     register(Quick())
+    register(Broken())
     repo = AlertRepo(connect(f"sqlite:///{tmp_path / 'meta.sqlite'}"))
     slow = Rule(id="slow", tenant="default", name="slow", kind="test-sleepy",  # type: ignore[arg-type]
                 spec={}, interval_s=0.1)
     quick = Rule(id="quick", tenant="acme", name="quick", kind="test-quick",  # type: ignore[arg-type]
                  spec={}, interval_s=0.1)
+    broken = Rule(id="broken", tenant="default", name="broken",
+                  kind="test-broken", spec={}, interval_s=0.1)  # type: ignore[arg-type]
+    off = Rule(id="off", tenant="default", name="off", kind="test-quick",  # type: ignore[arg-type]
+               spec={}, interval_s=0.1, enabled=False)
     heard: list[Transition] = []
     got_quick = threading.Event()
 
@@ -137,22 +152,25 @@ def test_a_slow_rule_is_cut_and_holds_up_nothing(tmp_path: Path,
         heard.extend(transitions)
         got_quick.set()
 
-    evaluator = Evaluator(lambda: [slow, quick], repo, context(store, time.time_ns),
-                          listeners=[listener], timeout_s=0.3, workers=2, tick_s=0.05)
+    evaluator = Evaluator(lambda: [slow, broken, off, quick], repo, context(store, time.time_ns),
+                          listeners=[listener], timeout_s=0.3, workers=2, tick_s=0.05,
+                          rules_refresh_s=0)
     started = time.monotonic()
     evaluator.start()
     try:
         assert got_quick.wait(5)
         quick_after = time.monotonic() - started
-        time.sleep(1.5)  # the slow evaluation ends, past its time
+        time.sleep(2.0)  # the slow evaluation ends, past its time
     finally:
         evaluator.stop()
-    assert quick_after < 0.5  # not behind the slow rule's 1 s
+    assert quick_after < 1.0  # not behind the slow rule's 1.5 s
     assert [(t.instance.rule_id, t.new) for t in heard] == [("quick", "firing")]
     assert repo.instances("default", "slow") == []  # its late result was dropped unsaved
     assert [i.state for i in repo.instances("acme", "quick")] == ["firing"]
     assert any(o.rule_id == "slow" and o.error and "TimeoutError" in o.error
                for o in evaluator.outcomes)
     assert "alert rule slow: evaluation over 0.3 s, cut" in caplog.text
-    assert 1 <= Sleepy.calls <= 2  # never two at once: one 1 s call, then at most one more
+    assert "alert rule broken: evaluation failed: the figure is not there" in caplog.text
+    assert repo.instances("default", "off") == []  # a disabled rule is not evaluated
+    assert 1 <= Sleepy.calls <= 2  # never two at once: one 1.5 s call, then at most one more
     store.close()

@@ -67,6 +67,9 @@ def test_threshold_figures_per_service_match_the_data(data: tuple[Any, int, list
         sum(s.is_error for s in sent["orders"]) / len(sent["orders"]))
     assert by_service["orders"].value == pytest.approx(0.5)
     assert by_service["orders"].active and not by_service["frontend"].active
+    acme = Rule(id="r2", tenant="acme", name="t", kind="threshold",
+                spec={"figure": "tps", "op": ">", "value": 0})
+    assert evaluate(data, acme, end) == []  # another tenant's data is not seen
     assert by_service["orders"].link == f"/services/orders?to={end // 1000}"
     tps = evaluate(data, rule("threshold", figure="tps", op="<", value=0.5, window_s=60), end)
     assert {s.labels["service"]: s.value for s in tps} == {"frontend": 1.0, "orders": 1.0}
@@ -158,6 +161,18 @@ def test_one_sample_per_episode_however_many_count_bumps(tmp_path: Path) -> None
                                   t0 + 300 * S)
     assert [s.labels["pod"] for s in busy] == ["cart-7d9f8-x2kq"]
     assert kind("event").evaluate(r, ctx, t0 + 3600 * S) == []
+    matched = {
+        "object prefix": ({"object": "cart-7d9f8"}, 3),
+        "reason": ({"reason": "ErrImagePull"}, 1),
+        "severity": ({"severity": "warning"}, 0),
+        "cluster": ({"cluster": "public"}, 0),
+        "service": ({"service": "cart", "kind": "image_pull"}, 1),
+    }
+    for name, (spec, count) in matched.items():
+        got = kind("event").evaluate(rule("event", **spec), ctx, t0 + 300 * S)
+        assert len(got) == count, name
+    other_tenant = Rule(id="r2", tenant="acme", name="t", kind="event", spec={})
+    assert kind("event").evaluate(other_tenant, ctx, t0 + 300 * S) == []
     store.close()
 
 

@@ -109,6 +109,7 @@ class Evaluator:
         self, rules: Callable[[], Iterable[Rule]], repo: InstanceRepo, context: Context,
         listeners: Sequence[Listener] = (), clock: Callable[[], int] = _now_us,
         timeout_s: float = 10.0, workers: int = 2, tick_s: float = 1.0,
+        rules_refresh_s: float = 5.0,
     ) -> None:
         self._rules = rules
         self._repo = repo
@@ -117,6 +118,9 @@ class Evaluator:
         self._clock = clock
         self._timeout_s = timeout_s
         self._tick_s = tick_s
+        self._rules_refresh_s = rules_refresh_s  # the rules are read from the database
+        self._rules_read_at = -float("inf")  # this often, not every tick
+        self._enabled: list[Rule] = []
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="bongsu-alerts")
         self._due: dict[str, int] = {}  # rule id -> next evaluation, epoch µs
         self._running: dict[str, tuple[Future[Outcome], float]] = {}
@@ -142,11 +146,13 @@ class Evaluator:
         """One round: collect finished evaluations, cut overdue ones, start due ones."""
         self._collect()
         now_us = self._clock()
-        try:
-            rules = [r for r in self._rules() if r.enabled]
-        except Exception:
-            log.exception("alert rules could not be read; evaluating nothing this round")
-            return
+        if time.monotonic() - self._rules_read_at >= self._rules_refresh_s:
+            try:
+                self._enabled = [r for r in self._rules() if r.enabled]
+            except Exception:
+                log.exception("alert rules could not be read; keeping the last ones")
+            self._rules_read_at = time.monotonic()
+        rules = self._enabled
         for rule in rules:
             if rule.id in self._running or self._due.get(rule.id, 0) > now_us:
                 continue
