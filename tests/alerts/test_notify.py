@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, inspect
 
 from alerts.receivers import WebhookReceiver, fired, resolved, wait_until
 from bongsu.alerts.channels import default_registry
@@ -18,8 +21,16 @@ from bongsu.alerts.notify.notifier import Notifier
 from bongsu.alerts.notify.outbox import Dispatcher
 from bongsu.alerts.notify.routing import check_route
 from bongsu.alerts.notify.store import NotifyStore
+from bongsu.alerts.notify.tables import (
+    alert_channels,
+    alert_groups,
+    alert_outbox,
+    alert_routes,
+    alert_silences,
+)
+from bongsu.alerts.repo import AlertRepo
 from bongsu.errors import RuleError
-from bongsu.meta.database import connect
+from bongsu.meta.database import connect, upgrade
 
 T0 = 1_800_000_000_000_000
 S = 1_000_000
@@ -202,28 +213,48 @@ def test_a_real_webhook_gets_one_firing_and_one_resolved_each(engine: Engine) ->
 
 
 def test_dispatcher_thread_drains_the_evaluators_history(engine: Engine) -> None:
-    from bongsu.alerts.repo import AlertRepo
-
     receiver = WebhookReceiver().start()
     try:
         store = NotifyStore(engine)
         store.put_channel(Channel(id="hook", tenant="default", name="ops", type="webhook",
                                   config={"url": receiver.url}))
         store.put_route(Route(id="all", tenant="default", matchers=[], channel_ids=["hook"],
-                              group_wait_s=0, group_interval_s=60, repeat_interval_s=3600))
+                              group_wait_s=0, group_interval_s=0.1, repeat_interval_s=3600))
         repo = AlertRepo(engine)
-        now = int(time.time() * S)  # the dispatcher's thread runs on the real clock
-        change = fired("r1", ORDERS, now)
-        repo.record([change.instance], [change])
-        notifier = Notifier(store)
-        assert notifier.drain(repo, now) == 1
-        assert repo.unnotified() == []
-        dispatcher = Dispatcher(store, default_registry(), poll_s=0.05)
+        dispatcher = Dispatcher(store, default_registry(), notifier=Notifier(store),
+                                history=repo, poll_s=30)  # only a wake makes it look
         dispatcher.start()
         try:
+            # The evaluator records each change, then tells its listeners.
+            now = int(time.time() * S)  # the dispatcher's thread runs on the real clock
+            change = fired("r1", ORDERS, now)
+            repo.record([change.instance], [change])
+            dispatcher.on_transitions([change])
             assert wait_until(lambda: len(receiver.received) == 1, 10)
+            time.sleep(0.15)  # past group_interval
+            change = resolved("r1", ORDERS, now + 1)
+            repo.record([change.instance], [change])
+            dispatcher.on_transitions([change])
+            assert wait_until(lambda: len(receiver.received) == 2, 10)
         finally:
             dispatcher.stop()
-        assert receiver.received[0].json()["status"] == "firing"
+        assert [r.json()["status"] for r in receiver.received] == ["firing", "resolved"]
+        assert repo.unnotified() == []
+        assert dispatcher.errors == 0
     finally:
         receiver.stop()
+
+
+def test_the_migration_makes_the_tables_the_code_reads(engine: Engine) -> None:
+    found = inspect(engine)
+    for table in (alert_channels, alert_routes, alert_silences, alert_groups, alert_outbox):
+        columns = {c["name"]: c["nullable"] for c in found.get_columns(table.name)}
+        assert columns == {c.name: c.nullable for c in table.columns}, table.name
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("bongsu.meta") / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    assert "alert_outbox" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert "alert_outbox" in inspect(engine).get_table_names()

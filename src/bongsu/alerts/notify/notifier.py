@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, Protocol
 
@@ -88,14 +89,21 @@ class Notifier:
 
     def __init__(self, store: NotifyStore) -> None:
         self._store = store
+        # Groups are read, changed and written back: one decision at a time per process
+        # (the evaluator's drain and the dispatcher's tick may come from two threads).
+        self._lock = threading.RLock()
 
     def handle(
-        self, transitions: list[Transition], now_us: int, con: Connection | None = None
+        self, transitions: Sequence[Transition], now_us: int, con: Connection | None = None
     ) -> int:
         """Record the changes, then queue what is due; returns how many were queued."""
         if con is None:
-            with self._store.engine.begin() as own:
+            with self._lock, self._store.engine.begin() as own:
                 return self.handle(transitions, now_us, own)
+        with self._lock:
+            return self._handle(transitions, now_us, con)
+
+    def _handle(self, transitions: Sequence[Transition], now_us: int, con: Connection) -> int:
         routes: dict[str, list[Route]] = {}
         for transition in transitions:
             status = change_status(transition)
@@ -117,13 +125,15 @@ class Notifier:
         it has seen (by alert and time) and the outbox one it has queued (by key).
         """
         entries = history.unnotified(limit)
+        if not entries:
+            return 0
         queued = self.handle([e.transition for e in entries], now_us)
         history.mark_notified(e.id for e in entries)
         return queued
 
     def tick(self, now_us: int) -> int:
         """Queue what groups have due now; returns how many notifications were queued."""
-        with self._store.engine.begin() as con:
+        with self._lock, self._store.engine.begin() as con:
             return self._flush(con, now_us)
 
     def _record(

@@ -12,8 +12,9 @@ jitter in [0.5, 1), so receivers coming back from an outage are not hit in locks
 
 Example::
 
-    dispatcher = Dispatcher(store, default_registry(), notifier=notifier,
+    dispatcher = Dispatcher(store, default_registry(), notifier=notifier, history=repo,
                             console_url="https://bongsu.example.net")
+    evaluator = Evaluator(..., listeners=[dispatcher.on_transitions])
     dispatcher.start()
     ...
     dispatcher.stop()
@@ -25,11 +26,11 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bongsu.alerts.channels import ChannelRegistry, SendContext, SendResult
-from bongsu.alerts.model import Notification
-from bongsu.alerts.notify.notifier import Notifier
+from bongsu.alerts.model import Notification, Transition
+from bongsu.alerts.notify.notifier import History, Notifier
 from bongsu.alerts.notify.store import NotifyStore
 
 log = logging.getLogger("bongsu.alerts.outbox")
@@ -44,6 +45,7 @@ class Dispatcher:
         registry: ChannelRegistry,
         *,
         notifier: Notifier | None = None,
+        history: History | None = None,
         console_url: str = "",
         poll_s: float = 1.0,
         max_attempts: int = 12,
@@ -56,6 +58,7 @@ class Dispatcher:
         self._store = store
         self._registry = registry
         self._notifier = notifier
+        self._history = history
         self._context = SendContext(console_url)
         self._poll_s = poll_s
         self._max_attempts = max_attempts
@@ -68,6 +71,8 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors = 0  # rounds that failed as a whole (the database was unreachable …)
+        if history is not None and notifier is None:
+            raise ValueError("a history to drain needs a notifier to hand it to")
 
     def backoff_s(self, attempts: int) -> float:
         """How long to wait after the ``attempts``-th failed attempt."""
@@ -75,12 +80,13 @@ class Dispatcher:
         return delay * (0.5 + self._rng.random() / 2)
 
     def run_once(self) -> int:
-        """One round: tick the notifier's groups, then try every due notification once.
-
-        Returns how many were delivered this round.
+        """One round: hand the history's new transitions to the notifier, tick its groups,
+        then try every due notification once. Returns how many were delivered.
         """
         now_us = int(self._clock() * 1e6)
         if self._notifier is not None:
+            if self._history is not None:
+                self._notifier.drain(self._history, now_us)
             self._notifier.tick(now_us)
         delivered = 0
         for notification in self._store.due(now_us, self._batch):
@@ -120,6 +126,10 @@ class Dispatcher:
         except Exception as error:  # a channel type's bug must not stop the outbox
             log.exception("channel type %s raised from send", channel.type)
             return SendResult.retry(f"{channel.type} raised {type(error).__name__}: {error}")
+
+    def on_transitions(self, transitions: Sequence[Transition]) -> None:
+        """An evaluator listener: the transitions are in the history already; look now."""
+        self.wake()
 
     def wake(self) -> None:
         """Look at the outbox now (after queuing something) instead of at the next poll."""
