@@ -19,7 +19,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bongsu.alerts.model import AlertInstance, Labels, State, Transition, fingerprint
+from bongsu.alerts.model import (
+    AlertInstance,
+    Labels,
+    Severity,
+    State,
+    Transition,
+    fingerprint,
+)
 
 
 @dataclass
@@ -177,12 +184,13 @@ class SmtpReceiver:
 
 def instance(rule_id: str, labels: Labels, state: State, at_us: int,
              tenant: str = "default", summary: str = "APDEX 0.52 < 0.7",
-             link: str | None = "/services/orders?at=1") -> AlertInstance:
+             link: str | None = "/services/orders?at=1",
+             severity: Severity = "warning") -> AlertInstance:
     return AlertInstance(
         id=fingerprint(rule_id, labels), tenant=tenant, rule_id=rule_id, labels=labels,
         state=state, active_since_us=at_us, fired_at_us=at_us if state == "firing" else None,
         resolved_at_us=at_us if state == "resolved" else None, last_eval_us=at_us,
-        last_active_us=at_us, value=0.52, summary=summary, link=link,
+        last_active_us=at_us, value=0.52, summary=summary, link=link, severity=severity,
     )
 
 

@@ -117,7 +117,7 @@ def test_slack_blocks_link_back_to_the_console(engine: Engine) -> None:
         assert header == {"type": "header", "text": {"type": "plain_text",
                                                       "text": firing["text"]}}
         assert section["text"]["type"] == "mrkdwn"
-        assert "warning: APDEX 0.52 < 0.7" in section["text"]["text"]
+        assert "warning: APDEX 0.52 &lt; 0.7" in section["text"]["text"]  # Slack's escape
         assert "firing since 2023-11-14 22:13:20 UTC" in section["text"]["text"]
         assert f"<{CONSOLE}/services/orders?at=1|Open in Bongsu>" in section["text"]["text"]
         assert "resolved 2023-11-14 22:23:20 UTC" in payloads[1]["blocks"][1]["text"]["text"]

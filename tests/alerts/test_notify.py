@@ -94,6 +94,24 @@ def test_one_notification_per_alert_per_change(engine: Engine) -> None:
     assert firing.key != done.key
 
 
+def test_each_matching_route_gets_its_own_notification(engine: Engine) -> None:
+    store, notifier = setup(engine)
+    store.put_channel(Channel(id="pager", tenant="default", name="pager", type="webhook",
+                              config={"url": "http://127.0.0.1:9/pager"}))
+    store.put_route(Route(id="critical", tenant="default",
+                          matchers=[Matcher("severity", "=", "critical"),
+                                    Matcher("service", "=~", "ord.*")],
+                          channel_ids=["pager"], group_wait_s=0, group_interval_s=60,
+                          repeat_interval_s=3600), position=1)
+    notifier.handle([fired("r1", ORDERS, T0, severity="critical"),
+                     fired("r1", BILLING, T0, severity="critical"),
+                     fired("r2", ORDERS, T0)], T0)
+    by_channel = sorted((n.channel_id, n.alerts[0]["rule_id"], n.alerts[0]["labels"]["service"])
+                        for n in store.outbox())
+    assert by_channel == [("hook", "r1", "billing"), ("hook", "r1", "orders"),
+                          ("hook", "r2", "orders"), ("pager", "r1", "orders")]
+
+
 def test_grouping_waits_then_batches_changes_by_interval(engine: Engine) -> None:
     store, notifier = setup(engine, group_wait_s=30.0, group_interval_s=300.0,
                             repeat_interval_s=3600.0)

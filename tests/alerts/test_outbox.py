@@ -140,6 +140,27 @@ def test_permanent_failures_and_give_up_are_recorded(engine: Engine) -> None:
     assert store.due(int(clock.now * S) + 10**12) == []  # both given up, none lost
 
 
+def test_settled_rows_are_pruned_after_the_retention_pending_ones_never(engine: Engine) -> None:
+    receiver = WebhookReceiver().start()
+    try:
+        store = NotifyStore(engine)
+        wire(store, receiver.url)
+        clock = Clock()
+        dispatcher = Dispatcher(store, default_registry(), clock=clock, retention_s=86400)
+        now = int(clock.now * S)
+        Notifier(store).handle([fired("r1", ORDERS, now)], now)
+        assert dispatcher.run_once() == 1
+        receiver.mode = "error"
+        Notifier(store).handle([fired("r1", {"service": "billing"}, now)], now)
+        dispatcher.run_once()
+        clock.now += 2 * 86400
+        dispatcher.run_once()
+        (left,) = store.outbox()
+        assert left.delivered_us is None and left.alerts[0]["labels"]["service"] == "billing"
+    finally:
+        receiver.stop()
+
+
 DECIDE = textwrap.dedent("""
     import sys, time
     from alerts.receivers import fired

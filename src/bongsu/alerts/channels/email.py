@@ -102,3 +102,6 @@ class EmailChannel:
             return SendResult.retry(text) if error.smtp_code < 500 else SendResult.permanent(text)
         except (smtplib.SMTPException, ssl.SSLError, OSError) as error:
             return SendResult.retry(f"{config['host']}: {error}")
+
+
+__all__ = ["EmailChannel", "email_message"]

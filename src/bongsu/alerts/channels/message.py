@@ -30,3 +30,6 @@ def line(alert: dict[str, Any]) -> str:
     at = alert["resolved_at_us"] if alert["status"] == "resolved" else alert["fired_at_us"]
     verb = "resolved" if alert["status"] == "resolved" else "firing since"
     return f"{alert['severity']}: {alert['summary']} ({labels}; {verb} {when(at)})"
+
+
+__all__ = ["line", "title", "when"]

@@ -28,7 +28,7 @@ def slack_payload(notification: Notification, context: SendContext) -> dict[str,
         {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
     ]
     for alert in notification.alerts[:_MAX_ALERT_BLOCKS]:
-        text = line(alert)
+        text = _escape(line(alert))
         link = context.link(alert.get("link"))
         if link:
             text += f"\n<{link}|Open in Bongsu>"
@@ -38,6 +38,11 @@ def slack_payload(notification: Notification, context: SendContext) -> dict[str,
         blocks.append({"type": "context",
                        "elements": [{"type": "mrkdwn", "text": f"and {rest} more"}]})
     return {"text": head, "blocks": blocks}
+
+
+def _escape(text: str) -> str:
+    # Slack reads <…> as links and mentions; these three are the escapes it documents.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class SlackChannel:
@@ -56,3 +61,6 @@ class SlackChannel:
         headers = {"Content-Type": "application/json", "User-Agent": "Bongsu-Alerts/1"}
         return post(str(channel.config["url"]), body, headers,
                     float(channel.config.get("timeout_s", 10.0)))
+
+
+__all__ = ["SlackChannel", "slack_payload"]

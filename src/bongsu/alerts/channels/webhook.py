@@ -109,3 +109,6 @@ class WebhookChannel:
         if config.get("secret"):
             headers["X-Bongsu-Signature"] = signature(body, str(config["secret"]))
         return post(str(config["url"]), body, headers, float(config.get("timeout_s", 10.0)))
+
+
+__all__ = ["WebhookChannel", "signature", "verify", "webhook_body"]

@@ -255,3 +255,6 @@ class Notifier:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+__all__ = ["History", "Notifier", "StoredTransition", "alert_labels", "alert_view", "change_status"]

@@ -52,6 +52,7 @@ class Dispatcher:
         base_backoff_s: float = 2.0,
         max_backoff_s: float = 600.0,
         batch: int = 100,
+        retention_s: float = 7 * 86400.0,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -65,6 +66,10 @@ class Dispatcher:
         self._base = base_backoff_s
         self._cap = max_backoff_s
         self._batch = batch
+        # Settled rows are kept a week: long enough that a replayed decision still finds
+        # its key, and the table stays the size of a week of notifications.
+        self._retention_us = int(retention_s * 1e6)
+        self._pruned_us = 0
         self._clock = clock
         self._rng = rng or random.Random()
         self._wake = threading.Event()
@@ -88,6 +93,9 @@ class Dispatcher:
             if self._history is not None:
                 self._notifier.drain(self._history, now_us)
             self._notifier.tick(now_us)
+        if now_us - self._pruned_us >= 3600 * 1_000_000:
+            self._store.prune(now_us - self._retention_us)
+            self._pruned_us = now_us
         delivered = 0
         for notification in self._store.due(now_us, self._batch):
             if self._stop.is_set():
@@ -160,3 +168,6 @@ class Dispatcher:
             if delivered < self._batch:
                 self._wake.wait(self._poll_s)
                 self._wake.clear()
+
+
+__all__ = ["Dispatcher"]

@@ -87,3 +87,6 @@ def check_route(route: Route) -> None:
 def group_labels(route: Route, labels: Labels) -> Labels:
     """The labels that name an alert's group in this route (absent ones are left out)."""
     return {name: labels[name] for name in route.group_by if name in labels}
+
+
+__all__ = ["check_matcher", "check_route", "group_labels", "match", "matches"]

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, select, update
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
 
 from bongsu.alerts.model import Channel, Matcher, Notification, Route, Silence
 from bongsu.alerts.notify.tables import (
@@ -192,6 +192,18 @@ class NotifyStore:
                 failed_us=at_us, attempts=attempts, last_error=error))
 
 
+    def prune(self, before_us: int) -> int:
+        """Drop delivered and given-up rows settled before ``before_us``; never a pending
+        one. Returns how many went."""
+        settled = or_(
+            and_(alert_outbox.c.delivered_us.is_not(None),
+                 alert_outbox.c.delivered_us < before_us),
+            and_(alert_outbox.c.failed_us.is_not(None), alert_outbox.c.failed_us < before_us),
+        )
+        with self.engine.begin() as c:
+            return int(c.execute(delete(alert_outbox).where(settled)).rowcount or 0)
+
+
 def _matchers_json(matchers: Sequence[Matcher]) -> str:
     return json.dumps([[m.name, m.op, m.value] for m in matchers])
 
@@ -215,3 +227,6 @@ def _notification(row: Any) -> Notification:
         attempts=row["attempts"], next_attempt_us=row["next_attempt_us"],
         delivered_us=row["delivered_us"], last_error=row["last_error"],
     )
+
+
+__all__ = ["NotifyStore"]
