@@ -144,6 +144,7 @@ def test_repeat_interval_reminds_of_what_still_fires(engine: Engine) -> None:
     assert sent(store) == [("firing", ["orders"]), ("firing", ["orders"]),
                            ("resolved", ["orders"])]
     assert len({n.key for n in store.outbox()}) == 3
+    assert [n.alerts[0].get("repeat", False) for n in store.outbox()] == [False, True, False]
 
 
 def test_silenced_when_it_fires_is_held_and_never_half_told(engine: Engine) -> None:

@@ -207,8 +207,8 @@ class Notifier:
         if not firing and not resolved and last is not None and (
             now_us >= last + int(route.repeat_interval_s * _US)
         ):
-            firing = [
-                e["last"] for e in group["alerts"].values()
+            firing = [  # a reminder, marked so a receiver can tell it from a new firing
+                dict(e["last"], repeat=True) for e in group["alerts"].values()
                 if e["notified"] and silenced(silences, e["last"]["labels"], now_us) is None
             ]
             repeat = f"repeat@{now_us}"
