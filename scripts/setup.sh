@@ -17,6 +17,7 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v mariadbd >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || need_apt+=(mariadb-server)
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)  # tests check the simulated cluster with a real kubectl
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)  # a throwaway certificate for the SMTP STARTTLS test
 if (( ${#need_apt[@]} )); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
