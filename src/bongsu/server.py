@@ -1,8 +1,10 @@
-"""Composition root: wires the receiver, ingest log, loader, store and query API together.
+"""Composition root: wires the receiver, ingest log, loader, store, query API and the alert
+engine together.
 
 One process: the API port on the main thread's asyncio loop, the OTLP port on a thread
-with a loop of its own, a loader thread owning the store's writes, and one decoder process
-(see ``bongsu.ingest.decoder``).
+with a loop of its own, a loader thread owning the store's writes, one decoder process
+(see ``bongsu.ingest.decoder``), and the alert evaluator and notification dispatcher on
+threads of their own, over the metadata database the ingest keys use too.
 """
 
 from __future__ import annotations
@@ -19,8 +21,18 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from bongsu import __version__
+from bongsu.alerts.channels import default_registry
+from bongsu.alerts.defaults import seed_defaults
+from bongsu.alerts.evaluator import Evaluator
+from bongsu.alerts.kinds import Context
+from bongsu.alerts.model import Rule
+from bongsu.alerts.notify.notifier import Notifier
+from bongsu.alerts.notify.outbox import Dispatcher
+from bongsu.alerts.notify.store import NotifyStore
+from bongsu.alerts.repo import AlertRepo
 from bongsu.api import create_api
 from bongsu.api.agent import agent_router
+from bongsu.api.alerts import AlertsBackend, alerts_router
 from bongsu.api.kube import kube_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes
@@ -28,7 +40,9 @@ from bongsu.ingest.loader import Loader
 from bongsu.ingest.log import IngestLog
 from bongsu.ingest.receiver import Receiver, receiver_app
 from bongsu.kube.hub import KubeHub, KubeSetup
-from bongsu.meta.keys import KeyRing
+from bongsu.meta.database import connect
+from bongsu.meta.keys import DEFAULT_TENANT, KeyRing
+from bongsu.query import QueryService
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
 from bongsu.store.reads import reads_of
@@ -49,10 +63,18 @@ class Parts:
     kube: KubeHub
     otlp_app: ASGIApp
     api_app: ASGIApp
+    evaluator: Evaluator | None = None  # None with BONGSU_ALERTS=off
+    dispatcher: Dispatcher | None = None
 
     def close(self) -> None:
         """Load everything acknowledged, then release every part (order matters)."""
         self.receiver.close()
+        # The alert engine reads the store and writes the metadata database: it stops (and
+        # its threads are joined) before either closes.
+        if self.evaluator is not None:
+            self.evaluator.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         self.kube.close()  # its writer saves the pending episodes while the store is open
         self.loader.stop()
         self.ingest_log.close()
@@ -69,7 +91,8 @@ def build(settings: Settings) -> Parts:
         settings.store_path, settings.apdex_t_ms, settings.apdex_overrides()
     )
     ingest_log = IngestLog.open(settings.wal_dir, settings.wal_segment_bytes, settings.fsync)
-    keys = KeyRing.open(settings.meta_url)
+    engine = connect(settings.meta_url)  # one engine: the keys and the alert engine
+    keys = KeyRing(engine)
     loader = Loader(settings, store, ingest_log)
     loader.start()
     receiver = Receiver(settings, ingest_log, keys.resolve, lambda: loader.loaded_lsn)
@@ -78,6 +101,24 @@ def build(settings: Settings) -> Parts:
     # (up to 2,000 events/min over the two hours loaded at start) than one page of results.
     kube = KubeHub(kube_setup, store, reads_of(store, timeout_s=60.0, max_rows=2_000_000))
     kube.start()  # returns at once: each cluster connects on threads of its own
+    reads = reads_of(store, settings.query_timeout_seconds, settings.query_max_rows)
+    queries = QueryService(reads, settings)
+    repo, notify = AlertRepo(engine), NotifyStore(engine)
+    registry = default_registry()
+    for tenant in sorted({DEFAULT_TENANT, settings.kube_tenant,
+                          *(k.tenant for k in keys.list())}):
+        seed_defaults(repo, tenant)
+    evaluator = dispatcher = None
+    if settings.alerts:
+        dispatcher = Dispatcher(notify, registry, notifier=Notifier(notify), history=repo,
+                                console_url=settings.console_url)
+        evaluator = Evaluator(
+            rules=lambda: _enabled_rules(repo), repo=repo, context=Context(queries, reads),
+            listeners=[dispatcher.on_transitions],
+            # An evaluation is a few store queries: bounded like one API query.
+            timeout_s=settings.query_timeout_seconds)
+        dispatcher.start()
+        evaluator.start()
     return Parts(
         settings=settings,
         store=store,
@@ -87,9 +128,17 @@ def build(settings: Settings) -> Parts:
         receiver=receiver,
         kube=kube,
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
-        api_app=create_api(settings, store, keys.resolve,
-                           routers=[agent_router(agents), kube_router(kube)]),
+        api_app=create_api(settings, store, keys.resolve, queries=queries,
+                           routers=[agent_router(agents), kube_router(kube),
+                                    alerts_router(AlertsBackend(repo, notify, registry))]),
+        evaluator=evaluator,
+        dispatcher=dispatcher,
     )
+
+
+def _enabled_rules(repo: AlertRepo) -> list[Rule]:
+    """Every tenant's enabled rules (the evaluator reads them every few seconds)."""
+    return [r for t in repo.tenants() for r in repo.list_rules(t, enabled_only=True)]
 
 
 class _Server(uvicorn.Server):

@@ -108,6 +108,15 @@ class Settings:
         30.0, "Longest wait between attempts to reach a cluster that does not answer."
     )
 
+    alerts: bool = _setting(
+        True, "Evaluate alert rules and deliver notifications (off: rules, silences, channels "
+        "and routes can still be edited through the API)."
+    )
+    console_url: str = _setting(
+        "", "The console's address as people reach it (https://bongsu.example.net), for the "
+        "links in notifications; empty: links are paths."
+    )
+
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, **overrides: Any

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bongsu.api.params import BAD_PARAMETER
-from bongsu.errors import QueryError, StoreError, Unauthorized
+from bongsu.errors import QueryError, RuleError, StoreError, Unauthorized
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -22,6 +22,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QueryError)
     def query_error(request: Request, exc: QueryError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RuleError)
+    def rule_error(request: Request, exc: RuleError) -> JSONResponse:
+        # An alert rule, silence, channel or route refused: "field: problem".
+        return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.exception_handler(Unauthorized)
     def unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:

@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from bongsu.api.agent import agent_router
+from bongsu.api.alerts import alerts_router
 from bongsu.api.app import create_api
 from bongsu.api.kube import kube_router
 from bongsu.control.registry import AgentRegistry
@@ -35,7 +36,8 @@ def openapi() -> dict[str, Any]:
     settings = Settings()
     none: Any = _NoStore()
     app = create_api(
-        settings, none, _anyone, routers=[agent_router(AgentRegistry(none)), kube_router()],
+        settings, none, _anyone, routers=[agent_router(AgentRegistry(none)), kube_router(),
+                                    alerts_router()],
         queries=QueryService(none, settings), console=False,
     )
     return app.openapi()
