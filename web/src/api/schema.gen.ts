@@ -9,6 +9,14 @@ export interface paths {
     /** Requests in flight now, longest first */
     get: operations["active_requests_api_v1_active_requests_get"];
   };
+  "/api/v1/alerts": {
+    /** Alert states (one per rule and label set) */
+    get: operations["alerts_api_v1_alerts_get"];
+  };
+  "/api/v1/alerts/history": {
+    /** State changes, newest first */
+    get: operations["history_api_v1_alerts_history_get"];
+  };
   "/api/v1/captures": {
     /** Captures, newest first (pending ones first) */
     get: operations["list_captures_api_v1_captures_get"];
@@ -18,6 +26,12 @@ export interface paths {
   "/api/v1/captures/{capture_id}": {
     /** One capture with its payload */
     get: operations["one_capture_api_v1_captures__capture_id__get"];
+  };
+  "/api/v1/channels": {
+    /** Notification channels (secrets left out) */
+    get: operations["list_channels_api_v1_channels_get"];
+    /** Add a channel (its type checks the config) */
+    post: operations["create_channel_api_v1_channels_post"];
   };
   "/api/v1/events": {
     /** Kubernetes episodes overlapping the window, newest first */
@@ -63,6 +77,26 @@ export interface paths {
     /** One metric aggregated per step */
     get: operations["series_api_v1_metrics_series_get"];
   };
+  "/api/v1/routes": {
+    /** Routes, in the order alerts are matched */
+    get: operations["list_routes_api_v1_routes_get"];
+    /** Add a route (matched after the existing ones) */
+    post: operations["create_route_api_v1_routes_post"];
+  };
+  "/api/v1/rules": {
+    /** The tenant's alert rules, by name */
+    get: operations["list_rules_api_v1_rules_get"];
+    /** Create a rule (checked; errors name the field) */
+    post: operations["create_rule_api_v1_rules_post"];
+  };
+  "/api/v1/rules/{rule_id}": {
+    /** One rule */
+    get: operations["get_rule_api_v1_rules__rule_id__get"];
+    /** Replace a rule (a shipped default stays one) */
+    put: operations["put_rule_api_v1_rules__rule_id__put"];
+    /** Delete a rule; its firing alerts resolve */
+    delete: operations["delete_rule_api_v1_rules__rule_id__delete"];
+  };
   "/api/v1/services": {
     /** Every service with its figures over the window */
     get: operations["services_api_v1_services_get"];
@@ -78,6 +112,16 @@ export interface paths {
   "/api/v1/services/{service}/transactions": {
     /** Transactions in a heatmap selection (time window x duration range) */
     get: operations["transactions_api_v1_services__service__transactions_get"];
+  };
+  "/api/v1/silences": {
+    /** Silences and maintenance windows */
+    get: operations["list_silences_api_v1_silences_get"];
+    /** Mute matching alerts for a while, or in a window */
+    post: operations["create_silence_api_v1_silences_post"];
+  };
+  "/api/v1/silences/{silence_id}": {
+    /** End a silence now (delete it) */
+    delete: operations["delete_silence_api_v1_silences__silence_id__delete"];
   };
   "/api/v1/topology": {
     /** Service or instance map with databases and external hosts */
@@ -208,6 +252,83 @@ export interface components {
        */
       requests: components["schemas"]["ActiveRequest"][];
     };
+    /**
+     * Alert
+     * @description One rule and label set's state.
+     */
+    Alert: {
+      /**
+       * Active Since Ms
+       * @description When the condition started holding, epoch ms
+       */
+      active_since_ms: number | null;
+      /**
+       * Fired At Ms
+       * @description When it fired, epoch ms
+       */
+      fired_at_ms: number | null;
+      /**
+       * Id
+       * @description Fingerprint of the rule and the labels
+       */
+      id: string;
+      /**
+       * Labels
+       * @description The label set (the rule's labels included)
+       */
+      labels: {
+        [key: string]: string;
+      };
+      /**
+       * Last Eval Ms
+       * @description Its last evaluation, epoch ms
+       */
+      last_eval_ms: number;
+      /**
+       * Link
+       * @description The console view that explains it
+       */
+      link: string | null;
+      /**
+       * Resolved At Ms
+       * @description When it resolved, epoch ms
+       */
+      resolved_at_ms: number | null;
+      /**
+       * Rule Id
+       * @description The rule it is an alert of
+       */
+      rule_id: string;
+      /**
+       * Severity
+       * @description The rule's severity
+       */
+      severity: string;
+      /**
+       * State
+       * @description inactive, pending (holding, not yet for long enough), firing, resolved
+       * @enum {string}
+       */
+      state: "inactive" | "pending" | "firing" | "resolved";
+      /**
+       * Summary
+       * @description One line a person can act on
+       */
+      summary: string;
+      /**
+       * Value
+       * @description The figure behind the last evaluation
+       */
+      value: number | null;
+    };
+    /** Alerts */
+    Alerts: {
+      /**
+       * Alerts
+       * @description By rule, then id
+       */
+      alerts: components["schemas"]["Alert"][];
+    };
     /** Capture */
     Capture: {
       /**
@@ -310,6 +431,108 @@ export interface components {
        * @description Pending first, then stored ones newest first
        */
       captures: components["schemas"]["Capture"][];
+    };
+    /**
+     * Change
+     * @description One state change of an alert.
+     */
+    Change: {
+      /** @description The alert as it was after the change */
+      alert: components["schemas"]["Alert"];
+      /**
+       * At Ms
+       * @description When it changed, epoch ms
+       */
+      at_ms: number;
+      /**
+       * Id
+       * @description Orders the changes
+       */
+      id: number;
+      /**
+       * New
+       * @description State after
+       * @enum {string}
+       */
+      new: "inactive" | "pending" | "firing" | "resolved";
+      /**
+       * Old
+       * @description State before
+       * @enum {string}
+       */
+      old: "inactive" | "pending" | "firing" | "resolved";
+    };
+    /** Channel */
+    Channel: {
+      /**
+       * Config
+       * @description The settings without their secrets
+       */
+      config: {
+        [key: string]: unknown;
+      };
+      /**
+       * Enabled
+       * @description Delivers
+       */
+      enabled: boolean;
+      /**
+       * Id
+       * @description Channel id (what routes name)
+       */
+      id: string;
+      /**
+       * Name
+       * @description Unique within the tenant
+       */
+      name: string;
+      /**
+       * Secrets
+       * @description Secret settings that are set (never returned)
+       */
+      secrets: string[];
+      /**
+       * Type
+       * @description Its channel type
+       */
+      type: string;
+    };
+    /**
+     * ChannelIn
+     * @description Where notifications go: a registered channel type and its settings.
+     */
+    ChannelIn: {
+      /**
+       * Config
+       * @description The type's settings (webhook: url, secret, timeout_s; slack: url; email: host, port, from, to, username, password …)
+       */
+      config: {
+        [key: string]: unknown;
+      };
+      /**
+       * Enabled
+       * @description Delivers (false: its notifications fail)
+       * @default true
+       */
+      enabled?: boolean;
+      /**
+       * Name
+       * @description Unique within the tenant
+       */
+      name: string;
+      /**
+       * Type
+       * @description webhook, slack, email, or a registered type
+       */
+      type: string;
+    };
+    /** Channels */
+    Channels: {
+      /**
+       * Channels
+       * @description By name
+       */
+      channels: components["schemas"]["Channel"][];
     };
     /** Cluster */
     Cluster: {
@@ -782,6 +1005,14 @@ export interface components {
        */
       ts: number;
     };
+    /** History */
+    History: {
+      /**
+       * History
+       * @description Newest first
+       */
+      history: components["schemas"]["Change"][];
+    };
     /** Hpa */
     Hpa: {
       /**
@@ -1040,6 +1271,28 @@ export interface components {
        */
       logs: components["schemas"]["LogRecord"][];
     };
+    /**
+     * Matcher
+     * @description One label matcher: ``service=orders``, ``pod=~orders-.*`` (anchored).
+     */
+    Matcher: {
+      /**
+       * Name
+       * @description Label name (rule, severity, service, pod, namespace …)
+       */
+      name: string;
+      /**
+       * Op
+       * @description = and != compare, =~ and !~ match a regular expression (anchored)
+       * @enum {string}
+       */
+      op: "=" | "!=" | "=~" | "!~";
+      /**
+       * Value
+       * @description Value or regular expression (a missing label reads as '')
+       */
+      value: string;
+    };
     /** MetricName */
     MetricName: {
       /**
@@ -1283,6 +1536,182 @@ export interface components {
        */
       usage: number | null;
     };
+    /** Route */
+    Route: {
+      /**
+       * Channel Ids
+       * @description Channels to notify
+       */
+      channel_ids: string[];
+      /**
+       * Group By
+       * @description Labels whose alerts travel together in one notification
+       */
+      group_by?: string[];
+      /**
+       * Group Interval S
+       * @description Between notifications about one group, seconds
+       * @default 300
+       */
+      group_interval_s?: number;
+      /**
+       * Group Wait S
+       * @description A new group waits this long, seconds
+       * @default 30
+       */
+      group_wait_s?: number;
+      /**
+       * Id
+       * @description Route id
+       */
+      id: string;
+      /**
+       * Matchers
+       * @description Alerts it takes: all must match (none: every alert)
+       */
+      matchers?: components["schemas"]["Matcher"][];
+      /**
+       * Repeat Interval S
+       * @description Still firing: sent again this often, seconds (at least group_interval_s)
+       * @default 14400
+       */
+      repeat_interval_s?: number;
+    };
+    /**
+     * RouteIn
+     * @description Which alerts go to which channels, grouped how, and how often. Alerts carry their
+     * labels plus ``rule`` (the rule id) and ``severity``.
+     */
+    RouteIn: {
+      /**
+       * Channel Ids
+       * @description Channels to notify
+       */
+      channel_ids: string[];
+      /**
+       * Group By
+       * @description Labels whose alerts travel together in one notification
+       */
+      group_by?: string[];
+      /**
+       * Group Interval S
+       * @description Between notifications about one group, seconds
+       * @default 300
+       */
+      group_interval_s?: number;
+      /**
+       * Group Wait S
+       * @description A new group waits this long, seconds
+       * @default 30
+       */
+      group_wait_s?: number;
+      /**
+       * Matchers
+       * @description Alerts it takes: all must match (none: every alert)
+       */
+      matchers?: components["schemas"]["Matcher"][];
+      /**
+       * Repeat Interval S
+       * @description Still firing: sent again this often, seconds (at least group_interval_s)
+       * @default 14400
+       */
+      repeat_interval_s?: number;
+    };
+    /** Routes */
+    Routes: {
+      /**
+       * Routes
+       * @description In the order they are matched
+       */
+      routes: components["schemas"]["Route"][];
+    };
+    /**
+     * Rule
+     * @description A rule in its written form (what ``bongsu rules apply`` reads from a file).
+     */
+    Rule: {
+      /**
+       * Annotations
+       * @description Summary / description texts
+       */
+      annotations: {
+        [key: string]: string;
+      };
+      /**
+       * Builtin
+       * @description A shipped default (editable, can be turned off)
+       */
+      builtin: boolean;
+      /**
+       * Enabled
+       * @description Evaluated (false: turned off)
+       */
+      enabled: boolean;
+      /**
+       * For
+       * @description How long the condition holds before firing (a duration: 5m)
+       */
+      for: string;
+      /**
+       * Id
+       * @description Rule id
+       */
+      id: string;
+      /**
+       * Interval
+       * @description How often it is evaluated (10s to 1d)
+       */
+      interval: string;
+      /**
+       * Keep Firing For
+       * @description How long it keeps firing once the condition stops holding
+       */
+      keep_firing_for: string;
+      /**
+       * Kind
+       * @description threshold, event, predictive, or a registered kind
+       */
+      kind: string;
+      /**
+       * Labels
+       * @description Added to every alert's labels
+       */
+      labels: {
+        [key: string]: string;
+      };
+      /**
+       * Name
+       * @description Unique within the tenant
+       */
+      name: string;
+      /**
+       * No Data
+       * @description What a label set without data does: nothing, fire, or keep its state
+       * @enum {string}
+       */
+      no_data: "ignore" | "alert" | "keep";
+      /**
+       * Severity
+       * @description Severity of its alerts
+       * @enum {string}
+       */
+      severity: "critical" | "warning" | "info";
+      /**
+       * Spec
+       * @description The kind's own fields
+       */
+      spec: {
+        [key: string]: unknown;
+      };
+    };
+    /** Rules */
+    Rules: {
+      /**
+       * Rules
+       * @description The tenant's rules, by name
+       */
+      rules: components["schemas"]["Rule"][];
+    };
     /** ScrapeTargetStatus */
     ScrapeTargetStatus: {
       /**
@@ -1459,6 +1888,95 @@ export interface components {
        * @description Window end after alignment, epoch ms
        */
       to: number;
+    };
+    /** Silence */
+    Silence: {
+      /**
+       * Active
+       * @description Mutes matching alerts now
+       */
+      active: boolean;
+      /**
+       * Author
+       * @description Who silenced it
+       */
+      author: string;
+      /**
+       * Comment
+       * @description Why
+       */
+      comment: string;
+      /**
+       * Ends Ms
+       * @description End, epoch ms
+       */
+      ends_ms: number;
+      /**
+       * Id
+       * @description Silence id
+       */
+      id: string;
+      /**
+       * Matchers
+       * @description Alerts it mutes: all must match
+       */
+      matchers: components["schemas"]["Matcher"][];
+      /**
+       * Recurrence
+       * @description Its maintenance window (UTC), if recurring
+       */
+      recurrence: string | null;
+      /**
+       * Starts Ms
+       * @description Start, epoch ms
+       */
+      starts_ms: number;
+    };
+    /**
+     * SilenceIn
+     * @description A silence (``starts_ms`` defaults to now) or, with ``recurrence``
+     * (``"weekly sun 02:00-04:00"``, UTC), a maintenance window between the two.
+     */
+    SilenceIn: {
+      /**
+       * Author
+       * @description Who silences it
+       */
+      author: string;
+      /**
+       * Comment
+       * @description Why
+       * @default
+       */
+      comment?: string;
+      /**
+       * Ends Ms
+       * @description End, epoch ms
+       */
+      ends_ms: number;
+      /**
+       * Matchers
+       * @description Alerts it mutes: all must match
+       */
+      matchers: components["schemas"]["Matcher"][];
+      /**
+       * Recurrence
+       * @description 'daily HH:MM-HH:MM' or 'weekly DAY[,DAY] HH:MM-HH:MM' (UTC)
+       */
+      recurrence?: string | null;
+      /**
+       * Starts Ms
+       * @description Start, epoch ms. Default: now
+       */
+      starts_ms?: number | null;
+    };
+    /** Silences */
+    Silences: {
+      /**
+       * Silences
+       * @description By id
+       */
+      silences: components["schemas"]["Silence"][];
     };
     /** Span */
     Span: {
@@ -2035,6 +2553,94 @@ export interface operations {
       };
     };
   };
+  /** Alert states (one per rule and label set) */
+  alerts_api_v1_alerts_get: {
+    parameters: {
+      query?: {
+        /** @description Only alerts in this state */
+        state?: "inactive" | "pending" | "firing" | "resolved";
+        /** @description Only this rule's alerts */
+        rule_id?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Alerts"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** State changes, newest first */
+  history_api_v1_alerts_history_get: {
+    parameters: {
+      query?: {
+        /** @description Changes at or after this, epoch ms. Default 24 h ago. */
+        from?: number;
+        /** @description Only this rule's alerts */
+        rule_id?: string;
+        /** @description Most changes to return: 1 to 1000. Default 100. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["History"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** Captures, newest first (pending ones first) */
   list_captures_api_v1_captures_get: {
     parameters: {
@@ -2150,6 +2756,81 @@ export interface operations {
       };
       /** @description Unknown capture */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Notification channels (secrets left out) */
+  list_channels_api_v1_channels_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Channels"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Add a channel (its type checks the config) */
+  create_channel_api_v1_channels_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ChannelIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Channel"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2691,6 +3372,304 @@ export interface operations {
       };
     };
   };
+  /** Routes, in the order alerts are matched */
+  list_routes_api_v1_routes_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Routes"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Add a route (matched after the existing ones) */
+  create_route_api_v1_routes_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RouteIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Route"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The tenant's alert rules, by name */
+  list_rules_api_v1_rules_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Rules"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Create a rule (checked; errors name the field) */
+  create_rule_api_v1_rules_post: {
+    requestBody: {
+      content: {
+        "application/json": {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Rule"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One rule */
+  get_rule_api_v1_rules__rule_id__get: {
+    parameters: {
+      path: {
+        /** @description Rule id */
+        rule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Rule"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such item in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Replace a rule (a shipped default stays one) */
+  put_rule_api_v1_rules__rule_id__put: {
+    parameters: {
+      path: {
+        /** @description Rule id */
+        rule_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Rule"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such item in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Delete a rule; its firing alerts resolve */
+  delete_rule_api_v1_rules__rule_id__delete: {
+    parameters: {
+      path: {
+        /** @description Rule id */
+        rule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such item in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** Every service with its figures over the window */
   services_api_v1_services_get: {
     parameters: {
@@ -2891,6 +3870,126 @@ export interface operations {
         };
       };
       /** @description The service never reported */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Silences and maintenance windows */
+  list_silences_api_v1_silences_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Silences"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Mute matching alerts for a while, or in a window */
+  create_silence_api_v1_silences_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SilenceIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Silence"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** End a silence now (delete it) */
+  delete_silence_api_v1_silences__silence_id__delete: {
+    parameters: {
+      path: {
+        /** @description Silence id */
+        silence_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such item in the tenant */
       404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
