@@ -68,7 +68,7 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, 
     assert survivors(server.left_behind) == []
 
 
-RULE = {"name": "Orders slow", "kind": "threshold", "for": "5m", "interval": "30s",
+RULE: dict[str, Any] = {"name": "Orders slow", "kind": "threshold", "for": "5m", "interval": "30s",
         "spec": {"figure": "apdex", "op": "<", "value": 0.7, "service": "orders"}}
 
 
@@ -165,9 +165,9 @@ def test_silences(tenants: tuple[Client, Client]) -> None:
     beta.refused("DELETE", f"/api/v1/silences/{made['id']}", status=404)
     assert acme.call("DELETE", f"/api/v1/silences/{made['id']}") == (204, None)
     acme.refused("DELETE", f"/api/v1/silences/{made['id']}", status=404)
-    base = {"matchers": [{"name": "service", "op": "=", "value": "x"}],
+    base: dict[str, Any] = {"matchers": [{"name": "service", "op": "=", "value": "x"}],
             "ends_ms": now + HOUR_MS, "author": "ana"}
-    for change, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"starts_ms": now + 2 * HOUR_MS}, "ends_ms"),
         ({"matchers": [{"name": "pod", "op": "=~", "value": "("}]}, "matchers[0].value"),
         ({"matchers": []}, "matchers"),
@@ -176,7 +176,8 @@ def test_silences(tenants: tuple[Client, Client]) -> None:
         ({"recurrence": "fortnightly"}, "recurrence"),
         ({"ends_ms": "tomorrow"}, "ends_ms"),
         ({"mood": "calm"}, "mood"),
-    ]:
+    ]
+    for change, field in cases:
         detail = acme.refused("POST", "/api/v1/silences", {**base, **change})
         assert field in detail, (change, detail)
 
