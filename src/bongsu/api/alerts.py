@@ -56,10 +56,11 @@ SilenceId = Annotated[_ID, PathParam(description="Silence id")]
 StateParam = Annotated[am.State | None, Query(
     alias="state", description="Only alerts in this state")]
 RuleFilter = Annotated[str | None, Query(description="Only this rule's alerts")]
-HistoryFrom = Annotated[int | None, Query(
-    alias="from", ge=0, description="Changes at or after this, epoch ms. Default 24 h ago.")]
-HistoryLimit = Annotated[int | None, Query(
-    ge=1, le=MAX_LIMIT, description=f"Most changes to return: 1 to {MAX_LIMIT}. Default 100.")]
+# Bounds sit on the inner type (as in bongsu.api.params).
+HistoryFrom = Annotated[Annotated[int, Field(ge=0, le=am.MAX_MS)] | None, Query(
+    alias="from", description="Changes at or after this, epoch ms. Default 24 h ago.")]
+HistoryLimit = Annotated[Annotated[int, Field(ge=1, le=MAX_LIMIT)] | None, Query(
+    description=f"Most changes to return: 1 to {MAX_LIMIT}. Default 100.")]
 RuleBody = Annotated[dict[str, Any], Body(
     description="A rule as written in a rules file: name, kind, spec (required); severity, "
                 "for, keep_firing_for, interval, no_data, labels, annotations, enabled",

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 MatchOp = Literal["=", "!=", "=~", "!~"]
 State = Literal["inactive", "pending", "firing", "resolved"]
 _MS = ", epoch ms"
+MAX_MS = 2**62 // 1000  # stored as epoch µs in a signed 64-bit column
+MAX_TIMER_S = 30 * 86_400.0  # a group timer of a month is no longer a notification
 
 
 def _d(text: str, **kw: Any) -> Any:
@@ -95,8 +97,8 @@ class SilenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     matchers: list[Matcher] = _d("Alerts it mutes: all must match", min_length=1,
                                  max_length=32)
-    starts_ms: int | None = _d("Start" + _MS + ". Default: now", default=None, ge=0)
-    ends_ms: int = _d("End" + _MS, ge=0)
+    starts_ms: int | None = _d("Start" + _MS + ". Default: now", default=None, ge=0, le=MAX_MS)
+    ends_ms: int = _d("End" + _MS, ge=0, le=MAX_MS)
     author: str = _d("Who silences it", max_length=256)
     comment: str = _d("Why", default="", max_length=4096)
     recurrence: str | None = _d("'daily HH:MM-HH:MM' or 'weekly DAY[,DAY] HH:MM-HH:MM' (UTC)",
@@ -153,11 +155,13 @@ class RouteIn(BaseModel):
     channel_ids: list[str] = _d("Channels to notify", max_length=32)
     group_by: list[str] = _d("Labels whose alerts travel together in one notification",
                              default_factory=lambda: ["rule", "service"], max_length=32)
-    group_wait_s: float = _d("A new group waits this long, seconds", default=30.0)
+    group_wait_s: float = _d("A new group waits this long, seconds", default=30.0,
+                             ge=0, le=MAX_TIMER_S)
     group_interval_s: float = _d("Between notifications about one group, seconds",
-                                 default=300.0)
+                                 default=300.0, ge=0, le=MAX_TIMER_S)
     repeat_interval_s: float = _d("Still firing: sent again this often, seconds "
-                                  "(at least group_interval_s)", default=4 * 3600.0)
+                                  "(at least group_interval_s)", default=4 * 3600.0,
+                                  ge=0, le=MAX_TIMER_S)
 
 
 class Route(RouteIn):
