@@ -6,12 +6,13 @@ episodes (``save_kube_episodes``) and pod memory series for the predictive rules
 rules are a mix: the seven figures per service and per instance, metric thresholds, event
 rules on the episodes and a few predictive rules, kept by a real AlertRepo on a SQLite file
 and run by the real Evaluator (its own scheduler thread, 2 workers, 1 s tick) for
-``--cycles`` minutes. Its clock is shifted so the last cycle evaluates just before the
-end of the seeded day. Reported: process CPU per minute, latency per rule (by kind) and
+``--cycles`` minutes, once with the shipped ``timeout_s=10`` and once with 60 s. Its
+clock is shifted so each run's last cycle evaluates just before the end of the seeded day.
+Reported: process CPU per minute, latency per rule (by kind) and
 per cycle, late cycles; then the raw SQL of every rule run back to back.
 
-    .venv/bin/python bench/alerts_eval.py [--spans 5000000] [--cycles 4] [--reseed]
-    .venv/bin/python bench/alerts_eval.py --spans 500000 --cycles 2   # a quick run
+    .venv/bin/python bench/alerts_eval.py [--spans 5000000] [--cycles 3] [--reseed]
+    .venv/bin/python bench/alerts_eval.py --spans 500000 --cycles 1   # a quick run
 """
 
 from __future__ import annotations
