@@ -174,3 +174,38 @@ def test_a_slow_rule_is_cut_and_holds_up_nothing(tmp_path: Path,
     assert repo.instances("default", "off") == []  # a disabled rule is not evaluated
     assert 1 <= Sleepy.calls <= 2  # never two at once: one 1.5 s call, then at most one more
     store.close()
+
+
+class Steady:
+    name = "test-steady"
+
+    def check(self, spec: Any) -> dict[str, Any]:
+        return dict(spec)
+
+    def evaluate(self, rule: Rule, ctx: Context, now_us: int) -> list[Sample]:
+        time.sleep(0.15)  # under the 0.3 s limit, but six of them queue for 0.9 s on one worker
+        return [Sample({"x": rule.id}, True, 1.0, rule.id)]
+
+
+def test_a_rule_waiting_for_a_worker_is_not_cut(tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    store = open_store(tmp_path / "t.db")
+    register(Steady())
+    repo = AlertRepo(connect(f"sqlite:///{tmp_path / 'meta.sqlite'}"))
+    rules = [Rule(id=f"r{n}", tenant="default", name=f"r{n}", kind="test-steady",  # type: ignore[arg-type]
+                  spec={}, interval_s=60) for n in range(6)]
+    heard: list[Transition] = []
+    evaluator = Evaluator(lambda: rules, repo, context(store, time.time_ns),
+                          listeners=[heard.extend], timeout_s=0.3, workers=1, tick_s=0.05,
+                          rules_refresh_s=0)
+    evaluator.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(heard) < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        evaluator.stop()
+    # The time limit counts from when a worker starts the evaluation, not from the queue.
+    assert sorted(t.instance.rule_id for t in heard) == [f"r{n}" for n in range(6)]
+    assert "cut" not in caplog.text
+    store.close()
