@@ -17,6 +17,7 @@ pytestmark = pytest.mark.timeout(180)
 MENU = {
     "dashboard": "overview",
     "topology": "overview",
+    "alerts": "overview",
     "transactions": "requests",
     "traces": "requests",
     "instances": "infrastructure",

@@ -1,0 +1,70 @@
+// What the Alerts, Rules and Channels pages share: the alert API's calls (GET/POST from
+// api.ts; PUT and DELETE, which only these pages send, here) and a label-set renderer.
+
+import { ApiError, get, post } from "../api";
+import type { Ok } from "../api/types";
+import type { TemplateResult } from "lit-html";
+import { html } from "../dom";
+
+type Item<T> = T extends readonly (infer E)[] ? E : never;
+
+export type Rule = Item<Ok<"/api/v1/rules">["rules"]>;
+export type Alert = Item<Ok<"/api/v1/alerts">["alerts"]>;
+export type Change = Item<Ok<"/api/v1/alerts/history">["history"]>;
+export type Silence = Item<Ok<"/api/v1/silences">["silences"]>;
+export type Channel = Item<Ok<"/api/v1/channels">["channels"]>;
+export type Route = Item<Ok<"/api/v1/routes">["routes"]>;
+export type Matcher = Item<Silence["matchers"]>;
+
+const enc = encodeURIComponent;
+
+/** PUT or DELETE, failing like `get`/`post` do (an `ApiError` carrying the `detail`). */
+async function send<T>(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<T | null> {
+  const resp = await fetch(`api/v1${path}`, {
+    method,
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!resp.ok) {
+    let detail = resp.statusText;
+    try {
+      const b = (await resp.json()) as { detail?: unknown };
+      if (b.detail !== undefined) detail = typeof b.detail === "string" ? b.detail : JSON.stringify(b.detail);
+    } catch {
+      // not JSON: keep the status text
+    }
+    throw new ApiError(resp.status, path, detail);
+  }
+  return resp.status === 204 ? null : ((await resp.json()) as T);
+}
+
+export const alerting = {
+  rules: (s?: AbortSignal) => get<Ok<"/api/v1/rules">>("/rules", {}, s),
+  createRule: (body: unknown) => post<Rule>("/rules", body),
+  putRule: (id: string, body: unknown) => send<Rule>("PUT", `/rules/${enc(id)}`, body),
+  alerts: (state: string | undefined, s?: AbortSignal) => get<Ok<"/api/v1/alerts">>("/alerts", { state }, s),
+  history: (s?: AbortSignal) => get<Ok<"/api/v1/alerts/history">>("/alerts/history", { limit: 100 }, s),
+  silences: (s?: AbortSignal) => get<Ok<"/api/v1/silences">>("/silences", {}, s),
+  createSilence: (body: unknown) => post<Silence>("/silences", body),
+  channels: (s?: AbortSignal) => get<Ok<"/api/v1/channels">>("/channels", {}, s),
+  createChannel: (body: unknown) => post<Channel>("/channels", body),
+  routes: (s?: AbortSignal) => get<Ok<"/api/v1/routes">>("/routes", {}, s),
+  createRoute: (body: unknown) => post<Route>("/routes", body),
+};
+
+/** A label set as `key=value` chips, sorted by key. */
+export function labelChips(labels: Readonly<Record<string, string>>): TemplateResult {
+  return html`<span class="label-chips">${Object.keys(labels)
+    .sort()
+    .map((k) => html`<span class="chip" data-label=${k}>${k}=${labels[k]}</span>`)}</span>`;
+}
+
+/** Matchers as `name op value`, comma-separated. */
+export function matcherText(ms: readonly Matcher[]): string {
+  return ms.map((m) => `${m.name}${m.op}${m.value}`).join(", ");
+}
+
+/** The message of a failed call: the server's `detail` for an `ApiError`. */
+export function errorText(err: unknown): string {
+  return err instanceof ApiError ? err.detail : String((err as Error)?.message ?? err);
+}
