@@ -113,3 +113,65 @@ def test_silence_refused_shows_the_server_message(
     problems.items = [i for i in problems.items if "/api/v1/silences" not in i
                       and "400" not in i]
     problems.check()
+
+
+def test_rules_page_lists_the_api_and_creates_a_rule(
+    page: Any, console: Console, problems: Problems, screenshots: Path
+) -> None:
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith("/api/v1/rules"),
+                              timeout=30_000) as resp:
+        page.goto(f"{console.url}/#/rules?lang=en&theme=dark")
+    listed = resp.value.json()["rules"]
+    page.wait_for_selector("#rules-table tbody tr", timeout=20_000)
+    rows = page.locator("#rules-table tbody tr")
+    assert [rows.nth(i).get_attribute("data-rule") for i in range(rows.count())] == [
+        r["id"] for r in listed
+    ]
+    for r in listed:
+        row = page.locator(f'#rules-table tr[data-rule="{r["id"]}"]')
+        assert row.locator(".name").inner_text() == r["name"]
+        assert row.locator(".kind").inner_text() == r["kind"]
+        assert row.locator(".for").inner_text() == r["for"]
+        assert row.get_attribute("data-enabled") == str(r["enabled"]).lower()
+
+    page.fill("#rule-name", "browser errors")
+    page.fill("#rule-spec", '{"figure": "error_rate", "op": ">", "value": 0.5, "window_s": 300}')
+    page.click("#rule-submit")
+    made = None
+    deadline = time.monotonic() + 10
+    while made is None and time.monotonic() < deadline:
+        made = next((r for r in console.get("/api/v1/rules")["rules"]
+                     if r["name"] == "browser errors"), None)
+        time.sleep(0.2)
+    assert made is not None and made["kind"] == "threshold" and made["spec"]["value"] == 0.5
+    page.locator(f'#rules-table tr[data-rule="{made["id"]}"]').wait_for(timeout=10_000)
+
+    # Disable it from its row: the API then lists it disabled.
+    page.locator(f'#rules-table tr[data-rule="{made["id"]}"] .toggle-btn').click()
+    page.locator(f'#rules-table tr[data-rule="{made["id"]}"][data-enabled="false"]').wait_for(
+        timeout=10_000)
+    assert console.get(f"/api/v1/rules/{made['id']}")["enabled"] is False
+    shot(page, screenshots, "rules")
+    problems.check()
+
+
+def test_rules_form_shows_the_servers_message_beside_the_field(
+    page: Any, console: Console, problems: Problems
+) -> None:
+    page.goto(f"{console.url}/#/rules?lang=en&theme=dark")
+    page.wait_for_selector("#rules-table tbody tr", timeout=20_000)
+    page.fill("#rule-name", "browser bad op")
+    page.fill("#rule-spec", '{"figure": "tps", "op": "≈", "value": 1}')
+    with page.expect_response(lambda r: r.request.method == "POST"
+                              and r.url.endswith("/api/v1/rules")) as resp:
+        page.click("#rule-submit")
+    assert resp.value.status == 400
+    detail = resp.value.json()["detail"]
+    assert detail.startswith("spec.")
+    shown = page.locator('.field-error[data-field="spec"]')
+    shown.wait_for(timeout=10_000)
+    assert shown.inner_text() == detail
+    # The refused POST (and the browser's console line about it) are the only problems.
+    assert f"HTTP 400 {console.url}/api/v1/rules" in problems.items
+    problems.items = [i for i in problems.items if "400" not in i]
+    problems.check()

@@ -18,6 +18,7 @@ MENU = {
     "dashboard": "overview",
     "topology": "overview",
     "alerts": "overview",
+    "rules": "overview",
     "transactions": "requests",
     "traces": "requests",
     "instances": "infrastructure",
