@@ -175,3 +175,37 @@ def test_rules_form_shows_the_servers_message_beside_the_field(
     assert f"HTTP 400 {console.url}/api/v1/rules" in problems.items
     problems.items = [i for i in problems.items if "400" not in i]
     problems.check()
+
+
+def test_channels_page_lists_channels_and_routes_and_creates_one(
+    page: Any, console: Console, problems: Problems, screenshots: Path
+) -> None:
+    if not any(c["name"] == "browser hook" for c in console.get("/api/v1/channels")["channels"]):
+        ch = post(console, "/api/v1/channels", {
+            "name": "browser hook", "type": "webhook",
+            "config": {"url": "http://127.0.0.1:9/hook", "secret": "s3cret"}})
+        post(console, "/api/v1/routes", {"matchers": [{"name": "severity", "op": "=",
+                                                       "value": "critical"}],
+                                         "channel_ids": [ch["id"]]})
+    channels = console.get("/api/v1/channels")["channels"]
+    routes = console.get("/api/v1/routes")["routes"]
+    page.goto(f"{console.url}/#/channels?lang=en&theme=dark")
+    page.wait_for_selector("#routes-table tbody tr", timeout=20_000)
+    for c in channels:
+        row = page.locator(f'#channels-table tr[data-channel="{c["id"]}"]')
+        assert row.locator(".name").inner_text() == c["name"]
+        assert row.locator(".type").inner_text() == c["type"]
+        assert row.locator(".secrets").inner_text() == ", ".join(c["secrets"])
+    assert "s3cret" not in page.content()
+    for r in routes:
+        row = page.locator(f'#routes-table tr[data-route="{r["id"]}"]')
+        assert row.locator(".group-by").inner_text() == ", ".join(r["group_by"])
+    page.fill("#channel-name", "browser slack")
+    page.select_option("#channel-type", "slack")
+    page.fill("#channel-config", '{"url": "http://127.0.0.1:9/slack"}')
+    page.click("#channel-submit")
+    page.locator('#channels-table .name:text-is("browser slack")').wait_for(timeout=10_000)
+    made = [c for c in console.get("/api/v1/channels")["channels"] if c["name"] == "browser slack"]
+    assert len(made) == 1 and made[0]["type"] == "slack" and made[0]["secrets"] == ["url"]
+    shot(page, screenshots, "channels")
+    problems.check()

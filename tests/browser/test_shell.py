@@ -19,6 +19,7 @@ MENU = {
     "topology": "overview",
     "alerts": "overview",
     "rules": "overview",
+    "channels": "overview",
     "transactions": "requests",
     "traces": "requests",
     "instances": "infrastructure",

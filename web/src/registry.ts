@@ -15,6 +15,7 @@ import * as clustersStrings from "./strings/clusters";
 import * as ingressStrings from "./strings/ingress";
 import * as alertsStrings from "./strings/alerts";
 import * as rulesStrings from "./strings/rules";
+import * as channelsStrings from "./strings/channels";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
 export type Control = "service" | "instance" | "range";
@@ -44,6 +45,7 @@ export const REGISTRY = [
   { route: "topology", group: "overview", icon: "⬡", strings: topologyStrings, controls: ALL, load: () => import("./pages/topology").then((m) => m.createTopology) },
   { route: "alerts", group: "overview", icon: "!", strings: alertsStrings, controls: [], load: () => import("./pages/alerts").then((m) => m.createAlerts) },
   { route: "rules", group: "overview", icon: "☰", strings: rulesStrings, controls: [], load: () => import("./pages/rules").then((m) => m.createRules) },
+  { route: "channels", group: "overview", icon: "✉", strings: channelsStrings, controls: [], load: () => import("./pages/channels").then((m) => m.createChannels) },
   { route: "transactions", group: "requests", icon: "⇄", strings: transactionsStrings, controls: ALL, load: () => import("./pages/transactions").then((m) => m.createTransactions) },
   { route: "traces", group: "requests", icon: "≡", strings: tracesStrings, controls: ALL, load: () => import("./pages/traces").then((m) => m.createTraces) },
   { route: "instances", group: "infrastructure", icon: "▤", strings: instancesStrings, controls: ALL, load: () => import("./pages/instances").then((m) => m.createInstances) },
