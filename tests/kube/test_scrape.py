@@ -11,7 +11,6 @@ import json
 import math
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +37,7 @@ from bongsu.kube.scrape import Scraper, ScrapeTarget, quantile
 from bongsu.settings import Settings
 from bongsu.store.batch import METRIC_SCHEMA, Batch
 from bongsu.store.duckdb import DuckDBStore
+from loopback import Loopback
 from query.harness import serve
 
 T0 = 1_796_000_040_000_000  # a minute boundary
@@ -74,16 +74,11 @@ class Endpoint:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/metrics"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
-        self.thread.start()
+        self.served = Loopback(Handler, _Server)
+        self.url = f"http://127.0.0.1:{self.served.port}/metrics"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self.served.close()
 
 
 class Nginx:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,6 +20,7 @@ from bongsu.kube.points import state_points
 from bongsu.kube.status import pod_state
 from bongsu.kube.usage import apply_usage, read_pod_usage
 from bongsu.simulate.kube import ApiServer, FakeCluster, shapes
+from loopback import Loopback
 
 PATH = "/apis/metrics.k8s.io/v1beta1/pods"
 MI = 2.0**20
@@ -74,16 +74,11 @@ class FakeApi:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
-        self.thread.start()
+        self.served = Loopback(Handler)
+        self.url = f"http://127.0.0.1:{self.served.port}"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self.served.close()
 
 
 @pytest.fixture
