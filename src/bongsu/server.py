@@ -21,7 +21,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from bongsu import __version__
-from bongsu.alerts.channels import default_registry
+from bongsu.alerts.channels import SendContext, default_registry
 from bongsu.alerts.defaults import seed_defaults
 from bongsu.alerts.evaluator import Evaluator
 from bongsu.alerts.kinds import Context
@@ -130,7 +130,9 @@ def build(settings: Settings) -> Parts:
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
         api_app=create_api(settings, store, keys.resolve, queries=queries,
                            routers=[agent_router(agents), kube_router(kube),
-                                    alerts_router(AlertsBackend(repo, notify, registry))]),
+                                    alerts_router(AlertsBackend(
+                                        repo, notify, registry,
+                                        SendContext(settings.console_url)))]),
         evaluator=evaluator,
         dispatcher=dispatcher,
     )

@@ -228,11 +228,18 @@ class AlertRepo:
                             .values(notified=True))
 
     def history(self, tenant: str, since_us: int, rule_id: str | None = None,
-                limit: int = 1000) -> list[HistoryEntry]:
-        """A tenant's transitions at or after ``since_us``, newest first."""
+                limit: int = 1000, *, until_us: int | None = None,
+                service: str | None = None) -> list[HistoryEntry]:
+        """A tenant's transitions at or after ``since_us`` (and at or before ``until_us``;
+        of alerts whose ``service`` label is ``service``), newest first."""
         condition = and_(alert_history.c.tenant == tenant, alert_history.c.at_us >= since_us)
+        if until_us is not None:
+            condition = and_(condition, alert_history.c.at_us <= until_us)
         if rule_id is not None:
             condition = and_(condition, alert_history.c.rule_id == rule_id)
+        if service is not None:  # a JSON path: SQLite's json_extract, PostgreSQL's ->>
+            condition = and_(condition,
+                             alert_history.c.labels["service"].as_string() == service)
         with self._engine.connect() as con:
             rows = con.execute(select(alert_history).where(condition)
                                .order_by(alert_history.c.at_us.desc(),

@@ -5,6 +5,11 @@ own checks (``bongsu.alerts.rules``, ``check_silence``, the channel registry,
 ``check_route``): a :class:`~bongsu.errors.RuleError` is a 400 naming the field
 (``"spec.op: ..."``, ``"repeat_interval_s: ..."``). A channel's secrets (a webhook's
 ``secret``, an e-mail ``password``, a Slack incoming-webhook ``url``) are never returned.
+Another tenant's rule, silence, channel or route is a 404, whether read, tested or deleted.
+
+``POST /channels/{id}/test`` sends one notification labelled ``test=true`` through the
+channel's type now, as the outbox would (not through the outbox: nothing is queued or
+retried), and answers 200 with what happened: delivered, or the receiver's error.
 
 Example::
 
@@ -17,7 +22,8 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import json
+import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -27,15 +33,13 @@ from fastapi import APIRouter, Body, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import Field
-from sqlalchemy import select
 
 from bongsu.alerts import model
-from bongsu.alerts.channels import ChannelRegistry
+from bongsu.alerts.channels import ChannelRegistry, SendContext, SendResult
 from bongsu.alerts.model import AlertInstance, Matcher
 from bongsu.alerts.notify.routing import check_route
 from bongsu.alerts.notify.silences import active, check_silence
 from bongsu.alerts.notify.store import NotifyStore
-from bongsu.alerts.notify.tables import alert_channels
 from bongsu.alerts.repo import AlertRepo, HistoryEntry, new_rule_id
 from bongsu.alerts.rules import read_rule, rule_to_dict
 from bongsu.api import alerts_models as am
@@ -45,7 +49,10 @@ from bongsu.api.params import MAX_LIMIT
 from bongsu.api.responses import JSON
 from bongsu.errors import RuleError, StoreError
 
+log = logging.getLogger(__name__)
+
 HISTORY_DEFAULT_S = 86_400
+SEVERITIES: tuple[am.Severity, ...] = ("critical", "warning", "info")  # worst first
 SECRET_KEYS = frozenset({"secret", "password", "token"})
 # A Slack incoming webhook's address is its credential.
 SECRET_BY_TYPE = {"slack": frozenset({"url"})}
@@ -53,12 +60,18 @@ SECRET_BY_TYPE = {"slack": frozenset({"url"})}
 _ID = Annotated[str, Field(min_length=1, max_length=64)]
 RuleId = Annotated[_ID, PathParam(description="Rule id")]
 SilenceId = Annotated[_ID, PathParam(description="Silence id")]
+ChannelId = Annotated[_ID, PathParam(description="Channel id")]
+RouteId = Annotated[_ID, PathParam(description="Route id")]
 StateParam = Annotated[am.State | None, Query(
     alias="state", description="Only alerts in this state")]
 RuleFilter = Annotated[str | None, Query(description="Only this rule's alerts")]
+ServiceFilter = Annotated[Annotated[str, Field(min_length=1, max_length=256)] | None, Query(
+    description="Only alerts whose labels.service is this")]
 # Bounds sit on the inner type (as in bongsu.api.params).
 HistoryFrom = Annotated[Annotated[int, Field(ge=0, le=am.MAX_MS)] | None, Query(
     alias="from", description="Changes at or after this, epoch ms. Default 24 h ago.")]
+HistoryTo = Annotated[Annotated[int, Field(ge=0, le=am.MAX_MS)] | None, Query(
+    alias="to", description="Changes at or before this, epoch ms. Default: now.")]
 HistoryLimit = Annotated[Annotated[int, Field(ge=1, le=MAX_LIMIT)] | None, Query(
     description=f"Most changes to return: 1 to {MAX_LIMIT}. Default 100.")]
 RuleBody = Annotated[dict[str, Any], Body(
@@ -74,11 +87,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 @dataclass(frozen=True)
 class AlertsBackend:
     """What the routes read and write: the rules and alert states, the notification
-    side's tables, and the channel types."""
+    side's tables, the channel types, and where the console is (a test's links)."""
 
     repo: AlertRepo
     notify: NotifyStore
     registry: ChannelRegistry
+    context: SendContext = SendContext()
 
 
 def alerts_router(backend: AlertsBackend | None = None) -> APIRouter:
@@ -135,17 +149,36 @@ def alerts_router(backend: AlertsBackend | None = None) -> APIRouter:
 
     @router.get("/alerts", summary="Alert states (one per rule and label set)",
                 response_model=am.Alerts)
-    def alerts(tenant: Tenant, state: StateParam = None, rule_id: RuleFilter = None) -> JSON:
+    def alerts(tenant: Tenant, state: StateParam = None, rule_id: RuleFilter = None,
+               service: ServiceFilter = None) -> JSON:
         found = parts().repo.instances(tenant, rule_id, state)
+        if service is not None:
+            found = [i for i in found if i.labels.get("service") == service]
         return JSON({"alerts": [_alert(i) for i in found]})
+
+    @router.get("/alerts/summary", summary="Firing and pending counts, by severity",
+                response_model=am.AlertSummary)
+    def summary(tenant: Tenant) -> JSON:
+        repo = parts().repo
+        firing = repo.instances(tenant, state="firing")
+        pending = repo.instances(tenant, state="pending")
+        counts = {s: sum(1 for i in firing if i.severity == s) for s in SEVERITIES}
+        worst = next((s for s in SEVERITIES if counts[s]), None)
+        return JSON({"firing": len(firing), "pending": len(pending), "by_severity": counts,
+                     "worst": worst})
 
     @router.get("/alerts/history", summary="State changes, newest first",
                 response_model=am.History)
-    def history(tenant: Tenant, from_: HistoryFrom = None, rule_id: RuleFilter = None,
+    def history(tenant: Tenant, from_: HistoryFrom = None, to: HistoryTo = None,
+                rule_id: RuleFilter = None, service: ServiceFilter = None,
                 limit: HistoryLimit = None) -> JSON:
         since_us = (_now_us() - HISTORY_DEFAULT_S * 1_000_000 if from_ is None
                     else from_ * 1000)
-        entries = parts().repo.history(tenant, since_us, rule_id, limit or 100)
+        if to is not None and to * 1000 < since_us:
+            raise RuleError("to", "must not be before from")
+        entries = parts().repo.history(tenant, since_us, rule_id, limit or 100,
+                                       until_us=None if to is None else to * 1000,
+                                       service=service)
         return JSON({"history": [_change(e) for e in entries]})
 
     # -- silences ------------------------------------------------------------------------
@@ -176,10 +209,8 @@ def alerts_router(backend: AlertsBackend | None = None) -> APIRouter:
     @router.delete("/silences/{silence_id}", summary="End a silence now (delete it)",
                    status_code=204, response_class=Response, responses=NOT_FOUND)
     def delete_silence(silence_id: SilenceId, tenant: Tenant) -> Response:
-        notify = parts().notify
-        if not any(s.id == silence_id for s in notify.silences(tenant)):
+        if not parts().notify.delete_tenant_silence(tenant, silence_id):
             return _missing("silence", silence_id)
-        notify.delete_silence(silence_id)
         return Response(status_code=204)
 
     # -- channels and routes -------------------------------------------------------------
@@ -187,8 +218,7 @@ def alerts_router(backend: AlertsBackend | None = None) -> APIRouter:
     @router.get("/channels", summary="Notification channels (secrets left out)",
                 response_model=am.Channels)
     def list_channels(tenant: Tenant) -> JSON:
-        notify = parts().notify
-        return JSON({"channels": [_channel(c) for c in _channels(notify, tenant)]})
+        return JSON({"channels": [_channel(c) for c in parts().notify.channels(tenant)]})
 
     @router.post("/channels", summary="Add a channel (its type checks the config)",
                  status_code=201, response_model=am.Channel)
@@ -198,10 +228,36 @@ def alerts_router(backend: AlertsBackend | None = None) -> APIRouter:
                                 enabled=body.enabled)
         backend = parts()
         backend.registry.check(channel)
-        if any(c.name == body.name for c in _channels(backend.notify, tenant)):
+        if any(c.name == body.name for c in backend.notify.channels(tenant)):
             raise RuleError("name", f"a channel named {body.name!r} already exists")
         backend.notify.put_channel(channel)
         return JSON(_channel(channel), status_code=201)
+
+    @router.post("/channels/{channel_id}/test",
+                 summary="Send a test notification through a channel now; say what happened",
+                 response_model=am.ChannelTest, responses=NOT_FOUND)
+    def test_channel(channel_id: ChannelId, tenant: Tenant) -> Response:
+        backend = parts()
+        channel = backend.notify.channel(channel_id)
+        if channel is None or channel.tenant != tenant:
+            return _missing("channel", channel_id)
+        return JSON(_send_test(backend, channel))
+
+    @router.delete("/channels/{channel_id}",
+                   summary="Delete a channel (refused while a route sends to it)",
+                   status_code=204, response_class=Response, responses={
+                       **NOT_FOUND, 409: {"model": models.ErrorBody,
+                                          "description": "Routes still send to it"}})
+    def delete_channel(channel_id: ChannelId, tenant: Tenant) -> Response:
+        notify = parts().notify
+        if not any(c.id == channel_id for c in notify.channels(tenant)):
+            return _missing("channel", channel_id)
+        users = [r.id for r in notify.routes(tenant) if channel_id in r.channel_ids]
+        if users:
+            return JSON({"detail": f"routes {', '.join(users)} send to channel "
+                                   f"{channel_id!r}; delete them first"}, status_code=409)
+        notify.delete_channel(tenant, channel_id)
+        return Response(status_code=204)
 
     @router.get("/routes", summary="Routes, in the order alerts are matched",
                 response_model=am.Routes)
@@ -218,7 +274,7 @@ def alerts_router(backend: AlertsBackend | None = None) -> APIRouter:
             group_wait_s=body.group_wait_s, group_interval_s=body.group_interval_s,
             repeat_interval_s=body.repeat_interval_s)
         check_route(route)
-        mine = {c.id for c in _channels(notify, tenant)}
+        mine = {c.id for c in notify.channels(tenant)}
         for i, channel_id in enumerate(route.channel_ids):
             if channel_id not in mine:
                 raise RuleError(f"channel_ids[{i}]", f"no channel {channel_id!r} in this "
@@ -226,6 +282,13 @@ def alerts_router(backend: AlertsBackend | None = None) -> APIRouter:
         existing = notify.routes(tenant)
         notify.put_route(route, position=len(existing))
         return JSON(_route(route), status_code=201)
+
+    @router.delete("/routes/{route_id}", summary="Delete a route", status_code=204,
+                   response_class=Response, responses=NOT_FOUND)
+    def delete_route(route_id: RouteId, tenant: Tenant) -> Response:
+        if not parts().notify.delete_route(tenant, route_id):
+            return _missing("route", route_id)
+        return Response(status_code=204)
 
     return router
 
@@ -286,14 +349,61 @@ def _silence(s: model.Silence, now_us: int) -> dict[str, Any]:
             "active": active(s, now_us)}
 
 
-def _channels(notify: NotifyStore, tenant: str) -> list[model.Channel]:
-    # NotifyStore reads one channel by id; the listing is read here, tenant-scoped.
-    query = (select(alert_channels).where(alert_channels.c.tenant == tenant)
-             .order_by(alert_channels.c.name))
-    with notify.engine.connect() as con:
-        rows = con.execute(query).all()
-    return [model.Channel(id=r.id, tenant=r.tenant, name=r.name, type=r.type,
-                          config=json.loads(r.config), enabled=bool(r.enabled)) for r in rows]
+TEST_SUMMARY = ("Test notification from Bongsu for channel {name!r}: if you can read "
+                "this, the channel works. No alert is firing.")
+_HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
+
+
+def _send_test(backend: AlertsBackend, channel: model.Channel) -> dict[str, Any]:
+    """One notification through the channel's type, the way the outbox sends it."""
+    now = _now_us()
+    key = "test-" + secrets.token_hex(8)
+    alert = {
+        "id": "test", "rule_id": "test", "status": "firing",
+        "labels": {"rule": "test", "severity": "info", "test": "true"},
+        "severity": "info", "summary": TEST_SUMMARY.format(name=channel.name),
+        "value": None, "link": "/alerting/channels", "fired_at_us": now,
+        "resolved_at_us": None, "at_us": now,
+    }
+    notification = model.Notification(
+        key=key, tenant=channel.tenant, channel_id=channel.id, group={"test": "true"},
+        status="firing", alerts=[alert], created_us=now)
+    started = time.perf_counter()
+    kind = backend.registry.get(channel.type)
+    if not channel.enabled:
+        result = SendResult.permanent(f"channel {channel.name!r} is turned off")
+    elif kind is None:
+        result = SendResult.permanent(f"no channel type {channel.type!r} is registered")
+    else:
+        try:
+            result = kind.send(channel, notification, backend.context)
+        except Exception as error:  # a channel type's bug is its answer, not a 500
+            log.exception("channel type %s raised from send", channel.type)
+            result = SendResult.retry(f"{channel.type} raised {type(error).__name__}: {error}")
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    outcome, status_code = _outcome(result, channel.enabled)
+    return {"ok": result.ok, "outcome": outcome, "status_code": status_code,
+            "error": result.error, "retryable": not result.ok and result.retryable,
+            "key": key, "elapsed_ms": elapsed_ms}
+
+
+def _outcome(result: SendResult, enabled: bool) -> tuple[am.Outcome, int | None]:
+    """The kind of failure, read from the channel type's error text (``post`` writes
+    ``HTTP 500 from <url>``; urllib and smtplib say "timed out" and "refused")."""
+    if result.ok:
+        return "delivered", None
+    if not enabled:
+        return "turned_off", None
+    text = result.error or ""
+    status = _HTTP_STATUS.match(text)
+    if status:
+        return "http_status", int(status.group(1))
+    lowered = text.lower()
+    if "timed out" in lowered or "timeout" in lowered:
+        return "timeout", None
+    if "refused" in lowered:
+        return "refused", None
+    return "error", None
 
 
 def _channel(c: model.Channel) -> dict[str, Any]:

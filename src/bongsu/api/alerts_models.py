@@ -170,3 +170,33 @@ class Route(RouteIn):
 
 class Routes(BaseModel):
     routes: list[Route] = _d("In the order they are matched")
+
+
+Severity = Literal["critical", "warning", "info"]
+
+
+class AlertSummary(BaseModel):
+    """Counts for the console's badge: one indexed read of the tenant's alert states."""
+
+    firing: int = _d("Alerts firing now")
+    pending: int = _d("Alerts holding, not yet for long enough to fire")
+    by_severity: dict[Severity, int] = _d("Firing alerts by severity (every severity listed)")
+    worst: Severity | None = _d("The worst severity firing (null: none firing)")
+
+
+Outcome = Literal["delivered", "http_status", "timeout", "refused", "turned_off", "error"]
+
+
+class ChannelTest(BaseModel):
+    """What one test notification did: delivered, or the receiver's error. A failing
+    receiver is still a 200 (the test ran); ``ok`` says whether it was delivered."""
+
+    ok: bool = _d("Delivered")
+    outcome: Outcome = _d("delivered; http_status (the receiver answered an error "
+                          "status); timeout; refused (connection refused); turned_off "
+                          "(the channel is disabled: real deliveries fail too); error")
+    status_code: int | None = _d("The receiver's HTTP status, when it answered an error")
+    error: str | None = _d("The channel type's error text (null when delivered)")
+    retryable: bool = _d("A real delivery would be tried again after this error")
+    key: str = _d("The test notification's idempotency key (starts with 'test-')")
+    elapsed_ms: float = _d("How long the attempt took (bounded by the channel's timeout)")

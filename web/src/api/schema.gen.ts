@@ -17,6 +17,10 @@ export interface paths {
     /** State changes, newest first */
     get: operations["history_api_v1_alerts_history_get"];
   };
+  "/api/v1/alerts/summary": {
+    /** Firing and pending counts, by severity */
+    get: operations["summary_api_v1_alerts_summary_get"];
+  };
   "/api/v1/captures": {
     /** Captures, newest first (pending ones first) */
     get: operations["list_captures_api_v1_captures_get"];
@@ -32,6 +36,14 @@ export interface paths {
     get: operations["list_channels_api_v1_channels_get"];
     /** Add a channel (its type checks the config) */
     post: operations["create_channel_api_v1_channels_post"];
+  };
+  "/api/v1/channels/{channel_id}": {
+    /** Delete a channel (refused while a route sends to it) */
+    delete: operations["delete_channel_api_v1_channels__channel_id__delete"];
+  };
+  "/api/v1/channels/{channel_id}/test": {
+    /** Send a test notification through a channel now; say what happened */
+    post: operations["test_channel_api_v1_channels__channel_id__test_post"];
   };
   "/api/v1/events": {
     /** Kubernetes episodes overlapping the window, newest first */
@@ -83,11 +95,19 @@ export interface paths {
     /** Add a route (matched after the existing ones) */
     post: operations["create_route_api_v1_routes_post"];
   };
+  "/api/v1/routes/{route_id}": {
+    /** Delete a route */
+    delete: operations["delete_route_api_v1_routes__route_id__delete"];
+  };
   "/api/v1/rules": {
     /** The tenant's alert rules, by name */
     get: operations["list_rules_api_v1_rules_get"];
     /** Create a rule (checked; errors name the field) */
     post: operations["create_rule_api_v1_rules_post"];
+  };
+  "/api/v1/rules/preview": {
+    /** Evaluate a rule over the past without saving it */
+    post: operations["preview_rule_api_v1_rules_preview_post"];
   };
   "/api/v1/rules/{rule_id}": {
     /** One rule */
@@ -321,6 +341,34 @@ export interface components {
        */
       value: number | null;
     };
+    /**
+     * AlertSummary
+     * @description Counts for the console's badge: one indexed read of the tenant's alert states.
+     */
+    AlertSummary: {
+      /**
+       * By Severity
+       * @description Firing alerts by severity (every severity listed)
+       */
+      by_severity: {
+        [key: string]: number;
+      };
+      /**
+       * Firing
+       * @description Alerts firing now
+       */
+      firing: number;
+      /**
+       * Pending
+       * @description Alerts holding, not yet for long enough to fire
+       */
+      pending: number;
+      /**
+       * Worst
+       * @description The worst severity firing (null: none firing)
+       */
+      worst: ("critical" | "warning" | "info") | null;
+    };
     /** Alerts */
     Alerts: {
       /**
@@ -525,6 +573,49 @@ export interface components {
        * @description webhook, slack, email, or a registered type
        */
       type: string;
+    };
+    /**
+     * ChannelTest
+     * @description What one test notification did: delivered, or the receiver's error. A failing
+     * receiver is still a 200 (the test ran); ``ok`` says whether it was delivered.
+     */
+    ChannelTest: {
+      /**
+       * Elapsed Ms
+       * @description How long the attempt took (bounded by the channel's timeout)
+       */
+      elapsed_ms: number;
+      /**
+       * Error
+       * @description The channel type's error text (null when delivered)
+       */
+      error: string | null;
+      /**
+       * Key
+       * @description The test notification's idempotency key (starts with 'test-')
+       */
+      key: string;
+      /**
+       * Ok
+       * @description Delivered
+       */
+      ok: boolean;
+      /**
+       * Outcome
+       * @description delivered; http_status (the receiver answered an error status); timeout; refused (connection refused); turned_off (the channel is disabled: real deliveries fail too); error
+       * @enum {string}
+       */
+      outcome: "delivered" | "http_status" | "timeout" | "refused" | "turned_off" | "error";
+      /**
+       * Retryable
+       * @description A real delivery would be tried again after this error
+       */
+      retryable: boolean;
+      /**
+       * Status Code
+       * @description The receiver's HTTP status, when it answered an error
+       */
+      status_code: number | null;
     };
     /** Channels */
     Channels: {
@@ -1482,6 +1573,104 @@ export interface components {
        */
       pods: components["schemas"]["Pod"][];
     };
+    /** PreviewChange */
+    PreviewChange: {
+      /**
+       * At Ms
+       * @description When the evaluator would have made it, epoch ms
+       */
+      at_ms: number;
+      /**
+       * New
+       * @description State after
+       * @enum {string}
+       */
+      new: "inactive" | "pending" | "firing" | "resolved";
+      /**
+       * Old
+       * @description State before
+       * @enum {string}
+       */
+      old: "inactive" | "pending" | "firing" | "resolved";
+      /**
+       * Summary
+       * @description The alert's summary then
+       */
+      summary: string;
+      /**
+       * Value
+       * @description The figure then
+       */
+      value: number | null;
+    };
+    /** PreviewInterval */
+    PreviewInterval: {
+      /**
+       * From Ms
+       * @description Start, epoch ms
+       */
+      from_ms: number;
+      /**
+       * State
+       * @description pending: holding, not yet for long enough
+       * @enum {string}
+       */
+      state: "pending" | "firing";
+      /**
+       * To Ms
+       * @description End, epoch ms; null: still so at the end of the window
+       */
+      to_ms: number | null;
+    };
+    /** PreviewLabelSet */
+    PreviewLabelSet: {
+      /**
+       * Changes
+       * @description State changes, oldest first
+       */
+      changes: components["schemas"]["PreviewChange"][];
+      /**
+       * Intervals
+       * @description Pending and firing stretches, oldest first
+       */
+      intervals: components["schemas"]["PreviewInterval"][];
+      /**
+       * Labels
+       * @description The alert's label set (the rule's labels included)
+       */
+      labels: {
+        [key: string]: string;
+      };
+      /**
+       * Points
+       * @description One per evaluation that saw the label set
+       */
+      points: components["schemas"]["PreviewPoint"][];
+      /**
+       * State
+       * @description Its state at the end of the window
+       * @enum {string}
+       */
+      state: "inactive" | "pending" | "firing" | "resolved";
+    };
+    /** PreviewPoint */
+    PreviewPoint: {
+      /**
+       * Active
+       * @description The condition held
+       */
+      active: boolean;
+      /**
+       * T
+       * @description Evaluation time, epoch ms
+       */
+      t: number;
+      /**
+       * Value
+       * @description The figure the rule compared (None: no data, or a predictive rule not heading for its limit)
+       */
+      value: number | null;
+    };
     /** ReadyTotal */
     ReadyTotal: {
       /**
@@ -1703,6 +1892,62 @@ export interface components {
       spec: {
         [key: string]: unknown;
       };
+    };
+    /**
+     * RulePreview
+     * @description What the rule would have done over the window.
+     */
+    RulePreview: {
+      /**
+       * Evaluations
+       * @description Evaluations made (at most 720)
+       */
+      evaluations: number;
+      /**
+       * From Ms
+       * @description First evaluation, epoch ms
+       */
+      from_ms: number;
+      /**
+       * Label Sets
+       * @description At most 50: those that fired first, then pending, then by labels
+       */
+      label_sets: components["schemas"]["PreviewLabelSet"][];
+      /**
+       * Op
+       * @description How a value compares with the threshold to hold
+       */
+      op: string | null;
+      /**
+       * Seconds
+       * @description Time the preview took
+       */
+      seconds: number;
+      /**
+       * Seen
+       * @description Label sets seen in all
+       */
+      seen: number;
+      /**
+       * Step S
+       * @description Between evaluations: the rule's interval, seconds
+       */
+      step_s: number;
+      /**
+       * Threshold
+       * @description The line a chart draws: a threshold's value, a predictive rule's horizon (seconds), an event rule's min_count; null for another kind
+       */
+      threshold: number | null;
+      /**
+       * To Ms
+       * @description Last evaluation, epoch ms
+       */
+      to_ms: number;
+      /**
+       * Truncated
+       * @description Some label sets are left out
+       */
+      truncated: boolean;
     };
     /** Rules */
     Rules: {
@@ -2561,6 +2806,8 @@ export interface operations {
         state?: "inactive" | "pending" | "firing" | "resolved";
         /** @description Only this rule's alerts */
         rule_id?: string;
+        /** @description Only alerts whose labels.service is this */
+        service?: string;
       };
     };
     responses: {
@@ -2602,8 +2849,12 @@ export interface operations {
       query?: {
         /** @description Changes at or after this, epoch ms. Default 24 h ago. */
         from?: number;
+        /** @description Changes at or before this, epoch ms. Default: now. */
+        to?: number;
         /** @description Only this rule's alerts */
         rule_id?: string;
+        /** @description Only alerts whose labels.service is this */
+        service?: string;
         /** @description Most changes to return: 1 to 1000. Default 100. */
         limit?: number;
       };
@@ -2613,6 +2864,41 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["History"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Firing and pending counts, by severity */
+  summary_api_v1_alerts_summary_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AlertSummary"];
         };
       };
       /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
@@ -2831,6 +3117,104 @@ export interface operations {
       };
       /** @description Unknown ingest key */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Delete a channel (refused while a route sends to it) */
+  delete_channel_api_v1_channels__channel_id__delete: {
+    parameters: {
+      path: {
+        /** @description Channel id */
+        channel_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such item in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Routes still send to it */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Send a test notification through a channel now; say what happened */
+  test_channel_api_v1_channels__channel_id__test_post: {
+    parameters: {
+      path: {
+        /** @description Channel id */
+        channel_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ChannelTest"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such item in the tenant */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -3447,6 +3831,51 @@ export interface operations {
       };
     };
   };
+  /** Delete a route */
+  delete_route_api_v1_routes__route_id__delete: {
+    parameters: {
+      path: {
+        /** @description Route id */
+        route_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such item in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** The tenant's alert rules, by name */
   list_rules_api_v1_rules_get: {
     responses: {
@@ -3496,6 +3925,48 @@ export interface operations {
       201: {
         content: {
           "application/json": components["schemas"]["Rule"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Evaluate a rule over the past without saving it */
+  preview_rule_api_v1_rules_preview_post: {
+    requestBody: {
+      content: {
+        "application/json": {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RulePreview"];
         };
       };
       /** @description A bad or unknown parameter (the message names it), or a result over the row cap */

@@ -117,6 +117,40 @@ class NotifyStore:
             for r in rows
         ]
 
+    # Tenant-scoped reads and deletes (the API's): another tenant's row is not there.
+
+    def channels(self, tenant: str, con: Connection | None = None) -> list[Channel]:
+        """A tenant's channels, by name."""
+        query = (select(alert_channels).where(alert_channels.c.tenant == tenant)
+                 .order_by(alert_channels.c.name, alert_channels.c.id))
+        with self._tx(con) as c:
+            rows = c.execute(query).all()
+        return [Channel(id=r.id, tenant=r.tenant, name=r.name, type=r.type,
+                        config=json.loads(r.config), enabled=bool(r.enabled)) for r in rows]
+
+    def delete_channel(self, tenant: str, channel_id: str,
+                       con: Connection | None = None) -> bool:
+        """Delete one of the tenant's channels; False when it has none of that id."""
+        with self._tx(con) as c:
+            result = c.execute(delete(alert_channels).where(
+                alert_channels.c.tenant == tenant, alert_channels.c.id == channel_id))
+        return bool(result.rowcount)
+
+    def delete_route(self, tenant: str, route_id: str, con: Connection | None = None) -> bool:
+        """Delete one of the tenant's routes; False when it has none of that id."""
+        with self._tx(con) as c:
+            result = c.execute(delete(alert_routes).where(
+                alert_routes.c.tenant == tenant, alert_routes.c.id == route_id))
+        return bool(result.rowcount)
+
+    def delete_tenant_silence(self, tenant: str, silence_id: str,
+                              con: Connection | None = None) -> bool:
+        """Delete one of the tenant's silences; False when it has none of that id."""
+        with self._tx(con) as c:
+            result = c.execute(delete(alert_silences).where(
+                alert_silences.c.tenant == tenant, alert_silences.c.id == silence_id))
+        return bool(result.rowcount)
+
     # Groups: the notifier's state, one row per route and group label set.
 
     def group(self, con: Connection, group_id: str) -> dict[str, Any] | None:
