@@ -34,6 +34,7 @@ from bongsu.api import create_api
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import AlertsBackend, alerts_router
 from bongsu.api.kube import kube_router
+from bongsu.api.rule_preview import rule_preview_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes
 from bongsu.ingest.loader import Loader
@@ -132,7 +133,8 @@ def build(settings: Settings) -> Parts:
                            routers=[agent_router(agents), kube_router(kube),
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,
-                                        SendContext(settings.console_url)))]),
+                                        SendContext(settings.console_url))),
+                                    rule_preview_router()]),
         evaluator=evaluator,
         dispatcher=dispatcher,
     )
