@@ -18,10 +18,11 @@ from bongsu.alerts.channels import (
     default_registry,
 )
 from bongsu.alerts.channels.email import EmailChannel
-from bongsu.alerts.model import Channel, Notification, Route
+from bongsu.alerts.model import Channel, Notification, Route, Rule
 from bongsu.alerts.notify.notifier import Notifier
 from bongsu.alerts.notify.outbox import Dispatcher
 from bongsu.alerts.notify.store import NotifyStore
+from bongsu.alerts.repo import AlertRepo
 from bongsu.errors import RuleError
 from bongsu.meta.database import connect
 
@@ -42,6 +43,9 @@ def deliver(engine: Engine, channel: Channel, registry: ChannelRegistry | None =
 ):
     """Fire and resolve one alert through a route to ``channel``, delivering each."""
     store = NotifyStore(engine)
+    AlertRepo(engine).put_rule(Rule(id="r1", tenant="default", name="Orders APDEX",
+                                    kind="threshold", spec={"figure": "apdex", "op": "<",
+                                                            "value": 0.7}))
     store.put_channel(channel)
     store.put_route(Route(id="all", tenant="default", matchers=[], channel_ids=[channel.id],
                           group_wait_s=0, group_interval_s=60, repeat_interval_s=86400))
@@ -112,14 +116,16 @@ def test_slack_blocks_link_back_to_the_console(engine: Engine) -> None:
         payloads = [r.json() for r in receiver.received]
         assert [p["text"].split("]")[0] for p in payloads] == ["[FIRING", "[RESOLVED"]
         firing = payloads[0]
-        assert firing["text"] == "[FIRING] 1 alert: rule=r1 service=orders"
+        # The rule's name, not its id; the link opens the console's dashboard route.
+        assert firing["text"] == "[FIRING] Orders APDEX: service=orders"
         header, section = firing["blocks"]
         assert header == {"type": "header", "text": {"type": "plain_text",
                                                       "text": firing["text"]}}
         assert section["text"]["type"] == "mrkdwn"
-        assert "warning: APDEX 0.52 &lt; 0.7" in section["text"]["text"]  # Slack's escape
+        assert "warning: Orders APDEX: APDEX 0.52 &lt; 0.7" in section["text"]["text"]
         assert "firing since 2023-11-14 22:13:20 UTC" in section["text"]["text"]
-        assert f"<{CONSOLE}/services/orders?at=1|Open in Bongsu>" in section["text"]["text"]
+        assert f"<{CONSOLE}/#/dashboard?service=orders|Open in Bongsu>" in (
+            section["text"]["text"])
         assert "resolved 2023-11-14 22:23:20 UTC" in payloads[1]["blocks"][1]["text"]["text"]
     finally:
         receiver.stop()
@@ -141,17 +147,17 @@ def test_email_over_starttls_with_login_text_and_html(engine: Engine, tmp_path: 
         assert smtp.tls == [True, True]
         assert len(smtp.messages) == 2
         subjects = [m["Subject"] for _, m in smtp.messages]
-        assert subjects == ["[FIRING] 1 alert: rule=r1 service=orders",
-                            "[RESOLVED] 1 alert: rule=r1 service=orders"]
+        assert subjects == ["[FIRING] Orders APDEX: service=orders",
+                            "[RESOLVED] Orders APDEX: service=orders"]
         envelope, message = smtp.messages[0]
         assert envelope.rcpt_tos == ["ops@example.net"]
         key = store.outbox()[0].key
         assert message["Message-ID"].strip() == f"<{key}@bongsu>"  # folded: 74 chars
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
-        assert "warning: APDEX 0.52 < 0.7" in text
-        assert f"{CONSOLE}/services/orders?at=1" in text
-        assert f'<a href="{CONSOLE}/services/orders?at=1">Open in Bongsu</a>' in html
+        assert "warning: Orders APDEX: APDEX 0.52 < 0.7" in text
+        assert f"{CONSOLE}/#/dashboard?service=orders" in text
+        assert f'<a href="{CONSOLE}/#/dashboard?service=orders">Open in Bongsu</a>' in html
         assert "APDEX 0.52 &lt; 0.7" in html
     finally:
         smtp.stop()

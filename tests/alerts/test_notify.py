@@ -223,7 +223,7 @@ def test_a_real_webhook_gets_one_firing_and_one_resolved_each(engine: Engine) ->
             assert not verify(r.body + b" ", r.headers["x-bongsu-signature"], secret)
             body = r.json()
             assert r.headers["x-bongsu-idempotency-key"] == body["key"]
-            assert body["alerts"][0]["link"] == "http://console.test/services/orders?at=1"
+            assert body["alerts"][0]["link"] == "http://console.test/#/dashboard?service=orders"
             assert body["group"] == {"rule": "r1",
                                      "service": body["alerts"][0]["labels"]["service"]}
         assert all(n.delivered_us is not None for n in store.outbox())

@@ -136,7 +136,7 @@ def test_a_crash_loop_notifies_once_across_bumps_and_a_restart(
         assert [a["labels"]["pod"] for a in note["alerts"]] == [POD]
         alert = note["alerts"][0]
         assert alert["labels"]["kind"] == "crash_loop" and alert["severity"] == "critical"
-        assert alert["link"].startswith("http://console.test/events/"), alert["link"]
+        assert alert["link"].startswith("http://console.test/#/events/"), alert["link"]
         raw = receiver.received[0]
         assert verify(raw.body, raw.headers["x-bongsu-signature"], SECRET)
         status, body = call(server, "GET", "/api/v1/alerts?state=firing")

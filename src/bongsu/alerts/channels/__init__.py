@@ -19,9 +19,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from bongsu.alerts.model import Channel, Notification
 from bongsu.errors import RuleError
+
+_DASHBOARD_BEFORE_MS = 30 * 60_000  # the dashboard a link opens: 30 min up to the alert
+
+
+def console_route(path: str) -> str:
+    """An alert's link (``/services/orders?to=<ms>``, ``/events/<id>``, ``/alerts``) as
+    the console's hash route, which is what opens the view: the console is one page, and
+    the server answers 404 at ``/services/orders`` itself.
+
+    >>> console_route("/services/orders?to=1800000")
+    '#/dashboard?service=orders&range=custom&from=0&to=1800000'
+    >>> console_route("/events/ep-1")
+    '#/events/ep-1'
+    """
+    parts = urlsplit(path)
+    query = parse_qs(parts.query)
+    segments = [unquote(s) for s in parts.path.strip("/").split("/") if s]
+    if len(segments) == 2 and segments[0] == "services":
+        q: dict[str, str] = {"service": segments[1]}
+        to = query.get("to", [""])[0]
+        if to.isdigit():
+            q.update(range="custom", **{"from": str(max(0, int(to) - _DASHBOARD_BEFORE_MS))},
+                     to=to)
+        return "#/dashboard?" + urlencode(q)
+    return "#/" + "/".join(quote(s, safe="") for s in segments) + (
+        f"?{parts.query}" if parts.query else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +58,17 @@ class SendContext:
     console_url: str = ""
 
     def link(self, path: str | None) -> str | None:
-        """An alert's link made absolute against the console's address."""
+        """An alert's link as an address that opens it in the console
+        (``https://bongsu.example.net/#/events/ep-1``); a path when no console address is
+        set, an absolute address as it is."""
         if not path:
             return None
-        if "://" in path or not self.console_url:
+        if "://" in path:
             return path
-        return self.console_url.rstrip("/") + "/" + path.lstrip("/")
+        route = console_route(path)
+        if not self.console_url:
+            return "/" + route
+        return self.console_url.rstrip("/") + "/" + route
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,5 +149,6 @@ def default_registry() -> ChannelRegistry:
 
 
 __all__ = [
-    "ChannelRegistry", "ChannelType", "SendContext", "SendResult", "default_registry",
+    "ChannelRegistry", "ChannelType", "SendContext", "SendResult", "console_route",
+    "default_registry",
 ]

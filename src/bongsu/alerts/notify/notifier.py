@@ -73,15 +73,29 @@ def alert_labels(instance: AlertInstance) -> Labels:
     return labels
 
 
-def alert_view(transition: Transition, status: Status) -> dict[str, Any]:
-    """The alert as a notification carries it (JSON-ready)."""
+def alert_view(
+    transition: Transition, status: Status, rule_name: str | None = None
+) -> dict[str, Any]:
+    """The alert as a notification carries it (JSON-ready); ``rule_name`` as the rule was
+    called when the change was decided (the id when the rule is gone)."""
     i = transition.instance
     return {
-        "id": i.id, "rule_id": i.rule_id, "status": status, "labels": alert_labels(i),
-        "severity": i.severity, "summary": i.summary, "value": i.value, "link": i.link,
+        "id": i.id, "rule_id": i.rule_id, "rule_name": rule_name or i.rule_id,
+        "status": status, "labels": alert_labels(i), "severity": i.severity,
+        "summary": i.summary, "value": i.value, "link": i.link or fallback_link(i),
         "fired_at_us": i.fired_at_us, "resolved_at_us": i.resolved_at_us,
         "at_us": transition.at_us,
     }
+
+
+def fallback_link(instance: AlertInstance) -> str:
+    """Where an alert whose rule kind gave no link is explained: its service's dashboard
+    at the time it fired, else the Alerts page (which shows its summary and history)."""
+    service = instance.labels.get("service")
+    at_us = instance.fired_at_us or instance.last_eval_us
+    if service:
+        return f"/services/{service}?to={at_us // 1000}"
+    return "/alerts"
 
 
 class Notifier:
@@ -105,6 +119,7 @@ class Notifier:
 
     def _handle(self, transitions: Sequence[Transition], now_us: int, con: Connection) -> int:
         routes: dict[str, list[Route]] = {}
+        names: dict[str, dict[str, str]] = {}
         for transition in transitions:
             status = change_status(transition)
             if status is None:
@@ -112,10 +127,12 @@ class Notifier:
             tenant = transition.instance.tenant
             if tenant not in routes:
                 routes[tenant] = self._store.routes(tenant, con)
+                names[tenant] = self._store.rule_names(tenant, con)
             labels = alert_labels(transition.instance)
+            view = alert_view(transition, status, names[tenant].get(transition.instance.rule_id))
             for route in routes[tenant]:
                 if matches(route.matchers, labels):
-                    self._record(con, route, labels, transition, status, now_us)
+                    self._record(con, route, labels, transition, view, now_us)
         return self._flush(con, now_us)
 
     def drain(self, history: History, now_us: int, limit: int = 1000) -> int:
@@ -138,7 +155,7 @@ class Notifier:
 
     def _record(
         self, con: Connection, route: Route, labels: Labels, transition: Transition,
-        status: Status, now_us: int,
+        view: dict[str, Any], now_us: int,
     ) -> None:
         names = group_labels(route, labels)
         group_id = route.id[:31] + ":" + _digest(repr(sorted(names.items())))[:32]
@@ -153,7 +170,7 @@ class Notifier:
         if transition.at_us <= entry["at_us"]:
             return  # seen before: a replay after a crash, or the same change twice
         entry["at_us"] = transition.at_us
-        entry["pending"].append(alert_view(transition, status))
+        entry["pending"].append(view)
         if group["last_flush_us"] is None:
             due = group["created_us"] + int(route.group_wait_s * _US)
         else:
@@ -257,4 +274,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-__all__ = ["History", "Notifier", "StoredTransition", "alert_labels", "alert_view", "change_status"]
+__all__ = [
+    "History", "Notifier", "StoredTransition", "alert_labels", "alert_view", "change_status",
+    "fallback_link",
+]

@@ -32,6 +32,7 @@ from bongsu.alerts.notify.tables import (
     alert_routes,
     alert_silences,
 )
+from bongsu.alerts.tables import alert_rules
 
 
 class NotifyStore:
@@ -150,6 +151,13 @@ class NotifyStore:
             result = c.execute(delete(alert_silences).where(
                 alert_silences.c.tenant == tenant, alert_silences.c.id == silence_id))
         return bool(result.rowcount)
+
+    def rule_names(self, tenant: str, con: Connection | None = None) -> dict[str, str]:
+        """A tenant's rule names by id (a notification says the name, not the id)."""
+        query = select(alert_rules.c.id, alert_rules.c.name).where(
+            alert_rules.c.tenant == tenant)
+        with self._tx(con) as c:
+            return {row.id: row.name for row in c.execute(query)}
 
     # Groups: the notifier's state, one row per route and group label set.
 
