@@ -81,10 +81,10 @@ def test_a_threshold_fires_and_resolves_when_the_data_says(
         data: tuple[Any, int, list[SpanSpec]]) -> None:
     _, t0, spans = data
     found = run(data, ERRORS, 60, 1200)
-    assert found.evaluations == [t0 + s * S for s in range(60, 1201, 60)]
+    assert found.evaluations == [t0 + s * S for s in range(120, 1201, 60)]
     # Every other orders request fails in [300 s, 780 s): over a 60 s window the rate is
     # 0.5 from 360 s to 780 s and over 0.25 only when more than 15 s of the window overlap
-    # the stretch: (315 s, 825 s). At a 60 s step from 60 s: firing at 360, resolved at 840.
+    # the stretch: (315 s, 825 s). At a 60 s step to 1,200 s: firing at 360, resolved at 840.
     assert (ERRORS_FROM_S, ERRORS_UNTIL_S) == (300, 780)
     assert changes(found, t0, service="orders") == [("inactive", "firing", 360),
                                                    ("firing", "resolved", 840)]
@@ -162,7 +162,7 @@ def test_each_evaluation_sees_the_query_clock_at_its_own_time(
     body = {"name": "quiet", "kind": "threshold", "interval": "10s",
             "spec": {"figure": "tps", "op": "<", "value": 0.5, "window_s": 60,
                      "service": "orders"}}
-    found = run(data, body, 1205, 1255)
+    found = run(data, body, 1195, 1255)
     # Traffic ends at 1,200 s. TPS divides by the seconds of the (10 s-aligned) window that
     # have happened by the service's clock: at 1,205 s, 60 requests over [1,140 s, 1,205 s)
     # are 0.923/s (with the wall clock, hours later, the whole [1,140 s, 1,210 s): 0.857).
@@ -180,7 +180,7 @@ def test_each_evaluation_sees_the_query_clock_at_its_own_time(
 
 @pytest.mark.parametrize(("from_s", "to_s", "interval", "field"), [
     (0, 8 * 86_400, "1h", r"^from: the window is 8 days; a preview covers at most 7 days"),
-    (0, 720 * 60, "1m", r"^from: the window holds 721 evaluations .* at most 720"),
+    (0, 720 * 60 + 1, "1m", r"^from: the window holds 721 evaluations .* at most 720"),
     (600, 600, "1m", r"^to: must be after from"),
 ])
 def test_the_bounds_are_refused_before_any_work(
@@ -188,8 +188,10 @@ def test_the_bounds_are_refused_before_any_work(
         field: str) -> None:
     with pytest.raises(RuleError, match=field):
         run(data, {**ERRORS, "interval": interval}, from_s, to_s)
-    assert run(data, ERRORS, 0, 719 * 60).evaluations[-1] == data[1] + 719 * 60 * S
-    assert len(run(data, ERRORS, 0, 719 * 60).evaluations) == MAX_EVALUATIONS
+    # 12 h at 1 m: the last evaluation at the window's end, the first one step after its start.
+    most = run(data, ERRORS, 0, 720 * 60).evaluations
+    assert len(most) == MAX_EVALUATIONS == 720
+    assert (most[0], most[-1]) == (data[1] + 60 * S, data[1] + 720 * 60 * S)
 
 
 def test_a_preview_past_its_time_limit_is_cut(data: tuple[Any, int, list[SpanSpec]]) -> None:
@@ -197,7 +199,7 @@ def test_a_preview_past_its_time_limit_is_cut(data: tuple[Any, int, list[SpanSpe
     rule = rule_from_dict(ERRORS, tenant="default", rule_id="p1")
     reads = reads_of(store, timeout_s=30, max_rows=10_000)
     ticks = iter(range(1000))  # one second passes at each look at the clock
-    with pytest.raises(QueryTimeout, match=r"past its time limit of 5 s after 5 of 20 "
+    with pytest.raises(QueryTimeout, match=r"past its time limit of 5 s after 5 of 19 "
                                            r"evaluations"):
         preview(rule, reads, Settings(), t0 + 60 * S, t0 + 1200 * S, timeout_s=5,
                 monotonic=lambda: float(next(ticks)))
@@ -274,7 +276,7 @@ def test_the_api_previews_a_rule_and_saves_nothing(api: tuple[Api, int, Path]) -
                                "to": t0 // 1000 + 1_200_000})
     assert status == 200, got
     assert (got["from_ms"], got["to_ms"], got["step_s"], got["evaluations"]) == (
-        t0 // 1000 + 60_000, t0 // 1000 + 1_200_000, 60.0, 20)
+        t0 // 1000 + 120_000, t0 // 1000 + 1_200_000, 60.0, 19)
     assert (got["op"], got["threshold"], got["truncated"]) == (">", 0.25, False)
     orders = next(ls for ls in got["label_sets"] if ls["labels"] == {"service": "orders"})
     at = {c["new"]: (c["at_ms"] - t0 // 1000) // 1000 for c in orders["changes"]}
@@ -282,7 +284,7 @@ def test_the_api_previews_a_rule_and_saves_nothing(api: tuple[Api, int, Path]) -
     assert [(i["state"], (i["from_ms"] - t0 // 1000) // 1000,
              (i["to_ms"] - t0 // 1000) // 1000) for i in orders["intervals"]] == [
         ("pending", 360, 480), ("firing", 480, 840)]
-    assert len(orders["points"]) == 20 and orders["points"][6]["value"] == pytest.approx(0.5)
+    assert len(orders["points"]) == 19 and orders["points"][5]["value"] == pytest.approx(0.5)
     # Nothing was written: no alert, no history, no rule.
     after = (client.call("GET", "/api/v1/alerts"), client.call("GET", "/api/v1/rules"),
              rows(meta))
@@ -312,7 +314,7 @@ def test_a_bad_rule_is_the_same_400_as_creating_it(api: tuple[Api, int, Path],
     ({"from": "yesterday"}, "from: must be epoch milliseconds"),
     ({"to": 1.5}, "to: must be epoch milliseconds"),
     ({"from": 0, "to": 8 * 86_400_000}, "from: the window is 8 days"),
-    ({"from": 0, "to": 721 * 60_000}, "from: the window holds 722 evaluations"),
+    ({"from": 0, "to": 721 * 60_000}, "from: the window holds 721 evaluations"),
 ])
 def test_a_bad_window_is_a_400_naming_it(api: tuple[Api, int, Path], extra: dict[str, Any],
                                          detail: str) -> None:
@@ -328,5 +330,5 @@ def test_the_window_defaults_to_the_hour_before_now(api: tuple[Api, int, Path]) 
                               {**ERRORS, "to": asked + 3_600_000})  # the future: cut to now
     assert status == 200, got
     assert asked <= got["to_ms"] <= time.time_ns() // 1_000_000
-    assert got["from_ms"] == got["to_ms"] - 3_600_000
-    assert got["evaluations"] == 61
+    assert got["from_ms"] == got["to_ms"] - 59 * 60_000  # the first evaluation
+    assert got["evaluations"] == 60

@@ -1,13 +1,17 @@
 """Rule preview: a rule (checked, not saved) evaluated over a window of the past, to show
 when it would have fired and resolved before anyone is woken by it.
 
-The rule's kind is evaluated at ``start``, ``start + interval``, … up to ``end``, each time
-against a :class:`~bongsu.query.service.QueryService` whose clock is that evaluation's
-time (so figures that count back from "now", such as ``active_users``, see the past as
-the evaluator saw it then), and its samples go through the real state machine
-(:func:`bongsu.alerts.state.step`) the way :func:`bongsu.alerts.evaluator.evaluate_rule`
-steps them — in memory: nothing is written to the metadata database and nothing is
-notified.
+The rule's kind is evaluated at ``end``, ``end - interval``, … back to just after
+``start`` (oldest first), each time against a
+:class:`~bongsu.query.service.QueryService` whose clock is that evaluation's time: what
+the query side computes from "now" (the seconds of a window that have passed, which TPS
+divides by; the recent stretch of per-instance figures) is what the evaluator computed
+then. The samples go through the real state machine (:func:`bongsu.alerts.state.step`)
+the way :func:`bongsu.alerts.evaluator.evaluate_rule` steps them — in memory: nothing is
+written to the metadata database and nothing is notified. What it cannot replay: data
+that arrived late (the store holds it now, the evaluator did not see it then), the rest
+of the rollup slot an evaluation falls in (up to 10 s of later data, or 60 s for windows
+over an hour), and an episode's count as it was then (the store keeps its latest).
 
 Bounds, checked before any query runs: at most :data:`MAX_WINDOW_S` of window and
 :data:`MAX_EVALUATIONS` evaluations (the rule's interval is kept, never raised to fit: a
@@ -116,8 +120,9 @@ class _Clock:
 
 
 def evaluation_times(rule: Rule, start_us: int, end_us: int) -> list[int]:
-    """Every evaluation time from ``start_us`` to ``end_us`` at the rule's interval;
-    RuleError naming ``from`` / ``to`` past the bounds (before any work)."""
+    """The evaluation times in ``(start_us, end_us]`` at the rule's interval, the last at
+    ``end_us`` (so 12 h at 1 m are 720 evaluations, the last one "now"); RuleError naming
+    ``from`` / ``to`` past the bounds (before any work)."""
     if end_us <= start_us:
         raise RuleError("to", "must be after from")
     span_s = (end_us - start_us) / _US
@@ -125,14 +130,14 @@ def evaluation_times(rule: Rule, start_us: int, end_us: int) -> list[int]:
         raise RuleError("from", f"the window is {span_s / 86_400:.3g} days; a preview "
                                 f"covers at most {MAX_WINDOW_S / 86_400:g} days")
     step_us = int(rule.interval_s * _US)
-    count = (end_us - start_us) // step_us + 1
+    count = -(-(end_us - start_us) // step_us)
     if count > MAX_EVALUATIONS:
-        longest_h = (MAX_EVALUATIONS - 1) * rule.interval_s / 3600
+        longest_h = MAX_EVALUATIONS * rule.interval_s / 3600
         raise RuleError("from", f"the window holds {count} evaluations at the rule's "
                                 f"interval of {rule.interval_s:g} s; a preview makes at "
                                 f"most {MAX_EVALUATIONS} (a window of at most "
                                 f"{longest_h:g} h, or a longer interval)")
-    return [start_us + k * step_us for k in range(count)]
+    return [end_us - k * step_us for k in range(count - 1, -1, -1)]
 
 
 def preview(rule: Rule, reads: Reads, settings: Settings, start_us: int, end_us: int, *,
