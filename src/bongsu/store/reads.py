@@ -68,6 +68,17 @@ class ServiceFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """One service's (``instance`` None) or one service x instance's figures over a window;
+    percentile buckets and ``active_users`` are None unless asked for."""
+
+    service: str
+    instance: str | None
+    figures: Figures
+    active_users: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesPoint:
     ts_us: int
     figures: Figures
@@ -459,6 +470,21 @@ class Reads(Protocol):
         per cluster; ``last``: the latest point of the group). ``filters`` keep only points
         whose attributes equal the given values. Ordered by step, group (None last).
         """
+        ...
+
+    def figures_by(
+        self, tenant: str, start_us: int, end_us: int, resolution: Resolution, by: Level,
+        percentiles: bool = False, users_since_us: int | None = None,
+        seen: tuple[int, int] | None = None,
+    ) -> list[GroupFigures]:
+        """Figures per service (``by="service"``) or per service and instance over the
+        window in one read, computing only what is asked: the percentile buckets with
+        ``percentiles``, distinct ``enduser.id`` values in ``[users_since_us, end_us)`` per
+        group with ``users_since_us`` (0 for a group with none). Groups are those with
+        rollup rows in the window; with ``seen``, only pairs the ``instances`` table saw in
+        that window (what :meth:`instances` lists). Each group's figures equal what
+        :meth:`services` gives for it (per instance: with ``instance``). Ordered by service,
+        instance."""
         ...
 
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bongsu.alerts.kinds.shared import Shared
 from bongsu.alerts.model import Rule, Sample
 from bongsu.errors import RuleError
 from bongsu.query.service import QueryService
@@ -32,10 +33,12 @@ from bongsu.store.reads import Reads
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a rule is evaluated against: the query service and the store's read side."""
+    """What a rule is evaluated against: the query service and the store's read side;
+    ``shared`` (set by the evaluator per round) lets rules of one round share reads."""
 
     queries: QueryService
     reads: Reads
+    shared: Shared | None = None
 
 
 class AlertKind(Protocol):

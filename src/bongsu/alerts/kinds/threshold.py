@@ -23,10 +23,10 @@ from bongsu.alerts.kinds.fields import OPS, choice, no_unknown, number, text
 from bongsu.alerts.kinds.series import combine, metric_values
 from bongsu.alerts.model import Rule, Sample
 from bongsu.errors import RuleError
+from bongsu.query.grouped import FIGURES, figure_read, figure_values
 from bongsu.query.metrics import AGGS
 from bongsu.query.window import Window
 
-FIGURES = ("tps", "error_rate", "avg_ms", "p95_ms", "p99_ms", "apdex", "active_users")
 _US = 1_000_000
 _KNOWN = {"figure", "metric", "agg", "op", "value", "window_s", "by", "service", "instance",
           "group_by", "step_s"}
@@ -91,20 +91,21 @@ LabelsKey = tuple[tuple[str, str], ...]
 
 def _figures(ctx: Context, tenant: str, spec: dict[str, Any], window: Window
              ) -> dict[LabelsKey, float | None]:
+    """The figure per service or per service x instance: one grouped read of just that
+    figure (every service's, shared with the round's other rules needing it), the same
+    numbers as the dashboard's ``services`` / ``instances`` for the window."""
     figure, only = spec["figure"], spec["service"]
+    read = figure_read(tenant, figure, spec["by"], window)
+    rows = (read.run(ctx.reads) if ctx.shared is None
+            else ctx.shared.get(read, lambda: read.run(ctx.reads)))
     out: dict[LabelsKey, float | None] = {}
-    if spec["by"] == "service":
-        for entry in ctx.queries.services(tenant, window)["services"]:
-            if only is None or entry["name"] == only:
-                out[(("service", entry["name"]),)] = entry[figure]
-        return out
-    listed = ctx.queries.instances(tenant, only, window, int(window.seconds))["instances"]
-    for row in listed:
-        body = ctx.queries.services(tenant, window, instance=row["instance"])
-        for entry in body["services"]:
-            if entry["name"] == row["service"]:
-                key = (("instance", row["instance"]), ("service", row["service"]))
-                out[key] = entry[figure]
+    for (service, instance), value in figure_values(rows, figure, read,
+                                                    ctx.queries.clock()).items():
+        if only is not None and service != only:
+            continue
+        key = (("service", service),) if instance is None else (
+            ("instance", instance), ("service", service))
+        out[key] = value
     return out
 
 

@@ -27,6 +27,7 @@ from bongsu.store.reads import (
     EdgeFigures,
     EventSearch,
     Figures,
+    GroupFigures,
     GroupPoint,
     HeatmapCell,
     IngressFigures,
@@ -89,6 +90,20 @@ GROUP_AGGS: dict[str, str] = {
     "last": "arg_max(v, ts_us)",
 }
 _MINUTE_US = 60_000_000
+# Fragments of figures_by*.sql: the distinct users per group (active_users only), and the
+# instances the instances table saw in a window (per-instance rules list those).
+_USERS = """,
+u AS (
+    SELECT {key}, count(DISTINCT user_id) AS users
+    FROM spans
+    WHERE tenant = $tenant AND ts_us >= $users_start AND ts_us < $end AND user_id IS NOT NULL
+    GROUP BY {key}
+)"""
+_SEEN = """ AND EXISTS (
+    SELECT 1 FROM instances i
+    WHERE i.tenant = $tenant AND i.service = f.service AND i.instance = f.instance
+      AND i.last_seen_us >= $seen_start AND i.first_seen_us < $seen_end
+)"""
 
 
 @cache
@@ -130,6 +145,31 @@ class DuckDBReads:
         return [
             ServiceFigures(r[0], _figures(r[1:9]), int(r[9]), int(r[10]), tuple(r[11] or ()))
             for r in rows
+        ]
+
+    def figures_by(
+        self, tenant: str, start_us: int, end_us: int, resolution: Resolution, by: Level,
+        percentiles: bool = False, users_since_us: int | None = None,
+        seen: tuple[int, int] | None = None,
+    ) -> list[GroupFigures]:
+        key = "service" if by == "service" else "service, instance"
+        params: dict[str, Any] = {"tenant": tenant, "start": start_us, "end": end_us}
+        users = users_since_us is not None
+        if users:
+            params["users_start"] = users_since_us
+        if seen is not None and by == "instance":
+            params["seen_start"], params["seen_end"] = seen
+        statement = sql("figures_by_buckets" if percentiles else "figures_by").format(
+            key=key, rollup=ROLLUP_TABLES[resolution],
+            instance="f.instance" if by == "instance" else "NULL",
+            users=_USERS.format(key=key) if users else "",
+            users_join=f" LEFT JOIN u USING ({key})" if users else "",
+            users_column="coalesce(u.users, 0)" if users else "NULL",
+            seen=_SEEN if "seen_start" in params else "",
+        )
+        return [
+            GroupFigures(r[0], r[1], _figures(r[2:10]), None if r[10] is None else int(r[10]))
+            for r in self._run(statement, params)
         ]
 
     def service_series(
