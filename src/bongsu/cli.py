@@ -168,7 +168,7 @@ def _keys(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(data_dir=args.data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ring = KeyRing.open(settings.meta_url)
+    ring = KeyRing.open(settings.metadata_url)
     try:
         if args.keys_command == "create":
             info = ring.create(args.tenant, args.name)
@@ -214,7 +214,7 @@ def _rules(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(data_dir=args.data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = connect(settings.meta_url)
+    engine = connect(settings.metadata_url)
     try:
         applied = apply(AlertRepo(engine), parsed.rules)
     finally:

@@ -116,6 +116,19 @@ class Settings:
         "", "The console's address as people reach it (https://bongsu.example.net), for the "
         "links in notifications; empty: links are paths."
     )
+    meta_url: str = _setting(
+        "", "The metadata database (ingest keys, alert rules, their state and the outbox) as a "
+        "URL: sqlite:///PATH, or postgresql://USER:PASSWORD@HOST:PORT/DATABASE for replicas "
+        "that share one (only the lease holder evaluates and notifies); empty: meta.sqlite "
+        "in the data directory."
+    )
+    alerts_lease_ttl_seconds: float = _setting(
+        15.0, "Replicas sharing a metadata database: the alert lease's holder that stops "
+        "renewing it is replaced by another replica this many seconds after its last renewal."
+    )
+    alerts_lease_renew_seconds: float = _setting(
+        5.0, "How often the alert lease's holder renews it (below four fifths of the TTL)."
+    )
 
     @classmethod
     def from_env(
@@ -156,8 +169,20 @@ class Settings:
         return self.data_dir / "ingest-log"
 
     @property
-    def meta_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'meta.sqlite'}"
+    def metadata_url(self) -> str:
+        """``meta_url``, or the SQLite file in the data directory when it is empty."""
+        return self.meta_url or f"sqlite:///{self.data_dir / 'meta.sqlite'}"
+
+    def alerts_lease(self) -> tuple[float, float]:
+        """The alert lease's TTL and renewal interval, in seconds, checked."""
+        ttl, renew = self.alerts_lease_ttl_seconds, self.alerts_lease_renew_seconds
+        if not ttl > 0:
+            raise SettingError(f"BONGSU_ALERTS_LEASE_TTL_SECONDS: must be above 0, got {ttl:g}")
+        if not 0 < renew < ttl * 0.8:
+            raise SettingError(
+                f"BONGSU_ALERTS_LEASE_RENEW_SECONDS: must be above 0 and below four fifths "
+                f"of BONGSU_ALERTS_LEASE_TTL_SECONDS ({ttl:g}), got {renew:g}")
+        return ttl, renew
 
 
 def describe() -> list[tuple[str, str, str]]:

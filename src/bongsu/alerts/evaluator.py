@@ -109,9 +109,12 @@ class Evaluator:
         self, rules: Callable[[], Iterable[Rule]], repo: InstanceRepo, context: Context,
         listeners: Sequence[Listener] = (), clock: Callable[[], int] = _now_us,
         timeout_s: float = 10.0, workers: int = 2, tick_s: float = 1.0,
-        rules_refresh_s: float = 5.0,
+        rules_refresh_s: float = 5.0, active: Callable[[], bool] = lambda: True,
     ) -> None:
         self._rules = rules
+        # Whether this replica may evaluate (it holds the lease, bongsu.meta.lease);
+        # asked every tick, before any new work.
+        self._active = active
         self._repo = repo
         self._ctx = context
         self._listeners = list(listeners)
@@ -150,6 +153,11 @@ class Evaluator:
     def tick(self) -> None:
         """One round: collect finished evaluations, cut overdue ones, start due ones."""
         self._collect()
+        if not self._active():
+            # On taking over: the rules read again and every one due at once.
+            self._due.clear()
+            self._rules_read_at = -float("inf")
+            return
         now_us = self._clock()
         if time.monotonic() - self._rules_read_at >= self._rules_refresh_s:
             try:

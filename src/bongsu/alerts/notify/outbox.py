@@ -5,7 +5,8 @@ channel refused for good (or that ran out of attempts) is marked failed with the
 never dropped unsaid. A crash between sending and marking means one more send of the
 same notification with the same idempotency key (at least once, deduplicable by the
 key); a crash before sending loses nothing, since the row was committed with the
-decision that made it. Run one dispatcher per metadata database.
+decision that made it. Run one dispatcher per metadata database: replicas sharing one
+pass ``active`` (the lease, :mod:`bongsu.meta.lease`), asked before each round and each send.
 
 Retries wait ``base_backoff_s * 2**(attempt-1)`` capped at ``max_backoff_s``, times a
 jitter in [0.5, 1), so receivers coming back from an outage are not hit in lockstep.
@@ -55,6 +56,7 @@ class Dispatcher:
         retention_s: float = 7 * 86400.0,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
         self._store = store
         self._registry = registry
@@ -72,6 +74,7 @@ class Dispatcher:
         self._pruned_us = 0
         self._clock = clock
         self._rng = rng or random.Random()
+        self._active = active
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -98,7 +101,7 @@ class Dispatcher:
             self._pruned_us = now_us
         delivered = 0
         for notification in self._store.due(now_us, self._batch):
-            if self._stop.is_set():
+            if self._stop.is_set() or not self._active():
                 break
             delivered += self._deliver(notification)
         return delivered
@@ -160,7 +163,7 @@ class Dispatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                delivered = self.run_once()
+                delivered = self.run_once() if self._active() else 0
             except Exception:
                 self.errors += 1
                 log.exception("outbox round failed")
