@@ -1,5 +1,6 @@
 """Real receivers on loopback for the notification tests: an HTTP webhook server and an
-SMTP server (aiosmtpd) with STARTTLS and login, plus alert transitions to feed.
+SMTP server (aiosmtpd) with STARTTLS and login, plus alert transitions to feed, and the
+end-to-end tests' ways of calling a server's API and waiting with a deadline.
 
 The webhook receiver keeps every request it got (headers and body) and can be told to
 answer 500, to stall past the sender's timeout, or to be down (connection refused).
@@ -13,6 +14,8 @@ import ssl
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -135,6 +138,18 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return key, cert
 
 
+@dataclass(frozen=True)
+class Mail:
+    """One accepted e-mail, decoded: what a person's mail client shows."""
+
+    key: str  # X-Bongsu-Idempotency-Key
+    subject: str
+    text: str
+    html: str
+    tls: bool
+    rcpt_tos: list[str]
+
+
 class SmtpReceiver:
     """aiosmtpd on loopback, STARTTLS required before login; keeps each accepted message."""
 
@@ -180,6 +195,45 @@ class SmtpReceiver:
 
     def stop(self) -> None:
         self.controller.stop()
+
+    def mails(self) -> list[Mail]:
+        """Every accepted message so far, decoded (plain text and HTML parts)."""
+        out = []
+        for (envelope, message), tls in zip(list(self.messages), list(self.tls), strict=False):
+            out.append(Mail(
+                key=str(message["X-Bongsu-Idempotency-Key"]).strip(),
+                subject=str(message["Subject"]),
+                text=message.get_body(("plain",)).get_content(),
+                html=message.get_body(("html",)).get_content(),
+                tls=tls, rcpt_tos=list(envelope.rcpt_tos),
+            ))
+        return out
+
+
+def call(api_url: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """A JSON request to a server's API: (status, decoded body)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(api_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            raw = r.read()
+            return r.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, json.loads(raw) if raw else None
+
+
+def until(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    """Poll ``check`` until it gives something true; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; last saw {last!r}")
 
 
 def instance(rule_id: str, labels: Labels, state: State, at_us: int,
