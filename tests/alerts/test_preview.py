@@ -32,6 +32,8 @@ from alerts.telemetry import (
     open_store,
     transactions,
 )
+from bongsu.alerts.kinds import Context, register
+from bongsu.alerts.model import Rule, Sample
 from bongsu.alerts.preview import MAX_EVALUATIONS, Preview, preview
 from bongsu.alerts.rules import rule_from_dict
 from bongsu.alerts.tables import alert_history, alert_instances
@@ -46,7 +48,7 @@ from query.harness import serve
 from query.otlp import SpanSpec, traces_request
 from server_process import ServerProcess, survivors
 
-ERRORS = {"name": "orders failing", "kind": "threshold", "interval": "1m",
+ERRORS: dict[str, Any] = {"name": "orders failing", "kind": "threshold", "interval": "1m",
           "spec": {"figure": "error_rate", "op": ">", "value": 0.25, "window_s": 60}}
 
 
@@ -98,7 +100,7 @@ def test_a_threshold_fires_and_resolves_when_the_data_says(
         sent = [s for s in spans if s.service == "orders"
                 and point.at_us - 60 * S <= s.start_us < point.at_us]
         assert point.value == pytest.approx(sum(s.is_error for s in sent) / len(sent))
-        assert point.active == (point.value > 0.25)
+        assert point.value is not None and point.active == (point.value > 0.25)
     assert found.label_sets[0].labels == {"service": "orders"}  # the one that fired first
     assert (found.seen, found.truncated) == (2, False)
 
@@ -176,6 +178,33 @@ def test_each_evaluation_sees_the_query_clock_at_its_own_time(
     assert orders.points[0].value == pytest.approx(60 / 65)
     # So it fires when TPS drops under 0.5: at 1,235 s (30 requests over 65 s = 0.46).
     assert changes(found, t0, service="orders")[0] == ("inactive", "firing", 1235)
+
+
+class Many:
+    """A kind giving 60 label sets, ``n`` of which hold (n = the evaluation's minute)."""
+
+    name = "preview-many"
+
+    def check(self, spec: Any) -> dict[str, Any]:
+        return dict(spec)
+
+    def evaluate(self, rule: Rule, ctx: Context, now_us: int) -> list[Sample]:
+        assert ctx.queries.clock() == now_us  # every evaluation's query clock is its time
+        minute = now_us // (60 * S) % 60
+        return [Sample({"n": f"{k:02d}"}, k < minute, float(k), f"n={k}") for k in range(60)]
+
+
+def test_at_most_50_label_sets_are_returned_those_that_fired_first(
+        data: tuple[Any, int, list[SpanSpec]]) -> None:
+    _, t0, _ = data
+    register(Many())
+    # t0 is an hour boundary: at minute m the label sets 00 .. m-1 hold.
+    found = run(data, {"name": "many", "kind": "preview-many", "spec": {}}, 0, 10 * 60)
+    assert (found.seen, found.truncated, len(found.label_sets)) == (60, True, 50)
+    fired = [ls.labels["n"] for ls in found.label_sets[:10]]
+    assert fired == [f"{k:02d}" for k in range(10)]  # 00 .. 09 fired, listed first
+    assert all(not ls.changes for ls in found.label_sets[10:])
+    assert changes(found, t0, n="03") == [("inactive", "firing", 4 * 60)]
 
 
 @pytest.mark.parametrize(("from_s", "to_s", "interval", "field"), [

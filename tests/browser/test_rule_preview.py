@@ -111,3 +111,39 @@ def test_a_rule_is_edited_previewed_over_the_past_and_saved(
     assert page.inner_text("#rule-form-title") == "New rule"
     assert page.input_value("#rule-name") == ""
     problems.check()
+
+
+def test_a_bad_rule_previewed_shows_the_servers_message_beside_the_field(
+    page: Any, console: Console, problems: Problems
+) -> None:
+    page.goto(f"{console.url}/#/rules?lang=en&theme=dark")
+    page.wait_for_selector("#rules-table tbody tr", timeout=20_000)
+    page.fill("#rule-name", "browser bad preview")
+    page.fill("#rule-spec", '{"figure": "tps", "op": "≈", "value": 1}')
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/rules/preview")) as resp:
+        page.click("#rule-preview-btn")
+    assert resp.value.status == 400
+    detail = resp.value.json()["detail"]
+    assert detail.startswith("spec.op: ")
+    shown = page.locator('.field-error[data-field="spec"]')
+    shown.wait_for(timeout=10_000)
+    assert shown.inner_text() == detail
+    # Too long a window for the interval: the message names `from`, shown under the form.
+    page.fill("#rule-spec", '{"figure": "tps", "op": ">", "value": 1}')
+    page.fill("#rule-interval", "10s")
+    page.select_option("#preview-range", "86400")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/rules/preview")) as resp:
+        page.click("#rule-preview-btn")
+    assert resp.value.status == 400
+    under = page.locator('.field-error[data-field=""]')
+    under.wait_for(timeout=10_000)
+    assert under.inner_text() == resp.value.json()["detail"]
+    assert under.inner_text().startswith("from: the window holds 8640 evaluations")
+    assert not page.locator('.field-error[data-field="spec"]').count()
+    # Nothing was created by previewing.
+    assert not [r for r in console.get("/api/v1/rules")["rules"]
+                if r["name"] == "browser bad preview"]
+    # The refused previews (and the browser's console lines about them) are the only problems.
+    assert f"HTTP 400 {console.url}/api/v1/rules/preview" in problems.items
+    problems.items = [i for i in problems.items if "400" not in i]
+    problems.check()
