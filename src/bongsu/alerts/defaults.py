@@ -15,30 +15,37 @@ from __future__ import annotations
 from bongsu.alerts.model import Rule, Severity
 from bongsu.alerts.repo import AlertRepo
 
-# (default id, Kubernetes episode kind, severity, name). A node rebooted or a container
-# restart is a warning: it already happened and recovered; HPA scaling is only news.
-_EVENTS: tuple[tuple[str, str, Severity, str], ...] = (
-    ("k8s-crash-loop", "crash_loop", "critical", "Container crash loop"),
-    ("k8s-image-pull", "image_pull", "warning", "Image cannot be pulled"),
-    ("k8s-oom-killed", "oom_killed", "critical", "Container OOM killed"),
-    ("k8s-evicted", "evicted", "warning", "Pod evicted"),
-    ("k8s-volume-mount", "volume_mount", "warning", "Volume cannot be mounted"),
-    ("k8s-scheduling", "scheduling", "warning", "Pod cannot be scheduled"),
-    ("k8s-hostport-conflict", "hostport_conflict", "warning", "HostPort conflict"),
-    ("k8s-node-not-ready", "node_not_ready", "critical", "Node not ready"),
-    ("k8s-node-rebooted", "node_rebooted", "warning", "Node rebooted"),
-    ("k8s-container-restart", "container_restart", "warning", "Container restarted"),
-    ("k8s-hpa-scale-out", "hpa_scale_out", "info", "HPA scaled out"),
-    ("k8s-hpa-scale-in", "hpa_scale_in", "info", "HPA scaled in"),
+# (default id, Kubernetes episode kind, severity, name, spec beyond the kind). The
+# severities are the episodes' own (the table in bongsu.kube.explain): a node rebooted or a
+# container restart is a warning, it already happened and recovered; HPA scaling is news.
+_EVENTS: tuple[tuple[str, str, Severity, str, dict[str, object]], ...] = (
+    ("k8s-crash-loop", "crash_loop", "critical", "Container crash loop", {}),
+    ("k8s-image-pull", "image_pull", "critical", "Image cannot be pulled", {}),
+    ("k8s-oom-killed", "oom_killed", "critical", "Container OOM killed", {}),
+    ("k8s-evicted", "evicted", "critical", "Pod evicted", {}),
+    ("k8s-volume-mount", "volume_mount", "warning", "Volume cannot be mounted", {}),
+    ("k8s-scheduling", "scheduling", "warning", "Pod cannot be scheduled", {}),
+    ("k8s-hostport-conflict", "hostport_conflict", "warning", "HostPort conflict", {}),
+    # The Node's episode (critical) pages; the copy the node controller posts on each of
+    # its pods (warning) would be one alert per pod of the node for the same outage.
+    ("k8s-node-not-ready", "node_not_ready", "critical", "Node not ready",
+     {"severity": "critical"}),
+    ("k8s-node-rebooted", "node_rebooted", "warning", "Node rebooted", {}),
+    # A crash-looping container restarts on every back-off, an evicted pod's containers
+    # are killed: those are the crash loop's and the eviction's alerts, not a second one.
+    ("k8s-container-restart", "container_restart", "warning", "Container restarted",
+     {"unless": ["crash_loop", "evicted"]}),
+    ("k8s-hpa-scale-out", "hpa_scale_out", "info", "HPA scaled out", {}),
+    ("k8s-hpa-scale-in", "hpa_scale_in", "info", "HPA scaled in", {}),
 )
 
 
 def default_rules() -> dict[str, Rule]:
     """The shipped defaults by their stable default id (tenant left empty)."""
     rules: dict[str, Rule] = {}
-    for key, kube_kind, severity, name in _EVENTS:
+    for key, kube_kind, severity, name, extra in _EVENTS:
         rules[key] = _builtin(key, name, "event", severity,
-                              {"kind": kube_kind, "min_count": 1, "window_s": 600})
+                              {"kind": kube_kind, "min_count": 1, "window_s": 600, **extra})
     rules["apdex-low"] = _builtin(
         "apdex-low", "APDEX below 0.7", "threshold", "warning",
         {"figure": "apdex", "op": "<", "value": 0.7, "window_s": 300}, for_s=300)
