@@ -143,7 +143,21 @@ def test_a_bad_rule_previewed_shows_the_servers_message_beside_the_field(
     # Nothing was created by previewing.
     assert not [r for r in console.get("/api/v1/rules")["rules"]
                 if r["name"] == "browser bad preview"]
+    # An edit the server refuses (PUT) is told beside its field too, and changes nothing.
+    rule = preview_rule(console)
+    page.locator(f'#rules-table tr[data-rule="{rule["id"]}"] .edit-btn').click()
+    page.locator(f'#rule-form[data-editing="{rule["id"]}"]').wait_for(timeout=10_000)
+    page.fill("#rule-for", "soon")
+    with page.expect_response(lambda r: r.request.method == "PUT") as put:
+        page.click("#rule-submit")
+    assert put.value.status == 400
+    beside = page.locator('.field-error[data-field="for"]')
+    beside.wait_for(timeout=10_000)
+    assert beside.inner_text() == put.value.json()["detail"]
+    assert beside.inner_text().startswith("for: must be a duration")
+    assert console.get(f"/api/v1/rules/{rule['id']}")["for"] == rule["for"]
     # The refused previews (and the browser's console lines about them) are the only problems.
     assert f"HTTP 400 {console.url}/api/v1/rules/preview" in problems.items
+    assert f"HTTP 400 {console.url}/api/v1/rules/{rule['id']}" in problems.items
     problems.items = [i for i in problems.items if "400" not in i]
     problems.check()
