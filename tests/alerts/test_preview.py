@@ -41,6 +41,7 @@ from bongsu.api.app import create_api
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.errors import QueryTimeout, RuleError
 from bongsu.meta.database import connect
+from bongsu.meta.keys import KeyRing
 from bongsu.settings import Settings
 from bongsu.store.reads import reads_of
 from query.dataset import anchor_us
@@ -256,14 +257,17 @@ def test_the_api_answers_504_past_the_query_time_limit(
 # -- the API through a real server -----------------------------------------------------------
 
 class Api:
-    def __init__(self, server: ServerProcess) -> None:
+    def __init__(self, server: ServerProcess, key: str | None = None) -> None:
         self.server = server
+        self.key = key
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json"}
+        if self.key:
+            headers["Authorization"] = f"Bearer {self.key}"
         req = urllib.request.Request(
             self.server.api_url + path, method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"})
+            data=None if body is None else json.dumps(body).encode(), headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
                 return r.status, json.loads(r.read() or b"null")
@@ -271,17 +275,25 @@ class Api:
             return e.code, json.loads(e.read() or b"null")
 
 
+KEYS: dict[str, str] = {}  # tenant -> ingest key, made before the server starts
+
+
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, int, Path]]:
     data = tmp_path_factory.mktemp("preview-api") / "data"
     data.mkdir()
+    ring = KeyRing(connect(f"sqlite:///{data / 'meta.sqlite'}"))
+    for tenant in ("default", "acme"):
+        KEYS[tenant] = ring.create(tenant).key
+    ring.close()
     server = ServerProcess(data, {"BONGSU_FSYNC": "off"}).start()
     try:
         t0 = anchor_us()
-        status, _, _ = server.post("/v1/traces", traces_request(transactions(t0)))
+        status, _, _ = server.post("/v1/traces", traces_request(transactions(t0)),
+                                   headers={"Authorization": f"Bearer {KEYS['default']}"})
         assert status == 200
         server.wait_loaded()
-        yield Api(server), t0, data / "meta.sqlite"
+        yield Api(server, KEYS["default"]), t0, data / "meta.sqlite"
     finally:
         server.stop()
     assert survivors(server.left_behind) == []
@@ -320,6 +332,16 @@ def test_the_api_previews_a_rule_and_saves_nothing(api: tuple[Api, int, Path]) -
     assert after == before
     status, history = client.call("GET", f"/api/v1/alerts/history?from={t0 // 1000}")
     assert status == 200 and history["history"] == []
+
+
+def test_a_preview_sees_only_the_callers_tenant(api: tuple[Api, int, Path]) -> None:
+    client, t0, _ = api
+    window = {"from": t0 // 1000, "to": t0 // 1000 + 1_200_000}
+    mine = client.call("POST", "/api/v1/rules/preview", {**ERRORS, **window})[1]
+    status, theirs = Api(client.server, KEYS["acme"]).call("POST", "/api/v1/rules/preview",
+                                                      {**ERRORS, **window})
+    assert status == 200, theirs
+    assert mine["seen"] == 2 and (theirs["seen"], theirs["label_sets"]) == (0, [])
 
 
 @pytest.mark.parametrize("bad", [
