@@ -4,7 +4,9 @@ engine together.
 One process: the API port on the main thread's asyncio loop, the OTLP port on a thread
 with a loop of its own, a loader thread owning the store's writes, one decoder process
 (see ``bongsu.ingest.decoder``), and the alert evaluator and notification dispatcher on
-threads of their own, over the metadata database the ingest keys use too.
+threads of their own, over the metadata database the ingest keys use too. Replicas that
+share one metadata database (``BONGSU_META_URL``) each run both, but they work only while
+their server holds the lease ``alerts`` (``bongsu.meta.lease``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bongsu.alerts.repo import AlertRepo
 from bongsu.api import create_api
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import AlertsBackend, alerts_router
+from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.control.registry import AgentRegistry
@@ -43,6 +46,7 @@ from bongsu.ingest.receiver import Receiver, receiver_app
 from bongsu.kube.hub import KubeHub, KubeSetup
 from bongsu.meta.database import connect
 from bongsu.meta.keys import DEFAULT_TENANT, KeyRing
+from bongsu.meta.lease import Lease, LeaseKeeper, holder_id
 from bongsu.query import QueryService
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
@@ -66,6 +70,7 @@ class Parts:
     api_app: ASGIApp
     evaluator: Evaluator | None = None  # None with BONGSU_ALERTS=off
     dispatcher: Dispatcher | None = None
+    lease: LeaseKeeper | None = None  # the evaluator's and dispatcher's gate
 
     def close(self) -> None:
         """Load everything acknowledged, then release every part (order matters)."""
@@ -76,6 +81,8 @@ class Parts:
             self.evaluator.stop()
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self.lease is not None:
+            self.lease.stop()  # released once nothing it gates runs: a standby takes over
         self.kube.close()  # its writer saves the pending episodes while the store is open
         self.loader.stop()
         self.ingest_log.close()
@@ -87,12 +94,15 @@ def build(settings: Settings) -> Parts:
     """Open the store and log, start the loader and the cluster watchers, and build both
     ASGI apps. Cluster settings are checked first: a bad one stops the start."""
     kube_setup = KubeSetup.from_settings(settings)
+    lease_ttl_s, lease_renew_s = settings.alerts_lease()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # One engine: the keys, the alert engine and its lease; a bad BONGSU_META_URL stops
+    # the start before anything else is opened.
+    engine = connect(settings.metadata_url)
     store = DuckDBStore.open(
         settings.store_path, settings.apdex_t_ms, settings.apdex_overrides()
     )
     ingest_log = IngestLog.open(settings.wal_dir, settings.wal_segment_bytes, settings.fsync)
-    engine = connect(settings.meta_url)  # one engine: the keys and the alert engine
     keys = KeyRing(engine)
     loader = Loader(settings, store, ingest_log)
     loader.start()
@@ -109,15 +119,17 @@ def build(settings: Settings) -> Parts:
     for tenant in sorted({DEFAULT_TENANT, settings.kube_tenant,
                           *(k.tenant for k in keys.list())}):
         seed_defaults(repo, tenant)
-    evaluator = dispatcher = None
+    evaluator = dispatcher = keeper = None
     if settings.alerts:
+        keeper = LeaseKeeper(Lease(engine, "alerts", holder_id()), lease_ttl_s, lease_renew_s)
         dispatcher = Dispatcher(notify, registry, notifier=Notifier(notify), history=repo,
-                                console_url=settings.console_url)
+                                console_url=settings.console_url, active=keeper.active)
         evaluator = Evaluator(
             rules=lambda: _enabled_rules(repo), repo=repo, context=Context(queries, reads),
             listeners=[dispatcher.on_transitions],
             # An evaluation is a few store queries: bounded like one API query.
-            timeout_s=settings.query_timeout_seconds)
+            timeout_s=settings.query_timeout_seconds, active=keeper.active)
+        keeper.start()
         dispatcher.start()
         evaluator.start()
     return Parts(
@@ -131,12 +143,14 @@ def build(settings: Settings) -> Parts:
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
         api_app=create_api(settings, store, keys.resolve, queries=queries,
                            routers=[agent_router(agents), kube_router(kube),
+                                    engine_router(keeper),
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,
                                         SendContext(settings.console_url))),
                                     rule_preview_router()]),
         evaluator=evaluator,
         dispatcher=dispatcher,
+        lease=keeper,
     )
 
 

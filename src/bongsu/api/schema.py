@@ -17,6 +17,7 @@ from typing import Any
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import alerts_router
 from bongsu.api.app import create_api
+from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.control.registry import AgentRegistry
@@ -38,7 +39,7 @@ def openapi() -> dict[str, Any]:
     none: Any = _NoStore()
     app = create_api(
         settings, none, _anyone, routers=[agent_router(AgentRegistry(none)), kube_router(),
-                                    alerts_router(), rule_preview_router()],
+                                    alerts_router(), engine_router(), rule_preview_router()],
         queries=QueryService(none, settings), console=False,
     )
     return app.openapi()

@@ -13,6 +13,10 @@ export interface paths {
     /** Alert states (one per rule and label set) */
     get: operations["alerts_api_v1_alerts_get"];
   };
+  "/api/v1/alerts/engine": {
+    /** The alert engine here, and which replica holds its lease */
+    get: operations["engine_api_v1_alerts_engine_get"];
+  };
   "/api/v1/alerts/history": {
     /** State changes, newest first */
     get: operations["history_api_v1_alerts_history_get"];
@@ -340,6 +344,36 @@ export interface components {
        * @description The figure behind the last evaluation
        */
       value: number | null;
+    };
+    /** AlertEngine */
+    AlertEngine: {
+      /**
+       * Active
+       * @description Whether this server evaluates rules and sends notifications now
+       */
+      active: boolean;
+      /**
+       * Enabled
+       * @description BONGSU_ALERTS: whether this server runs an evaluator and dispatcher
+       */
+      enabled: boolean;
+      /** @description The lease as the metadata database has it (null: nobody has taken it yet) */
+      lease: components["schemas"]["EngineLease"] | null;
+      /**
+       * Lease Renew S
+       * @description BONGSU_ALERTS_LEASE_RENEW_SECONDS (null: engine off)
+       */
+      lease_renew_s: number | null;
+      /**
+       * Lease Ttl S
+       * @description BONGSU_ALERTS_LEASE_TTL_SECONDS (null: engine off)
+       */
+      lease_ttl_s: number | null;
+      /**
+       * Replica
+       * @description This server's name as a lease holder (null: engine off)
+       */
+      replica: string | null;
     };
     /**
      * AlertSummary
@@ -789,6 +823,44 @@ export interface components {
        * @description When the count was seen, epoch ms (the episode's last_seen then)
        */
       ts: number;
+    };
+    /** EngineLease */
+    EngineLease: {
+      /**
+       * Acquired Ms
+       * @description When this holder took it, epoch ms
+       */
+      acquired_ms: number;
+      /**
+       * Epoch
+       * @description How many times it changed hands (1: the first holder)
+       */
+      epoch: number;
+      /**
+       * Expires Ms
+       * @description When it expires unless renewed, epoch ms (0: released)
+       */
+      expires_ms: number;
+      /**
+       * Held
+       * @description Whether it is held now: false once it expired or was released
+       */
+      held: boolean;
+      /**
+       * Holder
+       * @description The replica that holds it, or held it last: host/pid/random
+       */
+      holder: string;
+      /**
+       * Name
+       * @description The lease's name (alerts)
+       */
+      name: string;
+      /**
+       * Renewed Ms
+       * @description The holder's last renewal, epoch ms
+       */
+      renewed_ms: number;
     };
     /** ErrorBody */
     ErrorBody: {
@@ -2815,6 +2887,41 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["Alerts"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The alert engine here, and which replica holds its lease */
+  engine_api_v1_alerts_engine_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AlertEngine"];
         };
       };
       /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
