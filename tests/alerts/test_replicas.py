@@ -110,15 +110,31 @@ def test_one_replica_notifies_and_the_other_takes_over_after_a_kill(
                "BONGSU_META_URL": f"postgresql://postgres@127.0.0.1:{pg_port}/postgres",
                "BONGSU_ALERTS_LEASE_TTL_SECONDS": str(TTL_S),
                "BONGSU_ALERTS_LEASE_RENEW_SECONDS": str(RENEW_S)}
-        a = ServerProcess(tmp_path / "a", env)
-        b = ServerProcess(tmp_path / "b", env)
+        replicas = [ServerProcess(tmp_path / name, env) for name in ("r1", "r2")]
         left: list[Any] = []
         try:
-            a.start()
-            a_engine = until("replica a to hold the lease", lambda: engine(a)["active"] and
-                             engine(a), timeout=30)
-            b.start()
-            b_engine = engine(b)
+            # Both at once on the fresh database, as a Deployment's replicas start: one
+            # migrates and seeds while the other waits, then one of them takes the lease.
+            failed: list[BaseException] = []
+
+            def start(server: ServerProcess) -> None:
+                try:
+                    server.start()
+                except BaseException as exc:
+                    failed.append(exc)
+
+            starting = [threading.Thread(target=start, args=(r,)) for r in replicas]
+            for t in starting:
+                t.start()
+            for t in starting:
+                t.join(120)
+            assert not failed, failed
+            views = until("one replica to hold the lease",
+                          lambda: [v for v in map(engine, replicas) if v["active"]], timeout=30)
+            assert len(views) == 1, views
+            a, b = sorted(replicas, key=lambda r: not engine(r)["active"])  # a: the holder
+            a_engine, b_engine = engine(a), engine(b)
+            assert a_engine["active"] and a_engine["lease"]["holder"] == a_engine["replica"]
             assert b_engine["enabled"] and not b_engine["active"], b_engine
             assert b_engine["replica"] != a_engine["replica"]
             assert b_engine["lease"]["holder"] == a_engine["replica"], b_engine
@@ -188,10 +204,10 @@ def test_one_replica_notifies_and_the_other_takes_over_after_a_kill(
             assert changes == [("inactive", "firing"), ("firing", "resolved")], changes
             print(f"takeover after kill -9: {takeover_s:.1f} s (TTL {TTL_S:g} s)")
         finally:
-            a.stop()
-            b.stop()
+            for server in replicas:
+                server.stop()
     assert survivors(left) == []
-    assert survivors(a.left_behind + b.left_behind) == []
+    assert survivors(p for server in replicas for p in server.left_behind) == []
 
 
 def _firing_count(hook: WebhookReceiver) -> int:
