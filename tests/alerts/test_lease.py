@@ -14,16 +14,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, inspect
 from sqlalchemy.exc import OperationalError
 
 from agent.services import free_port, postgres_server
-from bongsu.errors import SettingError
+from bongsu.api import create_api
+from bongsu.api.engine import engine_router
+from bongsu.errors import SettingError, Unauthorized
 from bongsu.meta.database import connect, downgrade, upgrade
 from bongsu.meta.lease import Lease, LeaseKeeper, leases
+from bongsu.query import QueryService
 from bongsu.settings import Settings
 
 MakeEngine = Callable[[], Engine]
@@ -256,3 +261,48 @@ def test_bongsu_server_refuses_a_bad_meta_url(tmp_path: Path) -> None:
     assert f"BONGSU_META_URL: cannot connect to postgresql+psycopg://bongsu:***@127.0.0.1:" \
            f"{port}/m" in output, output
     assert "Traceback" not in output and "s3cret" not in output, output
+
+
+class _NoStore:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the engine route read the store ({name})")
+
+
+def _resolve(authorization: str | None) -> str:
+    if authorization != "Bearer k1":
+        raise Unauthorized("missing or unknown ingest key")
+    return "shop"
+
+
+def test_the_engine_route_says_who_holds_the_lease(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'meta.sqlite'}")
+    keeper = LeaseKeeper(Lease(engine, "alerts", "replica-a"), ttl_s=15, renew_s=5)
+    settings, none = Settings(), _NoStore()
+    apps = [create_api(settings, none, _resolve, routers=[engine_router(k)],
+                       queries=QueryService(cast(Any, none), settings), console=False)
+            for k in (keeper, None)]
+    key = {"Authorization": "Bearer k1"}
+    try:
+        with TestClient(apps[0]) as on, TestClient(apps[1]) as off:
+            assert on.get("/api/v1/alerts/engine").status_code == 401
+            refused = on.get("/api/v1/alerts/engine?tenant=x", headers=key)
+            assert refused.status_code == 400 and refused.json()["detail"].startswith("tenant")
+            before = on.get("/api/v1/alerts/engine", headers=key).json()
+            assert before == {"enabled": True, "replica": "replica-a", "active": False,
+                              "lease_ttl_s": 15.0, "lease_renew_s": 5.0, "lease": None}
+            keeper.start()
+            held = on.get("/api/v1/alerts/engine", headers=key).json()
+            assert held["active"] and held["lease"]["holder"] == "replica-a"
+            assert held["lease"]["held"] and held["lease"]["epoch"] == 1
+            lease = held["lease"]
+            assert lease["expires_ms"] - lease["renewed_ms"] == 15_000
+            keeper.stop()
+            released = on.get("/api/v1/alerts/engine", headers=key).json()
+            assert not released["active"] and not released["lease"]["held"]
+            assert released["lease"]["expires_ms"] == 0
+            assert off.get("/api/v1/alerts/engine", headers=key).json() == {
+                "enabled": False, "replica": None, "active": False, "lease_ttl_s": None,
+                "lease_renew_s": None, "lease": None}
+    finally:
+        keeper.stop()
+        engine.dispose()
