@@ -444,6 +444,24 @@ def test_min_count_counts_within_the_window_not_the_total(tmp_path: Path) -> Non
     store.close()
 
 
+def test_past_the_count_reads_an_episode_is_judged_by_its_total(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = open_store(tmp_path / "c.db")
+    t0 = anchor_us()
+    pods = ("cart-7d9f8-x2kq", "cart-7d9f8-p8zt")
+    old = [episode(t0, id=f"ep-{i}", object_name=pod, pod=pod) for i, pod in enumerate(pods)]
+    store.save_kube_episodes(old)
+    store.save_kube_episodes([replace(e, count=10, last_seen_us=t0 + 60 * S) for e in old])
+    store.save_kube_episodes([replace(e, count=11, last_seen_us=t0 + 3600 * S) for e in old])
+    ctx = context(store, Clock(t0))
+    r = _rule(kind="crash_loop", min_count=5)
+    assert kind("event").evaluate(r, ctx, t0 + 3700 * S) == []  # one each in the window
+    monkeypatch.setattr("bongsu.alerts.kinds.event.MAX_COUNT_READS", 1)
+    over = kind("event").evaluate(r, ctx, t0 + 3700 * S)
+    assert [s.value for s in over] == [11.0]  # the second one read no counts: its total
+    store.close()
+
+
 def test_unless_leaves_out_the_objects_with_another_kind(tmp_path: Path) -> None:
     store = open_store(tmp_path / "u.db")
     t0 = anchor_us()
