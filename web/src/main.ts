@@ -1,10 +1,12 @@
-// The shell: left menu, top bar, router and the live refresh clock.
+// The shell: left menu, top bar, router and the live refresh clock; beside the Alerts
+// menu entry, how many alerts fire now (coloured by the worst), read on every refresh.
 
 import "./style.css";
 import { api, ApiError, type ServiceSummary } from "./api";
 import { errorBox, h, loading } from "./dom";
 import { fmtTime, shortId, toLocalInput } from "./format";
-import { setLang, t } from "./i18n";
+import { setLang, t, tf } from "./i18n";
+import { alerting, type Summary } from "./pages/alerting";
 import type { Ctx, PageView } from "./page";
 import { GROUPS, pageEntry, REGISTRY } from "./registry";
 import { isLive, parseHash, RANGES, toHash, windowOf, type ViewState } from "./state";
@@ -25,6 +27,8 @@ class Shell {
   private readonly main = h("main", { class: "content", id: "content" });
   private readonly topError = h("div", { class: "top-error" });
   private readonly updated = h("span", { class: "updated", id: "updated" });
+  /** Firing alerts, in the Alerts menu entry (kept across menu rebuilds). */
+  private readonly alertCount = h("span", { class: "alert-count", id: "alert-count", hidden: true });
 
   start(): void {
     window.addEventListener("hashchange", () => this.onHash());
@@ -98,6 +102,13 @@ class Shell {
     const ac = new AbortController();
     this.inflight = ac;
     const ctx = this.ctx();
+    // The badge's count is its own: a failure leaves the last one, marked stale.
+    void alerting.summary(ac.signal).then(
+      (s) => this.renderAlertCount(s),
+      (err: Error) => {
+        if (err.name !== "AbortError") this.alertCount.classList.add("stale");
+      },
+    );
     try {
       const [svc, inst] = await Promise.all([
         api.services(ctx.window, ac.signal),
@@ -181,6 +192,7 @@ class Shell {
               },
               h("span", { class: "icon" }, p.icon),
               t(`nav.${p.route}`),
+              p.route === "alerts" ? this.alertCount : null,
             ),
           ),
         );
@@ -189,6 +201,18 @@ class Shell {
     const top = h("header", { class: "topbar", id: "topbar" });
     this.root.replaceChildren(h("div", { class: "layout" }, nav, h("div", { class: "main-col" }, top, this.topError, this.main)));
     this.renderTopBar(true);
+  }
+
+  private renderAlertCount(s: Summary): void {
+    const el = this.alertCount;
+    el.classList.remove("stale");
+    el.dataset.count = String(s.firing);
+    el.dataset.worst = s.worst ?? "";
+    el.className = `alert-count${s.worst ? ` sev-${s.worst}` : ""}`;
+    el.textContent = String(s.firing);
+    const parts = (["critical", "warning", "info"] as const).filter((k) => s.by_severity[k]).map((k) => `${s.by_severity[k]} ${k}`);
+    el.title = tf("top.alertsFiring", { count: String(s.firing), detail: parts.join(", ") });
+    el.hidden = s.firing === 0;
   }
 
   private topKey = "";

@@ -15,6 +15,8 @@ export type Silence = Item<Ok<"/api/v1/silences">["silences"]>;
 export type Channel = Item<Ok<"/api/v1/channels">["channels"]>;
 export type Route = Item<Ok<"/api/v1/routes">["routes"]>;
 export type Matcher = Item<Silence["matchers"]>;
+export type Summary = Ok<"/api/v1/alerts/summary">;
+export type ChannelTest = Ok<"/api/v1/channels/{channel_id}/test", "post">;
 
 const enc = encodeURIComponent;
 
@@ -50,6 +52,15 @@ export const alerting = {
   createChannel: (body: unknown) => post<Channel>("/channels", body),
   routes: (s?: AbortSignal) => get<Ok<"/api/v1/routes">>("/routes", {}, s),
   createRoute: (body: unknown) => post<Route>("/routes", body),
+  deleteRoute: (id: string) => send<null>("DELETE", `/routes/${enc(id)}`),
+  deleteChannel: (id: string) => send<null>("DELETE", `/channels/${enc(id)}`),
+  testChannel: (id: string) => post<ChannelTest>(`/channels/${enc(id)}/test`, undefined),
+  summary: (s?: AbortSignal) => get<Summary>("/alerts/summary", {}, s),
+  /** One service's alerts in a state (the dashboard's: what fires now). */
+  serviceAlerts: (service: string, state: string, s?: AbortSignal) => get<Ok<"/api/v1/alerts">>("/alerts", { service, state }, s),
+  /** One service's state changes in a window, newest first. */
+  serviceHistory: (service: string, w: { from: number; to: number }, s?: AbortSignal) =>
+    get<Ok<"/api/v1/alerts/history">>("/alerts/history", { service, from: Math.floor(w.from), to: Math.ceil(w.to), limit: 1000 }, s),
 };
 
 /** A label set as `key=value` chips, sorted by key. */
@@ -67,4 +78,23 @@ export function matcherText(ms: readonly Matcher[]): string {
 /** The message of a failed call: the server's `detail` for an `ApiError`. */
 export function errorText(err: unknown): string {
   return err instanceof ApiError ? err.detail : String((err as Error)?.message ?? err);
+}
+
+/** A 400's `detail` split on `; ` and put beside the form field each part names (its
+ *  first segment: `matchers[0].value: ...` → matchers); a part naming no field goes under "". */
+export function fieldErrors(detail: string, fields: readonly string[]): Partial<Record<string, string>> {
+  const out: Partial<Record<string, string>> = {};
+  // "; " also sits inside one message ("... than that; make x at least y"): a new part
+  // starts only where a field name and a colon do.
+  const parts: string[] = [];
+  for (const piece of detail.split("; ")) {
+    if (parts.length && !/^[\w.[\]]+: /.test(piece)) parts[parts.length - 1] += `; ${piece}`;
+    else parts.push(piece);
+  }
+  for (const part of parts) {
+    const head = part.split(":")[0].split(".")[0].split("[")[0].trim();
+    const k = fields.includes(head) ? head : "";
+    out[k] = out[k] ? `${out[k]}; ${part}` : part;
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 // The service dashboard (F3): tiles, T-Map, response time / error rate, memory,
-// DB connections, per-instance last 10 s and request velocity.
+// DB connections, per-instance last 10 s and request velocity; the service's Kubernetes
+// episodes (event_markers.ts) and alerts (alert_markers.ts) drawn on the time charts.
 
 import { api, get, type ServiceSummary } from "../api";
 import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
@@ -9,6 +10,7 @@ import { t, type Key } from "../i18n";
 import { memoryMetric } from "../metrics";
 import type { Ctx, PageView } from "../page";
 import { seriesStep } from "../state";
+import { AlertMarkers } from "./alert_markers";
 import { EventMarkers } from "./event_markers";
 import { InstanceNames, markLabels, nameOf } from "./names";
 import { TMap } from "./tmap";
@@ -54,6 +56,8 @@ class Dashboard implements PageView {
   private readonly names = new InstanceNames();
   /** The service's Kubernetes episodes on the time charts, and its pods that died. */
   private readonly markers = new EventMarkers();
+  /** The service's alerts in the window, as shaded areas on the time charts. */
+  private readonly alertAreas = new AlertMarkers();
   private readonly podNotes = h("div", { class: "pod-notes-slot" });
 
   constructor() {
@@ -112,10 +116,14 @@ class Dashboard implements PageView {
       guard(this.dbPanel, () => this.loadDb(ctx, signal), () => this.dbChart.el.dataset.points !== undefined),
       guard(this.instPanel, () => this.loadInstances(ctx, signal), () => this.instChart.el.dataset.points !== undefined),
       this.markers.refresh(ctx, signal).catch(() => {}),
+      this.alertAreas.refresh(ctx, signal).catch(() => {}),
     ]);
     if (signal.aborted) return;
     // After the charts have their data: markers merge into their first series.
-    for (const c of [this.avgChart, this.errChart, this.memChart, this.dbChart]) this.markers.apply(c, ctx);
+    for (const c of [this.avgChart, this.errChart, this.memChart, this.dbChart]) {
+      this.markers.apply(c, ctx);
+      this.alertAreas.apply(c, ctx);
+    }
     this.markers.renderNotes(this.podNotes, ctx);
   }
 

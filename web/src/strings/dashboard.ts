@@ -4,6 +4,7 @@
 
 export const en = {
   "nav.dashboard": "Dashboard",
+  "dash.alertNow": "still firing",
   "dash.apdex": "APDEX",
   "dash.activeUsers": "Active users",
   "dash.tps": "TPS",
@@ -34,6 +35,7 @@ export const en = {
 
 export const ko: Record<keyof typeof en, string> = {
   "nav.dashboard": "대시보드",
+  "dash.alertNow": "아직 발생 중",
   "dash.apdex": "APDEX",
   "dash.activeUsers": "활성 사용자",
   "dash.tps": "TPS",
