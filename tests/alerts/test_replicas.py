@@ -6,6 +6,8 @@ standby that evaluated anyway would find no data and resolve the alert (a resolv
 second firing notification): exactly one firing arrives. Then the holder is killed with
 SIGKILL: the standby takes the lease over within the TTL, resumes the firing alert from
 the shared database, finds no data and sends the resolved notification — exactly once.
+The killed replica, restarted, stands by; the holder's clean stop hands the lease over
+at once (released, not expired), and the new holder sends nothing again.
 """
 
 from __future__ import annotations
@@ -202,7 +204,25 @@ def test_one_replica_notifies_and_the_other_takes_over_after_a_kill(
             assert status == 200, body
             changes = [(h["old"], h["new"]) for h in reversed(body["history"])]
             assert changes == [("inactive", "firing"), ("firing", "resolved")], changes
-            print(f"takeover after kill -9: {takeover_s:.1f} s (TTL {TTL_S:g} s)")
+
+            # The killed replica comes back as a standby; the holder's clean stop releases
+            # the lease, so it takes over at its next try, not a TTL later.
+            a.start()
+            assert not engine(a)["active"] and engine(b)["active"]
+            b.stop()
+            exited_at = time.monotonic()
+            until("the restarted replica to take over", lambda: engine(a)["active"],
+                  timeout=TTL_S + 30)
+            handover_s = time.monotonic() - exited_at
+            assert handover_s < TTL_S - RENEW_S - 1.0, handover_s  # released, not expired
+            assert engine(a)["lease"]["epoch"] == 3
+            handed_ms = int(time.time() * 1000)
+            until("an evaluation by the new holder", lambda: _evaluated_since(
+                a, rule["id"], handed_ms), timeout=30)
+            time.sleep(2.0)
+            assert [r.json()["status"] for r in receiver.received] == ["firing", "resolved"]
+            print(f"takeover after kill -9: {takeover_s:.1f} s (TTL {TTL_S:g} s); "
+                  f"after a clean stop: {handover_s:.1f} s")
         finally:
             for server in replicas:
                 server.stop()
