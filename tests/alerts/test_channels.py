@@ -18,6 +18,7 @@ from bongsu.alerts.channels import (
     default_registry,
 )
 from bongsu.alerts.channels.email import EmailChannel
+from bongsu.alerts.channels.message import title
 from bongsu.alerts.model import Channel, Notification, Route, Rule
 from bongsu.alerts.notify.notifier import Notifier
 from bongsu.alerts.notify.outbox import Dispatcher
@@ -188,3 +189,39 @@ def test_email_failures_are_classified_not_raised(tmp_path: Path) -> None:
                 config={**config, "port": free_port()}), note, SendContext())
     assert not down.ok and down.retryable and down.error is not None
     assert smtp.messages == []
+
+
+def test_titles_name_the_rule_and_fall_back_to_its_id() -> None:
+    def alert(rule_id: str, name: str | None) -> dict[str, Any]:
+        a: dict[str, Any] = {"rule_id": rule_id, "labels": {}, "status": "firing"}
+        if name is not None:
+            a["rule_name"] = name
+        return a
+
+    def note(*alerts: dict[str, Any]) -> Notification:
+        return Notification(key="k", tenant="default", channel_id="c",
+                            group={"rule": "r1", "service": "orders"}, status="firing",
+                            alerts=list(alerts), created_us=T0)
+
+    assert title(note(alert("r1", "Orders APDEX"))) == "[FIRING] Orders APDEX: service=orders"
+    assert title(note(alert("r1", "Orders APDEX"), alert("r1", "Orders APDEX"))) == (
+        "[FIRING] Orders APDEX (2 alerts): service=orders")
+    assert title(note(alert("r1", "Orders APDEX"), alert("r2", "Orders p95"))) == (
+        "[FIRING] 2 alerts: service=orders")
+    # Queued before names were carried, or its rule deleted since: the id stands in.
+    assert title(note(alert("r1", None))) == "[FIRING] r1: service=orders"
+
+
+def test_links_open_the_consoles_hash_routes() -> None:
+    context = SendContext("https://bongsu.example.net/")
+    assert context.link("/services/orders?to=1800000") == (
+        "https://bongsu.example.net/#/dashboard?service=orders&range=custom&from=0"
+        "&to=1800000")
+    assert context.link("/services/cart%20api?to=7200000") == (
+        "https://bongsu.example.net/#/dashboard?service=cart+api&range=custom"
+        "&from=5400000&to=7200000")
+    assert context.link("/events/ep-1") == "https://bongsu.example.net/#/events/ep-1"
+    assert context.link("/alerts") == "https://bongsu.example.net/#/alerts"
+    assert context.link("https://runbooks.example.net/x") == "https://runbooks.example.net/x"
+    assert context.link(None) is None
+    assert SendContext().link("/events/ep-1") == "/#/events/ep-1"  # no console address set
