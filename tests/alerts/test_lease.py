@@ -27,6 +27,7 @@ from bongsu.api import create_api
 from bongsu.api.engine import engine_router
 from bongsu.errors import SettingError, Unauthorized
 from bongsu.meta.database import connect, downgrade, upgrade
+from bongsu.meta.keys import KeyRing
 from bongsu.meta.lease import Lease, LeaseKeeper, leases
 from bongsu.query import QueryService
 from bongsu.settings import Settings
@@ -250,6 +251,14 @@ def test_the_metadata_schema_migrates_up_and_down_on_postgresql(
         assert set(inspect(engine).get_table_names()) == {"alembic_version"}
         upgrade(engine)
         assert set(inspect(engine).get_table_names()) == expected
+        # The one table the replica test does not write: ingest keys, times with a zone.
+        ring, other = KeyRing(engine), KeyRing(made[1])
+        info = ring.create("shop", "ci")
+        assert other.resolve(f"Bearer {info.key}") == "shop"
+        assert ring.revoke(info.prefix)
+        [listed] = other.list()
+        assert listed.revoked_at is not None and listed.revoked_at >= listed.created_at
+        assert listed.created_at.utcoffset() is not None
     finally:
         for e in made:
             e.dispose()
