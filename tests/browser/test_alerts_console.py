@@ -133,9 +133,19 @@ def test_dashboard_draws_a_firing_alert_and_the_shell_counts_it(
     assert page.locator('.menu a[data-page="alerts"] #alert-count').count() == 1
     shot(page, screenshots, "dashboard-alerts")
 
-    # A click on the area opens the Alerts page.
+    # A click on the area opens the Alerts page, that alert's row marked; its summary
+    # links to the dashboard at the alert's time (the route notifications link to).
+    firing_under = {a["id"] for a in areas if a["x0"] <= x <= a["x1"] and a["firing"]}
     page.mouse.click(box["x"] + x, box["y"] + box["height"] / 2)
-    page.wait_for_function("() => location.hash.startsWith('#/alerts')", timeout=10_000)
+    page.wait_for_function("() => location.hash.startsWith('#/alerts/')", timeout=10_000)
+    opened = page.evaluate("() => location.hash").split("?")[0].removeprefix("#/alerts/")
+    assert opened in firing_under, (opened, firing_under)
+    marked = page.locator("#alerts-table tr.selected")
+    marked.wait_for(timeout=20_000)
+    assert marked.get_attribute("data-alert") == opened
+    link = page.locator(f'#alerts-table tr[data-alert="{alert["id"]}"] .summary a')
+    href = link.get_attribute("href") or ""
+    assert href.startswith(f"#/dashboard?service={service}&range=custom&from="), href
     problems.check()
 
 

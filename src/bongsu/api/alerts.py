@@ -362,7 +362,7 @@ def _send_test(backend: AlertsBackend, channel: model.Channel) -> dict[str, Any]
         "id": "test", "rule_id": "test", "status": "firing",
         "labels": {"rule": "test", "severity": "info", "test": "true"},
         "severity": "info", "summary": TEST_SUMMARY.format(name=channel.name),
-        "value": None, "link": "/alerting/channels", "fired_at_us": now,
+        "value": None, "link": "/channels", "fired_at_us": now,
         "resolved_at_us": None, "at_us": now,
     }
     notification = model.Notification(

@@ -1,6 +1,7 @@
 // The selected service's alerts on the dashboard: a shaded area per alert on each time
 // chart, from when it fired to when it resolved (to now while it fires), coloured by
-// severity, the rule's name and the summary on hover; a click opens the Alerts page.
+// severity, the rule's name and the summary on hover; a click opens the Alerts page
+// with that alert's row marked.
 // From the public API: `/alerts?service=&state=firing` (what fires now, also when it
 // fired before the window) and `/alerts/history?service=&from=&to=` (what fired or
 // resolved in the window). Drawn as the chart's first series' markArea, beside the
@@ -127,7 +128,7 @@ export class AlertMarkers {
     const onClick = (it: unknown) => {
       const ev = it as { componentType?: string; dataIndex?: number };
       const a = ev.componentType === "markArea" && ev.dataIndex !== undefined ? shown[ev.dataIndex] : undefined;
-      if (a) ctx.navigate({ page: "alerts", sub: "", extra: {} });
+      if (a) ctx.navigate({ page: "alerts", sub: a.id, extra: {} });
     };
     chart.inst.on("click", onClick);
     clicks.set(chart, onClick);

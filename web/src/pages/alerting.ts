@@ -98,3 +98,25 @@ export function fieldErrors(detail: string, fields: readonly string[]): Partial<
   }
   return out;
 }
+
+/** Before the alert's time, the window a dashboard link opens (as the server's links: 30 min). */
+const DASHBOARD_BEFORE_MS = 30 * 60_000;
+
+/** An alert's link (`/services/orders?to=<ms>`, `/events/<id>`) as the console's hash
+ *  route, the same route the server's notifications link to (`console_route`). */
+export function consoleHref(link: string): string {
+  if (link.includes("://") || link.startsWith("#")) return link;
+  const [path, query = ""] = link.split("?", 2);
+  const segments = path.split("/").filter(Boolean);
+  if (segments.length === 2 && segments[0] === "services") {
+    const q = new URLSearchParams({ service: decodeURIComponent(segments[1]) });
+    const to = new URLSearchParams(query).get("to") ?? "";
+    if (/^\d+$/.test(to)) {
+      q.set("range", "custom");
+      q.set("from", String(Math.max(0, Number(to) - DASHBOARD_BEFORE_MS)));
+      q.set("to", to);
+    }
+    return `#/dashboard?${q.toString()}`;
+  }
+  return `#/${segments.join("/")}${query ? `?${query}` : ""}`;
+}

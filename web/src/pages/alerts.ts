@@ -1,12 +1,14 @@
 // Alerts: firing and pending instances (severity, rule, labels, since, value, summary,
-// link), the state-change history below, and "Silence" from a row: a small form
-// (author, comment, duration) creating a silence whose matchers are the row's labels.
+// link, opened as the console's route), the state-change history below, and "Silence"
+// from a row: a small form (author, comment, duration) creating a silence whose matchers
+// are the row's labels. `#/alerts/<alert id>` (a click on a dashboard's alert area)
+// marks that alert's row.
 
 import { emptyState, errorBox, html, nothing, Panel, view } from "../dom";
 import { fmtNum } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
-import { alerting, errorText, labelChips, type Alert, type Change } from "./alerting";
+import { alerting, consoleHref, errorText, labelChips, type Alert, type Change } from "./alerting";
 import { sevBadge, when } from "./kube";
 import { table } from "./table";
 
@@ -68,14 +70,14 @@ class Alerts implements PageView {
         head: [t("al.state"), t("al.severity"), t("al.rule"), t("al.labels"), t("al.since"), t("al.value"), t("al.summary"), ""],
         rows,
         key: (a) => a.id,
-        row: (a) => html`<tr data-alert=${a.id} data-rule=${a.rule_id} data-state=${a.state}>
+        row: (a) => html`<tr data-alert=${a.id} data-rule=${a.rule_id} data-state=${a.state} class=${a.id === this.ctx?.state.sub ? "selected" : ""}>
           <td class="state"><span class="badge state-${a.state}">${t(a.state === "firing" ? "al.firing" : "al.pending")}</span></td>
           <td class="severity">${sevBadge(a.severity)}</td>
           <td class="rule">${this.names.get(a.rule_id) ?? a.rule_id}</td>
           <td class="labels">${labelChips(a.labels)}</td>
           <td class="since">${a.active_since_ms === null ? "–" : when(a.active_since_ms)}</td>
           <td class="num value">${a.value === null ? "–" : fmtNum(a.value, 2)}</td>
-          <td class="summary">${a.link ? html`<a href=${a.link}>${a.summary}</a>` : a.summary}</td>
+          <td class="summary">${a.link ? html`<a href=${consoleHref(a.link)}>${a.summary}</a>` : a.summary}</td>
           <td><button class="btn small silence-btn" @click=${() => this.openSilence(a)}>${t("al.silence")}</button></td>
         </tr>`,
       }),
