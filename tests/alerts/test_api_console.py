@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from alerts.receivers import WebhookReceiver, fired, free_port, instance, resolved
+from alerts.receivers import (
+    SmtpReceiver,
+    WebhookReceiver,
+    fired,
+    free_port,
+    instance,
+    resolved,
+)
 from alerts.test_api import Client
 from bongsu.alerts.channels.webhook import verify
 from bongsu.alerts.model import Transition
@@ -111,6 +118,32 @@ def test_send_test_answers_the_receivers_error(
     assert "no channel 'c_nope'" in acme.refused("POST", "/api/v1/channels/c_nope/test",
                                                  status=404)
     assert "bogus" in acme.refused("POST", f"/api/v1/channels/{off['id']}/test?bogus=1")
+
+
+def test_send_test_by_email_over_starttls(setup: tuple[Client, Client, Path],
+                                          tmp_path: Path) -> None:
+    acme, _, _ = setup
+    smtp = SmtpReceiver(tmp_path)
+    try:
+        config = {"host": "127.0.0.1", "port": smtp.port, "username": "alerts",
+                  "password": "pw", "from": "bongsu@example.net", "to": ["ops@example.net"],
+                  "ca_file": str(smtp.cert), "timeout_s": 5}
+        mail = acme.ok("POST", "/api/v1/channels", {"name": "ops mail", "type": "email",
+                                                    "config": config}, status=201)
+        answer = acme.ok("POST", f"/api/v1/channels/{mail['id']}/test")
+        wrong = acme.ok("POST", "/api/v1/channels", {
+            "name": "ops mail wrong", "type": "email",
+            "config": {**config, "password": "nope"}}, status=201)
+        refused = acme.ok("POST", f"/api/v1/channels/{wrong['id']}/test")
+        [got] = smtp.mails()
+    finally:
+        smtp.stop()
+    assert answer["ok"] is True and answer["outcome"] == "delivered", answer
+    assert got.key == answer["key"] and got.tls
+    assert got.subject == "[FIRING] Bongsu test notification: test=true"
+    assert "Test notification from Bongsu for channel 'ops mail'" in got.text
+    assert refused["ok"] is False and refused["outcome"] == "error"
+    assert refused["error"] == "SMTP login refused: 535" and refused["retryable"] is False
 
 
 def record(meta: Path, transitions: list[Transition]) -> None:

@@ -349,6 +349,8 @@ def _silence(s: model.Silence, now_us: int) -> dict[str, Any]:
             "active": active(s, now_us)}
 
 
+# A test notification's title reads "[FIRING] Bongsu test notification: test=true".
+TEST_RULE_NAME = "Bongsu test notification"
 TEST_SUMMARY = ("Test notification from Bongsu for channel {name!r}: if you can read "
                 "this, the channel works. No alert is firing.")
 _HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
@@ -359,7 +361,7 @@ def _send_test(backend: AlertsBackend, channel: model.Channel) -> dict[str, Any]
     now = _now_us()
     key = "test-" + secrets.token_hex(8)
     alert = {
-        "id": "test", "rule_id": "test", "status": "firing",
+        "id": "test", "rule_id": "test", "rule_name": TEST_RULE_NAME, "status": "firing",
         "labels": {"rule": "test", "severity": "info", "test": "true"},
         "severity": "info", "summary": TEST_SUMMARY.format(name=channel.name),
         "value": None, "link": "/channels", "fired_at_us": now,
@@ -389,7 +391,7 @@ def _send_test(backend: AlertsBackend, channel: model.Channel) -> dict[str, Any]
 
 def _outcome(result: SendResult, enabled: bool) -> tuple[am.Outcome, int | None]:
     """The kind of failure, read from the channel type's error text (``post`` writes
-    ``HTTP 500 from <url>``; urllib and smtplib say "timed out" and "refused")."""
+    ``HTTP 500 from <url>``; the socket errors say "timed out" and "Connection refused")."""
     if result.ok:
         return "delivered", None
     if not enabled:
@@ -401,7 +403,7 @@ def _outcome(result: SendResult, enabled: bool) -> tuple[am.Outcome, int | None]
     lowered = text.lower()
     if "timed out" in lowered or "timeout" in lowered:
         return "timeout", None
-    if "refused" in lowered:
+    if "connection refused" in lowered:  # not "SMTP login refused"
         return "refused", None
     return "error", None
 
