@@ -159,12 +159,12 @@ def alerts_router(backend: AlertsBackend | None = None) -> APIRouter:
     @router.get("/alerts/summary", summary="Firing and pending counts, by severity",
                 response_model=am.AlertSummary)
     def summary(tenant: Tenant) -> JSON:
-        repo = parts().repo
-        firing = repo.instances(tenant, state="firing")
-        pending = repo.instances(tenant, state="pending")
-        counts = {s: sum(1 for i in firing if i.severity == s) for s in SEVERITIES}
+        found = parts().repo.counts(tenant)
+        counts = {s: found.get(("firing", s), 0) for s in SEVERITIES}
         worst = next((s for s in SEVERITIES if counts[s]), None)
-        return JSON({"firing": len(firing), "pending": len(pending), "by_severity": counts,
+        pending = sum(n for (state, _), n in found.items() if state == "pending")
+        firing = sum(n for (state, _), n in found.items() if state == "firing")
+        return JSON({"firing": firing, "pending": pending, "by_severity": counts,
                      "worst": worst})
 
     @router.get("/alerts/history", summary="State changes, newest first",
