@@ -18,7 +18,7 @@ from alerts.telemetry import Clock, S, context
 from bongsu.alerts.evaluator import Evaluator
 from bongsu.alerts.kinds import Context, kind
 from bongsu.alerts.kinds.shared import Shared
-from bongsu.alerts.model import Rule
+from bongsu.alerts.model import AlertInstance, Rule, State
 from bongsu.alerts.repo import AlertRepo
 from bongsu.meta.database import connect
 from bongsu.query.grouped import FIGURES
@@ -26,7 +26,7 @@ from bongsu.query.service import QueryService
 from bongsu.query.window import Window
 from bongsu.settings import Settings
 from bongsu.store.duckdb.reads import DuckDBReads
-from bongsu.store.reads import GroupFigures, Level, Resolution
+from bongsu.store.reads import GroupFigures, Level, MetricPoint, MetricSearch, Resolution
 from query import dataset
 from query.dataset import MINUTE_US, SPAN_US, Shop, anchor_us, build_shop
 from query.harness import load, open_duckdb
@@ -213,3 +213,78 @@ def test_an_evaluator_round_reads_each_figure_once(loaded: Loaded,
         stored = {tuple(sorted(i.labels.items())): i.value
                   for i in repo.instances("default", r.id)}
         assert stored == want and all(v is not None for v in stored.values())
+
+
+class CountingSeries(DuckDBReads):
+    """The real DuckDB reads, counting metric series reads."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store, timeout_s=10, max_rows=10_000)
+        self.series_reads = 0
+
+    def metric_series(self, tenant: str, search: MetricSearch) -> list[MetricPoint]:
+        self.series_reads += 1
+        return super().metric_series(tenant, search)
+
+
+def test_rules_of_one_round_share_a_metric_series(loaded: Loaded) -> None:
+    clock = Clock(loaded.t0 + SPAN_US)
+    reads = CountingSeries(loaded.store)
+    ctx = Context(QueryService(reads, Settings(), clock=clock), reads)
+    rules = [Rule(id=f"m{n}", tenant="default", name="rss", kind="threshold",
+                  spec={"metric": "process.memory.rss", "agg": agg, "op": ">", "value": v,
+                        "window_s": 300, "service": "frontend"})
+             for n, (agg, v) in enumerate([("max", 1e8), ("max", 5e8), ("avg", 1e8)])]
+    alone = [kind("threshold").evaluate(r, ctx, clock.now_us) for r in rules]
+    assert reads.series_reads == 3
+    shared = Context(ctx.queries, reads, Shared())
+    together = [kind("threshold").evaluate(r, shared, clock.now_us) for r in rules]
+    assert together == alone and reads.series_reads == 3 + 2  # max once, avg once
+    # The window's last points: 100 MB + 59 MB, and fe-2's 5 MB more.
+    assert [s.value for s in together[0]] == [pytest.approx(164e6)]
+    assert [s.active for ss in together for s in ss] == [True, False, True]
+
+
+class CountingRepo(AlertRepo):
+    """The real AlertRepo, counting reads of saved instances."""
+
+    instance_reads = 0
+
+    def instances(self, tenant: str, rule_id: str | None = None,
+                  state: State | None = None) -> list[AlertInstance]:
+        self.instance_reads += 1
+        return super().instances(tenant, rule_id, state)
+
+
+def test_rounds_read_saved_instances_once_and_carry_state(loaded: Loaded,
+                                                          tmp_path: Path) -> None:
+    clock = Clock(loaded.t0 + SPAN_US - 60 * S)
+    ctx = context(loaded.store, clock)
+    repo = CountingRepo(connect(f"sqlite:///{tmp_path / 'meta.sqlite'}"))
+    rules = [repo.put_rule(Rule(id="", tenant="default", name=f"busy {n}", kind="threshold",
+                                spec={"figure": "tps", "op": ">", "value": -1,
+                                      "window_s": 60, "service": service},
+                                for_s=20, interval_s=10))
+             for n, service in enumerate(("frontend", "orders", "payments"))]
+    ev = Evaluator(rules=lambda: rules, repo=repo, context=ctx, clock=clock)
+    changes: list[tuple[int, str, str, str]] = []
+    try:
+        for round_ in range(4):
+            before = len(ev.outcomes)
+            ev.tick()
+            deadline = time.monotonic() + 60
+            while len(ev.outcomes) < before + len(rules) and time.monotonic() < deadline:
+                time.sleep(0.02)
+                ev.tick()  # collects (nothing is due again: the clock has not moved)
+            assert len(ev.outcomes) == before + len(rules)
+            changes += [(round_, t.instance.labels["service"], t.old, t.new)
+                        for o in ev.outcomes[before:] for t in o.transitions]
+            assert repo.instance_reads == round_ + 1  # one read a round, not one a rule
+            clock.now_us += 10 * S
+    finally:
+        ev.stop()
+    # for 20 s at a 10 s interval: pending in round 0, firing in round 2 — each rule's state
+    # came back from the round's one read.
+    assert sorted(changes) == sorted(
+        [(0, s, "inactive", "pending") for s in ("frontend", "orders", "payments")]
+        + [(2, s, "pending", "firing") for s in ("frontend", "orders", "payments")])

@@ -1,5 +1,6 @@
 """Metric series for rules: one list of step values per label set, read through the query
-service (one series) or the store's reads (one series per point-attribute value).
+service (one series) or the store's reads (one series per point-attribute value); rules
+of one evaluation round asking for the same series share the read.
 
 Example::
 
@@ -11,8 +12,8 @@ Example::
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 from bongsu.alerts.kinds import Context
 from bongsu.query.window import Window
@@ -20,6 +21,7 @@ from bongsu.store.reads import MetricSearch
 
 _US = 1_000_000
 LabelsKey = tuple[tuple[str, str], ...]
+T = TypeVar("T")
 
 
 def metric_points(ctx: Context, tenant: str, spec: dict[str, Any], window: Window,
@@ -35,9 +37,10 @@ def metric_points(ctx: Context, tenant: str, spec: dict[str, Any], window: Windo
     out: dict[LabelsKey, list[tuple[int, float]]] = {}
     if spec.get("group_by"):
         attribute = spec["group_by"]
-        rows = ctx.reads.metric_by_attribute(
-            tenant, name, attribute, window.start_us, window.end_us, step_us, spec["agg"],
-            spec.get("service"))
+        args = (tenant, name, attribute, window.start_us, window.end_us, step_us,
+                spec["agg"], spec.get("service"))
+        rows = _shared(ctx, ("metric_by_attribute", *args),
+                       lambda: ctx.reads.metric_by_attribute(*args))
         for r in rows:
             if r.group is None or r.value is None or not math.isfinite(r.value):
                 continue
@@ -46,11 +49,18 @@ def metric_points(ctx: Context, tenant: str, spec: dict[str, Any], window: Windo
         return out
     search = MetricSearch(name, window.start_us, window.end_us, step_us, spec["agg"],
                           spec.get("service"), spec.get("instance"))
-    body = ctx.queries.metric_series(tenant, search)
+    body = _shared(ctx, ("metric_series", tenant, search),
+                   lambda: ctx.queries.metric_series(tenant, search))
     points = [(p["ts"] * 1000, p["value"]) for p in body["points"] if p["value"] is not None]
     if points:
         out[tuple(sorted(base.items()))] = points
     return out
+
+
+def _shared(ctx: Context, key: Hashable, read: Callable[[], T]) -> T:
+    """``read()``, once per round for rules asking the same (a threshold on a series and a
+    predictive rule's limit often do)."""
+    return read() if ctx.shared is None else ctx.shared.get(key, read)
 
 
 def metric_values(ctx: Context, tenant: str, spec: dict[str, Any], window: Window
