@@ -199,4 +199,4 @@ class ChannelTest(BaseModel):
     error: str | None = _d("The channel type's error text (null when delivered)")
     retryable: bool = _d("A real delivery would be tried again after this error")
     key: str = _d("The test notification's idempotency key (starts with 'test-')")
-    elapsed_ms: float = _d("How long the attempt took (bounded by the channel's timeout)")
+    elapsed_ms: float = _d("How long the attempt took, ms (bounded by the channel's timeout)")

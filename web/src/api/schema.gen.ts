@@ -616,7 +616,7 @@ export interface components {
     ChannelTest: {
       /**
        * Elapsed Ms
-       * @description How long the attempt took (bounded by the channel's timeout)
+       * @description How long the attempt took, ms (bounded by the channel's timeout)
        */
       elapsed_ms: number;
       /**
