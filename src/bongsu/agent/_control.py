@@ -27,6 +27,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from bongsu.agent._files import capture_files
+from bongsu.agent._memory import capture_memory
+from bongsu.agent._network import capture_network
+from bongsu.agent._processes import capture_processes
 from bongsu.agent._threads import capture_threads
 from bongsu.agent._transport import Transport
 
@@ -46,8 +50,28 @@ def _capture_threads(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
     return capture_threads(agent.active)
 
 
+def _capture_memory(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
+    return capture_memory(args)  # args.window_s: a tracemalloc window (blocks this poll)
+
+
+def _capture_network(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
+    return capture_network()
+
+
+def _capture_files(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
+    return capture_files()
+
+
+def _capture_processes(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
+    return capture_processes()
+
+
 COMMANDS: dict[str, Callable[[Agent, dict[str, Any]], dict[str, Any]]] = {
     "capture_threads": _capture_threads,
+    "capture_memory": _capture_memory,
+    "capture_network": _capture_network,
+    "capture_files": _capture_files,
+    "capture_processes": _capture_processes,
 }
 """Command kinds the agent answers; the diagnostics work registers more here."""
 

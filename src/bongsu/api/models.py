@@ -18,7 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 NodeKind = Literal["service", "database", "external"]
-CaptureKind = Literal["threads"]  # bongsu.control.registry.COMMAND_KINDS (a test pins it)
+# bongsu.control.registry.COMMAND_KINDS (a test pins it)
+CaptureKind = Literal["threads", "memory", "network", "files", "processes"]
 
 
 class Model(BaseModel):

@@ -25,7 +25,8 @@ from bongsu.store.base import TelemetryStore
 
 FRESH_SECONDS = 15.0
 MAX_QUEUED = 10  # per instance; an agent runs at most 10 commands a poll
-COMMAND_KINDS = {"threads": "capture_threads"}  # capture kind -> agent command
+COMMAND_KINDS = {kind: f"capture_{kind}" for kind in (
+    "threads", "memory", "network", "files", "processes")}  # capture kind -> agent command
 
 
 @dataclass

@@ -497,9 +497,9 @@ export interface components {
        * Kind
        * @description What to capture
        * @default threads
-       * @constant
+       * @enum {string}
        */
-      kind?: "threads";
+      kind?: "threads" | "memory" | "network" | "files" | "processes";
       /**
        * Service
        * @description Service name

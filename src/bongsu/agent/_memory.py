@@ -1,0 +1,345 @@
+"""The ``memory`` capture (``bongsu.memory/1``): objects by type, allocation sites, the
+process's and the container's memory.
+
+- ``types``: every object the garbage collector tracks (class instances, containers; not
+  ints or strs held only by them), counted by type with its shallow size
+  (``sys.getsizeof``), the 200 largest by bytes. The walk is bounded: 1M objects take
+  ~0.25 s here (measured, 2 loaded cores); it stops after ``_WALK_SECONDS`` or
+  ``_WALK_MAX`` objects and says how many it counted in ``gc.walked``.
+- ``tracemalloc``: when tracing is on, the top allocation sites of what is alive now; with
+  ``window_s`` (capped at ``MAX_WINDOW_S``), what was allocated during the window and is
+  still alive, tracing started for the window and stopped afterwards if it was off. The
+  window blocks the caller (the agent's sender thread: spans queue meanwhile, bounded).
+- ``container``: usage, limit and OOM kills of this process's memory cgroup, v2
+  (``memory.current``, ``memory.max``, ``memory.events``) or v1
+  (``memory.usage_in_bytes``, ``memory.limit_in_bytes``, ``memory.oom_control``), found
+  from ``/proc/self/cgroup`` and ``/proc/self/mountinfo``. :func:`container_memory` is the
+  cheap part for a watchdog (~0.2 ms here: five small files, no cache, so a process
+  moved to another cgroup is followed).
+
+Example::
+
+    doc = capture_memory({"window_s": 5})
+    usage, limit = container_memory() or (0, None)
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass
+from typing import Any
+
+from bongsu.agent._envelope import envelope
+
+__all__ = ["MAX_WINDOW_S", "Cgroup", "capture_memory", "container_memory", "find_cgroup",
+           "read_cgroup"]
+
+MAX_WINDOW_S = 60.0
+_TOP_TYPES = 200
+_TOP_SITES = 50
+_NFRAMES = 10
+_WALK_SECONDS = 2.0
+_WALK_MAX = 5_000_000
+_UNLIMITED = 1 << 62  # v1 writes "no limit" as LONG_MAX rounded down to a page
+
+
+def capture_memory(args: dict[str, Any] | None = None,
+                   trigger: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``bongsu.memory/1`` document (``args.window_s``: a tracemalloc window)."""
+    args = args or {}
+    window = _window(args.get("window_s"))
+    doc = envelope("memory", trigger)
+    traced = _tracemalloc(window)  # first: the window must not count the walk below
+    types, total, walked = _types()
+    doc.update({
+        "types": types,
+        "gc": {"objects": total, "walked": walked,
+               "counts": list(gc.get_count()),
+               "collections": [s["collections"] for s in gc.get_stats()]},
+        "tracemalloc": traced,
+        "process": _process(),
+        "python": {"allocated_blocks": sys.getallocatedblocks()},
+        "container": _container(),
+    })
+    return doc
+
+
+def _window(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"window_s: a number of seconds 0..{MAX_WINDOW_S:g}, got {value!r}")
+    return min(float(value), MAX_WINDOW_S)
+
+
+def _types() -> tuple[list[dict[str, Any]], int, int]:
+    counts: dict[type, int] = {}
+    sizes: dict[type, int] = {}
+    getsizeof = sys.getsizeof
+    deadline = time.monotonic() + _WALK_SECONDS
+    total = walked = 0
+    for generation in (0, 1, 2):  # one generation's list at a time: a smaller extra peak
+        objects = gc.get_objects(generation)
+        total += len(objects)
+        if walked >= _WALK_MAX or time.monotonic() > deadline:
+            continue
+        for obj in objects[:_WALK_MAX - walked]:
+            kind = type(obj)
+            counts[kind] = counts.get(kind, 0) + 1
+            sizes[kind] = sizes.get(kind, 0) + getsizeof(obj)
+            walked += 1
+            if walked & 0xFFFF == 0 and time.monotonic() > deadline:
+                break
+        del objects
+    top = sorted(sizes, key=lambda k: -sizes[k])[:_TOP_TYPES]
+    return ([{"type": _qualname(k), "count": counts[k], "bytes": sizes[k]} for k in top],
+            total, walked)
+
+
+def _qualname(kind: type) -> str:
+    module = getattr(kind, "__module__", None)
+    name = getattr(kind, "__qualname__", kind.__name__)
+    return name if module in (None, "builtins") else f"{module}.{name}"
+
+
+def _tracemalloc(window: float) -> dict[str, Any] | None:
+    on = tracemalloc.is_tracing()
+    if not on and window <= 0:
+        return None
+    started = False
+    base: tracemalloc.Snapshot | None = None
+    if window > 0:
+        if not on:
+            tracemalloc.start(_NFRAMES)
+            started = True
+        else:
+            base = _snapshot()
+        time.sleep(window)
+    try:
+        snapshot = _snapshot()
+        traced, peak = tracemalloc.get_traced_memory()
+    finally:
+        if started:
+            tracemalloc.stop()
+    if base is not None:
+        grown = [(d.traceback, d.size_diff, d.count_diff)
+                 for d in snapshot.compare_to(base, "traceback") if d.size_diff > 0]
+    else:
+        grown = [(s.traceback, s.size, s.count) for s in snapshot.statistics("traceback")]
+    return {"on": True, "window_s": window if window > 0 else None, "traced_bytes": traced,
+            "peak_bytes": peak, "top": _sites(grown)}
+
+
+def _snapshot() -> tracemalloc.Snapshot:
+    return tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)])
+
+
+def _sites(grown: list[tuple[tracemalloc.Traceback, int, int]]) -> list[dict[str, Any]]:
+    # Group by the allocating line (innermost frame); keep the largest traceback's stack.
+    sites: dict[str, dict[str, Any]] = {}
+    for trace, size, count in grown:
+        frame = trace[-1]  # tracebacks run oldest frame first
+        site = f"{frame.filename}:{frame.lineno}"
+        entry = sites.get(site)
+        if entry is None:
+            entry = sites[site] = {"site": site, "bytes": 0, "count": 0, "stack": [],
+                                   "_largest": -1}
+        entry["bytes"] += size
+        entry["count"] += count
+        if size > entry["_largest"]:
+            entry["_largest"] = size
+            entry["stack"] = [{"file": f.filename, "line": f.lineno, "function": _function(f)}
+                              for f in trace]
+    top = sorted(sites.values(), key=lambda e: -e["bytes"])[:_TOP_SITES]
+    for entry in top:
+        del entry["_largest"]
+    return top
+
+
+def _function(frame: tracemalloc.Frame) -> str:
+    # tracemalloc keeps file and line only: the enclosing def is read from the source.
+    import linecache
+
+    lines = linecache.getlines(frame.filename)[:frame.lineno]
+    indent = _indent(lines[-1]) if lines else 0
+    for line in reversed(lines[:-1]):
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#") or _indent(line) >= indent:
+            continue
+        indent = _indent(line)
+        if stripped.startswith(("def ", "async def ")):
+            return stripped.split("def ", 1)[1].split("(", 1)[0].strip()
+        if indent == 0:
+            break
+    return "<module>"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _process() -> dict[str, Any]:
+    status = _status("/proc/self/status")
+    return {"rss_bytes": status.get("VmRSS"), "vms_bytes": status.get("VmSize")}
+
+
+def _status(path: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                parts = value.split()
+                if len(parts) == 2 and parts[1] == "kB":
+                    out[name] = int(parts[0]) * 1024
+    except OSError:
+        pass
+    return out
+
+
+@dataclass(frozen=True)
+class Cgroup:
+    """A memory cgroup directory and its version ("v1" or "v2")."""
+
+    version: str
+    path: str
+
+
+def find_cgroup(proc_root: str = "/proc") -> Cgroup | None:
+    """This process's memory cgroup: v2 when its directory has ``memory.current``, else v1."""
+    try:
+        with open(os.path.join(proc_root, "self", "cgroup"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        with open(os.path.join(proc_root, "self", "mountinfo"), encoding="utf-8") as f:
+            mounts = _mounts(f.read())
+    except OSError:
+        return None
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and controllers == "" and "cgroup2" in mounts:
+            found = _inside(mounts["cgroup2"], path, "memory.current")
+            if found:
+                return Cgroup("v2", found)
+    for line in lines:
+        _, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if "memory" in controllers.split(",") and "memory" in mounts:
+            found = _inside(mounts["memory"], path, "memory.usage_in_bytes")
+            if found:
+                return Cgroup("v1", found)
+    return None
+
+
+def _mounts(mountinfo: str) -> dict[str, tuple[str, str]]:
+    """``{"cgroup2" | "memory": (mount root, mount point)}`` from /proc/self/mountinfo."""
+    out: dict[str, tuple[str, str]] = {}
+    for line in mountinfo.splitlines():
+        head, sep, tail = line.partition(" - ")
+        fields, extra = head.split(), tail.split()
+        if not sep or len(fields) < 5 or len(extra) < 3:
+            continue
+        root, point = _unescape(fields[3]), _unescape(fields[4])
+        if extra[0] == "cgroup2":
+            out.setdefault("cgroup2", (root, point))
+        elif extra[0] == "cgroup" and "memory" in extra[2].split(","):
+            out.setdefault("memory", (root, point))
+    return out
+
+
+def _unescape(field: str) -> str:
+    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\")
+
+
+def _inside(mount: tuple[str, str], path: str, probe: str) -> str | None:
+    root, point = mount
+    # The cgroup path is relative to the hierarchy's root; the mount shows it from `root`
+    # (a container sees its own cgroup as "/"). When the path is not visible under the
+    # mount (no cgroup namespace), the mount point itself is the container's cgroup.
+    relative = path
+    if root != "/" and (path == root or path.startswith(root.rstrip("/") + "/")):
+        relative = path[len(root.rstrip("/")):]
+    for candidate in (os.path.join(point, relative.lstrip("/")), point):
+        if os.path.exists(os.path.join(candidate, probe)):
+            return os.path.normpath(candidate)
+    return None
+
+
+def read_cgroup(cgroup: Cgroup) -> dict[str, Any]:
+    """``{"cgroup", "usage_bytes", "limit_bytes", "oom_kills"}`` of ``cgroup``'s files."""
+    if cgroup.version == "v2":
+        usage = _int_file(cgroup.path, "memory.current")
+        limit = _v2_limit(cgroup.path)
+        oom = _keyed(cgroup.path, "memory.events").get("oom_kill", 0)
+    else:
+        usage = _int_file(cgroup.path, "memory.usage_in_bytes")
+        limit = _int_file(cgroup.path, "memory.limit_in_bytes")
+        # A parent's limit binds the child too; v1 reports the tightest one here.
+        hierarchical = _keyed(cgroup.path, "memory.stat").get("hierarchical_memory_limit")
+        if hierarchical is not None and (limit is None or hierarchical < limit):
+            limit = hierarchical
+        if limit is not None and limit >= _UNLIMITED:
+            limit = None
+        oom = _keyed(cgroup.path, "memory.oom_control").get("oom_kill", 0)
+    return {"cgroup": cgroup.version, "usage_bytes": usage, "limit_bytes": limit,
+            "oom_kills": oom}
+
+
+def _v2_limit(path: str) -> int | None:
+    # memory.max of this group and of every parent up to the mount; the tightest binds.
+    limit: int | None = None
+    while True:
+        try:
+            with open(os.path.join(path, "memory.max"), encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            break
+        if text != "max":
+            value = int(text)
+            limit = value if limit is None else min(limit, value)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return limit
+
+
+def _int_file(path: str, name: str) -> int | None:
+    try:
+        with open(os.path.join(path, name), encoding="ascii") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _keyed(path: str, name: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        with open(os.path.join(path, name), encoding="ascii") as f:
+            for line in f:
+                key, _, value = line.partition(" ")
+                if value.strip().lstrip("-").isdigit():
+                    out[key] = int(value)
+    except OSError:
+        pass
+    return out
+
+
+def _container() -> dict[str, Any] | None:
+    cgroup = find_cgroup()
+    return read_cgroup(cgroup) if cgroup is not None else None
+
+
+def container_memory() -> tuple[int, int | None] | None:
+    """``(usage_bytes, limit_bytes or None)`` of this process's memory cgroup, or None."""
+    cgroup = find_cgroup()
+    if cgroup is None:
+        return None
+    figures = read_cgroup(cgroup)
+    usage = figures["usage_bytes"]
+    return (usage, figures["limit_bytes"]) if usage is not None else None
