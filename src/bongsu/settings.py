@@ -90,6 +90,10 @@ class Settings:
     event_retention_days: float = _setting(
         30.0, "Kubernetes event episodes last seen longer ago than this many days are deleted."
     )
+    capture_retention_days: float = _setting(
+        30.0, "Diagnostic captures (thread dumps, memory, network, files, processes) taken "
+        "longer ago than this many days are deleted; kept after their instance is gone."
+    )
     kube_usage_interval_seconds: float = _setting(
         15.0, "How often metrics.k8s.io is read and containers' usage points are written."
     )

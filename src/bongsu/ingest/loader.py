@@ -281,6 +281,15 @@ class Loader:
                          self._settings.event_retention_days)
         except Exception:
             log.exception("event retention failed")
+        # Captures outlive their instance (the evidence of a pod long gone).
+        capture_cutoff = int((time.time() - self._settings.capture_retention_days * 86_400) * 1e6)
+        try:
+            deleted = self._store.delete_captures_before(capture_cutoff)
+            if deleted:
+                log.info("capture retention deleted %d captures older than %g days", deleted,
+                         self._settings.capture_retention_days)
+        except Exception:
+            log.exception("capture retention failed")
 
     def wait_loaded(self, lsn: int, timeout: float = 10.0) -> bool:
         """Block until the store holds everything up to ``lsn`` (for tests and shutdown)."""

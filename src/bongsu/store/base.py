@@ -15,6 +15,8 @@ Contract every backend keeps (``tests/store/conformance.py`` checks it):
   removes rows older than its cutoff.
 - **Kubernetes episodes** are not telemetry: ``delete_before`` leaves them alone and
   ``delete_kube_events_before`` is their own retention. One row per (tenant, episode id).
+- **Captures** are not telemetry either: ``delete_before`` leaves them alone (they outlive
+  their instance) and ``delete_captures_before`` is their own retention.
 """
 
 from __future__ import annotations
@@ -60,8 +62,16 @@ class TelemetryStore(Protocol):
         fmt: str,
         payload: str,
         summary: str | None,
+        analysis: str | None = None,
+        analysis_version: str | None = None,
     ) -> None:
-        """Store one diagnostic capture durably."""
+        """Store one diagnostic capture durably, whole (payload, summary and analysis in one
+        write, visible together). Callers go through ``bongsu.diagnostics.captures.store_capture``,
+        which computes the analysis."""
+        ...
+
+    def delete_captures_before(self, cutoff_us: int) -> int:
+        """Delete captures taken before ``cutoff_us``; returns the captures deleted."""
         ...
 
     def save_kube_episodes(self, episodes: Sequence[Episode]) -> None:

@@ -230,6 +230,8 @@ class CaptureRecord:
     format: str
     summary: str | None  # JSON object
     payload: str | None
+    analysis: str | None = None  # JSON object (bongsu.diagnostics); None in listings
+    analysis_version: str | None = None  # 'format:version' of the analyzer that wrote it
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,12 +407,14 @@ class Reads(Protocol):
         ...
 
     def captures(self, tenant: str, service: str | None, instance: str | None,
-                 kind: str | None, limit: int) -> list[CaptureRecord]:
-        """Stored captures matching every filter, newest first, without payloads."""
+                 kind: str | None, limit: int, start_us: int | None = None,
+                 end_us: int | None = None) -> list[CaptureRecord]:
+        """Stored captures matching every filter, taken in ``[start_us, end_us)`` (None: no
+        bound), newest first, without payloads and analyses."""
         ...
 
     def capture(self, tenant: str, capture_id: str) -> CaptureRecord | None:
-        """One stored capture with its payload, or None."""
+        """One stored capture with its payload and analysis, or None."""
         ...
 
     def metric_series(self, tenant: str, search: MetricSearch) -> list[MetricPoint]:

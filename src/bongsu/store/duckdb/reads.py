@@ -284,21 +284,23 @@ class DuckDBReads:
         return [LogRecord(*r) for r in self._run(statement, where.params)]
 
     def captures(self, tenant: str, service: str | None, instance: str | None,
-                 kind: str | None, limit: int) -> list[CaptureRecord]:
+                 kind: str | None, limit: int, start_us: int | None = None,
+                 end_us: int | None = None) -> list[CaptureRecord]:
         rows = self._run(
             "SELECT id, ts_us, service, instance, kind, format, summary, NULL FROM captures"
             " WHERE tenant = $tenant AND ($service IS NULL OR service = $service)"
             " AND ($instance IS NULL OR instance = $instance) AND ($kind IS NULL OR kind = $kind)"
-            " ORDER BY ts_us DESC LIMIT $limit",
+            " AND ($start IS NULL OR ts_us >= $start) AND ($end IS NULL OR ts_us < $end)"
+            " ORDER BY ts_us DESC, id LIMIT $limit",
             {"tenant": tenant, "service": service, "instance": instance, "kind": kind,
-             "limit": limit},
+             "limit": limit, "start": start_us, "end": end_us},
         )
         return [CaptureRecord(*r) for r in rows]
 
     def capture(self, tenant: str, capture_id: str) -> CaptureRecord | None:
         rows = self._run(
-            "SELECT id, ts_us, service, instance, kind, format, summary, payload FROM captures"
-            " WHERE tenant = $tenant AND id = $id",
+            "SELECT id, ts_us, service, instance, kind, format, summary, payload, analysis,"
+            " analysis_version FROM captures WHERE tenant = $tenant AND id = $id",
             {"tenant": tenant, "id": capture_id},
         )
         return CaptureRecord(*rows[0]) if rows else None

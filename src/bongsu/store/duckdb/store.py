@@ -113,8 +113,8 @@ _SUMMED = {
     "edges_1m": "sum(calls), sum(errors), sum(sum_us)",
 }
 _TELEMETRY_TABLES = (
-    "spans", "rollup_10s", "rollup_1m", "edges_1m", "metric_points", "logs", "captures",
-)
+    "spans", "rollup_10s", "rollup_1m", "edges_1m", "metric_points", "logs",
+)  # captures have their own retention (delete_captures_before)
 _MINUTE_US = 60_000_000
 
 
@@ -291,12 +291,22 @@ class DuckDBStore:
         fmt: str,
         payload: str,
         summary: str | None,
+        analysis: str | None = None,
+        analysis_version: str | None = None,
     ) -> None:
         with self._write_lock:
             self._writer.execute(
-                "INSERT INTO captures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [tenant, ts_us, capture_id, service, instance, kind, fmt, payload, summary],
+                "INSERT INTO captures (tenant, ts_us, id, service, instance, kind, format,"
+                " payload, summary, analysis, analysis_version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [tenant, ts_us, capture_id, service, instance, kind, fmt, payload, summary,
+                 analysis, analysis_version],
             )
+
+    def delete_captures_before(self, cutoff_us: int) -> int:
+        with self._write_lock:
+            rows = self._writer.execute("DELETE FROM captures WHERE ts_us < ?", [cutoff_us])
+            return int(rows.fetchall()[0][0])
 
     def save_kube_episodes(self, episodes: Sequence[Episode]) -> None:
         if not episodes:
