@@ -38,7 +38,8 @@ def agent_router(registry: AgentRegistry) -> APIRouter:
                      "instance_names": {i: names[i] for i in instances}})
 
     @router.post("/captures", status_code=202, response_model=models.CaptureAccepted,
-                 summary="Ask an instance's agent for a capture (kind: threads)")
+                 summary="Ask an instance's agent for a capture (threads, memory, network, "
+                         "files, processes)")
     def request_capture(tenant: Tenant, body: models.CaptureRequest) -> JSON:
         if not body.service:
             raise InvalidQuery("service: required")
@@ -46,8 +47,12 @@ def agent_router(registry: AgentRegistry) -> APIRouter:
             raise InvalidQuery("instance: required")
         if body.kind not in COMMAND_KINDS:
             raise InvalidQuery(f"kind: one of {', '.join(sorted(COMMAND_KINDS))}")
+        args = body.args.model_dump(exclude_none=True)
+        if "window_s" in args and body.kind != "memory":
+            raise InvalidQuery("args.window_s: only for kind memory")
         try:
-            capture = registry.request_capture(tenant, body.service, body.instance, body.kind)
+            capture = registry.request_capture(tenant, body.service, body.instance, body.kind,
+                                               args)
         except OverflowError as exc:
             raise InvalidQuery(str(exc)) from None
         return JSON({"id": capture.id, "status": "pending"}, status_code=202)

@@ -282,10 +282,18 @@ class ActiveRequests(Model):
     instance_names: InstanceNames = _f(_NAMES + "; one per entry of instances")
 
 
+class CaptureArgs(Model):
+    window_s: float | None = _f(
+        "memory only: trace allocations for this many seconds (tracemalloc, started for the "
+        "window and stopped after it when it was off); the capture answers after the window",
+        default=None, ge=0, le=60)
+
+
 class CaptureRequest(Model):
     service: str = _f("Service name")
     instance: str = _f(_INSTANCE)
     kind: CaptureKind = _f("What to capture", default="threads")
+    args: CaptureArgs = _f("What the agent's capture takes", default_factory=CaptureArgs)
 
 
 class CaptureAccepted(Model):

@@ -28,7 +28,7 @@ export interface paths {
   "/api/v1/captures": {
     /** Captures, newest first (pending ones first) */
     get: operations["list_captures_api_v1_captures_get"];
-    /** Ask an instance's agent for a capture (kind: threads) */
+    /** Ask an instance's agent for a capture (threads, memory, network, files, processes) */
     post: operations["request_capture_api_v1_captures_post"];
   };
   "/api/v1/captures/{capture_id}": {
@@ -486,8 +486,18 @@ export interface components {
        */
       status: "pending";
     };
+    /** CaptureArgs */
+    CaptureArgs: {
+      /**
+       * Window S
+       * @description memory only: trace allocations for this many seconds (tracemalloc, started for the window and stopped after it when it was off); the capture answers after the window
+       */
+      window_s?: number | null;
+    };
     /** CaptureRequest */
     CaptureRequest: {
+      /** @description What the agent's capture takes */
+      args?: components["schemas"]["CaptureArgs"];
       /**
        * Instance
        * @description Instance id (the resource's service.instance.id)
@@ -3081,7 +3091,7 @@ export interface operations {
       };
     };
   };
-  /** Ask an instance's agent for a capture (kind: threads) */
+  /** Ask an instance's agent for a capture (threads, memory, network, files, processes) */
   request_capture_api_v1_captures_post: {
     requestBody: {
       content: {
