@@ -306,6 +306,38 @@ class GroupPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class BucketSearch:
+    """Filters and shape of :meth:`Reads.metric_buckets`; ``None`` means any.
+
+    ``group_by``: ``"service"``, ``"instance"``, a point attribute key, or None (one group).
+    """
+
+    name: str
+    start_us: int
+    end_us: int
+    step_us: int  # each series counts once a step, by its latest point
+    bucket_us: int  # step values are summarised per bucket (a day: 86,400 s)
+    agg: Agg  # combines a group's series within a step
+    max_groups: int
+    service: str | None = None
+    instance: str | None = None
+    group_by: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()  # point attributes that must equal these
+
+
+@dataclass(frozen=True, slots=True)
+class BucketRow:
+    """One group's step values in one bucket: their min, mean and max, and how many."""
+
+    ts_us: int
+    group: str | None  # None: no grouping, or the points carry no such attribute
+    min: float
+    avg: float
+    max: float
+    steps: int
+
+
+@dataclass(frozen=True, slots=True)
 class SeverityCount:
     cluster: str
     severity: Severity
@@ -473,6 +505,17 @@ class Reads(Protocol):
         its latest point; ``agg`` then combines the series of a group (``sum``: replicas
         per cluster; ``last``: the latest point of the group). ``filters`` keep only points
         whose attributes equal the given values. Ordered by step, group (None last).
+        """
+        ...
+
+    def metric_buckets(self, tenant: str, search: BucketSearch) -> list[BucketRow]:
+        """One metric per epoch-aligned bucket and group, from its per-step values.
+
+        In each step every series (service, instance and attribute set) counts once, by its
+        latest point; ``agg`` combines a group's series into the step's value; each bucket
+        row gives the min, mean and max of its steps' values. Only the first
+        ``search.max_groups`` groups in group order (None last) are read. Ordered by group
+        (None last), bucket.
         """
         ...
 

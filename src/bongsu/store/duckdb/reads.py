@@ -22,6 +22,8 @@ from bongsu.kube.model import CountPoint, Episode
 from bongsu.store.duckdb.store import DuckDBStore
 from bongsu.store.reads import (
     Agg,
+    BucketRow,
+    BucketSearch,
     CaptureRecord,
     ClusterTrafficPoint,
     EdgeFigures,
@@ -396,6 +398,26 @@ class DuckDBReads:
         rows = self._run(statement, where.params)
         return [GroupPoint(int(r[0]), r[1], None if r[2] is None else float(r[2]))
                 for r in rows]
+
+    def metric_buckets(self, tenant: str, search: BucketSearch) -> list[BucketRow]:
+        where = _Filters(tenant=tenant, name=search.name, start=search.start_us,
+                         end=search.end_us, step=search.step_us, bucket=search.bucket_us,
+                         service=search.service, instance=search.instance,
+                         groups=search.max_groups)
+        for i, (key, value) in enumerate(sorted(search.filters)):
+            where.add(f"json_extract_string(attributes, $fpath{i}) = $fvalue{i}",
+                      **{f"fpath{i}": _json_path(key), f"fvalue{i}": value})
+        if search.group_by in ("service", "instance"):
+            group = search.group_by
+        elif search.group_by is None:
+            group = "CAST(NULL AS VARCHAR)"
+        else:
+            group = "json_extract_string(attributes, $path)"
+            where.params["path"] = _json_path(search.group_by)
+        statement = sql("metric_buckets").format(filters=where.sql(), group=group,
+                                                 agg=GROUP_AGGS[search.agg])
+        return [BucketRow(int(r[0]), r[1], float(r[2]), float(r[3]), float(r[4]), int(r[5]))
+                for r in self._run(statement, where.params)]
 
 
 def _episode(r: tuple[Any, ...]) -> Episode:

@@ -1,0 +1,224 @@
+"""OOM classification on memory series of known shape: each verdict, its thresholds' edges,
+and the evidence (slope, fit, time to the limit, the jump, the kills); then the same through
+a real DuckDB store holding agent and Kubernetes points and an OOM-kill episode."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from alerts.telemetry import episode, gauges, load_points, open_store
+from bongsu.diagnostics.oom import (
+    HEAP_FLAT,
+    MIN_POINTS,
+    OomKill,
+    Series,
+    Subject,
+    classify,
+    oom_verdicts,
+    step_for,
+    verdict_json,
+)
+
+S = 1_000_000
+MIN = 60 * S
+H = 3600 * S
+MB = 1e6
+T0 = 1_780_000_000 * S  # a fixed epoch second, minute-aligned
+SUBJECT = Subject("instance", "shop", "shop-1", None)
+
+
+def linear(start: float, per_hour: float, hours: float, step_s: int = 60, noise: float = 0,
+           seed: int = 1) -> list[tuple[int, float]]:
+    rng = random.Random(seed)
+    n = int(hours * 3600 / step_s)
+    return [(T0 + k * step_s * S, start + per_hour * k * step_s / 3600 + rng.uniform(-noise, noise))
+            for k in range(n)]
+
+
+def test_steady_growth_with_a_growing_heap_is_a_leak_with_its_slope_and_time_to_limit() -> None:
+    rss = linear(100 * MB, 20 * MB, 6, noise=1 * MB)
+    heap = linear(50_000, 10_000, 6, noise=500, seed=2)  # allocator blocks grow too
+    v = classify(SUBJECT, Series("process.memory.usage", rss), Series("heap", heap), 512 * MB, [])
+    assert v.verdict == "leak", v.reason
+    assert v.slope_per_s == pytest.approx(20 * MB / 3600, rel=0.02)
+    assert v.fit_fraction is not None and v.fit_fraction >= 0.8
+    # the line reaches 512 MB when 100 MB + 20 MB/h x t = 512 MB: t = 20.6 h after T0
+    analytic = T0 + (512 - 100) / 20 * H
+    assert v.reaches_limit_at_us is not None
+    assert abs(v.reaches_limit_at_us - analytic) <= 0.02 * (analytic - T0)
+    assert v.heap_growth_fraction is not None and v.heap_growth_fraction > 0.5
+    assert v.growth_fraction == pytest.approx(120 / 100, rel=0.03)
+    assert "grows steadily by 19.1 MiB/h over 6.0 h" in v.reason
+    assert "the heap (heap) grows too" in v.reason
+    assert v.usage is not None and v.usage.points[0] == rss[0] and v.usage.points[-1] == rss[-1]
+
+
+def test_rss_growing_over_a_flat_heap_is_native() -> None:
+    rss = linear(100 * MB, 20 * MB, 6, noise=1 * MB)
+    heap = linear(50_000, 0, 6, noise=1000, seed=3)  # +-2 %: flat
+    v = classify(SUBJECT, Series("process.memory.usage", rss), Series("blocks", heap), None, [])
+    assert v.verdict == "native", v.reason
+    assert v.heap_growth_fraction is not None and abs(v.heap_growth_fraction) <= HEAP_FLAT
+    assert "while the heap (blocks) stays flat" in v.reason
+    assert v.reaches_limit_at_us is None  # no limit known
+
+
+def test_a_heap_growing_just_past_the_flat_threshold_is_a_leak() -> None:
+    rss = linear(100 * MB, 20 * MB, 6)
+    # heap grows 8 % from the first quarter's median to the last's
+    heap = linear(50_000, 50_000 * 0.08 / 4.5, 6)
+    v = classify(SUBJECT, Series("rss", rss), Series("blocks", heap), None, [])
+    assert v.heap_growth_fraction == pytest.approx(0.08, rel=0.05)
+    assert v.verdict == "leak"
+
+
+def test_a_jump_within_minutes_is_a_spike_with_the_jump_as_evidence() -> None:
+    flat = [(T0 + k * MIN, 150 * MB + (k % 3) * 0.5 * MB) for k in range(120)]
+    jumped = [(T0 + (120 + k) * MIN, 420 * MB + (k % 2) * 0.5 * MB) for k in range(30)]
+    kill = OomKill("ep1", "shop-1", "shop", T0 + 150 * MIN, 1, "shop-1 OOM-killed")
+    v = classify(SUBJECT, Series("rss", flat + jumped), None, 512 * MB, [kill])
+    assert v.verdict == "spike", v.reason
+    assert v.jump is not None
+    assert v.jump.end_us == T0 + 120 * MIN and v.jump.start_us >= T0 + 115 * MIN
+    assert v.jump.start_us == T0 + 119 * MIN
+    assert v.jump.to_value - v.jump.from_value == pytest.approx(270 * MB, abs=1.1 * MB)
+    assert v.oom_kills == [kill]
+    assert "rss jumped by 25" in v.reason and "of the 488.3 MiB limit" in v.reason
+
+
+def test_a_jump_smaller_than_a_quarter_of_the_limit_is_not_a_spike() -> None:
+    flat = [(T0 + k * MIN, 150 * MB) for k in range(120)]
+    jumped = [(T0 + (120 + k) * MIN, 250 * MB) for k in range(30)]  # 100 MB of a 512 MB limit
+    v = classify(SUBJECT, Series("rss", flat + jumped), None, 512 * MB, [])
+    assert v.verdict != "spike"
+    # with no limit known, a rise of 67 % of the level before it is one
+    assert classify(SUBJECT, Series("rss", flat + jumped), None, None, []).verdict == "spike"
+
+
+def test_a_flat_noisy_series_is_none() -> None:
+    v = classify(SUBJECT, Series("rss", linear(300 * MB, 0, 12, noise=5 * MB)), None,
+                 512 * MB, [])
+    assert v.verdict == "none"
+    assert v.reason.startswith("no steady growth of rss: a poor fit: ")
+    # a clean line growing 5 % over the window fits, but is under the 10 % a leak needs
+    slow = classify(SUBJECT, Series("rss", linear(300 * MB, 2.5 * MB, 6)), None, None, [])
+    assert slow.verdict == "none" and slow.fit_fraction == 1.0
+    assert slow.reason == "rss steady: the line grows 5.0% over 6.0 h (a leak needs 10%)"
+
+
+def test_too_few_points_say_what_is_missing() -> None:
+    v = classify(SUBJECT, Series("rss", linear(100 * MB, 20 * MB, 0.1)), None, None, [],
+                 missing=["bongsu.python.heap.allocated_blocks"])
+    assert v.verdict == "not_enough_data"
+    assert v.reason == (f"6 points of rss; a verdict needs at least {MIN_POINTS} points of"
+                        " memory use (missing: bongsu.python.heap.allocated_blocks)")
+    none = classify(SUBJECT, None, None, None, [], missing=["process.memory.usage (agent)"])
+    assert none.verdict == "not_enough_data" and none.reason.startswith("no series;")
+
+
+def test_a_leak_killed_and_restarted_fits_its_latest_growth_run() -> None:
+    # grows 60 MB/h from 100 MB to the 400 MB limit (5 h), killed, restarts at 100 MB
+    points = []
+    for k in range(9 * 60):
+        minute = k % 300
+        points.append((T0 + k * MIN, 100 * MB + 1 * MB * minute))
+    kills = [OomKill("ep", "p", "c", T0 + 300 * MIN, 1, "killed")]
+    v = classify(SUBJECT, Series("rss", points), None, 400 * MB, kills)
+    assert v.verdict == "leak", v.reason
+    assert v.resets == 1 and "1 drop(s) back (restarts)" in v.reason
+    assert v.fit_start_us == T0 + 300 * MIN
+    assert v.slope_per_s == pytest.approx(60 * MB / 3600, rel=1e-6)
+    assert v.reaches_limit_at_us == T0 + 600 * MIN
+
+
+def test_a_leak_over_two_minutes_is_a_leak_not_a_spike() -> None:
+    # what a leaking app does in a small cgroup: 1 s points, 2 MB a second for 2 minutes
+    points = [(T0 + k * S, 30 * MB + 2 * MB * k) for k in range(120)]
+    v = classify(SUBJECT, Series("rss", points), None, 268 * MB, [])
+    assert v.verdict == "leak", v.reason
+    points = [(T0 + k * S, 30 * MB if k < 60 else 230 * MB) for k in range(120)]
+    assert classify(SUBJECT, Series("rss", points), None, 268 * MB, []).verdict == "spike"
+
+
+def test_step_for_a_window() -> None:
+    assert step_for(0, 3600 * S) == 10
+    assert step_for(0, 86_400 * S) == 120
+    assert step_for(0, 7 * 86_400 * S) == 840
+
+
+# -- through the store -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    s = open_store(tmp_path_factory.mktemp("oom") / "t.db")
+    rng = random.Random(5)
+    rows: list[tuple[str, str, str, int, float, dict[str, str]]] = []
+    for k in range(6 * 60):  # 6 hours, a point a minute
+        ts = T0 + k * MIN
+        # shop-1 (agent): RSS grows 20 MB/h, the Python heap flat -> native
+        rows.append(("process.memory.usage", "shop", "shop-1", ts,
+                     100 * MB + 20 * MB * k / 60 + rng.uniform(-MB, MB), {}))
+        rows.append(("bongsu.python.heap.allocated_blocks", "shop", "shop-1", ts,
+                     50_000 + rng.uniform(-500, 500), {}))
+        # shop-2 (agent): flat
+        rows.append(("process.memory.usage", "shop", "shop-2", ts, 120 * MB, {}))
+        # pod cart-1: container usage grows 40 MB/h against a 512 MB limit
+        attrs = {"k8s.pod.name": "cart-1", "k8s.namespace.name": "shop"}
+        rows.append(("k8s.container.memory.usage", "shop", "c/shop/cart-1", ts,
+                     200 * MB + 40 * MB * k / 60, attrs))
+        rows.append(("k8s.container.memory.limit", "shop", "c/shop/cart-1", ts, 512 * MB, attrs))
+    load_points(s, gauges(rows))
+    s.save_kube_episodes([episode(
+        T0 + 5 * H, id="ep-oom-1", kind="oom_killed", reason="OOMKilled", service="shop",
+        pod="cart-1", object_name="cart-1", summary="cart-1 OOM-killed (exit 137)")])
+    yield s
+    s.close()
+
+
+def reads_of_store(store: Any) -> Any:
+    from bongsu.store.reads import reads_of
+
+    return reads_of(store, timeout_s=10, max_rows=10_000)
+
+
+def test_verdicts_of_a_service_read_from_the_store(store: Any) -> None:
+    reads = reads_of_store(store)
+    got = oom_verdicts(reads, "default", T0, T0 + 6 * H, service="shop")
+    by = {(v.subject.kind, v.subject.instance or v.subject.pod): v for v in got}
+    assert sorted(by) == [("instance", "shop-1"), ("instance", "shop-2"), ("pod", "cart-1")]
+    native = by[("instance", "shop-1")]
+    assert native.verdict == "native", native.reason
+    assert native.slope_per_s == pytest.approx(20 * MB / 3600, rel=0.03)
+    assert by[("instance", "shop-2")].verdict == "none"
+    pod = by[("pod", "cart-1")]
+    assert pod.verdict == "leak", pod.reason
+    assert pod.limit == 512 * MB and pod.limit_metric == "k8s.container.memory.limit"
+    assert pod.slope_per_s == pytest.approx(40 * MB / 3600, rel=0.03)
+    # 200 MB + 40 MB/h reaches 512 MB at 7.8 h
+    assert pod.reaches_limit_at_us is not None
+    assert abs(pod.reaches_limit_at_us - (T0 + 7.8 * H)) <= 0.05 * H
+    assert [k.id for k in pod.oom_kills] == ["ep-oom-1"]
+    body = verdict_json(pod)
+    json.dumps(body)
+    assert body["oom_kills"][0]["summary"] == "cart-1 OOM-killed (exit 137)"
+    assert body["slope_per_hour"] == pytest.approx(40 * MB, rel=0.03)
+    assert len(body["usage"]["points"]) <= 240
+
+
+def test_one_pod_one_instance_and_nothing(store: Any) -> None:
+    reads = reads_of_store(store)
+    pods = oom_verdicts(reads, "default", T0, T0 + 6 * H, pod="cart-1")
+    assert [(v.subject.kind, v.subject.pod, v.verdict) for v in pods] == [("pod", "cart-1", "leak")]
+    one = oom_verdicts(reads, "default", T0, T0 + 6 * H, instance="shop-2")
+    assert [(v.subject.instance, v.verdict) for v in one] == [("shop-2", "none")]
+    assert one[0].missing == ["bongsu.python.heap.allocated_blocks or jvm.memory.used (heap)"]
+    nothing = oom_verdicts(reads, "default", T0, T0 + 6 * H, service="nobody")
+    assert len(nothing) == 1 and nothing[0].verdict == "not_enough_data"
+    assert "process.memory.usage (agent)" in nothing[0].reason
+    other = oom_verdicts(reads, "other-tenant", T0, T0 + 6 * H, service="shop")
+    assert [v.verdict for v in other] == ["not_enough_data"]
