@@ -1,0 +1,1 @@
+"""Tests of the analyzers and collectors in bongsu.diagnostics."""
