@@ -30,6 +30,7 @@ from bongsu.agent._safety import swallow, swallowed_count
 from bongsu.agent._sender import Sender
 from bongsu.agent._settings import AgentSettings
 from bongsu.agent._tracer import Tracer
+from bongsu.agent._watchdog import Watchdog
 
 __all__ = ["Agent"]
 
@@ -53,6 +54,7 @@ class Agent:
         self.start_ns = time.time_ns()
         self.sender: Sender | None = None
         self.control: Control | None = None
+        self.watchdog: Watchdog | None = None
         self._sender_lock = threading.Lock()
         self.started = False
 
@@ -64,6 +66,10 @@ class Agent:
         self.gc_timer.install()
         if self.settings.debug:
             _debug_logging()
+        if self.settings.watchdog:
+            self.watchdog = Watchdog(self)
+            if self.settings.watchdog_sigterm:
+                self.watchdog.install_sigterm()
         self._arm_sender()
         atexit.register(self.shutdown)
         if not _fork_hook_registered and hasattr(os, "register_at_fork"):
@@ -91,6 +97,8 @@ class Agent:
         self.control = Control(self, self.sender.transport)
         self.sender.periodic.append(self.control.tick)
         self.sender.start()
+        if self.watchdog is not None:  # its thread, like the sender's, never crosses fork()
+            self.watchdog.start()
 
     def after_fork(self) -> None:
         """In a forked child: a new instance, empty queues, a sender thread of its own."""
@@ -105,6 +113,8 @@ class Agent:
         self.logs = deque()
         self.start_ns = time.time_ns()
         self.sender = self.control = None
+        if self.watchdog is not None:
+            self.watchdog.after_fork()
         self._sender_lock = threading.Lock()
         self._arm_sender()
 
@@ -121,6 +131,8 @@ class Agent:
         self.started = False
         atexit.unregister(self.shutdown)
         try:
+            if self.watchdog is not None:
+                self.watchdog.stop()
             if self.sender is not None:
                 self.sender.stop(timeout)
             self.gc_timer.uninstall()

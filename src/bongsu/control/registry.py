@@ -4,6 +4,8 @@ Active requests are kept in memory, the latest report per instance, and count as
 for ``FRESH_SECONDS`` (three missed reports). Commands wait in memory until the instance
 polls; a command's result is stored durably as a capture (``store.save_capture``), so the
 evidence outlives the pod. Captures requested but not yet answered are lost on restart.
+A capture the agent took by itself (its watchdog: ``command_id`` null) is given an id and
+stored the same way, whole or not at all, before the agent gets its answer.
 
 Example::
 
@@ -14,19 +16,22 @@ Example::
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from bongsu.diagnostics.captures import store_capture
 from bongsu.store.base import TelemetryStore
 
 FRESH_SECONDS = 15.0
 MAX_QUEUED = 10  # per instance; an agent runs at most 10 commands a poll
 COMMAND_KINDS = {kind: f"capture_{kind}" for kind in (
     "threads", "memory", "network", "files", "processes")}  # capture kind -> agent command
+# What an agent may push unasked (docs/captures.md); a pushed document is at most MAX_BODY.
+PUSHED_KINDS = frozenset({"threads", "memory", "network", "files", "processes"})
+TRIGGERS = frozenset({"memory_near_limit", "long_request", "sigterm", "alert", "request"})
 
 
 @dataclass
@@ -38,6 +43,7 @@ class PendingCapture:
     kind: str
     requested_at: float
     args: dict[str, Any] = field(default_factory=dict)
+    trigger: dict[str, Any] | None = None  # why it was asked for, when not by a person
 
 
 class AgentRegistry:
@@ -79,9 +85,10 @@ class AgentRegistry:
         return rows, sorted({r["instance"] for r in reports})
 
     def request_capture(self, tenant: str, service: str, instance: str, kind: str,
-                        args: dict[str, Any] | None = None) -> PendingCapture:
+                        args: dict[str, Any] | None = None,
+                        trigger: dict[str, Any] | None = None) -> PendingCapture:
         capture = PendingCapture(uuid.uuid4().hex[:16], tenant, service, instance, kind,
-                                 time.time(), args or {})
+                                 time.time(), args or {}, trigger)
         with self._lock:
             queue = self._queued.setdefault((tenant, service, instance), [])
             if len(queue) >= MAX_QUEUED:
@@ -117,19 +124,36 @@ class AgentRegistry:
                 self._saving.discard(capture_id)
         return True
 
+    def store_pushed(self, tenant: str, result: dict[str, Any]) -> str:
+        """Store a capture the agent took unasked (``command_id`` null); returns its new id.
+
+        Raises ValueError naming the field when the document is not one the contract
+        allows. Returns only once the one store write is done, so an agent that dies while
+        this runs leaves the capture stored whole or absent.
+        """
+        kind = result.get("kind")
+        if kind not in PUSHED_KINDS:
+            raise ValueError(f"kind: one of {', '.join(sorted(PUSHED_KINDS))}")
+        payload = result.get("result")
+        if not isinstance(payload, dict):
+            raise ValueError("result: the capture document (a JSON object)")
+        trigger = payload.get("trigger")
+        if not isinstance(trigger, dict) or trigger.get("reason") not in TRIGGERS:
+            raise ValueError(f"result.trigger.reason: one of {', '.join(sorted(TRIGGERS))}")
+        capture = PendingCapture(uuid.uuid4().hex[:16], tenant, str(result["service"]),
+                                 str(result["instance"]), str(kind), time.time(),
+                                 trigger=trigger)
+        self._save(tenant, capture, {**result, "ok": True})
+        return capture.id
+
     def _save(self, tenant: str, capture: PendingCapture, result: dict[str, Any]) -> None:
-        payload = result.get("result") or {}
-        threads = payload.get("threads", []) if isinstance(payload, dict) else []
-        summary = {
-            "ok": bool(result.get("ok")),
-            "error": str(result.get("error") or ""),
-            "threads": len(threads),
-            "serving_requests": sum(1 for t in threads if isinstance(t, dict) and t.get("request")),
-            "host": result.get("host"),
-            "pid": result.get("pid"),
-            "requested_at": int(capture.requested_at * 1000),
-        }
-        self._store.save_capture(
-            tenant, capture.id, int(time.time() * 1e6), capture.service, capture.instance,
-            capture.kind, "json", json.dumps(payload), json.dumps(summary),
+        # The one save path (bongsu.diagnostics.captures): analysed once, stored whole.
+        payload = result.get("result")
+        store_capture(
+            self._store, tenant, payload if isinstance(payload, dict) else None,
+            service=capture.service, instance=capture.instance, kind=capture.kind,
+            capture_id=capture.id, ok=bool(result.get("ok")),
+            error=str(result.get("error") or ""), host=result.get("host"),
+            pid=result.get("pid"), requested_at_ms=int(capture.requested_at * 1000),
+            trigger=capture.trigger,
         )

@@ -2,7 +2,9 @@
 
 - ``POST /v1/bongsu/agent/active-requests``: an instance's in-flight requests, every ~5 s.
 - ``GET /v1/bongsu/agent/commands?service=&instance=``: 204, or the commands waiting.
-- ``POST /v1/bongsu/agent/results``: a command's answer, stored as a capture.
+- ``POST /v1/bongsu/agent/results``: a command's answer, stored as a capture; with
+  ``command_id`` null a capture the agent took by itself (its watchdog), answered
+  ``200 {"id"}`` only once it is stored.
 
 Bodies are JSON (gzip allowed), at most ``MAX_BODY`` bytes; the same ingest key as OTLP.
 """
@@ -13,6 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -80,6 +83,12 @@ def control_routes(registry: AgentRegistry, resolve_tenant: Callable[[str | None
             result = await _report(request)
         except IngestError as exc:
             return _error(exc)
+        if result.get("command_id") is None:
+            try:  # one store write, on a worker thread: the loop keeps serving meanwhile
+                capture_id = await run_in_threadpool(registry.store_pushed, tenant, result)
+            except ValueError as exc:
+                return _error(BadRequest(str(exc)))
+            return JSONResponse({"id": capture_id})
         if not registry.complete(tenant, result):
             return JSONResponse({"code": 404, "message": "command_id: no such command"},
                                 status_code=404)
