@@ -83,6 +83,22 @@ class AgentSettings:
     active_interval: float = _s(5.0, "Seconds between reports of in-flight requests.")
     control: bool = _s(True, "Poll the server for diagnostic commands (quietly off on 404).")
     control_interval: float = _s(5.0, "Seconds between polls for diagnostic commands.")
+    watchdog: bool = _s(
+        True, "Capture evidence by itself before the process dies: memory near the container "
+        "limit, a request running too long, SIGTERM (one check costs ~35 µs every "
+        "`watchdog_check_interval`; nothing is sent until one trips).")
+    watchdog_memory_percent: float = _s(
+        90.0, "Memory + threads capture when the container's memory (working set) reaches "
+        "this percentage of its cgroup limit; 0 turns it off.")
+    watchdog_slow_request_seconds: float = _s(
+        30.0, "Threads capture naming a request that has run this long; 0 turns it off.")
+    watchdog_sigterm: bool = _s(
+        True, "On SIGTERM, a final threads + memory capture (at most ~3 s) before the "
+        "previous handler (or the default: exit) runs.")
+    watchdog_cooldown_seconds: float = _s(
+        300.0, "At most one capture per trigger (memory, long request) in this many seconds.")
+    watchdog_check_interval: float = _s(
+        0.5, "Seconds between the watchdog's checks of memory and request durations.")
     log_correlation: bool = _s(True, "Add `trace_id` / `span_id` to every logging record.")
     logs_export: bool = _s(False, "Export logging records as OTLP logs.")
     logs_level: str = _s("INFO", "Lowest level of records exported when `logs_export` is on.")
@@ -132,6 +148,12 @@ class AgentSettings:
         if self.compression not in ("gzip", "none", "auto"):
             raise SettingError(f"compression must be gzip, none or auto, "
                                f"got {self.compression!r}")
+        if not 0.0 <= self.watchdog_memory_percent <= 100.0:
+            raise SettingError(f"watchdog_memory_percent must be within 0..100, "
+                               f"got {self.watchdog_memory_percent}")
+        if self.watchdog_check_interval < 0.05:
+            raise SettingError(f"watchdog_check_interval must be at least 0.05, "
+                               f"got {self.watchdog_check_interval}")
         if self.metrics_temporality not in ("cumulative", "delta"):
             raise SettingError(f"metrics_temporality must be cumulative or delta, "
                                f"got {self.metrics_temporality!r}")
