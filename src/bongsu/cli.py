@@ -1,4 +1,4 @@
-"""The ``bongsu`` command line: server, simulate, keys, rules, run (the agent), demo."""
+"""The ``bongsu`` command line: server, simulate, keys, rules, capture, run (the agent), demo."""
 
 from __future__ import annotations
 
@@ -84,6 +84,23 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--data-dir", type=Path, help="data directory (default ./bongsu-data)")
     apply.add_argument("--tenant", default="default",
                        help="the tenant the rules belong to (default 'default')")
+
+    capture = commands.add_parser("capture", help="capture evidence from a process without an "
+                                                  "agent (a JVM through jcmd)")
+    capture_commands = capture.add_subparsers(dest="capture_command", metavar="TARGET",
+                                              required=True)
+    jvm = capture_commands.add_parser(
+        "jvm", help="jcmd Thread.print / GC.class_histogram and /proc of a local process, "
+                    "sent to the server as captures")
+    jvm.add_argument("--pid", type=int, required=True, help="the process to capture")
+    jvm.add_argument("--service", help="service name (default: the main class or jar)")
+    jvm.add_argument("--instance", help="instance name (default HOST:PID)")
+    jvm.add_argument("--server", help="OTLP/HTTP base URL of the server (default "
+                                      "BONGSU_ENDPOINT, else http://127.0.0.1:4318)")
+    jvm.add_argument("--key", help="ingest key (default BONGSU_API_KEY)")
+    jvm.add_argument("--kinds", default="threads,memory,network,files,processes",
+                     help="comma-separated: threads,memory,network,files,processes")
+    jvm.add_argument("--jcmd", help="path of jcmd (default: the one on PATH)")
     return parser
 
 
@@ -110,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "rules":
             return _rules(args)
+        if args.command == "capture":
+            return _capture(args)
         return _keys(args)
     except BongsuError as exc:
         print(f"bongsu: {exc}", file=sys.stderr)
@@ -225,6 +244,26 @@ def _rules(args: argparse.Namespace) -> int:
         print(f"updated {rule.id}  {rule.name}")
     print(f"{args.file}: {len(applied.created)} created, {len(applied.updated)} updated "
           f"for tenant {tenant!r}")
+    return 0
+
+
+def _capture(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
+    import os
+
+    from bongsu.diagnostics import host
+
+    env = os.environ if env is None else env
+    server = (args.server or env.get("BONGSU_ENDPOINT")
+              or env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://127.0.0.1:4318")
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    docs = host.capture_process(args.pid, kinds, jcmd_path=args.jcmd)
+    service = args.service or host.default_service(args.pid)
+    instance = args.instance or host.default_instance(args.pid)
+    key = args.key if args.key is not None else env.get("BONGSU_API_KEY", "")
+    ids = host.post_captures(server, key, service, instance, docs)
+    for doc, capture_id in zip(docs, ids, strict=True):
+        print(f"{capture_id}  {doc['kind']:<9}  {doc['format']}  service={service} "
+              f"instance={instance}")
     return 0
 
 
