@@ -35,6 +35,7 @@ from bongsu.alerts.repo import AlertRepo
 from bongsu.api import create_api
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import AlertsBackend, alerts_router
+from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.rule_preview import rule_preview_router
@@ -147,7 +148,7 @@ def build(settings: Settings) -> Parts:
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,
                                         SendContext(settings.console_url))),
-                                    rule_preview_router()]),
+                                    rule_preview_router(), diagnostics_router()]),
         evaluator=evaluator,
         dispatcher=dispatcher,
         lease=keeper,

@@ -17,6 +17,7 @@ from typing import Any
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import alerts_router
 from bongsu.api.app import create_api
+from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.rule_preview import rule_preview_router
@@ -39,7 +40,8 @@ def openapi() -> dict[str, Any]:
     none: Any = _NoStore()
     app = create_api(
         settings, none, _anyone, routers=[agent_router(AgentRegistry(none)), kube_router(),
-                                    alerts_router(), engine_router(), rule_preview_router()],
+                                    alerts_router(), engine_router(), rule_preview_router(),
+                                    diagnostics_router()],
         queries=QueryService(none, settings), console=False,
     )
     return app.openapi()

@@ -93,6 +93,10 @@ export interface paths {
     /** One metric aggregated per step */
     get: operations["series_api_v1_metrics_series_get"];
   };
+  "/api/v1/oom": {
+    /** Why an instance or pod runs out of memory: the verdict and its evidence */
+    get: operations["oom_api_v1_oom_get"];
+  };
   "/api/v1/routes": {
     /** Routes, in the order alerts are matched */
     get: operations["list_routes_api_v1_routes_get"];
@@ -158,6 +162,10 @@ export interface paths {
   "/api/v1/traces/{trace_id}": {
     /** Every span of a trace, and its logs */
     get: operations["trace_api_v1_traces__trace_id__get"];
+  };
+  "/api/v1/trend": {
+    /** A metric's daily min / avg / max, week over week and fitted trend, per group */
+    get: operations["data_trend_api_v1_trend_get"];
   };
   "/healthz": {
     /** Liveness: the store answers a query */
@@ -1534,6 +1542,216 @@ export interface components {
        */
       step: number;
     };
+    /** OomJump */
+    OomJump: {
+      /**
+       * End
+       * @description First point past 90 % of the rise, epoch ms
+       */
+      end: number;
+      /**
+       * From Value
+       * @description Value before the jump (bytes)
+       */
+      from_value: number;
+      /**
+       * Start
+       * @description Last point before the jump, epoch ms
+       */
+      start: number;
+      /**
+       * To Value
+       * @description Value after the jump (bytes)
+       */
+      to_value: number;
+    };
+    /** OomKillRow */
+    OomKillRow: {
+      /**
+       * At
+       * @description When the kill was last seen, epoch ms
+       */
+      at: number;
+      /**
+       * Container
+       * @description Container killed
+       */
+      container: string | null;
+      /**
+       * Count
+       * @description Kills in the episode
+       */
+      count: number;
+      /**
+       * Id
+       * @description Event episode id (GET /api/v1/events/{id})
+       */
+      id: string;
+      /**
+       * Pod
+       * @description Pod killed
+       */
+      pod: string | null;
+      /**
+       * Summary
+       * @description The episode's one-line summary
+       */
+      summary: string;
+    };
+    /** OomSeries */
+    OomSeries: {
+      /**
+       * Metric
+       * @description Metric name
+       */
+      metric: string;
+      /**
+       * Points
+       * @description [epoch ms, value] pairs, time order, at most 240 (thinned evenly)
+       */
+      points: [number, number][];
+    };
+    /** OomSubject */
+    OomSubject: {
+      /**
+       * Instance
+       * @description Instance id (service.instance.id); null for a pod
+       */
+      instance: string | null;
+      /**
+       * Instance Name
+       * @description The instance's display name (k8s.pod.name, else host.name:process.pid, else the id); null for a pod
+       */
+      instance_name: string | null;
+      /**
+       * Kind
+       * @description instance: the agent's series; pod: Kubernetes'
+       * @enum {string}
+       */
+      kind: "instance" | "pod";
+      /**
+       * Pod
+       * @description Pod (k8s.pod.name): the pod's, or the pod the instance runs in
+       */
+      pod: string | null;
+      /**
+       * Service
+       * @description Service (service.name)
+       */
+      service: string | null;
+    };
+    /** OomVerdict */
+    OomVerdict: {
+      /**
+       * Captures
+       * @description The first and last memory capture of the instance in the window compared (base, other, base_at and other_at epoch ms, diff: the memory analyzer's compare); null with fewer than two
+       */
+      captures: {
+        [key: string]: unknown;
+      } | null;
+      /**
+       * Fit End
+       * @description Last fitted point, epoch ms
+       */
+      fit_end: number | null;
+      /**
+       * Fit Fraction
+       * @description Share of fitted points within 10 % of the series' range of the line, 0-1
+       */
+      fit_fraction: number | null;
+      /**
+       * Fit Start
+       * @description First fitted point, epoch ms
+       */
+      fit_start: number | null;
+      /**
+       * Growth Fraction
+       * @description The line's growth over the fitted span over its start value (0.5: +50 %)
+       */
+      growth_fraction: number | null;
+      /** @description The heap series (Python allocator blocks or JVM heap bytes) */
+      heap: components["schemas"]["OomSeries"] | null;
+      /**
+       * Heap Growth Fraction
+       * @description Heap growth over the same span (median of the last quarter over the first, minus 1)
+       */
+      heap_growth_fraction: number | null;
+      /** @description The jump, for a spike */
+      jump: components["schemas"]["OomJump"] | null;
+      /**
+       * Limit
+       * @description The limit it is killed at, bytes (container limit or JVM heap max); null when none is known
+       */
+      limit: number | null;
+      /**
+       * Limit Metric
+       * @description The metric the limit was read from
+       */
+      limit_metric: string | null;
+      /**
+       * Missing
+       * @description Series looked for and not found
+       */
+      missing: string[];
+      /**
+       * Oom Kills
+       * @description Kubernetes OOM kills (kind oom_killed) of its pod in the window, oldest first
+       */
+      oom_kills: components["schemas"]["OomKillRow"][];
+      /**
+       * Reaches Limit At
+       * @description When the fitted line reaches the limit, epoch ms
+       */
+      reaches_limit_at: number | null;
+      /**
+       * Reason
+       * @description The verdict in one sentence, with its figures
+       */
+      reason: string;
+      /**
+       * Resets
+       * @description Drops of over half the range (restarts) before the fitted run
+       */
+      resets: number;
+      /**
+       * Slope Per Hour
+       * @description The same slope, bytes per hour
+       */
+      slope_per_hour: number | null;
+      /**
+       * Slope Per S
+       * @description Theil-Sen slope of the fitted growth, bytes per second
+       */
+      slope_per_s: number | null;
+      /** @description What the verdict is about */
+      subject: components["schemas"]["OomSubject"];
+      /** @description The memory series segment behind the verdict (bytes) */
+      usage: components["schemas"]["OomSeries"] | null;
+      /**
+       * Verdict
+       * @description spike: a jump within minutes; leak: steady growth (slope and fit given); native: memory grows while the heap stays flat (off-heap / native); none: neither; not_enough_data: fewer than 10 points (missing says what was looked for)
+       * @enum {string}
+       */
+      verdict: "spike" | "leak" | "native" | "none" | "not_enough_data";
+    };
+    /** OomVerdicts */
+    OomVerdicts: {
+      /**
+       * From
+       * @description Window start, epoch ms
+       */
+      from: number;
+      /**
+       * To
+       * @description Window end, epoch ms
+       */
+      to: number;
+      /**
+       * Verdicts
+       * @description One per instance (agent memory series) and pod (Kubernetes memory series), at most 50 of each
+       */
+      verdicts: components["schemas"]["OomVerdict"][];
+    };
     /** Pod */
     Pod: {
       /**
@@ -2727,6 +2945,157 @@ export interface components {
        */
       transactions: components["schemas"]["Transaction"][];
     };
+    /** Trend */
+    Trend: {
+      /**
+       * Agg
+       * @description How a group's series combine in each 5 minutes
+       */
+      agg: string;
+      /**
+       * Days
+       * @description Days asked for (today included)
+       */
+      days: number;
+      /**
+       * From
+       * @description Start of the first day, epoch ms
+       */
+      from: number;
+      /**
+       * Group By
+       * @description service, instance, a point attribute key, or null
+       */
+      group_by: string | null;
+      /**
+       * Instance
+       * @description The instance filter
+       */
+      instance: string | null;
+      /**
+       * Instance Name
+       * @description The instance filter's display name
+       */
+      instance_name: string | null;
+      /**
+       * Metric
+       * @description Metric name
+       */
+      metric: string;
+      /**
+       * Series
+       * @description One per group, in group order, at most 50
+       */
+      series: components["schemas"]["TrendSeries"][];
+      /**
+       * Service
+       * @description The service filter
+       */
+      service: string | null;
+      /**
+       * Step S
+       * @description Seconds per value the daily figures are made of
+       */
+      step_s: number;
+      /**
+       * To
+       * @description End of the last 5 minutes read, epoch ms
+       */
+      to: number;
+      /**
+       * Truncated
+       * @description More than 50 groups had data; the first are given
+       */
+      truncated: boolean;
+    };
+    /** TrendDay */
+    TrendDay: {
+      /**
+       * Avg
+       * @description Mean of the day's 5-minute values
+       */
+      avg: number;
+      /**
+       * Day
+       * @description The UTC day's start, epoch ms
+       */
+      day: number;
+      /**
+       * Max
+       * @description Highest 5-minute value of the day
+       */
+      max: number;
+      /**
+       * Min
+       * @description Lowest 5-minute value of the day
+       */
+      min: number;
+      /**
+       * Steps
+       * @description 5-minute values the day had (288 for a whole day)
+       */
+      steps: number;
+    };
+    /** TrendFit */
+    TrendFit: {
+      /**
+       * Days
+       * @description Days fitted
+       */
+      days: number;
+      /**
+       * End
+       * @description Last fitted day, epoch ms
+       */
+      end: number;
+      /**
+       * End Value
+       * @description The line's value at end
+       */
+      end_value: number;
+      /**
+       * Fit Fraction
+       * @description Share of days within 10 % of the range of the line, 0-1
+       */
+      fit_fraction: number;
+      /**
+       * Slope Per Day
+       * @description Theil-Sen slope through the daily means, units per day
+       */
+      slope_per_day: number;
+      /**
+       * Start
+       * @description First fitted day, epoch ms
+       */
+      start: number;
+      /**
+       * Start Value
+       * @description The line's value at start
+       */
+      start_value: number;
+    };
+    /** TrendSeries */
+    TrendSeries: {
+      /**
+       * Daily
+       * @description Days with data, oldest first
+       */
+      daily: components["schemas"]["TrendDay"][];
+      /** @description The fitted line; null under 2 days */
+      fit: components["schemas"]["TrendFit"] | null;
+      /**
+       * Group
+       * @description The service, instance or attribute value; null: not grouped, or points without the attribute
+       */
+      group: string | null;
+      /**
+       * Group Name
+       * @description The group's display name: an instance's k8s.pod.name, else host.name:process.pid, else the id; the group otherwise
+       */
+      group_name: string | null;
+      /** @description The last 7 days against the 7 before */
+      week_over_week: components["schemas"]["WeekOverWeek"];
+    };
     /** WatcherHealth */
     WatcherHealth: {
       /**
@@ -2759,6 +3128,34 @@ export interface components {
        * @description Batches the store refused (each retried), count
        */
       write_failures: number;
+    };
+    /** WeekOverWeek */
+    WeekOverWeek: {
+      /**
+       * Change
+       * @description (this - last) / last: 0.1 is +10 %; null without both weeks
+       */
+      change: number | null;
+      /**
+       * Last Week Avg
+       * @description Mean of the daily means of the 7 days before
+       */
+      last_week_avg: number | null;
+      /**
+       * Last Week Days
+       * @description Days with data in the 7 before
+       */
+      last_week_days: number;
+      /**
+       * This Week Avg
+       * @description Mean of the daily means of the last 7 days (today included)
+       */
+      this_week_avg: number | null;
+      /**
+       * This Week Days
+       * @description Days with data in the last 7
+       */
+      this_week_days: number;
     };
     /** Workload */
     Workload: {
@@ -3873,6 +4270,55 @@ export interface operations {
       };
     };
   };
+  /** Why an instance or pod runs out of memory: the verdict and its evidence */
+  oom_api_v1_oom_get: {
+    parameters: {
+      query?: {
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
+        /** @description Only this pod (k8s.pod.name) */
+        pod?: string;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 24 h. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["OomVerdicts"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** Routes, in the order alerts are matched */
   list_routes_api_v1_routes_get: {
     responses: {
@@ -4728,6 +5174,57 @@ export interface operations {
       };
       /** @description Unknown trace */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A metric's daily min / avg / max, week over week and fitted trend, per group */
+  data_trend_api_v1_trend_get: {
+    parameters: {
+      query: {
+        /** @description Metric name (required) */
+        metric: string;
+        /** @description Aggregation per step. Default avg. */
+        agg?: "avg" | "min" | "max" | "sum" | "last";
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Only this instance (service.instance.id): figures count its transactions only */
+        instance?: string;
+        /** @description One series per service, instance, or value of this point attribute (k8s.pod.name …). Default: one series. */
+        group_by?: string;
+        /** @description Days to read, today included: 1 to 90. Default 30. */
+        days?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Trend"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
