@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -222,3 +223,29 @@ def test_one_pod_one_instance_and_nothing(store: Any) -> None:
     assert "process.memory.usage (agent)" in nothing[0].reason
     other = oom_verdicts(reads, "other-tenant", T0, T0 + 6 * H, service="shop")
     assert [v.verdict for v in other] == ["not_enough_data"]
+
+
+def test_a_firing_predictive_memory_rule_carries_the_verdict(tmp_path: Path) -> None:
+    from alerts.telemetry import Clock, context, memory_series
+    from bongsu.alerts.kinds import kind
+    from bongsu.alerts.model import Rule
+
+    s = open_store(tmp_path / "p.db")
+    try:
+        load_points(s, memory_series(T0))
+        rule = Rule(id="r1", tenant="default", name="heap", kind="predictive", spec={
+            "metric": "k8s.container.memory.usage", "agg": "max", "group_by": "k8s.pod.name",
+            "limit": {"metric": "k8s.container.memory.limit"}, "horizon_s": 3600,
+            "lookback_s": 3600, "step_s": 60})
+        at = T0 + 112 * MIN + 30 * S  # the leaky pod fires (see tests/alerts/test_kinds.py)
+        got = {x.labels["k8s.pod.name"]: x
+               for x in kind("predictive").evaluate(rule, context(s, Clock(at)), at)}
+        leaky = got["leaky"]
+        assert leaky.active
+        assert leaky.details["oom_verdict"] == "leak"
+        assert leaky.details["oom_reason"].startswith(
+            "k8s.container.memory.usage grows steadily by 68.7 MiB/h")
+        assert leaky.summary.endswith("; OOM classification: leak")
+        assert "oom_verdict" not in got["rotating"].details  # not firing: nothing added
+    finally:
+        s.close()

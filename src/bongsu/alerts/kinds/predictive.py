@@ -22,6 +22,7 @@ from bongsu.alerts.kinds.fields import choice, no_unknown, number, text
 from bongsu.alerts.kinds.series import LabelsKey, metric_points
 from bongsu.alerts.model import Rule, Sample
 from bongsu.alerts.trend import Refused, fit_trend, reaches_at
+from bongsu.diagnostics.oom import Series, Subject, classify
 from bongsu.errors import RuleError
 from bongsu.query.metrics import AGGS
 from bongsu.query.window import Window
@@ -111,9 +112,13 @@ def _predict(labels: dict[str, str], points: list[tuple[int, float]], limit: flo
                       f"{name} is not heading for its limit {limit:.4g}", details=details)
     left_s = max(0.0, (at - now_us) / _US)
     when = datetime.fromtimestamp(at / _US, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return Sample(
-        labels, left_s <= spec["horizon_s"], left_s,
-        f"{name} predicted to reach {limit:.4g} at {when} (in {left_s / 60:.0f} min;"
-        f" {fit.slope_per_s:.4g}/s)",
-        details=details,
-    )
+    active = left_s <= spec["horizon_s"]
+    summary = (f"{name} predicted to reach {limit:.4g} at {when} (in {left_s / 60:.0f} min;"
+               f" {fit.slope_per_s:.4g}/s)")
+    if active and ("memory" in name or "heap" in name):
+        # The OOM verdict of the points already read (no heap series here: leak or spike).
+        verdict = classify(Subject("instance", None, None, None), Series(name, points), None,
+                           limit, [])
+        details["oom_verdict"], details["oom_reason"] = verdict.verdict, verdict.reason
+        summary += f"; OOM classification: {verdict.verdict}"
+    return Sample(labels, active, left_s, summary, details=details)
