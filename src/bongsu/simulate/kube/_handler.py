@@ -1,9 +1,9 @@
-"""One HTTP request to the simulated API server: discovery, get, list (paged) or watch.
+"""One HTTP request to the simulated API server: discovery, get, list (paged), watch or exec.
 
 URLs follow the real server: ``/api/v1/pods``, ``/api/v1/namespaces/shop/pods/NAME``,
 ``/apis/apps/v1/namespaces/shop/deployments``; anything else is a 404 Status. Lists and
 single objects are JSON, or a meta.k8s.io/v1 Table when the Accept header asks for one
-(kubectl does).
+(kubectl does). ``pods/NAME/exec`` upgrades to a WebSocket (``_exec``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bongsu.simulate.kube import _discovery, _status
+from bongsu.simulate.kube import _discovery, _exec, _status
 from bongsu.simulate.kube._eventshape import events_v1_from_core
 from bongsu.simulate.kube._query import ListQuery, decode_continue, encode_continue
 from bongsu.simulate.kube._resources import RESOURCES, Resource, served
@@ -116,6 +116,8 @@ class Handler(BaseHTTPRequestHandler):
                         else self.send_status(_status.no_such_path()))
             body = _discovery.resource_list(resources, parts[1], parts[2])
             return self.send_json(200, body) if body else self.send_status(_status.no_such_path())
+        if _exec.is_exec(parts):
+            return _exec.serve_exec(self, parts[3], parts[5])
         target = self._resolve(parts, resources)
         if target is None:
             return self.send_status(_status.no_such_path())
