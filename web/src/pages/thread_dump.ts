@@ -2,6 +2,11 @@
 // wait for its answer (the agent polls every few seconds) and show each thread's state,
 // stack and the request it serves. Captures are stored by the server, so the list of
 // recent ones outlives the process; `?capture=<id>` in the URL opens one.
+// The analyzer above the threads reads the server's `analysis` of the capture: threads
+// grouped by identical stack and state (how many are stuck where), deadlocks in plain
+// words, the lock graph (who holds each lock, who waits for it) and the hottest frames.
+// JVM dumps (`jcmd Thread.print`) read the same way, from the server's parse of them.
+// Used by the Transactions page and as the Diagnostics section's "Thread dumps" page.
 
 import type { TemplateResult } from "lit-html";
 import { api, ApiError, type ActiveRequest, type Capture, type StackFrame, type ThreadInfo } from "../api";
@@ -9,9 +14,12 @@ import { emptyState, errorBox, h, html, loading, nothing, Panel, repeat, view } 
 import { fmtMs, fmtTime } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx } from "../page";
+import { triggerBadge, triggerOf, type AnyCapture } from "./capture_views";
 import type { ViewState } from "../state";
-import type { InstanceNames } from "./names";
+import { InstanceNames } from "./names";
+import type { PageView } from "../page";
 import { onRowKey, table } from "./table";
+import "./diagnostics.css";
 
 const POLL_MS = 1000;
 /** After this long without an answer, say so (the capture keeps waiting). */
@@ -190,7 +198,8 @@ export class ThreadDump {
     this.dumpPanel.el.dataset.status = c.status;
     this.dumpPanel.el.dataset.captureId = c.id;
     this.dumpPanel.setTitle(`${t("tx.dump")} · ${name}`);
-    const threads = [...(c.payload?.threads ?? [])].sort(
+    const a = analysisOf(c);
+    const threads = [...threadsOf(c)].sort(
       (a, b) => Number(!!b.request) - Number(!!a.request) || (b.request?.elapsed_ms ?? 0) - (a.request?.elapsed_ms ?? 0) || a.name.localeCompare(b.name),
     );
     const s = c.summary ?? {};
@@ -200,23 +209,26 @@ export class ThreadDump {
       <dt>${t("tx.hostPid")}</dt><dd>${s.host ? `${s.host} · ${s.pid ?? "?"}` : "–"}</dd>
       <dt>${t("tx.capturedAt")}</dt><dd>${c.captured_at ? fmtTime(c.captured_at, true) : "–"}</dd>
       <dt>${t("tx.threads")}</dt><dd id="capture-summary">${tf("tx.dumpSummary", { threads: threads.length, serving: threads.filter((x) => x.request).length })}</dd>
+      ${c.format ? html`<dt>${t("td.format")}</dt><dd class="mono" id="capture-format">${c.format}</dd>` : nothing}
+      ${triggerOf(c as AnyCapture) ? html`<dt>${t("dg.trigger")}</dt><dd>${triggerBadge(triggerOf(c as AnyCapture))} <span class="muted">${triggerOf(c as AnyCapture)?.detail ?? ""}</span></dd>` : nothing}
     </dl>`;
     const body =
       c.status === "failed"
         ? html`${meta}<div class="api-error" role="alert"><strong>${t("tx.dumpFailed")}</strong><span>${s.error || ""}</span></div>`
-        : html`${meta}<div class="threads" id="capture-threads">${repeat(threads, (th) => String(th.id), (th) => this.thread(th))}</div>`;
+        : html`${meta}${this.analysis(c, a, threads)}
+            <h4>${tf("td.allThreads", { n: threads.length })}</h4>
+            <div class="threads" id="capture-threads">${repeat(threads, (th) => String(th.id), (th) => this.thread(th))}</div>
+            ${rawText(c)}`;
     view(this.dumpPanel.body, body);
     this.dumpPanel.setStatus(null);
   }
 
   /** One thread, open when it serves a request until the user opens or closes it. */
-  private thread(th: ThreadInfo): TemplateResult {
+  private thread(th: Thread): TemplateResult {
     const r = th.request;
-    const stateKey = `tx.state.${th.state}` as Key;
-    const stateLabel = ["running", "waiting", "waiting_io"].includes(th.state) ? t(stateKey) : th.state;
     const frames = [...(th.stack ?? [])].reverse(); // innermost first, as thread dumps read
-    const service = this.current?.service ?? "";
     const toggled = (e: Event) => this.opened.set(th.id, (e.currentTarget as HTMLDetailsElement).open);
+    const holds = th.holds ?? [];
     return html`<details
       class="thread ${r ? "serving" : ""}"
       data-thread-id=${th.id}
@@ -226,19 +238,104 @@ export class ThreadDump {
     >
       <summary>
         <span class="thread-name">${th.name || String(th.id)}</span>
-        <span class="badge state-${th.state}">${stateLabel}</span>
+        ${stateBadge(th.state)}
         ${th.daemon ? html`<span class="badge">${t("tx.daemon")}</span>` : nothing}
-        ${r
-          ? html`<span class="thread-request"
-              >${t("tx.serving")}: <span class="mono">${r.method} ${r.url}</span> · ${fmtMs(r.elapsed_ms)} ·
-              ${this.ctx ? html`<a class="mono" href=${this.ctx.href(traceLink({ ...r, service }))}>${r.trace_id.slice(0, 16)}</a>` : nothing}</span
-            >`
-          : html`<span class="muted">${t("tx.noRequest")}</span>`}
+        ${holds.length ? html`<span class="badge lock-holds" title=${t("td.holds")}>🔒 ${holds.join(", ")}</span>` : nothing}
+        ${th.waits_for ? html`<span class="badge bad lock-waits" title=${t("td.waitsFor")}>⏳ ${th.waits_for}</span>` : nothing}
+        ${r ? this.requestInfo(r) : html`<span class="muted">${t("tx.noRequest")}</span>`}
       </summary>
       ${frames.length
         ? html`<div class="frames" aria-label=${t("tx.stack")}>${frames.map((f) => frame(f))}</div>`
         : html`<div class="muted">${t("tx.noStack")}</div>`}
     </details>`;
+  }
+
+  /** The request a thread serves: method (or span name) and URL, elapsed, a link to its trace. */
+  private requestInfo(r: ThreadRequest): TemplateResult {
+    const service = this.current?.service ?? "";
+    const capturedMs = this.current?.captured_at ?? Date.now();
+    const start = r.start_unix_nano ?? (capturedMs - (r.elapsed_ms ?? 0)) * 1e6;
+    const what = r.method ? `${r.method} ${r.url ?? ""}` : `${r.name ?? ""}${r.url && r.url !== r.route ? ` ${r.url}` : ""}`;
+    return html`<span class="thread-request"
+      >${t("tx.serving")}: <span class="mono">${what}</span> · ${fmtMs(r.elapsed_ms)}
+      ${this.ctx && r.trace_id
+        ? html`· <a class="mono trace-link" data-trace-id=${r.trace_id} href=${this.ctx.href(traceLink({ trace_id: r.trace_id, service, start_unix_nano: start }))}
+            >${r.trace_id.slice(0, 16)}</a
+          >`
+        : nothing}</span
+    >`;
+  }
+
+  /** The analyzer: deadlocks, groups of identical stacks, the lock graph, hottest frames. */
+  private analysis(c: Capture, a: Analysis, threads: Thread[]): TemplateResult | typeof nothing {
+    const byId = new Map(threads.map((th) => [String(th.id), th]));
+    const nameOf = (id: unknown) => {
+      if (id && typeof id === "object") {
+        const o = id as { name?: string; id?: unknown };
+        return o.name || String(o.id ?? "?");
+      }
+      return byId.get(String(id))?.name || String(id);
+    };
+    // The agent's wait-for cycles and a JVM dump's own "Found one Java-level deadlock".
+    const deadlocks = [...arr<unknown>(a.deadlocks), ...arr<unknown>(a.jvm_deadlocks)];
+    const groups = arr<Group>(a.groups);
+    const graph = arr<{ lock: string; type?: string; created_at?: string; owner?: unknown; owner_name?: string | null; waiters?: unknown[] }>(a.lock_graph);
+    const locks: LockInfo[] = graph.length
+      ? graph.map((l) => ({ id: l.lock, type: l.type, created_at: l.created_at, owner: l.owner_name ? { id: l.owner, name: l.owner_name } : l.owner, waiters: l.waiters }))
+      : arr<LockInfo>((c.payload as { locks?: unknown } | null | undefined)?.locks);
+    const hot = arr<HotFrame>(a.hot_frames);
+    const tracking = a.lock_tracking ?? (c.payload as { lock_tracking?: boolean } | null | undefined)?.lock_tracking;
+    const headline = typeof a.headline === "string" ? a.headline : "";
+    if (!groups.length && !deadlocks.length && !locks.length && !hot.length) return nothing;
+    return html`<div class="thread-analysis" id="thread-analysis">
+      ${headline ? html`<p class="headline" id="thread-headline">${headline}</p>` : nothing}
+      ${deadlocks.length
+        ? html`<div class="api-error deadlocks" id="thread-deadlocks" role="alert">
+            <strong>${tf("td.deadlocks", { n: deadlocks.length })}</strong>
+            ${deadlocks.map((d) => html`<div class="deadlock">${deadlockText(d, nameOf)}</div>`)}
+          </div>`
+        : html`<p class="muted" id="thread-no-deadlock">${tracking === false ? t("td.noTracking") : t("td.noDeadlock")}</p>`}
+      ${groups.length
+        ? html`<h4>${tf("td.groups", { n: groups.length })}</h4>
+            ${table({
+              id: "thread-groups",
+              head: [t("td.count"), t("td.states"), t("td.where"), t("tx.threads")],
+              rows: groups,
+              key: (g) => groupKey(g),
+              row: (g) => {
+                const top = [...arr<StackFrame>(g.stack ?? g.frames)].pop();
+                const names = arr<unknown>(g.threads ?? g.thread_ids).map(nameOf);
+                return html`<tr data-count=${g.count} data-state=${stateOfGroup(g)}>
+                  <td class="num count">${g.count}</td>
+                  <td>${Object.entries(statesOfGroup(g)).map(([st, n]) => html`${stateBadge(st)}${Object.keys(statesOfGroup(g)).length > 1 ? html`<b>${n}</b> ` : nothing}`)}</td>
+                  <td class="mono where">${top ? `${top.function} (${shortPath(top.file)}:${top.line})` : g.top ?? t("tx.noStack")}${appFrame(g, top)}</td>
+                  <td class="clip" title=${names.join(", ")}>${names.slice(0, 6).join(", ")}${names.length > 6 ? ` +${names.length - 6}` : ""}</td>
+                </tr>`;
+              },
+            })}`
+        : nothing}
+      ${locks.length
+        ? html`<h4>${tf("td.locks", { n: locks.length })}</h4>
+            <ul class="lock-graph" id="thread-locks">
+              ${locks.map((l) => {
+                const waiters = arr<unknown>(l.waiters).map(nameOf);
+                return html`<li data-lock=${l.id} class=${waiters.length ? "contended" : ""}>
+                  <span class="mono">${l.id}</span> <span class="muted" title=${l.created_at ?? ""}>${l.type ?? ""}${l.created_at ? ` · ${shortPath(l.created_at)}` : ""}</span>:
+                  ${l.owner !== null && l.owner !== undefined ? tf("td.heldBy", { thread: nameOf(l.owner) }) : t("td.free")}${waiters.length
+                    ? html`; <span class="bad-text">${tf("td.waitedBy", { threads: waiters.join(", ") })}</span>`
+                    : nothing}
+                </li>`;
+              })}
+            </ul>`
+        : nothing}
+      ${hot.length
+        ? html`<h4>${t("td.hot")}</h4>
+            <ol class="hot-frames" id="thread-hot">
+              ${hot.slice(0, 10).map((f) => html`<li><b>${f.count ?? f.threads ?? ""}</b> <span class="mono">${f.function ?? f.frame ?? ""}</span>
+                ${f.file ? html`<span class="muted mono">${shortPath(f.file)}:${f.line ?? ""}</span>` : nothing}</li>`)}
+            </ol>`
+        : nothing}
+    </div>`;
   }
 
   private renderRecent(): void {
@@ -284,8 +381,12 @@ export class ThreadDump {
 }
 
 /** Library, standard-library and agent frames are dimmed so the application's own stand out. */
+function isLib(file: string): boolean {
+  return /[\\/](site-packages|dist-packages|lib[\\/]python\d[\d.]*|bongsu[\\/]agent)[\\/]/.test(file);
+}
+
 function frame(f: StackFrame): TemplateResult {
-  const lib = /[\\/](site-packages|dist-packages|lib[\\/]python\d[\d.]*|bongsu[\\/]agent)[\\/]/.test(f.file);
+  const lib = isLib(f.file);
   return html`<div class="frame ${lib ? "lib" : "app"}">
     <span class="fn">${f.function}</span>
     <span class="loc" title=${f.file}>${shortPath(f.file)}:${f.line}</span>
@@ -298,4 +399,138 @@ function shortPath(file: string): string {
   if (m) return m[1];
   const parts = file.split(/[\\/]/);
   return parts.slice(-3).join("/");
+}
+
+// ---- The analyzer's shapes (the server's `analysis` of a thread capture) ----------
+
+/** A thread as the agent (or the server's parse of a JVM dump) writes it. */
+type Thread = Omit<ThreadInfo, "request"> & {
+  request: ThreadRequest | null;
+  holds?: string[];
+  waits_for?: string | null;
+};
+
+/** The request a thread serves: the agent's in-flight fields, or the capture's contract ones. */
+type ThreadRequest = Partial<ActiveRequest> & { trace_id?: string; name?: string; route?: string; url?: string; elapsed_ms?: number };
+
+interface Group {
+  count: number;
+  state?: string;
+  states?: Record<string, number>;
+  stack?: StackFrame[];
+  frames?: StackFrame[];
+  threads?: unknown[];
+  thread_ids?: unknown[];
+  top?: string;
+}
+
+interface LockInfo {
+  id: string;
+  type?: string;
+  created_at?: string;
+  owner?: unknown;
+  waiters?: unknown[];
+}
+
+interface HotFrame {
+  function?: string;
+  frame?: string;
+  file?: string;
+  line?: number;
+  count?: number;
+  threads?: number;
+}
+
+type Analysis = Record<string, unknown>;
+
+function arr<T>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+function analysisOf(c: Capture): Analysis {
+  const a = (c as { analysis?: unknown }).analysis;
+  return a && typeof a === "object" ? (a as Analysis) : {};
+}
+
+/** The agent's threads, else the server's parse (a JVM dump's payload is its text). */
+function threadsOf(c: Capture): Thread[] {
+  const fromPayload = (c.payload as { threads?: unknown } | null | undefined)?.threads;
+  if (Array.isArray(fromPayload)) return fromPayload as Thread[];
+  const a = analysisOf(c);
+  const parsed = (a.threads ?? (a.parsed as { threads?: unknown } | undefined)?.threads) as unknown;
+  return arr<Thread>(parsed);
+}
+
+/** The innermost application frame under a library one (`wait` in threading.py is where
+ *  it waits; the app's frame below it is why). */
+function appFrame(g: Group, top: StackFrame | undefined): TemplateResult | typeof nothing {
+  const app = [...arr<StackFrame>(g.stack ?? g.frames)].reverse().find((f) => !isLib(f.file));
+  if (!app || app === top) return nothing;
+  return html`<div class="muted app-frame">← ${app.function} (${shortPath(app.file)}:${app.line})</div>`;
+}
+
+function statesOfGroup(g: Group): Record<string, number> {
+  if (g.states && Object.keys(g.states).length) return g.states;
+  return { [g.state ?? "unknown"]: g.count };
+}
+
+function stateOfGroup(g: Group): string {
+  return g.state ?? Object.entries(statesOfGroup(g)).sort((a, b) => b[1] - a[1])[0]?.[0] ?? "unknown";
+}
+
+function groupKey(g: Group): string {
+  const frames = arr<StackFrame>(g.stack ?? g.frames);
+  return `${stateOfGroup(g)}|${frames.map((f) => `${f.file}:${f.line}:${f.function}`).join(">")}|${g.top ?? ""}|${arr(g.threads ?? g.thread_ids).join(",")}`;
+}
+
+/** A deadlock in plain words: the server's sentence when it gives one, else built from the cycle. */
+function deadlockText(d: unknown, nameOf: (id: unknown) => string): string {
+  if (typeof d === "string") return d;
+  const o = (d ?? {}) as { text?: string; description?: string; message?: string; summary?: string; cycle?: unknown[]; threads?: unknown[] };
+  const said = o.text ?? o.description ?? o.message ?? o.summary;
+  if (said) return said;
+  const cycle = arr<{ thread?: unknown; holds?: unknown; waits_for?: unknown }>(o.cycle ?? o.threads);
+  return cycle
+    .map((step) => tf("td.cycleStep", { thread: nameOf(step.thread ?? step), holds: String(step.holds ?? "?"), waits: String(step.waits_for ?? "?") }))
+    .join("; ");
+}
+
+/** A JVM dump's own text (`jcmd Thread.print`), folded. */
+function rawText(c: Capture): TemplateResult | typeof nothing {
+  const text = (c.payload as { text?: unknown } | null | undefined)?.text;
+  if (typeof text !== "string" || !text) return nothing;
+  return html`<details class="raw" id="capture-raw"><summary>${t("td.raw")}</summary><pre class="raw-json">${text}</pre></details>`;
+}
+
+const STATES = ["running", "waiting_lock", "sleeping", "io", "idle_pool", "waiting", "unknown", "waiting_io"];
+
+function stateBadge(state: string): TemplateResult {
+  const label = STATES.includes(state) ? t(`td.state.${state}` as Key) : state;
+  return html`<span class="badge state-${state}">${label}</span>`;
+}
+
+/** The Diagnostics section's "Thread dumps" page: the selected service's thread captures,
+ *  the analyzer of the one opened, and "Capture threads" for the selected instance. */
+export function createThreadDumpPage(ctx: Ctx): PageView {
+  const names = new InstanceNames().learn([], ctx.instanceNames);
+  let dump: ThreadDump;
+  const button = h("button", { class: "btn small primary", id: "capture-threads-now" }, t("tx.capture"));
+  const sync = () => {
+    const inst = ctx.state.instance;
+    button.hidden = !ctx.state.service || !inst;
+    (button as HTMLButtonElement).disabled = !!inst && dump.pendingFor(inst);
+  };
+  dump = new ThreadDump(ctx.state.extra.capture ?? "", names, sync);
+  button.addEventListener("click", () => void dump.start(ctx, ctx.state.service, ctx.state.instance));
+  const bar = h("div", { class: "dump-bar" }, h("span", { class: "muted" }, ctx.state.instance ? names.of(ctx.state.instance) : t("td.pickInstance")), button);
+  const el = h("div", { class: "page diagnostics", id: "page-threads" }, bar, dump.el);
+  sync();
+  return {
+    el,
+    refresh: async (next, signal) => {
+      names.learn([], next.instanceNames);
+      await dump.refresh(next, signal);
+    },
+    dispose: () => dump.dispose(),
+  };
 }

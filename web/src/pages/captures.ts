@@ -1,0 +1,351 @@
+// Captures (Diagnostics): every capture of the selected service, per instance, dead
+// instances included (a capture outlives its process), filtered by kind, with what
+// triggered it (a user, memory near the limit, a long request, SIGTERM, an alert).
+// "Capture now" asks a live instance's agent for one kind; its pending row turns into
+// the stored capture when the agent answers. A row opens the capture: thread dumps in
+// the thread dump analyzer, memory in the memory analyzer, network / open files /
+// processes below the list (`?capture=<id>`).
+
+import type { TemplateResult } from "lit-html";
+import { api, ApiError } from "../api";
+import { emptyState, errorBox, h, html, loading, nothing, Panel, view } from "../dom";
+import { fmtTime } from "../format";
+import { t, tf, type Key } from "../i18n";
+import type { Ctx, PageView } from "../page";
+import type { ViewState } from "../state";
+import {
+  captureMeta,
+  diag,
+  filesView,
+  KINDS,
+  kindLabel,
+  memoryView,
+  networkView,
+  processesView,
+  summaryText,
+  triggerBadge,
+  triggerOf,
+  type AnyCapture,
+} from "./capture_views";
+import { InstanceNames } from "./names";
+import { onRowKey, table } from "./table";
+import "./diagnostics.css";
+
+const POLL_MS = 1000;
+
+export function createCaptures(ctx: Ctx): PageView {
+  return new Captures(ctx);
+}
+
+/** Where a capture opens: its analyzer page, or this page's detail panel. */
+export function capturePatch(c: Pick<AnyCapture, "id" | "kind" | "service" | "instance">): Partial<ViewState> {
+  return c.kind === "threads"
+      ? { page: "threads", sub: "", service: c.service, instance: c.instance, extra: { capture: c.id } }
+      : c.kind === "memory"
+        ? { page: "memory", sub: "", service: c.service, instance: c.instance, extra: { other: c.id } }
+        : { page: "captures", sub: "", service: c.service, extra: { capture: c.id } };
+}
+
+export function captureHref(ctx: Ctx, c: Pick<AnyCapture, "id" | "kind" | "service" | "instance">): string {
+  return ctx.href(capturePatch(c));
+}
+
+interface InstanceRow {
+  instance: string;
+  live: boolean;
+  count: number;
+  last: number | null;
+}
+
+class Captures implements PageView {
+  readonly el: HTMLElement;
+  private readonly instancesPanel = new Panel(t("dg.instances"), { id: "diag-instances-panel", hint: t("dg.instancesHint") });
+  private readonly listPanel: Panel;
+  private readonly detailPanel = new Panel(t("dg.capture"), { id: "capture-detail-panel" });
+  private readonly kindBar = h("div", { class: "tabs kind-filter", id: "kind-filter", role: "group" });
+  private readonly names = new InstanceNames();
+  private ctx: Ctx;
+  private rows: AnyCapture[] = [];
+  private live: string[] = [];
+  /** Captures asked for from this page, until the list shows them stored. */
+  private readonly asked = new Map<string, AnyCapture>();
+  private readonly polls = new AbortController();
+  private pollTimer: number | undefined;
+  private detail: AnyCapture | null = null;
+
+  constructor(ctx: Ctx) {
+    this.ctx = ctx;
+    this.listPanel = new Panel(t("dg.captures"), { id: "captures-list-panel", actions: this.kindBar });
+    this.el = h("div", { class: "page diagnostics", id: "page-captures" }, this.instancesPanel.el, this.listPanel.el, this.detailPanel.el);
+    this.detailPanel.el.hidden = true;
+    this.renderKinds();
+  }
+
+  private get kind(): string {
+    const k = this.ctx.state.extra.kind ?? "";
+    return (KINDS as readonly string[]).includes(k) ? k : "";
+  }
+
+  private renderKinds(): void {
+    const pick = (k: string) => () => {
+      this.ctx.setExtra({ kind: k });
+      this.ctx.state.extra.kind = k;
+      this.renderKinds();
+      this.listPanel.setStatus(loading(), true);
+      void this.loadList(this.polls.signal).catch(() => undefined);
+    };
+    view(
+      this.kindBar,
+      html`${["", ...KINDS].map(
+        (k) => html`<button class="btn seg small ${this.kind === k ? "on" : ""}" data-kind=${k || "all"} @click=${pick(k)}>
+          ${k ? kindLabel(k) : t("dg.allKinds")}
+        </button>`,
+      )}`,
+    );
+  }
+
+  async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    this.ctx = ctx;
+    this.names.learn([], ctx.instanceNames);
+    const id = ctx.state.extra.capture ?? "";
+    await Promise.all([this.loadLive(signal), this.loadList(signal), id && this.detail?.id !== id ? this.loadDetail(id, signal) : null]);
+  }
+
+  /** Instances whose agent reports now: only those can be asked for a capture. */
+  private async loadLive(signal: AbortSignal): Promise<void> {
+    const service = this.ctx.state.service;
+    if (!service) {
+      this.live = [];
+      return;
+    }
+    try {
+      const body = await api.activeRequests(service, undefined, signal);
+      this.live = body.instances;
+      this.names.learn([], body.instance_names);
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.live = [];
+    }
+  }
+
+  private async loadList(signal: AbortSignal): Promise<void> {
+    const s = this.ctx.state;
+    try {
+      const w = this.ctx.window;
+      const body = await diag.list(
+        { service: s.service || undefined, instance: s.instance || undefined, kind: this.kind || undefined, from: w.from, to: w.to, limit: 200 },
+        signal,
+      );
+      this.rows = body.captures;
+      this.names.learn(body.captures);
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.listPanel.setStatus(errorBox(err, () => void this.loadList(this.polls.signal)), this.rows.length > 0);
+      return;
+    }
+    for (const r of this.rows) if (r.status !== "pending") this.asked.delete(r.id);
+    this.render();
+  }
+
+  /** The list's rows and the captures asked for here that it does not show yet. */
+  private shown(): AnyCapture[] {
+    const ids = new Set(this.rows.map((r) => r.id));
+    const extra = [...this.asked.values()].filter((c) => !ids.has(c.id) && (!this.kind || c.kind === this.kind));
+    return [...extra, ...this.rows];
+  }
+
+  private render(): void {
+    this.renderInstances();
+    this.renderList();
+  }
+
+  private renderInstances(): void {
+    const byInstance = new Map<string, InstanceRow>();
+    for (const id of this.live) byInstance.set(id, { instance: id, live: true, count: 0, last: null });
+    for (const c of this.shown()) {
+      const row = byInstance.get(c.instance) ?? { instance: c.instance, live: false, count: 0, last: null };
+      row.count += 1;
+      const when = c.captured_at ?? c.requested_at ?? null;
+      if (when !== null && (row.last === null || when > row.last)) row.last = when;
+      byInstance.set(c.instance, row);
+    }
+    const rows = [...byInstance.values()].sort((a, b) => Number(b.live) - Number(a.live) || (b.last ?? 0) - (a.last ?? 0));
+    if (!rows.length) {
+      view(this.instancesPanel.body, nothing);
+      this.instancesPanel.setStatus(emptyState(t("dg.noInstances"), this.ctx.state.service ? t("dg.noInstancesBody") : t("dg.pickService")));
+      return;
+    }
+    const pending = new Set(this.shown().filter((c) => c.status === "pending").map((c) => `${c.instance} ${c.kind}`));
+    view(
+      this.instancesPanel.body,
+      table({
+        id: "diag-instances",
+        head: [t("common.instance"), t("dg.agent"), t("dg.captures"), t("dg.last"), t("dg.captureNow")],
+        rows,
+        key: (r) => r.instance,
+        row: (r) => html`<tr data-instance=${r.instance} data-live=${r.live ? "yes" : "no"}>
+          <td class="inst clip" title=${r.instance}>${this.names.of(r.instance)}</td>
+          <td><span class="badge ${r.live ? "ok" : ""}">${t(r.live ? "dg.live" : "dg.gone")}</span></td>
+          <td class="num">${r.count}</td>
+          <td>${r.last === null ? "–" : fmtTime(r.last, true)}</td>
+          <td class="capture-now">${r.live && this.ctx.state.service
+            ? KINDS.map((k) => {
+                const busy = pending.has(`${r.instance} ${k}`);
+                return html`<button class="btn small capture-kind" data-instance=${r.instance} data-kind=${k} ?disabled=${busy}
+                  @click=${() => void this.captureNow(r.instance, k)}>${busy ? t("dg.capturing") : kindLabel(k)}</button>`;
+              })
+            : html`<span class="muted">${t("dg.noAgent")}</span>`}</td>
+        </tr>`,
+      }),
+    );
+    this.instancesPanel.setStatus(null);
+  }
+
+  private renderList(): void {
+    const rows = this.shown();
+    this.listPanel.setTitle(`${t("dg.captures")} (${rows.length})`);
+    if (!rows.length) {
+      view(this.listPanel.body, nothing);
+      this.listPanel.setStatus(emptyState(t("dg.none"), t("dg.noneBody")));
+      return;
+    }
+    const selected = this.ctx.state.extra.capture ?? "";
+    view(
+      this.listPanel.body,
+      table({
+        id: "captures-list",
+        head: [t("dg.captured"), t("common.instance"), t("dg.kind"), t("dg.trigger"), t("dg.summary"), t("common.status")],
+        rows,
+        key: (c) => c.id,
+        row: (c) => {
+          const when = c.captured_at ?? c.requested_at;
+          const badge = c.status === "done" ? "ok" : c.status === "failed" ? "bad" : "";
+          const go = () => this.open(c);
+          return html`<tr
+            class="clickable ${c.id === selected ? "selected" : ""}"
+            tabindex="0"
+            data-capture-id=${c.id}
+            data-kind=${c.kind}
+            data-status=${c.status}
+            data-instance=${c.instance}
+            @click=${go}
+            @keydown=${onRowKey(go)}
+          >
+            <td>${when ? fmtTime(when, true) : "–"}</td>
+            <td class="inst clip" title=${c.instance}>${this.names.of(c.instance)}</td>
+            <td class="kind">${kindLabel(c.kind)}</td>
+            <td>${triggerBadge(triggerOf(c))}</td>
+            <td class="summary">${c.status === "pending" ? html`<span class="spinner"></span>` : summaryText(c)}</td>
+            <td><span class="badge ${badge}">${t(`dg.status.${c.status}` as Key)}</span></td>
+          </tr>`;
+        },
+      }),
+    );
+    this.listPanel.setStatus(null);
+  }
+
+  private async captureNow(instance: string, kind: string): Promise<void> {
+    const service = this.ctx.state.service;
+    const row: AnyCapture = { id: `asking-${instance}-${kind}`, service, instance, instance_name: this.names.of(instance), kind, status: "pending", requested_at: Date.now() };
+    this.asked.set(row.id, row);
+    this.render();
+    try {
+      const { id } = await diag.request(service, instance, kind, this.polls.signal);
+      this.asked.delete(row.id);
+      this.asked.set(id, { ...row, id });
+    } catch (err) {
+      if ((err as Error).name === "AbortError") return;
+      this.asked.delete(row.id);
+      this.instancesPanel.setStatus(errorBox(err), true);
+      this.render();
+      return;
+    }
+    this.render();
+    this.schedulePoll();
+  }
+
+  /** Until every capture asked for here is stored (or gone), refetch them each second. */
+  private schedulePoll(): void {
+    window.clearTimeout(this.pollTimer);
+    this.pollTimer = window.setTimeout(async () => {
+      const waiting = [...this.asked.values()].filter((c) => !c.id.startsWith("asking-"));
+      let changed = false;
+      for (const c of waiting) {
+        try {
+          const now = await diag.one(c.id, this.polls.signal);
+          if (now.status !== "pending") {
+            this.asked.delete(c.id);
+            changed = true;
+          }
+        } catch (err) {
+          if ((err as Error).name === "AbortError") return;
+          if (err instanceof ApiError && err.status === 404) {
+            this.asked.delete(c.id);
+            changed = true;
+          }
+        }
+      }
+      if (changed) await this.loadList(this.polls.signal).catch(() => undefined);
+      if (this.asked.size) this.schedulePoll();
+    }, POLL_MS);
+  }
+
+  private open(c: AnyCapture): void {
+    if (c.kind === "threads" || c.kind === "memory") {
+      this.ctx.navigate(capturePatch(c));
+      return;
+    }
+    this.ctx.setExtra({ capture: c.id });
+    this.ctx.state.extra.capture = c.id;
+    this.renderList();
+    void this.loadDetail(c.id, this.polls.signal).catch(() => undefined);
+  }
+
+  private async loadDetail(id: string, signal: AbortSignal): Promise<void> {
+    this.detailPanel.el.hidden = false;
+    this.detailPanel.setStatus(loading(), this.detail !== null);
+    try {
+      const c = await diag.one(id, signal);
+      this.names.learn([c]);
+      this.detail = c;
+      if (c.status === "pending") {
+        this.detailPanel.setStatus(h("div", { class: "loading", "data-state": "pending" }, h("span", { class: "spinner" }), t("dg.waiting")));
+        window.setTimeout(() => void this.loadDetail(id, this.polls.signal).catch(() => undefined), POLL_MS);
+        return;
+      }
+      this.renderDetail(c);
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.detailPanel.setStatus(errorBox(err));
+    }
+  }
+
+  private renderDetail(c: AnyCapture): void {
+    const name = this.names.of(c.instance);
+    this.detailPanel.setTitle(`${kindLabel(c.kind)} · ${name}`);
+    this.detailPanel.el.dataset.captureId = c.id;
+    this.detailPanel.el.dataset.kind = c.kind;
+    this.detailPanel.el.dataset.status = c.status;
+    let body: TemplateResult;
+    if (c.status === "failed") {
+      body = html`<div class="api-error" role="alert"><strong>${t("dg.failed")}</strong><span>${String(c.summary?.error ?? "")}</span></div>`;
+    } else if (c.kind === "network") {
+      body = networkView(c);
+    } else if (c.kind === "files") {
+      body = filesView(c);
+    } else if (c.kind === "processes") {
+      body = processesView(c);
+    } else if (c.kind === "memory") {
+      body = html`<p><a href=${captureHref(this.ctx, c)}>${t("dg.openCompare")}</a></p>${memoryView(c)}`;
+    } else {
+      body = html`<p><a href=${captureHref(this.ctx, c)}>${tf("dg.openIn", { kind: kindLabel(c.kind) })}</a></p>`;
+    }
+    view(this.detailPanel.body, html`${captureMeta(c, name)}${body}`);
+    this.detailPanel.setStatus(null);
+  }
+
+  dispose(): void {
+    window.clearTimeout(this.pollTimer);
+    this.polls.abort();
+  }
+}
