@@ -24,19 +24,25 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 
 from bongsu.diagnostics import procfs
+from bongsu.diagnostics.captures import store_capture
 from bongsu.diagnostics.host import JVM_KINDS, KINDS, CaptureError
 from bongsu.diagnostics.jvm import CLASS_HISTOGRAM, THREAD_PRINT, runtime_of
 from bongsu.kube.config import ClusterSpec
 from bongsu.kube.connect import api_client
+from bongsu.store.base import TelemetryStore
 
-__all__ = ["ExecResult", "PodCapture", "capture_pod", "exec_in_pod"]
+if TYPE_CHECKING:
+    from bongsu.kube.hub import KubeHub
+
+__all__ = ["ExecResult", "PodCapture", "PodTarget", "capture_pod", "exec_in_pod",
+           "store_pod_capture", "target_of"]
 
 EXEC_TIMEOUT_S = 120.0  # a class histogram of a large heap takes seconds; a dump far less
 _PROC_KINDS = ("network", "files", "processes")
@@ -177,3 +183,44 @@ def _capture(core: k8s.CoreV1Api, namespace: str, pod: str, container: str | Non
                     procfs.processes(dumped, first=[pid]))
             out.documents.append({**envelope, "format": f"bongsu.{kind}/1", **body})
     return out
+
+
+@dataclass(frozen=True)
+class PodTarget:
+    """A pod to exec into: its cluster's connection, and the service and instance its
+    captures are filed under (the telemetry it sent, else its workload and its name)."""
+
+    spec: ClusterSpec
+    namespace: str
+    pod: str
+    service: str
+    instance: str
+
+
+def target_of(hub: KubeHub, tenant: str, cluster: str, namespace: str, pod: str) -> PodTarget:
+    """The pod ``namespace/pod`` of the watched ``cluster``; CaptureError naming ``cluster``
+    when no such cluster is watched for ``tenant``."""
+    watches = [w for w in hub.watches if w.name == cluster] if hub.tenant == tenant else []
+    if not watches:
+        names = ", ".join(repr(w.name) for w in hub.watches) if hub.tenant == tenant else ""
+        raise CaptureError(f"cluster: no cluster {cluster!r} is watched (watched: "
+                           f"{names or 'none'})")
+    known = next((p for p in hub.pods(tenant, cluster, namespace, None) if p.name == pod), None)
+    service = (known.service or known.workload) if known is not None else None
+    instance = known.instance if known is not None else None
+    return PodTarget(watches[0].spec, namespace, pod, service or pod, instance or pod)
+
+
+def store_pod_capture(store: TelemetryStore, tenant: str, target: PodTarget,
+                      container: str | None, kinds: Sequence[str], pid: int = 1,
+                      trigger: dict[str, Any] | None = None
+                      ) -> tuple[dict[str, str], dict[str, str]]:
+    """Capture ``kinds`` in the pod and store each document (analysed, whole); returns the
+    stored ids by kind and the kinds that could not be taken, with why."""
+    result = capture_pod(target.spec, target.namespace, target.pod, container, kinds, pid,
+                         trigger)
+    ids: dict[str, str] = {}
+    for doc in result.documents:
+        ids[doc["kind"]] = store_capture(store, tenant, doc, service=target.service,
+                                         instance=target.instance, host=target.pod, pid=pid)
+    return ids, result.errors
