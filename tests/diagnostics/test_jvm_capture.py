@@ -106,6 +106,29 @@ def test_capture_jvm_stores_every_kind(java_program: Start, server_factory: Any,
     assert "Grow" in mine["cmdline"] and mine["threads"] > 5 and mine["rss_bytes"] > 10 << 20
 
 
+def test_capture_jvm_analysis_through_the_api(java_program: Start, server_factory: Any,
+                                              tmp_path: Path) -> None:
+    program = java_program("Deadlock")
+    server = server_factory().start()
+    deadline = time.monotonic() + 60
+    while True:  # the deadlock forms 0.3 s after start; a dump before then shows none
+        done = _capture("--pid", str(program.pid), "--kinds", "threads", "--service",
+                        "ledger", "--server", server.otlp_url)
+        assert done.returncode == 0, done.stderr
+        capture_id = done.stdout.split()[0]
+        status, one = server.api(f"/api/v1/captures/{capture_id}")
+        assert status == 200, one
+        if one["payload"]["text"].count("Found one Java-level deadlock") == 2:
+            break
+        assert time.monotonic() < deadline, "the JVM never reported both deadlocks"
+        time.sleep(0.5)
+    assert one["instance"] == f"{os.uname().nodename}:{program.pid}"
+    analysis = one.get("analysis")
+    assert analysis is not None, sorted(one)
+    cycles = sorted(sorted(d["threads"]) for d in analysis["deadlocks"])
+    assert cycles == [["queue-a", "queue-b"], ["transfer-a", "transfer-b"]]
+
+
 def test_capture_jvm_errors(java_program: Start, tmp_path: Path) -> None:
     # No such process: one we started and reaped.
     gone = subprocess.Popen(["true"])
