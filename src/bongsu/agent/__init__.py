@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bongsu.agent import _state
+from bongsu.agent import _locks, _state
 from bongsu.agent._agent import Agent
 from bongsu.agent._cli import cli_run
 from bongsu.agent._safety import swallow
@@ -55,6 +55,8 @@ def init(**settings: Any) -> Agent | None:
             return None
         agent = Agent(config)
         agent.start()
+        if config.track_locks:
+            _locks.install()
         install_all(config.disabled())
         return agent
 
@@ -64,6 +66,7 @@ def shutdown(timeout: float = 3.0) -> None:
     agent = _state.agent
     if agent is not None:
         agent.shutdown(timeout)
+    _locks.uninstall()
 
 
 def flush(timeout: float = 5.0) -> bool:

@@ -1,0 +1,332 @@
+"""Lock tracking (``BONGSU_TRACK_LOCKS=1``): who holds which lock, and who waits for it.
+
+:func:`install` replaces ``threading.Lock``, ``threading.RLock`` and ``threading.Condition``
+with wrappers around the C locks that record the owner's thread id, an RLock's depth and
+where the lock was made; a thread blocked acquiring one is entered in ``waiting`` (thread id
+-> lock) for as long as it waits. :func:`snapshot` reads that for a thread capture.
+
+What is not tracked: locks made before :func:`install` (or bound by ``from threading import
+Lock`` earlier), locks made by C code (``_thread.allocate_lock``, extension modules), a
+thread's own start/stop locks, and the agent's own locks (made in ``bongsu/agent``).
+
+Safety: the waiting itself is the C lock's (a signal handler or a ``gc`` callback that
+takes an RLock re-enters it in C exactly as before); the bookkeeping around it is a few
+attribute and dict stores that never block and never raise, so at worst a capture taken at
+that instant shows an owner a moment late. The uncontended path adds one ``get_ident()``
+and one attribute store to the C call (figures in ``docs/benchmarks.md``). After ``fork``
+the child keeps only its own thread's waits.
+
+Example::
+
+    install()
+    lock = threading.Lock()          # tracked, created_at "app.py:12"
+    with lock:
+        [held] = snapshot()
+        assert held.owner == threading.get_ident()
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import threading
+import weakref
+from _thread import RLock as _CRLock
+from _thread import allocate_lock as _allocate_lock
+from _thread import get_ident
+from types import FrameType
+from typing import Any
+
+__all__ = ["TrackedLock", "TrackedRLock", "install", "installed", "snapshot", "uninstall",
+           "waiting"]
+
+waiting: dict[int, TrackedLock | TrackedRLock] = {}
+"""Thread id -> the tracked lock it is blocked acquiring (set only while it waits)."""
+
+_registry: weakref.WeakValueDictionary[int, TrackedLock | TrackedRLock] = (
+    weakref.WeakValueDictionary())
+_seq = itertools.count(1)
+_ORIGINAL: dict[str, Any] = {}
+_THREADING_FILE = threading.__file__
+_AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SKIP_FILES = {_THREADING_FILE, os.path.abspath(__file__)}
+_QUEUE_FILE = os.path.join(os.path.dirname(_THREADING_FILE), "queue.py")
+_SKIP_FILES.add(_QUEUE_FILE)
+# A Thread's own locks (its started Event, its tstate lock) are the interpreter's plumbing.
+_THREAD_INTERNALS = {threading.Thread.__init__.__code__,
+                     threading.Thread._reset_internal_locks.__code__}  # type: ignore[attr-defined]
+_MAX_WALK = 12
+_ACTIVE: dict[int, threading.Thread] = getattr(threading, "_active", {})
+
+
+class TrackedLock:
+    """A ``threading.Lock`` that records its owner while held.
+
+    Example::
+
+        lock = TrackedLock("app.py:3")
+        assert lock.acquire(timeout=1) and lock.owner == threading.get_ident()
+    """
+
+    __slots__ = ("__weakref__", "_raw", "created_at", "owner", "seq")
+    kind = "Lock"
+
+    def __init__(self, created_at: str = "") -> None:
+        self._raw = _allocate_lock()
+        self.owner: int | None = None
+        self.created_at = created_at
+        self.seq = next(_seq)
+        _registry[self.seq] = self
+
+    @property
+    def depth(self) -> int:
+        return 1 if self.owner is not None else 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._raw.acquire(False):  # uncontended: only the owner to note
+            self.owner = get_ident()
+            return True
+        if not blocking:
+            return _not_blocking(timeout)
+        me = get_ident()
+        waiting[me] = self
+        try:
+            got = self._raw.acquire(True, timeout)
+        finally:
+            waiting.pop(me, None)
+        if got:
+            self.owner = me
+        return bool(got)
+
+    def release(self) -> None:
+        # The owner is cleared before the C release, never after: the next owner's store
+        # must not be overwritten.
+        self.owner = None
+        self._raw.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def locked(self) -> bool:
+        return self._raw.locked()
+
+    def _at_fork_reinit(self) -> None:
+        self._raw._at_fork_reinit()  # type: ignore[attr-defined]
+        self.owner = None
+
+    acquire_lock = acquire
+    release_lock = release
+    locked_lock = locked
+
+    def __repr__(self) -> str:
+        state = f"locked by {self.owner}" if self._raw.locked() else "unlocked"
+        return f"<bongsu tracked {self.kind} L{self.seq} {state}, created at {self.created_at}>"
+
+
+class TrackedRLock:
+    """A ``threading.RLock`` that records its owner and recursion depth.
+
+    Re-entry happens in the C RLock (a signal handler re-entering it is as safe as
+    before); ``owner`` and ``depth`` are bookkeeping beside it.
+
+    Example::
+
+        lock = TrackedRLock("app.py:3")
+        with lock, lock:
+            assert lock.depth == 2
+    """
+
+    __slots__ = ("__weakref__", "_raw", "created_at", "depth", "kind", "owner", "seq")
+
+    def __init__(self, created_at: str = "", kind: str = "RLock") -> None:
+        self._raw = _CRLock()
+        self.owner: int | None = None
+        self.depth = 0
+        self.kind = kind
+        self.created_at = created_at
+        self.seq = next(_seq)
+        _registry[self.seq] = self
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._raw.acquire(False):  # free, or already ours (re-entry)
+            self.owner = get_ident()
+            self.depth += 1
+            return True
+        if not blocking:
+            return _not_blocking(timeout)
+        me = get_ident()
+        waiting[me] = self
+        try:
+            got = self._raw.acquire(True, timeout)
+        finally:
+            waiting.pop(me, None)
+        if got:
+            self.owner = me
+            self.depth += 1
+        return bool(got)
+
+    def release(self) -> None:
+        if self.owner == get_ident():  # else the C release raises, bookkeeping untouched
+            depth = self.depth - 1
+            self.depth = max(depth, 0)
+            if depth <= 0:
+                self.owner = None
+        self._raw.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    # Condition.wait() releases an RLock whole and takes it back with its depth.
+    def _is_owned(self) -> bool:
+        return bool(self._raw._is_owned())  # type: ignore[attr-defined]
+
+    def _release_save(self) -> tuple[Any, int]:
+        depth = self.depth
+        if self.owner == get_ident():
+            self.depth, self.owner = 0, None
+        return self._raw._release_save(), depth  # type: ignore[attr-defined]
+
+    def _acquire_restore(self, state: tuple[Any, int]) -> None:
+        raw_state, depth = state
+        me = get_ident()
+        waiting[me] = self
+        try:
+            self._raw._acquire_restore(raw_state)  # type: ignore[attr-defined]
+        finally:
+            waiting.pop(me, None)
+        self.owner, self.depth = me, depth
+
+    def _at_fork_reinit(self) -> None:
+        self._raw._at_fork_reinit()  # type: ignore[attr-defined]
+        self.owner, self.depth = None, 0
+
+    def __repr__(self) -> str:
+        state = f"owned by {self.owner} depth {self.depth}" if self.owner else "unlocked"
+        return f"<bongsu tracked {self.kind} L{self.seq} {state}, created at {self.created_at}>"
+
+
+def _not_blocking(timeout: float) -> bool:
+    if timeout != -1:  # as the C lock says it
+        raise ValueError("can't specify a timeout for a non-blocking call")
+    return False
+
+
+def _creation_site(frame: FrameType | None) -> str | None:
+    """``file:line`` of the code that made the lock; None for locks not to track."""
+    site = ""
+    for _ in range(_MAX_WALK):
+        if frame is None:
+            break
+        code = frame.f_code
+        if code in _THREAD_INTERNALS:
+            return None
+        filename = code.co_filename
+        if filename not in _SKIP_FILES:
+            if filename.startswith(_AGENT_DIR):
+                return None
+            site = f"{filename}:{frame.f_lineno}"
+            break
+        frame = frame.f_back
+    # Not current_thread(): in a thread threading did not start it makes a Thread (locks).
+    thread = _ACTIVE.get(get_ident())
+    if thread is not None and thread.name.startswith("bongsu-"):
+        return None  # the agent's own threads (sender, watchdog), whatever they call
+    return site
+
+
+class _LockFactory:
+    """``threading.Lock``: an object, not a function, so that as a class attribute
+    (``lock_class = threading.Lock``, werkzeug's) it binds no ``self``, as the C one."""
+
+    __slots__ = ()
+
+    def __call__(self) -> Any:
+        site = _creation_site(sys._getframe(1))
+        if site is None:
+            return _allocate_lock()
+        return TrackedLock(site)
+
+    def __repr__(self) -> str:
+        return "<bongsu tracked threading.Lock factory>"
+
+
+_make_lock = _LockFactory()
+
+
+def _make_rlock(*args: Any, **kwargs: Any) -> Any:
+    site = _creation_site(sys._getframe(1))
+    if site is None:
+        return _CRLock()
+    return TrackedRLock(site)
+
+
+class _TrackedCondition(threading.Condition):
+    """``threading.Condition``; its own lock (when none is given) is a tracked RLock."""
+
+    def __init__(self, lock: Any = None) -> None:
+        if lock is None:
+            site = _creation_site(sys._getframe(1))
+            lock = _CRLock() if site is None else TrackedRLock(site, kind="Condition")
+        super().__init__(lock)
+
+
+def install() -> None:
+    """Track the locks made from now on (idempotent)."""
+    if _ORIGINAL:
+        return
+    _ORIGINAL.update(Lock=threading.Lock, RLock=threading.RLock,
+                     Condition=threading.Condition)
+    threading.Lock = _make_lock  # type: ignore[assignment,misc]
+    threading.RLock = _make_rlock  # type: ignore[assignment]
+    threading.Condition = _TrackedCondition  # type: ignore[misc]
+    if hasattr(os, "register_at_fork") and not _fork_hook[0]:
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+        _fork_hook[0] = True
+
+
+def uninstall() -> None:
+    """Make plain locks again (locks already made stay tracked)."""
+    if not _ORIGINAL:
+        return
+    threading.Lock = _ORIGINAL["Lock"]  # type: ignore[misc]
+    threading.RLock = _ORIGINAL["RLock"]  # type: ignore[misc]
+    threading.Condition = _ORIGINAL["Condition"]  # type: ignore[misc]
+    _ORIGINAL.clear()
+
+
+def installed() -> bool:
+    """Whether new locks are tracked."""
+    return bool(_ORIGINAL)
+
+
+_fork_hook = [False]
+
+
+def _after_fork_in_child() -> None:
+    me = get_ident()
+    for ident in [i for i in list(waiting) if i != me]:
+        waiting.pop(ident, None)
+
+
+def snapshot() -> list[TrackedLock | TrackedRLock]:
+    """Tracked locks held or waited for now, oldest first."""
+    wanted = {id(lock) for lock in list(waiting.values())}
+    for _ in range(5):  # a dict copy is one C call; retried should a resize race it
+        try:
+            refs = _registry.data.copy()  # type: ignore[attr-defined]
+            break
+        except RuntimeError:
+            continue
+    else:
+        return []
+    locks = [lock for ref in refs.values() if (lock := ref()) is not None]
+    out = [lock for lock in locks if lock.owner is not None or id(lock) in wanted]
+    out.sort(key=lambda lock: lock.seq)
+    return out
