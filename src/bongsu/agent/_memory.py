@@ -8,8 +8,10 @@ process's and the container's memory.
   ``_WALK_MAX`` objects and says how many it counted in ``gc.walked``.
 - ``tracemalloc``: when tracing is on, the top allocation sites of what is alive now; with
   ``window_s`` (capped at ``MAX_WINDOW_S``), what was allocated during the window and is
-  still alive, tracing started for the window and stopped afterwards if it was off. The
-  window blocks the caller (the agent's sender thread: spans queue meanwhile, bounded).
+  still alive, tracing started for the window (10 frames) and stopped afterwards if it
+  was off. The window blocks the caller (the agent's sender thread: spans queue meanwhile,
+  bounded), and tracing slows the app's allocations while it runs. Reading the traces
+  takes ~0.4 s per 225,000 (an app traced from its start with ``PYTHONTRACEMALLOC``).
 - ``container``: usage, limit and OOM kills of this process's memory cgroup, v2
   (``memory.current``, ``memory.max``, ``memory.events``) or v1
   (``memory.usage_in_bytes``, ``memory.limit_in_bytes``, ``memory.oom_control``), found
@@ -111,72 +113,87 @@ def _tracemalloc(window: float) -> dict[str, Any] | None:
     if not on and window <= 0:
         return None
     started = False
-    base: tracemalloc.Snapshot | None = None
+    base: dict[tuple[str, int], list[Any]] = {}
     if window > 0:
         if not on:
             tracemalloc.start(_NFRAMES)
             started = True
         else:
-            base = _snapshot()
+            base = _by_site(tracemalloc.take_snapshot())
         time.sleep(window)
     try:
-        snapshot = _snapshot()
+        sites = _by_site(tracemalloc.take_snapshot())
         traced, peak = tracemalloc.get_traced_memory()
     finally:
         if started:
             tracemalloc.stop()
-    if base is not None:
-        grown = [(d.traceback, d.size_diff, d.count_diff)
-                 for d in snapshot.compare_to(base, "traceback") if d.size_diff > 0]
-    else:
-        grown = [(s.traceback, s.size, s.count) for s in snapshot.statistics("traceback")]
+    for key, (size, count, _, _) in base.items():  # what was alive before the window
+        if key in sites:
+            sites[key][0] -= size
+            sites[key][1] -= count
+    top = sorted((item for item in sites.items() if item[1][0] > 0),
+                 key=lambda item: -item[1][0])[:_TOP_SITES]
+    names: dict[tuple[str, int], str] = {}
     return {"on": True, "window_s": window if window > 0 else None, "traced_bytes": traced,
-            "peak_bytes": peak, "top": _sites(grown)}
+            "peak_bytes": peak, "top": [
+                {"site": f"{file}:{line}", "bytes": size, "count": count,
+                 "stack": [{"file": f, "line": n, "function": _function(f, n, names)}
+                           for f, n in reversed(frames)]}
+                for (file, line), (size, count, _, frames) in top]}
 
 
-def _snapshot() -> tracemalloc.Snapshot:
-    return tracemalloc.take_snapshot().filter_traces(
-        [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)])
+_SKIP = frozenset({tracemalloc.__file__, __file__})
 
 
-def _sites(grown: list[tuple[tracemalloc.Traceback, int, int]]) -> list[dict[str, Any]]:
-    # Group by the allocating line (innermost frame); keep the largest traceback's stack.
-    sites: dict[str, dict[str, Any]] = {}
-    for trace, size, count in grown:
-        frame = trace[-1]  # tracebacks run oldest frame first
-        site = f"{frame.filename}:{frame.lineno}"
-        entry = sites.get(site)
+def _by_site(snapshot: tracemalloc.Snapshot) -> dict[tuple[str, int], list[Any]]:
+    """``{(file, line): [bytes, count, largest trace's size, its frames]}`` by allocating
+    line (the innermost frame).
+
+    The raw traces, ``(domain, size, frames innermost first, …)``, are read directly:
+    ``Snapshot.filter_traces`` and ``statistics("traceback")`` are pure Python and took
+    18 s and 4 s on the 225,000 traces of a small app traced from its start (measured);
+    this loop takes ~0.2 s.
+    """
+    sites: dict[tuple[str, int], list[Any]] = {}
+    for trace in snapshot.traces._traces:  # type: ignore[attr-defined]
+        size, frames = trace[1], trace[2]
+        if not frames or frames[0][0] in _SKIP:
+            continue
+        entry = sites.get(frames[0])
         if entry is None:
-            entry = sites[site] = {"site": site, "bytes": 0, "count": 0, "stack": [],
-                                   "_largest": -1}
-        entry["bytes"] += size
-        entry["count"] += count
-        if size > entry["_largest"]:
-            entry["_largest"] = size
-            entry["stack"] = [{"file": f.filename, "line": f.lineno, "function": _function(f)}
-                              for f in trace]
-    top = sorted(sites.values(), key=lambda e: -e["bytes"])[:_TOP_SITES]
-    for entry in top:
-        del entry["_largest"]
-    return top
+            sites[frames[0]] = [size, 1, size, frames]
+            continue
+        entry[0] += size
+        entry[1] += 1
+        if size > entry[2]:
+            entry[2], entry[3] = size, frames
+    return sites
 
 
-def _function(frame: tracemalloc.Frame) -> str:
+def _function(filename: str, lineno: int, names: dict[tuple[str, int], str]) -> str:
     # tracemalloc keeps file and line only: the enclosing def is read from the source.
     import linecache
 
-    lines = linecache.getlines(frame.filename)[:frame.lineno]
-    indent = _indent(lines[-1]) if lines else 0
-    for line in reversed(lines[:-1]):
+    key = (filename, lineno)
+    if key in names:
+        return names[key]
+    names[key] = "<module>"
+    lines = linecache.getlines(filename)
+    if not 0 < lineno <= len(lines):
+        return names[key]
+    indent = _indent(lines[lineno - 1])
+    for i in range(lineno - 2, max(-1, lineno - 2000), -1):
+        line = lines[i]
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#") or _indent(line) >= indent:
             continue
         indent = _indent(line)
         if stripped.startswith(("def ", "async def ")):
-            return stripped.split("def ", 1)[1].split("(", 1)[0].strip()
+            names[key] = stripped.split("def ", 1)[1].split("(", 1)[0].strip()
+            break
         if indent == 0:
             break
-    return "<module>"
+    return names[key]
 
 
 def _indent(line: str) -> int:
@@ -210,12 +227,13 @@ class Cgroup:
     path: str
 
 
-def find_cgroup(proc_root: str = "/proc") -> Cgroup | None:
-    """This process's memory cgroup: v2 when its directory has ``memory.current``, else v1."""
+def find_cgroup(proc_self: str = "/proc/self") -> Cgroup | None:
+    """The memory cgroup of ``proc_self`` (a ``/proc/PID``): v2 when its directory has
+    ``memory.current``, else v1."""
     try:
-        with open(os.path.join(proc_root, "self", "cgroup"), encoding="utf-8") as f:
+        with open(os.path.join(proc_self, "cgroup"), encoding="utf-8") as f:
             lines = f.read().splitlines()
-        with open(os.path.join(proc_root, "self", "mountinfo"), encoding="utf-8") as f:
+        with open(os.path.join(proc_self, "mountinfo"), encoding="utf-8") as f:
             mounts = _mounts(f.read())
     except OSError:
         return None
@@ -335,9 +353,9 @@ def _container() -> dict[str, Any] | None:
     return read_cgroup(cgroup) if cgroup is not None else None
 
 
-def container_memory() -> tuple[int, int | None] | None:
+def container_memory(proc_self: str = "/proc/self") -> tuple[int, int | None] | None:
     """``(usage_bytes, limit_bytes or None)`` of this process's memory cgroup, or None."""
-    cgroup = find_cgroup()
+    cgroup = find_cgroup(proc_self)
     if cgroup is None:
         return None
     figures = read_cgroup(cgroup)
