@@ -74,6 +74,9 @@ def test_thread_print_of_a_deadlock(java_program: Start) -> None:
     assert threads["napper"]["state"] == "sleeping" and threads["napper"]["daemon"] is True
     assert threads["main"]["state"] == "waiting" and threads["main"]["holds"] == []
     assert threads["main"]["waits_for"] is None
+    # RUNNABLE without a Java frame, idle: its header says "waiting on condition".
+    dispatcher = threads["Signal Dispatcher"]
+    assert (dispatcher["state"], dispatcher["jvm"]["state"]) == ("waiting", "RUNNABLE")
     vm = [t for t in body["threads"] if t["jvm"]["vm_thread"]]
     assert vm and all(t["id"] == t["native_id"] for t in vm)
     assert body["thread_count"] == len(body["threads"]) == len(threads)

@@ -9,11 +9,13 @@ none, take their native id. States: ``BLOCKED`` and a park inside a lock's acqui
 (``AbstractQueuedSynchronizer.acquire``) → ``waiting_lock``; ``TIMED_WAITING (sleeping)``
 → ``sleeping``; a park or wait in a pool's ``getTask`` → ``idle_pool``; other
 ``WAITING``/``TIMED_WAITING`` → ``waiting``; ``RUNNABLE`` in a socket or file read →
-``io``, else ``running``. Locks are the object addresses (``0x000000069ec195a0``):
-``holds`` from ``- locked <…>`` (less the monitor an ``Object.wait`` released) and the
-"Locked ownable synchronizers" (``-l``), ``waits_for`` from ``- waiting to lock <…>``,
-``- waiting to re-lock in wait() <…>`` or ``- parking to wait for <…>``. The dump's own
-"Found one Java-level deadlock" sections are kept as ``jvm_deadlocks``.
+``io``, one with no Java frame whose header says ``waiting on condition`` (an idle
+compiler thread) → ``waiting``, else ``running``. Locks are the object addresses
+(``0x000000069ec195a0``): ``holds`` from ``- locked <…>`` (less the monitor an
+``Object.wait`` released) and the "Locked ownable synchronizers" (``-l``), ``waits_for``
+from ``- waiting to lock <…>``, ``- waiting to re-lock in wait() <…>`` or ``- parking to
+wait for <…>``. The dump's own "Found one Java-level deadlock" sections are kept as
+``jvm_deadlocks``.
 
 Example::
 
@@ -194,6 +196,8 @@ def _state(java_state: str, detail: str, stack: list[dict[str, Any]], header: st
     if java_state == "RUNNABLE":
         if inner and inner[0].startswith(_IO_FRAMES):
             return "io"
+        if not stack and "waiting on condition" in header:
+            return "waiting"  # an idle VM-side thread (compiler, signal dispatcher)
         return "running"
     if not java_state:  # the VM's own threads print no state line
         return "running" if header.rstrip().endswith("runnable") else "waiting"

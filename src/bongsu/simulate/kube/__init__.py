@@ -2,7 +2,9 @@
 
 The list/watch protocol with real shapes on loopback: discovery, lists with paging,
 watches with resourceVersion resume, bookmarks and 410 Gone, server-side Tables for
-kubectl, and metrics.k8s.io. Objects are built with :mod:`bongsu.simulate.kube.shapes`.
+kubectl, metrics.k8s.io, and ``pods/NAME/exec`` over a WebSocket (the command runs on
+this host as "the pod"; ``_exec``). Objects are built with
+:mod:`bongsu.simulate.kube.shapes`.
 
 Example::
 
