@@ -23,7 +23,8 @@ ENDPOINTS = [
     ("/api/v1/metrics/series", ["name", "service", "instance", "step", "agg", "from", "to"]),
     ("/api/v1/logs", ["service", "trace_id", "severity", "q", "limit", "from", "to"]),
     ("/api/v1/active-requests", ["service", "instance"]),
-    ("/api/v1/captures", ["service", "instance", "kind", "limit"]),
+    ("/api/v1/captures", ["service", "instance", "kind", "limit", "from", "to"]),
+    ("/api/v1/captures/compare", ["base", "other"]),
     ("/api/v1/captures/{name}", []),
 ]
 values = st.one_of(

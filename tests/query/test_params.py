@@ -150,7 +150,7 @@ CONSOLE_SENDS = {
                        "from", "to"],
     "/api/v1/metrics/series": ["name", "service", "instance", "step", "agg", "from", "to"],
     "/api/v1/active-requests": ["service", "instance"],
-    "/api/v1/captures": ["service", "instance", "kind", "limit"],
+    "/api/v1/captures": ["service", "instance", "kind", "limit", "from", "to"],
 }
 EVERY_GET = [*CONSOLE_SENDS, "/healthz", "/api/v1/metrics/names", "/api/v1/logs",
              "/api/v1/traces/" + "ab" * 16, "/api/v1/captures/abc"]

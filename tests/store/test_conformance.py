@@ -375,3 +375,78 @@ def test_saved_episodes_survive_reopening(backend: Callable[[Path], Any],
         assert got is not None and got[1] == [(NOW_US, 1), (NOW_US + 1, 2)]
     finally:
         store.close()
+
+
+# -- Diagnostic captures ------------------------------------------------------------------
+
+
+def save(store: Any, id: str, ts_us: int, tenant: str = "default", kind: str = "memory",
+         instance: str = "svc-1", analysis: str | None = '{"headline": "h"}') -> None:
+    store.save_capture(tenant, id, ts_us, "svc", instance, kind, f"bongsu.{kind}/1",
+                       f'{{"kind": "{kind}", "id": "{id}"}}', '{"ok": true}',
+                       analysis=analysis, analysis_version=f"bongsu.{kind}/1:1")
+
+
+def test_a_capture_is_stored_whole_with_its_analysis(store: Any) -> None:
+    reads = reads_of(store, timeout_s=10, max_rows=1000)
+    save(store, "c1", NOW_US)
+    got = reads.capture("default", "c1")
+    assert got is not None
+    assert (got.id, got.ts_us, got.service, got.instance, got.kind, got.format) == (
+        "c1", NOW_US, "svc", "svc-1", "memory", "bongsu.memory/1")
+    assert (got.payload, got.summary) == ('{"kind": "memory", "id": "c1"}', '{"ok": true}')
+    assert (got.analysis, got.analysis_version) == ('{"headline": "h"}', "bongsu.memory/1:1")
+    # Listings carry neither the document nor the analysis.
+    [listed] = reads.captures("default", None, None, None, 10)
+    assert listed.id == "c1" and listed.payload is None and listed.analysis is None
+    save(store, "c0", NOW_US - 1, analysis=None)
+    assert reads.capture("default", "c0").analysis is None  # type: ignore[union-attr]
+    assert reads.capture("acme", "c1") is None
+
+
+def test_captures_are_listed_newest_first_within_a_half_open_window(store: Any) -> None:
+    reads = reads_of(store, timeout_s=10, max_rows=1000)
+    for i in range(5):
+        save(store, f"c{i}", NOW_US + i * 1000, kind="memory" if i % 2 else "threads",
+             instance=f"svc-{i % 2}")
+    save(store, "other-tenant", NOW_US + 2000, tenant="acme")
+
+    def ids(**kw: Any) -> list[str]:
+        args = {"service": None, "instance": None, "kind": None, "limit": 10, **kw}
+        return [c.id for c in reads.captures("default", args.pop("service"),
+                                             args.pop("instance"), args.pop("kind"),
+                                             args.pop("limit"), **args)]
+
+    assert ids() == ["c4", "c3", "c2", "c1", "c0"]
+    assert ids(start_us=NOW_US + 1000, end_us=NOW_US + 3000) == ["c2", "c1"]
+    assert ids(start_us=NOW_US + 3000) == ["c4", "c3"]
+    assert ids(end_us=NOW_US + 1000) == ["c0"]
+    assert ids(kind="memory") == ["c3", "c1"]
+    assert ids(instance="svc-0", limit=2) == ["c4", "c2"]
+    assert [c.id for c in reads.captures("acme", None, None, None, 10)] == ["other-tenant"]
+
+
+def test_captures_have_their_own_retention(store: Any) -> None:
+    day = 86_400_000_000
+    reads = reads_of(store, timeout_s=10, max_rows=1000)
+    save(store, "old", NOW_US - 31 * day)
+    save(store, "kept", NOW_US - 29 * day)
+    save(store, "old", NOW_US - 31 * day, tenant="acme")
+    store.delete_before(NOW_US)  # telemetry retention leaves captures alone
+    assert reads.capture("default", "old") is not None
+    assert store.delete_captures_before(NOW_US - 30 * day) == 2
+    assert reads.capture("default", "old") is None and reads.capture("acme", "old") is None
+    assert reads.capture("default", "kept") is not None
+
+
+def test_saved_captures_survive_reopening(backend: Callable[[Path], Any],
+                                          tmp_path: Path) -> None:
+    store = backend(tmp_path)
+    save(store, "c1", NOW_US)
+    store.close()
+    store = backend(tmp_path)
+    try:
+        got = reads_of(store, timeout_s=10, max_rows=1000).capture("default", "c1")
+        assert got is not None and got.analysis == '{"headline": "h"}'
+    finally:
+        store.close()

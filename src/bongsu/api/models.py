@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bongsu.api import capture_models as cm
+
 NodeKind = Literal["service", "database", "external"]
 # bongsu.control.registry.COMMAND_KINDS (a test pins it)
 CaptureKind = Literal["threads", "memory", "network", "files", "processes"]
@@ -301,21 +303,42 @@ class CaptureAccepted(Model):
     status: Literal["pending"] = _f("Always pending: the agent answers on its next poll")
 
 
+class CaptureTrigger(Model):
+    reason: Literal["request", "memory_near_limit", "long_request", "sigterm", "alert"] = _f(
+        "request: a person asked; the others: the agent's watchdog, or a firing alert's rule")
+    detail: str = _f("What tripped it ('rss 231 MiB = 90 % of the 256 MiB limit')", default="")
+    rule_id: str | None = _f("alert: the rule that asked for it", default=None)
+
+
 class Capture(Model):
     id: str = _f("Capture id")
     service: str = _f("Service name")
     instance: str = _f(_INSTANCE)
     instance_name: str = _f(_INSTANCE_NAME)
-    kind: str = _f("Capture kind (threads)")
+    kind: str = _f("Capture kind: threads, memory, network, files, processes")
     status: Literal["pending", "done", "failed"] = _f("pending until the agent answers")
     requested_at: int | None = _f("Pending: when it was asked for, epoch ms", default=None)
-    format: str | None = _f("Stored: payload format (json)", default=None)
-    captured_at: int | None = _f("Stored: when it was stored, epoch ms", default=None)
-    summary: dict[str, Any] | None = _f("Stored: threads, serving_requests, ok, error, host, "
-                                        "pid, requested_at (epoch ms)", default=None)
-    payload: Any = _f("One capture: the agent's answer (for threads: thread_count, threads "
-                      "with stacks)", default=None)
+    format: str | None = _f("Stored: the document's format (bongsu.threads/1, "
+                            "jvm.thread_print/1 …; docs/captures.md)", default=None)
+    captured_at: int | None = _f("Stored: when it was taken, epoch ms", default=None)
+    trigger: CaptureTrigger | None = _f("Stored: why it was taken", default=None)
+    headline: str | None = _f("Stored: its analysis in one line", default=None)
+    summary: dict[str, Any] | None = _f(
+        "Stored: ok, error, host, pid, requested_at (epoch ms), trigger, headline; threads: "
+        "threads, serving_requests; analysis_error when the analyzer failed", default=None)
+    payload: Any = _f("One capture: the document as collected (docs/captures.md)",
+                      default=None)
+    analysis: cm.Analysis | None = _f(
+        "One capture: what its kind's analyzer reads in it (null: failed, or no analyzer "
+        "for its format)", default=None)
 
 
 class Captures(Model):
     captures: list[Capture] = _f("Pending first, then stored ones newest first")
+
+
+class CaptureComparison(Model):
+    kind: str = _f("The kind both captures are")
+    base: Capture = _f("The earlier capture (without payload and analysis)")
+    other: Capture = _f("The later capture (without payload and analysis)")
+    comparison: cm.Comparison = _f("What changed from base to other (memory: leak suspects)")

@@ -138,7 +138,13 @@ TraceIdPath = Annotated[_TraceId, _checked(_trace_id("trace_id")), Path(
 Attributes = Annotated[list[str] | None, Query(
     description="KEY:VALUE (the first colon splits); repeatable, at most 16, all must match")]
 SpanName = Annotated[str | None, Query(description="Only traces with a span of this name")]
-Kind = Annotated[str | None, Query(description="Only captures of this kind (threads)")]
+CAPTURE_KINDS = ("threads", "memory", "network", "files", "processes")  # models.CaptureKind
+Kind = Annotated[
+    Literal["threads", "memory", "network", "files", "processes"] | None,
+    _checked(lambda raw: parse_choice("kind", raw, CAPTURE_KINDS, "threads")),
+    Query(description="Only captures of this kind"),
+]
+CaptureId = Annotated[str, Query(min_length=1, max_length=64, description="A capture id")]
 
 
 def reject_unknown_parameters(request: Request) -> None:

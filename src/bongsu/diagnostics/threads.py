@@ -157,7 +157,8 @@ class Threads:
                 stack = _list(t, "stack")
                 tid = t.get("thread_id") if is_task else t.get("id")
                 rows.append({
-                    "thread_id": tid, "thread": names.get(tid, str(t.get("name", ""))),
+                    "thread_id": tid,
+                    "thread": names.get(tid) if is_task else str(t.get("name", "")),
                     "task": str(t.get("name", "")) if is_task else None,
                     "state": None if is_task else str(t.get("state") or "unknown"),
                     "trace_id": req.get("trace_id"), "span_id": req.get("span_id"),

@@ -1,0 +1,368 @@
+"""The analyzers over real documents: the agent's own capture functions run in this process
+against threads, objects, sockets, files and child processes the test made, so every
+expected figure is what the test itself created (hand-written to docs/captures.md only
+where the collector cannot be driven here: tracked locks and served requests)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bongsu import diagnostics
+from bongsu.agent._files import capture_files
+from bongsu.agent._memory import capture_memory
+from bongsu.agent._network import capture_network
+from bongsu.agent._processes import capture_processes
+from bongsu.agent._threads import capture_threads
+from bongsu.diagnostics import analyze, compare
+from bongsu.diagnostics.files import LIMIT_WARNING
+from bongsu.diagnostics.network import CLOSE_WAIT_THRESHOLD
+
+
+def park_here(ready: threading.Barrier, release: threading.Event) -> None:
+    ready.wait()
+    release.wait()
+
+
+def nap_here(ready: threading.Barrier, release: threading.Event) -> None:
+    ready.wait()
+    while not release.is_set():
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def parked() -> Iterator[tuple[list[threading.Thread], list[threading.Thread]]]:
+    """Six threads waiting in park_here, two sleeping in nap_here."""
+    ready, release = threading.Barrier(9), threading.Event()
+    waiting = [threading.Thread(target=park_here, args=(ready, release), name=f"parked-{i}")
+               for i in range(6)]
+    sleeping = [threading.Thread(target=nap_here, args=(ready, release), name=f"napping-{i}")
+                for i in range(2)]
+    for t in waiting + sleeping:
+        t.start()
+    ready.wait()
+    time.sleep(0.2)  # past the barrier, into release.wait() / time.sleep()
+    yield waiting, sleeping
+    release.set()
+    for t in waiting + sleeping:
+        t.join(10)
+
+
+def test_threads_grouped_by_stack_and_state_biggest_first(
+        parked: tuple[list[threading.Thread], list[threading.Thread]]) -> None:
+    waiting, sleeping = parked
+    doc = capture_threads(None)
+    a = analyze(doc)
+    assert a is not None
+    assert a["thread_count"] == len(doc["threads"]) == threading.active_count()
+    group = a["groups"][0]
+    assert group["count"] == 6 and group["state"] == "waiting"
+    assert {t["name"] for t in group["threads"]} == {t.name for t in waiting}
+    assert any(f["function"] == "park_here" for f in group["stack"])
+    naps = [g for g in a["groups"] if {t["name"] for t in g["threads"]} == {
+        t.name for t in sleeping}]
+    assert len(naps) == 1 and naps[0]["state"] == "sleeping"
+    assert naps[0]["top"].startswith("nap_here (")  # time.sleep is C: nap_here is innermost
+    assert a["states"]["sleeping"] >= 2 and a["states"]["waiting"] >= 6
+    hot = {(f["function"], f["threads"]) for f in a["hot_frames"]}
+    assert ("park_here", 6) in hot and ("nap_here", 2) in hot
+    assert a["headline"].startswith(f"{a['thread_count']} threads; 6 waiting at wait (")
+
+
+def _thread(ident: int, name: str, state: str, fn: str, holds: list[str],
+            waits_for: str | None, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"id": ident, "native_id": ident + 1000, "name": name, "daemon": False,
+            "state": state, "stack": [{"file": "app.py", "line": 10, "function": "run",
+                                       "code": ""},
+                                      {"file": "app.py", "line": 12, "function": fn,
+                                       "code": "with b:"}],
+            "request": request, "holds": holds, "waits_for": waits_for}
+
+
+DEADLOCKED: dict[str, Any] = {
+    "kind": "threads", "format": "bongsu.threads/1", "captured_at_unix_nano": 1, "pid": 1,
+    "host": "h", "runtime": "python 3.11.7",
+    "trigger": {"reason": "request", "detail": "", "rule_id": None},
+    "thread_count": 3,
+    "threads": [
+        _thread(1, "worker-1", "waiting_lock", "transfer", ["L1"], "L2",
+                {"trace_id": "ab" * 16, "span_id": "cd" * 8, "name": "GET /pay",
+                 "route": "/pay", "url": "/pay?id=3", "elapsed_ms": 5012.0}),
+        _thread(2, "worker-2", "waiting_lock", "refund", ["L2"], "L1",
+                {"trace_id": "ef" * 16, "span_id": "01" * 8, "name": "GET /refund",
+                 "route": "/refund", "url": "/refund?id=4", "elapsed_ms": 7000.0}),
+        _thread(3, "worker-3", "waiting_lock", "audit", [], "L1"),
+    ],
+    "tasks": [{"name": "Task-7", "thread_id": 9, "stack": [
+        {"file": "svc.py", "line": 5, "function": "handler", "code": ""}],
+        "request": {"trace_id": "12" * 16, "span_id": "34" * 8, "name": "GET /a",
+                    "route": "/a", "url": "/a", "elapsed_ms": 10.0}}],
+    "locks": [{"id": "L1", "type": "Lock", "created_at": "app.py:4", "owner": 1,
+               "waiters": [2, 3], "depth": 1},
+              {"id": "L2", "type": "RLock", "created_at": "app.py:5", "owner": 2,
+               "waiters": [1], "depth": 2}],
+    "lock_tracking": True,
+}
+
+
+def test_lock_graph_deadlock_and_the_requests_served() -> None:
+    a = analyze(DEADLOCKED)
+    assert a is not None
+    assert a["lock_graph"] == [
+        {"lock": "L1", "type": "Lock", "created_at": "app.py:4", "owner": 1,
+         "owner_name": "worker-1",
+         "waiters": [{"id": 2, "name": "worker-2"}, {"id": 3, "name": "worker-3"}]},
+        {"lock": "L2", "type": "RLock", "created_at": "app.py:5", "owner": 2,
+         "owner_name": "worker-2", "waiters": [{"id": 1, "name": "worker-1"}]},
+    ]
+    assert a["deadlock_analysis"] is True
+    [deadlock] = a["deadlocks"]
+    assert set(deadlock["threads"]) == {"worker-1", "worker-2"}
+    assert set(deadlock["locks"]) == {"L1", "L2"}
+    assert "worker-1" in deadlock["message"] and "worker-2" in deadlock["message"]
+    # The request each thread (and task) serves, longest first, with its trace id.
+    assert [(r["thread"], r["task"], r["trace_id"], r["frame"]) for r in a["requests"]] == [
+        ("worker-2", None, "ef" * 16, "refund (app.py:12)"),
+        ("worker-1", None, "ab" * 16, "transfer (app.py:12)"),
+        (None, "Task-7", "12" * 16, "handler (svc.py:5)"),  # its loop's thread not in the dump
+    ]
+    assert a["headline"] == "3 threads; 3 serving requests; 1 deadlock"
+
+
+class Leaky:
+    __slots__ = ("a", "b", "c", "d", "e", "f", "g", "h")
+
+    def __init__(self, i: int) -> None:
+        self.a = i
+
+
+def test_memory_compare_puts_the_leaked_type_first() -> None:
+    kept: list[Leaky] = []
+    base = capture_memory()
+    kept.extend(Leaky(i) for i in range(50_000))
+    other = capture_memory()
+    c = compare(base, other, "memory")
+    first = c["suspects"][0]
+    assert first["what"] == "type" and first["name"].endswith("Leaky")
+    assert first["count_grown"] == 50_000
+    assert first["bytes_grown"] == 50_000 * sys.getsizeof(kept[0])
+    [row] = [t for t in c["types"] if t["type"] == first["name"]]
+    assert row["base_count"] == 0 and row["new"] is True
+    assert c["rss_delta_bytes"] == (other["process"]["rss_bytes"]
+                                    - base["process"]["rss_bytes"])
+    assert c["interval_s"] == pytest.approx(
+        (other["captured_at_unix_nano"] - base["captured_at_unix_nano"]) / 1e9, abs=1e-3)
+    assert first["name"] in c["headline"] and "+50,000" in c["headline"]
+    one = analyze(other)
+    assert one is not None
+    assert any(t["type"] == first["name"] and t["count"] == 50_000 for t in one["top_types"])
+    assert one["rss_bytes"] == other["process"]["rss_bytes"]
+
+
+def test_memory_against_the_container_limit() -> None:
+    doc = {"kind": "memory", "format": "bongsu.memory/1",
+           "types": [{"type": "bytes", "count": 10, "bytes": 3 * 2**20}],
+           "gc": {"objects": 10}, "tracemalloc": None,
+           "process": {"rss_bytes": 231 * 2**20, "vms_bytes": 0},
+           "container": {"cgroup": "v2", "usage_bytes": 240 * 2**20,
+                         "limit_bytes": 256 * 2**20, "oom_kills": 1}}
+    a = analyze(doc)
+    assert a is not None
+    assert a["rss_of_limit"] == round(231 / 256, 4)
+    assert a["usage_of_limit"] == round(240 / 256, 4) and a["oom_kills"] == 1
+    assert a["headline"] == "rss 231 MiB = 90 % of the 256 MiB limit; largest type bytes 3.0 MiB"
+
+
+def test_network_close_wait_pile_up_per_endpoint() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    accepted, kept_clients = [], []
+    try:
+        for i in range(CLOSE_WAIT_THRESHOLD + 2 + 2):
+            client = socket.create_connection(("127.0.0.1", port))
+            conn, _ = listener.accept()
+            accepted.append(conn)
+            if i < CLOSE_WAIT_THRESHOLD + 2:
+                client.close()  # the peer closes; this side never does: CLOSE_WAIT
+            else:
+                kept_clients.append(client)
+        time.sleep(0.1)
+        a = analyze(capture_network())
+    finally:
+        for s in [*accepted, *kept_clients, listener]:
+            s.close()
+    assert a is not None
+    rows = {(e["endpoint"], e["direction"], e["state"]): e["count"] for e in a["endpoints"]}
+    assert rows[(f"127.0.0.1 -> :{port}", "inbound", "CLOSE_WAIT")] == CLOSE_WAIT_THRESHOLD + 2
+    assert rows[(f"127.0.0.1 -> :{port}", "inbound", "ESTABLISHED")] == 2
+    assert rows[(f"127.0.0.1:{port}", "outbound", "ESTABLISHED")] == 2
+    [flag] = [f for f in a["flags"] if f["endpoint"] == f"127.0.0.1 -> :{port}"]
+    assert flag["state"] == "CLOSE_WAIT" and flag["count"] == CLOSE_WAIT_THRESHOLD + 2
+    assert flag["threshold"] == CLOSE_WAIT_THRESHOLD
+    assert {"proto": "tcp", "local": f"127.0.0.1:{port}"} in a["listen"]
+
+
+def test_network_compare_shows_the_endpoint_that_grew() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    held = []
+    try:
+        base = capture_network()
+        for _ in range(3):
+            held.append(socket.create_connection(("127.0.0.1", port)))
+            held.append(listener.accept()[0])
+        other = capture_network()
+    finally:
+        for s in [*held, listener]:
+            s.close()
+    c = compare(base, other, "network")
+    deltas = {(e["endpoint"], e["state"]): e["delta"] for e in c["endpoints"]}
+    assert deltas[(f"127.0.0.1:{port}", "ESTABLISHED")] == 3
+    assert deltas[(f"127.0.0.1 -> :{port}", "ESTABLISHED")] == 3
+    assert c["states_delta"]["ESTABLISHED"] == 6
+
+
+def test_files_by_directory_and_near_the_limit(tmp_path: Path) -> None:
+    opened = [open(tmp_path / f"f{i}.log", "w") for i in range(5)]  # noqa: SIM115
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        base = capture_files()
+        count = base["count"]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (count + 3, hard))
+        near = capture_files()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        for f in opened:
+            f.close()
+    a = analyze(base)
+    assert a is not None
+    dirs = {d["directory"]: d["count"] for d in a["top_directories"]}
+    assert dirs[str(tmp_path)] == 5
+    assert a["by_type"]["file"] >= 5 and a["count"] == count
+    assert a["limit_soft"] == soft and (a["flags"] != []) == (count / soft >= LIMIT_WARNING)
+    b = analyze(near)
+    assert b is not None
+    assert b["limit_soft"] == count + 3
+    [flag] = b["flags"]
+    assert flag["limit"] == count + 3 and flag["count"] == near["count"]
+    assert b["used_of_limit"] == round(near["count"] / (count + 3), 4) >= LIMIT_WARNING
+    c = compare(capture_files(), base, "files")  # now (closed) -> then (open): +5 there
+    assert {d["directory"]: d["delta"] for d in c["directories"]}[str(tmp_path)] == 5
+    assert sorted(p for p in c["new_paths"] if p.startswith(str(tmp_path))) == sorted(
+        str(tmp_path / f"f{i}.log") for i in range(5))
+
+
+def test_processes_cpu_and_memory_movers() -> None:
+    burn = "import time\nend = time.process_time() + 60\nwhile time.process_time() < end: pass"
+    hold = ("import sys, time\nb = bytearray(60 * 2**20)\nb[::4096] = b'x' * len(b[::4096])\n"
+            "sys.stdout.write('ok\\n'); sys.stdout.flush(); time.sleep(60)")
+    burner = subprocess.Popen([sys.executable, "-c", burn])
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    late = None
+    try:
+        time.sleep(0.3)
+        base = capture_processes()
+        late = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE)
+        assert late.stdout is not None and late.stdout.readline() == b"ok\n"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the burner needs CPU time on a loaded machine
+            other = capture_processes()
+            moved = {p["pid"]: p for p in compare(base, other, "processes")["cpu_movers"]}
+            if moved.get(burner.pid, {}).get("cpu_seconds_delta", 0) >= 0.5:
+                break
+            time.sleep(0.2)
+        c = compare(base, other, "processes")
+    finally:
+        for p in (burner, holder, late):
+            if p is not None:
+                p.kill()
+                p.wait()
+    moved = {p["pid"]: p for p in c["cpu_movers"]}
+    b0 = next(p for p in base["processes"] if p["pid"] == burner.pid)
+    b1 = next(p for p in other["processes"] if p["pid"] == burner.pid)
+    used = round(b1["cpu_seconds"] - b0["cpu_seconds"], 3)
+    assert moved[burner.pid]["cpu_seconds_delta"] == used >= 0.5
+    assert moved[burner.pid]["cpu_percent"] == round(
+        100 * (b1["cpu_seconds"] - b0["cpu_seconds"]) / c["interval_s"], 1)
+    assert c["interval_s"] == pytest.approx(other["uptime_s"] - base["uptime_s"], abs=1e-3)
+    assert holder.pid not in moved  # it only sleeps
+    started = {p["pid"]: p for p in c["started"]}
+    assert late is not None and started[late.pid]["rss_bytes"] >= 60 * 2**20
+    assert not any(p["pid"] == late.pid for p in base["processes"])
+    a = analyze(other)
+    assert a is not None
+    assert a["process_count"] == len(other["processes"])
+    assert a["by_rss"][0]["rss_bytes"] == max(p["rss_bytes"] for p in other["processes"])
+
+
+def test_an_analyzer_registered_like_a_third_partys() -> None:
+    class Lines:
+        kind, format, version = "logs", "acme.logs/1", 1
+
+        def normalize(self, doc: Any) -> dict[str, Any]:
+            return dict(doc)
+
+        def analyze(self, doc: Any) -> dict[str, Any]:
+            return {"headline": f"{len(doc['lines'])} lines"}
+
+        def compare(self, base: Any, other: Any) -> dict[str, Any]:
+            return {"headline": f"{len(other['lines']) - len(base['lines']):+d} lines"}
+
+    diagnostics.register(Lines())
+    try:
+        assert ("logs", "acme.logs/1") in diagnostics.analyzers()
+        doc = {"kind": "logs", "format": "acme.logs/1", "lines": ["a", "b"]}
+        assert analyze(doc) == {"headline": "2 lines"}
+        assert analyze({**doc, "format": "acme.logs/2"}) is None  # no analyzer for that format
+    finally:
+        diagnostics._ANALYZERS.pop(("logs", "acme.logs/1"))
+
+
+HISTOGRAM = """{pid}:
+ num     #instances         #bytes  class name (module)
+-------------------------------------------------------
+   1:         {n}        {b}  Grow$Item
+   2:          4000         256000  [B (java.base@17.0.9)
+Total         {total_n}        {total_b}
+"""
+
+
+def _histogram(n: int, size: int) -> dict[str, Any]:
+    text = HISTOGRAM.format(pid=5150, n=n, b=n * size, total_n=n + 4000,
+                            total_b=n * size + 256000)
+    return {"kind": "memory", "format": "jvm.class_histogram/1", "pid": 5150,
+            "captured_at_unix_nano": 10**18, "text": text}
+
+
+def test_a_jvm_histogram_compares_like_a_memory_capture() -> None:
+    base, other = _histogram(1000, 24), _histogram(51_000, 24)
+    a = analyze(other)
+    assert a is not None and a["top_types"][0]["count"] == 51_000
+    c = compare(base, other, "memory")
+    first = c["suspects"][0]
+    assert first["count_grown"] == 50_000 and first["bytes_grown"] == 50_000 * 24
+    assert "Item" in first["name"]
+
+
+def test_compare_refuses_a_format_no_analyzer_reads() -> None:
+    from bongsu.errors import InvalidQuery
+
+    with pytest.raises(InvalidQuery, match=r"^other: no analyzer reads format 'acme\.x/1'"):
+        compare({"format": "bongsu.memory/1"}, {"format": "acme.x/1"}, "memory")
+
+
+def test_every_builtin_analyzer_is_registered() -> None:
+    assert diagnostics.analyzers() == sorted(
+        [(k, f"bongsu.{k}/1") for k in ("threads", "memory", "network", "files", "processes")]
+        + [("threads", "jvm.thread_print/1"), ("memory", "jvm.class_histogram/1")])
+    assert os.environ.get("BONGSU_TRACK_LOCKS") != "1"  # nothing here patched threading
