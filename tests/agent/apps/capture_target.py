@@ -7,7 +7,8 @@ objects, allocations and a child process, described in the JSON file ``TARGET_RE
 - files: ``TARGET_FILES`` files open in ``TARGET_DIR`` and one pipe (both ends);
 - memory: 50,000 ``Basket`` objects kept; while ``TARGET_DIR/leak`` exists, a thread
   allocates 10 kB a time at the line marked ``LEAK LINE`` and keeps it;
-- processes: a ``sleep`` child, and ~0.5 s of CPU burnt at start.
+- processes: a ``sleep`` child, a Python child with secret-looking arguments, and
+  ~0.5 s of CPU burnt at start.
 """
 
 from __future__ import annotations
@@ -65,13 +66,23 @@ def main() -> None:
                      name="leaker", daemon=True).start()
 
     child = subprocess.Popen(["sleep", "600"])
-    signal.signal(signal.SIGTERM, lambda *a: (child.kill(), child.wait(), sys.exit(0)))
+    # -I: no agent in this one (it ignores PYTHONPATH); its arguments look like secrets.
+    secretive = subprocess.Popen([sys.executable, "-I", "-c", "import time; time.sleep(600)",
+                                  "--password", "hunter2", "api_token=s3cret"])
+
+    def stop(*args: object) -> None:
+        for p in (child, secretive):
+            p.kill()
+            p.wait()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     burn_until = time.process_time() + 0.5
     while time.process_time() < burn_until:
         pass
 
     ready = {
-        "pid": os.getpid(), "child": child.pid,
+        "pid": os.getpid(), "child": child.pid, "secretive": secretive.pid,
         "listen": listener.getsockname()[1], "unix": unix_path,
         "listen_fd": listener.fileno(), "unix_fd": unix.fileno(),
         "kept_open": [kept_open.fileno(), kept_open.getsockname()[1]],
