@@ -37,6 +37,8 @@ IDLE_WORKERS = 6
 CLOSE_WAIT = 12
 FILES = 5
 SLOW_CLIENTS = 2
+#: Java programs of the JVM analyzer's tests; Deadlock.java deadlocks two pairs of threads.
+JAVA = Path(__file__).resolve().parents[1] / "diagnostics" / "java"
 
 APP = textwrap.dedent('''
     """What the Diagnostics tests look into (run under ``bongsu run``)."""
@@ -132,6 +134,7 @@ class Diag(Console):
     proc: subprocess.Popen[bytes] | None = None
     ready: dict[str, Any] = field(default_factory=dict)
     instance: str = ""
+    otlp: str = ""
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def app(self, path: str) -> str:
@@ -178,7 +181,7 @@ def diag(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Diag]:
     env.update({"BONGSU_TRACK_LOCKS": "1", "BONGSU_CONTROL_INTERVAL": "1",
                 "BONGSU_ACTIVE_INTERVAL": "1", "DIAG_DIR": str(root / "app"),
                 "DIAG_PORT": str(free_port())})
-    d = Diag(url=server.api_url, agent_service=SERVICE)
+    d = Diag(url=server.api_url, agent_service=SERVICE, otlp=server.otlp_url)
     log = (root / "app.log").open("wb")
     d.proc = subprocess.Popen(
         [sys.executable, "-m", "bongsu", "run", "--service-name", SERVICE, "--endpoint",
@@ -394,6 +397,66 @@ def test_network_files_and_processes_views(
     )
     listed = diag.get("/api/v1/captures", service=SERVICE, kind="network")["captures"]
     assert page.locator("#captures-list tbody tr").count() == len(listed)
+    problems.check()
+
+
+def test_a_jvm_thread_dump_reads_the_same_way(
+    page: Any, diag: Diag, problems: Problems, tmp_path: Path
+) -> None:
+    """``bongsu capture jvm`` of a real deadlocked Java 17 program, read in the analyzer."""
+    subprocess.run(["javac", "-d", str(tmp_path), str(JAVA / "Deadlock.java")], check=True,
+                   timeout=180)
+    java = subprocess.Popen(["java", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                             "-cp", str(tmp_path), "Deadlock"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert java.stdout is not None and java.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 90
+        while True:  # both pairs cross 300 ms after ready: wait until the JVM says so
+            text = subprocess.run(["jcmd", str(java.pid), "Thread.print"], capture_output=True,
+                                  text=True, timeout=60).stdout
+            if "Found 2 deadlocks" in text:
+                break
+            assert time.monotonic() < deadline, text[-2000:]
+            time.sleep(0.5)
+        subprocess.run([sys.executable, "-m", "bongsu", "capture", "jvm", "--pid",
+                        str(java.pid), "--service", "jvm-ledger", "--server", diag.otlp,
+                        "--kinds", "threads"], check=True, timeout=120)
+    finally:
+        java.kill()
+        java.wait(timeout=30)
+    [listed] = diag.get("/api/v1/captures", service="jvm-ledger")["captures"]
+    capture = diag.get(f"/api/v1/captures/{listed['id']}")
+    analysis = capture["analysis"]
+    assert capture["format"] == "jvm.thread_print/1"
+    assert len(analysis["jvm_deadlocks"]) == 2
+
+    open_page(page, diag, "captures", service="jvm-ledger")
+    row = f"#captures-list tr[data-capture-id='{listed['id']}'][data-status=done]"
+    page.wait_for_selector(row, timeout=20_000)
+    assert page.inner_text(f"{row} td.summary") == capture["summary"]["headline"]
+    page.click(row)
+    page.wait_for_selector(f"#capture-panel[data-capture-id='{listed['id']}'] #thread-analysis",
+                           timeout=20_000)
+    assert page.inner_text("#capture-format") == "jvm.thread_print/1"
+    assert page.inner_text("#capture-summary").startswith(f"{analysis['thread_count']} threads")
+    # The JVM's own deadlock sections, and the wait-for cycles found in the parsed dump.
+    found = analysis["deadlocks"] + analysis["jvm_deadlocks"]
+    shown = page.locator("#thread-deadlocks .deadlock")
+    assert shown.count() == len(found)
+    words = page.inner_text("#thread-deadlocks")
+    for d in analysis["deadlocks"]:
+        assert d["message"] in words
+    for d in analysis["jvm_deadlocks"]:
+        assert d["text"].splitlines()[0] in words
+        assert {"transfer-a", "transfer-b"} <= set(d["threads"]) or {
+            "queue-a", "queue-b"} <= set(d["threads"])
+    assert page.locator("#thread-groups tbody tr").count() == len(analysis["groups"])
+    graph = analysis["lock_graph"]
+    assert page.locator("#thread-locks li").count() == len(graph)
+    # No thread list of the agent's: the dump's own text, open.
+    assert page.locator("#capture-raw[open]").count() == 1
+    assert "Found 2 deadlocks" in page.inner_text("#capture-raw pre")
     problems.check()
 
 

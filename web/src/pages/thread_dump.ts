@@ -208,7 +208,11 @@ export class ThreadDump {
       <dt>${t("common.instance")}</dt><dd class="inst" title=${c.instance}>${name}</dd>
       <dt>${t("tx.hostPid")}</dt><dd>${s.host ? `${s.host} · ${s.pid ?? "?"}` : "–"}</dd>
       <dt>${t("tx.capturedAt")}</dt><dd>${c.captured_at ? fmtTime(c.captured_at, true) : "–"}</dd>
-      <dt>${t("tx.threads")}</dt><dd id="capture-summary">${tf("tx.dumpSummary", { threads: threads.length, serving: threads.filter((x) => x.request).length })}</dd>
+      <dt>${t("tx.threads")}</dt><dd id="capture-summary">${tf("tx.dumpSummary", {
+        // A JVM dump's threads are in the server's analysis only (its document is the text).
+        threads: threads.length || (typeof a.thread_count === "number" ? a.thread_count : 0),
+        serving: threads.filter((x) => x.request).length || arr(a.requests).length,
+      })}</dd>
       ${c.format ? html`<dt>${t("td.format")}</dt><dd class="mono" id="capture-format">${c.format}</dd>` : nothing}
       ${triggerOf(c as AnyCapture) ? html`<dt>${t("dg.trigger")}</dt><dd>${triggerBadge(triggerOf(c as AnyCapture))} <span class="muted">${triggerOf(c as AnyCapture)?.detail ?? ""}</span></dd>` : nothing}
     </dl>`;
@@ -216,9 +220,9 @@ export class ThreadDump {
       c.status === "failed"
         ? html`${meta}<div class="api-error" role="alert"><strong>${t("tx.dumpFailed")}</strong><span>${s.error || ""}</span></div>`
         : html`${meta}${this.analysis(c, a, threads)}
-            <h4>${tf("td.allThreads", { n: threads.length })}</h4>
+            ${threads.length ? html`<h4>${tf("td.allThreads", { n: threads.length })}</h4>` : nothing}
             <div class="threads" id="capture-threads">${repeat(threads, (th) => String(th.id), (th) => this.thread(th))}</div>
-            ${rawText(c)}`;
+            ${rawText(c, !threads.length)}`;
     view(this.dumpPanel.body, body);
     this.dumpPanel.setStatus(null);
   }
@@ -251,15 +255,19 @@ export class ThreadDump {
   }
 
   /** The request a thread serves: method (or span name) and URL, elapsed, a link to its trace. */
-  private requestInfo(r: ThreadRequest): TemplateResult {
-    const service = this.current?.service ?? "";
+  /** The trace of a request seen in the capture: it started `elapsed_ms` before the capture. */
+  private traceOf(r: { trace_id?: string | null; start_unix_nano?: number | null; elapsed_ms?: number | null }): Partial<ViewState> {
     const capturedMs = this.current?.captured_at ?? Date.now();
     const start = r.start_unix_nano ?? (capturedMs - (r.elapsed_ms ?? 0)) * 1e6;
+    return traceLink({ trace_id: r.trace_id ?? "", service: this.current?.service ?? "", start_unix_nano: start });
+  }
+
+  private requestInfo(r: ThreadRequest): TemplateResult {
     const what = r.method ? `${r.method} ${r.url ?? ""}` : `${r.name ?? ""}${r.url && r.url !== r.route ? ` ${r.url}` : ""}`;
     return html`<span class="thread-request"
       >${t("tx.serving")}: <span class="mono">${what}</span> · ${fmtMs(r.elapsed_ms)}
       ${this.ctx && r.trace_id
-        ? html`· <a class="mono trace-link" data-trace-id=${r.trace_id} href=${this.ctx.href(traceLink({ trace_id: r.trace_id, service, start_unix_nano: start }))}
+        ? html`· <a class="mono trace-link" data-trace-id=${r.trace_id} href=${this.ctx.href(this.traceOf(r))}
             >${r.trace_id.slice(0, 16)}</a
           >`
         : nothing}</span
@@ -284,6 +292,7 @@ export class ThreadDump {
       ? graph.map((l) => ({ id: l.lock, type: l.type, created_at: l.created_at, owner: l.owner_name ? { id: l.owner, name: l.owner_name } : l.owner, waiters: l.waiters }))
       : arr<LockInfo>((c.payload as { locks?: unknown } | null | undefined)?.locks);
     const hot = arr<HotFrame>(a.hot_frames);
+    const requests = arr<AnalysedRequest>(a.requests);
     const tracking = a.lock_tracking ?? (c.payload as { lock_tracking?: boolean } | null | undefined)?.lock_tracking;
     const headline = typeof a.headline === "string" ? a.headline : "";
     if (!groups.length && !deadlocks.length && !locks.length && !hot.length) return nothing;
@@ -312,6 +321,22 @@ export class ThreadDump {
                   <td class="clip" title=${names.join(", ")}>${names.slice(0, 6).join(", ")}${names.length > 6 ? ` +${names.length - 6}` : ""}</td>
                 </tr>`;
               },
+            })}`
+        : nothing}
+      ${requests.length
+        ? html`<h4>${tf("td.requests", { n: requests.length })}</h4>
+            ${table({
+              id: "thread-requests",
+              head: [t("tx.thread"), t("tx.request"), t("tx.elapsed"), t("td.where"), t("td.trace")],
+              rows: requests,
+              key: (r) => `${r.thread_id ?? ""} ${r.task ?? ""} ${r.span_id ?? r.trace_id ?? ""}`,
+              row: (r) => html`<tr data-thread-id=${String(r.thread_id ?? "")} data-trace-id=${r.trace_id ?? ""}>
+                <td>${r.task ? html`${r.task} <span class="muted">(${r.thread ?? ""})</span>` : r.thread ?? ""}</td>
+                <td class="mono">${r.name ?? ""}${r.url && r.url !== r.route ? html` <span class="muted">${r.url}</span>` : nothing}</td>
+                <td class="num">${fmtMs(r.elapsed_ms)}</td>
+                <td class="mono">${r.frame ?? ""}</td>
+                <td>${this.ctx && r.trace_id ? html`<a class="mono" href=${this.ctx.href(this.traceOf(r))}>${r.trace_id.slice(0, 16)}</a>` : "–"}</td>
+              </tr>`,
             })}`
         : nothing}
       ${locks.length
@@ -413,6 +438,20 @@ type Thread = Omit<ThreadInfo, "request"> & {
 /** The request a thread serves: the agent's in-flight fields, or the capture's contract ones. */
 type ThreadRequest = Partial<ActiveRequest> & { trace_id?: string; name?: string; route?: string; url?: string; elapsed_ms?: number };
 
+/** A request the analyzer found on a thread or an asyncio task. */
+interface AnalysedRequest {
+  thread_id?: number | null;
+  thread?: string | null;
+  task?: string | null;
+  trace_id?: string | null;
+  span_id?: string | null;
+  name?: string | null;
+  route?: string | null;
+  url?: string | null;
+  elapsed_ms?: number | null;
+  frame?: string | null;
+}
+
 interface Group {
   count: number;
   state?: string;
@@ -496,10 +535,10 @@ function deadlockText(d: unknown, nameOf: (id: unknown) => string): string {
 }
 
 /** A JVM dump's own text (`jcmd Thread.print`), folded. */
-function rawText(c: Capture): TemplateResult | typeof nothing {
+function rawText(c: Capture, open: boolean): TemplateResult | typeof nothing {
   const text = (c.payload as { text?: unknown } | null | undefined)?.text;
   if (typeof text !== "string" || !text) return nothing;
-  return html`<details class="raw" id="capture-raw"><summary>${t("td.raw")}</summary><pre class="raw-json">${text}</pre></details>`;
+  return html`<details class="raw" id="capture-raw" ?open=${open}><summary>${t("td.raw")}</summary><pre class="raw-json">${text}</pre></details>`;
 }
 
 const STATES = ["running", "waiting_lock", "sleeping", "io", "idle_pool", "waiting", "unknown", "waiting_io"];
