@@ -182,6 +182,17 @@ def test_untracked_locks(tracking: None) -> None:
     _locks.install()
 
 
+def test_registry_forgets_dead_locks(tracking: None) -> None:
+    keep = threading.Lock()
+    keep.acquire()
+    for _ in range(30000):
+        threading.RLock()  # made and dropped at once: only a dead weak reference left
+    assert len(_locks._refs) < 10000  # cut back whenever it doubles past the live count
+    assert keep in _locks.snapshot() and keep.created_at.startswith(HERE + ":")
+    keep.release()
+    assert keep not in _locks.snapshot()
+
+
 class Holder:
     lock_class = threading.Lock  # bound at class creation: the C factory (untracked)
 

@@ -35,17 +35,23 @@ import weakref
 from _thread import RLock as _CRLock
 from _thread import allocate_lock as _allocate_lock
 from _thread import get_ident
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 __all__ = ["TrackedLock", "TrackedRLock", "install", "installed", "snapshot", "uninstall",
            "waiting"]
 
+Site = str | tuple[CodeType, int]  # "file:line", or (code, instruction) for later
+
 waiting: dict[int, TrackedLock | TrackedRLock] = {}
 """Thread id -> the tracked lock it is blocked acquiring (set only while it waits)."""
 
-_registry: weakref.WeakValueDictionary[int, TrackedLock | TrackedRLock] = (
-    weakref.WeakValueDictionary())
+# Every tracked lock made, weakly: an append is one C call; dead entries are cut out now and
+# then by whoever gets _prune_lock without waiting (so nothing here can ever block).
+_refs: list[weakref.ref[TrackedLock | TrackedRLock]] = []
+_next_prune = [4096]
+_prune_lock = _allocate_lock()
+_ref = weakref.ref
 _seq = itertools.count(1)
 _ORIGINAL: dict[str, Any] = {}
 _THREADING_FILE = threading.__file__
@@ -54,8 +60,9 @@ _SKIP_FILES = {_THREADING_FILE, os.path.abspath(__file__)}
 _QUEUE_FILE = os.path.join(os.path.dirname(_THREADING_FILE), "queue.py")
 _SKIP_FILES.add(_QUEUE_FILE)
 # A Thread's own locks (its started Event, its tstate lock) are the interpreter's plumbing.
-_THREAD_INTERNALS = {threading.Thread.__init__.__code__,
-                     threading.Thread._reset_internal_locks.__code__}  # type: ignore[attr-defined]
+# Compared by identity: hashing a code object hashes its contents (~1 µs a frame).
+_THREAD_INIT = threading.Thread.__init__.__code__
+_THREAD_RESET = threading.Thread._reset_internal_locks.__code__  # type: ignore[attr-defined]
 _MAX_WALK = 12
 _ACTIVE: dict[int, threading.Thread] = getattr(threading, "_active", {})
 
@@ -69,19 +76,26 @@ class TrackedLock:
         assert lock.acquire(timeout=1) and lock.owner == threading.get_ident()
     """
 
-    __slots__ = ("__weakref__", "_raw", "created_at", "owner", "seq")
+    __slots__ = ("__weakref__", "_raw", "_site", "owner", "seq")
     kind = "Lock"
 
-    def __init__(self, created_at: str = "") -> None:
+    def __init__(self, created_at: Site = "") -> None:
         self._raw = _allocate_lock()
         self.owner: int | None = None
-        self.created_at = created_at
+        self._site = created_at
         self.seq = next(_seq)
-        _registry[self.seq] = self
+        _refs.append(_ref(self))
+        if len(_refs) > _next_prune[0]:
+            _prune()
 
     @property
     def depth(self) -> int:
         return 1 if self.owner is not None else 0
+
+    @property
+    def created_at(self) -> str:
+        """``file:line`` where the lock was made."""
+        return _site_text(self._site)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if self._raw.acquire(False):  # uncontended: only the owner to note
@@ -105,11 +119,11 @@ class TrackedLock:
         self.owner = None
         self._raw.release()
 
-    def __enter__(self) -> bool:
-        return self.acquire()
+    __enter__ = acquire  # one Python call per `with`, not two
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    def __exit__(self, t: object, v: object, tb: object) -> None:
+        self.owner = None
+        self._raw.release()
 
     def locked(self) -> bool:
         return self._raw.locked()
@@ -140,16 +154,18 @@ class TrackedRLock:
             assert lock.depth == 2
     """
 
-    __slots__ = ("__weakref__", "_raw", "created_at", "depth", "kind", "owner", "seq")
+    __slots__ = ("__weakref__", "_raw", "_site", "depth", "kind", "owner", "seq")
 
-    def __init__(self, created_at: str = "", kind: str = "RLock") -> None:
+    def __init__(self, created_at: Site = "", kind: str = "RLock") -> None:
         self._raw = _CRLock()
         self.owner: int | None = None
         self.depth = 0
         self.kind = kind
-        self.created_at = created_at
+        self._site = created_at
         self.seq = next(_seq)
-        _registry[self.seq] = self
+        _refs.append(_ref(self))
+        if len(_refs) > _next_prune[0]:
+            _prune()
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if self._raw.acquire(False):  # free, or already ours (re-entry)
@@ -177,13 +193,22 @@ class TrackedRLock:
                 self.owner = None
         self._raw.release()
 
-    def __enter__(self) -> bool:
-        return self.acquire()
+    __enter__ = acquire
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    def __exit__(self, t: object, v: object, tb: object) -> None:
+        if self.owner == get_ident():
+            depth = self.depth - 1
+            self.depth = max(depth, 0)
+            if depth <= 0:
+                self.owner = None
+        self._raw.release()
 
     # Condition.wait() releases an RLock whole and takes it back with its depth.
+    @property
+    def created_at(self) -> str:
+        """``file:line`` where the lock was made."""
+        return _site_text(self._site)
+
     def _is_owned(self) -> bool:
         return bool(self._raw._is_owned())  # type: ignore[attr-defined]
 
@@ -212,26 +237,34 @@ class TrackedRLock:
         return f"<bongsu tracked {self.kind} L{self.seq} {state}, created at {self.created_at}>"
 
 
+def _site_text(site: Site) -> str:
+    if isinstance(site, str):
+        return site
+    code, lasti = site
+    line = next((n for start, end, n in code.co_lines() if start <= lasti < end), None)
+    return f"{code.co_filename}:{line or code.co_firstlineno}"
+
+
 def _not_blocking(timeout: float) -> bool:
     if timeout != -1:  # as the C lock says it
         raise ValueError("can't specify a timeout for a non-blocking call")
     return False
 
 
-def _creation_site(frame: FrameType | None) -> str | None:
-    """``file:line`` of the code that made the lock; None for locks not to track."""
-    site = ""
+def _creation_site(frame: FrameType | None) -> Site | None:
+    """Where the code that made the lock was; None for locks not to track."""
+    site: Site = ""
     for _ in range(_MAX_WALK):
         if frame is None:
             break
         code = frame.f_code
-        if code in _THREAD_INTERNALS:
+        if code is _THREAD_INIT or code is _THREAD_RESET:
             return None
         filename = code.co_filename
         if filename not in _SKIP_FILES:
             if filename.startswith(_AGENT_DIR):
                 return None
-            site = f"{filename}:{frame.f_lineno}"
+            site = (code, frame.f_lasti)  # the line is looked up only if a capture asks
             break
         frame = frame.f_back
     # Not current_thread(): in a thread threading did not start it makes a Thread (locks).
@@ -310,23 +343,32 @@ _fork_hook = [False]
 
 
 def _after_fork_in_child() -> None:
+    global _prune_lock
+    _prune_lock = _allocate_lock()  # a thread that held it is gone
     me = get_ident()
     for ident in [i for i in list(waiting) if i != me]:
         waiting.pop(ident, None)
 
 
+def _prune() -> None:
+    """Cut dead entries out of ``_refs``; amortized O(1) per lock made."""
+    if not _prune_lock.acquire(False):
+        return  # another thread is at it
+    try:
+        count = len(_refs)
+        live = [r for r in _refs[:count] if r() is not None]
+        # One C call; what other threads appended meanwhile sits beyond `count`, kept.
+        _refs[:count] = live
+        _next_prune[0] = max(4096, 2 * len(live))
+    finally:
+        _prune_lock.release()
+
+
 def snapshot() -> list[TrackedLock | TrackedRLock]:
     """Tracked locks held or waited for now, oldest first."""
     wanted = {id(lock) for lock in list(waiting.values())}
-    for _ in range(5):  # a dict copy is one C call; retried should a resize race it
-        try:
-            refs = _registry.data.copy()  # type: ignore[attr-defined]
-            break
-        except RuntimeError:
-            continue
-    else:
-        return []
-    locks = [lock for ref in refs.values() if (lock := ref()) is not None]
+    refs = list(_refs)  # one C call
+    locks = [lock for ref in refs if (lock := ref()) is not None]
     out = [lock for lock in locks if lock.owner is not None or id(lock) in wanted]
     out.sort(key=lambda lock: lock.seq)
     return out
