@@ -39,6 +39,7 @@ from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.rule_preview import rule_preview_router
+from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes
 from bongsu.ingest.loader import Loader
@@ -127,7 +128,8 @@ def build(settings: Settings) -> Parts:
                                 console_url=settings.console_url, active=keeper.active)
         evaluator = Evaluator(
             rules=lambda: _enabled_rules(repo), repo=repo, context=Context(queries, reads),
-            listeners=[dispatcher.on_transitions],
+            listeners=[dispatcher.on_transitions,
+                       AlertCaptures(repo.get_rule, agents).on_transitions],
             # An evaluation is a few store queries: bounded like one API query.
             timeout_s=settings.query_timeout_seconds, active=keeper.active)
         keeper.start()
@@ -143,7 +145,7 @@ def build(settings: Settings) -> Parts:
         kube=kube,
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
         api_app=create_api(settings, store, keys.resolve, queries=queries,
-                           routers=[agent_router(agents), kube_router(kube),
+                           routers=[agent_router(agents, kube, store), kube_router(kube),
                                     engine_router(keeper),
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,

@@ -259,3 +259,56 @@ def test_the_server_stores_a_pushed_capture_whole_and_refuses_a_bad_one(
         assert status == 400 and message in reply["message"], (status, reply)
     rows = _get(f"{server.api_url}/api/v1/captures?service=orders")["captures"]
     assert len(rows) == 1  # nothing of the refused ones was kept
+
+
+def test_a_firing_alert_asks_the_instance_for_the_captures_its_rule_names(
+        make_agent: Callable[..., Any], server_factory: Any) -> None:
+    server = server_factory().start()
+    agent = make_agent(endpoint=server.otlp_url, control_interval=0.2, watchdog=False)
+    instance = agent.resource["service.instance.id"]
+    rule = {"name": "test-svc busy", "kind": "threshold", "interval": "10s",
+            "spec": {"figure": "tps", "by": "instance", "op": ">", "value": 0,
+                     "window_s": 60, "service": "test-svc"}}
+    status, reply = _post(f"{server.api_url}/api/v1/rules",
+                          {**rule, "captures": ["threads", "heap"]})
+    assert status == 400
+    assert reply["detail"] == "captures[1]: must be one of threads, memory, network, files, " \
+                              "processes, not 'heap'"
+    status, created = _post(f"{server.api_url}/api/v1/rules",
+                            {**rule, "captures": ["threads", "memory"]})
+    assert status == 201 and created["captures"] == ["threads", "memory"]
+    assert _get(f"{server.api_url}/api/v1/rules/{created['id']}")["captures"] == [
+        "threads", "memory"]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    stop = threading.Event()
+
+    def traffic() -> None:
+        while not stop.wait(0.2):
+            TracedWSGI(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/orders",
+                             "wsgi.url_scheme": "http"}, lambda *a: None)
+
+    worker = threading.Thread(target=traffic, name="traffic")
+    worker.start()
+    try:
+        rows = _wait(lambda: len(found := _captures(server.api_url, "test-svc", "alert")) == 2
+                     and found, 120)
+    finally:
+        stop.set()
+        worker.join()
+    assert sorted(r["kind"] for r in rows) == ["memory", "threads"]
+    for row in rows:
+        assert row["instance"] == instance and row["status"] == "done"
+        trigger = _get(f"{server.api_url}/api/v1/captures/{row['id']}")["payload"]["trigger"]
+        assert trigger["reason"] == "alert" and trigger["rule_id"] == created["id"]
+        assert trigger["detail"].startswith("tps is ") and f"instance={instance}" in trigger[
+            "detail"]
+    [firing] = [a for a in _get(f"{server.api_url}/api/v1/alerts")["alerts"]
+                if a["rule_id"] == created["id"]]
+    assert firing["state"] == "firing" and firing["labels"]["instance"] == instance
+    [memory] = [r for r in rows if r["kind"] == "memory"]
+    payload = _get(f"{server.api_url}/api/v1/captures/{memory['id']}")["payload"]
+    assert payload["process"]["rss_bytes"] > 10 * 2**20

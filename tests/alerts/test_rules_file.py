@@ -171,7 +171,7 @@ def test_every_field_of_a_rule_is_reported_in_line_order() -> None:
         "rules.yaml:4: rules[0].severity: must be one of critical, warning, info, not 'page'",
         "rules.yaml:6: rules[0].for: must be a duration like 5m, not 'later'",
         "rules.yaml:7: rules[0].colour: unknown field (known: id, name, kind, severity, for, "
-        "keep_firing_for, interval, no_data, labels, annotations, enabled, spec)",
+        "keep_firing_for, interval, no_data, labels, annotations, enabled, spec, captures)",
         "rules.yaml:8: rules[0].spec.op: expected one of >, >=, <, <=, got '?'",
     ]
 

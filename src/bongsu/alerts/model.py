@@ -59,6 +59,9 @@ class Rule:
     annotations: dict[str, str] = field(default_factory=dict)  # summary / description templates
     enabled: bool = True
     builtin: bool = False  # a shipped default (editable, can be turned off)
+    # Capture kinds a firing alert with an ``instance`` label asks that instance's agent
+    # for (docs/captures.md: threads, memory, network, files, processes).
+    captures: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,6 +300,7 @@ def _rule_values(rule: Rule) -> dict[str, Any]:
         "for_s": rule.for_s, "keep_firing_for_s": rule.keep_firing_for_s,
         "no_data": rule.no_data, "interval_s": rule.interval_s, "labels": rule.labels,
         "annotations": rule.annotations, "enabled": rule.enabled, "builtin": rule.builtin,
+        "captures": list(rule.captures),
     }
 
 
@@ -309,7 +310,7 @@ def _rule(row: Row[Any]) -> Rule:
         severity=row.severity, for_s=row.for_s, keep_firing_for_s=row.keep_firing_for_s,
         no_data=row.no_data, interval_s=row.interval_s, labels=dict(row.labels),
         annotations=dict(row.annotations), enabled=bool(row.enabled),
-        builtin=bool(row.builtin),
+        builtin=bool(row.builtin), captures=list(row.captures or []),
     )
 
 

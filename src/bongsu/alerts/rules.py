@@ -40,7 +40,10 @@ MAX_LABELS = 32
 
 REQUIRED = ("name", "kind", "spec")
 FIELDS = ("id", "name", "kind", "severity", "for", "keep_firing_for", "interval", "no_data",
-          "labels", "annotations", "enabled", "spec")
+          "labels", "annotations", "enabled", "spec", "captures")
+# What a firing alert can ask an instance's agent for (docs/captures.md); locks are part
+# of a threads capture.
+CAPTURE_KINDS = ("threads", "memory", "network", "files", "processes")
 
 _LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -125,6 +128,7 @@ def read_rule(data: object, *, tenant: str, rule_id: str = "", prefix: str = ""
         labels=cast(dict[str, str], data.get("labels", {})),
         annotations=cast(dict[str, str], data.get("annotations", {})),
         enabled=enabled is True,
+        captures=cast(list[str], data.get("captures", [])),
     )
     # A field already found wrong (or missing) is not reported again through its value.
     told = [e.field for e in found]
@@ -142,6 +146,8 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         "interval": format_duration(rule.interval_s), "no_data": rule.no_data,
         "labels": dict(rule.labels), "annotations": dict(rule.annotations),
         "enabled": rule.enabled, "spec": dict(rule.spec),
+        # only when asked for: a rules file written before captures reads back unchanged
+        **({"captures": list(rule.captures)} if rule.captures else {}),
     }
 
 
@@ -165,6 +171,7 @@ def rule_problems(rule: Rule, *, prefix: str = "") -> list[RuleError]:
         lambda: _string_map(rule.labels, at("labels"), MAX_LABEL_VALUE),
         lambda: _string_map(rule.annotations, at("annotations"), MAX_ANNOTATION_VALUE),
         lambda: _kind_and_spec(rule.kind, rule.spec, at),
+        lambda: _captures(rule.captures, at("captures")),
     ]
     found = []
     for check in checks:
@@ -173,6 +180,17 @@ def rule_problems(rule: Rule, *, prefix: str = "") -> list[RuleError]:
         except RuleError as exc:
             found.append(exc)
     return found
+
+
+def _captures(value: object, field: str) -> None:
+    if not isinstance(value, list):
+        raise RuleError(field, f"must be a list of capture kinds ({', '.join(CAPTURE_KINDS)})")
+    for i, kind in enumerate(value):
+        if kind not in CAPTURE_KINDS:
+            raise RuleError(f"{field}[{i}]", f"must be one of {', '.join(CAPTURE_KINDS)}, "
+                                             f"not {kind!r}")
+    if len(set(value)) != len(value):
+        raise RuleError(field, "names a kind twice")
 
 
 def _name(name: object, field: str) -> None:

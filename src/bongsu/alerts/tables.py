@@ -42,6 +42,7 @@ alert_rules = Table(
     Column("builtin", Boolean, nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
+    Column("captures", JSON, nullable=True),  # migration 0006; null: none
     # Rules files apply by name: one rule of a name per tenant.
     UniqueConstraint("tenant", "name", name="uq_alert_rules_tenant_name"),
 )

@@ -76,7 +76,8 @@ HistoryLimit = Annotated[Annotated[int, Field(ge=1, le=MAX_LIMIT)] | None, Query
     description=f"Most changes to return: 1 to {MAX_LIMIT}. Default 100.")]
 RuleBody = Annotated[dict[str, Any], Body(
     description="A rule as written in a rules file: name, kind, spec (required); severity, "
-                "for, keep_firing_for, interval, no_data, labels, annotations, enabled",
+                "for, keep_firing_for, interval, no_data, labels, annotations, enabled, "
+                "captures",
     examples=[{"name": "Orders slow", "kind": "threshold", "for": "5m",
                "spec": {"figure": "apdex", "op": "<", "value": 0.7, "service": "orders"}}])]
 

@@ -49,6 +49,9 @@ class Rule(BaseModel):
     enabled: bool = _d("Evaluated (false: turned off)")
     spec: dict[str, Any] = _d("The kind's own fields")
     builtin: bool = _d("A shipped default (editable, can be turned off)")
+    captures: list[Literal["threads", "memory", "network", "files", "processes"]] = _d(
+        "Captures a firing alert with an instance label asks that instance's agent for "
+        "(trigger alert, the rule's id)", default_factory=list)
 
 
 class Rules(BaseModel):

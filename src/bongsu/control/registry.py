@@ -149,6 +149,9 @@ class AgentRegistry:
     def _save(self, tenant: str, capture: PendingCapture, result: dict[str, Any]) -> None:
         # The one save path (bongsu.diagnostics.captures): analysed once, stored whole.
         payload = result.get("result")
+        if capture.trigger is not None and isinstance(payload, dict):
+            # The server knows why it asked (an alert); the agent's document says "request".
+            payload = {**payload, "trigger": capture.trigger}
         store_capture(
             self._store, tenant, payload if isinstance(payload, dict) else None,
             service=capture.service, instance=capture.instance, kind=capture.kind,

@@ -2132,6 +2132,11 @@ export interface components {
        */
       builtin: boolean;
       /**
+       * Captures
+       * @description Captures a firing alert with an instance label asks that instance's agent for (trigger alert, the rule's id)
+       */
+      captures?: ("threads" | "memory" | "network" | "files" | "processes")[];
+      /**
        * Enabled
        * @description Evaluated (false: turned off)
        */
