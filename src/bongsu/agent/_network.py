@@ -105,7 +105,10 @@ def _endpoint(field: str) -> str:
     swapped = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
     if len(swapped) == 4:
         return f"{ipaddress.IPv4Address(swapped)}:{int(port, 16)}"
-    return f"[{ipaddress.IPv6Address(swapped)}]:{int(port, 16)}"
+    ip = ipaddress.IPv6Address(swapped)
+    if ip.ipv4_mapped is not None:  # an IPv4 peer of a dual-stack socket, written dotted
+        return f"[::ffff:{ip.ipv4_mapped}]:{int(port, 16)}"
+    return f"[{ip}]:{int(port, 16)}"
 
 
 def parse_unix(text: str) -> list[dict[str, Any]]:
