@@ -8,6 +8,7 @@ import { emptyState, errorBox, h, Panel } from "../dom";
 import { fmtBytes, fmtMs, fmtNum, fmtPct } from "../format";
 import { t, type Key } from "../i18n";
 import { memoryMetric } from "../metrics";
+import { OomVerdictCard } from "./oom_verdict";
 import type { Ctx, PageView } from "../page";
 import { seriesStep } from "../state";
 import { AlertMarkers } from "./alert_markers";
@@ -59,6 +60,7 @@ class Dashboard implements PageView {
   /** The service's alerts in the window, as shaded areas on the time charts. */
   private readonly alertAreas = new AlertMarkers();
   private readonly podNotes = h("div", { class: "pod-notes-slot" });
+  private readonly oom = new OomVerdictCard();
 
   constructor() {
     const tileDefs: [Key, string][] = [
@@ -86,6 +88,7 @@ class Dashboard implements PageView {
     this.dbChart = chart(this.dbPanel);
     this.instChart = chart(this.instPanel);
     this.instPanel.body.append(this.podNotes);
+    this.memPanel.body.append(this.oom.el);
     for (const c of [this.avgChart, this.errChart, this.memChart, this.dbChart]) c.inst.on("datazoom", () => markZoom(c));
     this.el = h(
       "div",
@@ -117,6 +120,7 @@ class Dashboard implements PageView {
       guard(this.instPanel, () => this.loadInstances(ctx, signal), () => this.instChart.el.dataset.points !== undefined),
       this.markers.refresh(ctx, signal).catch(() => {}),
       this.alertAreas.refresh(ctx, signal).catch(() => {}),
+      this.oom.refresh(ctx, signal).catch(() => {}),
     ]);
     if (signal.aborted) return;
     // After the charts have their data: markers merge into their first series.
