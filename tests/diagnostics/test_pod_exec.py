@@ -9,9 +9,12 @@ dump, the class counts, the program's socket and file, and the plain errors.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ from diagnostics.java.programs import (  # noqa: F401 (fixtures)
     java_program_fixture,
     wait_for_deadlocks,
 )
+from server_process import ServerProcess
 
 Start = Callable[..., JavaProgram]
 NS = "shop"
@@ -206,3 +210,73 @@ def test_capture_pod_without_a_jvm(kind: Cluster, tmp_path: Path) -> None:
     finally:
         server.kill()
         server.wait()
+
+
+def _post(server: ServerProcess, body: dict[str, Any]) -> tuple[int, Any]:
+    request = urllib.request.Request(server.api_url + "/api/v1/captures",
+                                     json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def test_pod_capture_through_the_api(kind: Cluster, java_program: Start, server_factory: Any,
+                                     tmp_path: Path) -> None:
+    kept = tmp_path / "kept.txt"
+    kept.write_text("x")
+    program = java_program("Grow", str(kept))
+    program.send("grow 40000")
+    program.expect("grown 40000")
+    kind.pod("orders-7d9f-x2k4q", "orders")
+    server = server_factory({"BONGSU_KUBE_CLUSTERS": f"kind={kind.kubeconfig}"}).start()
+    pod = {"cluster": "kind", "namespace": NS, "pod": "orders-7d9f-x2k4q"}
+
+    ids = {}
+    for what in ("memory", "threads", "network"):
+        status, body = _post(server, {**pod, "kind": what, "args": {"pid": program.pid}})
+        assert (status, body["status"]) == (202, "done"), body
+        ids[what] = body["id"]
+    status, one = server.api(f"/api/v1/captures/{ids['memory']}")
+    assert status == 200, one
+    assert (one["kind"], one["format"], one["status"]) == ("memory", "jvm.class_histogram/1",
+                                                           "done")
+    assert one["instance"] == "orders-7d9f-x2k4q"
+    assert (one["payload"]["host"], one["payload"]["pid"]) == ("orders-7d9f-x2k4q", program.pid)
+    # What the memory analyzer shows first: the class the program keeps, 40,000 of them.
+    first = one["analysis"]["top_types"][0]
+    assert (first["type"], first["count"]) == ("Grow$LeakedOrder", 40000)
+    status, threads = server.api(f"/api/v1/captures/{ids['threads']}")
+    assert status == 200 and threads["format"] == "jvm.thread_print/1"
+    assert threads["analysis"]["thread_count"] == len(
+        parse_thread_print(threads["payload"]["text"])["threads"])
+    status, network = server.api(f"/api/v1/captures/{ids['network']}")
+    assert status == 200 and network["format"] == "bongsu.network/1"
+    port = int(program.ready.split()[1])
+    assert [s["local"] for s in network["payload"]["listen"] if s["proto"] == "tcp6"] == [
+        next(s["local"] for s in network["payload"]["sockets"] if s["state"] == "LISTEN"
+             and s["local"].endswith(f":{port}"))]
+    status, listed = server.api("/api/v1/captures?instance=orders-7d9f-x2k4q")
+    assert status == 200
+    assert sorted(r["kind"] for r in listed["captures"]) == ["memory", "network", "threads"]
+
+    refusals = [
+        ({**pod, "cluster": "paris", "kind": "threads"}, 400,
+         "cluster: no cluster 'paris' is watched (watched: 'kind')"),
+        ({**pod, "pod": "gone-0", "kind": "threads"}, 404,
+         'pod: exec in shop/gone-0: pods "gone-0" not found'),
+        ({**pod, "kind": "threads", "args": {"pid": 1}}, 400,
+         "kind: threads cannot be taken in shop/orders-7d9f-x2k4q: pid 1 is not a JVM "
+         "(jcmd -l lists none with that pid)"),
+        ({**pod, "kind": "memory", "args": {"window_s": 5}}, 400,
+         "args.window_s: only for an agent's memory capture"),
+        ({"service": "orders", "instance": "i-1", "kind": "threads", "args": {"pid": 3}}, 400,
+         "args.pid: only for a pod's capture (with cluster)"),
+        ({"cluster": "kind", "pod": "x", "kind": "threads"}, 400,
+         "namespace: required for a pod's capture"),
+    ]
+    for body, code, message in refusals:
+        status, answer = _post(server, body)
+        assert (status, answer) == (code, {"detail": message}), body

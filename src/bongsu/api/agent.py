@@ -1,6 +1,8 @@
 """Real-time active requests and diagnostic captures, from the agents' control channel.
 
-Captures: ``POST /api/v1/captures`` asks an agent (kept pending until it answers);
+Captures: ``POST /api/v1/captures`` asks an agent (kept pending until it answers), or with
+``cluster``/``namespace``/``pod`` takes one in the pod through the Kubernetes exec API
+(``bongsu.diagnostics.pod_exec``; stored before the answer);
 ``GET /api/v1/captures`` lists them (pending first, then stored, newest first);
 ``GET /api/v1/captures/{id}`` has the document and its analysis (``bongsu.diagnostics``);
 ``GET /api/v1/captures/compare?base=&other=`` compares two stored captures of one kind.
@@ -14,7 +16,7 @@ Example::
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
@@ -25,14 +27,21 @@ from bongsu.api.params import CaptureId, From, Instance, Kind, Limit100, Service
 from bongsu.api.responses import JSON
 from bongsu.control.registry import COMMAND_KINDS, AgentRegistry, PendingCapture
 from bongsu.diagnostics.captures import analysis_of, document_of
+from bongsu.diagnostics.pod_exec import pod_capture
 from bongsu.errors import InvalidQuery, NotFound
 from bongsu.query.params import parse_limit_value
 from bongsu.query.window import parse_time
+from bongsu.store.base import TelemetryStore
 from bongsu.store.reads import CaptureRecord
 
+if TYPE_CHECKING:
+    from bongsu.kube.hub import KubeHub
 
-def agent_router(registry: AgentRegistry) -> APIRouter:
-    """Routes over ``registry`` (live state) and the store (captures kept for good)."""
+
+def agent_router(registry: AgentRegistry, kube: KubeHub | None = None,
+                 store: TelemetryStore | None = None) -> APIRouter:
+    """Routes over ``registry`` (live state) and the store (captures kept for good);
+    with ``kube`` and ``store``, a pod's capture through the exec API too."""
     router = APIRouter(prefix="/api/v1", tags=["real time and diagnostics"])
 
     @router.get("/active-requests", summary="Requests in flight now, longest first",
@@ -50,6 +59,17 @@ def agent_router(registry: AgentRegistry) -> APIRouter:
                  summary="Ask an instance's agent for a capture (threads, memory, network, "
                          "files, processes)")
     def request_capture(tenant: Tenant, body: models.CaptureRequest) -> JSON:
+        if body.cluster or body.namespace or body.pod or body.container:
+            if kube is None or store is None:
+                raise InvalidQuery("cluster: this server watches no Kubernetes cluster")
+            if body.args.window_s is not None:
+                raise InvalidQuery("args.window_s: only for an agent's memory capture")
+            capture_id = pod_capture(kube, store, tenant, body.cluster, body.namespace,
+                                     body.pod, body.container or None, body.kind,
+                                     body.args.pid or 1)
+            return JSON({"id": capture_id, "status": "done"}, status_code=202)
+        if body.args.pid is not None:
+            raise InvalidQuery("args.pid: only for a pod's capture (with cluster)")
         if not body.service:
             raise InvalidQuery("service: required")
         if not body.instance:

@@ -289,18 +289,30 @@ class CaptureArgs(Model):
         "memory only: trace allocations for this many seconds (tracemalloc, started for the "
         "window and stopped after it when it was off); the capture answers after the window",
         default=None, ge=0, le=60)
+    pid: int | None = _f(
+        "a pod's capture only: the container's process (default 1, its main process)",
+        default=None, ge=1)
 
 
 class CaptureRequest(Model):
-    service: str = _f("Service name")
-    instance: str = _f(_INSTANCE)
+    service: str = _f("Service name (an agent's capture)", default="")
+    instance: str = _f(_INSTANCE + " (an agent's capture)", default="")
+    cluster: str = _f(
+        "A pod's capture through the Kubernetes exec API, instead of service and instance: "
+        "the watched cluster (jcmd for threads and memory, /proc for the rest)", default="")
+    namespace: str = _f("With cluster: the pod's namespace", default="")
+    pod: str = _f("With cluster: the pod", default="")
+    container: str = _f("With cluster: the container (default: the pod's only one)",
+                        default="")
     kind: CaptureKind = _f("What to capture", default="threads")
-    args: CaptureArgs = _f("What the agent's capture takes", default_factory=CaptureArgs)
+    args: CaptureArgs = _f("What the capture takes", default_factory=CaptureArgs)
 
 
 class CaptureAccepted(Model):
     id: str = _f("Capture id")
-    status: Literal["pending"] = _f("Always pending: the agent answers on its next poll")
+    status: Literal["pending", "done"] = _f(
+        "pending: the agent answers on its next poll; done: a pod's capture, taken through "
+        "the exec API and stored before the answer")
 
 
 class CaptureTrigger(Model):

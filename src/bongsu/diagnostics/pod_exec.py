@@ -34,6 +34,7 @@ from bongsu.diagnostics import procfs
 from bongsu.diagnostics.captures import store_capture
 from bongsu.diagnostics.host import JVM_KINDS, KINDS, CaptureError
 from bongsu.diagnostics.jvm import CLASS_HISTOGRAM, THREAD_PRINT, runtime_of
+from bongsu.errors import InvalidQuery, NotFound
 from bongsu.kube.config import ClusterSpec
 from bongsu.kube.connect import api_client
 from bongsu.store.base import TelemetryStore
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from bongsu.kube.hub import KubeHub
 
 __all__ = ["ExecResult", "PodCapture", "PodTarget", "capture_pod", "exec_in_pod",
-           "store_pod_capture", "target_of"]
+           "pod_capture", "store_pod_capture", "target_of"]
 
 EXEC_TIMEOUT_S = 120.0  # a class histogram of a large heap takes seconds; a dump far less
 _PROC_KINDS = ("network", "files", "processes")
@@ -224,3 +225,29 @@ def store_pod_capture(store: TelemetryStore, tenant: str, target: PodTarget,
         ids[doc["kind"]] = store_capture(store, tenant, doc, service=target.service,
                                          instance=target.instance, host=target.pod, pid=pid)
     return ids, result.errors
+
+
+def pod_capture(kube: KubeHub, store: TelemetryStore, tenant: str, cluster: str,
+                namespace: str, pod: str, container: str | None, kind: str,
+                pid: int = 1) -> str:
+    """``POST /api/v1/captures`` with a pod: take ``kind`` there and store it; the id.
+
+    InvalidQuery naming the field (``cluster``, ``namespace``, ``pod``, ``kind``) when the
+    capture cannot be taken, NotFound when the cluster has no such pod.
+    """
+    for field_name, value in (("cluster", cluster), ("namespace", namespace), ("pod", pod)):
+        if not value:
+            raise InvalidQuery(f"{field_name}: required for a pod's capture")
+    try:
+        target = target_of(kube, tenant, cluster, namespace, pod)
+        ids, errors = store_pod_capture(store, tenant, target, container, [kind], pid)
+    except CaptureError as exc:
+        message = str(exc)
+        if message.startswith("cluster:"):
+            raise InvalidQuery(message) from None
+        if " not found" in message and "pods " in message:
+            raise NotFound(f"pod: {message}") from None
+        raise InvalidQuery(f"pod: {message}") from None
+    if kind in errors:
+        raise InvalidQuery(f"kind: {kind} cannot be taken in {namespace}/{pod}: {errors[kind]}")
+    return ids[kind]
