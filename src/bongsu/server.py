@@ -145,7 +145,7 @@ def build(settings: Settings) -> Parts:
         kube=kube,
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
         api_app=create_api(settings, store, keys.resolve, queries=queries,
-                           routers=[agent_router(agents), kube_router(kube),
+                           routers=[agent_router(agents, kube, store), kube_router(kube),
                                     engine_router(keeper),
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,
