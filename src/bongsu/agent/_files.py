@@ -4,7 +4,8 @@ Each ``/proc/self/fd/N`` link is read once: ``socket:[…]`` is a socket, ``pipe
 pipe (FIFOs opened by path are files of their path), ``anon_inode:…`` (eventfd, epoll,
 timerfd, inotify) anon, a path under ``/dev/`` dev, any other absolute path a file (a
 deleted one keeps the kernel's `` (deleted)`` suffix). The fd the listing itself opens
-is left out. At most ``MAX_FDS`` are listed; ``count`` is all of them.
+is left out. At most ``MAX_FDS`` are listed (paths cut at ``_MAX_PATH`` characters, so the
+document stays well under the server's 4 MiB body limit); ``count`` is all of them.
 
 Example::
 
@@ -23,6 +24,7 @@ from bongsu.agent._envelope import envelope
 __all__ = ["MAX_FDS", "capture_files", "fd_type"]
 
 MAX_FDS = 5000
+_MAX_PATH = 1024
 
 
 def capture_files(trigger: dict[str, Any] | None = None,
@@ -45,7 +47,7 @@ def capture_files(trigger: dict[str, Any] | None = None,
             continue
         count += 1
         if len(fds) < MAX_FDS:
-            fds.append({"fd": int(name), "type": fd_type(target), "path": target})
+            fds.append({"fd": int(name), "type": fd_type(target), "path": target[:_MAX_PATH]})
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     doc.update({"count": count, "limit_soft": _limit(soft), "limit_hard": _limit(hard),
                 "fds": fds})
