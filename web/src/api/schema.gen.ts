@@ -31,8 +31,12 @@ export interface paths {
     /** Ask an instance's agent for a capture (threads, memory, network, files, processes) */
     post: operations["request_capture_api_v1_captures_post"];
   };
+  "/api/v1/captures/compare": {
+    /** What changed between two stored captures of one kind (memory: the types and allocation sites that grew, as leak suspects) */
+    get: operations["compare_captures_api_v1_captures_compare_get"];
+  };
   "/api/v1/captures/{capture_id}": {
-    /** One capture with its payload */
+    /** One capture with its document and analysis */
     get: operations["one_capture_api_v1_captures__capture_id__get"];
   };
   "/api/v1/channels": {
@@ -422,15 +426,25 @@ export interface components {
     /** Capture */
     Capture: {
       /**
+       * Analysis
+       * @description One capture: what its kind's analyzer reads in it (null: failed, or no analyzer for its format)
+       */
+      analysis?: components["schemas"]["ThreadsAnalysis"] | components["schemas"]["MemoryAnalysis"] | components["schemas"]["ProcessesAnalysis"] | components["schemas"]["NetworkAnalysis"] | components["schemas"]["FilesAnalysis"] | components["schemas"]["OtherAnalysis"] | null;
+      /**
        * Captured At
-       * @description Stored: when it was stored, epoch ms
+       * @description Stored: when it was taken, epoch ms
        */
       captured_at?: number | null;
       /**
        * Format
-       * @description Stored: payload format (json)
+       * @description Stored: the document's format (bongsu.threads/1, jvm.thread_print/1 …; docs/captures.md)
        */
       format?: string | null;
+      /**
+       * Headline
+       * @description Stored: its analysis in one line
+       */
+      headline?: string | null;
       /**
        * Id
        * @description Capture id
@@ -448,12 +462,12 @@ export interface components {
       instance_name: string;
       /**
        * Kind
-       * @description Capture kind (threads)
+       * @description Capture kind: threads, memory, network, files, processes
        */
       kind: string;
       /**
        * Payload
-       * @description One capture: the agent's answer (for threads: thread_count, threads with stacks)
+       * @description One capture: the document as collected (docs/captures.md)
        */
       payload?: unknown;
       /**
@@ -474,11 +488,13 @@ export interface components {
       status: "pending" | "done" | "failed";
       /**
        * Summary
-       * @description Stored: threads, serving_requests, ok, error, host, pid, requested_at (epoch ms)
+       * @description Stored: ok, error, host, pid, requested_at (epoch ms), trigger, headline; threads: threads, serving_requests; analysis_error when the analyzer failed
        */
       summary?: {
         [key: string]: unknown;
       } | null;
+      /** @description Stored: why it was taken */
+      trigger?: components["schemas"]["CaptureTrigger"] | null;
     };
     /** CaptureAccepted */
     CaptureAccepted: {
@@ -489,28 +505,63 @@ export interface components {
       id: string;
       /**
        * Status
-       * @description Always pending: the agent answers on its next poll
-       * @constant
+       * @description pending: the agent answers on its next poll; done: a pod's capture, taken through the exec API and stored before the answer
+       * @enum {string}
        */
-      status: "pending";
+      status: "pending" | "done";
     };
     /** CaptureArgs */
     CaptureArgs: {
+      /**
+       * Pid
+       * @description a pod's capture only: the container's process (default 1, its main process)
+       */
+      pid?: number | null;
       /**
        * Window S
        * @description memory only: trace allocations for this many seconds (tracemalloc, started for the window and stopped after it when it was off); the capture answers after the window
        */
       window_s?: number | null;
     };
+    /** CaptureComparison */
+    CaptureComparison: {
+      /** @description The earlier capture (without payload and analysis) */
+      base: components["schemas"]["Capture"];
+      /**
+       * Comparison
+       * @description What changed from base to other (memory: leak suspects)
+       */
+      comparison: components["schemas"]["ThreadsComparison"] | components["schemas"]["MemoryComparison"] | components["schemas"]["ProcessesComparison"] | components["schemas"]["NetworkComparison"] | components["schemas"]["FilesComparison"] | components["schemas"]["OtherAnalysis"];
+      /**
+       * Kind
+       * @description The kind both captures are
+       */
+      kind: string;
+      /** @description The later capture (without payload and analysis) */
+      other: components["schemas"]["Capture"];
+    };
     /** CaptureRequest */
     CaptureRequest: {
-      /** @description What the agent's capture takes */
+      /** @description What the capture takes */
       args?: components["schemas"]["CaptureArgs"];
       /**
-       * Instance
-       * @description Instance id (the resource's service.instance.id)
+       * Cluster
+       * @description A pod's capture through the Kubernetes exec API, instead of service and instance: the watched cluster (jcmd for threads and memory, /proc for the rest)
+       * @default
        */
-      instance: string;
+      cluster?: string;
+      /**
+       * Container
+       * @description With cluster: the container (default: the pod's only one)
+       * @default
+       */
+      container?: string;
+      /**
+       * Instance
+       * @description Instance id (the resource's service.instance.id) (an agent's capture)
+       * @default
+       */
+      instance?: string;
       /**
        * Kind
        * @description What to capture
@@ -519,10 +570,43 @@ export interface components {
        */
       kind?: "threads" | "memory" | "network" | "files" | "processes";
       /**
-       * Service
-       * @description Service name
+       * Namespace
+       * @description With cluster: the pod's namespace
+       * @default
        */
-      service: string;
+      namespace?: string;
+      /**
+       * Pod
+       * @description With cluster: the pod
+       * @default
+       */
+      pod?: string;
+      /**
+       * Service
+       * @description Service name (an agent's capture)
+       * @default
+       */
+      service?: string;
+    };
+    /** CaptureTrigger */
+    CaptureTrigger: {
+      /**
+       * Detail
+       * @description What tripped it ('rss 231 MiB = 90 % of the 256 MiB limit')
+       * @default
+       */
+      detail?: string;
+      /**
+       * Reason
+       * @description request: a person asked; the others: the agent's watchdog, or a firing alert's rule
+       * @enum {string}
+       */
+      reason: "request" | "memory_near_limit" | "long_request" | "sigterm" | "alert";
+      /**
+       * Rule Id
+       * @description alert: the rule that asked for it
+       */
+      rule_id?: string | null;
     };
     /** Captures */
     Captures: {
@@ -842,6 +926,132 @@ export interface components {
        */
       ts: number;
     };
+    /** Deadlock */
+    Deadlock: {
+      /**
+       * Locks
+       * @description The locks each waits for, in order
+       */
+      locks: string[];
+      /**
+       * Message
+       * @description 'deadlock: thread A holds L1 and waits for L2 held by B, which …'
+       */
+      message: string;
+      /**
+       * Thread Ids
+       * @description Their ids
+       */
+      thread_ids: unknown[];
+      /**
+       * Threads
+       * @description The cycle's threads by name, in order
+       */
+      threads: string[];
+    };
+    /** Directory */
+    Directory: {
+      /**
+       * Count
+       * @description Open files in it
+       */
+      count: number;
+      /**
+       * Directory
+       * @description Directory of open files
+       */
+      directory: string;
+    };
+    /** DirectoryChange */
+    DirectoryChange: {
+      /**
+       * Base
+       * @description Open files in base
+       */
+      base: number;
+      /**
+       * Delta
+       * @description other - base
+       */
+      delta: number;
+      /**
+       * Directory
+       * @description Directory
+       */
+      directory: string;
+      /**
+       * Other
+       * @description Open files in other
+       */
+      other: number;
+    };
+    /** Endpoint */
+    Endpoint: {
+      /**
+       * Count
+       * @description Sockets
+       */
+      count: number;
+      /**
+       * Direction
+       * @description Accepted, connected out, unix
+       * @enum {string}
+       */
+      direction: "inbound" | "outbound" | "local";
+      /**
+       * Endpoint
+       * @description Outbound: remote host:port; inbound: 'peer host -> :local port'; unix: the path
+       */
+      endpoint: string;
+      /**
+       * Proto
+       * @description tcp, tcp6, udp, udp6, unix
+       */
+      proto: string;
+      /**
+       * State
+       * @description Socket state (ESTABLISHED, CLOSE_WAIT …)
+       */
+      state: string;
+    };
+    /** EndpointChange */
+    EndpointChange: {
+      /**
+       * Base
+       * @description Sockets in base
+       */
+      base: number;
+      /**
+       * Delta
+       * @description other - base
+       */
+      delta: number;
+      /**
+       * Direction
+       * @description inbound, outbound, local
+       */
+      direction: string;
+      /**
+       * Endpoint
+       * @description Endpoint
+       */
+      endpoint: string;
+      /**
+       * Other
+       * @description Sockets in other
+       */
+      other: number;
+      /**
+       * Proto
+       * @description Protocol
+       */
+      proto: string;
+      /**
+       * State
+       * @description Socket state
+       */
+      state: string;
+    };
     /** EngineLease */
     EngineLease: {
       /**
@@ -1126,6 +1336,155 @@ export interface components {
        */
       resource: string;
     };
+    /** FilesAnalysis */
+    FilesAnalysis: {
+      /**
+       * By Type
+       * @description Per type: file, socket, pipe, anon, dev, other
+       */
+      by_type: {
+        [key: string]: number;
+      };
+      /**
+       * Count
+       * @description Open descriptors
+       */
+      count: number;
+      /**
+       * Flags
+       * @description The count near the limit
+       */
+      flags: components["schemas"]["FilesFlag"][];
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * Limit Hard
+       * @description Hard limit
+       */
+      limit_hard: number | null;
+      /**
+       * Limit Soft
+       * @description Soft limit (ulimit -n)
+       */
+      limit_soft: number | null;
+      /**
+       * Top Directories
+       * @description Directories with the most open files (at most 20)
+       */
+      top_directories: components["schemas"]["Directory"][];
+      /**
+       * Used Of Limit
+       * @description count / limit_soft
+       */
+      used_of_limit: number | null;
+    };
+    /** FilesComparison */
+    FilesComparison: {
+      /**
+       * By Type Delta
+       * @description Per type, other - base
+       */
+      by_type_delta: {
+        [key: string]: number;
+      };
+      /**
+       * Count Delta
+       * @description Descriptors, other - base
+       */
+      count_delta: number;
+      /**
+       * Directories
+       * @description Directories that changed, largest change first
+       */
+      directories: components["schemas"]["DirectoryChange"][];
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * New Paths
+       * @description Paths open in other and not in base (at most 20)
+       */
+      new_paths: string[];
+    };
+    /** FilesFlag */
+    FilesFlag: {
+      /**
+       * Count
+       * @description Open descriptors
+       */
+      count: number;
+      /**
+       * Limit
+       * @description The soft limit
+       */
+      limit: number;
+      /**
+       * Message
+       * @description What it means
+       */
+      message: string;
+      /**
+       * Threshold
+       * @description Flagged at this share of the soft limit (0.8)
+       */
+      threshold: number;
+    };
+    /** Frame */
+    Frame: {
+      /**
+       * Code
+       * @description The source line, when known
+       */
+      code?: string | null;
+      /**
+       * File
+       * @description Source file
+       */
+      file: string;
+      /**
+       * Function
+       * @description Function (Java: class.method)
+       */
+      function: string;
+      /**
+       * Line
+       * @description Line number (null: a native method)
+       */
+      line: number | null;
+    };
+    /** GroupChange */
+    GroupChange: {
+      /**
+       * Base
+       * @description Threads in base
+       */
+      base: number;
+      /**
+       * Delta
+       * @description other - base
+       */
+      delta: number;
+      /**
+       * Other
+       * @description Threads in other
+       */
+      other: number;
+      /**
+       * State
+       * @description Group state
+       */
+      state: string;
+      /**
+       * Top
+       * @description Group's innermost frame
+       */
+      top: string;
+    };
     /** Health */
     Health: {
       /**
@@ -1193,6 +1552,29 @@ export interface components {
        * @description Newest first
        */
       history: components["schemas"]["Change"][];
+    };
+    /** HotFrame */
+    HotFrame: {
+      /**
+       * File
+       * @description Source file
+       */
+      file: string;
+      /**
+       * Function
+       * @description Function
+       */
+      function: string;
+      /**
+       * Line
+       * @description Line number (0: none)
+       */
+      line: number;
+      /**
+       * Threads
+       * @description Threads with this frame on their stack (2 or more)
+       */
+      threads: number;
     };
     /** Hpa */
     Hpa: {
@@ -1389,6 +1771,103 @@ export interface components {
        */
       window: number;
     };
+    /** JvmDeadlock */
+    JvmDeadlock: {
+      /**
+       * Cycle
+       * @description Who waits for what, held by whom
+       */
+      cycle: components["schemas"]["JvmDeadlockStep"][];
+      /**
+       * Text
+       * @description The dump's own 'Found one Java-level deadlock' section
+       */
+      text: string;
+      /**
+       * Threads
+       * @description Its threads by name
+       */
+      threads: string[];
+    };
+    /** JvmDeadlockStep */
+    JvmDeadlockStep: {
+      /**
+       * Held By
+       * @description The holder's name
+       */
+      held_by: string;
+      /**
+       * Held By Id
+       * @description The holder's id
+       */
+      held_by_id: unknown;
+      /**
+       * Thread
+       * @description Thread name
+       */
+      thread: string;
+      /**
+       * Thread Id
+       * @description Its id
+       */
+      thread_id: unknown;
+      /**
+       * Type
+       * @description Its class
+       */
+      type: string;
+      /**
+       * Waits For
+       * @description Monitor or synchronizer address
+       */
+      waits_for: string | null;
+    };
+    /** Listener */
+    Listener: {
+      /**
+       * Local
+       * @description Listening address
+       */
+      local: string;
+      /**
+       * Proto
+       * @description tcp, tcp6, udp, udp6, unix
+       */
+      proto: string;
+    };
+    /** LockNode */
+    LockNode: {
+      /**
+       * Created At
+       * @description Where the lock was made, file:line
+       */
+      created_at: string | null;
+      /**
+       * Lock
+       * @description Lock id (stable within the capture; Java: the object address)
+       */
+      lock: string;
+      /**
+       * Owner
+       * @description Thread id holding it, or null
+       */
+      owner: unknown;
+      /**
+       * Owner Name
+       * @description That thread's name
+       */
+      owner_name: string | null;
+      /**
+       * Type
+       * @description Lock, RLock, Condition; Java: the class
+       */
+      type: string | null;
+      /**
+       * Waiters
+       * @description Threads waiting for it
+       */
+      waiters: components["schemas"]["ThreadRef"][];
+    };
     /** LogRecord */
     LogRecord: {
       /**
@@ -1474,6 +1953,142 @@ export interface components {
        */
       value: string;
     };
+    /** MemoryAnalysis */
+    MemoryAnalysis: {
+      /**
+       * Cgroup
+       * @description v1 or v2; null outside a memory cgroup
+       */
+      cgroup: string | null;
+      /**
+       * Container Usage Bytes
+       * @description The memory cgroup's usage
+       */
+      container_usage_bytes: number | null;
+      /**
+       * Gc Objects
+       * @description Objects the garbage collector tracks
+       */
+      gc_objects: number | null;
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * Limit Bytes
+       * @description The memory cgroup's limit (null: unlimited or none)
+       */
+      limit_bytes: number | null;
+      /**
+       * Oom Kills
+       * @description OOM kills the cgroup has counted
+       */
+      oom_kills: number | null;
+      /**
+       * Peak Bytes
+       * @description tracemalloc: peak traced bytes
+       */
+      peak_bytes: number | null;
+      /**
+       * Rss Bytes
+       * @description Process resident set size
+       */
+      rss_bytes: number | null;
+      /**
+       * Rss Of Limit
+       * @description rss_bytes / limit_bytes
+       */
+      rss_of_limit: number | null;
+      /**
+       * Top Sites
+       * @description Largest allocation sites (tracemalloc; at most 20)
+       */
+      top_sites: components["schemas"]["SiteSize"][];
+      /**
+       * Top Types
+       * @description Largest types by bytes (at most 20)
+       */
+      top_types: components["schemas"]["TypeSize"][];
+      /**
+       * Traced Bytes
+       * @description tracemalloc: traced bytes now
+       */
+      traced_bytes: number | null;
+      /**
+       * Tracemalloc
+       * @description Whether allocation sites were traced
+       */
+      tracemalloc: boolean;
+      /**
+       * Types Bytes
+       * @description Bytes of every listed type
+       */
+      types_bytes: number;
+      /**
+       * Types Count
+       * @description Objects of every listed type
+       */
+      types_count: number;
+      /**
+       * Usage Of Limit
+       * @description container_usage_bytes / limit_bytes
+       */
+      usage_of_limit: number | null;
+    };
+    /** MemoryComparison */
+    MemoryComparison: {
+      /**
+       * Container Usage Delta Bytes
+       * @description Cgroup usage, other - base
+       */
+      container_usage_delta_bytes: number | null;
+      /**
+       * Gc Objects Delta
+       * @description GC-tracked objects, other - base
+       */
+      gc_objects_delta: number | null;
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * Interval S
+       * @description Seconds between the captures
+       */
+      interval_s: number | null;
+      /**
+       * Rss Delta Bytes
+       * @description RSS, other - base
+       */
+      rss_delta_bytes: number | null;
+      /**
+       * Sites
+       * @description Allocation sites that grew, most bytes first
+       */
+      sites: components["schemas"]["SiteGrowth"][];
+      /**
+       * Suspects
+       * @description Leak suspects: types and sites together, most bytes first
+       */
+      suspects: components["schemas"]["Suspect"][];
+      /**
+       * Traced Bytes Delta
+       * @description tracemalloc traced bytes, other - base
+       */
+      traced_bytes_delta: number | null;
+      /**
+       * Types
+       * @description Types that grew, most bytes first
+       */
+      types: components["schemas"]["TypeGrowth"][];
+      /**
+       * Types Bytes Delta
+       * @description Listed types' bytes, other - base
+       */
+      types_bytes_delta: number;
+    };
     /** MetricName */
     MetricName: {
       /**
@@ -1541,6 +2156,102 @@ export interface components {
        * @description Seconds per point
        */
       step: number;
+    };
+    /** NetworkAnalysis */
+    NetworkAnalysis: {
+      /**
+       * By State
+       * @description Sockets per state
+       */
+      by_state: {
+        [key: string]: number;
+      };
+      /**
+       * Endpoint Count
+       * @description Endpoint and state pairs in all
+       */
+      endpoint_count: number;
+      /**
+       * Endpoints
+       * @description Per endpoint and state, most sockets first (at most 50)
+       */
+      endpoints: components["schemas"]["Endpoint"][];
+      /**
+       * Flags
+       * @description Pile-ups past their thresholds
+       */
+      flags: components["schemas"]["NetworkFlag"][];
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * Listen
+       * @description Listening sockets
+       */
+      listen: components["schemas"]["Listener"][];
+      /**
+       * Socket Count
+       * @description The process's sockets
+       */
+      socket_count: number;
+      /**
+       * Thresholds
+       * @description The thresholds: CLOSE_WAIT per endpoint, TIME_WAIT in all
+       */
+      thresholds: {
+        [key: string]: number;
+      };
+    };
+    /** NetworkComparison */
+    NetworkComparison: {
+      /**
+       * Endpoints
+       * @description Endpoints that changed, largest change first
+       */
+      endpoints: components["schemas"]["EndpointChange"][];
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * States Delta
+       * @description Per state, other - base
+       */
+      states_delta: {
+        [key: string]: number;
+      };
+    };
+    /** NetworkFlag */
+    NetworkFlag: {
+      /**
+       * Count
+       * @description Sockets in that state
+       */
+      count: number;
+      /**
+       * Endpoint
+       * @description On this endpoint (null: all of them)
+       */
+      endpoint: string | null;
+      /**
+       * Message
+       * @description What it means
+       */
+      message: string;
+      /**
+       * State
+       * @description The piled-up state
+       * @enum {string}
+       */
+      state: "CLOSE_WAIT" | "TIME_WAIT";
+      /**
+       * Threshold
+       * @description Flagged at this many
+       */
+      threshold: number;
     };
     /** OomJump */
     OomJump: {
@@ -1751,6 +2462,18 @@ export interface components {
        * @description One per instance (agent memory series) and pod (Kubernetes memory series), at most 50 of each
        */
       verdicts: components["schemas"]["OomVerdict"][];
+    };
+    /**
+     * OtherAnalysis
+     * @description What a third party's analyzer returns: a headline and its own fields.
+     */
+    OtherAnalysis: {
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      [key: string]: unknown;
     };
     /** Pod */
     Pod: {
@@ -1970,6 +2693,199 @@ export interface components {
        * @description The figure the rule compared (None: no data, or a predictive rule not heading for its limit)
        */
       value: number | null;
+    };
+    /** ProcessMove */
+    ProcessMove: {
+      /**
+       * Cpu Percent
+       * @description Of one core over the interval
+       */
+      cpu_percent: number | null;
+      /**
+       * Cpu Seconds Delta
+       * @description CPU seconds used between the captures
+       */
+      cpu_seconds_delta: number;
+      /**
+       * Name
+       * @description Process name
+       */
+      name: string;
+      /**
+       * Pid
+       * @description Process id (same pid and start time in both)
+       */
+      pid: unknown;
+      /**
+       * Rss Bytes
+       * @description RSS in other
+       */
+      rss_bytes: number;
+      /**
+       * Rss Delta Bytes
+       * @description RSS, other - base
+       */
+      rss_delta_bytes: number;
+    };
+    /** ProcessName */
+    ProcessName: {
+      /**
+       * Count
+       * @description Processes of that name
+       */
+      count: number;
+      /**
+       * Cpu Seconds
+       * @description Their CPU time, s
+       */
+      cpu_seconds: number;
+      /**
+       * Name
+       * @description Process name
+       */
+      name: string;
+      /**
+       * Rss Bytes
+       * @description Their RSS
+       */
+      rss_bytes: number;
+    };
+    /** ProcessNameDelta */
+    ProcessNameDelta: {
+      /**
+       * Count Delta
+       * @description Processes, other - base
+       */
+      count_delta: number;
+      /**
+       * Cpu Seconds Delta
+       * @description CPU seconds, other - base
+       */
+      cpu_seconds_delta: number;
+      /**
+       * Name
+       * @description Process name
+       */
+      name: string;
+      /**
+       * Rss Delta Bytes
+       * @description RSS, other - base
+       */
+      rss_delta_bytes: number;
+    };
+    /** ProcessRow */
+    ProcessRow: {
+      /**
+       * Cmdline
+       * @description Command line
+       */
+      cmdline: string;
+      /**
+       * Cpu Seconds
+       * @description CPU time used since it started, s
+       */
+      cpu_seconds: number;
+      /**
+       * Name
+       * @description Process name
+       */
+      name: string;
+      /**
+       * Pid
+       * @description Process id
+       */
+      pid: unknown;
+      /**
+       * Rss Bytes
+       * @description Resident set size
+       */
+      rss_bytes: number;
+      /**
+       * State
+       * @description Kernel state letter (R, S, D, Z …)
+       */
+      state: string | null;
+      /**
+       * Threads
+       * @description Threads
+       */
+      threads: number | null;
+    };
+    /** ProcessesAnalysis */
+    ProcessesAnalysis: {
+      /**
+       * By Cpu
+       * @description Most CPU time first (at most 20)
+       */
+      by_cpu: components["schemas"]["ProcessRow"][];
+      /**
+       * By Name
+       * @description Per name, largest RSS first
+       */
+      by_name: components["schemas"]["ProcessName"][];
+      /**
+       * By Rss
+       * @description Largest RSS first (at most 20)
+       */
+      by_rss: components["schemas"]["ProcessRow"][];
+      /**
+       * Cpu Seconds
+       * @description Their CPU time together, s
+       */
+      cpu_seconds: number;
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * Process Count
+       * @description Processes
+       */
+      process_count: number;
+      /**
+       * Rss Bytes
+       * @description Their RSS together
+       */
+      rss_bytes: number;
+    };
+    /** ProcessesComparison */
+    ProcessesComparison: {
+      /**
+       * By Name
+       * @description Per name, largest RSS change first
+       */
+      by_name: components["schemas"]["ProcessNameDelta"][];
+      /**
+       * Cpu Movers
+       * @description Most CPU used between the captures first
+       */
+      cpu_movers: components["schemas"]["ProcessMove"][];
+      /**
+       * Gone
+       * @description Processes only in base
+       */
+      gone: components["schemas"]["ProcessRow"][];
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * Interval S
+       * @description Seconds between the captures (system uptime)
+       */
+      interval_s: number | null;
+      /**
+       * Rss Movers
+       * @description Largest RSS change first
+       */
+      rss_movers: components["schemas"]["ProcessMove"][];
+      /**
+       * Started
+       * @description Processes only in other
+       */
+      started: components["schemas"]["ProcessRow"][];
     };
     /** ReadyTotal */
     ReadyTotal: {
@@ -2346,6 +3262,64 @@ export interface components {
        */
       ts: number;
     };
+    /** ServedRequest */
+    ServedRequest: {
+      /**
+       * Elapsed Ms
+       * @description Running for, ms, when captured
+       */
+      elapsed_ms: number | null;
+      /**
+       * Frame
+       * @description Where it is now: the innermost frame
+       */
+      frame: string;
+      /**
+       * Name
+       * @description Transaction name
+       */
+      name: string | null;
+      /**
+       * Route
+       * @description Route template
+       */
+      route: string | null;
+      /**
+       * Span Id
+       * @description Span id, 16 hex digits
+       */
+      span_id: string | null;
+      /**
+       * State
+       * @description The thread's state (null for a task)
+       */
+      state: string | null;
+      /**
+       * Task
+       * @description The asyncio task serving it, if one does
+       */
+      task: string | null;
+      /**
+       * Thread
+       * @description That thread's name
+       */
+      thread: string | null;
+      /**
+       * Thread Id
+       * @description The thread serving it (for a task: the loop's thread)
+       */
+      thread_id: unknown;
+      /**
+       * Trace Id
+       * @description Trace id, 32 hex digits
+       */
+      trace_id: string | null;
+      /**
+       * Url
+       * @description Requested URL
+       */
+      url: string | null;
+    };
     /** ServiceSummary */
     ServiceSummary: {
       /**
@@ -2528,6 +3502,67 @@ export interface components {
        */
       silences: components["schemas"]["Silence"][];
     };
+    /** SiteGrowth */
+    SiteGrowth: {
+      /**
+       * Base Bytes
+       * @description Bytes in base (0: not listed there)
+       */
+      base_bytes: number;
+      /**
+       * Base Count
+       * @description Count in base
+       */
+      base_count: number;
+      /**
+       * Bytes Grown
+       * @description other_bytes - base_bytes (> 0)
+       */
+      bytes_grown: number;
+      /**
+       * Count Grown
+       * @description other_count - base_count
+       */
+      count_grown: number;
+      /**
+       * New
+       * @description Not listed in base at all
+       */
+      new: boolean;
+      /**
+       * Other Bytes
+       * @description Bytes in other
+       */
+      other_bytes: number;
+      /**
+       * Other Count
+       * @description Count in other
+       */
+      other_count: number;
+      /**
+       * Site
+       * @description Allocation site
+       */
+      site: string;
+    };
+    /** SiteSize */
+    SiteSize: {
+      /**
+       * Bytes
+       * @description Bytes allocated there and still alive
+       */
+      bytes: number;
+      /**
+       * Count
+       * @description Blocks
+       */
+      count: number;
+      /**
+       * Site
+       * @description Allocation site, file:line (tracemalloc)
+       */
+      site: string;
+    };
     /** Span */
     Span: {
       /**
@@ -2624,6 +3659,30 @@ export interface components {
       ts: number;
       [key: string]: unknown;
     };
+    /** Suspect */
+    Suspect: {
+      /**
+       * Bytes Grown
+       * @description Bytes it grew by
+       */
+      bytes_grown: number;
+      /**
+       * Count Grown
+       * @description Objects (or blocks) it grew by
+       */
+      count_grown: number;
+      /**
+       * Name
+       * @description Its name
+       */
+      name: string;
+      /**
+       * What
+       * @description A type or an allocation site
+       * @enum {string}
+       */
+      what: "type" | "site";
+    };
     /** Termination */
     Termination: {
       /**
@@ -2651,6 +3710,142 @@ export interface components {
        * @description Signal that ended it, if Kubernetes reports one
        */
       signal: number | null;
+    };
+    /** ThreadGroup */
+    ThreadGroup: {
+      /**
+       * Count
+       * @description Threads in the group
+       */
+      count: number;
+      /**
+       * Serving
+       * @description How many of them serve a request
+       */
+      serving: number;
+      /**
+       * Stack
+       * @description The group's stack, outermost frame first
+       */
+      stack: components["schemas"]["Frame"][];
+      /**
+       * State
+       * @description running, waiting_lock, sleeping, io, idle_pool, waiting, unknown
+       */
+      state: string;
+      /**
+       * Threads
+       * @description Its threads (the first 100)
+       */
+      threads: components["schemas"]["ThreadRef"][];
+      /**
+       * Top
+       * @description The innermost frame, 'function (file:line)'
+       */
+      top: string;
+    };
+    /** ThreadRef */
+    ThreadRef: {
+      /**
+       * Id
+       * @description Thread id (Python: threading ident; Java: the #number)
+       */
+      id: unknown;
+      /**
+       * Name
+       * @description Thread name
+       */
+      name: string | null;
+    };
+    /** ThreadsAnalysis */
+    ThreadsAnalysis: {
+      /**
+       * Deadlock Analysis
+       * @description Whether the wait-for analysis ran
+       */
+      deadlock_analysis: boolean;
+      /**
+       * Deadlocks
+       * @description Wait-for cycles found in the lock graph
+       */
+      deadlocks: components["schemas"]["Deadlock"][];
+      /**
+       * Groups
+       * @description Threads with the same state and stack, biggest first (at most 50)
+       */
+      groups: components["schemas"]["ThreadGroup"][];
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * Hot Frames
+       * @description Frames on the most threads' stacks (at most 20)
+       */
+      hot_frames: components["schemas"]["HotFrame"][];
+      /**
+       * Jvm Deadlocks
+       * @description Java: the dump's own deadlock sections
+       */
+      jvm_deadlocks: components["schemas"]["JvmDeadlock"][];
+      /**
+       * Lock Graph
+       * @description owner -> lock -> waiters, most waiters first
+       */
+      lock_graph: components["schemas"]["LockNode"][];
+      /**
+       * Lock Tracking
+       * @description Whether locks were tracked (BONGSU_TRACK_LOCKS; always for Java)
+       */
+      lock_tracking: boolean;
+      /**
+       * Requests
+       * @description The request each thread or task serves, longest first
+       */
+      requests: components["schemas"]["ServedRequest"][];
+      /**
+       * States
+       * @description Threads per state (every state named, 0 when none)
+       */
+      states: {
+        [key: string]: number;
+      };
+      /**
+       * Task Count
+       * @description asyncio tasks serving requests
+       */
+      task_count: number;
+      /**
+       * Thread Count
+       * @description Threads in the dump
+       */
+      thread_count: number;
+    };
+    /** ThreadsComparison */
+    ThreadsComparison: {
+      /**
+       * Groups
+       * @description Groups whose size changed, largest change first
+       */
+      groups: components["schemas"]["GroupChange"][];
+      /**
+       * Headline
+       * @description One line a person reads first
+       */
+      headline: string;
+      /**
+       * States Delta
+       * @description Per state, other - base
+       */
+      states_delta: {
+        [key: string]: number;
+      };
+      /**
+       * Thread Count Delta
+       * @description other - base
+       */
+      thread_count_delta: number;
     };
     /** Topology */
     Topology: {
@@ -3101,6 +4296,72 @@ export interface components {
       /** @description The last 7 days against the 7 before */
       week_over_week: components["schemas"]["WeekOverWeek"];
     };
+    /** TypeGrowth */
+    TypeGrowth: {
+      /**
+       * Base Bytes
+       * @description Bytes in base (0: not listed there)
+       */
+      base_bytes: number;
+      /**
+       * Base Count
+       * @description Count in base
+       */
+      base_count: number;
+      /**
+       * Bytes Grown
+       * @description other_bytes - base_bytes (> 0)
+       */
+      bytes_grown: number;
+      /**
+       * Count Grown
+       * @description other_count - base_count
+       */
+      count_grown: number;
+      /**
+       * New
+       * @description Not listed in base at all
+       */
+      new: boolean;
+      /**
+       * Other Bytes
+       * @description Bytes in other
+       */
+      other_bytes: number;
+      /**
+       * Other Count
+       * @description Count in other
+       */
+      other_count: number;
+      /**
+       * Type
+       * @description Type
+       */
+      type: string;
+    };
+    /** TypeSize */
+    TypeSize: {
+      /**
+       * Bytes
+       * @description Shallow bytes of its objects
+       */
+      bytes: number;
+      /**
+       * Count
+       * @description Objects
+       */
+      count: number;
+      /**
+       * Share
+       * @description Of the listed types' bytes, 0-1
+       */
+      share: number | null;
+      /**
+       * Type
+       * @description Qualified type name (Java: the class)
+       */
+      type: string;
+    };
     /** WatcherHealth */
     WatcherHealth: {
       /**
@@ -3454,8 +4715,12 @@ export interface operations {
         service?: string;
         /** @description Only this instance (service.instance.id): figures count its transactions only */
         instance?: string;
-        /** @description Only captures of this kind (threads) */
-        kind?: string;
+        /** @description Only captures of this kind */
+        kind?: "threads" | "memory" | "network" | "files" | "processes";
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
         /** @description Most rows to return: 1 to min(1000, the row cap). Default 100. */
         limit?: number;
       };
@@ -3533,7 +4798,56 @@ export interface operations {
       };
     };
   };
-  /** One capture with its payload */
+  /** What changed between two stored captures of one kind (memory: the types and allocation sites that grew, as leak suspects) */
+  compare_captures_api_v1_captures_compare_get: {
+    parameters: {
+      query: {
+        /** @description A capture id */
+        base: string;
+        /** @description A capture id */
+        other: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CaptureComparison"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown capture */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One capture with its document and analysis */
   one_capture_api_v1_captures__capture_id__get: {
     parameters: {
       path: {
