@@ -28,6 +28,11 @@ from typing import Any, Protocol
 
 from bongsu.errors import InvalidQuery
 
+__all__ = [
+    "Analyzer", "Doc", "Parsed", "analyze", "analyzer", "analyzers", "compare", "format_of",
+    "native_format", "register", "version_of",
+]
+
 Doc = Mapping[str, Any]
 
 

@@ -7,9 +7,11 @@ stored, and kept whole with its analysis in one store write. An analyzer that fa
 not lose the evidence: the capture is stored with ``analysis_error`` in its summary.
 
 :func:`analysis_of` returns the stored analysis, recomputed when the analyzer's version
-changed since it was stored (measured on this machine: analysing a 200-thread dump takes
-~2 ms and reading its stored analysis back ~0.2 ms, so recomputing on every read would be
-affordable for one capture but not for a console refreshing many; the stored one is used).
+changed since it was stored. Stored rather than always recomputed, measured on this
+machine: a 201-thread dump (361 KiB) analyses in 5.8 ms against 1.7 ms to read its stored
+66 KiB analysis back; a memory capture of 194 types 0.44 ms against 0.86 ms — cheap either
+way, but the listing's headline must come without reading any document, and a JVM
+capture's analysis includes parsing the ``jcmd`` text.
 
 Example::
 
@@ -30,6 +32,8 @@ from typing import Any
 from bongsu.diagnostics import analyze, format_of, version_of
 from bongsu.store.base import TelemetryStore
 from bongsu.store.reads import CaptureRecord
+
+__all__ = ["analysis_of", "document_of", "store_capture"]
 
 log = logging.getLogger("bongsu.diagnostics")
 

@@ -54,7 +54,9 @@ def _where(frame: Mapping[str, Any] | None) -> str:
     """``function (file:line)``, as a stack line reads."""
     if not frame:
         return "(no stack)"
-    return f"{frame.get('function', '?')} ({frame.get('file', '?')}:{frame.get('line', '?')})"
+    line = frame.get("line")
+    where = f"{frame.get('file', '?')}:{line}" if line is not None else frame.get("file", "?")
+    return f"{frame.get('function', '?')} ({where})"
 
 
 def _list(doc: Doc, key: str) -> list[dict[str, Any]]:
