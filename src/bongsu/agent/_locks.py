@@ -56,6 +56,7 @@ _seq = itertools.count(1)
 _ORIGINAL: dict[str, Any] = {}
 _THREADING_FILE = threading.__file__
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_DEMO_DIR = _AGENT_DIR + "demo" + os.sep  # the demo shop's apps are apps, not the agent
 _SKIP_FILES = {_THREADING_FILE, os.path.abspath(__file__)}
 _QUEUE_FILE = os.path.join(os.path.dirname(_THREADING_FILE), "queue.py")
 _SKIP_FILES.add(_QUEUE_FILE)
@@ -188,9 +189,10 @@ class TrackedRLock:
     def release(self) -> None:
         if self.owner == get_ident():  # else the C release raises, bookkeeping untouched
             depth = self.depth - 1
-            self.depth = max(depth, 0)
-            if depth <= 0:
-                self.owner = None
+            if depth > 0:
+                self.depth = depth
+            else:
+                self.depth, self.owner = 0, None
         self._raw.release()
 
     __enter__ = acquire
@@ -198,9 +200,10 @@ class TrackedRLock:
     def __exit__(self, t: object, v: object, tb: object) -> None:
         if self.owner == get_ident():
             depth = self.depth - 1
-            self.depth = max(depth, 0)
-            if depth <= 0:
-                self.owner = None
+            if depth > 0:
+                self.depth = depth
+            else:
+                self.depth, self.owner = 0, None
         self._raw.release()
 
     # Condition.wait() releases an RLock whole and takes it back with its depth.
@@ -262,7 +265,7 @@ def _creation_site(frame: FrameType | None) -> Site | None:
             return None
         filename = code.co_filename
         if filename not in _SKIP_FILES:
-            if filename.startswith(_AGENT_DIR):
+            if filename.startswith(_AGENT_DIR) and not filename.startswith(_DEMO_DIR):
                 return None
             site = (code, frame.f_lasti)  # the line is looked up only if a capture asks
             break
