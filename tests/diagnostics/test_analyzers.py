@@ -167,6 +167,8 @@ def test_memory_compare_puts_the_leaked_type_first() -> None:
     assert one is not None
     assert any(t["type"] == first["name"] and t["count"] == 50_000 for t in one["top_types"])
     assert one["rss_bytes"] == other["process"]["rss_bytes"]
+    assert c["allocated_blocks_delta"] == (other["python"]["allocated_blocks"]
+                                           - base["python"]["allocated_blocks"])
 
 
 def test_memory_against_the_container_limit() -> None:
@@ -337,21 +339,26 @@ Total         {total_n}        {total_b}
 """
 
 
-def _histogram(n: int, size: int) -> dict[str, Any]:
+def _histogram(n: int, size: int, at_s: int = 0) -> dict[str, Any]:
     text = HISTOGRAM.format(pid=5150, n=n, b=n * size, total_n=n + 4000,
                             total_b=n * size + 256000)
     return {"kind": "memory", "format": "jvm.class_histogram/1", "pid": 5150,
-            "captured_at_unix_nano": 10**18, "text": text}
+            "captured_at_unix_nano": 10**18 + at_s * 10**9, "text": text}
 
 
 def test_a_jvm_histogram_compares_like_a_memory_capture() -> None:
-    base, other = _histogram(1000, 24), _histogram(51_000, 24)
+    base, other = _histogram(1000, 24), _histogram(51_000, 24, at_s=60)
     a = analyze(other)
     assert a is not None and a["top_types"][0]["count"] == 51_000
     c = compare(base, other, "memory")
     first = c["suspects"][0]
     assert first["count_grown"] == 50_000 and first["bytes_grown"] == 50_000 * 24
     assert "Item" in first["name"]
+    assert c["jvm_heap_delta_bytes"] == 50_000 * 24 and c["rss_delta_bytes"] is None
+    assert c["headline"].startswith("heap +1.1 MiB in 60 s; ") and c["interval_s"] == 60
+    heap = 51_000 * 24 + 256_000
+    assert a["jvm_heap_bytes"] == heap
+    assert a["headline"].startswith(f"heap {heap / 2**20:.1f} MiB in 55,000 objects")
 
 
 def test_compare_refuses_a_format_no_analyzer_reads() -> None:

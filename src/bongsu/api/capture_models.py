@@ -162,6 +162,9 @@ class MemoryAnalysis(Model):
     usage_of_limit: float | None = _f("container_usage_bytes / limit_bytes")
     oom_kills: int | None = _f("OOM kills the cgroup has counted")
     cgroup: str | None = _f("v1 or v2; null outside a memory cgroup")
+    python_allocated_blocks: int | None = _f("Python: sys.getallocatedblocks()")
+    jvm_heap_bytes: int | None = _f("JVM: bytes of every live object (the histogram's total)")
+    jvm_instances: int | None = _f("JVM: live objects (the histogram's total)")
     headline: str = _f(_HEADLINE)
 
 
@@ -197,6 +200,8 @@ class MemoryComparison(Model):
     types_bytes_delta: int = _f("Listed types' bytes, other - base")
     traced_bytes_delta: int | None = _f("tracemalloc traced bytes, other - base")
     gc_objects_delta: int | None = _f("GC-tracked objects, other - base")
+    allocated_blocks_delta: int | None = _f("Python allocated blocks, other - base")
+    jvm_heap_delta_bytes: int | None = _f("JVM live heap bytes, other - base")
     types: list[TypeGrowth] = _f("Types that grew, most bytes first")
     sites: list[SiteGrowth] = _f("Allocation sites that grew, most bytes first")
     suspects: list[Suspect] = _f("Leak suspects: types and sites together, most bytes first")

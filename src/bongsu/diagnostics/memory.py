@@ -78,7 +78,7 @@ def _delta(a: int | None, b: int | None) -> int | None:
 class Memory:
     kind = "memory"
     format = "bongsu.memory/1"
-    version = 1
+    version = 2
 
     def normalize(self, doc: Doc) -> dict[str, Any]:
         return dict(doc)
@@ -111,8 +111,13 @@ class Memory:
             "rss_of_limit": _share(rss, limit), "usage_of_limit": _share(usage, limit),
             "oom_kills": _num(container.get("oom_kills")),
             "cgroup": container.get("cgroup"),
+            "python_allocated_blocks": _num(_section(doc, "python").get("allocated_blocks")),
+            "jvm_heap_bytes": _num(_section(doc, "jvm").get("bytes")),
+            "jvm_instances": _num(_section(doc, "jvm").get("instances")),
         }
-        parts = [f"rss {mib(rss)}"]
+        jvm_heap = analysis["jvm_heap_bytes"]
+        parts = [f"rss {mib(rss)}" if rss is not None or jvm_heap is None
+                 else f"heap {mib(jvm_heap)} in {analysis['jvm_instances'] or 0:,} objects"]
         if limit:
             parts[0] += f" = {100 * (rss or 0) / limit:.0f} % of the {mib(limit)} limit"
         if top_types:
@@ -143,11 +148,17 @@ class Memory:
             "types_bytes_delta": b["types_bytes"] - a["types_bytes"],
             "traced_bytes_delta": _delta(a["traced_bytes"], b["traced_bytes"]),
             "gc_objects_delta": _delta(a["gc_objects"], b["gc_objects"]),
+            "allocated_blocks_delta": _delta(a["python_allocated_blocks"],
+                                             b["python_allocated_blocks"]),
+            "jvm_heap_delta_bytes": _delta(a["jvm_heap_bytes"], b["jvm_heap_bytes"]),
             "types": types[:TOP], "sites": sites[:TOP], "suspects": suspects,
         }
         rss_d = result["rss_delta_bytes"]
+        label = "rss"
+        if rss_d is None and result["jvm_heap_delta_bytes"] is not None:
+            label, rss_d = "heap", result["jvm_heap_delta_bytes"]
         sign = "+" if (rss_d or 0) >= 0 else "-"
-        parts = [f"rss {sign}{mib(abs(rss_d)) if rss_d is not None else '?'}"]
+        parts = [f"{label} {sign}{mib(abs(rss_d)) if rss_d is not None else '?'}"]
         if interval is not None:
             parts[0] += f" in {interval:g} s"
         if suspects:

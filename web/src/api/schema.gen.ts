@@ -1976,6 +1976,16 @@ export interface components {
        */
       headline: string;
       /**
+       * Jvm Heap Bytes
+       * @description JVM: bytes of every live object (the histogram's total)
+       */
+      jvm_heap_bytes: number | null;
+      /**
+       * Jvm Instances
+       * @description JVM: live objects (the histogram's total)
+       */
+      jvm_instances: number | null;
+      /**
        * Limit Bytes
        * @description The memory cgroup's limit (null: unlimited or none)
        */
@@ -1990,6 +2000,11 @@ export interface components {
        * @description tracemalloc: peak traced bytes
        */
       peak_bytes: number | null;
+      /**
+       * Python Allocated Blocks
+       * @description Python: sys.getallocatedblocks()
+       */
+      python_allocated_blocks: number | null;
       /**
        * Rss Bytes
        * @description Process resident set size
@@ -2039,6 +2054,11 @@ export interface components {
     /** MemoryComparison */
     MemoryComparison: {
       /**
+       * Allocated Blocks Delta
+       * @description Python allocated blocks, other - base
+       */
+      allocated_blocks_delta: number | null;
+      /**
        * Container Usage Delta Bytes
        * @description Cgroup usage, other - base
        */
@@ -2058,6 +2078,11 @@ export interface components {
        * @description Seconds between the captures
        */
       interval_s: number | null;
+      /**
+       * Jvm Heap Delta Bytes
+       * @description JVM live heap bytes, other - base
+       */
+      jvm_heap_delta_bytes: number | null;
       /**
        * Rss Delta Bytes
        * @description RSS, other - base
@@ -6515,7 +6540,7 @@ export interface operations {
   data_trend_api_v1_trend_get: {
     parameters: {
       query: {
-        /** @description Metric name (required) */
+        /** @description Metric name (required); bongsu.tps: transactions per second from the rollups (per service or instance, idle 5 minutes counted as 0) */
         metric: string;
         /** @description Aggregation per step. Default avg. */
         agg?: "avg" | "min" | "max" | "sum" | "last";
