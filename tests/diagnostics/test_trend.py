@@ -113,3 +113,42 @@ def test_more_groups_than_the_cap_are_cut_and_said(tmp_path: Any) -> None:
         assert [s["group"] for s in got["series"]] == [f"i-{k:03d}" for k in range(MAX_SERIES)]
     finally:
         store.close()
+
+
+def test_tps_per_instance_counts_idle_steps_as_zero(tmp_path: Any) -> None:
+    from alerts.telemetry import load_spans
+    from bongsu.diagnostics.trend import TPS
+    from query.otlp import SERVER, SpanSpec
+
+    store = open_store(tmp_path / "tps.db")
+    try:
+        spans, sid = [], 0
+        yesterday = TODAY - DAY_US
+        for step in range(288):  # yesterday: 3 requests in every 5 minutes on api-1 ...
+            for i in range(3):
+                sid += 1
+                spans.append(SpanSpec("shop", "api-1", sid, sid, 0, "GET /", SERVER,
+                                      yesterday + step * 300 * S + i * S, 1000))
+        for step in range(0, 144, 2):  # ... today until noon: 6 in every other 5 minutes
+            for i in range(6):
+                sid += 1
+                spans.append(SpanSpec("shop", "api-1", sid, sid, 0, "GET /", SERVER,
+                                      TODAY + step * 300 * S + i * S, 1000))
+        load_spans(store, spans)
+        got = trend(reads_of(store, timeout_s=10, max_rows=10_000), "default", TPS, NOW,
+                    days=2, group_by="instance")
+        assert got["agg"] == "sum"
+        [series] = got["series"]
+        assert series["group"] == "api-1"
+        before, today = series["daily"]
+        assert (before["min"], before["avg"], before["max"], before["steps"]) == pytest.approx(
+            (3 / 300, 3 / 300, 3 / 300, 288))
+        # 145 steps up to the end of the 5 minutes holding noon: 72 with 6 requests, 73 idle
+        assert today["steps"] == 145
+        assert (today["min"], today["max"]) == pytest.approx((0, 6 / 300))
+        assert today["avg"] == pytest.approx(72 * 6 / 300 / 145)
+        with pytest.raises(InvalidQuery, match=r"^group_by: bongsu\.tps is per service or"):
+            trend(reads_of(store, timeout_s=10, max_rows=10_000), "default", TPS, NOW,
+                  group_by="k8s.pod.name")
+    finally:
+        store.close()

@@ -9,6 +9,10 @@ through the daily means (its slope per day and the share of days within 10 % of 
 of the line, as :mod:`bongsu.alerts.trend` measures fit). Days are UTC calendar days; the
 last one is today, so far.
 
+``metric=bongsu.tps`` reads transactions per second from the 1-minute rollups instead
+(per service or instance; a 5-minute step without transactions counts as 0, so a day's
+min is 0 and its mean is lowered when some of its steps had none).
+
 Bounded before any read: at most ``MAX_DAYS`` (90) days and ``MAX_SERIES`` (50) groups;
 more groups than that are cut (in group order) and the answer says ``truncated``.
 
@@ -27,7 +31,7 @@ from bongsu.alerts.trend import BAND, theil_sen
 from bongsu.errors import InvalidQuery
 from bongsu.store.reads import Agg, BucketRow, BucketSearch, Reads
 
-__all__ = ["DAY_US", "MAX_DAYS", "MAX_SERIES", "STEP_S", "trend"]
+__all__ = ["DAY_US", "MAX_DAYS", "MAX_SERIES", "STEP_S", "TPS", "trend"]
 
 _US = 1_000_000
 DAY_US = 86_400 * _US
@@ -35,6 +39,7 @@ MAX_DAYS = 90
 MAX_SERIES = 50
 STEP_S = 300  # 5-minute values: 288 a day per series
 WEEK = 7
+TPS = "bongsu.tps"  # transactions per second, from the rollups
 
 
 def trend(
@@ -46,12 +51,20 @@ def trend(
         raise InvalidQuery("metric: required")
     if not 1 <= days <= MAX_DAYS:
         raise InvalidQuery(f"days: must be 1 to {MAX_DAYS}, got {days}")
+    if metric == TPS and group_by not in (None, "service", "instance"):
+        raise InvalidQuery(f"group_by: {TPS} is per service or instance, not {group_by!r}")
     end_us = (now_us // (STEP_S * _US) + 1) * STEP_S * _US
     start_us = (now_us // DAY_US - days + 1) * DAY_US
-    rows = reads.metric_buckets(tenant, BucketSearch(
+    search = BucketSearch(
         name=metric, start_us=start_us, end_us=end_us, step_us=STEP_S * _US, bucket_us=DAY_US,
         agg=agg, max_groups=MAX_SERIES + 1, service=service, instance=instance,
-        group_by=group_by, filters=()))
+        group_by=group_by, filters=())
+    if metric == TPS:
+        agg = "sum"
+        rows = [_with_idle_steps(r, start_us, end_us)
+                for r in reads.transaction_buckets(tenant, search)]
+    else:
+        rows = reads.metric_buckets(tenant, search)
     groups: dict[str | None, list[BucketRow]] = {}
     for r in rows:
         groups.setdefault(r.group, []).append(r)
@@ -63,6 +76,14 @@ def trend(
         "instance": instance, "days": days, "from": start_us // 1000, "to": end_us // 1000,
         "step_s": STEP_S, "series": series, "truncated": truncated,
     }
+
+
+def _with_idle_steps(r: BucketRow, start_us: int, end_us: int) -> BucketRow:
+    """A day's TPS with the steps that had no transaction counted as 0."""
+    expected = (min(r.ts_us + DAY_US, end_us) - max(r.ts_us, start_us)) // (STEP_S * _US)
+    if r.steps >= expected:
+        return r
+    return BucketRow(r.ts_us, r.group, 0.0, r.avg * r.steps / expected, r.max, int(expected))
 
 
 def _series(group: str | None, rows: list[BucketRow], now_us: int) -> dict[str, Any]:

@@ -519,6 +519,14 @@ class Reads(Protocol):
         """
         ...
 
+    def transaction_buckets(self, tenant: str, search: BucketSearch) -> list[BucketRow]:
+        """Transactions per second per epoch-aligned bucket and group, from the 1-minute
+        rollup: each step's value is its transactions over the step's seconds; steps with
+        none are left out (callers count them as 0). ``group_by`` is ``"service"``,
+        ``"instance"`` or None; ``name``, ``agg`` and ``filters`` are not used. Groups and
+        order as :meth:`metric_buckets`."""
+        ...
+
     def figures_by(
         self, tenant: str, start_us: int, end_us: int, resolution: Resolution, by: Level,
         percentiles: bool = False, users_since_us: int | None = None,

@@ -20,6 +20,7 @@ type Names = Ok<"/api/v1/metrics/names">;
 
 const DAYS = [7, 14, 30, 60, 90] as const;
 const DEFAULT_METRIC = "process.memory.usage";
+const TPS = "bongsu.tps";
 const GROUPS = ["instance", "service", ""] as const;
 const DAY_MS = 86_400_000;
 
@@ -138,7 +139,9 @@ class Trend implements PageView {
       delete extra.group;
       ctx.navigate({ extra });
     };
-    const metrics = this.names.some((m) => m.name === metric) ? this.names : [{ name: metric, unit: null }, ...this.names];
+    // bongsu.tps (transactions per second from the rollups) is no stored metric name.
+    const known = [{ name: TPS, unit: "{transaction}/s" }, ...this.names];
+    const metrics = known.some((m) => m.name === metric) ? known : [{ name: metric, unit: null }, ...known];
     view(
       this.form,
       html`<form class="search-form filter-bar" id="trend-form" @submit=${(e: Event) => e.preventDefault()}>

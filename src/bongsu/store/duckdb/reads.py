@@ -419,6 +419,18 @@ class DuckDBReads:
         return [BucketRow(int(r[0]), r[1], float(r[2]), float(r[3]), float(r[4]), int(r[5]))
                 for r in self._run(statement, where.params)]
 
+    def transaction_buckets(self, tenant: str, search: BucketSearch) -> list[BucketRow]:
+        if search.group_by not in ("service", "instance", None):
+            raise ValueError(f"group_by: service, instance or None, not {search.group_by!r}")
+        group = search.group_by or "CAST(NULL AS VARCHAR)"
+        rows = self._run(sql("transaction_buckets").format(group=group), {
+            "tenant": tenant, "start": search.start_us, "end": search.end_us,
+            "step": search.step_us, "bucket": search.bucket_us, "service": search.service,
+            "instance": search.instance, "groups": search.max_groups,
+            "seconds": search.step_us / 1e6})
+        return [BucketRow(int(r[0]), r[1], float(r[2]), float(r[3]), float(r[4]), int(r[5]))
+                for r in rows]
+
 
 def _episode(r: tuple[Any, ...]) -> Episode:
     return Episode(
