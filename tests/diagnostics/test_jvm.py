@@ -148,6 +148,26 @@ def test_class_histogram_growth(java_program: Start, tmp_path: Path) -> None:
         "bytes"]
 
 
+def test_thread_headers_of_later_jdks() -> None:
+    # JDK 19+ print the native id in brackets after the number, and nid in decimal.
+    text = (
+        '"Reference Handler" #9 [4521] daemon prio=10 os_prio=0 cpu=0.15ms elapsed=3.17s '
+        "tid=0x00007f01f40f83c0 nid=4521 waiting on condition  [0x00007f01f8b1f000]\n"
+        "   java.lang.Thread.State: RUNNABLE\n"
+        "\tat java.lang.ref.Reference.waitForReferencePendingList(java.base@21/Native Method)\n"
+        '\n"main" #1 [4520] prio=5 os_prio=0 cpu=33.29ms elapsed=3.19s tid=0x00007f01f4017ed0 '
+        "nid=4520 waiting on condition  [0x00007f01fbffe000]\n"
+        "   java.lang.Thread.State: TIMED_WAITING (sleeping)\n"
+        "\tat java.lang.Thread.sleep0(java.base@21/Native Method)\n"
+        "\tat Main.main(Main.java:3)\n")
+    threads = {t["name"]: t for t in parse_thread_print(text)["threads"]}
+    assert (threads["Reference Handler"]["daemon"], threads["main"]["daemon"]) == (True, False)
+    assert (threads["Reference Handler"]["id"], threads["main"]["native_id"]) == (9, 4520)
+    assert threads["main"]["state"] == "sleeping"
+    assert threads["main"]["stack"][0] == {"file": "Main.java", "line": 3,
+                                           "function": "Main.main", "code": ""}
+
+
 def test_java_type_names() -> None:
     assert java_type_name("[B") == "byte[]"
     assert java_type_name("[[I") == "int[][]"

@@ -40,7 +40,8 @@ MAX_TYPES = 200  # as the agent's memory capture: the largest types by bytes
 MAX_FRAMES = 200
 
 _HEADER = re.compile(r'^"(?P<name>.*)" (?:#(?P<num>\d+) )?(?P<rest>.*)$')
-_NID = re.compile(r"\bnid=(0x[0-9a-fA-F]+|\d+)")
+_NID = re.compile(r"\bnid=(0x[0-9a-fA-F]+|\d+)")  # hex to JDK 17, decimal from JDK 19
+_DAEMON = re.compile(r"(?:^|\s)daemon\s")  # JDK 19+ put "[NID]" before it: "#9 [7] daemon"
 _TID = re.compile(r"\btid=(0x[0-9a-fA-F]+)")
 _CPU = re.compile(r"\bcpu=([\d.]+)ms")
 _STATE = re.compile(r"^\s*java\.lang\.Thread\.State: (\w+)(?: \((.*)\))?")
@@ -155,7 +156,7 @@ def _thread(block: list[str]) -> dict[str, Any] | None:
         "id": number if number is not None else native_id,
         "native_id": native_id,
         "name": header["name"],
-        "daemon": rest.startswith("daemon "),
+        "daemon": _DAEMON.search(rest.split(" prio=", 1)[0] + " ") is not None,
         "state": _state(java_state, detail, stack, rest),
         "stack": stack,
         "request": None,
