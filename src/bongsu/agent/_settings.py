@@ -89,7 +89,7 @@ class AgentSettings:
         "more per uncontended acquire + release).")
     watchdog: bool = _s(
         True, "Capture evidence by itself before the process dies: memory near the container "
-        "limit, a request running too long, SIGTERM (one check costs ~35 µs every "
+        "limit, a request running too long, SIGTERM (one check costs ~40 µs every "
         "`watchdog_check_interval`; nothing is sent until one trips).")
     watchdog_memory_percent: float = _s(
         90.0, "Memory + threads capture when the container's memory (working set) reaches "
