@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,7 @@ def test_tracemalloc_window_names_the_allocating_line(server_factory: Any,
         after = target.capture("memory")["payload"]
     assert elapsed >= 2.0
     traced = doc["tracemalloc"]
-    assert traced["on"] is True and traced["window_s"] == 2.0
+    assert traced["on"] is True and traced["window_s"] == 2.0 and traced["skipped"] is None
     top = traced["top"][0]
     assert top["site"] == f"{APP}:{_line('# LEAK LINE')}"
     # 10 kB every 5 ms for 2 s on a loaded machine: tens at least, hundreds at most.
@@ -118,7 +119,7 @@ def test_tracing_on_from_the_start_shows_what_is_alive(server_factory: Any,
                         env={"PYTHONTRACEMALLOC": "5"}) as target:
         doc = target.capture("memory")["payload"]
     traced = doc["tracemalloc"]
-    assert traced["on"] is True and traced["window_s"] is None
+    assert traced["on"] is True and traced["window_s"] is None and traced["skipped"] is None
     sites = {s["site"]: s for s in traced["top"]}
     baskets = sites[f"{APP}:{_line('Basket(i) for i')}"]
     assert baskets["count"] >= 50_000
@@ -269,3 +270,27 @@ def test_a_million_objects_are_walked_in_bounded_time(monkeypatch: pytest.Monkey
     cut = capture_memory()
     assert cut["gc"]["walked"] == 100_000 < cut["gc"]["objects"]
     assert sum(t["count"] for t in cut["types"]) <= 100_000
+
+
+def test_sites_are_not_read_when_the_snapshot_would_not_fit() -> None:
+    tracemalloc.start(5)
+    try:
+        kept = [bytes(1000) for _ in range(20_000)]
+        own = tracemalloc.get_tracemalloc_memory()
+        tight = _memory._tracemalloc(0.0, headroom=2 * own)  # needs ~3x: does not fit
+        roomy = _memory._tracemalloc(0.0, headroom=10 * own)
+    finally:
+        tracemalloc.stop()
+    assert tight is not None and tight["top"] == [] and tight["traced_bytes"] >= 20_000_000
+    assert tight["skipped"] == (f"reading the traces needs ~{3 * own >> 20} MiB, "
+                                f"{2 * own >> 20} MiB left under the limit")
+    assert roomy is not None and roomy["skipped"] is None
+    assert roomy["top"][0]["site"] == f"{__file__}:{_here('bytes(1000) for')}"
+    # the 20,000 bytes objects, and the list's own buffer made on the same line
+    assert roomy["top"][0]["count"] in (len(kept), len(kept) + 1)
+    assert roomy["top"][0]["bytes"] >= len(kept) * 1000
+
+
+def _here(marker: str) -> int:
+    with open(__file__) as f:
+        return next(i for i, line in enumerate(f, 1) if marker in line and "_here" not in line)
