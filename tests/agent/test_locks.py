@@ -266,6 +266,35 @@ print(hits[0] > 10, hits[1] > 10, rlock.owner, rlock.depth, other.owner, dict(_l
     assert result.stdout.strip() == "True True None 0 None {}", result.stderr
 
 
+def test_a_signal_handler_waiting_inside_a_wait_leaves_the_outer_wait_listed() -> None:
+    code = """
+import signal, threading, time
+from bongsu.agent import _locks
+_locks.install()
+a, b = threading.Lock(), threading.Lock()
+held, release = threading.Event(), threading.Event()
+def holder():
+    with a, b:
+        held.set(); release.wait(30)
+threading.Thread(target=holder, daemon=True).start(); held.wait()
+main, seen = threading.get_ident(), []
+def on_alarm(signum, frame):
+    seen.append(_locks.waiting.get(main) is a)
+    seen.append(b.acquire(timeout=0.2))  # a wait inside the main thread's wait for a
+def watch():
+    time.sleep(1.5)
+    seen.append(_locks.waiting.get(main) is a)
+    release.set()
+signal.signal(signal.SIGALRM, on_alarm)
+threading.Thread(target=watch, daemon=True).start()
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+got = a.acquire(timeout=60)
+print(seen, got, a.owner == main, main in _locks.waiting)
+"""
+    result = _in_child(code)
+    assert result.stdout.strip() == "[True, False, True] True True False", result.stderr
+
+
 # --- thread states, each in a real thread -------------------------------------------------
 
 def _states(**workers: Callable[[], Any]) -> dict[str, dict[str, Any]]:

@@ -105,11 +105,12 @@ class TrackedLock:
         if not blocking:
             return _not_blocking(timeout)
         me = get_ident()
+        outer = waiting.get(me)  # set when a signal handler waits inside another wait
         waiting[me] = self
         try:
             got = self._raw.acquire(True, timeout)
         finally:
-            waiting.pop(me, None)
+            _unwait(me, outer)
         if got:
             self.owner = me
         return bool(got)
@@ -176,11 +177,12 @@ class TrackedRLock:
         if not blocking:
             return _not_blocking(timeout)
         me = get_ident()
+        outer = waiting.get(me)  # set when a signal handler waits inside another wait
         waiting[me] = self
         try:
             got = self._raw.acquire(True, timeout)
         finally:
-            waiting.pop(me, None)
+            _unwait(me, outer)
         if got:
             self.owner = me
             self.depth += 1
@@ -224,11 +226,12 @@ class TrackedRLock:
     def _acquire_restore(self, state: tuple[Any, int]) -> None:
         raw_state, depth = state
         me = get_ident()
+        outer = waiting.get(me)
         waiting[me] = self
         try:
             self._raw._acquire_restore(raw_state)  # type: ignore[attr-defined]
         finally:
-            waiting.pop(me, None)
+            _unwait(me, outer)
         self.owner, self.depth = me, depth
 
     def _at_fork_reinit(self) -> None:
@@ -238,6 +241,13 @@ class TrackedRLock:
     def __repr__(self) -> str:
         state = f"owned by {self.owner} depth {self.depth}" if self.owner else "unlocked"
         return f"<bongsu tracked {self.kind} L{self.seq} {state}, created at {self.created_at}>"
+
+
+def _unwait(me: int, outer: TrackedLock | TrackedRLock | None) -> None:
+    if outer is None:
+        waiting.pop(me, None)
+    else:
+        waiting[me] = outer  # back to the wait a signal handler interrupted
 
 
 def _site_text(site: Site) -> str:
