@@ -4,6 +4,7 @@ and gc callbacks; each thread state of a ``threads`` capture; the deadlock analy
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import socket
@@ -329,6 +330,14 @@ def test_each_state() -> None:
     def joiner() -> None:
         sleeper.join(60)
 
+    loop = asyncio.new_event_loop()
+    cond = threading.Condition()
+    cond.acquire()
+
+    def enter_condition() -> None:
+        with cond:
+            pass
+
     try:
         states = _states(
             sleeps=lambda: time.sleep(60),
@@ -339,19 +348,24 @@ def test_each_state() -> None:
             event=lambda: stop.wait(60),
             joiner=joiner,
             busy=busy,
+            loop=loop.run_forever,
+            condition=enter_condition,
         )
         pool_thread = next(t for t in capture_threads(None)["threads"]
                            if t["name"].startswith("pool"))
         got = {name: t["state"] for name, t in states.items()}
         assert got == {"sleeps": "sleeping", "reads": "io", "locked": "waiting_lock",
                        "entering": "waiting_lock", "queued": "idle_pool", "event": "waiting",
-                       "joiner": "waiting", "busy": "running"}
+                       "joiner": "waiting", "busy": "running", "loop": "io",
+                       "condition": "waiting_lock"}
         assert pool_thread["state"] == "idle_pool"
         assert set(got.values()) | {"unknown"} == set(STATES)
         assert all(t["holds"] == [] and t["waits_for"] is None for t in states.values())
     finally:
         stop.set()
         held.release()
+        cond.release()
+        loop.call_soon_threadsafe(loop.stop)
         q.put(0)
         right.send(b"x")
         pool.shutdown()
