@@ -194,6 +194,19 @@ def test_registry_forgets_dead_locks(tracking: None) -> None:
     assert keep not in _locks.snapshot()
 
 
+def test_standard_library_makers_give_their_callers_line(tracking: None) -> None:
+    import logging
+
+    q: queue.Queue[int] = queue.Queue()  # QUEUE MADE
+    handler = logging.StreamHandler()  # HANDLER MADE
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(int)  # FUTURE MADE
+        future.result(30)
+    for lock, marker in ((q.mutex, "# QUEUE MADE"), (handler.lock, "# HANDLER MADE"),
+                         (future._condition._lock, "# FUTURE MADE")):  # type: ignore[attr-defined]
+        assert lock.created_at == f"{HERE}:{_line_of(marker)}"
+
+
 class Holder:
     lock_class = threading.Lock  # bound at class creation: the C factory (untracked)
 

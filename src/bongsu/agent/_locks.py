@@ -57,9 +57,13 @@ _ORIGINAL: dict[str, Any] = {}
 _THREADING_FILE = threading.__file__
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _DEMO_DIR = _AGENT_DIR + "demo" + os.sep  # the demo shop's apps are apps, not the agent
-_SKIP_FILES = {_THREADING_FILE, os.path.abspath(__file__)}
-_QUEUE_FILE = os.path.join(os.path.dirname(_THREADING_FILE), "queue.py")
-_SKIP_FILES.add(_QUEUE_FILE)
+_STDLIB = os.path.dirname(_THREADING_FILE)
+# The standard library's lock makers on behalf of their caller: the caller's line is the
+# site (a Queue, a Future, a logging Handler, an Event are made where the app makes them).
+_SKIP_FILES = {_THREADING_FILE, os.path.abspath(__file__)} | {
+    os.path.join(_STDLIB, *path) for path in (
+        ("queue.py",), ("concurrent", "futures", "_base.py"),
+        ("concurrent", "futures", "thread.py"), ("logging", "__init__.py"))}
 # A Thread's own locks (its started Event, its tstate lock) are the interpreter's plumbing.
 # Compared by identity: hashing a code object hashes its contents (~1 µs a frame).
 _THREAD_INIT = threading.Thread.__init__.__code__
