@@ -67,7 +67,8 @@ _SKIP_FILES = {_THREADING_FILE, os.path.abspath(__file__)} | {
 # A Thread's own locks (its started Event, its tstate lock) are the interpreter's plumbing.
 # Compared by identity: hashing a code object hashes its contents (~1 µs a frame).
 _THREAD_INIT = threading.Thread.__init__.__code__
-_THREAD_RESET = threading.Thread._reset_internal_locks.__code__  # type: ignore[attr-defined]
+_THREAD_RESET = getattr(getattr(threading.Thread, "_reset_internal_locks", None), "__code__",
+                        _THREAD_INIT)  # a private method: never fail the import over it
 _MAX_WALK = 12
 _ACTIVE: dict[int, threading.Thread] = getattr(threading, "_active", {})
 
