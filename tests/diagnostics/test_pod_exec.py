@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -26,7 +28,7 @@ from kubernetes import config as k8s_config
 from bongsu.diagnostics import analyze
 from bongsu.diagnostics.host import CaptureError
 from bongsu.diagnostics.jvm import parse_class_histogram, parse_thread_print
-from bongsu.diagnostics.pod_exec import capture_pod, exec_in_pod
+from bongsu.diagnostics.pod_exec import ExecResult, capture_pod, exec_in_pod
 from bongsu.diagnostics.procfs import LocalProc, files
 from bongsu.kube.config import ClusterSpec
 from bongsu.simulate.kube import ApiServer, FakeCluster, shapes
@@ -104,6 +106,33 @@ def test_exec_protocol_with_the_official_client(kind: Cluster) -> None:
         assert message in str(caught.value)
     execs = [r for r in kind.server.requests if r.path.endswith("/exec")]
     assert len(execs) == 3 + len(refusals)
+
+
+def test_stopping_the_server_ends_a_running_exec(kind: Cluster) -> None:
+    kind.pod("web-0", "web")
+    core = kind.core()
+    ended: list[BaseException | ExecResult] = []  # what the caller got back
+
+    def run() -> None:
+        try:
+            ended.append(exec_in_pod(core, NS, "web-0", None, ["sleep", "300"], timeout_s=120))
+        except BaseException as exc:  # what the caller sees when the server goes away
+            ended.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not kind.server.exec_children:
+        assert time.monotonic() < deadline, "the exec never started its command"
+        time.sleep(0.05)
+    child = next(iter(kind.server.exec_children))
+    started = time.monotonic()
+    kind.server.stop()
+    runner.join(60)
+    assert not runner.is_alive() and child.poll() is not None
+    assert time.monotonic() - started < 30  # not the 300 s the command would have slept
+    assert len(ended) == 1 and isinstance(ended[0], CaptureError)
+    assert str(ended[0]).startswith("exec in shop/web-0: the connection was lost while sleep ran")
 
 
 def test_kubectl_exec_against_the_simulated_server(kind: Cluster, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
+from websocket import WebSocketException
 
 from bongsu.diagnostics import procfs
 from bongsu.diagnostics.captures import store_capture
@@ -86,6 +87,9 @@ def exec_in_pod(core: k8s.CoreV1Api, namespace: str, pod: str, container: str | 
                                f"{timeout_s:.0f} s")
         stdout, stderr = resp.read_stdout() or "", resp.read_stderr() or ""
         status_text = resp.read_channel(3) or "{}"
+    except (WebSocketException, OSError) as exc:
+        raise CaptureError(f"exec in {namespace}/{pod}: the connection was lost while "
+                           f"{command[0]} ran ({exc})") from None
     finally:
         resp.close()
     try:

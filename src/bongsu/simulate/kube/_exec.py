@@ -119,6 +119,7 @@ class _Session:
         self.env = env
         self._send_lock = threading.Lock()
         self.broken = False
+        self.child: subprocess.Popen[bytes] | None = None
 
     def frame(self, payload: bytes, opcode: int = 0x2) -> None:
         """One unmasked server frame (FIN set); a broken connection is remembered."""
@@ -135,8 +136,11 @@ class _Session:
             try:
                 self.handler.wfile.write(head + payload)
                 self.handler.wfile.flush()
-            except OSError:
+            except OSError:  # the client went away: so does the command, as in a pod
                 self.broken = True
+                if self.child is not None:
+                    with contextlib.suppress(OSError):
+                        self.child.kill()
 
     def _pump(self, stream: Any, channel: int) -> None:
         while chunk := stream.read1(CHUNK) if hasattr(stream, "read1") else stream.read(CHUNK):
@@ -155,6 +159,8 @@ class _Session:
                        f'process: exec: "{self.command[0]}": {why}: unknown')
             self._finish(_status.status(500, message))
             return
+        self.child = child
+        self.handler.api.track_exec(child, True)
         pumps = [threading.Thread(target=self._pump, args=(s, c), daemon=True)
                  for s, c in ((child.stdout, STDOUT), (child.stderr, STDERR))]
         for pump in pumps:
@@ -164,6 +170,8 @@ class _Session:
         except subprocess.TimeoutExpired:
             child.kill()
             code = child.wait()
+        finally:
+            self.handler.api.track_exec(child, False)
         for pump in pumps:
             pump.join(30)
         if code == 0:

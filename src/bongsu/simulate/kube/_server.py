@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
+import subprocess
 import threading
 from collections import OrderedDict, deque
 from http.server import ThreadingHTTPServer
@@ -72,6 +73,7 @@ class ApiServer:
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
+        self.exec_children: set[subprocess.Popen[bytes]] = set()  # commands run by pod exec
         self.snapshots: OrderedDict[str, list[Obj]] = OrderedDict()  # continue tokens' pages
 
     # -- lifecycle -------------------------------------------------------------------
@@ -171,9 +173,21 @@ class ApiServer:
             else:
                 self._connections.discard(conn)
 
+    def track_exec(self, child: subprocess.Popen[bytes], running: bool) -> None:
+        """An exec's command, killed with the connections (stop, drop_watches)."""
+        with self._conn_lock:
+            if running:
+                self.exec_children.add(child)
+            else:
+                self.exec_children.discard(child)
+
     def _cut_connections(self) -> None:
         with self._conn_lock:
             conns = list(self._connections)
+            children = list(self.exec_children)
+        for child in children:  # an exec's command ends with its connection, as in a pod
+            with contextlib.suppress(OSError):
+                child.kill()
         for conn in conns:
             with contextlib.suppress(OSError):  # already closed by the client
                 conn.shutdown(socket.SHUT_RDWR)
