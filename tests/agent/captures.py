@@ -90,19 +90,27 @@ class Target:
         """Ask for a capture through the API and read it back once stored."""
         status, accepted = self.request(kind, args)
         assert status == 202, accepted
+        detail = self.wait(accepted["id"], timeout)
+        assert detail["kind"] == kind
+        return detail
+
+    def wait(self, capture_id: str, timeout: float = 90.0, done: bool = True
+             ) -> dict[str, Any]:
+        """The capture once the agent has answered (``done``: and it succeeded)."""
         deadline = time.monotonic() + timeout
         while True:
-            status, detail = api(f"{self.api_url}/api/v1/captures/{accepted['id']}")
+            status, detail = api(f"{self.api_url}/api/v1/captures/{capture_id}")
             assert status == 200, detail
             if detail["status"] != "pending":
                 break
-            assert time.monotonic() < deadline, f"{kind} capture still pending"
+            assert time.monotonic() < deadline, f"capture {capture_id} still pending"
             time.sleep(0.1)
-        assert detail["status"] == "done", detail
-        payload = detail["payload"]
-        assert payload["kind"] == kind and payload["format"] == f"bongsu.{kind}/1"
-        assert payload["pid"] == self.ready["pid"]
-        assert payload["trigger"]["reason"] == "request"
+        if done:
+            assert detail["status"] == "done", detail
+            payload, kind = detail["payload"], detail["kind"]
+            assert payload["kind"] == kind and payload["format"] == f"bongsu.{kind}/1"
+            assert payload["pid"] == self.ready["pid"]
+            assert payload["trigger"]["reason"] == "request"
         return dict(detail)
 
 

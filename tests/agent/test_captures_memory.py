@@ -24,7 +24,7 @@ from bongsu.agent._memory import (
     read_cgroup,
 )
 
-from .captures import APP, running_target
+from .captures import APP, api, running_target
 
 POD = "pod6a5e0b7c-2f1d-4c3e-9a8b-1d2e3f4a5b6c"
 CID = "8c1f0e4b5a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f"
@@ -97,16 +97,26 @@ def test_tracemalloc_window_names_the_allocating_line(server_factory: Any,
 
         (target.directory / "leak").touch()
         started = time.perf_counter()
-        doc = target.capture("memory", {"window_s": 2})["payload"]
+        status, windowed = target.request("memory", {"window_s": 4})
+        assert status == 202
+        # The window runs aside: the agent answers other commands meanwhile.
+        target.capture("files")
+        status, meanwhile = api(f"{target.api_url}/api/v1/captures/{windowed['id']}")
+        assert meanwhile["status"] == "pending"
+        status, busy = target.request("memory", {"window_s": 1})
+        doc = target.wait(windowed["id"])["payload"]
         elapsed = time.perf_counter() - started
+        refused = target.wait(busy["id"], done=False)
+        assert refused["status"] == "failed"
+        assert refused["summary"]["error"] == "a capture with a window is already running"
         after = target.capture("memory")["payload"]
-    assert elapsed >= 2.0
+    assert elapsed >= 4.0
     traced = doc["tracemalloc"]
-    assert traced["on"] is True and traced["window_s"] == 2.0 and traced["skipped"] is None
+    assert traced["on"] is True and traced["window_s"] == 4.0 and traced["skipped"] is None
     top = traced["top"][0]
     assert top["site"] == f"{APP}:{_line('# LEAK LINE')}"
-    # 10 kB every 5 ms for 2 s on a loaded machine: tens at least, hundreds at most.
-    assert 20 <= top["count"] <= 400 and top["bytes"] >= top["count"] * 10_000
+    # 10 kB every 5 ms for 4 s on a loaded machine: tens at least, hundreds at most.
+    assert 40 <= top["count"] <= 800 and top["bytes"] >= top["count"] * 10_000
     assert top["stack"][-1] == {"file": APP, "line": _line("# LEAK LINE"), "function": "leak"}
     assert traced["traced_bytes"] >= top["bytes"] and traced["peak_bytes"] >= top["bytes"]
     assert after["tracemalloc"] is None  # the agent started tracing for the window: stopped

@@ -10,7 +10,9 @@ Paths (same base URL as ``/v1/traces``):
   "ok", "result", "error"}``.
 
 A 404/405 (a plain OpenTelemetry collector) turns the path off quietly for
-``_OFF_SECONDS``; network errors just wait for the next round.
+``_OFF_SECONDS``; network errors just wait for the next round. A command with a window
+(``args.window_s`` > 0: tracemalloc for up to a minute) runs on a thread of its own, one
+at a time, and posts its result when done, so spans keep flowing meanwhile.
 
 Example::
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -31,6 +34,7 @@ from bongsu.agent._files import capture_files
 from bongsu.agent._memory import capture_memory
 from bongsu.agent._network import capture_network
 from bongsu.agent._processes import capture_processes
+from bongsu.agent._safety import swallow
 from bongsu.agent._threads import capture_threads
 from bongsu.agent._transport import Transport
 
@@ -51,7 +55,7 @@ def _capture_threads(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _capture_memory(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
-    return capture_memory(args)  # args.window_s: a tracemalloc window (blocks this poll)
+    return capture_memory(args)  # args.window_s: a tracemalloc window (run aside, see run)
 
 
 def _capture_network(agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +91,7 @@ class Control:
         self.next_poll = now + min(1.0, agent.settings.control_interval)
         self.off_until: dict[str, float] = {}
         self.commands_run = 0
+        self.aside: threading.Thread | None = None  # the capture with a window, if any
 
     def tick(self, now: float) -> None:
         settings = self.agent.settings
@@ -137,13 +142,49 @@ class Control:
         result: dict[str, Any] = {**self._identity(), "command_id": command.get("id"),
                                   "kind": kind, "ok": False, "result": None, "error": ""}
         handler = COMMANDS.get(kind)
+        args = dict(command.get("args") or {})
         if handler is None:
             result["error"] = f"unknown command kind {kind!r}"
+        elif _windowed(args):
+            if self.aside is None or not self.aside.is_alive():
+                # A window lasts up to a minute: not on the sender thread, whose spans
+                # would queue (and drop past queue_size) meanwhile.
+                self.aside = threading.Thread(target=self._run_aside,
+                                              args=(handler, args, result),
+                                              name="bongsu-capture-window", daemon=True)
+                self.aside.start()
+                return
+            result["error"] = "a capture with a window is already running"
         else:
-            try:
-                result["result"] = handler(self.agent, dict(command.get("args") or {}))
-                result["ok"] = True
-            except Exception as exc:
-                result["error"] = f"{type(exc).__name__}: {exc}"
+            self._answer(handler, args, result)
         self.commands_run += 1
         self._call(now, "POST", RESULTS_PATH, result)
+
+    def _answer(self, handler: Callable[[Agent, dict[str, Any]], dict[str, Any]],
+                args: dict[str, Any], result: dict[str, Any]) -> None:
+        try:
+            result["result"] = handler(self.agent, args)
+            result["ok"] = True
+        except Exception as exc:
+            result["error"] = f"{type(exc).__name__}: {exc}"
+
+    def _run_aside(self, handler: Callable[[Agent, dict[str, Any]], dict[str, Any]],
+                   args: dict[str, Any], result: dict[str, Any]) -> None:
+        try:
+            self._answer(handler, args, result)
+            settings = self.agent.settings
+            # A connection of its own: the sender thread's is not shared across threads.
+            transport = Transport(settings.endpoint, settings.export_headers(),
+                                  settings.export_timeout, settings.gzip_bodies())
+            try:
+                transport.request("POST", RESULTS_PATH, json.dumps(result).encode(), _JSON)
+            finally:
+                transport.close()
+            self.commands_run += 1
+        except Exception as exc:
+            swallow(exc)
+
+
+def _windowed(args: dict[str, Any]) -> bool:
+    window = args.get("window_s")
+    return isinstance(window, (int, float)) and not isinstance(window, bool) and window > 0

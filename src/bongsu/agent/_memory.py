@@ -9,8 +9,8 @@ process's and the container's memory.
 - ``tracemalloc``: when tracing is on, the top allocation sites of what is alive now; with
   ``window_s`` (capped at ``MAX_WINDOW_S``), what was allocated during the window and is
   still alive, tracing started for the window (10 frames) and stopped afterwards if it
-  was off. The window blocks the caller (the agent's sender thread: spans queue meanwhile,
-  bounded), and tracing slows the app's allocations while it runs. Reading the traces
+  was off. The window blocks the caller (the control channel runs it on a thread of its
+  own), and tracing slows the app's allocations while it runs. Reading the traces
   takes ~0.4 s per 225,000 (an app traced from its start with ``PYTHONTRACEMALLOC``) and
   ~3x tracemalloc's own memory: when that would not fit under the cgroup's limit (less
   10 %), ``top`` is left empty and ``skipped`` says why.
