@@ -7,7 +7,10 @@ where the lock was made; a thread blocked acquiring one is entered in ``waiting`
 
 What is not tracked: locks made before :func:`install` (or bound by ``from threading import
 Lock`` earlier), locks made by C code (``_thread.allocate_lock``, extension modules), a
-thread's own start/stop locks, and the agent's own locks (made in ``bongsu/agent``).
+thread's own start/stop locks, the agent's own locks (made in ``bongsu/agent`` or on its
+threads), ``asyncio`` and ``multiprocessing`` locks. A thread waiting on an Event,
+Semaphore, Barrier or for a Condition's notify is ``waiting``, not waiting for a lock: those
+have no owner. A capture lists only the locks held or waited for at that moment.
 
 Safety: the waiting itself is the C lock's (a signal handler or a ``gc`` callback that
 takes an RLock re-enters it in C exactly as before); the bookkeeping around it is a few
