@@ -245,7 +245,11 @@ def capture_now(page: Any, diag: Diag, kind: str) -> dict[str, Any]:
     assert posted.value.status == 202
     capture_id = posted.value.json()["id"]
     done = f"#captures-list tr[data-capture-id='{capture_id}'][data-status=done]"
-    page.wait_for_selector(done, timeout=60_000)
+    try:
+        page.wait_for_selector(done, timeout=60_000)
+    except Exception as exc:  # say where the capture is (pending: the agent never answered)
+        state = diag.get(f"/api/v1/captures/{capture_id}")
+        raise AssertionError(f"{kind} capture not shown stored: {state}") from exc
     statuses = page.evaluate(f"() => window.__rows['{capture_id}']")
     assert statuses[0] == "pending" and statuses[-1] == "done", statuses
     # The same row: the element that showed it pending now shows it stored.
@@ -322,11 +326,29 @@ def test_memory_compare_puts_the_leaked_type_first(
 ) -> None:
     open_page(page, diag, "captures", service=SERVICE)
     base = capture_now(page, diag, "memory")
+    assert base["payload"]["tracemalloc"] is None  # tracing off, no window asked for
     diag.app("/leak?n=400")  # 400 blobs of ~2-8 kB each kept
-    other = capture_now(page, diag, "memory")
+    # The second traces allocations for 5 s first, while the app keeps leaking.
+    page.select_option("#memory-window", "5")
+    leaking = threading.Event()
+
+    def leak() -> None:
+        while not leaking.wait(0.3):
+            diag.app("/leak?n=20")
+
+    leaker = threading.Thread(target=leak, daemon=True)
+    leaker.start()
+    try:
+        other = capture_now(page, diag, "memory")
+    finally:
+        leaking.set()
+        leaker.join(timeout=60)
+    assert other["payload"]["tracemalloc"]["window_s"] == 5
     compared = diag.get("/api/v1/captures/compare", base=base["id"], other=other["id"])
     first = compared["comparison"]["types"][0]
     assert first["type"].endswith("LeakedBlob"), first
+    site = compared["comparison"]["sites"][0]
+    assert "ledger_app.py" in site["site"], compared["comparison"]["sites"]
 
     # A memory row opens the analyzer, comparing it with the capture before it.
     page.click(f"#captures-list tr[data-capture-id='{other['id']}']")
@@ -336,6 +358,9 @@ def test_memory_compare_puts_the_leaked_type_first(
     assert top.locator("td.name").inner_text() == first["type"]
     assert int(top.get_attribute("data-delta-bytes") or 0) == first["bytes_grown"]
     assert top.locator("td.rank").inner_text() == "1"
+    top_site = page.locator("#compare-sites tbody tr").first
+    assert top_site.locator("td.name").inner_text() == site["site"]
+    assert int(top_site.get_attribute("data-delta-bytes") or 0) == site["bytes_grown"]
     assert page.input_value("#compare-base") == base["id"]
     assert page.input_value("#compare-other") == other["id"]
     shot(page, screenshots, "memory-compare")

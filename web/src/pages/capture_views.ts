@@ -49,8 +49,9 @@ export interface ListParams {
 export const diag = {
   list: (p: ListParams, s?: AbortSignal) => get<{ captures: AnyCapture[] }>("/captures", { ...p }, s),
   one: (id: string, s?: AbortSignal) => get<AnyCapture>(`/captures/${encodeURIComponent(id)}`, {}, s),
-  request: (service: string, instance: string, kind: string, s?: AbortSignal) =>
-    post<{ id: string; status: string }>("/captures", { service, instance, kind }, s),
+  /** `windowS`: memory only, trace allocations for that many seconds first (0..60). */
+  request: (service: string, instance: string, kind: string, windowS = 0, s?: AbortSignal) =>
+    post<{ id: string; status: string }>("/captures", { service, instance, kind, ...(kind === "memory" && windowS > 0 ? { args: { window_s: windowS } } : {}) }, s),
   compare: (base: string, other: string, s?: AbortSignal) => get<Record<string, unknown>>("/captures/compare", { base, other }, s),
 };
 

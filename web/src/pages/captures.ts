@@ -32,6 +32,8 @@ import { onRowKey, table } from "./table";
 import "./diagnostics.css";
 
 const POLL_MS = 1000;
+/** Allocation tracing windows offered for a memory capture (seconds; 0: no tracing). */
+const WINDOWS = [0, 5, 10, 30];
 
 export function createCaptures(ctx: Ctx): PageView {
   return new Captures(ctx);
@@ -59,7 +61,7 @@ interface InstanceRow {
 
 class Captures implements PageView {
   readonly el: HTMLElement;
-  private readonly instancesPanel = new Panel(t("dg.instances"), { id: "diag-instances-panel", hint: t("dg.instancesHint") });
+  private readonly instancesPanel: Panel;
   private readonly listPanel: Panel;
   private readonly detailPanel = new Panel(t("dg.capture"), { id: "capture-detail-panel" });
   private readonly kindBar = h("div", { class: "tabs kind-filter", id: "kind-filter", role: "group" });
@@ -72,9 +74,19 @@ class Captures implements PageView {
   private readonly polls = new AbortController();
   private pollTimer: number | undefined;
   private detail: AnyCapture | null = null;
+  private windowS = 0;
+  private readonly windowPick: HTMLSelectElement;
 
   constructor(ctx: Ctx) {
     this.ctx = ctx;
+    this.windowPick = h(
+      "select",
+      { id: "memory-window", title: t("dg.windowHint") },
+      ...WINDOWS.map((w) => h("option", { value: String(w) }, w ? tf("dg.window", { s: w }) : t("dg.noWindow"))),
+    );
+    this.windowPick.addEventListener("change", () => (this.windowS = Number(this.windowPick.value)));
+    const tracing = h("label", { class: "field" }, h("span", null, t("dg.tracing")), this.windowPick);
+    this.instancesPanel = new Panel(t("dg.instances"), { id: "diag-instances-panel", hint: t("dg.instancesHint"), actions: tracing });
     this.listPanel = new Panel(t("dg.captures"), { id: "captures-list-panel", actions: this.kindBar });
     this.el = h("div", { class: "page diagnostics", id: "page-captures" }, this.instancesPanel.el, this.listPanel.el, this.detailPanel.el);
     this.detailPanel.el.hidden = true;
@@ -250,7 +262,7 @@ class Captures implements PageView {
     this.asked.set(row.id, row);
     this.render();
     try {
-      const { id } = await diag.request(service, instance, kind, this.polls.signal);
+      const { id } = await diag.request(service, instance, kind, this.windowS, this.polls.signal);
       this.asked.delete(row.id);
       this.asked.set(id, { ...row, id });
     } catch (err) {
