@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ MIB = 1024 * 1024
 def _num(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(value)
+    return int(value) if math.isfinite(value) else None
 
 
 def _section(doc: Doc, key: str) -> Mapping[str, Any]:

@@ -108,7 +108,8 @@ class Network:
         if flags:
             headline += "; " + flags[0]["message"].split(":")[0]
         return {"socket_count": len(sockets), "by_state": dict(sorted(by_state.items())),
-                "listen": [dict(x) for x in listen if isinstance(x, Mapping)],
+                "listen": [{"proto": str(x.get("proto", "")), "local": str(x.get("local", ""))}
+                           for x in listen if isinstance(x, Mapping)],
                 "endpoints": endpoints[:TOP], "endpoint_count": len(endpoints),
                 "flags": flags, "thresholds": {"CLOSE_WAIT": CLOSE_WAIT_THRESHOLD,
                                                "TIME_WAIT": TIME_WAIT_THRESHOLD},

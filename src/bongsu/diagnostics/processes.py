@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,14 +30,24 @@ def _procs(doc: Doc) -> list[Mapping[str, Any]]:
 
 
 def _f(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if ok and math.isfinite(value) else 0.0
 
 
 def _row(p: Mapping[str, Any]) -> dict[str, Any]:
-    return {"pid": p.get("pid"), "name": str(p.get("name", "")),
-            "cmdline": str(p.get("cmdline", "")), "state": p.get("state"),
+    state = p.get("state")
+    return {"pid": _ident(p.get("pid")), "name": str(p.get("name", "")),
+            "cmdline": str(p.get("cmdline", "")), "state": None if state is None else str(state),
             "cpu_seconds": _f(p.get("cpu_seconds")), "rss_bytes": int(_f(p.get("rss_bytes"))),
-            "threads": p.get("threads")}
+            "threads": p.get("threads") if isinstance(p.get("threads"), int)
+            and not isinstance(p.get("threads"), bool) else None}
+
+
+def _ident(value: Any) -> int | str | None:
+    """A pid (or start time) usable as a key: as given when a number or text, else text."""
+    if value is None or (isinstance(value, int | float | str) and not isinstance(value, bool)):
+        return value  # type: ignore[return-value]
+    return str(value)
 
 
 def _by_name(procs: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -86,7 +97,7 @@ class Processes:
         interval = _interval(base, other)
 
         def key(p: Mapping[str, Any]) -> tuple[Any, Any]:
-            return p.get("pid"), p.get("start_time_s")
+            return _ident(p.get("pid")), _ident(p.get("start_time_s"))
 
         before = {key(p): p for p in _procs(base)}
         after = {key(p): p for p in _procs(other)}
@@ -97,7 +108,7 @@ class Processes:
                 continue
             cpu = _f(p.get("cpu_seconds")) - _f(q.get("cpu_seconds"))
             movers.append({
-                "pid": p.get("pid"), "name": str(p.get("name", "")),
+                "pid": _ident(p.get("pid")), "name": str(p.get("name", "")),
                 "cpu_seconds_delta": round(cpu, 3),
                 "cpu_percent": None if not interval else round(100 * cpu / interval, 1),
                 "rss_delta_bytes": int(_f(p.get("rss_bytes")) - _f(q.get("rss_bytes"))),

@@ -50,6 +50,23 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if ok and value == value else None  # NaN is no figure
+
+
+def _frame(f: Mapping[str, Any]) -> dict[str, Any]:
+    """A stack frame's documented fields only (a collector may add its own)."""
+    line = f.get("line")
+    return {"file": str(f.get("file", "")), "function": str(f.get("function", "")),
+            "line": line if isinstance(line, int) and not isinstance(line, bool) else None,
+            "code": None if f.get("code") is None else str(f.get("code"))}
+
+
 def _where(frame: Mapping[str, Any] | None) -> str:
     """``function (file:line)``, as a stack line reads."""
     if not frame:
@@ -67,12 +84,13 @@ def _list(doc: Doc, key: str) -> list[dict[str, Any]]:
 class Threads:
     kind = "threads"
     format = "bongsu.threads/1"
-    version = 1
+    version = 2
 
     def normalize(self, doc: Doc) -> dict[str, Any]:
         return dict(doc)
 
     def analyze(self, doc: Doc) -> dict[str, Any]:
+        doc = _clean(doc)
         threads = _list(doc, "threads")
         names = {t.get("id"): str(t.get("name", "")) for t in threads}
         states = Counter(str(t.get("state") or "unknown") for t in threads)
@@ -89,7 +107,7 @@ class Threads:
         graph = self._lock_graph(doc, threads, names)
         finder = _deadlock_finder()
         deadlocks = finder(dict(doc)) if finder is not None else []
-        jvm = [d for d in _list(doc, "jvm_deadlocks")]
+        jvm = _list(doc, "jvm_deadlocks")
         analysis = {
             "thread_count": len(threads),
             "task_count": len(_list(doc, "tasks")),
@@ -136,7 +154,7 @@ class Threads:
             by.setdefault((str(t.get("state") or "unknown"), stack), []).append(t)
         groups: list[dict[str, Any]] = []
         for (state, _), members in by.items():
-            frames = _list(members[0], "stack")
+            frames = [_frame(f) for f in _list(members[0], "stack")]
             groups.append({
                 "state": state, "count": len(members),
                 "top": _where(frames[-1] if frames else None),
@@ -163,9 +181,7 @@ class Threads:
                     "thread": names.get(tid) if is_task else str(t.get("name", "")),
                     "task": str(t.get("name", "")) if is_task else None,
                     "state": None if is_task else str(t.get("state") or "unknown"),
-                    "trace_id": req.get("trace_id"), "span_id": req.get("span_id"),
-                    "name": req.get("name"), "route": req.get("route"), "url": req.get("url"),
-                    "elapsed_ms": req.get("elapsed_ms"),
+                    **req,
                     "frame": _where(stack[-1] if stack else None),
                 })
         rows.sort(key=lambda r: -float(r["elapsed_ms"] or 0))
@@ -200,6 +216,55 @@ class Threads:
             graph.append(entry)
         graph.sort(key=lambda e: (-len(e["waiters"]), e["lock"]))
         return graph
+
+
+def _ident(value: Any) -> int | str | None:
+    """A thread id as the dump gives it (an int, a string), else its text: ids are keys."""
+    if value is None or (isinstance(value, int | str) and not isinstance(value, bool)):
+        return value
+    return str(value)
+
+
+def _request(req: Any) -> dict[str, Any] | None:
+    if not isinstance(req, Mapping):
+        return None
+    return {**{k: _text(req.get(k)) for k in ("trace_id", "span_id", "name", "route", "url")},
+            "elapsed_ms": _number(req.get("elapsed_ms"))}
+
+
+def _any_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _clean(doc: Doc) -> dict[str, Any]:
+    """The document with every field the analysis reads in its documented type: an agent's
+    document is input from outside (``docs/captures.md`` is the contract, not a promise)."""
+    threads = [{
+        "id": _ident(t.get("id")), "name": str(t.get("name", "")),
+        "state": str(t.get("state") or "unknown"),
+        "stack": [_frame(f) for f in _list(t, "stack")], "request": _request(t.get("request")),
+        "holds": _strings(t.get("holds")),
+        "waits_for": None if t.get("waits_for") is None else str(t.get("waits_for")),
+    } for t in _list(doc, "threads")]
+    tasks = [{"name": str(t.get("name", "")), "thread_id": _ident(t.get("thread_id")),
+              "stack": [_frame(f) for f in _list(t, "stack")],
+              "request": _request(t.get("request"))} for t in _list(doc, "tasks")]
+    locks = [{"id": str(lk.get("id")), "type": _text(lk.get("type")),
+              "created_at": _text(lk.get("created_at")), "owner": _ident(lk.get("owner")),
+              "waiters": [_ident(w) for w in _any_list(lk.get("waiters"))]}
+             for lk in _list(doc, "locks") if lk.get("id") is not None]
+    jvm = [{"text": str(d.get("text", "")), "threads": _strings(d.get("threads")),
+            "cycle": [{"thread": str(c.get("thread", "")), "thread_id": _ident(c.get("thread_id")),
+                       "waits_for": _text(c.get("waits_for")), "type": str(c.get("type", "")),
+                       "held_by": str(c.get("held_by", "")),
+                       "held_by_id": _ident(c.get("held_by_id"))} for c in _list(d, "cycle")]}
+           for d in _list(doc, "jvm_deadlocks")]
+    return {**doc, "threads": threads, "tasks": tasks, "locks": locks, "jvm_deadlocks": jvm,
+            "lock_tracking": doc.get("lock_tracking") is True}
 
 
 def _empty(lock_id: str) -> dict[str, Any]:
