@@ -249,3 +249,52 @@ def test_a_firing_predictive_memory_rule_carries_the_verdict(tmp_path: Path) -> 
         assert "oom_verdict" not in got["rotating"].details  # not firing: nothing added
     finally:
         s.close()
+
+
+def test_two_memory_captures_in_the_window_are_compared_into_the_evidence(
+        tmp_path: Path) -> None:
+    from bongsu import diagnostics
+    from bongsu.store.reads import reads_of
+
+    s = open_store(tmp_path / "c.db")
+    try:
+        rows = [("process.memory.usage", "shop", "shop-1", T0 + k * MIN,
+                 100 * MB + 20 * MB * k / 60, {}) for k in range(180)]
+        load_points(s, gauges(rows))
+
+        def memory(at_us: int, orders: int, rss: float) -> dict[str, Any]:
+            return {"kind": "memory", "format": "bongsu.memory/1",
+                    "captured_at_unix_nano": at_us * 1000, "pid": 7, "host": "h",
+                    "runtime": "python 3.11",
+                    "trigger": {"reason": "request", "detail": "", "rule_id": None},
+                    "types": [{"type": "app.Order", "count": orders, "bytes": orders * 80},
+                              {"type": "dict", "count": 1000, "bytes": 64_000}],
+                    "gc": {"objects": orders + 1000, "counts": [1, 0, 0],
+                           "collections": [1, 0, 0]},
+                    "tracemalloc": None, "process": {"rss_bytes": rss, "vms_bytes": 0},
+                    "python": {"allocated_blocks": orders}, "container": None}
+
+        for cid, at, orders, rss in (("c-early", T0 + 10 * MIN, 10_000, 103 * MB),
+                                     ("c-late", T0 + 170 * MIN, 400_000, 156 * MB),
+                                     ("c-outside", T0 + 200 * MIN, 900_000, 200 * MB)):
+            s.save_capture("default", cid, at, "shop", "shop-1", "memory", "bongsu.memory/1",
+                           json.dumps(memory(at, orders, rss)), None)
+        reads = reads_of(s, timeout_s=10, max_rows=10_000)
+        [v] = oom_verdicts(reads, "default", T0, T0 + 180 * MIN, service="shop",
+                           compare=lambda a, b: diagnostics.compare(a, b, "memory"))
+        assert v.verdict == "leak"
+        assert v.captures is not None
+        assert (v.captures["base"], v.captures["other"]) == ("c-early", "c-late")
+        assert v.captures["base_at"] == (T0 + 10 * MIN) // 1000
+        diff = v.captures["diff"]
+        assert diff["suspects"][0]["name"] == "app.Order"
+        assert diff["suspects"][0]["bytes_grown"] == (400_000 - 10_000) * 80
+        assert diff["rss_delta_bytes"] == 53 * MB
+        # without a compare function, or with one capture in the window, none
+        assert oom_verdicts(reads, "default", T0, T0 + 180 * MIN, service="shop")[0].captures \
+            is None
+        [one] = oom_verdicts(reads, "default", T0 + 100 * MIN, T0 + 180 * MIN, service="shop",
+                             compare=lambda a, b: diagnostics.compare(a, b, "memory"))
+        assert one.captures is None
+    finally:
+        s.close()
