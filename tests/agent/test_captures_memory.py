@@ -304,3 +304,16 @@ def test_sites_are_not_read_when_the_snapshot_would_not_fit() -> None:
 def _here(marker: str) -> int:
     with open(__file__) as f:
         return next(i for i, line in enumerate(f, 1) if marker in line and "_here" not in line)
+
+
+class _Odd:
+    def __sizeof__(self) -> int:
+        raise RuntimeError("the app's own __sizeof__ fails")
+
+
+def test_an_objects_failing_sizeof_does_not_fail_the_capture() -> None:
+    odd = [_Odd() for _ in range(50_000)]
+    doc = capture_memory()
+    by_type = {t["type"]: t for t in doc["types"]}
+    assert by_type[f"{__name__}._Odd"] == {"type": f"{__name__}._Odd", "count": len(odd),
+                                           "bytes": len(odd) * object.__sizeof__(odd[0])}

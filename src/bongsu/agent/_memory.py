@@ -99,7 +99,11 @@ def _types() -> tuple[list[dict[str, Any]], int, int]:
         for obj in itertools.islice(objects, _WALK_MAX - walked):
             kind = type(obj)
             counts[kind] = counts.get(kind, 0) + 1
-            sizes[kind] = sizes.get(kind, 0) + getsizeof(obj)
+            try:  # __sizeof__ may be the app's code, and raise: then the bare object's size
+                size = getsizeof(obj)
+            except Exception:
+                size = object.__sizeof__(obj)
+            sizes[kind] = sizes.get(kind, 0) + size
             walked += 1
             if walked & 0xFFFF == 0 and time.monotonic() > deadline:
                 break
