@@ -129,6 +129,33 @@ def test_capture_jvm_analysis_through_the_api(java_program: Start, server_factor
     assert cycles == [["queue-a", "queue-b"], ["transfer-a", "transfer-b"]]
 
 
+def test_capture_jvm_of_a_containerised_jvm(java_program: Start, server_factory: Any,
+                                            tmp_path: Path) -> None:
+    # A JVM that is pid 1 of a PID namespace of its own (as in a container), seen from the
+    # host: jcmd reaches it by its host pid, the processes are its namespace's only.
+    kept = tmp_path / "kept.txt"
+    kept.write_text("x")
+    helper = subprocess.Popen(["sleep", "300"])  # in this namespace: must not be listed
+    try:
+        program = java_program("Grow", str(kept), prefix=[
+            "unshare", "--pid", "--fork", "--kill-child", "--mount-proc"])
+        assert program.pid != program.proc.pid
+        server = server_factory().start()
+        done = _capture("--pid", str(program.pid), "--kinds", "threads,processes",
+                        "--service", "boxed", "--server", server.otlp_url)
+        assert done.returncode == 0, done.stderr
+        rows = {r["kind"]: r for r in _stored(server, "boxed", 2)}
+        status, threads = server.api(f"/api/v1/captures/{rows['threads']['id']}")
+        assert status == 200 and "Grow.main(Grow.java:" in threads["payload"]["text"]
+        status, procs = server.api(f"/api/v1/captures/{rows['processes']['id']}")
+        listed = [(p["pid"], p["name"]) for p in procs["payload"]["processes"]]
+        assert listed == [(program.pid, "java")]
+        assert helper.pid not in {p for p, _ in listed}
+    finally:
+        helper.kill()
+        helper.wait()
+
+
 def test_capture_jvm_errors(java_program: Start, tmp_path: Path) -> None:
     # No such process: one we started and reaped.
     gone = subprocess.Popen(["true"])

@@ -107,7 +107,7 @@ def capture_process(pid: int, kinds: Sequence[str], trigger: dict[str, Any] | No
     trigger = dict(trigger or {"reason": "request", "detail": "bongsu capture jvm",
                                "rule_id": None})
     host = socket.gethostname()
-    src = procfs.LocalProc()
+    src = procfs.LocalProc(namespace_of=pid)  # a container's process: its container's
     runtime = ""
     docs: list[dict[str, Any]] = []
     for kind in kinds:

@@ -72,11 +72,19 @@ class Source(Protocol):
 
 
 class LocalProc:
-    """This host's ``/proc``."""
+    """This host's ``/proc``; with ``namespace_of``, only the processes in that process's
+    PID namespace (a containerised process's container, seen from the host)."""
 
-    def __init__(self, root: str = "/proc") -> None:
+    def __init__(self, root: str = "/proc", namespace_of: int | None = None) -> None:
         self.root = root
         self.clock_ticks = os.sysconf("SC_CLK_TCK")
+        self.namespace = self._pid_ns(namespace_of) if namespace_of is not None else None
+
+    def _pid_ns(self, pid: int | str) -> str | None:
+        try:
+            return os.readlink(f"{self.root}/{pid}/ns/pid")
+        except OSError:
+            return None
 
     def read(self, path: str) -> str | None:
         real = self.root + path.removeprefix("/proc") if path.startswith("/proc") else path
@@ -99,7 +107,10 @@ class LocalProc:
         return out
 
     def pids(self) -> list[int]:
-        return sorted(int(n) for n in os.listdir(self.root) if n.isdigit())
+        found = sorted(int(n) for n in os.listdir(self.root) if n.isdigit())
+        if self.namespace is None:
+            return found
+        return [p for p in found if self._pid_ns(p) == self.namespace]
 
 
 class DumpedProc:

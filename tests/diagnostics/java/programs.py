@@ -14,14 +14,16 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import psutil
 import pytest
 
 SOURCES = Path(__file__).parent
@@ -41,19 +43,23 @@ def source_line(file: str, text: str) -> int:
 class JavaProgram:
     """One running ``java -cp CLASSES MAIN ARGS``; its stdout read line by line."""
 
-    def __init__(self, classes: Path, main: str, *args: str) -> None:
+    def __init__(self, classes: Path, main: str, *args: str,
+                 prefix: Sequence[str] = ()) -> None:
         java = shutil.which("java")
         assert java, "java is not on PATH (openjdk-17-jdk-headless)"
-        self.proc = subprocess.Popen([java, *JAVA_FLAGS, "-cp", str(classes), main, *args],
+        self.proc = subprocess.Popen([*prefix, java, *JAVA_FLAGS, "-cp", str(classes), main,
+                                      *args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.ready = self.expect("ready")
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
+        self.pid = self.proc.pid  # the JVM's pid on this host, under a prefix too
+        if prefix:
+            jvms = [c for c in psutil.Process(self.proc.pid).children(recursive=True)
+                    if c.name() == "java"]
+            assert len(jvms) == 1, jvms
+            self.pid = jvms[0].pid
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -81,6 +87,9 @@ class JavaProgram:
         raise AssertionError(f"no {prefix!r} line from java in {timeout_s} s: {seen}")
 
     def stop(self) -> None:
+        if self.pid != self.proc.pid:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(self.pid).kill()
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(10)
@@ -121,8 +130,8 @@ def java_classes_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def java_program_fixture(java_classes: Path) -> Iterator[Callable[..., JavaProgram]]:
     started: list[JavaProgram] = []
 
-    def start(main: str, *args: str) -> JavaProgram:
-        program = JavaProgram(java_classes, main, *args)
+    def start(main: str, *args: str, prefix: Sequence[str] = ()) -> JavaProgram:
+        program = JavaProgram(java_classes, main, *args, prefix=prefix)
         started.append(program)
         return program
 
