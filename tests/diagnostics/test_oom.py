@@ -298,3 +298,55 @@ def test_two_memory_captures_in_the_window_are_compared_into_the_evidence(
         assert one.captures is None
     finally:
         s.close()
+
+
+def test_a_jvm_whose_non_heap_grows_and_a_pod_instance_against_its_container_limit(
+        tmp_path: Path) -> None:
+    from bongsu.ingest.batch_builder import BatchBuilder
+    from bongsu.ingest.signals import Signal
+    from bongsu.store.reads import reads_of
+    from query.otlp import SERVER, SpanSpec, traces_request
+
+    s = open_store(tmp_path / "j.db")
+    try:
+        rows: list[tuple[str, str, str, int, float, dict[str, str]]] = []
+        heap = {"jvm.memory.type": "heap"}
+        for k in range(240):  # 4 hours a minute
+            ts = T0 + k * MIN
+            # inv-1 (Java agent, no RSS): the old gen saws between 200 and 260 MB, eden
+            # flat, metaspace grows 15 MB/h; heap max 512 MB
+            old_gen = 200 * MB + 60 * MB * (k % 20) / 20
+            for pool, value, attrs in (
+                    ("G1 Old Gen", old_gen, heap), ("G1 Eden Space", 30 * MB, heap),
+                    ("Metaspace", 40 * MB + 15 * MB * k / 60, {"jvm.memory.type": "non_heap"})):
+                rows.append(("jvm.memory.used", "inv", "inv-1", ts, value,
+                             {**attrs, "jvm.memory.pool.name": pool}))
+            rows.append(("jvm.memory.limit", "inv", "inv-1", ts, 512 * MB,
+                         {**heap, "jvm.memory.pool.name": "G1 Old Gen"}))
+            # cart-1 (Python agent in pod cart-7d9f-x2k4q): RSS grows 30 MB/h; the
+            # container's limit 400 MB
+            rows.append(("process.memory.usage", "cart", "cart-1", ts, 100 * MB + 30 * MB * k / 60,
+                         {}))
+            rows.append(("k8s.container.memory.limit", "cart", "c/shop/cart-7d9f-x2k4q", ts,
+                         400 * MB, {"k8s.pod.name": "cart-7d9f-x2k4q"}))
+        load_points(s, gauges(rows))
+        builder = BatchBuilder()
+        builder.add(Signal.TRACES, "default", traces_request(
+            [SpanSpec("cart", "cart-1", 1, 1, 0, "GET /", SERVER, T0, 1000)],
+            {"cart-1": {"k8s.pod.name": "cart-7d9f-x2k4q"}}))
+        assert s.load(builder.build(), 1)
+        reads = reads_of(s, timeout_s=10, max_rows=10_000)
+        [jvm] = oom_verdicts(reads, "default", T0, T0 + 4 * H, service="inv")
+        assert jvm.verdict == "native", jvm.reason
+        assert jvm.usage is not None and jvm.usage.metric == "jvm.memory.used (non-heap)"
+        assert jvm.heap is not None and jvm.heap.metric == "jvm.memory.used"
+        assert jvm.limit == 512 * MB and jvm.limit_metric == "jvm.memory.limit"
+        assert jvm.slope_per_s == pytest.approx(15 * MB / 3600, rel=1e-6)
+        assert "while the heap (jvm.memory.used) stays flat" in jvm.reason
+        [cart] = oom_verdicts(reads, "default", T0, T0 + 4 * H, service="cart")
+        assert cart.verdict == "leak" and cart.subject.pod == "cart-7d9f-x2k4q"
+        assert cart.limit == 400 * MB and cart.limit_metric == "k8s.container.memory.limit"
+        # 100 MB + 30 MB/h reaches 400 MB at 10 h
+        assert cart.reaches_limit_at_us == pytest.approx(T0 + 10 * H, abs=60 * S)
+    finally:
+        s.close()

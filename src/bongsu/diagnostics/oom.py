@@ -23,13 +23,15 @@ Verdicts and their thresholds (every figure is in the verdict's evidence):
 - ``native`` (off-heap) — a leak of the memory used while the heap (the Python
   allocator's blocks, the JVM's heap used) stays flat: the heap's median over the last
   quarter of its points is within ``HEAP_FLAT`` (5 %) of its median over the first
-  quarter.
+  quarter. For a JVM that sends no RSS, whose total the GC's sawtooth keeps from fitting,
+  its non-heap pools are fitted alone.
 - ``none``: enough points, neither a jump nor steady growth.
 
 The memory used is the container's working set (``k8s.container.memory.usage``) for a pod
 and the process's resident set (``process.memory.usage``, or the JVM's heap plus
 non-heap when only those are sent) for an instance; limits are the container's memory
-limit or the JVM's heap max. The spike check comes first: a jump that makes most of the
+limit (an instance's: its pod's, when its resource names a k8s.pod.name) or the JVM's
+heap max. The spike check comes first: a jump that makes most of the
 range is not a slow leak even when a line fits the points after it.
 
 Example::
@@ -347,11 +349,28 @@ def _instance_verdict(reads: Reads, read: _Reader, tenant: str, service: str | N
     pod = label.pod if label else None
     subject = Subject("instance", service or (label.service if label else None), instance, pod)
     missing = [] if heap or jvm_heap else [f"{PYTHON_HEAP} or {JVM_USED} (heap)"]
-    verdict = classify(
-        subject, usage, heap or jvm_heap,
-        limit_series.points[-1][1] if limit_series else None,
-        [k for k in kills if pod is not None and k.pod == pod],
-        limit_metric=JVM_LIMIT if limit_series else None, missing=missing)
+    limit, limit_metric = None, None
+    if pod is not None and usage is not None and usage.metric == RSS:
+        # In a pod the process is killed at its container's limit, not the JVM's heap max.
+        container = read.one(kube_metrics.MEMORY_LIMIT, None, None, ((kube_metrics.POD, pod),))
+        if container is not None:
+            limit, limit_metric = container.points[-1][1], kube_metrics.MEMORY_LIMIT
+    if limit is None and limit_series is not None:
+        limit, limit_metric = limit_series.points[-1][1], JVM_LIMIT
+    pod_kills = [k for k in kills if pod is not None and k.pod == pod]
+    verdict = classify(subject, usage, heap or jvm_heap, limit, pod_kills,
+                       limit_metric=limit_metric, missing=missing)
+    if verdict.verdict == "none" and jvm_heap is not None and usage is not None \
+            and usage.metric == JVM_USED:
+        # The GC's sawtooth hides a slow non-heap leak in the JVM's total: look at the
+        # non-heap pools alone (metaspace, code cache, direct buffers), the heap beside them.
+        non_heap = read.one(JVM_USED, service, instance, ((JVM_TYPE, "non_heap"),), agg="sum")
+        if non_heap is not None:
+            alone = classify(subject, Series(f"{JVM_USED} (non-heap)", non_heap.points),
+                             jvm_heap, None, pod_kills, missing=missing)
+            if alone.verdict == "native":
+                alone.limit, alone.limit_metric = limit, limit_metric
+                verdict = alone
     if compare is not None and instance:
         verdict.captures = _capture_diff(reads, tenant, captures.get(instance, []), compare)
     return verdict
