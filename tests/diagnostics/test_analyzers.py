@@ -76,7 +76,10 @@ def test_threads_grouped_by_stack_and_state_biggest_first(
     assert a["states"]["sleeping"] >= 2 and a["states"]["waiting"] >= 6
     hot = {(f["function"], f["threads"]) for f in a["hot_frames"]}
     assert ("park_here", 6) in hot and ("nap_here", 2) in hot
+    assert group["app_top"].startswith(f"park_here ({__file__}:")
+    assert naps[0]["app_top"] is None  # nap_here is the innermost already
     assert a["headline"].startswith(f"{a['thread_count']} threads; 6 waiting at wait (")
+    assert f" from park_here ({__file__}:" in a["headline"]
 
 
 def _thread(ident: int, name: str, state: str, fn: str, holds: list[str],

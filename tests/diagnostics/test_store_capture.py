@@ -44,7 +44,7 @@ def test_stored_with_its_analysis_and_summary(store: DuckDBStore) -> None:
     assert json.loads(record.payload or "") == doc
     stored = json.loads(record.analysis or "")
     assert stored == diagnostics.analyze(doc)
-    assert record.analysis_version == "bongsu.threads/1:2"
+    assert record.analysis_version == "bongsu.threads/1:3"
     summary = json.loads(record.summary or "")
     assert summary["headline"] == stored["headline"]
     assert summary["trigger"]["reason"] == "long_request"

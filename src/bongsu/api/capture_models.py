@@ -42,6 +42,8 @@ class ThreadGroup(Model):
     state: str = _f("running, waiting_lock, sleeping, io, idle_pool, waiting, unknown")
     count: int = _f("Threads in the group")
     top: str = _f("The innermost frame, 'function (file:line)'")
+    app_top: str | None = _f("The innermost frame of the application's own code (not the "
+                             "runtime's or a package's), when that is not the innermost")
     stack: list[Frame] = _f("The group's stack, outermost frame first")
     threads: list[ThreadRef] = _f("Its threads (the first 100)")
     serving: int = _f("How many of them serve a request")

@@ -67,6 +67,25 @@ def _frame(f: Mapping[str, Any]) -> dict[str, Any]:
             "code": None if f.get("code") is None else str(f.get("code"))}
 
 
+_LIBRARY = ("/lib/python", "/site-packages/", "/dist-packages/", "/bongsu/agent/")
+_JVM_LIBRARY = ("java.", "javax.", "jdk.", "sun.", "com.sun.")
+
+
+def _library(frame: Mapping[str, Any]) -> bool:
+    """A frame of the runtime or a package, not of the application."""
+    file, function = str(frame.get("file", "")), str(frame.get("function", ""))
+    return (file.startswith("<") or any(p in file for p in _LIBRARY)
+            or function.startswith(_JVM_LIBRARY))
+
+
+def _app_top(frames: Sequence[Mapping[str, Any]]) -> str | None:
+    """The innermost frame of the application's own code, when it is not the innermost."""
+    for frame in reversed(frames):
+        if not _library(frame):
+            return None if frame is frames[-1] else _where(frame)
+    return None
+
+
 def _where(frame: Mapping[str, Any] | None) -> str:
     """``function (file:line)``, as a stack line reads."""
     if not frame:
@@ -84,7 +103,7 @@ def _list(doc: Doc, key: str) -> list[dict[str, Any]]:
 class Threads:
     kind = "threads"
     format = "bongsu.threads/1"
-    version = 2
+    version = 3
 
     def normalize(self, doc: Doc) -> dict[str, Any]:
         return dict(doc)
@@ -158,6 +177,7 @@ class Threads:
             groups.append({
                 "state": state, "count": len(members),
                 "top": _where(frames[-1] if frames else None),
+                "app_top": _app_top(frames),
                 "stack": frames,
                 "threads": [{"id": t.get("id"), "name": str(t.get("name", ""))}
                             for t in members[:MAX_GROUP_THREADS]],
@@ -275,7 +295,8 @@ def _headline(a: Mapping[str, Any]) -> str:
     parts = [f"{a['thread_count']} threads"]
     if a["groups"] and a["groups"][0]["count"] > 1:
         g = a["groups"][0]
-        parts.append(f"{g['count']} {g['state']} at {g['top']}")
+        where = g["top"] if g["app_top"] is None else f"{g['top']} from {g['app_top']}"
+        parts.append(f"{g['count']} {g['state']} at {where}")
     if a["requests"]:
         parts.append(f"{len(a['requests'])} serving requests")
     found = len(a["deadlocks"]) + len(a["jvm_deadlocks"])

@@ -3739,6 +3739,11 @@ export interface components {
     /** ThreadGroup */
     ThreadGroup: {
       /**
+       * App Top
+       * @description The innermost frame of the application's own code (not the runtime's or a package's), when that is not the innermost
+       */
+      app_top: string | null;
+      /**
        * Count
        * @description Threads in the group
        */
