@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bongsu.diagnostics.locks import deadlocks
 
 from .services import free_port, under_agent
@@ -53,13 +55,19 @@ def _get_forever(url: str) -> None:
         urllib.request.urlopen(url, timeout=600).read()
 
 
-def _deadlocked_capture(server_factory: Any, track: bool) -> tuple[dict[str, Any], list[Any]]:
+def _deadlocked_capture(server_factory: Any, track: bool,
+                        gunicorn: bool = False) -> tuple[dict[str, Any], list[Any]]:
     server = server_factory().start()
     port = free_port()
     env = {"APP_PORT": str(port), "BONGSU_TRACK_LOCKS": "1" if track else "0",
            "BONGSU_ACTIVE_INTERVAL": "0.2", "BONGSU_CONTROL_INTERVAL": "0.2"}
-    with under_agent([sys.executable, str(APP)], server.otlp_url, "deadlock-app", str(APPS),
-                     port, env):
+    command = [sys.executable, str(APP)]
+    if gunicorn:  # a forked worker with request threads; the app imported by the master
+        command = [str(Path(sys.executable).parent / "gunicorn"), "--preload", "-w", "1",
+                   "-k", "gthread", "--threads", "4", "--graceful-timeout", "1",
+                   "-b", f"127.0.0.1:{port}",
+                   "deadlock_app:app"]
+    with under_agent(command, server.otlp_url, "deadlock-app", str(APPS), port, env):
         base = f"http://127.0.0.1:{port}"
         assert urllib.request.urlopen(f"{base}/ping", timeout=30).read() == b"pong"
         for path in ("/debit", "/credit"):
@@ -74,8 +82,9 @@ def _deadlocked_capture(server_factory: Any, track: bool) -> tuple[dict[str, Any
     return detail["payload"], active
 
 
-def test_deadlock_with_lock_tracking(server_factory: Any) -> None:
-    doc, active = _deadlocked_capture(server_factory, track=True)
+@pytest.mark.parametrize("gunicorn", [False, True], ids=["flask", "gunicorn-gthread"])
+def test_deadlock_with_lock_tracking(server_factory: Any, gunicorn: bool) -> None:
+    doc, active = _deadlocked_capture(server_factory, track=True, gunicorn=gunicorn)
     assert doc["format"] == "bongsu.threads/1" and doc["kind"] == "threads"
     assert doc["trigger"]["reason"] == "request" and doc["lock_tracking"] is True
     assert doc["runtime"].startswith("cpython 3.") and doc["pid"] > 0
