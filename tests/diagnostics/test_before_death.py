@@ -6,10 +6,10 @@ memory group of its own with a 200 MiB limit, run until the kernel OOM-kills the
 
 For each: the kernel killed it (SIGKILL, ``memory.oom_control`` counts the kill), and the
 agent's watchdog had the memory + threads captures (trigger ``memory_near_limit``) stored
-on the real server before that; the memory capture shows what was filling the memory and
-the threads capture where. Then the server's OOM classification of the agent's memory
-series (``process.memory.usage``, through ``GET /api/v1/oom``) calls the first a leak,
-with its slope, and the second a spike.
+on the real server before that (the server listed both while the app still ran); the
+memory capture shows what was filling the memory and the threads capture where. Then the
+server's OOM classification of the agent's memory series (``process.memory.usage``,
+through ``GET /api/v1/oom``) calls the first a leak, with its slope, and the second a spike.
 
 Needs root and the cgroup v1 memory controller (this machine and CI have both; see
 /work/shared/FACTS.md): without them the test fails saying so, it is never skipped.
@@ -141,6 +141,15 @@ class App:
         assert self.proc.stdout.readline().strip() == "ready"
         assert str(self.proc.pid) in (group / "cgroup.procs").read_text().split()
         self.died_at: float | None = None
+        self.seen_alive = False  # both captures listed by the server while it still ran
+
+    def look(self, server: ServerProcess, service: str) -> None:
+        if self.seen_alive or self.died_at is not None:
+            return
+        kinds = {c["kind"] for c in _get(f"{server.api_url}/api/v1/captures?service={service}")[
+            "captures"] if c["status"] == "done"}
+        # Alive after the answer came: the captures were stored before any kill.
+        self.seen_alive = {"memory", "threads"} <= kinds and self.proc.poll() is None
 
     def poll(self) -> bool:
         if self.died_at is None and self.proc.poll() is not None:
@@ -164,6 +173,7 @@ def _check_evidence(server: ServerProcess, app: App, service: str, oom_before: i
     assert app.proc.returncode == -signal.SIGKILL
     assert _oom_kills(app.group) == oom_before + 1
     assert app.died_at is not None
+    assert app.seen_alive, "the server did not list both captures while the app still ran"
     captures = _captures(server, service)
     by_kind = {c["kind"]: c for c in captures}
     assert sorted(c["kind"] for c in captures) == ["memory", "threads"], captures
@@ -171,7 +181,6 @@ def _check_evidence(server: ServerProcess, app: App, service: str, oom_before: i
         trigger = c["payload"]["trigger"]
         assert trigger["reason"] == "memory_near_limit" and "of the 200 MiB limit" in trigger[
             "detail"]
-        assert c["captured_at"] <= app.died_at * 1000  # stored (server clock) before death
         assert c["payload"]["captured_at_unix_nano"] < app.died_at * 1e9
     container = by_kind["memory"]["payload"]["container"]
     assert container["cgroup"] == "v1" and container["limit_bytes"] == LIMIT
@@ -205,8 +214,13 @@ def test_leak_and_spike_are_captured_before_the_kernel_kills_them(
                     str(HOLD_S))
         stack.callback(spike.stop)
         deadline = time.monotonic() + 600
+        next_look = 0.0
         while not (leak.poll() & spike.poll()):
             assert time.monotonic() < deadline, "the kernel did not kill both apps in 10 min"
+            if time.monotonic() >= next_look:  # the leak has ~16 s from 90 % to its death
+                leak.look(server, "orders-leak")
+                spike.look(server, "orders-spike")
+                next_look = time.monotonic() + 0.5
             time.sleep(0.05)
 
         leaked = _check_evidence(server, leak, "orders-leak", before["leak"])
