@@ -126,7 +126,11 @@ def analysis_of(record: CaptureRecord) -> dict[str, Any] | None:
     doc = json.loads(record.payload)
     if not isinstance(doc, dict) or not doc:
         return None
-    return analyze(doc, record.kind)
+    try:
+        return analyze(doc, record.kind)
+    except Exception:  # as when stored: the document is still served, without an analysis
+        log.exception("analysing capture %s (%s) failed", record.id, fmt)
+        return None
 
 
 def document_of(record: CaptureRecord) -> dict[str, Any]:
