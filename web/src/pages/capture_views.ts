@@ -7,7 +7,7 @@
 
 import type { TemplateResult } from "lit-html";
 import { get, post } from "../api";
-import type { components } from "../api/types";
+import type { components, Ok } from "../api/types";
 import type { StackFrame } from "../api";
 import { html, nothing } from "../dom";
 import { fmtBytes, fmtNum, fmtPct, fmtTime } from "../format";
@@ -18,24 +18,35 @@ import { table } from "./table";
 export const KINDS = ["threads", "memory", "network", "files", "processes"] as const;
 export type Kind = (typeof KINDS)[number];
 
-/** `trigger.reason` values (docs/captures.md, "The envelope"). */
-export const TRIGGERS = ["request", "memory_near_limit", "long_request", "sigterm", "alert"] as const;
+type S = components["schemas"];
+export type Trigger = S["CaptureTrigger"];
+export type ThreadsAnalysis = S["ThreadsAnalysis"];
+export type MemoryAnalysis = S["MemoryAnalysis"];
+export type NetworkAnalysis = S["NetworkAnalysis"];
+export type FilesAnalysis = S["FilesAnalysis"];
+export type CaptureComparison = Ok<"/api/v1/captures/compare">;
+export type MemoryComparison = S["MemoryComparison"];
 
-export interface Trigger {
-  reason: string;
-  detail?: string | null;
-  rule_id?: string | null;
-}
+type GenCapture = S["Capture"];
 
-type GenCapture = components["schemas"]["Capture"];
-
-/** A capture as the API sends it; `summary`, `payload` and `analysis` have the kind's shape. */
+/** A capture as the API sends it; `summary` and `payload` (the document) have the kind's
+ *  shape (docs/captures.md), `analysis` the kind's analyzer's (read it with `analysisOf`). */
 export type AnyCapture = Omit<GenCapture, "summary" | "payload"> & {
   summary?: Record<string, unknown> | null;
   payload?: Record<string, unknown> | null;
-  analysis?: Record<string, unknown> | null;
-  trigger?: Trigger | null;
 };
+
+interface Analyses {
+  threads: ThreadsAnalysis;
+  memory: MemoryAnalysis;
+  network: NetworkAnalysis;
+  files: FilesAnalysis;
+}
+
+/** The capture's analysis as its kind's model (the API's union has no tag: the kind is it). */
+export function analysisOf<K extends keyof Analyses>(c: Pick<GenCapture, "kind" | "analysis">, kind: K): Analyses[K] | null {
+  return c.kind === kind && c.analysis ? (c.analysis as Analyses[K]) : null;
+}
 
 export interface ListParams {
   service?: string;
@@ -52,13 +63,12 @@ export const diag = {
   /** `windowS`: memory only, trace allocations for that many seconds first (0..60). */
   request: (service: string, instance: string, kind: string, windowS = 0, s?: AbortSignal) =>
     post<{ id: string; status: string }>("/captures", { service, instance, kind, ...(kind === "memory" && windowS > 0 ? { args: { window_s: windowS } } : {}) }, s),
-  compare: (base: string, other: string, s?: AbortSignal) => get<Record<string, unknown>>("/captures/compare", { base, other }, s),
+  compare: (base: string, other: string, s?: AbortSignal) => get<CaptureComparison>("/captures/compare", { base, other }, s),
 };
 
-/** The capture's trigger: on the row, else in its summary or payload envelope. */
-export function triggerOf(c: AnyCapture): Trigger | null {
-  const found = c.trigger ?? (c.summary?.trigger as Trigger | undefined) ?? (c.payload?.trigger as Trigger | undefined);
-  return found && typeof found.reason === "string" ? found : null;
+/** The capture's trigger (null for a pending one). */
+export function triggerOf(c: Pick<GenCapture, "trigger">): Trigger | null {
+  return c.trigger ?? null;
 }
 
 export function kindLabel(kind: string): string {
@@ -67,8 +77,7 @@ export function kindLabel(kind: string): string {
 
 export function triggerBadge(tr: Trigger | null): TemplateResult | typeof nothing {
   if (!tr) return nothing;
-  const known = (TRIGGERS as readonly string[]).includes(tr.reason);
-  const label = known ? t(`dg.trigger.${tr.reason}` as Key) : tr.reason;
+  const label = t(`dg.trigger.${tr.reason}` as Key);
   const cls = tr.reason === "request" ? "" : tr.reason === "sigterm" || tr.reason === "memory_near_limit" ? "bad" : "warn";
   return html`<span class="badge trigger ${cls}" data-trigger=${tr.reason} title=${tr.detail || ""}>${label}</span>`;
 }
@@ -89,7 +98,7 @@ function rec(v: unknown): Record<string, unknown> {
 export function summaryText(c: AnyCapture): string {
   const s = rec(c.summary);
   if (c.status === "failed") return String(s.error ?? t("dg.failed"));
-  if (typeof s.headline === "string" && s.headline) return s.headline; // the analyzer's one line
+  if (c.headline) return c.headline; // the analyzer's one line
   switch (c.kind) {
     case "threads": {
       const n = num(s.threads) ?? num(s.thread_count);
@@ -133,7 +142,7 @@ const PILE_UP: Record<string, number> = { CLOSE_WAIT: 1, TIME_WAIT: 100 };
 
 /** Sockets per endpoint: the analysis's (inbound ones grouped by peer host and our port),
  *  else counted here by remote address. */
-function endpoints(payload: Record<string, unknown>, analysis: Record<string, unknown>): { remote: string; direction: string; total: number; states: Record<string, number> }[] {
+function endpoints(payload: Record<string, unknown>, analysis: NetworkAnalysis | null): { remote: string; direction: string; total: number; states: Record<string, number> }[] {
   const by = new Map<string, { remote: string; direction: string; total: number; states: Record<string, number> }>();
   const add = (remote: string, direction: string, state: string, n: number) => {
     const e = by.get(remote) ?? { remote, direction, total: 0, states: {} };
@@ -141,9 +150,8 @@ function endpoints(payload: Record<string, unknown>, analysis: Record<string, un
     e.total += n;
     by.set(remote, e);
   };
-  const given = arr<Record<string, unknown>>(analysis.endpoints);
-  if (given.length) {
-    for (const e of given) add(String(e.endpoint ?? ""), String(e.direction ?? ""), String(e.state ?? ""), num(e.count) ?? 0);
+  if (analysis) {
+    for (const e of analysis.endpoints) add(e.endpoint, e.direction, e.state, e.count);
   } else {
     for (const s of arr<Sock>(payload.sockets)) {
       if (!s.remote || s.state === "LISTEN" || s.proto === "unix") continue;
@@ -161,14 +169,14 @@ function stateChips(states: Record<string, number>): TemplateResult[] {
 
 export function networkView(c: AnyCapture): TemplateResult {
   const p = rec(c.payload);
-  const a = rec(c.analysis);
+  const a = analysisOf(c, "network");
   const byState = rec(p.by_state) as Record<string, number>;
   const socks = arr<Sock>(p.sockets);
   const listen = arr<{ proto: string; local: string }>(p.listen);
   const remotes = endpoints(p, a);
   // The analyzer's flags (each with its threshold); without an analysis, any CLOSE_WAIT.
-  const flags = a.flags
-    ? arr<{ message?: string; state?: string; count?: number }>(a.flags).map((f) => f.message ?? `${f.count} ${f.state}`)
+  const flags = a
+    ? a.flags.map((f) => f.message)
     : Object.entries(byState)
         .filter(([st, n]) => n >= (PILE_UP[st] ?? Infinity))
         .map(([st, n]) => tf(st === "CLOSE_WAIT" ? "dg.net.closeWait" : "dg.net.timeWait", { n }));
@@ -217,9 +225,9 @@ interface Fd {
 
 export function filesView(c: AnyCapture): TemplateResult {
   const p = rec(c.payload);
-  const a = rec(c.analysis);
-  const flags = arr<{ message?: string }>(a.flags).map((f) => f.message ?? "");
-  const dirs = arr<{ directory: string; count: number }>(a.top_directories);
+  const a = analysisOf(c, "files");
+  const flags = a?.flags.map((f) => f.message) ?? [];
+  const dirs = a?.top_directories ?? [];
   const fds = arr<Fd>(p.fds);
   const count = num(p.count) ?? fds.length;
   const soft = num(p.limit_soft);

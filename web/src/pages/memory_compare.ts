@@ -9,7 +9,7 @@ import { emptyState, errorBox, h, html, loading, nothing, Panel, view } from "..
 import { fmtBytes, fmtNum, fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
-import { diag, memoryView, num, triggerBadge, triggerOf, type AnyCapture } from "./capture_views";
+import { diag, memoryView, num, triggerBadge, triggerOf, type AnyCapture, type CaptureComparison, type MemoryComparison } from "./capture_views";
 import { InstanceNames } from "./names";
 import { table } from "./table";
 import "./diagnostics.css";
@@ -18,45 +18,19 @@ export function createMemoryCompare(ctx: Ctx): PageView {
   return new MemoryCompare(ctx);
 }
 
-/** One type or allocation site in a compare: its figures in both captures. */
-export interface Growth {
+/** A type or an allocation site that grew, as the compare gives it. */
+interface Growth {
   key: string;
-  base_bytes: number | null;
-  other_bytes: number | null;
-  delta_bytes: number;
-  base_count: number | null;
-  other_count: number | null;
-  delta_count: number | null;
+  base_bytes: number;
+  other_bytes: number;
+  bytes_grown: number;
+  base_count: number;
+  other_count: number;
+  count_grown: number;
 }
 
-function rec(v: unknown): Record<string, unknown> {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-/** The compare's rows under `names` (the first present), as `Growth`, largest growth first. */
-export function growths(body: Record<string, unknown>, names: string[], keyField: string): Growth[] {
-  const found = names.map((n) => body[n]).find(Array.isArray) as Record<string, unknown>[] | undefined;
-  return (found ?? [])
-    .map((r) => {
-      const base = num(r.base_bytes);
-      const other = num(r.other_bytes);
-      const baseCount = num(r.base_count);
-      const otherCount = num(r.other_count);
-      return {
-        key: String(r[keyField] ?? r.name ?? ""),
-        base_bytes: base,
-        other_bytes: other,
-        delta_bytes: num(r.bytes_grown) ?? num(r.delta_bytes) ?? (other ?? 0) - (base ?? 0),
-        base_count: baseCount,
-        other_count: otherCount,
-        delta_count: num(r.count_grown) ?? num(r.delta_count) ?? (otherCount !== null ? otherCount - (baseCount ?? 0) : null),
-      };
-    })
-    .sort((a, b) => b.delta_bytes - a.delta_bytes);
-}
-
-function signed(v: number | null, fmt: (x: number) => string): string {
-  if (v === null) return "–";
+function signed(v: number | null | undefined, fmt: (x: number) => string): string {
+  if (v === null || v === undefined) return "–";
   return v > 0 ? `+${fmt(v)}` : v < 0 ? `−${fmt(-v)}` : fmt(0);
 }
 
@@ -178,7 +152,7 @@ class MemoryCompare implements PageView {
     }
     if (this.compared === key) return; // captures do not change: compare each pair once
     this.resultPanel.setStatus(loading(), true);
-    let body: Record<string, unknown>;
+    let body: CaptureComparison;
     try {
       body = await diag.compare(this.base, this.other, signal);
     } catch (err) {
@@ -191,18 +165,16 @@ class MemoryCompare implements PageView {
     this.renderCompare(body);
   }
 
-  private renderCompare(body: Record<string, unknown>): void {
+  private renderCompare(body: CaptureComparison): void {
     const base = this.captures.find((c) => c.id === this.base);
     const other = this.captures.find((c) => c.id === this.other);
-    // `{kind, base, other, comparison}`: the memory analyzer's compare under `comparison`.
-    const c = rec(body.comparison);
-    const types = growths(c, ["types"], "type");
-    const sites = growths(c, ["sites"], "site");
-    const grewTypes = types.filter((g) => g.delta_bytes > 0);
-    const grewSites = sites.filter((g) => g.delta_bytes > 0);
-    const rssDelta = num(c.rss_delta_bytes);
-    const headline = typeof c.headline === "string" ? c.headline : "";
-    const seconds = num(c.interval_s) ?? (base?.captured_at && other?.captured_at ? (other.captured_at - base.captured_at) / 1000 : null);
+    // Both captures are memory ones (the list holds no other kind): a memory comparison.
+    const c = body.comparison as MemoryComparison;
+    const grewTypes: Growth[] = c.types.filter((g) => g.bytes_grown > 0).map((g) => ({ ...g, key: g.type }));
+    const grewSites: Growth[] = c.sites.filter((g) => g.bytes_grown > 0).map((g) => ({ ...g, key: g.site }));
+    const rssDelta = c.rss_delta_bytes;
+    const headline = c.headline;
+    const seconds = c.interval_s ?? (base?.captured_at && other?.captured_at ? (other.captured_at - base.captured_at) / 1000 : null);
     this.resultPanel.el.dataset.base = this.base;
     this.resultPanel.el.dataset.other = this.other;
     this.resultPanel.setTitle(`${t("mc.grew")} · ${this.names.of(other?.instance ?? "")}`);
@@ -213,12 +185,12 @@ class MemoryCompare implements PageView {
             head: ["#", head, t("mc.deltaBytes"), t("mc.bytes"), t("mc.deltaCount"), t("mc.count")],
             rows,
             key: (g) => g.key,
-            row: (g) => html`<tr data-key=${g.key} data-attr=${attr} data-delta-bytes=${g.delta_bytes}>
+            row: (g) => html`<tr data-key=${g.key} data-attr=${attr} data-delta-bytes=${g.bytes_grown}>
               <td class="num rank">${rows.indexOf(g) + 1}</td>
               <td class="mono name">${g.key}</td>
-              <td class="num delta grew">${signed(g.delta_bytes, fmtBytes)}</td>
+              <td class="num delta grew">${signed(g.bytes_grown, fmtBytes)}</td>
               <td class="num">${fmtBytes(g.base_bytes)} → ${fmtBytes(g.other_bytes)}</td>
-              <td class="num">${signed(g.delta_count, (x) => fmtNum(x))}</td>
+              <td class="num">${signed(g.count_grown, (x) => fmtNum(x))}</td>
               <td class="num">${fmtNum(g.base_count)} → ${fmtNum(g.other_count)}</td>
             </tr>`,
           })
@@ -235,7 +207,7 @@ class MemoryCompare implements PageView {
         <h4>${tf("mc.types", { n: grewTypes.length })}</h4>
         ${growthTable("compare-types", t("mc.type"), grewTypes, "type")}
         <h4>${tf("mc.sites", { n: grewSites.length })}</h4>
-        ${grewSites.length || sites.length ? growthTable("compare-sites", t("mc.site"), grewSites, "site") : html`<p class="muted">${t("mc.noSites")}</p>`}`,
+        ${grewSites.length || c.sites.length ? growthTable("compare-sites", t("mc.site"), grewSites, "site") : html`<p class="muted">${t("mc.noSites")}</p>`}`,
     );
     this.resultPanel.setStatus(null);
   }

@@ -14,7 +14,8 @@ import { emptyState, errorBox, h, html, loading, nothing, Panel, repeat, view } 
 import { fmtMs, fmtTime } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx } from "../page";
-import { triggerBadge, triggerOf, type AnyCapture } from "./capture_views";
+import type { components } from "../api/types";
+import { analysisOf, triggerBadge, triggerOf, type ThreadsAnalysis } from "./capture_views";
 import type { ViewState } from "../state";
 import { InstanceNames } from "./names";
 import type { PageView } from "../page";
@@ -198,7 +199,7 @@ export class ThreadDump {
     this.dumpPanel.el.dataset.status = c.status;
     this.dumpPanel.el.dataset.captureId = c.id;
     this.dumpPanel.setTitle(`${t("tx.dump")} · ${name}`);
-    const a = analysisOf(c);
+    const a = analysisOf(c, "threads");
     const threads = [...threadsOf(c)].sort(
       (a, b) => Number(!!b.request) - Number(!!a.request) || (b.request?.elapsed_ms ?? 0) - (a.request?.elapsed_ms ?? 0) || a.name.localeCompare(b.name),
     );
@@ -210,16 +211,16 @@ export class ThreadDump {
       <dt>${t("tx.capturedAt")}</dt><dd>${c.captured_at ? fmtTime(c.captured_at, true) : "–"}</dd>
       <dt>${t("tx.threads")}</dt><dd id="capture-summary">${tf("tx.dumpSummary", {
         // A JVM dump's threads are in the server's analysis only (its document is the text).
-        threads: threads.length || (typeof a.thread_count === "number" ? a.thread_count : 0),
-        serving: threads.filter((x) => x.request).length || arr(a.requests).length,
+        threads: threads.length || (a?.thread_count ?? 0),
+        serving: threads.filter((x) => x.request).length || (a?.requests.length ?? 0),
       })}</dd>
       ${c.format ? html`<dt>${t("td.format")}</dt><dd class="mono" id="capture-format">${c.format}</dd>` : nothing}
-      ${triggerOf(c as AnyCapture) ? html`<dt>${t("dg.trigger")}</dt><dd>${triggerBadge(triggerOf(c as AnyCapture))} <span class="muted">${triggerOf(c as AnyCapture)?.detail ?? ""}</span></dd>` : nothing}
+      ${triggerOf(c) ? html`<dt>${t("dg.trigger")}</dt><dd>${triggerBadge(triggerOf(c))} <span class="muted">${triggerOf(c)?.detail ?? ""}</span></dd>` : nothing}
     </dl>`;
     const body =
       c.status === "failed"
         ? html`${meta}<div class="api-error" role="alert"><strong>${t("tx.dumpFailed")}</strong><span>${s.error || ""}</span></div>`
-        : html`${meta}${this.analysis(c, a, threads)}
+        : html`${meta}${this.analysis(a)}
             ${threads.length ? html`<h4>${tf("td.allThreads", { n: threads.length })}</h4>` : nothing}
             <div class="threads" id="capture-threads">${repeat(threads, (th) => String(th.id), (th) => this.thread(th))}</div>
             ${rawText(c, !threads.length)}`;
@@ -274,90 +275,79 @@ export class ThreadDump {
     >`;
   }
 
-  /** The analyzer: deadlocks, groups of identical stacks, the lock graph, hottest frames. */
-  private analysis(c: Capture, a: Analysis, threads: Thread[]): TemplateResult | typeof nothing {
-    const byId = new Map(threads.map((th) => [String(th.id), th]));
-    const nameOf = (id: unknown) => {
-      if (id && typeof id === "object") {
-        const o = id as { name?: string; id?: unknown };
-        return o.name || String(o.id ?? "?");
-      }
-      return byId.get(String(id))?.name || String(id);
-    };
+  /** The analyzer: deadlocks, groups of identical stacks, requests served, the lock
+   *  graph, hottest frames — as the server's analysis gives them. */
+  private analysis(a: ThreadsAnalysis | null): TemplateResult | typeof nothing {
+    if (!a) return nothing;
+    const named = (r: ThreadRef) => r.name || String(r.id);
     // The agent's wait-for cycles and a JVM dump's own "Found one Java-level deadlock".
-    const deadlocks = [...arr<unknown>(a.deadlocks), ...arr<unknown>(a.jvm_deadlocks)];
-    const groups = arr<Group>(a.groups);
-    const graph = arr<{ lock: string; type?: string; created_at?: string; owner?: unknown; owner_name?: string | null; waiters?: unknown[] }>(a.lock_graph);
-    const locks: LockInfo[] = graph.length
-      ? graph.map((l) => ({ id: l.lock, type: l.type, created_at: l.created_at, owner: l.owner_name ? { id: l.owner, name: l.owner_name } : l.owner, waiters: l.waiters }))
-      : arr<LockInfo>((c.payload as { locks?: unknown } | null | undefined)?.locks);
-    const hot = arr<HotFrame>(a.hot_frames);
-    const requests = arr<AnalysedRequest>(a.requests);
-    const tracking = a.lock_tracking ?? (c.payload as { lock_tracking?: boolean } | null | undefined)?.lock_tracking;
-    const headline = typeof a.headline === "string" ? a.headline : "";
-    if (!groups.length && !deadlocks.length && !locks.length && !hot.length) return nothing;
+    const deadlocks = [...a.deadlocks.map((d) => d.message), ...a.jvm_deadlocks.map((d) => d.text)];
     return html`<div class="thread-analysis" id="thread-analysis">
-      ${headline ? html`<p class="headline" id="thread-headline">${headline}</p>` : nothing}
+      <p class="headline" id="thread-headline">${a.headline}</p>
       ${deadlocks.length
         ? html`<div class="api-error deadlocks" id="thread-deadlocks" role="alert">
             <strong>${tf("td.deadlocks", { n: deadlocks.length })}</strong>
-            ${deadlocks.map((d) => html`<div class="deadlock">${deadlockText(d, nameOf)}</div>`)}
+            ${deadlocks.map((d) => html`<div class="deadlock">${d}</div>`)}
           </div>`
-        : html`<p class="muted" id="thread-no-deadlock">${tracking === false ? t("td.noTracking") : t("td.noDeadlock")}</p>`}
-      ${groups.length
-        ? html`<h4>${tf("td.groups", { n: groups.length })}</h4>
+        : html`<p class="muted" id="thread-no-deadlock">${a.lock_tracking ? t("td.noDeadlock") : t("td.noTracking")}</p>`}
+      ${a.groups.length
+        ? html`<h4>${tf("td.groups", { n: a.groups.length })}</h4>
             ${table({
               id: "thread-groups",
               head: [t("td.count"), t("td.states"), t("td.where"), t("tx.threads")],
-              rows: groups,
-              key: (g) => groupKey(g),
+              rows: a.groups,
+              key: (g) => `${g.state}|${g.stack.map((f) => `${f.file}:${f.line}:${f.function}`).join(">")}`,
               row: (g) => {
-                const top = [...arr<StackFrame>(g.stack ?? g.frames)].pop();
-                const names = arr<unknown>(g.threads ?? g.thread_ids).map(nameOf);
-                return html`<tr data-count=${g.count} data-state=${stateOfGroup(g)}>
+                const top = g.stack[g.stack.length - 1];
+                const names = g.threads.map(named);
+                const more = g.count - names.length; // the API lists at most 100 names a group
+                return html`<tr data-count=${g.count} data-state=${g.state}>
                   <td class="num count">${g.count}</td>
-                  <td>${Object.entries(statesOfGroup(g)).map(([st, n]) => html`${stateBadge(st)}${Object.keys(statesOfGroup(g)).length > 1 ? html`<b>${n}</b> ` : nothing}`)}</td>
-                  <td class="mono where">${top ? `${top.function} (${shortPath(top.file)}:${top.line})` : g.top ?? t("tx.noStack")}${appFrame(g, top)}</td>
-                  <td class="clip" title=${names.join(", ")}>${names.slice(0, 6).join(", ")}${names.length > 6 ? ` +${names.length - 6}` : ""}</td>
+                  <td>${stateBadge(g.state)}</td>
+                  <td class="mono where">${top ? `${top.function} (${shortPath(top.file)}:${top.line ?? "?"})` : g.top}${appFrame(g.stack, top)}</td>
+                  <td class="clip" title=${names.join(", ")}>${names.slice(0, 6).join(", ")}${names.length + more > 6 ? ` +${names.length + more - 6}` : ""}</td>
                 </tr>`;
               },
             })}`
         : nothing}
-      ${requests.length
-        ? html`<h4>${tf("td.requests", { n: requests.length })}</h4>
+      ${a.requests.length
+        ? html`<h4>${tf("td.requests", { n: a.requests.length })}</h4>
             ${table({
               id: "thread-requests",
               head: [t("tx.thread"), t("tx.request"), t("tx.elapsed"), t("td.where"), t("td.trace")],
-              rows: requests,
-              key: (r) => `${r.thread_id ?? ""} ${r.task ?? ""} ${r.span_id ?? r.trace_id ?? ""}`,
+              rows: a.requests,
+              key: (r) => `${String(r.thread_id ?? "")} ${r.task ?? ""} ${r.span_id ?? r.trace_id ?? ""}`,
               row: (r) => html`<tr data-thread-id=${String(r.thread_id ?? "")} data-trace-id=${r.trace_id ?? ""}>
                 <td>${r.task ? html`${r.task} <span class="muted">(${r.thread ?? ""})</span>` : r.thread ?? ""}</td>
                 <td class="mono">${r.name ?? ""}${r.url && r.url !== r.route ? html` <span class="muted">${r.url}</span>` : nothing}</td>
                 <td class="num">${fmtMs(r.elapsed_ms)}</td>
-                <td class="mono">${r.frame ?? ""}</td>
+                <td class="mono">${r.frame}</td>
                 <td>${this.ctx && r.trace_id ? html`<a class="mono" href=${this.ctx.href(this.traceOf(r))}>${r.trace_id.slice(0, 16)}</a>` : "–"}</td>
               </tr>`,
             })}`
         : nothing}
-      ${locks.length
-        ? html`<h4>${tf("td.locks", { n: locks.length })}</h4>
+      ${a.lock_graph.length
+        ? html`<h4>${tf("td.locks", { n: a.lock_graph.length })}</h4>
             <ul class="lock-graph" id="thread-locks">
-              ${locks.map((l) => {
-                const waiters = arr<unknown>(l.waiters).map(nameOf);
-                return html`<li data-lock=${l.id} class=${waiters.length ? "contended" : ""}>
-                  <span class="mono">${l.id}</span> <span class="muted" title=${l.created_at ?? ""}>${l.type ?? ""}${l.created_at ? ` · ${shortPath(l.created_at)}` : ""}</span>:
-                  ${l.owner !== null && l.owner !== undefined ? tf("td.heldBy", { thread: nameOf(l.owner) }) : t("td.free")}${waiters.length
+              ${a.lock_graph.map((l) => {
+                const waiters = l.waiters.map(named);
+                const owner = l.owner_name ?? (l.owner === null || l.owner === undefined ? null : String(l.owner));
+                return html`<li data-lock=${l.lock} class=${waiters.length ? "contended" : ""}>
+                  <span class="mono">${l.lock}</span>
+                  <span class="muted" title=${l.created_at ?? ""}>${l.type ?? ""}${l.created_at ? ` · ${shortPath(l.created_at)}` : ""}</span>:
+                  ${owner === null ? t("td.free") : tf("td.heldBy", { thread: owner })}${waiters.length
                     ? html`; <span class="bad-text">${tf("td.waitedBy", { threads: waiters.join(", ") })}</span>`
                     : nothing}
                 </li>`;
               })}
             </ul>`
         : nothing}
-      ${hot.length
+      ${a.hot_frames.length
         ? html`<h4>${t("td.hot")}</h4>
             <ol class="hot-frames" id="thread-hot">
-              ${hot.slice(0, 10).map((f) => html`<li><b>${f.count ?? f.threads ?? ""}</b> <span class="mono">${f.function ?? f.frame ?? ""}</span>
-                ${f.file ? html`<span class="muted mono">${shortPath(f.file)}:${f.line ?? ""}</span>` : nothing}</li>`)}
+              ${a.hot_frames.slice(0, 10).map(
+                (f) => html`<li><b>${f.threads}</b> <span class="mono">${f.function}</span> <span class="muted mono">${shortPath(f.file)}:${f.line}</span></li>`,
+              )}
             </ol>`
         : nothing}
     </div>`;
@@ -438,100 +428,25 @@ type Thread = Omit<ThreadInfo, "request"> & {
 /** The request a thread serves: the agent's in-flight fields, or the capture's contract ones. */
 type ThreadRequest = Partial<ActiveRequest> & { trace_id?: string; name?: string; route?: string; url?: string; elapsed_ms?: number };
 
-/** A request the analyzer found on a thread or an asyncio task. */
-interface AnalysedRequest {
-  thread_id?: number | null;
-  thread?: string | null;
-  task?: string | null;
-  trace_id?: string | null;
-  span_id?: string | null;
-  name?: string | null;
-  route?: string | null;
-  url?: string | null;
-  elapsed_ms?: number | null;
-  frame?: string | null;
-}
-
-interface Group {
-  count: number;
-  state?: string;
-  states?: Record<string, number>;
-  stack?: StackFrame[];
-  frames?: StackFrame[];
-  threads?: unknown[];
-  thread_ids?: unknown[];
-  top?: string;
-}
-
-interface LockInfo {
-  id: string;
-  type?: string;
-  created_at?: string;
-  owner?: unknown;
-  waiters?: unknown[];
-}
-
-interface HotFrame {
-  function?: string;
-  frame?: string;
-  file?: string;
-  line?: number;
-  count?: number;
-  threads?: number;
-}
-
-type Analysis = Record<string, unknown>;
+type ThreadRef = components["schemas"]["ThreadRef"];
 
 function arr<T>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
-function analysisOf(c: Capture): Analysis {
-  const a = (c as { analysis?: unknown }).analysis;
-  return a && typeof a === "object" ? (a as Analysis) : {};
-}
-
-/** The agent's threads, else the server's parse (a JVM dump's payload is its text). */
+/** The agent's threads (a JVM dump's document is its text: its threads are in the analysis). */
 function threadsOf(c: Capture): Thread[] {
-  const fromPayload = (c.payload as { threads?: unknown } | null | undefined)?.threads;
-  if (Array.isArray(fromPayload)) return fromPayload as Thread[];
-  const a = analysisOf(c);
-  const parsed = (a.threads ?? (a.parsed as { threads?: unknown } | undefined)?.threads) as unknown;
-  return arr<Thread>(parsed);
+  return arr<Thread>((c.payload as { threads?: unknown } | null | undefined)?.threads);
 }
 
 /** The innermost application frame under a library one (`wait` in threading.py is where
  *  it waits; the app's frame below it is why). */
-function appFrame(g: Group, top: StackFrame | undefined): TemplateResult | typeof nothing {
-  const app = [...arr<StackFrame>(g.stack ?? g.frames)].reverse().find((f) => !isLib(f.file));
+type Frame = components["schemas"]["Frame"];
+
+function appFrame(stack: readonly Frame[], top: Frame | undefined): TemplateResult | typeof nothing {
+  const app = [...stack].reverse().find((f) => !isLib(f.file));
   if (!app || app === top) return nothing;
-  return html`<div class="muted app-frame">← ${app.function} (${shortPath(app.file)}:${app.line})</div>`;
-}
-
-function statesOfGroup(g: Group): Record<string, number> {
-  if (g.states && Object.keys(g.states).length) return g.states;
-  return { [g.state ?? "unknown"]: g.count };
-}
-
-function stateOfGroup(g: Group): string {
-  return g.state ?? Object.entries(statesOfGroup(g)).sort((a, b) => b[1] - a[1])[0]?.[0] ?? "unknown";
-}
-
-function groupKey(g: Group): string {
-  const frames = arr<StackFrame>(g.stack ?? g.frames);
-  return `${stateOfGroup(g)}|${frames.map((f) => `${f.file}:${f.line}:${f.function}`).join(">")}|${g.top ?? ""}|${arr(g.threads ?? g.thread_ids).join(",")}`;
-}
-
-/** A deadlock in plain words: the server's sentence when it gives one, else built from the cycle. */
-function deadlockText(d: unknown, nameOf: (id: unknown) => string): string {
-  if (typeof d === "string") return d;
-  const o = (d ?? {}) as { text?: string; description?: string; message?: string; summary?: string; cycle?: unknown[]; threads?: unknown[] };
-  const said = o.text ?? o.description ?? o.message ?? o.summary;
-  if (said) return said;
-  const cycle = arr<{ thread?: unknown; holds?: unknown; waits_for?: unknown }>(o.cycle ?? o.threads);
-  return cycle
-    .map((step) => tf("td.cycleStep", { thread: nameOf(step.thread ?? step), holds: String(step.holds ?? "?"), waits: String(step.waits_for ?? "?") }))
-    .join("; ");
+  return html`<div class="muted app-frame">← ${app.function} (${shortPath(app.file)}:${app.line ?? "?"})</div>`;
 }
 
 /** A JVM dump's own text (`jcmd Thread.print`), folded. */
