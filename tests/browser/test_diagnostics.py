@@ -422,6 +422,17 @@ def test_network_files_and_processes_views(
     )
     listed = diag.get("/api/v1/captures", service=SERVICE, kind="network")["captures"]
     assert page.locator("#captures-list tbody tr").count() == len(listed)
+
+    # The URL reproduces the view (the filter and the capture opened), here in Korean.
+    assert "kind=network" in page.url
+    page.goto(page.url.replace("lang=en", "lang=ko"))
+    page.wait_for_selector(
+        f"#capture-detail-panel[data-capture-id='{procs['id']}'] #processes-view", timeout=20_000)
+    page.wait_for_selector("#captures-list tbody tr")
+    assert page.locator("#captures-list tbody tr").count() == len(listed)
+    assert page.inner_text(".menu-group[data-group=diagnostics] h4") == "진단"
+    assert page.inner_text("#kind-filter button[data-kind=network]") == "네트워크"
+    assert "지금 수집" in page.inner_text("#diag-instances-panel")
     problems.check()
 
 

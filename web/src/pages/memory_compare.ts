@@ -141,8 +141,15 @@ class MemoryCompare implements PageView {
     const key = `${this.base} ${this.other}`;
     if (!this.base) {
       // One capture only: show what it holds; growth needs a second one.
+      let full: AnyCapture;
+      try {
+        full = await diag.one(other.id, signal);
+      } catch (err) {
+        if ((err as Error).name === "AbortError") throw err;
+        this.resultPanel.setStatus(errorBox(err));
+        return;
+      }
       this.compared = key;
-      const full = await diag.one(other.id, signal);
       this.resultPanel.setTitle(`${t("mc.one")} · ${this.names.of(other.instance)}`);
       this.resultPanel.el.dataset.other = other.id;
       this.resultPanel.el.dataset.base = "";
