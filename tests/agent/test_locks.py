@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bongsu.agent import _locks
 from bongsu.agent._locks import TrackedLock, TrackedRLock
@@ -462,3 +464,14 @@ def test_deadlocks_finds_each_cycle_once() -> None:
     assert deadlocks(jvm)[0]["message"] == ("deadlock: thread A holds 0x1 and waits for 0x2 "
                                              "held by B, which waits for 0x1")
 
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(
+    ["L1", "L2", "a", ""]) | st.floats(allow_nan=True), lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["threads", "locks", "id", "name", "owner", "holds",
+                                       "waits_for", "created_at"]), inner, max_size=6),
+    max_leaves=30))
+def test_deadlocks_never_raises_on_any_document(doc: Any) -> None:
+    found = deadlocks(doc if isinstance(doc, dict) else {"threads": doc})
+    assert all(isinstance(d["message"], str) and d["message"].startswith("deadlock: ")
+               for d in found)

@@ -31,17 +31,26 @@ class Deadlock(TypedDict):
 
 
 def deadlocks(doc: Mapping[str, Any]) -> list[Deadlock]:
-    """Every cycle of thread -> lock -> owner in the capture ``doc``."""
-    threads = [t for t in doc.get("threads") or [] if isinstance(t, Mapping)]
-    locks = {str(lk["id"]): lk for lk in doc.get("locks") or []
-             if isinstance(lk, Mapping) and lk.get("id") is not None}
-    owner: dict[str, Any] = {i: lk.get("owner") for i, lk in locks.items()
-                             if lk.get("owner") is not None}
+    """Every cycle of thread -> lock -> owner in the capture ``doc``.
+
+    The document is outside input: a field of another type than documented is ignored,
+    never raised on.
+    """
+    if not isinstance(doc, Mapping):
+        return []
+    threads = [t for t in _list(doc.get("threads")) if isinstance(t, Mapping)
+               and _ident(t.get("id")) is not None]
+    locks = {str(lk["id"]): lk for lk in _list(doc.get("locks"))
+             if isinstance(lk, Mapping) and _ident(lk.get("id")) is not None}
+    owner: dict[str, Any] = {i: lk["owner"] for i, lk in locks.items()
+                             if _ident(lk.get("owner")) is not None}
     for t in threads:  # a collector that names holds but no owners (a JVM dump)
-        for held in t.get("holds") or []:
-            owner.setdefault(str(held), t.get("id"))
-    by_id = {t.get("id"): t for t in threads}
-    waits = {t.get("id"): str(t["waits_for"]) for t in threads if t.get("waits_for") is not None}
+        for held in _list(t.get("holds")):
+            if _ident(held) is not None:
+                owner.setdefault(str(held), t["id"])
+    by_id = {t["id"]: t for t in threads}
+    waits = {t["id"]: str(t["waits_for"]) for t in threads
+             if _ident(t.get("waits_for")) is not None}
 
     found: list[Deadlock] = []
     seen: set[Any] = set()
@@ -63,6 +72,17 @@ def deadlocks(doc: Mapping[str, Any]) -> list[Deadlock]:
         found.append(Deadlock(threads=names, thread_ids=cycle, locks=wanted,
                               message=_message(names, wanted, locks)))
     return found
+
+
+def _ident(value: Any) -> int | str | None:
+    """An id as the contract writes them (a thread's int, a lock's string), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _name(thread: Mapping[str, Any] | None, ident: Any) -> str:
