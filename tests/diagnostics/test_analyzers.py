@@ -376,3 +376,44 @@ def test_every_builtin_analyzer_is_registered() -> None:
         [(k, f"bongsu.{k}/1") for k in ("threads", "memory", "network", "files", "processes")]
         + [("threads", "jvm.thread_print/1"), ("memory", "jvm.class_histogram/1")])
     assert os.environ.get("BONGSU_TRACK_LOCKS") != "1"  # nothing here patched threading
+
+
+def _time_wait(n: int) -> dict[str, Any]:
+    return {"kind": "network", "format": "bongsu.network/1",
+            "listen": [{"proto": "tcp", "local": "0.0.0.0:8080"}],
+            "sockets": [{"proto": "tcp", "state": "LISTEN", "local": "0.0.0.0:8080",
+                         "remote": "0.0.0.0:0", "inode": 1}]
+            + [{"proto": "tcp", "state": "TIME_WAIT", "local": "10.0.0.5:8080",
+                "remote": f"10.0.0.{9 + i % 2}:{40000 + i}", "inode": 0} for i in range(n)]}
+
+
+def test_time_wait_is_flagged_at_its_threshold_in_all() -> None:
+    from bongsu.diagnostics.network import TIME_WAIT_THRESHOLD
+
+    below = analyze(_time_wait(TIME_WAIT_THRESHOLD - 1))
+    at = analyze(_time_wait(TIME_WAIT_THRESHOLD))
+    assert below is not None and at is not None
+    assert below["flags"] == []
+    [flag] = at["flags"]
+    assert (flag["state"], flag["endpoint"], flag["count"], flag["threshold"]) == (
+        "TIME_WAIT", None, TIME_WAIT_THRESHOLD, TIME_WAIT_THRESHOLD)
+    # Accepted connections group by the peer's host and our port (their ports are ephemeral).
+    rows = {(e["endpoint"], e["state"]): e["count"] for e in at["endpoints"]}
+    assert rows == {("10.0.0.9 -> :8080", "TIME_WAIT"): TIME_WAIT_THRESHOLD // 2,
+                    ("10.0.0.10 -> :8080", "TIME_WAIT"): TIME_WAIT_THRESHOLD // 2}
+    assert at["by_state"] == {"LISTEN": 1, "TIME_WAIT": TIME_WAIT_THRESHOLD}
+
+
+def test_a_reused_pid_is_another_process() -> None:
+    def doc(start: float, cpu: float, uptime: float) -> dict[str, Any]:
+        return {"kind": "processes", "format": "bongsu.processes/1", "uptime_s": uptime,
+                "processes": [{"pid": 7, "ppid": 1, "name": "worker", "cmdline": "worker",
+                               "state": "R", "cpu_seconds": cpu, "rss_bytes": 1000,
+                               "threads": 1, "start_time_s": start}]}
+
+    same = compare(doc(100.0, 1.0, 200.0), doc(100.0, 3.0, 210.0), "processes")
+    assert [(m["pid"], m["cpu_seconds_delta"], m["cpu_percent"]) for m in same["cpu_movers"]
+            ] == [(7, 2.0, 20.0)]
+    reused = compare(doc(100.0, 1.0, 200.0), doc(205.0, 0.5, 210.0), "processes")
+    assert reused["cpu_movers"] == [] and [p["pid"] for p in reused["started"]] == [7]
+    assert [p["pid"] for p in reused["gone"]] == [7]
