@@ -312,3 +312,50 @@ def test_a_firing_alert_asks_the_instance_for_the_captures_its_rule_names(
     [memory] = [r for r in rows if r["kind"] == "memory"]
     payload = _get(f"{server.api_url}/api/v1/captures/{memory['id']}")["payload"]
     assert payload["process"]["rss_bytes"] > 10 * 2**20
+
+
+_ASGI = r"""
+async def app(scope, receive, send):
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+"""
+
+
+def _uvicorn_until_sigterm(tmp_path: Path, agent_env: dict[str, str] | None) -> tuple[int, str]:
+    """uvicorn serving one request, then SIGTERM: (exit code, its log)."""
+    from .services import free_port, wait_port
+
+    (tmp_path / "shop_asgi.py").write_text(_ASGI)
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "uvicorn"), "--port", str(port), "shop_asgi:app"]
+    if agent_env is not None:
+        command = [sys.executable, "-m", "bongsu.agent", "run", "--", *command]
+    proc = subprocess.Popen(command, cwd=tmp_path, env={"PATH": "/usr/bin:/bin",
+                                                         **(agent_env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_port(port, 60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20) as r:
+            assert r.read() == b"ok"
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stdout is not None
+    return code, proc.stdout.read()
+
+
+def test_uvicorn_sets_its_handler_after_the_agent_and_still_gets_the_sigterm(
+        server_factory: Any, tmp_path: Path) -> None:
+    server = server_factory().start()
+    plain_code, plain_log = _uvicorn_until_sigterm(tmp_path, None)
+    code, log = _uvicorn_until_sigterm(tmp_path, {"BONGSU_ENDPOINT": server.otlp_url,
+                                                  "BONGSU_SERVICE_NAME": "shop-asgi"})
+    # uvicorn's own graceful shutdown ran, and it ended as it does without the agent.
+    assert "Finished server process" in plain_log and "Finished server process" in log, log
+    assert code == plain_code
+    rows = _captures(server.api_url, "shop-asgi", "sigterm")
+    assert sorted(c["kind"] for c in rows) == ["memory", "threads"]
