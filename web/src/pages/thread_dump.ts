@@ -304,7 +304,7 @@ export class ThreadDump {
                 return html`<tr data-count=${g.count} data-state=${g.state}>
                   <td class="num count">${g.count}</td>
                   <td>${stateBadge(g.state)}</td>
-                  <td class="mono where">${top ? `${top.function} (${shortPath(top.file)}:${top.line ?? "?"})` : g.top}${appFrame(g.stack, top)}</td>
+                  <td class="mono where">${top ? `${top.function} (${shortPath(top.file)}:${top.line ?? "?"})` : g.top}${g.app_top ? html`<div class="muted app-frame">← ${g.app_top}</div>` : nothing}</td>
                   <td class="clip" title=${names.join(", ")}>${names.slice(0, 6).join(", ")}${names.length + more > 6 ? ` +${names.length + more - 6}` : ""}</td>
                 </tr>`;
               },
@@ -437,16 +437,6 @@ function arr<T>(v: unknown): T[] {
 /** The agent's threads (a JVM dump's document is its text: its threads are in the analysis). */
 function threadsOf(c: Capture): Thread[] {
   return arr<Thread>((c.payload as { threads?: unknown } | null | undefined)?.threads);
-}
-
-/** The innermost application frame under a library one (`wait` in threading.py is where
- *  it waits; the app's frame below it is why). */
-type Frame = components["schemas"]["Frame"];
-
-function appFrame(stack: readonly Frame[], top: Frame | undefined): TemplateResult | typeof nothing {
-  const app = [...stack].reverse().find((f) => !isLib(f.file));
-  if (!app || app === top) return nothing;
-  return html`<div class="muted app-frame">← ${app.function} (${shortPath(app.file)}:${app.line ?? "?"})</div>`;
 }
 
 /** A JVM dump's own text (`jcmd Thread.print`), folded. */

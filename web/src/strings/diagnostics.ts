@@ -34,7 +34,7 @@ export const en = {
   "dg.tracing": "Memory: trace allocations",
   "dg.windowHint": "A memory capture can first trace allocations (tracemalloc) for a few seconds, so it names the lines that allocate; it answers after the window.",
   "dg.window": "for {s} s",
-  "dg.noWindow": "no",
+  "dg.noWindow": "off",
   "dg.capturing": "Capturing…",
   "dg.noAgent": "no agent reporting",
   "dg.noInstances": "No instance with an agent or a capture.",
