@@ -116,10 +116,12 @@ def test_too_few_points_say_what_is_missing() -> None:
     v = classify(SUBJECT, Series("rss", linear(100 * MB, 20 * MB, 0.1)), None, None, [],
                  missing=["bongsu.python.heap.allocated_blocks"])
     assert v.verdict == "not_enough_data"
-    assert v.reason == (f"6 points of rss; a verdict needs at least {MIN_POINTS} points of"
-                        " memory use (missing: bongsu.python.heap.allocated_blocks)")
+    assert v.reason == f"6 points of rss; a verdict needs at least {MIN_POINTS}"
+    assert v.missing == ["bongsu.python.heap.allocated_blocks"]
     none = classify(SUBJECT, None, None, None, [], missing=["process.memory.usage (agent)"])
-    assert none.verdict == "not_enough_data" and none.reason.startswith("no series;")
+    assert none.verdict == "not_enough_data"
+    assert none.reason == ("no memory series; a verdict needs at least 10 points"
+                           " (missing: process.memory.usage (agent))")
 
 
 def test_a_leak_killed_and_restarted_fits_its_latest_growth_run() -> None:
@@ -329,11 +331,21 @@ def test_a_jvm_whose_non_heap_grows_and_a_pod_instance_against_its_container_lim
                          {}))
             rows.append(("k8s.container.memory.limit", "cart", "c/shop/cart-7d9f-x2k4q", ts,
                          400 * MB, {"k8s.pod.name": "cart-7d9f-x2k4q"}))
+            rows.append(("k8s.container.memory.usage", "cart", "c/shop/cart-7d9f-x2k4q", ts,
+                         110 * MB + 30 * MB * k / 60, {"k8s.pod.name": "cart-7d9f-x2k4q"}))
+            # web-1 in pod web-5c8d-q2w3e: 3 points of RSS; its pod's usage has 4 hours
+            if k < 3:
+                rows.append(("process.memory.usage", "cart", "web-1", ts, 90 * MB, {}))
+            rows.append(("k8s.container.memory.usage", "cart", "c/shop/web-5c8d-q2w3e", ts,
+                         90 * MB, {"k8s.pod.name": "web-5c8d-q2w3e"}))
         load_points(s, gauges(rows))
         builder = BatchBuilder()
         builder.add(Signal.TRACES, "default", traces_request(
             [SpanSpec("cart", "cart-1", 1, 1, 0, "GET /", SERVER, T0, 1000)],
             {"cart-1": {"k8s.pod.name": "cart-7d9f-x2k4q"}}))
+        builder.add(Signal.TRACES, "default", traces_request(
+            [SpanSpec("cart", "web-1", 2, 2, 0, "GET /", SERVER, T0, 1000)],
+            {"web-1": {"k8s.pod.name": "web-5c8d-q2w3e"}}))
         assert s.load(builder.build(), 1)
         reads = reads_of(s, timeout_s=10, max_rows=10_000)
         [jvm] = oom_verdicts(reads, "default", T0, T0 + 4 * H, service="inv")
@@ -343,7 +355,12 @@ def test_a_jvm_whose_non_heap_grows_and_a_pod_instance_against_its_container_lim
         assert jvm.limit == 512 * MB and jvm.limit_metric == "jvm.memory.limit"
         assert jvm.slope_per_s == pytest.approx(15 * MB / 3600, rel=1e-6)
         assert "while the heap (jvm.memory.used) stays flat" in jvm.reason
-        [cart] = oom_verdicts(reads, "default", T0, T0 + 4 * H, service="cart")
+        # one row per pod: cart-1's (its pod's series beside it add nothing), and web-1's
+        # pod's, as web-1 itself has 3 points
+        cart, web = oom_verdicts(reads, "default", T0, T0 + 4 * H, service="cart")
+        assert (web.subject.kind, web.subject.pod, web.verdict) == (
+            "pod", "web-5c8d-q2w3e", "none")
+        assert (cart.subject.kind, cart.subject.instance) == ("instance", "cart-1")
         assert cart.verdict == "leak" and cart.subject.pod == "cart-7d9f-x2k4q"
         assert cart.limit == 400 * MB and cart.limit_metric == "k8s.container.memory.limit"
         # 100 MB + 30 MB/h reaches 400 MB at 10 h

@@ -27,6 +27,9 @@ Verdicts and their thresholds (every figure is in the verdict's evidence):
   its non-heap pools are fitted alone.
 - ``none``: enough points, neither a jump nor steady growth.
 
+An instance running in a pod (its resource's ``k8s.pod.name``) and that pod make one
+row: the instance's, unless it has too few points and the pod's series has enough.
+
 The memory used is the container's working set (``k8s.container.memory.usage``) for a pod
 and the process's resident set (``process.memory.usage``, or the JVM's heap plus
 non-heap when only those are sent) for an instance; limits are the container's memory
@@ -153,9 +156,13 @@ def classify(
     points = sorted(usage.points) if usage is not None else []
     if usage is None or len(points) < MIN_POINTS:
         out.verdict = "not_enough_data"
-        have = f"{len(points)} points of {usage.metric}" if usage is not None else "no series"
-        out.reason = (f"{have}; a verdict needs at least {MIN_POINTS} points of memory use"
-                      + (f" (missing: {', '.join(missing)})" if missing else ""))
+        if usage is None:
+            out.reason = (f"no memory series; a verdict needs at least {MIN_POINTS} points"
+                          + (f" (missing: {', '.join(missing)})" if missing else ""))
+        else:
+            n = len(points)
+            out.reason = (f"{n} point{'' if n == 1 else 's'} of {usage.metric}; a verdict"
+                          f" needs at least {MIN_POINTS}")
         out.usage = usage
         return out
     name = usage.metric
@@ -252,7 +259,15 @@ def oom_verdicts(
                                 filters):
             if name is None:
                 continue
-            verdicts.append(_pod_verdict(read, service, name, kills))
+            # One row per pod: the instance running in it (its RSS against the pod's limit)
+            # unless it has too few points and the pod's own series tells more.
+            inside = [v for v in verdicts if v.subject.kind == "instance" and v.subject.pod == name]
+            if inside and any(v.verdict != "not_enough_data" for v in inside):
+                continue
+            pod_verdict = _pod_verdict(read, service, name, kills)
+            if inside and pod_verdict.verdict == "not_enough_data":
+                continue
+            verdicts = [v for v in verdicts if v not in inside] + [pod_verdict]
     if not verdicts:
         subject = (Subject("pod", service, None, pod) if pod
                    else Subject("instance", service, instance, None))
