@@ -321,6 +321,27 @@ def test_thread_capture_from_the_captures_page_opens_the_analyzer(
     problems.check()
 
 
+def test_thread_dumps_page_captures_the_selected_instance(
+    page: Any, diag: Diag, problems: Problems
+) -> None:
+    open_page(page, diag, "threads", service=SERVICE, instance=diag.instance)
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/v1/captures") and r.request.method == "POST"
+    ) as posted:
+        page.click("#capture-threads-now")
+    assert posted.value.status == 202
+    cid = posted.value.json()["id"]
+    page.wait_for_selector(f"#capture-panel[data-status=done][data-capture-id='{cid}']",
+                           timeout=60_000)
+    capture = diag.get(f"/api/v1/captures/{cid}")
+    assert capture["instance"] == diag.instance
+    assert page.inner_text("#thread-headline") == capture["analysis"]["headline"]
+    assert page.inner_text("#capture-summary").startswith(
+        f"{capture['analysis']['thread_count']} threads")
+    page.wait_for_selector(f"#captures-table tr[data-capture-id='{cid}']")
+    problems.check()
+
+
 def test_memory_compare_puts_the_leaked_type_first(
     page: Any, diag: Diag, problems: Problems, screenshots: Path
 ) -> None:
