@@ -9,10 +9,12 @@ dump, the class counts, the program's socket and file, and the plain errors.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -199,21 +201,30 @@ def test_capture_pod_deadlock_analyzed(kind: Cluster, java_program: Start) -> No
     assert jvm == cycles
 
 
-def test_capture_pod_without_a_jvm(kind: Cluster, tmp_path: Path) -> None:
+def test_capture_pod_without_a_jvm(kind: Cluster, java_program: Start, tmp_path: Path) -> None:
     # An agent-less, non-Java "pod": a Python HTTP server on a known port.
     server = subprocess.Popen(["python3", "-m", "http.server", "0", "--bind", "127.0.0.1"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               cwd=tmp_path)
+    # A JVM killed with SIGKILL leaves /tmp/hsperfdata_USER/PID behind; here one names the
+    # Python server's pid, so `jcmd -l` lists it as a JVM. `jcmd PID` would SIGQUIT it.
+    kept = tmp_path / "kept.txt"
+    kept.write_text("x")
+    jvm = java_program("Grow", str(kept))
+    perf = Path(tempfile.gettempdir()) / f"hsperfdata_{getpass.getuser()}"
+    stale = perf / str(server.pid)
     try:
+        shutil.copyfile(perf / str(jvm.pid), stale)
+        listed = subprocess.run(["jcmd", "-l"], capture_output=True, text=True, timeout=60,
+                                check=True).stdout
+        assert f"{server.pid} Grow {kept}" in listed.splitlines()
         assert server.stdout is not None
         line = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port N (...) ..."
         port = int(line.split(" port ")[1].split()[0])
         kind.pod("static-0", "static")
         result = capture_pod(kind.spec, NS, "static-0", None, ALL, pid=server.pid)
-        assert result.errors == {
-            "threads": f"pid {server.pid} is not a JVM (jcmd -l lists none with that pid)",
-            "memory": f"pid {server.pid} is not a JVM (jcmd -l lists none with that pid)",
-        }
+        not_java = f"pid {server.pid} is not a JVM (no libjvm.so in /proc/{server.pid}/maps)"
+        assert result.errors == {"threads": not_java, "memory": not_java}
         assert server.poll() is None, "the non-JVM process was signalled"
         docs = {d["kind"]: d for d in result.documents}
         assert sorted(docs) == ["files", "network", "processes"]
@@ -237,6 +248,7 @@ def test_capture_pod_without_a_jvm(kind: Cluster, tmp_path: Path) -> None:
         with pytest.raises(CaptureError, match="kind: heap not one of"):
             capture_pod(kind.spec, NS, "static-0", None, ["heap"])
     finally:
+        stale.unlink(missing_ok=True)
         server.kill()
         server.wait()
 
@@ -291,14 +303,15 @@ def test_pod_capture_through_the_api(kind: Cluster, java_program: Start, server_
     assert status == 200
     assert sorted(r["kind"] for r in listed["captures"]) == ["memory", "network", "threads"]
 
+    other = subprocess.Popen(["sleep", "300"])  # not a JVM
     refusals = [
         ({**pod, "cluster": "paris", "kind": "threads"}, 400,
          "cluster: no cluster 'paris' is watched (watched: 'kind')"),
         ({**pod, "pod": "gone-0", "kind": "threads"}, 404,
          'pod: exec in shop/gone-0: pods "gone-0" not found'),
-        ({**pod, "kind": "threads", "args": {"pid": 1}}, 400,
-         "kind: threads cannot be taken in shop/orders-7d9f-x2k4q: pid 1 is not a JVM "
-         "(jcmd -l lists none with that pid)"),
+        ({**pod, "kind": "threads", "args": {"pid": other.pid}}, 400,
+         f"kind: threads cannot be taken in shop/orders-7d9f-x2k4q: pid {other.pid} is not a "
+         f"JVM (no libjvm.so in /proc/{other.pid}/maps)"),
         ({**pod, "kind": "memory", "args": {"window_s": 5}}, 400,
          "args.window_s: only for an agent's memory capture"),
         ({"service": "orders", "instance": "i-1", "kind": "threads", "args": {"pid": 3}}, 400,
@@ -306,6 +319,11 @@ def test_pod_capture_through_the_api(kind: Cluster, java_program: Start, server_
         ({"cluster": "kind", "pod": "x", "kind": "threads"}, 400,
          "namespace: required for a pod's capture"),
     ]
-    for body, code, message in refusals:
-        status, answer = _post(server, body)
-        assert (status, answer) == (code, {"detail": message}), body
+    try:
+        for body, code, message in refusals:
+            status, answer = _post(server, body)
+            assert (status, answer) == (code, {"detail": message}), body
+        assert other.poll() is None  # not signalled
+    finally:
+        other.kill()
+        other.wait()

@@ -1,8 +1,8 @@
 """Captures inside a pod through the Kubernetes exec API: ``jcmd`` and ``/proc``, no agent.
 
-:func:`capture_pod` runs, in the pod's container, ``jcmd -l`` (does PID run a JVM? this
-lists JVMs without signalling anything, where ``jcmd PID ...`` against a non-JVM would
-SIGQUIT it), ``jcmd PID Thread.print -l`` and ``GC.class_histogram`` for the JVM kinds,
+:func:`capture_pod` runs, in the pod's container, ``cat /proc/PID/maps`` and ``jcmd -l``
+(does PID run a JVM jcmd can reach? ``jcmd PID ...`` against a non-JVM would SIGQUIT it),
+``jcmd PID Thread.print -l`` and ``GC.class_histogram`` for the JVM kinds,
 and one ``sh`` script (:data:`bongsu.diagnostics.procfs.DUMP_SCRIPT`) for network, files
 and processes. PID is the container's main process, 1 unless the pod shares its process
 namespace. Each kind that cannot be taken is reported in ``errors`` with why (no ``jcmd``
@@ -131,6 +131,27 @@ def capture_pod(cluster: ClusterSpec | k8s.ApiClient, namespace: str, pod: str,
             api.close()  # type: ignore[no-untyped-call]
 
 
+def _not_a_jvm(core: k8s.CoreV1Api, namespace: str, pod: str, container: str | None,
+               pid: int) -> str:
+    """Why ``jcmd PID`` must not be run ("" when PID is a JVM jcmd can reach).
+
+    ``/proc/PID/maps`` with ``libjvm.so`` decides when the image has ``cat``: ``jcmd -l``
+    alone trusts ``/tmp/hsperfdata_*``, where a JVM killed with SIGKILL leaves its pid
+    behind, and ``jcmd PID`` sends SIGQUIT to whatever now has that pid.
+    """
+    maps = exec_in_pod(core, namespace, pod, container, ["cat", f"/proc/{pid}/maps"])
+    if maps.exit_code == 0 and "/libjvm.so" not in maps.stdout:
+        return f"pid {pid} is not a JVM (no libjvm.so in /proc/{pid}/maps)"
+    listed = exec_in_pod(core, namespace, pod, container, ["jcmd", "-l"])
+    if listed.exit_code is None:
+        return ("no jcmd in the container's image (a JDK, not a JRE, has it)"
+                if "not found" in listed.message else listed.message)
+    if str(pid) not in {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}:
+        return (f"pid {pid} is not a JVM jcmd can reach (jcmd -l does not list it: not Java, "
+                "or another user's)")
+    return ""
+
+
 def _capture(core: k8s.CoreV1Api, namespace: str, pod: str, container: str | None,
              kinds: Sequence[str], pid: int, trigger: dict[str, Any]) -> PodCapture:
     out = PodCapture()
@@ -138,16 +159,11 @@ def _capture(core: k8s.CoreV1Api, namespace: str, pod: str, container: str | Non
     runtime = ""
     jvm_kinds = [k for k in kinds if k in JVM_KINDS]
     if jvm_kinds:
-        listed = exec_in_pod(core, namespace, pod, container, ["jcmd", "-l"])
-        if listed.exit_code is None:
-            why = ("no jcmd in the container's image (a JDK, not a JRE, has it)"
-                   if "not found" in listed.message else listed.message)
-            out.errors.update({k: why for k in jvm_kinds})
-        elif str(pid) not in {line.split()[0] for line in listed.stdout.splitlines()
-                              if line.strip()}:
-            out.errors.update({k: f"pid {pid} is not a JVM (jcmd -l lists none with that pid)"
-                               for k in jvm_kinds})
+        not_java = _not_a_jvm(core, namespace, pod, container, pid)
+        if not_java:
+            out.errors.update({k: not_java for k in jvm_kinds})
         else:
+            runtime = "java"  # the version is read from the dump when threads are taken
             for kind in jvm_kinds:
                 done = exec_in_pod(core, namespace, pod, container,
                                    ["jcmd", str(pid), *JVM_KINDS[kind]])

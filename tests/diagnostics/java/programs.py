@@ -87,9 +87,16 @@ class JavaProgram:
         raise AssertionError(f"no {prefix!r} line from java in {timeout_s} s: {seen}")
 
     def stop(self) -> None:
-        if self.pid != self.proc.pid:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                psutil.Process(self.pid).kill()
+        """SIGTERM, so the JVM removes its /tmp/hsperfdata_USER/PID (a SIGKILLed one leaves
+        it, and ``jcmd -l`` then lists whatever process gets that pid next); SIGKILL after
+        30 s."""
+        with contextlib.suppress(psutil.NoSuchProcess):
+            jvm = psutil.Process(self.pid)
+            jvm.terminate()
+            try:
+                jvm.wait(30)
+            except psutil.TimeoutExpired:
+                jvm.kill()
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(10)
