@@ -46,6 +46,8 @@ def capture_processes(trigger: dict[str, Any] | None = None,
     mine = {me, os.getppid()}
     rows.sort(key=lambda p: (p["pid"] not in mine and p["ppid"] != me, -(p["rss_bytes"] or 0)))
     kept = sorted(rows[:MAX_PROCESSES], key=lambda p: p["pid"])
+    for row in kept:  # command lines of the kept ones only: a host can show thousands
+        row["cmdline"] = _cmdline(os.path.join(proc_root, str(row["pid"])))
     doc.update({"clock_ticks": ticks, "uptime_s": _uptime(proc_root), "processes": kept})
     return doc
 
@@ -56,16 +58,21 @@ def _process(path: str, pid: int, ticks: int, page: int) -> dict[str, Any] | Non
             stat = parse_stat(f.read())
     except (OSError, ValueError, IndexError):  # gone since the listing, or unreadable
         return None
-    try:
-        with open(os.path.join(path, "cmdline"), "rb") as f:
-            argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-    except OSError:
-        argv = []
-    return {"pid": pid, "ppid": stat["ppid"], "name": stat["comm"],
-            "cmdline": mask_cmdline(argv)[:_MAX_CMDLINE], "state": stat["state"],
+    return {"pid": pid, "ppid": stat["ppid"], "name": stat["comm"], "cmdline": "",
+            "state": stat["state"],
             "cpu_seconds": round((stat["utime"] + stat["stime"]) / ticks, 2),
             "rss_bytes": stat["rss"] * page, "threads": stat["threads"],
             "start_time_s": round(stat["starttime"] / ticks, 2)}
+
+
+def _cmdline(path: str) -> str:
+    try:
+        with open(os.path.join(path, "cmdline"), "rb") as f:
+            raw = f.read(16 * _MAX_CMDLINE)
+    except OSError:  # gone since
+        return ""
+    argv = [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
+    return mask_cmdline(argv)[:_MAX_CMDLINE]
 
 
 def parse_stat(text: str) -> dict[str, Any]:
