@@ -37,6 +37,8 @@ IDLE_WORKERS = 6
 CLOSE_WAIT = 12
 FILES = 5
 SLOW_CLIENTS = 2
+#: The app runs as this pod of a loopback Kubernetes API server, whose exec runs on this host.
+CLUSTER, NAMESPACE, POD = "ledger-lab", "ledger", "ledger-api-5f6c8d9b7-k2x4p"
 #: Java programs of the JVM analyzer's tests; Deadlock.java deadlocks two pairs of threads.
 JAVA = Path(__file__).resolve().parents[1] / "diagnostics" / "java"
 
@@ -170,17 +172,36 @@ def diag(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Diag]:
         pytest.skip("web console not built: run `npm ci && npm run build` in web/")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
+    from bongsu.simulate.kube import ApiServer, FakeCluster, shapes
     from server_process import ServerProcess, free_port
 
     root = tmp_path_factory.mktemp("diagnostics")
-    server = ServerProcess(root / "data").start()
+    cluster = FakeCluster(name=CLUSTER)
+    api = ApiServer(cluster).start()
+    kubeconfig = api.kubeconfig(root / f"{CLUSTER}.kubeconfig")
+    cluster.put(shapes.namespace(NAMESPACE))
+    cluster.put(shapes.node("ledger-node-1", boot_id="5b1f-ledger"))
+    dep = cluster.put(shapes.deployment(SERVICE, NAMESPACE, replicas=1, image="ledger:1.0"))
+    rs = cluster.put(shapes.replicaset(dep, "5f6c8d9b7", replicas=1))
+    spec = shapes.container(SERVICE, "ledger:1.0", cpu_limit="1", memory_limit="256Mi")
+    started = time.time() - 600
+    cluster.put(shapes.pod(POD, NAMESPACE, node="ledger-node-1", containers=[spec],
+                           statuses=[shapes.running(SERVICE, "ledger:1.0", started_at=started)],
+                           owner=shapes.owner_ref(rs), started=started,
+                           labels={"app": SERVICE, "pod-template-hash": "5f6c8d9b7"}))
+    server = ServerProcess(root / "data", {
+        "BONGSU_KUBE_CLUSTERS": f"{CLUSTER}:lab={kubeconfig}", "BONGSU_EDGE_MATCH_SECONDS": "1",
+        "BONGSU_KUBE_STATE_INTERVAL_SECONDS": "2"}).start()
     (root / "app").mkdir()
     script = root / "app" / "ledger_app.py"
     script.write_text(APP)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BONGSU_", "OTEL_"))}
     env.update({"BONGSU_TRACK_LOCKS": "1", "BONGSU_CONTROL_INTERVAL": "1",
                 "BONGSU_ACTIVE_INTERVAL": "1", "DIAG_DIR": str(root / "app"),
-                "DIAG_PORT": str(free_port())})
+                "DIAG_PORT": str(free_port()),
+                # Its telemetry names the pod: the server links the two.
+                "OTEL_RESOURCE_ATTRIBUTES": f"k8s.pod.name={POD},k8s.namespace.name={NAMESPACE},"
+                                            f"k8s.cluster.name={CLUSTER}"})
     d = Diag(url=server.api_url, agent_service=SERVICE, otlp=server.otlp_url)
     log = (root / "app.log").open("wb")
     d.proc = subprocess.Popen(
@@ -219,6 +240,7 @@ def diag(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Diag]:
         d.stop_app()
         log.close()
         server.stop()
+        api.stop()
 
 
 def capture_now(page: Any, diag: Diag, kind: str) -> dict[str, Any]:
@@ -454,6 +476,44 @@ def test_network_files_and_processes_views(
     assert page.inner_text(".menu-group[data-group=diagnostics] h4") == "진단"
     assert page.inner_text("#kind-filter button[data-kind=network]") == "네트워크"
     assert "지금 수집" in page.inner_text("#diag-instances-panel")
+    problems.check()
+
+
+def test_a_pod_is_captured_without_its_agent(
+    page: Any, diag: Diag, problems: Problems
+) -> None:
+    """Through the Kubernetes exec API of the loopback cluster (the command runs on this
+    host as the pod: its /proc is this host's)."""
+    deadline = time.monotonic() + 60
+    while True:  # the server links the pod to the service from the app's telemetry
+        pods = diag.get("/api/v1/kube/pods", service=SERVICE)["pods"]
+        linked = [p for p in pods if p["name"] == POD and p["instance"] == diag.instance]
+        if linked:
+            break
+        assert time.monotonic() < deadline, pods
+        time.sleep(1)
+    open_page(page, diag, "captures", service=SERVICE)
+    row = f"#diag-pods tr[data-pod='{POD}'][data-cluster='{CLUSTER}']"
+    page.wait_for_selector(row, timeout=20_000)
+    assert page.inner_text(f"{row} td.inst") == linked[0]["instance_name"] == POD
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/v1/captures") and r.request.method == "POST"
+    ) as posted:
+        page.click(f"{row} button[data-kind=processes]")
+    assert posted.value.status == 202
+    assert posted.value.request.post_data_json == {
+        "cluster": CLUSTER, "namespace": NAMESPACE, "pod": POD, "kind": "processes"}
+    cid = posted.value.json()["id"]
+    # Stored before the answer: its row and its view open at once, under the pod's instance.
+    detail = f"#capture-detail-panel[data-capture-id='{cid}'][data-status=done] #processes-view"
+    page.wait_for_selector(detail, timeout=30_000)
+    capture = diag.get(f"/api/v1/captures/{cid}")
+    assert capture["instance"] == diag.instance and capture["kind"] == "processes"
+    listed = page.locator(f"#captures-list tr[data-capture-id='{cid}']")
+    assert listed.get_attribute("data-instance") == diag.instance
+    assert page.locator("#processes-table tbody tr").count() == len(
+        capture["payload"]["processes"])
+    assert page.locator("#processes-table tr[data-pid='1']").count() == 1
     problems.check()
 
 

@@ -60,6 +60,10 @@ export interface ListParams {
 export const diag = {
   list: (p: ListParams, s?: AbortSignal) => get<{ captures: AnyCapture[] }>("/captures", { ...p }, s),
   one: (id: string, s?: AbortSignal) => get<AnyCapture>(`/captures/${encodeURIComponent(id)}`, {}, s),
+  /** A pod's capture through the Kubernetes exec API (no agent: jcmd for threads and
+   *  memory, /proc for the rest); the server takes and stores it before it answers. */
+  requestPod: (p: { cluster: string; namespace: string; pod: string; container?: string }, kind: string, s?: AbortSignal) =>
+    post<{ id: string; status: string }>("/captures", { ...p, kind }, s),
   /** `windowS`: memory only, trace allocations for that many seconds first (0..60). */
   request: (service: string, instance: string, kind: string, windowS = 0, s?: AbortSignal) =>
     post<{ id: string; status: string }>("/captures", { service, instance, kind, ...(kind === "memory" && windowS > 0 ? { args: { window_s: windowS } } : {}) }, s),

@@ -4,7 +4,8 @@
 // "Capture now" asks a live instance's agent for one kind; its pending row turns into
 // the stored capture when the agent answers. A row opens the capture: thread dumps in
 // the thread dump analyzer, memory in the memory analyzer, network / open files /
-// processes below the list (`?capture=<id>`).
+// processes below the list (`?capture=<id>`). The service's Kubernetes pods can be
+// captured without an agent, through the exec API (jcmd in a JVM, /proc for the rest).
 
 import type { TemplateResult } from "lit-html";
 import { api, ApiError } from "../api";
@@ -27,7 +28,9 @@ import {
   triggerOf,
   type AnyCapture,
 } from "./capture_views";
+import { kube } from "./kube";
 import { InstanceNames } from "./names";
+import type { KubePod } from "../api/types";
 import { onRowKey, table } from "./table";
 import "./diagnostics.css";
 
@@ -64,6 +67,10 @@ class Captures implements PageView {
   private readonly instancesPanel: Panel;
   private readonly listPanel: Panel;
   private readonly detailPanel = new Panel(t("dg.capture"), { id: "capture-detail-panel" });
+  private readonly podsPanel = new Panel(t("dg.pods"), { id: "diag-pods-panel", hint: t("dg.podsHint") });
+  private pods: KubePod[] = [];
+  /** The pod (`cluster/namespace/name kind`) whose capture the server is taking now. */
+  private podBusy = "";
   private readonly kindBar = h("div", { class: "tabs kind-filter", id: "kind-filter", role: "group" });
   private readonly names = new InstanceNames();
   private ctx: Ctx;
@@ -88,8 +95,9 @@ class Captures implements PageView {
     const tracing = h("label", { class: "field" }, h("span", null, t("dg.tracing")), this.windowPick);
     this.instancesPanel = new Panel(t("dg.instances"), { id: "diag-instances-panel", hint: t("dg.instancesHint"), actions: tracing });
     this.listPanel = new Panel(t("dg.captures"), { id: "captures-list-panel", actions: this.kindBar });
-    this.el = h("div", { class: "page diagnostics", id: "page-captures" }, this.instancesPanel.el, this.listPanel.el, this.detailPanel.el);
+    this.el = h("div", { class: "page diagnostics", id: "page-captures" }, this.instancesPanel.el, this.podsPanel.el, this.listPanel.el, this.detailPanel.el);
     this.detailPanel.el.hidden = true;
+    this.podsPanel.el.hidden = true;
     this.renderKinds();
   }
 
@@ -120,7 +128,7 @@ class Captures implements PageView {
     this.ctx = ctx;
     this.names.learn([], ctx.instanceNames);
     const id = ctx.state.extra.capture ?? "";
-    await Promise.all([this.loadLive(signal), this.loadList(signal), id && this.detail?.id !== id ? this.loadDetail(id, signal) : null]);
+    await Promise.all([this.loadLive(signal), this.loadPods(signal), this.loadList(signal), id && this.detail?.id !== id ? this.loadDetail(id, signal) : null]);
   }
 
   /** Instances whose agent reports now: only those can be asked for a capture. */
@@ -140,12 +148,74 @@ class Captures implements PageView {
     }
   }
 
+  /** The service's pods in the watched clusters (none without Kubernetes: no panel). */
+  private async loadPods(signal: AbortSignal): Promise<void> {
+    const service = this.ctx.state.service;
+    try {
+      this.pods = service ? (await kube.pods({ service }, signal)).pods : [];
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.pods = [];
+    }
+    this.renderPods();
+  }
+
+  private renderPods(): void {
+    this.podsPanel.el.hidden = !this.pods.length;
+    if (!this.pods.length) return;
+    const key = (p: KubePod) => `${p.cluster}/${p.namespace}/${p.name}`;
+    view(
+      this.podsPanel.body,
+      table({
+        id: "diag-pods",
+        head: [t("dg.pod"), t("dg.cluster"), t("dg.phase"), t("common.instance"), t("dg.captureNow")],
+        rows: this.pods,
+        key,
+        row: (p) => html`<tr data-pod=${p.name} data-cluster=${p.cluster} data-namespace=${p.namespace}>
+          <td class="mono">${p.namespace}/${p.name}</td>
+          <td>${p.cluster}</td>
+          <td>${p.phase}</td>
+          <td class="inst clip" title=${p.instance ?? ""}>${p.instance ? this.names.of(p.instance) : "–"}</td>
+          <td class="capture-now">${p.phase === "Running"
+            ? KINDS.map((k) => {
+                const busy = this.podBusy === `${key(p)} ${k}`;
+                return html`<button class="btn small capture-pod" data-kind=${k} ?disabled=${!!this.podBusy}
+                  @click=${() => void this.capturePod(p, k)}>${busy ? t("dg.capturing") : kindLabel(k)}</button>`;
+              })
+            : html`<span class="muted">${t("dg.notRunning")}</span>`}</td>
+        </tr>`,
+      }),
+    );
+    this.podsPanel.setStatus(null);
+  }
+
+  /** The server execs into the pod, stores the capture and answers with it: open it. */
+  private async capturePod(p: KubePod, kind: string): Promise<void> {
+    this.podBusy = `${p.cluster}/${p.namespace}/${p.name} ${kind}`;
+    this.renderPods();
+    const container = p.containers.length > 1 ? p.containers[0]?.name : undefined;
+    try {
+      const { id } = await diag.requestPod({ cluster: p.cluster, namespace: p.namespace, pod: p.name, container }, kind, this.polls.signal);
+      this.podBusy = "";
+      this.renderPods();
+      await this.loadList(this.polls.signal);
+      const stored = this.rows.find((r) => r.id === id);
+      if (stored) this.open(stored);
+    } catch (err) {
+      if ((err as Error).name === "AbortError") return;
+      this.podBusy = "";
+      this.renderPods();
+      this.podsPanel.setStatus(errorBox(err), true);
+    }
+  }
+
   private async loadList(signal: AbortSignal): Promise<void> {
     const s = this.ctx.state;
     try {
       const w = this.ctx.window;
+      // Live: up to now (a capture stored since the last refresh is after its window's end).
       const body = await diag.list(
-        { service: s.service || undefined, instance: s.instance || undefined, kind: this.kind || undefined, from: w.from, to: w.to, limit: 200 },
+        { service: s.service || undefined, instance: s.instance || undefined, kind: this.kind || undefined, from: w.from, to: this.ctx.live ? undefined : w.to, limit: 200 },
         signal,
       );
       this.rows = body.captures;
