@@ -288,3 +288,25 @@ def test_rounds_read_saved_instances_once_and_carry_state(loaded: Loaded,
     assert sorted(changes) == sorted(
         [(0, s, "inactive", "pending") for s in ("frontend", "orders", "payments")]
         + [(2, s, "pending", "firing") for s in ("frontend", "orders", "payments")])
+
+
+def test_record_saves_many_instances_at_once(tmp_path: Path) -> None:
+    """Event rules save tens of instances a minute: one call updates the known ones and adds
+    the new ones (of any tenant), a later copy of one in the same call winning."""
+    repo = AlertRepo(connect(f"sqlite:///{tmp_path / 'meta.sqlite'}"))
+
+    def inst(tenant: str, n: int, state: State, value: float) -> AlertInstance:
+        return AlertInstance(id=f"i{n:03d}", tenant=tenant, rule_id="r", labels={"n": str(n)},
+                             state=state, active_since_us=1, fired_at_us=None,
+                             resolved_at_us=None, last_eval_us=2, last_active_us=2,
+                             value=value, summary=f"n={n}")
+
+    repo.record([inst("default", n, "pending", 1.0) for n in range(0, 600, 2)], [])
+    later = [inst("default", n, "firing", 2.0) for n in range(600)]
+    repo.record([*later, inst("acme", 1, "pending", 3.0), inst("default", 5, "pending", 4.0)],
+                [])
+    saved = {i.id: i for i in repo.instances("default")}
+    assert len(saved) == 600
+    assert [saved[f"i{n:03d}"] for n in (0, 1, 598, 599)] == [later[n] for n in (0, 1, 598, 599)]
+    assert saved["i005"].value == 4.0 and saved["i004"].labels == {"n": "4"}
+    assert [(i.id, i.value) for i in repo.instances("acme")] == [("i001", 3.0)]
