@@ -133,13 +133,8 @@ class Captures implements PageView {
 
   /** Instances whose agent reports now: only those can be asked for a capture. */
   private async loadLive(signal: AbortSignal): Promise<void> {
-    const service = this.ctx.state.service;
-    if (!service) {
-      this.live = [];
-      return;
-    }
     try {
-      const body = await api.activeRequests(service, undefined, signal);
+      const body = await api.activeRequests(this.ctx.state.service || undefined, undefined, signal);
       this.live = body.instances;
       this.names.learn([], body.instance_names);
     } catch (err) {
@@ -276,7 +271,7 @@ class Captures implements PageView {
                 return html`<button class="btn small capture-kind" data-instance=${r.instance} data-kind=${k} ?disabled=${busy}
                   @click=${() => void this.captureNow(r.instance, k)}>${busy ? t("dg.capturing") : kindLabel(k)}</button>`;
               })
-            : html`<span class="muted">${t("dg.noAgent")}</span>`}</td>
+            : html`<span class="muted">${t(r.live ? "dg.pickToCapture" : "dg.noAgent")}</span>`}</td>
         </tr>`,
       }),
     );
