@@ -104,7 +104,9 @@ def test_thread_print_analyzed_through_the_registry(java_program: Start) -> None
     doc = {"kind": "threads", "format": "jvm.thread_print/1", "pid": program.pid,
            "captured_at_unix_nano": 1, "host": "h", "runtime": runtime_of(text), "text": text}
     analysis = analyze(doc)
-    assert analysis is not None and analysis["headline"]
+    assert analysis is not None
+    # Two deadlocks, told both by the JVM's own sections and by the lock lines: counted once.
+    assert analysis["headline"].endswith("; 2 deadlocks"), analysis["headline"]
     # The lock graph built from the parsed holds / waits_for finds both cycles by itself.
     cycles = sorted(sorted(d["threads"]) for d in analysis["deadlocks"])
     assert cycles == [["queue-a", "queue-b"], ["transfer-a", "transfer-b"]]

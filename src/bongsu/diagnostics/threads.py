@@ -103,7 +103,7 @@ def _list(doc: Doc, key: str) -> list[dict[str, Any]]:
 class Threads:
     kind = "threads"
     format = "bongsu.threads/1"
-    version = 3
+    version = 4
 
     def normalize(self, doc: Doc) -> dict[str, Any]:
         return dict(doc)
@@ -299,7 +299,9 @@ def _headline(a: Mapping[str, Any]) -> str:
         parts.append(f"{g['count']} {g['state']} at {where}")
     if a["requests"]:
         parts.append(f"{len(a['requests'])} serving requests")
-    found = len(a["deadlocks"]) + len(a["jvm_deadlocks"])
+    # A JVM dump's own deadlock sections and the cycles read from its lock lines are the
+    # same deadlocks told twice: count the larger, not the sum.
+    found = max(len(a["deadlocks"]), len(a["jvm_deadlocks"]))
     if found:
         parts.append(f"{found} deadlock{'s' if found > 1 else ''}")
     return "; ".join(parts)
