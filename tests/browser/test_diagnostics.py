@@ -454,6 +454,17 @@ def test_network_files_and_processes_views(
     assert "sleep 600" in child.inner_text()
     assert page.locator(f"#processes-table tr[data-pid='{ready['pid']}']").count() == 1
     assert page.locator("#processes-table tbody tr").count() == len(procs["payload"]["processes"])
+    # A second one shows the CPU and memory movers since the first, as the API compares them.
+    again = capture_now(page, diag, "processes")
+    page.click(f"#captures-list tr[data-capture-id='{again['id']}']")
+    page.wait_for_selector(f"#processes-compare[data-base='{procs['id']}']", timeout=20_000)
+    compared = diag.get("/api/v1/captures/compare", base=procs["id"], other=again["id"])
+    movers = compared["comparison"]["cpu_movers"]
+    assert movers, compared["comparison"]
+    assert page.inner_text("#processes-compare-headline") == compared["comparison"]["headline"]
+    shown = page.eval_on_selector_all("#processes-cpu-movers tbody tr",
+                                      "rows => rows.map(r => r.dataset.pid)")
+    assert shown == [str(m["pid"]) for m in movers]
 
     shot(page, screenshots, "captures")
     # The kind filter asks the API for that kind alone.
@@ -470,7 +481,7 @@ def test_network_files_and_processes_views(
     assert "kind=network" in page.url
     page.goto(page.url.replace("lang=en", "lang=ko"))
     page.wait_for_selector(
-        f"#capture-detail-panel[data-capture-id='{procs['id']}'] #processes-view", timeout=20_000)
+        f"#capture-detail-panel[data-capture-id='{again['id']}'] #processes-view", timeout=20_000)
     page.wait_for_selector("#captures-list tbody tr")
     assert page.locator("#captures-list tbody tr").count() == len(listed)
     assert page.inner_text(".menu-group[data-group=diagnostics] h4") == "진단"

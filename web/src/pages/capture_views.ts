@@ -26,6 +26,7 @@ export type NetworkAnalysis = S["NetworkAnalysis"];
 export type FilesAnalysis = S["FilesAnalysis"];
 export type CaptureComparison = Ok<"/api/v1/captures/compare">;
 export type MemoryComparison = S["MemoryComparison"];
+export type ProcessesComparison = S["ProcessesComparison"];
 
 type GenCapture = S["Capture"];
 
@@ -301,6 +302,32 @@ export function processesView(c: AnyCapture): TemplateResult {
         <td class="mono wrap" title=${x.cmdline}>${x.cmdline.length > 120 ? `${x.cmdline.slice(0, 120)}…` : x.cmdline}</td>
       </tr>`,
     })}
+  </div>`;
+}
+
+/** CPU and memory movers since an earlier processes capture of the same instance. */
+export function processesCompareView(base: AnyCapture, c: ProcessesComparison): TemplateResult {
+  const mover = (id: string, rows: ProcessesComparison["cpu_movers"], cpu: boolean) =>
+    table({
+      id,
+      head: ["PID", t("dg.proc.name"), cpu ? t("dg.proc.cpuShare") : t("dg.proc.rssDelta"), cpu ? t("dg.proc.cpu") : "RSS", cpu ? "RSS" : t("dg.proc.cpu")],
+      rows,
+      key: (m) => String(m.pid),
+      row: (m) => html`<tr data-pid=${String(m.pid)}>
+        <td class="num">${String(m.pid)}</td><td>${m.name}</td>
+        ${cpu
+          ? html`<td class="num grew">${m.cpu_percent === null ? "–" : `${fmtNum(m.cpu_percent, 1)} %`}</td><td class="num">+${fmtNum(m.cpu_seconds_delta, 2)} s</td><td class="num">${fmtBytes(m.rss_bytes)}</td>`
+          : html`<td class="num grew">${m.rss_delta_bytes >= 0 ? "+" : "−"}${fmtBytes(Math.abs(m.rss_delta_bytes))}</td><td class="num">${fmtBytes(m.rss_bytes)}</td><td class="num">+${fmtNum(m.cpu_seconds_delta, 2)} s</td>`}
+      </tr>`,
+    });
+  const names = (rows: ProcessesComparison["started"]) => rows.map((p) => `${p.name} (${String(p.pid)})`).join(", ");
+  return html`<div class="capture-view" id="processes-compare" data-base=${base.id}>
+    <h4>${tf("dg.proc.since", { when: base.captured_at ? fmtTime(base.captured_at, true) : base.id })}</h4>
+    <p class="headline" id="processes-compare-headline">${c.headline}</p>
+    ${c.cpu_movers.length ? html`<h4>${t("dg.proc.cpuMovers")}</h4>${mover("processes-cpu-movers", c.cpu_movers, true)}` : nothing}
+    ${c.rss_movers.length ? html`<h4>${t("dg.proc.rssMovers")}</h4>${mover("processes-rss-movers", c.rss_movers, false)}` : nothing}
+    ${c.started.length ? html`<p><b>${t("dg.proc.started")}</b> ${names(c.started)}</p>` : nothing}
+    ${c.gone.length ? html`<p><b>${t("dg.proc.gone")}</b> ${names(c.gone)}</p>` : nothing}
   </div>`;
 }
 

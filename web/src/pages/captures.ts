@@ -22,11 +22,13 @@ import {
   kindLabel,
   memoryView,
   networkView,
+  processesCompareView,
   processesView,
   summaryText,
   triggerBadge,
   triggerOf,
   type AnyCapture,
+  type ProcessesComparison,
 } from "./capture_views";
 import { kube } from "./kube";
 import { InstanceNames } from "./names";
@@ -82,6 +84,9 @@ class Captures implements PageView {
   private pollTimer: number | undefined;
   private detail: AnyCapture | null = null;
   private windowS = 0;
+  /** The movers since the previous processes capture, for the capture `moversFor`. */
+  private movers: TemplateResult | typeof nothing = nothing;
+  private moversFor = "";
   private readonly windowPick: HTMLSelectElement;
 
   constructor(ctx: Ctx) {
@@ -411,7 +416,7 @@ class Captures implements PageView {
     } else if (c.kind === "files") {
       body = filesView(c);
     } else if (c.kind === "processes") {
-      body = processesView(c);
+      body = html`${processesView(c)}<div id="processes-compare-box">${this.moversFor === c.id ? this.movers : nothing}</div>`;
     } else if (c.kind === "memory") {
       body = html`<p><a href=${captureHref(this.ctx, c)}>${t("dg.openCompare")}</a></p>${memoryView(c)}`;
     } else {
@@ -419,6 +424,25 @@ class Captures implements PageView {
     }
     view(this.detailPanel.body, html`${captureMeta(c, name)}${body}`);
     this.detailPanel.setStatus(null);
+    if (c.kind === "processes" && c.status === "done" && this.moversFor !== c.id) void this.loadMovers(c).catch(() => undefined);
+  }
+
+  /** Against the processes capture of the same instance before this one, when there is one. */
+  private async loadMovers(c: AnyCapture): Promise<void> {
+    this.moversFor = c.id;
+    this.movers = nothing;
+    const base = this.rows.find(
+      (r) => r.kind === "processes" && r.instance === c.instance && r.status === "done" && r.id !== c.id && (r.captured_at ?? 0) < (c.captured_at ?? 0),
+    );
+    if (!base) return;
+    try {
+      const body = await diag.compare(base.id, c.id, this.polls.signal);
+      this.movers = processesCompareView(base, body.comparison as ProcessesComparison);
+    } catch (err) {
+      if ((err as Error).name === "AbortError") throw err;
+      this.movers = html`${errorBox(err)}`;
+    }
+    if (this.detail?.id === c.id) this.renderDetail(c);
   }
 
   dispose(): void {
