@@ -1,6 +1,9 @@
 """The metadata lease on one SQLite file and on a real PostgreSQL: one holder at a time,
 renewal keeps it, expiry hands it over, racing holders never both get it; the keeper that
-cannot renew stops before another replica can take over. And the metadata schema on
+cannot renew stops before another replica can take over. A holder provably dead (same boot
+and pid namespace, its pid gone or another process's) is taken over before its expiry — a
+real SIGKILLed holder, and a real ``bongsu server`` restarted after ``kill -9`` — and a live
+one, or one on another host or namespace, is not. And the metadata schema on
 PostgreSQL: every migration up and down, two replicas migrating a fresh database at once;
 a bad ``BONGSU_META_URL`` stops ``bongsu server`` with a message naming it."""
 
@@ -23,14 +26,18 @@ from sqlalchemy import Engine, insert, inspect
 from sqlalchemy.exc import OperationalError
 
 from agent.services import free_port, postgres_server
+from alerts.receivers import call
 from bongsu.api import create_api
 from bongsu.api.engine import engine_router
 from bongsu.errors import SettingError, Unauthorized
+from bongsu.meta import lease as lease_module
 from bongsu.meta.database import connect, downgrade, upgrade
 from bongsu.meta.keys import KeyRing
-from bongsu.meta.lease import Lease, LeaseKeeper, leases
+from bongsu.meta.lease import Lease, LeaseKeeper, holder_id, leases, provably_dead
 from bongsu.query import QueryService
 from bongsu.settings import Settings
+from otlp_build import gauge
+from server_process import ServerProcess, survivors
 
 MakeEngine = Callable[[], Engine]
 
@@ -104,16 +111,20 @@ def test_one_holder_renewal_keeps_it_expiry_hands_it_over(engines: MakeEngine) -
     assert back is not None and (back.holder, back.epoch) == ("replica-a", 3)
 
 
-@pytest.mark.parametrize("start", ["no row yet", "expired row"])
+@pytest.mark.parametrize("start", ["no row yet", "expired row", "dead holder's row"])
 def test_racing_holders_never_both_get_it(engines: MakeEngine, start: str) -> None:
     shared = [engines() for _ in range(2)]  # two replicas' pools, four threads on each
     racers = 8
     for round in range(15):
         name = f"race-{round}"
-        if start == "expired row":
+        if start != "no row yet":
+            # Expired, or held for an hour more by a process that is gone.
+            holder, expires_us = (("dead", 0) if start == "expired row" else
+                                  (_proof(pid=_gone_pid()), int((time.time() + 3600) * 1e6)))
             with shared[0].begin() as con:
-                con.execute(insert(leases).values(name=name, holder="dead", expires_us=0,
-                                                  acquired_us=0, renewed_us=0, epoch=1))
+                con.execute(insert(leases).values(name=name, holder=holder,
+                                                  expires_us=expires_us, acquired_us=0,
+                                                  renewed_us=0, epoch=1))
         barrier = threading.Barrier(racers)
         won: list[str] = []
         errors: list[BaseException] = []
@@ -137,7 +148,7 @@ def test_racing_holders_never_both_get_it(engines: MakeEngine, start: str) -> No
         assert len(won) == 1, (round, won)
         state = Lease(shared[0], name, "reader").state()
         assert state is not None and state.holder == won[0]
-        assert state.epoch == (2 if start == "expired row" else 1)
+        assert state.epoch == (1 if start == "no row yet" else 2)
 
 
 class _Partitioned(Lease):
@@ -333,3 +344,200 @@ def test_the_engine_route_says_who_holds_the_lease(tmp_path: Path) -> None:
     finally:
         keeper.stop()
         engine.dispose()
+
+
+def _here() -> tuple[str, str]:
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    return boot, os.readlink("/proc/self/ns/pid").removeprefix("pid:[").removesuffix("]")
+
+
+def _start_time(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
+
+
+def _gone_pid() -> int:
+    """A pid no process has: above the kernel's largest (``kill`` answers ESRCH)."""
+    return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+
+
+def _proof(boot: str | None = None, ns: str | None = None, pid: int | None = None,
+           start: int | None = None) -> str:
+    """A holder id in :func:`holder_id`'s form, by default this process's own."""
+    here_boot, here_ns = _here()
+    pid = os.getpid() if pid is None else pid
+    start = (_start_time(pid) if pid == os.getpid() else 1) if start is None else start
+    return f"elsewhere/{pid}/abc123;proc={boot or here_boot}/{ns or here_ns}/{pid}/{start}"
+
+
+def _seed(engine: Engine, holder: str, expires_us: int) -> None:
+    with engine.begin() as con:
+        con.execute(insert(leases).values(name="alerts", holder=holder, expires_us=expires_us,
+                                          acquired_us=0, renewed_us=0, epoch=1))
+
+
+def test_the_holder_id_carries_what_proves_its_death() -> None:
+    boot, ns = _here()
+    me = holder_id()
+    assert me.endswith(f";proc={boot}/{ns}/{os.getpid()}/{_start_time(os.getpid())}"), me
+    assert me.startswith(f"{os.uname().nodename}/{os.getpid()}/") and len(me) <= 256
+    assert me != holder_id()  # the random part: two leases in one process stay apart
+    assert not provably_dead(me)  # alive: this process
+    assert provably_dead(_proof(pid=_gone_pid()))
+    assert provably_dead(_proof(start=_start_time(os.getpid()) - 1))  # the pid reused
+    for unprovable in (_proof(boot="0" * 8 + "-0000-0000-0000-" + "0" * 12, pid=_gone_pid()),
+                       _proof(ns="4026530000", pid=_gone_pid()),
+                       f"elsewhere/{_gone_pid()}/abc123",  # the old form
+                       f"x;proc={boot}/{ns}/nan/1", f"x;proc={boot}/{ns}/0/1", "replica-a"):
+        assert not provably_dead(unprovable), unprovable
+
+
+def test_unreadable_proc_gives_no_proof_and_takes_nothing_early(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = _proof(pid=_gone_pid())
+    monkeypatch.setattr(lease_module, "_read", lambda path: None)  # /proc not mounted
+    assert ";proc=" not in holder_id()
+    assert not provably_dead(dead)
+
+
+_HOLD = """
+import sys, time
+from bongsu.meta.database import connect
+from bongsu.meta.lease import Lease, holder_id
+lease = Lease(connect(sys.argv[1]), "alerts", holder_id())
+assert lease.acquire(3600)
+print(lease.holder, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_dead_same_host_holder_is_taken_over_at_once_and_a_live_one_is_not(
+        engines: MakeEngine) -> None:
+    engine = engines()
+    url = engine.url.render_as_string(hide_password=False)
+    # A real process takes the lease for an hour and keeps running.
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, url], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None
+        held_by = holder.stdout.readline().strip()
+        assert held_by.split("/")[1] == str(holder.pid), held_by
+        assert f"/{holder.pid}/{_start_time(holder.pid)}" in held_by, held_by
+        me = Lease(engine, "alerts", holder_id())
+        for _ in range(3):  # alive: its lease stands, however often it is tried
+            assert not me.acquire(60)
+            time.sleep(0.2)
+        state = me.state()
+        assert state is not None and (state.holder, state.epoch) == (held_by, 1)
+        holder.kill()
+        holder.wait(30)
+        tried_at = time.time()
+        assert me.acquire(60)  # gone: taken at the first try, an hour before its expiry
+        taken = me.state()
+        assert taken is not None and (taken.holder, taken.epoch) == (me.holder, 2)
+        assert taken.acquired_us >= int(tried_at * 1e6)
+        assert taken.expires_us - taken.renewed_us == 60_000_000
+        assert me.acquire(60)  # then renewed as usual, no second takeover
+        renewed = me.state()
+        assert renewed is not None and renewed.epoch == 2
+        assert renewed.acquired_us == taken.acquired_us
+    finally:
+        holder.kill()
+        holder.wait(30)
+
+
+def test_a_pid_reused_by_another_process_is_taken_over(engines: MakeEngine) -> None:
+    engine = engines()
+    # The stored holder had this test's pid, but started earlier: another process.
+    _seed(engine, _proof(start=_start_time(os.getpid()) - 1), int((time.time() + 3600) * 1e6))
+    me = Lease(engine, "alerts", "replica-b")
+    assert me.acquire(30)
+    state = me.state()
+    assert state is not None and (state.holder, state.epoch) == ("replica-b", 2)
+
+
+@pytest.mark.parametrize("holder", ["another boot", "another pid namespace", "old form"])
+def test_a_holder_not_provably_dead_waits_for_the_expiry(engines: MakeEngine,
+                                                         holder: str) -> None:
+    gone = _gone_pid()
+    stored = {"another boot": _proof(boot="5c1f0000-0000-4000-8000-000000000000", pid=gone),
+              "another pid namespace": _proof(ns="4026530001", pid=gone),
+              "old form": f"{os.uname().nodename}/{gone}/abc123"}[holder]
+    clock = Clock()
+    engine = engines()
+    _seed(engine, stored, int((clock.now + 10) * 1e6))
+    me = Lease(engine, "alerts", holder_id(), clock)
+    assert not me.acquire(10)
+    clock.now += 9.9
+    assert not me.acquire(10)  # its pid is gone here, but that says nothing of it there
+    state = me.state()
+    assert state is not None and (state.holder, state.epoch) == (stored, 1)
+    clock.now += 0.1
+    assert me.acquire(10)  # expired
+    state = me.state()
+    assert state is not None and (state.holder, state.epoch) == (me.holder, 2)
+
+
+def test_a_server_killed_and_restarted_evaluates_again_at_once(tmp_path: Path) -> None:
+    # A TTL of a minute: waiting it out could not pass for the takeover measured below.
+    server = ServerProcess(tmp_path / "data", {
+        "BONGSU_FSYNC": "off", "BONGSU_LOAD_BATCH_SECONDS": "0.05",
+        "BONGSU_ALERTS_LEASE_TTL_SECONDS": "60", "BONGSU_ALERTS_LEASE_RENEW_SECONDS": "5"})
+    try:
+        server.start()
+        status, rule = call(server.api_url, "POST", "/api/v1/rules", {
+            "name": "Restart backlog", "kind": "threshold", "severity": "warning",
+            "interval": "10s", "spec": {"metric": "e2e.queue.depth", "agg": "last",
+                                        "op": ">", "value": 100, "window_s": 600,
+                                        "service": "restart"}})
+        assert status == 201, rule
+        request = gauge("e2e.queue.depth", 900, service="restart", instance="restart-1")
+        status, _, body = server.post("/v1/metrics", request.SerializeToString())
+        assert status == 200, body
+        server.wait_loaded()
+        _until("the rule firing", lambda: [a["state"] for a in _alerts(server, rule["id"])]
+               == ["firing"], timeout=60)
+        before = _engine(server)
+        assert before["active"] and before["lease"]["epoch"] == 1
+        assert server.proc is not None
+        assert f"/{server.proc.pid}/" in before["replica"] and ";proc=" in before["replica"]
+
+        left = server.kill()
+        assert survivors(left) == []
+        # The old run is dead from here: an evaluation stamped later is the new run's (its
+        # first one can come before its API answers).
+        started, killed_ms = time.monotonic(), int(time.time() * 1000)
+        server.start()
+        ready_s = time.monotonic() - started
+        after = _engine(server)
+        # Taken at the keeper's first try, before the API answered: the dead run's lease
+        # had most of its minute left.
+        assert after["active"], after
+        assert after["replica"] != before["replica"]
+        assert after["lease"]["holder"] == after["replica"] and after["lease"]["epoch"] == 2
+        assert after["lease"]["acquired_ms"] < before["lease"]["expires_ms"] - 30_000
+        _until("an evaluation after the restart", lambda: all(
+            a["last_eval_ms"] > killed_ms for a in _alerts(server, rule["id"])),
+            timeout=30)
+        evaluated_s = time.monotonic() - started
+        alerts = _alerts(server, rule["id"])
+        assert [a["state"] for a in alerts] == ["firing"], alerts  # carried on, not reset
+        # Within seconds of the restart (a new interpreter, the store opened: most of it),
+        # not the 10 s interval later, let alone the TTL. Slack for a loaded machine.
+        assert evaluated_s < ready_s + 5.0, (ready_s, evaluated_s)
+        print(f"kill -9, restart: ready after {ready_s:.1f} s, evaluating again after "
+              f"{evaluated_s:.1f} s (lease TTL 60 s)")
+    finally:
+        server.stop()
+    assert survivors(server.left_behind) == []
+
+
+def _engine(server: ServerProcess) -> dict[str, Any]:
+    status, body = call(server.api_url, "GET", "/api/v1/alerts/engine")
+    assert status == 200, body
+    return dict(body)
+
+
+def _alerts(server: ServerProcess, rule_id: str) -> list[dict[str, Any]]:
+    status, body = call(server.api_url, "GET", f"/api/v1/alerts?rule_id={rule_id}")
+    assert status == 200, body
+    return list(body["alerts"])

@@ -6,8 +6,9 @@ alert evaluator and the notification dispatcher, but only the holder of the leas
 
 - at most one holder at a time: :meth:`Lease.acquire` is one conditional ``UPDATE`` (taken
   when the row is this holder's or has expired), then, only if there was no row, one
-  ``INSERT … ON CONFLICT DO NOTHING`` — each atomic on SQLite (one writer at a time) and on
-  PostgreSQL (the ``UPDATE`` re-checks its ``WHERE`` on the row a concurrent one committed);
+  ``INSERT … ON CONFLICT DO NOTHING`` (then, for a dead holder, the takeover below) —
+  each atomic on SQLite (one writer at a time) and on PostgreSQL (the ``UPDATE``
+  re-checks its ``WHERE`` on the row a concurrent one committed);
 - the holder renews it every ``renew_s``; if it stops (a crash, a partition) the row
   expires ``ttl_s`` after the last renewal and the next replica to try takes it over,
   and ``epoch`` counts one more takeover;
@@ -16,7 +17,15 @@ alert evaluator and the notification dispatcher, but only the holder of the leas
   as long as the replicas' clocks agree to within ``margin_s`` (the expiry is written
   and compared in wall-clock time: run NTP);
 - :meth:`Lease.release` (a clean stop) expires it at once, so a standby takes over at its
-  next try instead of waiting out the TTL.
+  next try instead of waiting out the TTL;
+- a holder that is provably dead is taken over before its expiry: :func:`holder_id` carries
+  the host's boot id, the pid namespace, the pid and the process's start time, and a
+  replica on the same boot and in the same pid namespace takes a lease whose holder's pid
+  is gone or another process (another start time) at once — so a server restarted after
+  ``kill -9`` works again at its first try. That takeover is one
+  compare-and-swap ``UPDATE`` on the holder string read, so of several takers one wins.
+  Anything it cannot prove (another host or namespace, ``/proc`` unreadable, an id of the
+  old form) waits for the expiry.
 
 Example::
 
@@ -68,10 +77,82 @@ leases = Table(
 )
 
 
+_PROOF = ";proc="  # what follows: boot id/pid namespace/pid/start time
+
+
 def holder_id() -> str:
     """This process's name as a holder: host, pid and a random part (a restarted container
-    has the same host name and often pid 1)."""
-    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
+    has the same host name and often pid 1), then, where ``/proc`` tells them, what proves
+    its death to a replica on the same host: ``;proc=BOOT_ID/PIDNS/PID/START``."""
+    pid = os.getpid()
+    name = f"{socket.gethostname()}/{pid}/{secrets.token_hex(3)}"
+    here, start = _here(), _start_time(pid)
+    if here is None or start is None:
+        return name
+    return f"{name}{_PROOF}{here[0]}/{here[1]}/{pid}/{start}"
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as f:
+            return f.read().strip()
+    except (OSError, ValueError):
+        return None
+
+
+def _here() -> tuple[str, str] | None:
+    """This host's boot id and this process's pid namespace, or None if ``/proc`` does not
+    tell them (or is not this namespace's: its ``self`` is not our pid)."""
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    try:
+        ns = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+        own = os.readlink("/proc/self")
+    except OSError:
+        return None
+    if not boot or own != str(os.getpid()) or not (ns.startswith("pid:[") and ns.endswith("]")):
+        return None
+    return boot, ns[5:-1]
+
+
+def _start_time(pid: int) -> int | None:
+    """A process's start time (field 22 of ``/proc/PID/stat``, clock ticks after boot), or
+    None if it cannot be read."""
+    stat = _read(f"/proc/{pid}/stat")
+    if stat is None:
+        return None
+    # The name (field 2) is in parentheses and may hold spaces or ")": split after the last.
+    fields = stat.rpartition(")")[2].split()
+    if len(fields) < 20 or not fields[19].isdigit():
+        return None
+    return int(fields[19])
+
+
+def provably_dead(holder: str) -> bool:
+    """Whether ``holder`` (a :func:`holder_id`) names a process of this boot and this pid
+    namespace that is gone, or replaced by another one under the same pid.
+    False whenever that cannot be told: the holder may be alive, so its lease stands."""
+    proof = holder.partition(_PROOF)[2].split("/")
+    here = _here()
+    if len(proof) != 4 or here is None or (proof[0], proof[1]) != here:
+        return False
+    try:
+        pid, start = int(proof[2]), int(proof[3])
+    except ValueError:
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # existence, even where /proc hides other users' processes
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # it exists, another user's
+    except OSError:
+        return False
+    # A zombie (dead, not yet reaped) keeps its start time, but so does a live process whose
+    # first thread alone has ended: it waits for the expiry.
+    now = _start_time(pid)
+    return now is not None and now != start  # unreadable (hidepid): maybe alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +209,24 @@ class Lease:
                 # PostgreSQL (psycopg 3.3) when DO NOTHING had inserted nothing.
                 .returning(leases.c.name)
             ).first()
-            return created is not None
+            if created is not None:
+                return True
+            # Held and not expired: taken only if its holder is provably dead, by a
+            # compare-and-swap on the holder read (a concurrent taker changed it: no row).
+            held_by = con.execute(
+                select(leases.c.holder).where(leases.c.name == self.name)).scalar()
+            if held_by is None or held_by == self.holder or not provably_dead(held_by):
+                return False
+            log.warning("lease %s: its holder %s is dead (same host, pid gone or reused); "
+                        "taking it over before its expiry", self.name, held_by)
+            taken = con.execute(
+                update(leases)
+                .where(leases.c.name == self.name, leases.c.holder == held_by)
+                .values(holder=self.holder, expires_us=expires_us, renewed_us=now_us,
+                        acquired_us=now_us, epoch=leases.c.epoch + 1)
+                .returning(leases.c.name)
+            ).first()
+            return taken is not None
 
     def release(self) -> bool:
         """Expire the lease now if this holder has it (a clean stop); True if it had."""
@@ -227,4 +325,4 @@ class LeaseKeeper:
             self.try_once()
 
 
-__all__ = ["Lease", "LeaseKeeper", "LeaseState", "holder_id", "leases"]
+__all__ = ["Lease", "LeaseKeeper", "LeaseState", "holder_id", "leases", "provably_dead"]
