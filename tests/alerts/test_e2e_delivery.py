@@ -40,7 +40,7 @@ def test_a_kill_9_between_firing_and_delivery_sends_it_again_under_the_same_key(
         tmp_path: Path) -> None:
     # ``hold`` takes the request and answers only 20 s later: the server is killed while
     # it waits for the answer. ``failing`` answers 500 until the server is killed. The
-    # restarted server waits out the dead one's alert lease (15 s) before it sends.
+    # restarted server takes the dead run's alert lease back at once (its pid is gone).
     held = WebhookReceiver(mode="hold", stall_s=20.0).start()
     failing = WebhookReceiver(mode="error").start()
     server = ServerProcess(tmp_path / "data", ENV)

@@ -4,8 +4,10 @@ PostgreSQL metadata database through ``BONGSU_META_URL``: one threshold rule, on
 Only the lease holder evaluates and notifies. The traffic goes to the holder alone, so a
 standby that evaluated anyway would find no data and resolve the alert (a resolved and a
 second firing notification): exactly one firing arrives. Then the holder is killed with
-SIGKILL: the standby takes the lease over within the TTL, resumes the firing alert from
-the shared database, finds no data and sends the resolved notification — exactly once.
+SIGKILL: the standby, on the same host, sees its pid gone and takes the lease over at its
+next try, well before the TTL (:mod:`bongsu.meta.lease`; replicas on other hosts wait for
+the expiry, tests/alerts/test_lease.py), resumes the firing alert from the shared
+database, finds no data and sends the resolved notification — exactly once.
 The killed replica, restarted, stands by; the holder's clean stop hands the lease over
 at once (released, not expired), and the new holder sends nothing again.
 """
@@ -29,7 +31,7 @@ from alerts.receivers import WebhookReceiver
 from query.otlp import SERVER, SpanSpec, traces_request
 from server_process import ServerProcess, survivors
 
-TTL_S, RENEW_S = 6.0, 1.0
+TTL_S, RENEW_S = 10.0, 1.0
 SERVICE = "orders"
 
 
@@ -182,9 +184,9 @@ def test_one_replica_notifies_and_the_other_takes_over_after_a_kill(
             took = until("replica b to take the lease over", lambda: engine(b)["active"],
                          timeout=TTL_S + 30)
             takeover_s = time.monotonic() - killed_at
-            # The lease expires TTL after a's last renewal (at most RENEW_S before the
-            # kill); b tries every second. Slack for a loaded machine.
-            assert took and takeover_s <= TTL_S + RENEW_S + 4.0, takeover_s
+            # a's lease expires no sooner than TTL - RENEW_S after the kill; b, on this
+            # host, sees a's pid gone and takes it at its next try (every second).
+            assert took and takeover_s < TTL_S - RENEW_S - 1.0, takeover_s
             b_engine = engine(b)
             assert b_engine["lease"]["holder"] == b_engine["replica"]
             assert b_engine["lease"]["epoch"] == 2, b_engine
@@ -221,7 +223,7 @@ def test_one_replica_notifies_and_the_other_takes_over_after_a_kill(
                 a, rule["id"], handed_ms), timeout=30)
             time.sleep(2.0)
             assert [r.json()["status"] for r in receiver.received] == ["firing", "resolved"]
-            print(f"takeover after kill -9: {takeover_s:.1f} s (TTL {TTL_S:g} s); "
+            print(f"takeover after kill -9 (same host): {takeover_s:.1f} s (TTL {TTL_S:g} s); "
                   f"after a clean stop: {handover_s:.1f} s")
         finally:
             for server in replicas:
