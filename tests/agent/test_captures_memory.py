@@ -22,6 +22,7 @@ from bongsu.agent._memory import (
     container_memory,
     find_cgroup,
     read_cgroup,
+    working_set_reader,
 )
 
 from .captures import APP, api, running_target
@@ -173,8 +174,17 @@ def test_this_machines_cgroup_is_found() -> None:
     assert found == Cgroup("v1", os.path.normpath(f"/sys/fs/cgroup/memory{path}"))
     figures = read_cgroup(found)
     assert figures["cgroup"] == "v1" and figures["usage_bytes"] > 0
+    assert 0 < figures["working_set_bytes"] <= figures["usage_bytes"] + (64 << 20)
     usage, limit = container_memory() or (0, 0)
     assert usage > 0 and limit == figures["limit_bytes"]
+    reader = working_set_reader(found)  # the watchdog's: what it reads every 0.5 s
+    started = time.perf_counter()
+    for _ in range(1000):
+        working = reader()
+    per_call_us = (time.perf_counter() - started) * 1000
+    print(f"working set reader {per_call_us:.1f} µs a call")
+    assert working is not None and working[0] > 0
+    assert per_call_us < 2000  # ~50 µs here; generous for a loaded machine
     started = time.perf_counter()
     for _ in range(100):
         container_memory()
@@ -192,6 +202,8 @@ def test_cgroup_v2_in_a_pod_with_its_own_namespace(tmp_path: Path) -> None:
     fs = tmp_path / "sys" / "fs" / "cgroup"
     _write(fs / "memory.current", "241172480\n")
     _write(fs / "memory.max", "268435456\n")
+    _write(fs / "memory.stat", "anon 190000000\nfile 51172480\nactive_file 10000000\n"
+                               "inactive_file 41172480\n")
     _write(fs / "memory.events", "low 0\nhigh 0\nmax 37\noom 2\noom_kill 2\noom_group_kill 0\n")
     proc = _proc(tmp_path, "0::/\n", (
         "1203 1180 0:27 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup "
@@ -199,7 +211,8 @@ def test_cgroup_v2_in_a_pod_with_its_own_namespace(tmp_path: Path) -> None:
     ).replace("/sys/fs/cgroup", str(fs)))
     assert find_cgroup(proc) == Cgroup("v2", str(fs))
     assert read_cgroup(Cgroup("v2", str(fs))) == {
-        "cgroup": "v2", "usage_bytes": 241172480, "limit_bytes": 268435456, "oom_kills": 2}
+        "cgroup": "v2", "usage_bytes": 241172480, "working_set_bytes": 200000000,
+        "limit_bytes": 268435456, "oom_kills": 2}  # the working set: less inactive_file
     assert container_memory(proc) == (241172480, 268435456)
 
 
@@ -236,7 +249,8 @@ def test_cgroup_v1_in_a_container_and_a_hybrid_host(tmp_path: Path) -> None:
     _write(mount / "memory.usage_in_bytes", "201326592\n")
     _write(mount / "memory.limit_in_bytes", "9223372036854771712\n")
     _write(mount / "memory.stat", "cache 1024\nrss 2048\nhierarchical_memory_limit "
-                                  "268435456\nhierarchical_memsw_limit 9223372036854771712\n")
+                                  "268435456\nhierarchical_memsw_limit 9223372036854771712\n"
+                                  "total_cache 1327616\ntotal_inactive_file 1326592\n")
     _write(mount / "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
     # A v2 hierarchy is mounted too (hybrid), without the memory controller: v1 answers.
     unified = tmp_path / "sys" / "fs" / "cgroup" / "unified"
@@ -252,7 +266,8 @@ def test_cgroup_v1_in_a_container_and_a_hybrid_host(tmp_path: Path) -> None:
     proc = _proc(tmp_path, cgroup, mountinfo)
     assert find_cgroup(proc) == Cgroup("v1", str(mount))
     assert read_cgroup(Cgroup("v1", str(mount))) == {
-        "cgroup": "v1", "usage_bytes": 201326592, "limit_bytes": 268435456, "oom_kills": 3}
+        "cgroup": "v1", "usage_bytes": 201326592, "working_set_bytes": 200000000,
+        "limit_bytes": 268435456, "oom_kills": 3}  # less total_inactive_file
     (mount / "memory.stat").write_text("hierarchical_memory_limit 9223372036854771712\n")
     assert container_memory(proc) == (201326592, None)  # unlimited
     _write(mount / "memory.limit_in_bytes", "134217728\n")

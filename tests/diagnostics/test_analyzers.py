@@ -186,6 +186,23 @@ def test_memory_against_the_container_limit() -> None:
     assert a["rss_of_limit"] == round(231 / 256, 4)
     assert a["usage_of_limit"] == round(240 / 256, 4) and a["oom_kills"] == 1
     assert a["headline"] == "rss 231 MiB = 90 % of the 256 MiB limit; largest type bytes 3.0 MiB"
+    assert a["working_set_bytes"] is None and a["working_set_of_limit"] is None
+
+
+def test_memory_working_set_against_the_limit() -> None:
+    # 250 MiB used of 256, 60 MiB of it inactive page cache: 190 MiB the kernel cannot drop
+    doc = {"kind": "memory", "format": "bongsu.memory/1", "types": [], "gc": {"objects": 0},
+           "tracemalloc": None, "process": {"rss_bytes": 180 * 2**20, "vms_bytes": 0},
+           "container": {"cgroup": "v1", "usage_bytes": 250 * 2**20,
+                         "working_set_bytes": 190 * 2**20, "limit_bytes": 256 * 2**20,
+                         "oom_kills": 0}}
+    a = analyze(doc)
+    assert a is not None
+    assert a["working_set_bytes"] == 190 * 2**20
+    assert a["working_set_of_limit"] == round(190 / 256, 4)
+    assert a["usage_of_limit"] == round(250 / 256, 4)
+    assert a["headline"] == ("rss 180 MiB = 70 % of the 256 MiB limit; "
+                             "working set 190 MiB = 74 % of the limit")
 
 
 def test_network_close_wait_pile_up_per_endpoint() -> None:

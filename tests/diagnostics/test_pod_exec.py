@@ -327,3 +327,22 @@ def test_pod_capture_through_the_api(kind: Cluster, java_program: Start, server_
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_pod_capture_on_a_stopped_cluster_is_a_503_saying_why(kind: Cluster,
+                                                                server_factory: Any) -> None:
+    kind.pod("orders-7d9f-x2k4q", "orders")
+    server = server_factory({"BONGSU_KUBE_CLUSTERS": f"kind={kind.kubeconfig}"}).start()
+    kind.server.stop()  # the cluster goes away: its API server's port refuses connections
+    status, answer = _post(server, {"cluster": "kind", "namespace": NS,
+                                    "pod": "orders-7d9f-x2k4q", "kind": "threads"})
+    assert status == 503, answer
+    assert answer == {"detail": "cluster: 'kind' is unreachable (exec in "
+                                "shop/orders-7d9f-x2k4q: [Errno 111] Connection refused)"}
+    status, listed = server.api("/api/v1/captures?instance=orders-7d9f-x2k4q")
+    assert (status, listed["captures"]) == (200, [])  # nothing stored
+    status, spec = server.api("/openapi.json")
+    assert status == 200
+    described = spec["paths"]["/api/v1/captures"]["post"]["responses"]["503"]
+    assert described["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"}

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from bongsu.agent._active import describe
 from bongsu.agent._control import COMMANDS, RESULTS_PATH
 from bongsu.agent._envelope import envelope
+from bongsu.agent._memory import cgroup_memory_reader
 from bongsu.agent._safety import swallow
 from bongsu.agent._transport import Transport
 
@@ -323,92 +324,10 @@ def _wrap_signal_module() -> None:
 def container_memory_reader() -> MemoryReader | None:
     """This process's memory cgroup reader, or None outside one.
 
-    Not ``_memory.container_memory`` (the memory capture's figures): that one gives the
-    raw usage, page cache included — in cgroup v1 a process that writes files sits near
-    100 % of its limit with nothing at risk — and reads five files (~0.2 ms); this one
-    gives the working set, what the kubelet evicts on and what the kernel cannot reclaim
-    without an OOM kill, from two files (~35 µs).
+    The working set (usage less inactive file cache), what the kubelet evicts on and what
+    the kernel cannot reclaim without an OOM kill — raw usage counts page cache, so in
+    cgroup v1 a process that writes files sits near 100 % of its limit with nothing at
+    risk. The same reader gives the memory capture's ``container.working_set_bytes``
+    (:func:`bongsu.agent._memory.cgroup_memory_reader`).
     """
     return cgroup_memory_reader()
-
-
-class _CgroupMemory:
-    """Working set and limit of one cgroup; ``version`` ``v1`` or ``v2``."""
-
-    def __init__(self, version: str, usage: str, stat: str, limit: str | None,
-                 inactive_key: bytes, fixed_limit: int | None) -> None:
-        self.version = version
-        self.usage, self.stat, self.limit = usage, stat, limit
-        self.inactive_key = inactive_key
-        self.fixed_limit = fixed_limit  # the ancestors' least limit (v2), read once
-
-    def __call__(self) -> tuple[int, int | None] | None:
-        try:
-            with open(self.usage, "rb") as f:
-                usage = int(f.read())
-            inactive, limit = 0, self.fixed_limit
-            with open(self.stat, "rb") as f:
-                for line in f:
-                    key, _, value = line.partition(b" ")
-                    if key == self.inactive_key:
-                        inactive = int(value)
-                    elif key == b"hierarchical_memory_limit":  # v1: the effective limit
-                        limit = _limit(int(value), limit)
-            if self.limit is not None:
-                with open(self.limit, "rb") as f:
-                    raw = f.read().strip()
-                if raw != b"max":
-                    limit = _limit(int(raw), limit)
-        except (OSError, ValueError):
-            return None
-        return max(0, usage - inactive), limit
-
-
-def _limit(value: int, other: int | None) -> int | None:
-    if value >= 1 << 60:  # v1 writes "unlimited" as a page-rounded 2**63 - 1
-        return other
-    return value if other is None else min(value, other)
-
-
-def cgroup_memory_reader(root: str = "/sys/fs/cgroup", proc: str = "/proc/self/cgroup"
-                         ) -> _CgroupMemory | None:
-    """A reader of this process's memory cgroup (v1 or v2), or None when it has none."""
-    try:
-        with open(proc, encoding="ascii") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    for line in lines:  # v1: "4:memory:/path"
-        _, controllers, path = [*line.split(":", 2), "", ""][:3]
-        if "memory" in controllers.split(","):
-            for base in (os.path.join(root, "memory", path.lstrip("/")),
-                         os.path.join(root, "memory")):  # a cgroup namespace shows "/"
-                if os.path.exists(os.path.join(base, "memory.usage_in_bytes")):
-                    return _CgroupMemory("v1", os.path.join(base, "memory.usage_in_bytes"),
-                                         os.path.join(base, "memory.stat"), None,
-                                         b"total_inactive_file", None)
-    for line in lines:  # v2: "0::/path"
-        if line.startswith("0::"):
-            path = line[3:].lstrip("/")
-            for top in (root, os.path.join(root, "unified")):
-                base = os.path.join(top, path)
-                if os.path.exists(os.path.join(base, "memory.current")):
-                    return _CgroupMemory("v2", os.path.join(base, "memory.current"),
-                                         os.path.join(base, "memory.stat"),
-                                         os.path.join(base, "memory.max"), b"inactive_file",
-                                         _ancestor_limit(top, path))
-    return None
-
-
-def _ancestor_limit(top: str, path: str) -> int | None:
-    limit: int | None = None
-    parts = [p for p in path.split("/") if p][:-1]
-    for i in range(len(parts), 0, -1):
-        try:
-            with open(os.path.join(top, *parts[:i], "memory.max"), "rb") as f:
-                raw = f.read().strip()
-        except OSError:
-            continue
-        if raw != b"max":
-            limit = _limit(int(raw), limit)
-    return limit

@@ -57,7 +57,11 @@ def agent_router(registry: AgentRegistry, kube: KubeHub | None = None,
 
     @router.post("/captures", status_code=202, response_model=models.CaptureAccepted,
                  summary="Ask an instance's agent for a capture (threads, memory, network, "
-                         "files, processes)")
+                         "files, processes)",
+                 responses={503: {"model": models.ErrorBody,
+                                  "description": "The store is unavailable, or (a pod's "
+                                                 "capture) its cluster's API server is "
+                                                 "unreachable: the cluster and why"}})
     def request_capture(tenant: Tenant, body: models.CaptureRequest) -> JSON:
         if body.cluster or body.namespace or body.pod or body.container:
             if kube is None or store is None:

@@ -162,6 +162,9 @@ class MemoryAnalysis(Model):
     limit_bytes: int | None = _f("The memory cgroup's limit (null: unlimited or none)")
     rss_of_limit: float | None = _f("rss_bytes / limit_bytes")
     usage_of_limit: float | None = _f("container_usage_bytes / limit_bytes")
+    working_set_bytes: int | None = _f(
+        "The memory cgroup's working set: usage less inactive file cache (null: not sent)")
+    working_set_of_limit: float | None = _f("working_set_bytes / limit_bytes")
     oom_kills: int | None = _f("OOM kills the cgroup has counted")
     cgroup: str | None = _f("v1 or v2; null outside a memory cgroup")
     python_allocated_blocks: int | None = _f("Python: sys.getallocatedblocks()")

@@ -25,7 +25,7 @@ from bongsu.diagnostics.oom import oom_verdicts, verdict_json
 from bongsu.diagnostics.trend import MAX_DAYS, MAX_SERIES, trend
 from bongsu.errors import InvalidQuery
 from bongsu.query.params import parse_int
-from bongsu.query.window import Window
+from bongsu.query.window import Window, parse_time
 
 DEFAULT_OOM_WINDOW_US = 86_400 * 1_000_000
 
@@ -174,6 +174,9 @@ Days = Annotated[Annotated[int, Field(ge=1, le=MAX_DAYS)] | None,
 GroupBy = Annotated[str | None, Query(
     description="One series per service, instance, or value of this point attribute "
                 "(k8s.pod.name …). Default: one series.")]
+TrendTo = Annotated[str | None, Query(
+    description="The trend as of this instant, ISO-8601 (UTC without an offset) or epoch ms: "
+                "its UTC day is the last one, counted up to here. Default: now.")]
 Metric = Annotated[str, Query(
     description="Metric name (required); bongsu.tps: transactions per second from the "
                 "rollups (per service or instance, idle 5 minutes counted as 0)")]
@@ -206,10 +209,11 @@ def diagnostics_router() -> APIRouter:
                                   "fitted trend, per group", response_model=Trend)
     def data_trend(tenant: Tenant, queries: Queries, metric: Metric, agg: AggName = None,
                    service: Service = None, instance: Instance = None,
-                   group_by: GroupBy = None, days: Days = None) -> JSON:
+                   group_by: GroupBy = None, days: Days = None, to: TrendTo = None) -> JSON:
         if group_by == "":
             raise InvalidQuery("group_by: empty; leave it out for one series")
-        body = trend(queries.reads, tenant, metric, queries.clock(),
+        now_us = queries.clock() if to is None else parse_time("to", to)
+        body = trend(queries.reads, tenant, metric, now_us,
                      days=30 if days is None else days, agg=agg or "avg",
                      service=service, instance=instance, group_by=group_by)
         ids = [s["group"] for s in body["series"] if group_by == "instance" and s["group"]]

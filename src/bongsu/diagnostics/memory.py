@@ -1,7 +1,8 @@
 """The memory analyzer (``bongsu.memory/1``): what holds the memory, and what grew.
 
 One capture: the largest types and allocation sites, the process's RSS and the container's
-usage against its limit. Two captures (:meth:`Memory.compare`): the types and allocation
+usage and working set (usage less inactive file cache, when the agent sends it) against
+its limit. Two captures (:meth:`Memory.compare`): the types and allocation
 sites that grew, ranked by bytes grown, with their counts — the leak suspects — and the
 RSS, container and heap deltas. A type or site missing from one capture counts as 0 there
 (the agent lists the 200 largest types, so a small one may simply have been left out).
@@ -92,6 +93,7 @@ class Memory:
         rss = _num(_section(doc, "process").get("rss_bytes"))
         limit = _num(container.get("limit_bytes"))
         usage = _num(container.get("usage_bytes"))
+        working = _num(container.get("working_set_bytes"))  # agents since the watchdog's reader
         types_bytes = sum(b for b, _ in types.values())
         top_types: list[dict[str, Any]] = [
             {"type": name, "bytes": b, "count": c, "share": _share(b, types_bytes)}
@@ -110,6 +112,7 @@ class Memory:
             "gc_objects": _num(_section(doc, "gc").get("objects")),
             "rss_bytes": rss, "container_usage_bytes": usage, "limit_bytes": limit,
             "rss_of_limit": _share(rss, limit), "usage_of_limit": _share(usage, limit),
+            "working_set_bytes": working, "working_set_of_limit": _share(working, limit),
             "oom_kills": _num(container.get("oom_kills")),
             "cgroup": container.get("cgroup"),
             "python_allocated_blocks": _num(_section(doc, "python").get("allocated_blocks")),
@@ -121,6 +124,9 @@ class Memory:
                  else f"heap {mib(jvm_heap)} in {analysis['jvm_instances'] or 0:,} objects"]
         if limit:
             parts[0] += f" = {100 * (rss or 0) / limit:.0f} % of the {mib(limit)} limit"
+            if working is not None:  # what the kubelet evicts on and the kernel OOM-kills at
+                parts.append(f"working set {mib(working)} = {100 * working / limit:.0f} % of "
+                             "the limit")
         if top_types:
             parts.append(f"largest type {top_types[0]['type']} {mib(top_types[0]['bytes'])}")
         if top_sites:

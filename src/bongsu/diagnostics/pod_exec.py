@@ -35,7 +35,7 @@ from bongsu.diagnostics import procfs
 from bongsu.diagnostics.captures import store_capture
 from bongsu.diagnostics.host import JVM_KINDS, KINDS, CaptureError
 from bongsu.diagnostics.jvm import CLASS_HISTOGRAM, THREAD_PRINT, runtime_of
-from bongsu.errors import InvalidQuery, NotFound
+from bongsu.errors import InvalidQuery, NotFound, QueryError
 from bongsu.kube.config import ClusterSpec
 from bongsu.kube.connect import api_client
 from bongsu.store.base import TelemetryStore
@@ -43,8 +43,8 @@ from bongsu.store.base import TelemetryStore
 if TYPE_CHECKING:
     from bongsu.kube.hub import KubeHub
 
-__all__ = ["ExecResult", "PodCapture", "PodTarget", "capture_pod", "exec_in_pod",
-           "pod_capture", "store_pod_capture", "target_of"]
+__all__ = ["ClusterUnreachable", "ExecResult", "PodCapture", "PodTarget", "Unavailable",
+           "capture_pod", "exec_in_pod", "pod_capture", "store_pod_capture", "target_of"]
 
 EXEC_TIMEOUT_S = 120.0  # a class histogram of a large heap takes seconds; a dump far less
 _PROC_KINDS = ("network", "files", "processes")
@@ -68,10 +68,21 @@ class PodCapture:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+class ClusterUnreachable(CaptureError):
+    """The exec got no answer from the cluster's API server (connection refused, timed
+    out, name not resolved)."""
+
+
+class Unavailable(QueryError):
+    """A pod capture whose cluster is unreachable: 503, the cluster named and why."""
+
+    status = 503
+
+
 def exec_in_pod(core: k8s.CoreV1Api, namespace: str, pod: str, container: str | None,
                 command: Sequence[str], timeout_s: float = EXEC_TIMEOUT_S) -> ExecResult:
     """Run ``command`` in the container; CaptureError when the exec itself is refused
-    (no such pod or container, the cluster unreachable)."""
+    (no such pod or container), ClusterUnreachable when the API server does not answer."""
     kwargs: dict[str, Any] = {"command": list(command), "stderr": True, "stdin": False,
                               "stdout": True, "tty": False, "_preload_content": False}
     if container:
@@ -79,7 +90,13 @@ def exec_in_pod(core: k8s.CoreV1Api, namespace: str, pod: str, container: str | 
     try:
         resp = stream(core.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
     except ApiException as exc:
+        # stream() folds every handshake failure into ApiException(status=0); a socket
+        # error under it (refused, timed out, not resolved) means no API server answered.
+        if isinstance(exc.__context__, OSError):
+            raise ClusterUnreachable(f"exec in {namespace}/{pod}: {_refused(exc)}") from None
         raise CaptureError(f"exec in {namespace}/{pod}: {_refused(exc)}") from None
+    except (WebSocketException, OSError) as exc:
+        raise ClusterUnreachable(f"exec in {namespace}/{pod}: {exc}") from None
     try:
         resp.run_forever(timeout=timeout_s)
         if resp.is_open():
@@ -253,7 +270,8 @@ def pod_capture(kube: KubeHub, store: TelemetryStore, tenant: str, cluster: str,
     """``POST /api/v1/captures`` with a pod: take ``kind`` there and store it; the id.
 
     InvalidQuery naming the field (``cluster``, ``namespace``, ``pod``, ``kind``) when the
-    capture cannot be taken, NotFound when the cluster has no such pod.
+    capture cannot be taken, NotFound when the cluster has no such pod, Unavailable (503)
+    when the cluster's API server does not answer.
     """
     for field_name, value in (("cluster", cluster), ("namespace", namespace), ("pod", pod)):
         if not value:
@@ -261,6 +279,8 @@ def pod_capture(kube: KubeHub, store: TelemetryStore, tenant: str, cluster: str,
     try:
         target = target_of(kube, tenant, cluster, namespace, pod)
         ids, errors = store_pod_capture(store, tenant, target, container, [kind], pid)
+    except ClusterUnreachable as exc:
+        raise Unavailable(f"cluster: {cluster!r} is unreachable ({exc})") from None
     except CaptureError as exc:
         message = str(exc)
         if message.startswith("cluster:"):

@@ -2050,6 +2050,16 @@ export interface components {
        * @description container_usage_bytes / limit_bytes
        */
       usage_of_limit: number | null;
+      /**
+       * Working Set Bytes
+       * @description The memory cgroup's working set: usage less inactive file cache (null: not sent)
+       */
+      working_set_bytes: number | null;
+      /**
+       * Working Set Of Limit
+       * @description working_set_bytes / limit_bytes
+       */
+      working_set_of_limit: number | null;
     };
     /** MemoryComparison */
     MemoryComparison: {
@@ -4814,7 +4824,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description The store is unavailable */
+      /** @description The store is unavailable, or (a pod's capture) its cluster's API server is unreachable: the cluster and why */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -6557,6 +6567,8 @@ export interface operations {
         group_by?: string;
         /** @description Days to read, today included: 1 to 90. Default 30. */
         days?: number;
+        /** @description The trend as of this instant, ISO-8601 (UTC without an offset) or epoch ms: its UTC day is the last one, counted up to here. Default: now. */
+        to?: string;
       };
     };
     responses: {
