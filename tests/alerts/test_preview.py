@@ -24,6 +24,7 @@ from alerts.telemetry import (
     MEMORY_LIMIT,
     MEMORY_SLOPE,
     MEMORY_START,
+    Clock,
     S,
     episode,
     load_points,
@@ -32,7 +33,8 @@ from alerts.telemetry import (
     open_store,
     transactions,
 )
-from bongsu.alerts.kinds import Context, register
+from bongsu.alerts.kinds import Context, kind, register
+from bongsu.alerts.kinds.series import SeriesCache
 from bongsu.alerts.model import Rule, Sample
 from bongsu.alerts.preview import MAX_EVALUATIONS, Preview, preview
 from bongsu.alerts.rules import rule_from_dict
@@ -42,6 +44,7 @@ from bongsu.api.rule_preview import rule_preview_router
 from bongsu.errors import QueryTimeout, RuleError
 from bongsu.meta.database import connect
 from bongsu.meta.keys import KeyRing
+from bongsu.query.service import QueryService
 from bongsu.settings import Settings
 from bongsu.store.reads import reads_of
 from query.dataset import anchor_us
@@ -138,8 +141,11 @@ def test_a_predictive_rule_fires_when_the_limit_is_within_its_horizon(
     assert leaky == [("inactive", "firing", 2820)]
     # gone grows the same way, then stops at minute 60 (last point at 3,540 s): refused
     # as stopped once its last point is over stop_steps (3) x 60 s old, at 3,780 s.
+    # Its samples sit at each step's start and are timed at the step's middle (30 s later):
+    # its exact line reaches the limit at 10,030 s, within the horizon from 2,830 s, so it
+    # fires at 2,880 s (leaky's noise, +-25 s of its slope, puts it in by 2,820 s).
     assert changes(found, t0, **{"k8s.pod.name": "gone"}) == [
-        ("inactive", "firing", 2820), ("firing", "resolved", 3780)]
+        ("inactive", "firing", 2880), ("firing", "resolved", 3780)]
     assert changes(found, t0, **{"k8s.pod.name": "rotating"}) == []
     point = next(p for ls in found.label_sets if ls.labels["k8s.pod.name"] == "leaky"
                  for p in ls.points if p.at_us == t0 + 2820 * S)
@@ -179,6 +185,65 @@ def test_each_evaluation_sees_the_query_clock_at_its_own_time(
     assert orders.points[0].value == pytest.approx(60 / 65)
     # So it fires when TPS drops under 0.5: at 1,235 s (30 requests over 65 s = 0.46).
     assert changes(found, t0, service="orders")[0] == ("inactive", "firing", 1235)
+
+
+MEMORY: dict[str, Any] = {
+    "name": "memory", "kind": "predictive", "interval": "1m",
+    "spec": {"metric": "k8s.container.memory.usage", "agg": "max", "group_by": "k8s.pod.name",
+             "limit": {"metric": "k8s.container.memory.limit"}, "horizon_s": 7200,
+             "lookback_s": 1800, "step_s": 60}}
+SAME_DATA = [
+    MEMORY,
+    {**MEMORY, "spec": {**MEMORY["spec"], "group_by": None, "agg": "avg", "limit": 4e8}},
+    {"name": "big", "kind": "threshold", "interval": "1m",
+     "spec": {"metric": "k8s.container.memory.usage", "agg": "max", "group_by": "k8s.pod.name",
+              "op": ">", "value": 2e8, "window_s": 300}},
+    {"name": "big", "kind": "threshold", "interval": "1m",
+     "spec": {"metric": "k8s.container.memory.usage", "agg": "avg", "op": ">", "value": 2e8,
+              "window_s": 300, "service": "shop"}},
+    ERRORS,
+]
+
+
+@pytest.mark.parametrize("offset_s", [0, 17])
+@pytest.mark.parametrize("body", SAME_DATA, ids=["predictive", "predictive-avg",
+                                                 "threshold-metric-grouped",
+                                                 "threshold-metric", "figure"])
+def test_a_preview_evaluates_as_the_evaluator_would_step_by_step(
+        data: tuple[Any, int, list[SpanSpec]], body: dict[str, Any], offset_s: int) -> None:
+    store, t0, _ = data
+    rule = rule_from_dict(body, tenant="default", rule_id="p1")
+    reads = reads_of(store, timeout_s=30, max_rows=10_000)
+    found = preview(rule, reads, Settings(), t0 + (300 + offset_s) * S,
+                    t0 + (6600 + offset_s) * S, timeout_s=60)
+    assert len(found.evaluations) == 105
+    # Step by step, as the evaluator does: a context of its own each time, nothing shared.
+    cache = SeriesCache(found.evaluations[0], found.evaluations[-1])
+    moved = Clock(0)
+    cached = Context(QueryService(reads, Settings(), clock=moved), reads, shared=cache)
+    expected: dict[tuple[tuple[str, str], ...], list[tuple[int, Any, bool, bool]]] = {}
+    for now_us in found.evaluations:
+        alone = kind(rule.kind).evaluate(
+            rule, Context(QueryService(reads, Settings(), clock=Clock(now_us)), reads), now_us)
+        moved.now_us = now_us
+        assert kind(rule.kind).evaluate(rule, cached, now_us) == alone  # every field
+        for sample in alone:
+            expected.setdefault(tuple(sorted(sample.labels.items())), []).append(
+                (now_us, sample.value, sample.active, sample.no_data))
+    got = {tuple(sorted(ls.labels.items())): [(p.at_us, p.value, p.active, p.no_data)
+                                              for p in ls.points] for ls in found.label_sets}
+    assert got.keys() == expected.keys() and len(got) >= 1
+    for key, points in got.items():
+        times = {p[0] for p in expected[key]}
+        assert [p for p in points if p[0] in times] == expected[key]
+        # The evaluations after a label set's series ended: followed as not seen (no data).
+        assert all(p[1:] == (None, False, True) for p in points if p[0] not in times)
+    assert any(p[2] for points in got.values() for p in points)  # some evaluation held
+    if "metric" in body["spec"] and offset_s == 0:  # windows on step boundaries: from memory
+        assert (cache.long_reads, cache.own_reads) == (
+            2 if body["kind"] == "predictive" and body["spec"]["group_by"] else 1, 0)
+    elif "metric" in body["spec"]:  # windows cutting steps: each read alone
+        assert cache.long_reads == 0 and cache.own_reads >= 105
 
 
 class Many:

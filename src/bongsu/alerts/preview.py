@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bongsu.alerts.kinds import Context, kind
+from bongsu.alerts.kinds.series import SeriesCache
 from bongsu.alerts.model import AlertInstance, Labels, Rule, Sample, State, fingerprint
 from bongsu.alerts.state import instance_labels, step
 from bongsu.errors import QueryTimeout, RuleError
@@ -147,7 +148,9 @@ def preview(rule: Rule, reads: Reads, settings: Settings, start_us: int, end_us:
     started = monotonic()
     deadline = started + timeout_s
     clock = _Clock(times[0])
-    ctx = Context(QueryService(reads, settings, clock=clock), reads)
+    # Each metric series read once over the whole span, each evaluation's window from memory.
+    ctx = Context(QueryService(reads, settings, clock=clock), reads,
+                  shared=SeriesCache(times[0], times[-1]))
     evaluator = kind(rule.kind)
     known: dict[str, AlertInstance] = {}
     sets: dict[str, LabelSet] = {}

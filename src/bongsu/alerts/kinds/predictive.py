@@ -1,7 +1,11 @@
 """Predictive rules: a Theil-Sen trend of a metric over a lookback predicts when it reaches
 a limit — a constant, or another series (``k8s.container.memory.limit``, the JVM's max
 heap) read with the same filters and grouping — and fires when that is within the
-horizon. A fit :mod:`bongsu.alerts.trend` refuses gives an inactive sample whose summary
+horizon. Each step's value is fitted at the middle of the part of its step the lookback
+covers (:func:`~bongsu.alerts.kinds.series.step_times`): at most half a step from where
+it was taken, so the crossing comes at most half a step early (a max or last of a series
+scraped many times a step) or late (one sample at each step's start). A fit
+:mod:`bongsu.alerts.trend` refuses gives an inactive sample whose summary
 says why (a stopped series is no data).
 
 Example spec::
@@ -19,7 +23,7 @@ from typing import Any
 
 from bongsu.alerts.kinds import Context
 from bongsu.alerts.kinds.fields import choice, no_unknown, number, text
-from bongsu.alerts.kinds.series import LabelsKey, metric_points
+from bongsu.alerts.kinds.series import LabelsKey, metric_points, step_times
 from bongsu.alerts.model import Rule, Sample
 from bongsu.alerts.trend import Refused, fit_trend, reaches_at
 from bongsu.diagnostics.oom import Series, Subject, classify
@@ -79,7 +83,8 @@ class Predictive:
                                       f"no value of the limit {spec['limit']['metric']}",
                                       no_data=True))
                 continue
-            samples.append(_predict(labels, points, limit, spec, now_us))
+            samples.append(_predict(labels, step_times(points, spec["step_s"], window), limit,
+                                    spec, now_us))
         return samples
 
 
