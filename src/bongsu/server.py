@@ -38,6 +38,7 @@ from bongsu.api.alerts import AlertsBackend, alerts_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
+from bongsu.api.metering import metering_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
@@ -49,6 +50,7 @@ from bongsu.kube.hub import KubeHub, KubeSetup
 from bongsu.meta.database import connect
 from bongsu.meta.keys import DEFAULT_TENANT, KeyRing
 from bongsu.meta.lease import Lease, LeaseKeeper, holder_id
+from bongsu.metering.service import MeteringService
 from bongsu.query import QueryService
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
@@ -73,6 +75,7 @@ class Parts:
     evaluator: Evaluator | None = None  # None with BONGSU_ALERTS=off
     dispatcher: Dispatcher | None = None
     lease: LeaseKeeper | None = None  # the evaluator's and dispatcher's gate
+    metering: MeteringService | None = None
 
     def close(self) -> None:
         """Load everything acknowledged, then release every part (order matters)."""
@@ -85,6 +88,8 @@ class Parts:
             self.dispatcher.stop()
         if self.lease is not None:
             self.lease.stop()  # released once nothing it gates runs: a standby takes over
+        if self.metering is not None:
+            self.metering.stop()  # it reads the store and the watchers' view
         self.kube.close()  # its writer saves the pending episodes while the store is open
         self.loader.stop()
         self.ingest_log.close()
@@ -114,6 +119,8 @@ def build(settings: Settings) -> Parts:
     # (up to 2,000 events/min over the two hours loaded at start) than one page of results.
     kube = KubeHub(kube_setup, store, reads_of(store, timeout_s=60.0, max_rows=2_000_000))
     kube.start()  # returns at once: each cluster connects on threads of its own
+    metering = MeteringService.build(settings, engine, store, kube)
+    metering.start()
     reads = reads_of(store, settings.query_timeout_seconds, settings.query_max_rows)
     queries = QueryService(reads, settings)
     repo, notify = AlertRepo(engine), NotifyStore(engine)
@@ -146,7 +153,7 @@ def build(settings: Settings) -> Parts:
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
         api_app=create_api(settings, store, keys.resolve, queries=queries,
                            routers=[agent_router(agents, kube, store), kube_router(kube),
-                                    engine_router(keeper),
+                                    engine_router(keeper), metering_router(metering),
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,
                                         SendContext(settings.console_url))),
@@ -154,6 +161,7 @@ def build(settings: Settings) -> Parts:
         evaluator=evaluator,
         dispatcher=dispatcher,
         lease=keeper,
+        metering=metering,
     )
 
 

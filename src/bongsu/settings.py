@@ -111,6 +111,13 @@ class Settings:
     kube_backoff_max_seconds: float = _setting(
         30.0, "Longest wait between attempts to reach a cluster that does not answer."
     )
+    metering_team_label: str = _setting(
+        "team", "Pod label whose value is a container's team in metering and statements."
+    )
+    metering_interval_seconds: float = _setting(
+        300.0, "How often the metering job recomputes each cluster's current and previous "
+        "hour (on the lease holder only)."
+    )
 
     alerts: bool = _setting(
         True, "Evaluate alert rules and deliver notifications (off: rules, silences, channels "

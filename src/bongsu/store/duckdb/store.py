@@ -176,6 +176,13 @@ class DuckDBStore:
                 cur.rollback()
             raise
 
+    @contextlib.contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The writer cursor in one transaction under the write lock, for the store's
+        modules beside this one (``metering``)."""
+        with self._write_lock, self._transaction() as cur:
+            yield cur
+
     def _position(self) -> int:
         return int(self._writer.execute("SELECT lsn FROM ingest_position").fetchall()[0][0])
 

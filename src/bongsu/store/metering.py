@@ -1,0 +1,106 @@
+"""The store's metering side: containers' hourly figures and the nodes' capacity.
+
+Contract every backend keeps (``tests/metering/test_store.py`` checks it):
+
+- **One hour, replaced whole.** :meth:`MeteringStore.save_metering_hour` replaces every
+  row of ``(tenant, cluster, hour)`` atomically and durably: saving an hour again (the
+  job recomputes the current hour every few minutes, and the previous one once more after
+  it ends) leaves one row per container and node, never two.
+- **Not telemetry.** ``delete_before`` leaves metering rows alone: a monthly statement
+  outlives the raw points it was computed from.
+- **Tenancy.** Every row carries its tenant; every read takes one and sees only it.
+- **Windows** are half-open ``[start_us, end_us)`` over the rows' ``hour_us`` (the hour's
+  start, epoch microseconds, a multiple of 3,600 s).
+- **Units.** CPU in core-hours, memory in GiB-hours (2**30 bytes x hours);
+  ``allocated = max(request, usage)`` per container and minute, summed.
+- **Usage from points.** :meth:`MeteringReads.metering_usage` reads the
+  ``k8s.container.*`` request and usage points of one cluster and hour (means per minute,
+  gaps filled from the nearest minute of the same container; see the backend's SQL).
+
+Example::
+
+    meter = metering_of(store, timeout_s=30, max_rows=1_000_000)
+    usage, minutes = meter.metering_usage("default", "private", hour_us)
+    meter.save_metering_hour("default", "private", hour_us, rows, nodes)
+    containers, nodes = meter.metering_hours("default", start_us, end_us, None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+HOUR_US = 3_600_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerHour:
+    """One container's figures over one hour (core-hours and GiB-hours)."""
+
+    cluster: str
+    hour_us: int
+    namespace: str
+    pod: str
+    container: str
+    node: str
+    workload_kind: str
+    workload: str
+    team: str  # the pod's team label ("" when it has none or is gone)
+    minutes: int  # minutes of the hour the container was seen in
+    cpu_request: float
+    cpu_usage: float
+    cpu_allocated: float
+    memory_request: float
+    memory_usage: float
+    memory_allocated: float
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHour:
+    """One node's capacity over the minutes of one hour its cluster was sampled."""
+
+    cluster: str
+    hour_us: int
+    node: str
+    minutes: int
+    cpu_capacity: float  # core-hours
+    memory_capacity: float  # GiB-hours
+
+
+class MeteringStore(Protocol):
+    def save_metering_hour(self, tenant: str, cluster: str, hour_us: int,
+                           containers: Sequence[ContainerHour],
+                           nodes: Sequence[NodeHour]) -> None:
+        """Replace ``(tenant, cluster, hour_us)``'s rows with these, atomically (each row's
+        own cluster and hour must be those: ValueError otherwise)."""
+        ...
+
+
+class MeteringReads(Protocol):
+    def metering_usage(self, tenant: str, cluster: str, hour_us: int
+                       ) -> tuple[list[ContainerHour], int]:
+        """Containers' figures of one hour from the points (``team`` empty), and the
+        minutes of that hour the cluster has any container point in."""
+        ...
+
+    def metering_hours(self, tenant: str, start_us: int, end_us: int, cluster: str | None
+                       ) -> tuple[list[ContainerHour], list[NodeHour]]:
+        """Stored rows of the hours in the window (None: every cluster)."""
+        ...
+
+
+class Metering(MeteringStore, MeteringReads, Protocol):
+    """Both sides, as the metering job and the API use them."""
+
+
+def metering_of(store: Any, timeout_s: float, max_rows: int) -> Metering:
+    """The metering side of a telemetry store."""
+    from bongsu.store.duckdb.metering import DuckDBMetering
+    from bongsu.store.duckdb.store import DuckDBStore
+
+    if isinstance(store, DuckDBStore):
+        return DuckDBMetering(store, timeout_s=timeout_s, max_rows=max_rows)
+    if hasattr(store, "metering_hours"):
+        return store  # type: ignore[no-any-return]
+    raise TypeError(f"no metering side for a store of type {type(store).__name__}")
