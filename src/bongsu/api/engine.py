@@ -24,7 +24,8 @@ from bongsu.meta.lease import LeaseKeeper
 
 class EngineLease(Model):
     name: str = _f("The lease's name (alerts)")
-    holder: str = _f("The replica that holds it, or held it last: host/pid/random")
+    holder: str = _f("The replica that holds it, or held it last: host/pid/random, then "
+                    ";proc=BOOT_ID/PIDNS/PID/START where /proc tells them")
     held: bool = _f("Whether it is held now: false once it expired or was released")
     expires_ms: int = _f("When it expires unless renewed, epoch ms (0: released)")
     acquired_ms: int = _f("When this holder took it, epoch ms")
