@@ -1,6 +1,8 @@
 """``GET /api/v1/oom`` and ``GET /api/v1/trend`` on a real ``bongsu server`` fed known memory
 series over OTLP: the verdicts and their figures, the daily figures recomputed from the
-points sent, week over week, the fitted slope, and the 400s naming the parameter."""
+points sent, week over week, the fitted slope, and the 400s naming the parameter. The trend
+is asked as of an explicit clock (``to``): 00:00:30 UTC, when today has no point yet, and
+noon, so its figures do not depend on the time of day the test runs at."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The Trend page and the dashboard's OOM verdict in a real Chromium, against their own
-real server fed 30 days of known memory points over OTLP (retention raised to 100 days):
+real server fed 29 whole days of known memory points over OTLP (retention raised to 100 days):
 the drawn daily band, mean and fitted line equal what ``/api/v1/trend`` answers, the table's
 slope and week over week are the API's figures, picking a series and the days redraws, and
 the dashboard lists each instance's verdict with the API's sentence."""
@@ -32,15 +32,15 @@ WAIT_MS = 20_000
 
 def world(now_us: int) -> tuple[list[PointSpec], list[SpanSpec]]:
     """ledger-1 grows 4 MB a day (and 20 MB across each day), ledger-2 stays at 220 MB, a
-    point every 30 minutes for 30 days; billing-1 leaks 40 MB/h and billing-2 jumps from
-    90 MB to 450 MB 20 minutes ago, a point a minute for 6 hours; a request a minute each."""
+    point every 30 minutes for the DAYS - 1 whole UTC days before today (none today, so
+    the page shows the same days at 00:00:30 as at noon: the console asks for the trend as
+    of now); billing-1 leaks 40 MB/h and billing-2 jumps from 90 MB to 450 MB 20 minutes
+    ago, a point a minute for 6 hours; a request a minute each."""
     today = now_us // DAY * DAY
     points, spans = [], []
-    for d in range(DAYS):
+    for d in range(DAYS - 1):
         for slot in range(48):
             ts = today - (DAYS - 1 - d) * DAY + slot * 1800 * S + 60 * S
-            if ts >= now_us - 60 * S:
-                break
             points.append(PointSpec("ledger", "ledger-1", "process.memory.usage", ts,
                                     100 * MB + 4 * MB * d + 20 * MB * slot / 47))
             points.append(PointSpec("ledger", "ledger-2", "process.memory.usage", ts, 220 * MB))
@@ -135,7 +135,7 @@ def test_trend_page_draws_the_apis_figures(page: Any, server: ServerProcess, pro
     first, second = body["series"]
     assert (first["group"], second["group"]) == ("ledger-1", "ledger-2")
     days = drawn_days(page, len(first["daily"]))
-    assert len(days) == DAYS
+    assert len(days) == DAYS - 1  # the window's 30 days, today without a point
     assert same(days, first["daily"])
     fit = first["fit"]
     drawn_fit = json.loads(page.get_attribute("#trend-chart", "data-fit"))
@@ -171,7 +171,8 @@ def test_trend_page_draws_the_apis_figures(page: Any, server: ServerProcess, pro
     page.select_option("#trend-days", "7")
     week = api(server, "/api/v1/trend", metric="process.memory.usage", service="ledger",
                group_by="instance", days=7)["series"][0]
-    assert same(drawn_days(page, 7), week["daily"])
+    assert len(week["daily"]) == 6  # the 7 days' window, today without a point
+    assert same(drawn_days(page, 6), week["daily"])
     assert "days=7" in page.url
     problems.check()
 

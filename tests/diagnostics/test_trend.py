@@ -75,6 +75,31 @@ def test_daily_figures_recomputed_from_the_points(reads: Any) -> None:
     assert web2["week_over_week"]["change"] == 0
 
 
+def test_as_of_just_after_midnight_today_counts_what_it_has(reads: Any) -> None:
+    """As of 00:00:30 UTC (the store holds today's later points too): today is the one
+    point of 00:00, this week's mean counts it as a day, the points after the clock are
+    not read."""
+    got = trend(reads, "default", "process.memory.usage", TODAY + 30 * S, days=DAYS,
+                group_by="instance")
+    assert got["to"] == (TODAY + 300 * S) // 1000
+    web1 = got["series"][0]
+    assert web1["group"] == "web-1" and len(web1["daily"]) == DAYS
+    last = web1["daily"][-1]
+    today = 200 * MB + 3 * MB * 29  # the 00:00 point alone
+    assert (last["day"], last["min"], last["avg"], last["max"], last["steps"]) == pytest.approx(
+        (TODAY // 1000, today, today, today, 1))
+    full = [200 * MB + 3 * MB * d + 0.05 * MB * 23.5 for d in range(DAYS)]
+    wow = web1["week_over_week"]
+    assert (wow["this_week_days"], wow["last_week_days"]) == (7, 7)
+    assert wow["this_week_avg"] == pytest.approx((sum(full[23:29]) + today) / 7)
+    # a day earlier, 00:00:30 of the 29th day: the 30th is not there at all
+    before = trend(reads, "default", "process.memory.usage", TODAY - DAY_US + 30 * S, days=DAYS,
+                   group_by="instance")["series"][0]
+    assert [d["day"] for d in before["daily"]][-2:] == [(TODAY - 2 * DAY_US) // 1000,
+                                                         (TODAY - DAY_US) // 1000]
+    assert before["daily"][-1]["steps"] == 1
+
+
 def test_an_attribute_group_and_agg_sum_of_its_series(reads: Any) -> None:
     by_pool = trend(reads, "default", "jvm.memory.used", NOW, days=7,
                     group_by="jvm.memory.pool.name")
