@@ -89,6 +89,24 @@ export interface paths {
     /** Log records matching every filter, newest first */
     get: operations["logs_api_v1_logs_get"];
   };
+  "/api/v1/metering": {
+    /** Core-hours and GiB-hours requested, used and allocated per group, with the nodes' capacity and idle */
+    get: operations["figures_api_v1_metering_get"];
+  };
+  "/api/v1/metering/rates": {
+    /** The rate card */
+    get: operations["get_rates_api_v1_metering_rates_get"];
+    /** Replace the rate card (every cluster's rate) */
+    put: operations["put_rates_api_v1_metering_rates_put"];
+  };
+  "/api/v1/metering/recompute": {
+    /** Recompute the hours of a window now (at most 48) */
+    post: operations["recompute_api_v1_metering_recompute_post"];
+  };
+  "/api/v1/metering/statement": {
+    /** A month's statement: hours and cost by request, usage and allocation per group, idle shares, totals */
+    get: operations["month_statement_api_v1_metering_statement_get"];
+  };
   "/api/v1/metrics/names": {
     /** Metric names with points in the window */
     get: operations["names_api_v1_metrics_names_get"];
@@ -422,6 +440,30 @@ export interface components {
        * @description By rule, then id
        */
       alerts: components["schemas"]["Alert"][];
+    };
+    /** CapacityOut */
+    CapacityOut: {
+      /**
+       * Cpu Allocated
+       * @description Core-hours allocated, every container
+       */
+      cpu_allocated: number;
+      /**
+       * Cpu Capacity
+       * @description cpu_allocated + cpu_idle
+       */
+      cpu_capacity: number;
+      /**
+       * Cpu Idle
+       * @description Core-hours idle, every node
+       */
+      cpu_idle: number;
+      /** Memory Allocated */
+      memory_allocated: number;
+      /** Memory Capacity */
+      memory_capacity: number;
+      /** Memory Idle */
+      memory_idle: number;
     };
     /** Capture */
     Capture: {
@@ -1336,6 +1378,39 @@ export interface components {
        */
       resource: string;
     };
+    /** FiguresOut */
+    FiguresOut: {
+      /**
+       * Cpu Allocated
+       * @description Core-hours allocated: max(request, usage) per container and minute
+       */
+      cpu_allocated: number;
+      /**
+       * Cpu Request
+       * @description Core-hours requested
+       */
+      cpu_request: number;
+      /**
+       * Cpu Usage
+       * @description Core-hours used (metrics.k8s.io)
+       */
+      cpu_usage: number;
+      /**
+       * Memory Allocated
+       * @description GiB-hours allocated: max(request, usage)
+       */
+      memory_allocated: number;
+      /**
+       * Memory Request
+       * @description GiB-hours requested
+       */
+      memory_request: number;
+      /**
+       * Memory Usage
+       * @description GiB-hours used (working set)
+       */
+      memory_usage: number;
+    };
     /** FilesAnalysis */
     FilesAnalysis: {
       /**
@@ -1484,6 +1559,25 @@ export interface components {
        * @description Group's innermost frame
        */
       top: string;
+    };
+    /** GroupOut */
+    GroupOut: {
+      /**
+       * Cluster
+       * @description Cluster; empty when grouped by team (a team spans clusters)
+       */
+      cluster: string;
+      /**
+       * Containers
+       * @description Distinct containers counted
+       */
+      containers: number;
+      figures: components["schemas"]["FiguresOut"];
+      /**
+       * Key
+       * @description Namespace, namespace/workload, team label value ('' = none) or cluster
+       */
+      key: string;
     };
     /** Health */
     Health: {
@@ -2124,6 +2218,38 @@ export interface components {
        */
       types_bytes_delta: number;
     };
+    /** MeteringOut */
+    MeteringOut: {
+      capacity: components["schemas"]["CapacityOut"];
+      /**
+       * End
+       * @description End of the last hour (exclusive), epoch ms
+       */
+      end: number;
+      /**
+       * Group By
+       * @enum {string}
+       */
+      group_by: "namespace" | "workload" | "team" | "cluster";
+      /**
+       * Groups
+       * @description Largest allocation first
+       */
+      groups: components["schemas"]["GroupOut"][];
+      /**
+       * Hours
+       * @description Hours with rows
+       */
+      hours: number;
+      /** Nodes */
+      nodes: components["schemas"]["NodeOut"][];
+      /**
+       * Start
+       * @description First hour, epoch ms
+       */
+      start: number;
+      totals: components["schemas"]["FiguresOut"];
+    };
     /** MetricName */
     MetricName: {
       /**
@@ -2287,6 +2413,37 @@ export interface components {
        * @description Flagged at this many
        */
       threshold: number;
+    };
+    /** NodeOut */
+    NodeOut: {
+      /** Cluster */
+      cluster: string;
+      /**
+       * Cpu Allocated
+       * @description Core-hours allocated to its containers
+       */
+      cpu_allocated: number;
+      /**
+       * Cpu Capacity
+       * @description Core-hours of capacity: allocated + idle
+       */
+      cpu_capacity: number;
+      /**
+       * Cpu Idle
+       * @description Core-hours idle: max(capacity - allocated, 0) per hour
+       */
+      cpu_idle: number;
+      /** Memory Allocated */
+      memory_allocated: number;
+      /**
+       * Memory Capacity
+       * @description GiB-hours of capacity
+       */
+      memory_capacity: number;
+      /** Memory Idle */
+      memory_idle: number;
+      /** Node */
+      node: string;
     };
     /** OomJump */
     OomJump: {
@@ -2922,6 +3079,36 @@ export interface components {
        */
       started: components["schemas"]["ProcessRow"][];
     };
+    /** RateCardIn */
+    RateCardIn: {
+      /**
+       * Clusters
+       * @description Rates per cluster name
+       */
+      clusters?: {
+        [key: string]: components["schemas"]["RateIn"];
+      };
+      /** @description The rate of every cluster without one of its own */
+      default: components["schemas"]["RateIn"];
+    };
+    /** RateIn */
+    RateIn: {
+      /**
+       * Cpu Core Hour
+       * @description Price of one core for one hour
+       */
+      cpu_core_hour: number;
+      /**
+       * Currency
+       * @description ISO 4217 code, three capital letters
+       */
+      currency: string;
+      /**
+       * Memory Gib Hour
+       * @description Price of one GiB of memory for one hour
+       */
+      memory_gib_hour: number;
+    };
     /** ReadyTotal */
     ReadyTotal: {
       /**
@@ -2947,6 +3134,26 @@ export interface components {
        * @description Warning episodes seen in the last hour, count
        */
       warning: number;
+    };
+    /** RecomputeOut */
+    RecomputeOut: {
+      /** Clusters */
+      clusters: string[];
+      /**
+       * Hours
+       * @description Hours recomputed (per cluster)
+       */
+      hours: number;
+      /**
+       * Rows
+       * @description Container rows stored
+       */
+      rows: number;
+      /**
+       * Seconds
+       * @description Time the recompute took
+       */
+      seconds: number;
     };
     /** Resource */
     Resource: {
@@ -3693,6 +3900,99 @@ export interface components {
        */
       ts: number;
       [key: string]: unknown;
+    };
+    /** StatementLineOut */
+    StatementLineOut: {
+      /**
+       * Allocation Cost
+       * @description Cost of the allocated core- and GiB-hours
+       */
+      allocation_cost: number;
+      /** Cluster */
+      cluster: string;
+      /** Containers */
+      containers: number;
+      figures: components["schemas"]["FiguresOut"];
+      /**
+       * Idle Cost
+       * @description Its share of its cluster's idle cost (by allocation cost)
+       */
+      idle_cost: number;
+      /** Key */
+      key: string;
+      /**
+       * Request Cost
+       * @description Cost of the requested core- and GiB-hours
+       */
+      request_cost: number;
+      /**
+       * Total Cost
+       * @description allocation_cost + idle_cost
+       */
+      total_cost: number;
+      /**
+       * Usage Cost
+       * @description Cost of the used core- and GiB-hours
+       */
+      usage_cost: number;
+    };
+    /** StatementOut */
+    StatementOut: {
+      /** Allocation Cost */
+      allocation_cost: number;
+      /**
+       * Capacity Cost
+       * @description allocation_cost + idle_cost = sum(lines.total_cost) + unassigned_idle_cost
+       */
+      capacity_cost: number;
+      /**
+       * Cpu Idle
+       * @description Idle core-hours, every node
+       */
+      cpu_idle: number;
+      /** Currency */
+      currency: string;
+      /**
+       * Group By
+       * @enum {string}
+       */
+      group_by: "namespace" | "workload" | "team" | "cluster";
+      /**
+       * Hours
+       * @description Hours of the month with rows
+       */
+      hours: number;
+      /** Idle Cost */
+      idle_cost: number;
+      /**
+       * Lines
+       * @description Largest total first
+       */
+      lines: components["schemas"]["StatementLineOut"][];
+      /**
+       * Memory Idle
+       * @description Idle GiB-hours, every node
+       */
+      memory_idle: number;
+      /** Month */
+      month: string;
+      /**
+       * Rates
+       * @description The rate used for each cluster
+       */
+      rates: {
+        [key: string]: components["schemas"]["RateIn"];
+      };
+      /** Request Cost */
+      request_cost: number;
+      totals: components["schemas"]["FiguresOut"];
+      /**
+       * Unassigned Idle Cost
+       * @description Idle cost of clusters with no allocation at all
+       */
+      unassigned_idle_cost: number;
+      /** Usage Cost */
+      usage_cost: number;
     };
     /** Suspect */
     Suspect: {
@@ -5505,6 +5805,221 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["Logs"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Core-hours and GiB-hours requested, used and allocated per group, with the nodes' capacity and idle */
+  figures_api_v1_metering_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Rows per namespace, workload (namespace/name), team (the pod label BONGSU_METERING_TEAM_LABEL) or cluster. Default namespace. */
+        group_by?: "namespace" | "workload" | "team" | "cluster";
+        /** @description Only this cluster (its --kube NAME) */
+        cluster?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MeteringOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The rate card */
+  get_rates_api_v1_metering_rates_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RateCardIn"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Replace the rate card (every cluster's rate) */
+  put_rates_api_v1_metering_rates_put: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RateCardIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RateCardIn"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Recompute the hours of a window now (at most 48) */
+  recompute_api_v1_metering_recompute_post: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Only this cluster (its --kube NAME) */
+        cluster?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RecomputeOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A month's statement: hours and cost by request, usage and allocation per group, idle shares, totals */
+  month_statement_api_v1_metering_statement_get: {
+    parameters: {
+      query: {
+        /** @description The month, YYYY-MM (UTC) */
+        month: string;
+        /** @description Rows per namespace, workload (namespace/name), team (the pod label BONGSU_METERING_TEAM_LABEL) or cluster. Default namespace. */
+        group_by?: "namespace" | "workload" | "team" | "cluster";
+        /** @description Only this cluster (its --kube NAME) */
+        cluster?: string;
+        /** @description json (default) or csv: one line per group, then the idle and total lines */
+        format?: "json" | "csv";
+      };
+    };
+    responses: {
+      /** @description JSON, or CSV with format=csv */
+      200: {
+        content: {
+          "application/json": components["schemas"]["StatementOut"];
+          "text/csv": unknown;
         };
       };
       /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
