@@ -40,6 +40,7 @@ from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
 from bongsu.api.rule_preview import rule_preview_router
+from bongsu.api.synthetics import synthetics_router
 from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes
@@ -55,6 +56,7 @@ from bongsu.query import QueryService
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
 from bongsu.store.reads import reads_of
+from bongsu.synthetics.service import SyntheticsService
 
 log = logging.getLogger("bongsu.server")
 
@@ -75,6 +77,7 @@ class Parts:
     evaluator: Evaluator | None = None  # None with BONGSU_ALERTS=off
     dispatcher: Dispatcher | None = None
     lease: LeaseKeeper | None = None  # the evaluator's and dispatcher's gate
+    checks: SyntheticsService | None = None
     metering: MeteringService | None = None
 
     def close(self) -> None:
@@ -88,6 +91,8 @@ class Parts:
             self.dispatcher.stop()
         if self.lease is not None:
             self.lease.stop()  # released once nothing it gates runs: a standby takes over
+        if self.checks is not None:
+            self.checks.stop()  # it writes results to the store
         if self.metering is not None:
             self.metering.stop()  # it reads the store and the watchers' view
         self.kube.close()  # its writer saves the pending episodes while the store is open
@@ -123,6 +128,8 @@ def build(settings: Settings) -> Parts:
     metering.start()
     reads = reads_of(store, settings.query_timeout_seconds, settings.query_max_rows)
     queries = QueryService(reads, settings)
+    checks = SyntheticsService.build(settings, engine, store, reads)
+    checks.start()
     repo, notify = AlertRepo(engine), NotifyStore(engine)
     registry = default_registry()
     for tenant in sorted({DEFAULT_TENANT, settings.kube_tenant,
@@ -157,10 +164,12 @@ def build(settings: Settings) -> Parts:
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,
                                         SendContext(settings.console_url))),
+                                    synthetics_router(checks),
                                     rule_preview_router(), diagnostics_router()]),
         evaluator=evaluator,
         dispatcher=dispatcher,
         lease=keeper,
+        checks=checks,
         metering=metering,
     )
 

@@ -140,6 +140,18 @@ class Settings:
     alerts_lease_renew_seconds: float = _setting(
         5.0, "How often the alert lease's holder renews it (below four fifths of the TTL)."
     )
+    checks: bool = _setting(
+        True, "Run the synthetic checks (on the holder of the checks lease only; off: checks "
+        "can still be edited and run once through the API)."
+    )
+    check_workers: int = _setting(
+        4, "Synthetic checks probed at once; a due check waits for a free worker (and is "
+        "recorded unknown when it starts more than its interval late)."
+    )
+    check_retention_days: float = _setting(
+        400.0, "Synthetic check results older than this many days are deleted (a year of "
+        "SLA figures and a margin)."
+    )
 
     @classmethod
     def from_env(

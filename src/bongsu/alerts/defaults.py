@@ -1,5 +1,6 @@
 """The rules Bongsu ships: one per Kubernetes kind that deserves an alert, APDEX below 0.7,
-error rate above 5 %, memory predicted to reach the container limit within 2 hours.
+error rate above 5 %, memory predicted to reach the container limit within 2 hours, a
+synthetic check down.
 
 They are seeded once per tenant (``builtin=True``), editable and can be turned off; a
 default the user deleted or changed is never created again (the repository records each
@@ -60,6 +61,10 @@ def default_rules() -> dict[str, Rule]:
          "lookback_s": 3600, "step_s": 60},
         # A prediction that holds for 10 minutes is a trend, not one noisy fit.
         for_s=600, interval_s=300)
+    # One rule for every synthetic check (not one per check to keep in step with it): the
+    # runner already applied the check's failure threshold, so it fires at once.
+    rules["check-down"] = _builtin("check-down", "Synthetic check down", "check", "critical",
+                                   {}, interval_s=10)
     return rules
 
 

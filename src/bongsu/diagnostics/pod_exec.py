@@ -95,7 +95,7 @@ def exec_in_pod(core: k8s.CoreV1Api, namespace: str, pod: str, container: str | 
         if isinstance(exc.__context__, OSError):
             raise ClusterUnreachable(f"exec in {namespace}/{pod}: {_refused(exc)}") from None
         raise CaptureError(f"exec in {namespace}/{pod}: {_refused(exc)}") from None
-    except OSError as exc:  # a client that does not fold the socket error
+    except (WebSocketException, OSError) as exc:
         raise ClusterUnreachable(f"exec in {namespace}/{pod}: {exc}") from None
     try:
         resp.run_forever(timeout=timeout_s)

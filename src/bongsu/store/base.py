@@ -17,6 +17,8 @@ Contract every backend keeps (``tests/store/conformance.py`` checks it):
   ``delete_kube_events_before`` is their own retention. One row per (tenant, episode id).
 - **Captures** are not telemetry either: ``delete_before`` leaves them alone (they outlive
   their instance) and ``delete_captures_before`` is their own retention.
+- **Check results** are not telemetry either: ``delete_before`` leaves them alone and
+  ``delete_check_results_before`` is their own retention. Rows are appended, never updated.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Protocol
 
 from bongsu.kube.model import Episode
 from bongsu.store.batch import Batch
+from bongsu.synthetics.model import CheckResult
 
 
 class TelemetryStore(Protocol):
@@ -100,6 +103,18 @@ class TelemetryStore(Protocol):
     def delete_kube_events_before(self, cutoff_us: int) -> int:
         """Delete episodes last seen before ``cutoff_us`` with their count points; returns
         the episodes deleted."""
+        ...
+
+    def save_check_results(self, results: Sequence[CheckResult]) -> None:
+        """Append synthetic check results atomically and durably (all visible together)."""
+        ...
+
+    def delete_check_results_before(self, cutoff_us: int) -> int:
+        """Delete check results older than ``cutoff_us``; returns the rows deleted."""
+        ...
+
+    def delete_check_results(self, tenant: str, check_id: str) -> int:
+        """Delete every result of one check (it was deleted); returns the rows deleted."""
         ...
 
     def close(self) -> None:

@@ -22,6 +22,11 @@ Contract every backend keeps (``tests/query/test_reads_conformance.py`` checks i
 - **Kubernetes episodes** overlap a window when ``last_seen_us >= start`` and
   ``first_seen_us < end``; lists come newest ``last_seen_us`` first without ``raw``
   (``"{}"``); only :meth:`Reads.kube_event` returns it.
+- **Check results** (:meth:`Reads.check_results`): a result's ``status`` (and ``state``)
+  holds from its ``ts_us`` until the next result of the same check. The runner writes an
+  explicit ``unknown`` row where it did not probe in time (the server was down or
+  overloaded), so a span without probes is never read as the last probe's status for
+  longer than one interval; a read of a window starts with the result in force at its start.
 
 Example::
 
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from bongsu.kube.model import CountPoint, Episode, Kind, Severity
+from bongsu.synthetics.model import CheckResult
 
 Resolution = Literal[10, 60]
 """Rollup resolution in seconds: ``rollup_10s`` or ``rollup_1m``."""
@@ -540,6 +546,19 @@ class Reads(Protocol):
         that window (what :meth:`instances` lists). Each group's figures equal what
         :meth:`services` gives for it (per instance: with ``instance``). Ordered by service,
         instance."""
+        ...
+
+    def check_results(self, tenant: str, check_id: str, start_us: int, end_us: int,
+                      limit: int) -> list[CheckResult]:
+        """One check's results with ``ts_us`` in the window, oldest first (at most
+        ``limit``), preceded by the latest result before ``start_us`` when there is one (the
+        status in force at the window's start; it holds until the next result)."""
+        ...
+
+    def latest_check_results(self, tenant: str, check_ids: Sequence[str] | None
+                             ) -> list[CheckResult]:
+        """The latest result of each check asked for (every check with None), by id; a
+        check without results is left out."""
         ...
 
 

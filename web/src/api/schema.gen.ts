@@ -53,6 +53,28 @@ export interface paths {
     /** Send a test notification through a channel now; say what happened */
     post: operations["test_channel_api_v1_channels__channel_id__test_post"];
   };
+  "/api/v1/checks": {
+    /** The tenant's synthetic checks with their state */
+    get: operations["list_checks_api_v1_checks_get"];
+    /** Create a check (errors name the field) */
+    post: operations["create_check_api_v1_checks_post"];
+  };
+  "/api/v1/checks/{check_id}": {
+    /** One check with its state */
+    get: operations["get_check_api_v1_checks__check_id__get"];
+    /** Replace a check */
+    put: operations["put_check_api_v1_checks__check_id__put"];
+    /** Delete a check and its results */
+    delete: operations["delete_check_api_v1_checks__check_id__delete"];
+  };
+  "/api/v1/checks/{check_id}/results": {
+    /** A check's results in a window */
+    get: operations["results_api_v1_checks__check_id__results_get"];
+  };
+  "/api/v1/checks/{check_id}/run": {
+    /** Probe the check now; the result */
+    post: operations["run_api_v1_checks__check_id__run_post"];
+  };
   "/api/v1/events": {
     /** Kubernetes episodes overlapping the window, newest first */
     get: operations["events_api_v1_events_get"];
@@ -802,6 +824,100 @@ export interface components {
        * @description By name
        */
       channels: components["schemas"]["Channel"][];
+    };
+    /**
+     * CheckOut
+     * @description A check as stored, with its latest result.
+     */
+    CheckOut: {
+      /**
+       * Combine
+       * @description all: every condition must hold; any: one
+       * @enum {string}
+       */
+      combine: "all" | "any";
+      /**
+       * Conditions
+       * @description Conditions: on, op, value (json: path)
+       */
+      conditions: {
+          [key: string]: unknown;
+        }[];
+      /**
+       * Created Ms
+       * @description Created, epoch ms
+       */
+      created_ms: number;
+      /**
+       * Enabled
+       * @description Probed when true
+       */
+      enabled: boolean;
+      /**
+       * Failure Threshold
+       * @description Consecutive failures before the state is down
+       */
+      failure_threshold: number;
+      /**
+       * Id
+       * @description Check id
+       */
+      id: string;
+      /**
+       * Interval S
+       * @description Seconds between probes (10 to 86400)
+       */
+      interval_s: number;
+      /** @description The latest result */
+      last: components["schemas"]["Result"] | null;
+      /**
+       * Name
+       * @description Name
+       */
+      name: string;
+      /**
+       * Recent
+       * @description Up to the last 30 results, oldest first
+       */
+      recent: components["schemas"]["Result"][];
+      /**
+       * State
+       * @description The check's state (its latest result's); unknown with none
+       * @enum {string}
+       */
+      state: "up" | "down" | "unknown";
+      /**
+       * Success Threshold
+       * @description Consecutive successes before the state is up
+       */
+      success_threshold: number;
+      /**
+       * Target
+       * @description The type's fields (http: url, method, headers, body, timeout_s, follow_redirects, verify_tls; tcp: host, port, timeout_s)
+       */
+      target: {
+        [key: string]: unknown;
+      };
+      /**
+       * Target Text
+       * @description The target in one line (method and URL, tcp://host:port)
+       */
+      target_text: string;
+      /**
+       * Type
+       * @description http, tcp, or a registered type
+       */
+      type: string;
+      /**
+       * Updated Ms
+       * @description Last changed, epoch ms
+       */
+      updated_ms: number;
+    };
+    /** Checks */
+    Checks: {
+      /** Checks */
+      checks: components["schemas"]["CheckOut"][];
     };
     /** Cluster */
     Cluster: {
@@ -3183,6 +3299,64 @@ export interface components {
        */
       usage: number | null;
     };
+    /**
+     * Result
+     * @description One probe's result (or an explicit unknown span the server did not probe).
+     */
+    Result: {
+      /**
+       * Duration Ms
+       * @description Response time (TCP: time to connect)
+       */
+      duration_ms: number | null;
+      /**
+       * Error
+       * @description Why the target could not be probed (refused, timed out, TLS)
+       */
+      error: string | null;
+      /**
+       * Failed Condition
+       * @description The condition that failed (any: every one)
+       */
+      failed_condition: string | null;
+      /**
+       * State
+       * @description The check's state after it, thresholds applied
+       * @enum {string}
+       */
+      state: "up" | "down" | "unknown";
+      /**
+       * Status
+       * @description This probe's verdict; unknown: the server did not probe in time
+       * @enum {string}
+       */
+      status: "up" | "down" | "unknown";
+      /**
+       * Status Code
+       * @description HTTP status code
+       */
+      status_code: number | null;
+      /**
+       * Tls Days Left
+       * @description Days until the server's certificate expires
+       */
+      tls_days_left: number | null;
+      /**
+       * Ts Ms
+       * @description When the probe started (an unknown row: when the missed probe was due), epoch ms
+       */
+      ts_ms: number;
+    };
+    /** Results */
+    Results: {
+      /** Check Id */
+      check_id: string;
+      /**
+       * Results
+       * @description Oldest first; the first may be the one in force at from
+       */
+      results: components["schemas"]["Result"][];
+    };
     /** Route */
     Route: {
       /**
@@ -5387,6 +5561,331 @@ export interface operations {
         };
       };
       /** @description No such item in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The tenant's synthetic checks with their state */
+  list_checks_api_v1_checks_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Checks"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Create a check (errors name the field) */
+  create_check_api_v1_checks_post: {
+    requestBody: {
+      content: {
+        "application/json": {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["CheckOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One check with its state */
+  get_check_api_v1_checks__check_id__get: {
+    parameters: {
+      path: {
+        /** @description Check id */
+        check_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CheckOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such check in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Replace a check */
+  put_check_api_v1_checks__check_id__put: {
+    parameters: {
+      path: {
+        /** @description Check id */
+        check_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CheckOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such check in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Delete a check and its results */
+  delete_check_api_v1_checks__check_id__delete: {
+    parameters: {
+      path: {
+        /** @description Check id */
+        check_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such check in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A check's results in a window */
+  results_api_v1_checks__check_id__results_get: {
+    parameters: {
+      query?: {
+        /** @description Results at or after this, epoch ms. Default 24 h ago. */
+        from?: number;
+        /** @description Results before this, epoch ms. Default: now. */
+        to?: number;
+        /** @description Most results: 1 to 1000. Default 1000. */
+        limit?: number;
+      };
+      path: {
+        /** @description Check id */
+        check_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Results"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such check in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Probe the check now; the result */
+  run_api_v1_checks__check_id__run_post: {
+    parameters: {
+      path: {
+        /** @description Check id */
+        check_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Result"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such check in the tenant */
       404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];

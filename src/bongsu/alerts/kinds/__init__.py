@@ -1,7 +1,7 @@
 """Rule kinds: what a rule's ``spec`` means and how it is evaluated.
 
 Each kind is registered by name through :func:`register` — the built-ins (threshold,
-event, predictive) exactly as a third party's would be. A kind checks a spec
+event, predictive, check) exactly as a third party's would be. A kind checks a spec
 (:meth:`AlertKind.check` returns it normalised or raises :class:`~bongsu.errors.RuleError`
 naming the field) and evaluates a rule into one :class:`~bongsu.alerts.model.Sample` per
 label set.
@@ -79,9 +79,10 @@ def kinds() -> list[str]:
 
 
 def _register_builtins() -> None:
-    from bongsu.alerts.kinds import event, predictive, threshold
+    from bongsu.alerts.kinds import check, event, predictive, threshold
 
-    for k in (threshold.Threshold(), event.Event(), predictive.Predictive()):
+    for k in (threshold.Threshold(), event.Event(), predictive.Predictive(),
+              check.CheckKind()):
         register(k)
 
 

@@ -52,6 +52,7 @@ from bongsu.store.reads import (
     TransactionRow,
 )
 from bongsu.store.rollup import HEATMAP_GROUP
+from bongsu.synthetics.model import CheckResult
 
 ROLLUP_TABLES: dict[int, str] = {10: "rollup_10s", 60: "rollup_1m"}
 
@@ -306,6 +307,19 @@ class DuckDBReads:
             {"tenant": tenant, "id": capture_id},
         )
         return CaptureRecord(*rows[0]) if rows else None
+
+    def check_results(self, tenant: str, check_id: str, start_us: int, end_us: int,
+                      limit: int) -> list[CheckResult]:
+        rows = self._run(sql("check_results"), {"tenant": tenant, "check_id": check_id,
+                                                "start": start_us, "end": end_us,
+                                                "limit": limit})
+        return [CheckResult(*r) for r in rows]
+
+    def latest_check_results(self, tenant: str, check_ids: Sequence[str] | None
+                             ) -> list[CheckResult]:
+        ids = None if check_ids is None else list(check_ids)
+        rows = self._run(sql("check_latest"), {"tenant": tenant, "ids": ids})
+        return [CheckResult(*r) for r in rows]
 
     def metric_names(self, tenant: str, start_us: int, end_us: int) -> list[MetricName]:
         rows = self._run(

@@ -26,6 +26,7 @@ from bongsu.store.batch import Batch
 from bongsu.store.duckdb import edges
 from bongsu.store.duckdb.migrations import migrate
 from bongsu.store.rollup import BUCKETS_PER_OCTAVE
+from bongsu.synthetics.model import CheckResult
 
 _TRANSACTION_KINDS = "(2, 5)"  # SERVER, CONSUMER
 _BUCKET_SQL = f"CAST(floor(log2(greatest(duration_us, 1)) * {BUCKETS_PER_OCTAVE}) AS SMALLINT)"
@@ -359,6 +360,27 @@ class DuckDBStore:
                 "DELETE FROM kube_event_counts c USING kube_events e WHERE c.tenant = e.tenant"
                 " AND c.id = e.id AND e.last_seen_us < ?", [cutoff_us])
             rows = cur.execute("DELETE FROM kube_events WHERE last_seen_us < ?", [cutoff_us])
+            return int(rows.fetchall()[0][0])
+
+    def save_check_results(self, results: Sequence[CheckResult]) -> None:
+        if not results:
+            return
+        with self._write_lock, self._transaction() as cur:
+            cur.executemany(
+                "INSERT INTO check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[getattr(r, c) for c in CheckResult.__slots__] for r in results])
+
+    def delete_check_results_before(self, cutoff_us: int) -> int:
+        with self._write_lock:
+            rows = self._writer.execute("DELETE FROM check_results WHERE ts_us < ?",
+                                        [cutoff_us])
+            return int(rows.fetchall()[0][0])
+
+    def delete_check_results(self, tenant: str, check_id: str) -> int:
+        with self._write_lock:
+            rows = self._writer.execute(
+                "DELETE FROM check_results WHERE tenant = ? AND check_id = ?",
+                [tenant, check_id])
             return int(rows.fetchall()[0][0])
 
     def checkpoint(self) -> None:
