@@ -27,8 +27,10 @@ from alerts.telemetry import (
     transactions,
 )
 from bongsu.alerts.kinds import Context, kind, kinds, register
+from bongsu.alerts.kinds.series import step_times
 from bongsu.alerts.model import Rule, Sample
 from bongsu.errors import RuleError
+from bongsu.query.window import Window
 from query.dataset import anchor_us, percentile_us
 
 
@@ -214,6 +216,14 @@ def test_a_known_slope_fires_within_5_percent_of_the_analytic_time(
             assert "predicted to reach 3e+08" in leaky.summary
     assert first_fire is not None
     assert abs(first_fire - (exhausted_us - horizon_us)) <= 0.05 * horizon_us
+
+
+def test_a_step_is_timed_at_the_middle_of_the_part_the_window_covers() -> None:
+    # Steps at 0, 60 and 120 s (their starts, as the store gives them) in a window [30 s,
+    # 150 s): the first and the last are cut by it.
+    points = [(0, 1.0), (60 * S, 2.0), (120 * S, 3.0)]
+    assert step_times(points, 60, Window(30 * S, 150 * S)) == [
+        (45 * S, 1.0), (90 * S, 2.0), (135 * S, 3.0)]
 
 
 DENSE = "dense.memory.usage"  # scraped every 10 s: six samples a 60 s step

@@ -246,6 +246,25 @@ def test_a_preview_evaluates_as_the_evaluator_would_step_by_step(
         assert cache.long_reads == 0 and cache.own_reads >= 105
 
 
+def test_a_long_read_past_max_rows_falls_back_to_a_read_per_window(
+        data: tuple[Any, int, list[SpanSpec]]) -> None:
+    store, t0, _ = data
+    rule = rule_from_dict(MEMORY, tenant="default", rule_id="p1")
+    # 3 pods x 30 steps fit in 100 rows; the span's 3 x 130 steps do not.
+    reads = reads_of(store, timeout_s=30, max_rows=100)
+    times = list(range(t0 + 1800 * S, t0 + 6601 * S, 60 * S))
+    cache = SeriesCache(times[0], times[-1])
+    clock = Clock(times[0])
+    cached = Context(QueryService(reads, Settings(), clock=clock), reads, shared=cache)
+    for now_us in times:
+        clock.now_us = now_us
+        alone = kind(rule.kind).evaluate(
+            rule, Context(QueryService(reads, Settings(), clock=Clock(now_us)), reads), now_us)
+        assert kind(rule.kind).evaluate(rule, cached, now_us) == alone
+        assert any(s.active for s in alone) == (now_us >= t0 + 2820 * S)
+    assert (cache.long_reads, cache.own_reads) == (0, 2 * len(times))
+
+
 class Many:
     """A kind giving 60 label sets, ``n`` of which hold (n = the evaluation's minute)."""
 
