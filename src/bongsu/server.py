@@ -40,6 +40,7 @@ from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
 from bongsu.api.rule_preview import rule_preview_router
+from bongsu.api.sla import sla_router_for
 from bongsu.api.synthetics import synthetics_router
 from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
@@ -160,6 +161,8 @@ def build(settings: Settings) -> Parts:
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
         api_app=create_api(settings, store, keys.resolve, queries=queries,
                            routers=[agent_router(agents, kube, store), kube_router(kube),
+                                    sla_router_for(store, engine, notify.silences,
+                                                   settings.query_timeout_seconds),
                                     engine_router(keeper), metering_router(metering),
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,

@@ -18,12 +18,13 @@ import * as rulesStrings from "./strings/rules";
 import * as channelsStrings from "./strings/channels";
 import * as diagnosticsStrings from "./strings/diagnostics";
 import * as trendStrings from "./strings/trend";
+import * as slaStrings from "./strings/sla";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
 export type Control = "service" | "instance" | "range";
 
 /** Menu sections, in this order; each heading is `nav.group.<id>`. */
-export const GROUPS = ["overview", "requests", "infrastructure", "diagnostics"] as const;
+export const GROUPS = ["overview", "requests", "infrastructure", "servicelevel", "diagnostics"] as const;
 export type MenuGroup = (typeof GROUPS)[number];
 
 export interface PageEntry {
@@ -55,6 +56,7 @@ export const REGISTRY = [
   { route: "containers", group: "infrastructure", icon: "▣", strings: containersStrings, controls: [], load: () => import("./pages/containers").then((m) => m.createContainers) },
   { route: "clusters", group: "infrastructure", icon: "◎", strings: clustersStrings, controls: ["range"], load: () => import("./pages/clusters").then((m) => m.createClusters) },
   { route: "ingress", group: "infrastructure", icon: "⇥", strings: ingressStrings, controls: ["range"], load: () => import("./pages/ingress").then((m) => m.createIngress) },
+  { route: "sla", group: "servicelevel", icon: "◷", strings: slaStrings, controls: [], load: () => import("./pages/sla").then((m) => m.createSla) },
   { route: "captures", group: "diagnostics", icon: "◈", strings: diagnosticsStrings, controls: ALL, load: () => import("./pages/captures").then((m) => m.createCaptures) },
   { route: "threads", group: "diagnostics", icon: "≣", strings: diagnosticsStrings, controls: ["service", "instance"], load: () => import("./pages/thread_dump").then((m) => m.createThreadDumpPage) },
   { route: "memory", group: "diagnostics", icon: "◔", strings: diagnosticsStrings, controls: ["service", "instance"], load: () => import("./pages/memory_compare").then((m) => m.createMemoryCompare) },

@@ -22,6 +22,7 @@ from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
 from bongsu.api.rule_preview import rule_preview_router
+from bongsu.api.sla import sla_router
 from bongsu.api.synthetics import synthetics_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.errors import StoreError
@@ -43,6 +44,7 @@ def openapi() -> dict[str, Any]:
     app = create_api(
         settings, none, _anyone, routers=[agent_router(AgentRegistry(none)), kube_router(),
                                     alerts_router(), engine_router(), rule_preview_router(),
+                                    sla_router(),
                                     synthetics_router(),
                                     metering_router(),
                                     diagnostics_router()],
