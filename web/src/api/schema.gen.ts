@@ -195,6 +195,20 @@ export interface paths {
     /** End a silence now (delete it) */
     delete: operations["delete_silence_api_v1_silences__silence_id__delete"];
   };
+  "/api/v1/sla": {
+    /** SLA per period of a check, a service or a service's traffic */
+    get: operations["sla_api_v1_sla_get"];
+  };
+  "/api/v1/sla/subjects": {
+    /** Every SLA subject with its current period's figures */
+    get: operations["subjects_api_v1_sla_subjects_get"];
+  };
+  "/api/v1/sla/targets": {
+    /** The tenant's SLA targets */
+    get: operations["get_targets_api_v1_sla_targets_get"];
+    /** Replace the tenant's SLA targets (checked; errors name the entry) */
+    put: operations["put_targets_api_v1_sla_targets_put"];
+  };
   "/api/v1/topology": {
     /** Service or instance map with databases and external hosts */
     get: operations["topology_api_v1_topology_get"];
@@ -462,6 +476,30 @@ export interface components {
        * @description By rule, then id
        */
       alerts: components["schemas"]["Alert"][];
+    };
+    /** Budget */
+    Budget: {
+      /**
+       * Allowed
+       * @description What the target allows to fail: (1 - target) x measured
+       */
+      allowed: number;
+      /**
+       * Left
+       * @description allowed - used (negative: overspent)
+       */
+      left: number;
+      /**
+       * Unit
+       * @description seconds of down time (checks, services) or failed requests (traffic)
+       * @enum {string}
+       */
+      unit: "seconds" | "requests";
+      /**
+       * Used
+       * @description What failed: down seconds, or bad requests
+       */
+      used: number;
     };
     /** CapacityOut */
     CapacityOut: {
@@ -3979,6 +4017,239 @@ export interface components {
        */
       site: string;
     };
+    /** SlaPeriod */
+    SlaPeriod: {
+      /** @description The error budget of the period */
+      budget: components["schemas"]["Budget"];
+      /**
+       * Down S
+       * @description Seconds down
+       */
+      down_s: number;
+      /**
+       * End Ms
+       * @description Period end, exclusive, epoch ms
+       */
+      end_ms: number;
+      /**
+       * Excluded Requests
+       * @description traffic: requests in minutes of a maintenance window
+       */
+      excluded_requests: number;
+      /**
+       * Good
+       * @description traffic: requests neither errors nor over the threshold
+       */
+      good: number;
+      /**
+       * Maintenance S
+       * @description Seconds excluded as maintenance windows
+       */
+      maintenance_s: number;
+      /**
+       * Met
+       * @description sla_percent >= target_percent (null: nothing measured)
+       */
+      met: boolean | null;
+      /**
+       * Requests
+       * @description traffic: requests counted (0 otherwise)
+       */
+      requests: number;
+      /**
+       * Sla Percent
+       * @description uptime as a percent (null: nothing measured)
+       */
+      sla_percent: number | null;
+      /**
+       * Start Ms
+       * @description Period start, epoch ms (the window's start for a partial first one)
+       */
+      start_ms: number;
+      /**
+       * Target Percent
+       * @description The target
+       */
+      target_percent: number;
+      /**
+       * Unknown S
+       * @description Seconds excluded as unknown: not probed (Bongsu down or overloaded), before the first result, or a check of the service unknown
+       */
+      unknown_s: number;
+      /**
+       * Up S
+       * @description Seconds up
+       */
+      up_s: number;
+      /**
+       * Uptime
+       * @description Up / (up + down) time, or good / counted requests; 0-1 (null: nothing measured)
+       */
+      uptime: number | null;
+    };
+    /** SlaReport */
+    SlaReport: {
+      /**
+       * Checks
+       * @description service: the checks combined (those whose target names it)
+       */
+      checks: string[];
+      /**
+       * From Ms
+       * @description Window start, epoch ms
+       */
+      from_ms: number;
+      /**
+       * Kind
+       * @description check, service or traffic
+       * @enum {string}
+       */
+      kind: "check" | "service" | "traffic";
+      /**
+       * Period
+       * @description The period of each entry of periods (UTC)
+       * @enum {string}
+       */
+      period: "day" | "week" | "month";
+      /**
+       * Periods
+       * @description One entry per period, oldest first
+       */
+      periods: components["schemas"]["SlaPeriod"][];
+      /**
+       * Subject
+       * @description The check id or service name
+       */
+      subject: string;
+      /** @description The target judged against (the default when none is set) */
+      target: components["schemas"]["SlaTarget"];
+      /**
+       * Target Set
+       * @description Whether the target is the tenant's own (false: the default)
+       */
+      target_set: boolean;
+      /**
+       * Threshold Low Ms
+       * @description traffic: the duration bucket boundary at or below the threshold that is actually used, ms
+       */
+      threshold_low_ms: number | null;
+      /**
+       * To Ms
+       * @description Window end, exclusive, epoch ms
+       */
+      to_ms: number;
+      /** @description The whole window */
+      total: components["schemas"]["SlaPeriod"];
+    };
+    /** SlaSubject */
+    SlaSubject: {
+      /** @description Figures of the current period (UTC) so far */
+      current: components["schemas"]["SlaPeriod"];
+      /** @description Its target (the default when none is set) */
+      target: components["schemas"]["SlaTarget"];
+      /**
+       * Target Set
+       * @description Whether the target is the tenant's own
+       */
+      target_set: boolean;
+    };
+    /** SlaSubjects */
+    SlaSubjects: {
+      /**
+       * Subjects
+       * @description Targets, then checks with results but no target
+       */
+      subjects: components["schemas"]["SlaSubject"][];
+    };
+    /** SlaTarget */
+    SlaTarget: {
+      /**
+       * Kind
+       * @description check (subject: a check id), service (its checks combined) or traffic (its requests)
+       * @enum {string}
+       */
+      kind: "check" | "service" | "traffic";
+      /**
+       * Period
+       * @description The period the target is judged over
+       * @enum {string}
+       */
+      period: "day" | "week" | "month";
+      /**
+       * Service
+       * @description check: the service whose SLA combines this check
+       */
+      service: string | null;
+      /**
+       * Subject
+       * @description The check id or service name
+       */
+      subject: string;
+      /**
+       * Target Percent
+       * @description The SLA target, percent (99.9: 43 min 12 s down a 30-day month)
+       */
+      target_percent: number;
+      /**
+       * Threshold Ms
+       * @description traffic: a good request is faster than this, ms
+       */
+      threshold_ms: number | null;
+    };
+    /**
+     * SlaTargetIn
+     * @description A target as written (checked by the server: errors name ``targets[i].field``).
+     */
+    SlaTargetIn: {
+      /**
+       * Kind
+       * @description check, service or traffic
+       */
+      kind: string;
+      /**
+       * Period
+       * @description day, week or month
+       * @default month
+       */
+      period?: string;
+      /**
+       * Service
+       * @description check only: the service it belongs to
+       */
+      service?: string | null;
+      /**
+       * Subject
+       * @description The check id (check) or service name (service, traffic)
+       */
+      subject: string;
+      /**
+       * Target Percent
+       * @description Percent, above 0 and below 100
+       * @default 99.9
+       */
+      target_percent?: number;
+      /**
+       * Threshold Ms
+       * @description traffic only (required): latency threshold, ms
+       */
+      threshold_ms?: number | null;
+    };
+    /** SlaTargets */
+    SlaTargets: {
+      /**
+       * Targets
+       * @description The tenant's targets, by kind and subject
+       */
+      targets: components["schemas"]["SlaTarget"][];
+    };
+    /** SlaTargetsIn */
+    SlaTargetsIn: {
+      /**
+       * Targets
+       * @description The tenant's whole list (replaces the one stored)
+       */
+      targets: components["schemas"]["SlaTargetIn"][];
+    };
     /** Span */
     Span: {
       /**
@@ -7398,6 +7669,173 @@ export interface operations {
       };
       /** @description No such item in the tenant */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** SLA per period of a check, a service or a service's traffic */
+  sla_api_v1_sla_get: {
+    parameters: {
+      query?: {
+        /** @description The check's SLA (its id). Give this or service. */
+        check_id?: string;
+        /** @description The service's SLA: its checks combined (source=checks) or its requests (source=traffic). Give this or check_id. */
+        service?: string;
+        /** @description With service: checks (default; down when any of its checks is down) or traffic (share of requests neither errors nor over the threshold) */
+        source?: "checks" | "traffic";
+        /** @description One figure per UTC day, ISO week (from Monday 00:00 UTC) or calendar month (UTC). Default day. */
+        period?: "day" | "week" | "month";
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SlaReport"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Every SLA subject with its current period's figures */
+  subjects_api_v1_sla_subjects_get: {
+    parameters: {
+      query?: {
+        /** @description Figures over the current UTC day, week or month (default: each subject's target period) */
+        period?: "day" | "week" | "month";
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SlaSubjects"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The tenant's SLA targets */
+  get_targets_api_v1_sla_targets_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SlaTargets"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Replace the tenant's SLA targets (checked; errors name the entry) */
+  put_targets_api_v1_sla_targets_put: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SlaTargetsIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SlaTargets"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
