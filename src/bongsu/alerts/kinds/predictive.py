@@ -83,8 +83,8 @@ class Predictive:
                                       f"no value of the limit {spec['limit']['metric']}",
                                       no_data=True))
                 continue
-            samples.append(_predict(labels, step_times(points, spec["step_s"], window), limit,
-                                    spec, now_us))
+            samples.append(_predict(labels, points, step_times(points, spec["step_s"], window),
+                                    limit, spec, now_us))
         return samples
 
 
@@ -99,9 +99,13 @@ def _limits(ctx: Context, tenant: str, spec: dict[str, Any], window: Window
     return latest.get
 
 
-def _predict(labels: dict[str, str], points: list[tuple[int, float]], limit: float,
-             spec: dict[str, Any], now_us: int) -> Sample:
-    fit = fit_trend(points, spec["step_s"], now_us, min_points=spec["min_points"],
+def _predict(labels: dict[str, str], points: list[tuple[int, float]],
+             timed: list[tuple[int, float]], limit: float, spec: dict[str, Any],
+             now_us: int) -> Sample:
+    """The sample of one label set: ``timed`` (the values timed as the trend fits them),
+    ``points`` the same as the store gives them (each at its step's start), which the OOM
+    verdict reads as the diagnostics' OOM analysis does."""
+    fit = fit_trend(timed, spec["step_s"], now_us, min_points=spec["min_points"],
                     stop_steps=spec["stop_steps"], min_fit=spec["min_fit"])
     name = spec["metric"]
     if isinstance(fit, Refused):
