@@ -13,6 +13,13 @@ that arrived late (the store holds it now, the evaluator did not see it then), t
 of the rollup slot an evaluation falls in (up to 10 s of later data, or 60 s for windows
 over an hour), and an episode's count as it was then (the store keeps its latest).
 
+Metric series (threshold metrics, predictive rules and their limits) are read through a
+:class:`~bongsu.alerts.kinds.series.SeriesCache`: when every window starts and ends on a
+step boundary (``to`` on a whole minute for 60 s steps, a 1-minute interval) each series
+is read once over the whole span and each evaluation gets the rows a read of its window
+gives (720 predictive evaluations: ~2 s instead of ~25 s); a window cutting a step is
+read on its own, as the evaluator read it.
+
 Bounds, checked before any query runs: at most :data:`MAX_WINDOW_S` of window and
 :data:`MAX_EVALUATIONS` evaluations (the rule's interval is kept, never raised to fit: a
 preview with another step would time ``for`` differently from the real evaluator; a
