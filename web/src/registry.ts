@@ -20,6 +20,7 @@ import * as channelsStrings from "./strings/channels";
 import * as diagnosticsStrings from "./strings/diagnostics";
 import * as trendStrings from "./strings/trend";
 import * as slaStrings from "./strings/sla";
+import * as checksStrings from "./strings/checks";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
 export type Control = "service" | "instance" | "range";
@@ -58,6 +59,7 @@ export const REGISTRY = [
   { route: "clusters", group: "infrastructure", icon: "◎", strings: clustersStrings, controls: ["range"], load: () => import("./pages/clusters").then((m) => m.createClusters) },
   { route: "ingress", group: "infrastructure", icon: "⇥", strings: ingressStrings, controls: ["range"], load: () => import("./pages/ingress").then((m) => m.createIngress) },
   { route: "metering", group: "infrastructure", icon: "¤", strings: meteringStrings, controls: [], load: () => import("./pages/metering").then((m) => m.createMetering) },
+  { route: "checks", group: "servicelevel", icon: "✓", strings: checksStrings, controls: [], load: () => import("./pages/checks").then((m) => m.createChecks) },
   { route: "sla", group: "servicelevel", icon: "◷", strings: slaStrings, controls: [], load: () => import("./pages/sla").then((m) => m.createSla) },
   { route: "captures", group: "diagnostics", icon: "◈", strings: diagnosticsStrings, controls: ALL, load: () => import("./pages/captures").then((m) => m.createCaptures) },
   { route: "threads", group: "diagnostics", icon: "≣", strings: diagnosticsStrings, controls: ["service", "instance"], load: () => import("./pages/thread_dump").then((m) => m.createThreadDumpPage) },
