@@ -42,6 +42,7 @@ from bongsu.api.metering import metering_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router_for
 from bongsu.api.synthetics import synthetics_router
+from bongsu.api.users import users_router
 from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes
@@ -168,7 +169,8 @@ def build(settings: Settings) -> Parts:
                                         repo, notify, registry,
                                         SendContext(settings.console_url))),
                                     synthetics_router(checks),
-                                    rule_preview_router(), diagnostics_router()]),
+                                    rule_preview_router(), diagnostics_router(),
+                                    users_router()]),
         evaluator=evaluator,
         dispatcher=dispatcher,
         lease=keeper,

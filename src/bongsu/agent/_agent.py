@@ -30,6 +30,7 @@ from bongsu.agent._safety import swallow, swallowed_count
 from bongsu.agent._sender import Sender
 from bongsu.agent._settings import AgentSettings
 from bongsu.agent._tracer import Tracer
+from bongsu.agent._users import UserKeys
 from bongsu.agent._watchdog import Watchdog
 
 __all__ = ["Agent"]
@@ -63,6 +64,8 @@ class Agent:
         global _fork_hook_registered
         _state.agent, _state.tracer = self, self.tracer
         _state.active, _state.endpoints, _state.db = self.active, self.endpoints, self.db
+        keys = UserKeys(self.settings.user_key, self.settings.user_salt)
+        _state.users = keys or None
         self.gc_timer.install()
         if self.settings.debug:
             _debug_logging()
@@ -140,7 +143,7 @@ class Agent:
             swallow(exc)
         if _state.agent is self:
             _state.agent = _state.tracer = None
-            _state.active = _state.endpoints = _state.db = None
+            _state.active = _state.endpoints = _state.db = _state.users = None
 
     def collect_metrics(self) -> list[Metric]:
         """Runtime, endpoint and the agent's own metrics, sampled now."""

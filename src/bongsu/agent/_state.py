@@ -15,11 +15,13 @@ if TYPE_CHECKING:
     from bongsu.agent._dbstats import DbConnections
     from bongsu.agent._endpoints import EndpointStats
     from bongsu.agent._tracer import Tracer
+    from bongsu.agent._users import UserKeys
 
-__all__ = ["active", "agent", "db", "endpoints", "tracer"]
+__all__ = ["active", "agent", "db", "endpoints", "tracer", "users"]
 
 agent: Agent | None = None
 tracer: Tracer | None = None
 active: ActiveRequests | None = None
 endpoints: EndpointStats | None = None
 db: DbConnections | None = None
+users: UserKeys | None = None  # None also when BONGSU_USER_KEY=none

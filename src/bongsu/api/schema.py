@@ -24,6 +24,7 @@ from bongsu.api.metering import metering_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router
 from bongsu.api.synthetics import synthetics_router
+from bongsu.api.users import users_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.errors import StoreError
 from bongsu.query import QueryService
@@ -47,7 +48,7 @@ def openapi() -> dict[str, Any]:
                                     sla_router(),
                                     synthetics_router(),
                                     metering_router(),
-                                    diagnostics_router()],
+                                    diagnostics_router(), users_router()],
         queries=QueryService(none, settings), console=False,
     )
     return app.openapi()

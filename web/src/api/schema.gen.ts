@@ -225,6 +225,10 @@ export interface paths {
     /** A metric's daily min / avg / max, week over week and fitted trend, per group */
     get: operations["data_trend_api_v1_trend_get"];
   };
+  "/api/v1/users": {
+    /** DAU / WAU / MAU, active users and distinct users per day */
+    get: operations["users_api_v1_users_get"];
+  };
   "/healthz": {
     /** Liveness: the store answers a query */
     get: operations["healthz_healthz_get"];
@@ -5147,6 +5151,98 @@ export interface components {
        */
       type: string;
     };
+    /** UserCount */
+    UserCount: {
+      /**
+       * Error Bound
+       * @description When an estimate: its relative standard error, one sigma (1.04 / sqrt(2^precision) = 0.0081; the true count is within 3x this 99.7 % of the time); null when exact
+       */
+      error_bound: number | null;
+      /**
+       * Exact
+       * @description true: counted exactly; false: a HyperLogLog estimate
+       */
+      exact: boolean;
+      /**
+       * Users
+       * @description Distinct users (exact, or the sketch's estimate rounded)
+       */
+      users: number;
+    };
+    /** UserPoint */
+    UserPoint: {
+      /**
+       * Exact
+       * @description false: an estimate within error_bound
+       */
+      exact: boolean;
+      /**
+       * Ts
+       * @description Epoch ms: the end of the 5 minutes counted (active users) or the UTC day's start (daily)
+       */
+      ts: number;
+      /**
+       * Users
+       * @description Distinct users
+       */
+      users: number;
+    };
+    /** Users */
+    Users: {
+      /** @description Distinct users in the 5 whole minutes up to to (the minute holding to's last instant and the 4 before): the dashboard's active users */
+      active: components["schemas"]["UserCount"];
+      /**
+       * Active Series
+       * @description Active users at points every step_s back from to (at most 120), oldest first
+       */
+      active_series: components["schemas"]["UserPoint"][];
+      /**
+       * Active Window S
+       * @description Seconds counted by an active-users figure (300)
+       */
+      active_window_s: number;
+      /**
+       * Daily
+       * @description Distinct users per UTC day of the window, oldest first (days without users count 0)
+       */
+      daily: components["schemas"]["UserPoint"][];
+      /** @description Distinct users on the UTC day holding to's last instant */
+      dau: components["schemas"]["UserCount"];
+      /**
+       * Error Bound
+       * @description The largest error_bound of the figures above; null when every one is exact
+       */
+      error_bound: number | null;
+      /**
+       * From
+       * @description Window start, epoch ms
+       */
+      from: number;
+      /** @description Distinct users on that day and the 29 before */
+      mau: components["schemas"]["UserCount"];
+      /**
+       * Precision
+       * @description Sketch precision p: 2^p registers once a sketch outgrows exact
+       */
+      precision: number;
+      /**
+       * Service
+       * @description The service; null: every service (a user of two is one user)
+       */
+      service: string | null;
+      /**
+       * Step S
+       * @description Seconds between active_series points
+       */
+      step_s: number;
+      /**
+       * To
+       * @description Window end (exclusive), epoch ms: DAU / WAU / MAU and active users are as of here
+       */
+      to: number;
+      /** @description Distinct users on that day and the 6 before */
+      wau: components["schemas"]["UserCount"];
+    };
     /** WatcherHealth */
     WatcherHealth: {
       /**
@@ -8038,6 +8134,57 @@ export interface operations {
       };
       /** @description Unknown ingest key */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** DAU / WAU / MAU, active users and distinct users per day */
+  users_api_v1_users_get: {
+    parameters: {
+      query?: {
+        /** @description Only this service (service.name); default: every service */
+        service?: string;
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 30 days. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Users"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The service never reported */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };

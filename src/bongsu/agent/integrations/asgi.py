@@ -105,6 +105,11 @@ def _begin(tracer: Tracer, scope: Scope) -> Span:
     client = scope.get("client")
     if client:
         attrs["client.address"] = client[0]
+    users = _state.users
+    if users is not None:  # the app's own enduser.id, set later, replaces it
+        user = users.asgi(scope)
+        if user:
+            attrs["enduser.id"] = user
     span = begin_server(tracer, attrs, found[0], found[1], found[2])
     span.task = current_task()
     scope["bongsu.span"] = span

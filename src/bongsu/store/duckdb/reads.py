@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from bongsu.kube import metric_names as kube_metrics
 from bongsu.kube.model import CountPoint, Episode
@@ -50,6 +50,7 @@ from bongsu.store.reads import (
     TraceSearch,
     TraceSummary,
     TransactionRow,
+    UserSketchRow,
 )
 from bongsu.store.rollup import HEATMAP_GROUP
 from bongsu.synthetics.model import CheckResult
@@ -307,6 +308,18 @@ class DuckDBReads:
             {"tenant": tenant, "id": capture_id},
         )
         return CaptureRecord(*rows[0]) if rows else None
+
+    def user_sketches(
+        self, tenant: str, width: Literal["minute", "day"], start_us: int, end_us: int,
+        service: str | None = None, every_us: int | None = None, within_us: int = 0,
+    ) -> list[UserSketchRow]:
+        table = "users_1m" if width == "minute" else "users_1d"
+        rows = self._run(
+            sql("user_sketches").format(table=table),
+            {"tenant": tenant, "start": start_us, "end": end_us, "service": service,
+             "every": every_us, "within": within_us},
+        )
+        return [UserSketchRow(r[0], r[1], bytes(r[2])) for r in rows]
 
     def check_results(self, tenant: str, check_id: str, start_us: int, end_us: int,
                       limit: int) -> list[CheckResult]:

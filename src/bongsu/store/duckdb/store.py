@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from bongsu.errors import InvalidQuery, QueryTimeout, StoreError, TooManyRows
 from bongsu.kube.model import Episode
 from bongsu.store.batch import Batch
-from bongsu.store.duckdb import edges
+from bongsu.store.duckdb import edges, users
 from bongsu.store.duckdb.migrations import migrate
 from bongsu.store.rollup import BUCKETS_PER_OCTAVE
 from bongsu.synthetics.model import CheckResult
@@ -114,8 +114,8 @@ _SUMMED = {
     "edges_1m": "sum(calls), sum(errors), sum(sum_us)",
 }
 _TELEMETRY_TABLES = (
-    "spans", "rollup_10s", "rollup_1m", "edges_1m", "metric_points", "logs",
-)  # captures have their own retention (delete_captures_before)
+    "spans", "rollup_10s", "rollup_1m", "edges_1m", "metric_points", "logs", "users_1m",
+)  # captures and day user sketches have their own retention
 _MINUTE_US = 60_000_000
 
 
@@ -218,6 +218,7 @@ class DuckDBStore:
                 )
                 cur.execute(sql, [self._apdex_t_us])
             edges.match(cur, int(time.time() * 1e6))
+            users.insert(cur, batch.spans)
         if batch.edges.num_rows:
             cur.register("b_edges", batch.edges)
             cur.execute(
@@ -277,6 +278,7 @@ class DuckDBStore:
                 after = cur.execute("SELECT count(*) FROM compacted").fetchall()
                 removed += before[0][0] - after[0][0]
             cur.execute("DROP TABLE compacted")
+            removed += users.compact(cur, start_us, end_us)
         return int(removed)
 
     def delete_before(self, cutoff_us: int) -> int:
@@ -287,6 +289,10 @@ class DuckDBStore:
                 deleted += rows.fetchall()[0][0]
             cur.execute("DELETE FROM instances WHERE last_seen_us < ?", [cutoff_us])
         return int(deleted)
+
+    def delete_user_days_before(self, cutoff_us: int) -> int:
+        with self._write_lock, self._transaction() as cur:
+            return users.delete_days_before(cur, cutoff_us)
 
     def save_capture(
         self,
