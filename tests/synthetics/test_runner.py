@@ -182,3 +182,19 @@ def test_run_now_counts_and_standby_answers_unstored(parts: Parts, web: Target) 
     assert parts.results(check) == [result]
     runner.stop()
     standby.stop()
+
+
+def test_overloaded_pool_records_unknown_not_down(parts: Parts, web: Target) -> None:
+    slow = parts.add("a-slow", web.url("/slow"))  # 3 s, holding the only worker
+    fast = parts.add("b-fast", web.url("/ok"))
+    runner = parts.runner(workers=1)
+    try:
+        runner.tick()  # both due at T0; the fast one waits for the worker
+        time.sleep(0.3)
+        parts.clock.now += 25  # it gets the worker 25 s after it was due: over its 10 s
+        got = until("the fast check's results", lambda: len(parts.results(fast)) >= 2
+                    and parts.results(fast))
+    finally:
+        runner.stop()
+    assert _rows(got) == [(0, "unknown", "unknown"), (25, "up", "up")]
+    assert [r.status for r in parts.results(slow)] == ["up"]

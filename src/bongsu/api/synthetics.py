@@ -104,12 +104,14 @@ Limit = Annotated[Annotated[int, Field(ge=1, le=MAX_LIMIT)] | None, Query(
 CheckBody = Annotated[dict[str, Any], Body(
     description="name, type, target (required); conditions, combine, interval_s, "
                 "failure_threshold, success_threshold, enabled",
-    examples=[{"name": "Shop health", "type": "http", "interval_s": 30,
-               "target": {"url": "https://shop.example/health", "timeout_s": 5},
+    # On loopback (Bongsu's own health endpoint): an example is also what API tests send,
+    # and a check made from it is probed.
+    examples=[{"name": "Bongsu health", "type": "http", "interval_s": 30,
+               "target": {"url": "http://127.0.0.1:8080/healthz", "timeout_s": 5},
                "conditions": [{"on": "status", "op": "==", "value": 200},
                               {"on": "json", "path": "$.status", "op": "equals",
                                "value": "ok"},
-                              {"on": "tls_days_left", "op": ">=", "value": 14}],
+                              {"on": "response_time_ms", "op": "<", "value": 1000}],
                "failure_threshold": 2}])]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": models.ErrorBody, "description": "No such check in the tenant"}}
