@@ -39,6 +39,7 @@ from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
+from bongsu.api.reports import reports_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router_for
 from bongsu.api.synthetics import synthetics_router
@@ -55,6 +56,8 @@ from bongsu.meta.keys import DEFAULT_TENANT, KeyRing
 from bongsu.meta.lease import Lease, LeaseKeeper, holder_id
 from bongsu.metering.service import MeteringService
 from bongsu.query import QueryService
+from bongsu.reports.model import Sources
+from bongsu.reports.service import ReportsService
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
 from bongsu.store.reads import reads_of
@@ -81,6 +84,7 @@ class Parts:
     lease: LeaseKeeper | None = None  # the evaluator's and dispatcher's gate
     checks: SyntheticsService | None = None
     metering: MeteringService | None = None
+    reports: ReportsService | None = None
 
     def close(self) -> None:
         """Load everything acknowledged, then release every part (order matters)."""
@@ -97,6 +101,8 @@ class Parts:
             self.checks.stop()  # it writes results to the store
         if self.metering is not None:
             self.metering.stop()  # it reads the store and the watchers' view
+        if self.reports is not None:
+            self.reports.stop()  # it reads the store
         self.kube.close()  # its writer saves the pending episodes while the store is open
         self.loader.stop()
         self.ingest_log.close()
@@ -134,6 +140,10 @@ def build(settings: Settings) -> Parts:
     checks.start()
     repo, notify = AlertRepo(engine), NotifyStore(engine)
     registry = default_registry()
+    reports = ReportsService.build(settings, engine, Sources(
+        queries, alerts=repo, engine=engine, store=store, metering=metering,
+        silences=notify.silences), notify)
+    reports.start()
     for tenant in sorted({DEFAULT_TENANT, settings.kube_tenant,
                           *(k.tenant for k in keys.list())}):
         seed_defaults(repo, tenant)
@@ -169,6 +179,7 @@ def build(settings: Settings) -> Parts:
                                         repo, notify, registry,
                                         SendContext(settings.console_url))),
                                     synthetics_router(checks),
+                                    reports_router(reports),
                                     rule_preview_router(), diagnostics_router(),
                                     users_router()]),
         evaluator=evaluator,
@@ -176,6 +187,7 @@ def build(settings: Settings) -> Parts:
         lease=keeper,
         checks=checks,
         metering=metering,
+        reports=reports,
     )
 
 

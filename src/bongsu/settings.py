@@ -122,6 +122,18 @@ class Settings:
         300.0, "How often the metering job recomputes each cluster's current and previous "
         "hour (on the lease holder only)."
     )
+    reports_interval_seconds: float = _setting(
+        60.0, "How often scheduled reports that came due are built and e-mailed (on the "
+        "holder of the reports lease only)."
+    )
+    reports_retention_days: float = _setting(
+        30.0, "Generated reports (their HTML, CSV and PDF files under the data directory) "
+        "older than this many days are deleted."
+    )
+    reports_chromium: str = _setting(
+        "/usr/bin/chromium", "Chromium executable that prints reports to PDF (empty: "
+        "playwright's own browser; PDF needs the bongsu[reports] extra)."
+    )
 
     alerts: bool = _setting(
         True, "Evaluate alert rules and deliver notifications (off: rules, silences, channels "

@@ -21,6 +21,7 @@ from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
+from bongsu.api.reports import reports_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router
 from bongsu.api.synthetics import synthetics_router
@@ -47,7 +48,7 @@ def openapi() -> dict[str, Any]:
                                     alerts_router(), engine_router(), rule_preview_router(),
                                     sla_router(),
                                     synthetics_router(),
-                                    metering_router(),
+                                    metering_router(), reports_router(),
                                     diagnostics_router(), users_router()],
         queries=QueryService(none, settings), console=False,
     )

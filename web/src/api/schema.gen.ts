@@ -141,6 +141,38 @@ export interface paths {
     /** Why an instance or pod runs out of memory: the verdict and its evidence */
     get: operations["oom_api_v1_oom_get"];
   };
+  "/api/v1/report-schedules": {
+    /** The tenant's report schedules */
+    get: operations["list_schedules_api_v1_report_schedules_get"];
+    /** Create a schedule (errors name the field) */
+    post: operations["create_schedule_api_v1_report_schedules_post"];
+  };
+  "/api/v1/report-schedules/{schedule_id}": {
+    /** One schedule and its deliveries */
+    get: operations["get_schedule_api_v1_report_schedules__schedule_id__get"];
+    /** Replace a schedule */
+    put: operations["put_schedule_api_v1_report_schedules__schedule_id__put"];
+    /** Delete a schedule */
+    delete: operations["delete_schedule_api_v1_report_schedules__schedule_id__delete"];
+  };
+  "/api/v1/reports": {
+    /** The tenant's reports, newest first, with progress */
+    get: operations["list_reports_api_v1_reports_get"];
+    /** Build a report (202; follow GET /reports/{id}) */
+    post: operations["create_api_v1_reports_post"];
+  };
+  "/api/v1/reports/kinds": {
+    /** The report kinds */
+    get: operations["kinds_api_v1_reports_kinds_get"];
+  };
+  "/api/v1/reports/{report_id}": {
+    /** One report's state and progress */
+    get: operations["get_report_api_v1_reports__report_id__get"];
+  };
+  "/api/v1/reports/{report_id}/download": {
+    /** The report as HTML, PDF or CSV */
+    get: operations["download_api_v1_reports__report_id__download_get"];
+  };
   "/api/v1/routes": {
     /** Routes, in the order alerts are matched */
     get: operations["list_routes_api_v1_routes_get"];
@@ -1149,6 +1181,26 @@ export interface components {
        */
       threads: string[];
     };
+    /** DeliveryOut */
+    DeliveryOut: {
+      /** Attempts */
+      attempts: number;
+      /** Error */
+      error: string | null;
+      /** Period From Ms */
+      period_from_ms: number;
+      /** Period To Ms */
+      period_to_ms: number;
+      /** Report Id */
+      report_id: string | null;
+      /** Sent Ms */
+      sent_ms: number | null;
+      /**
+       * State
+       * @enum {string}
+       */
+      state: "pending" | "sent" | "failed";
+    };
     /** Directory */
     Directory: {
       /**
@@ -2073,6 +2125,20 @@ export interface components {
        * @description Monitor or synchronizer address
        */
       waits_for: string | null;
+    };
+    /** KindOut */
+    KindOut: {
+      /** Name */
+      name: string;
+      /** Needs Service */
+      needs_service: boolean;
+      /** Title */
+      title: string;
+    };
+    /** Kinds */
+    Kinds: {
+      /** Kinds */
+      kinds: components["schemas"]["KindOut"][];
     };
     /** Listener */
     Listener: {
@@ -3313,6 +3379,99 @@ export interface components {
        */
       seconds: number;
     };
+    /** ReportBody */
+    ReportBody: {
+      /**
+       * From
+       * @description Start of the period, epoch ms
+       */
+      from: number;
+      /**
+       * Kind
+       * @description The report kind (GET /api/v1/reports/kinds)
+       */
+      kind: string;
+      /**
+       * Service
+       * @description Only this service (required by some kinds)
+       */
+      service?: string | null;
+      /**
+       * To
+       * @description End of the period (exclusive), epoch ms
+       */
+      to: number;
+    };
+    /** ReportOut */
+    ReportOut: {
+      /**
+       * Bytes
+       * @description File sizes per format
+       */
+      bytes: {
+        [key: string]: number;
+      };
+      /** Created Ms */
+      created_ms: number;
+      /**
+       * Error
+       * @description Why it failed
+       */
+      error: string | null;
+      /** Finished Ms */
+      finished_ms: number | null;
+      /**
+       * Formats
+       * @description What can be downloaded
+       */
+      formats: ("html" | "csv" | "pdf")[];
+      /**
+       * From
+       * @description Start of the period, epoch ms
+       */
+      from: number;
+      /** Id */
+      id: string;
+      /** Kind */
+      kind: string;
+      /**
+       * Pdf Error
+       * @description Why the PDF could not be printed (HTML and CSV still are)
+       */
+      pdf_error: string | null;
+      /**
+       * Progress
+       * @description Percent done, 0-100
+       */
+      progress: number;
+      /**
+       * Schedule Id
+       * @description The schedule it was built for, if any
+       */
+      schedule_id: string | null;
+      /** Service */
+      service: string | null;
+      /**
+       * State
+       * @enum {string}
+       */
+      state: "queued" | "running" | "done" | "failed";
+      /**
+       * Title
+       * @description The report's title once built
+       */
+      title: string | null;
+      /**
+       * To
+       * @description End of the period, epoch ms
+       */
+      to: number;
+    };
+    /** Reports */
+    Reports: {
+      /** Reports */
+      reports: components["schemas"]["ReportOut"][];
+    };
     /** Resource */
     Resource: {
       /**
@@ -3635,6 +3794,82 @@ export interface components {
        * @description The tenant's rules, by name
        */
       rules: components["schemas"]["Rule"][];
+    };
+    /** ScheduleBody */
+    ScheduleBody: {
+      /**
+       * At
+       * @description When it is sent, HH:MM UTC
+       */
+      at: string;
+      /**
+       * Channel Id
+       * @description An e-mail channel of the alert engine (its id)
+       */
+      channel_id: string;
+      /**
+       * Enabled
+       * @default true
+       */
+      enabled?: boolean;
+      /**
+       * Every
+       * @description daily: the previous UTC day; weekly: the previous ISO week (sent Mondays); monthly: the previous calendar month (sent on the 1st)
+       * @enum {string}
+       */
+      every: "daily" | "weekly" | "monthly";
+      /**
+       * Kind
+       * @description The report kind
+       */
+      kind: string;
+      /**
+       * Name
+       * @description Shown in the mail's subject
+       */
+      name: string;
+      /**
+       * Service
+       * @description Only this service
+       */
+      service?: string | null;
+    };
+    /** ScheduleOut */
+    ScheduleOut: {
+      /** At */
+      at: string;
+      /** Channel Id */
+      channel_id: string;
+      /**
+       * Deliveries
+       * @description The newest deliveries first (up to 10)
+       */
+      deliveries: components["schemas"]["DeliveryOut"][];
+      /** Enabled */
+      enabled: boolean;
+      /**
+       * Every
+       * @enum {string}
+       */
+      every: "daily" | "weekly" | "monthly";
+      /** Id */
+      id: string;
+      /** Kind */
+      kind: string;
+      /**
+       * Last Period Ms
+       * @description Start of the newest period planned (sent or pending)
+       */
+      last_period_ms: number | null;
+      /** Name */
+      name: string;
+      /** Service */
+      service: string | null;
+    };
+    /** Schedules */
+    Schedules: {
+      /** Schedules */
+      schedules: components["schemas"]["ScheduleOut"][];
     };
     /** ScrapeTargetStatus */
     ScrapeTargetStatus: {
@@ -7044,6 +7279,440 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The tenant's report schedules */
+  list_schedules_api_v1_report_schedules_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Schedules"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Create a schedule (errors name the field) */
+  create_schedule_api_v1_report_schedules_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ScheduleBody"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["ScheduleOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One schedule and its deliveries */
+  get_schedule_api_v1_report_schedules__schedule_id__get: {
+    parameters: {
+      path: {
+        /** @description The schedule's id */
+        schedule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such report or schedule in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Replace a schedule */
+  put_schedule_api_v1_report_schedules__schedule_id__put: {
+    parameters: {
+      path: {
+        /** @description The schedule's id */
+        schedule_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ScheduleBody"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such report or schedule in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Delete a schedule */
+  delete_schedule_api_v1_report_schedules__schedule_id__delete: {
+    parameters: {
+      path: {
+        /** @description The schedule's id */
+        schedule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such report or schedule in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The tenant's reports, newest first, with progress */
+  list_reports_api_v1_reports_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Reports"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Build a report (202; follow GET /reports/{id}) */
+  create_api_v1_reports_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReportBody"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: {
+          "application/json": components["schemas"]["ReportOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The report kinds */
+  kinds_api_v1_reports_kinds_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Kinds"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One report's state and progress */
+  get_report_api_v1_reports__report_id__get: {
+    parameters: {
+      path: {
+        /** @description The report's id */
+        report_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ReportOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such report or schedule in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The report as HTML, PDF or CSV */
+  download_api_v1_reports__report_id__download_get: {
+    parameters: {
+      query?: {
+        /** @description html (default), pdf or csv (every table, one block each) */
+        format?: "html" | "pdf" | "csv";
+      };
+      path: {
+        /** @description The report's id */
+        report_id: string;
+      };
+    };
+    responses: {
+      /** @description The file */
+      200: {
+        content: {
+          "application/json": unknown;
+          "application/pdf": unknown;
+          "text/csv": unknown;
+          "text/html": unknown;
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such report or schedule in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not built yet, or not in that format */
+      409: {
+        content: never;
       };
       /** @description The store is unavailable */
       503: {

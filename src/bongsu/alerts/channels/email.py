@@ -79,29 +79,35 @@ class EmailChannel:
         self, channel: Channel, notification: Notification, context: SendContext
     ) -> SendResult:
         config = channel.config
-        message = email_message(notification, context, config["from"], list(config["to"]))
-        try:
-            with smtplib.SMTP(config["host"], int(config.get("port", 587)),
-                              timeout=float(config.get("timeout_s", 10.0))) as smtp:
+        return smtp_send(config, email_message(notification, context, config["from"],
+                                               list(config["to"])))
+
+
+def smtp_send(config: dict[str, Any], message: EmailMessage) -> SendResult:
+    """Send one message with a checked e-mail channel's config (reports use it too, with a
+    PDF attached); never raises."""
+    try:
+        with smtplib.SMTP(config["host"], int(config.get("port", 587)),
+                          timeout=float(config.get("timeout_s", 10.0))) as smtp:
+            smtp.ehlo()
+            if config.get("starttls", True):
+                tls = ssl.create_default_context(cafile=config.get("ca_file"))
+                smtp.starttls(context=tls)
                 smtp.ehlo()
-                if config.get("starttls", True):
-                    tls = ssl.create_default_context(cafile=config.get("ca_file"))
-                    smtp.starttls(context=tls)
-                    smtp.ehlo()
-                if config.get("username"):
-                    smtp.login(str(config["username"]), str(config.get("password", "")))
-                smtp.send_message(message)
-            return SendResult.success()
-        except smtplib.SMTPAuthenticationError as error:
-            return SendResult.permanent(f"SMTP login refused: {error.smtp_code}")
-        except smtplib.SMTPRecipientsRefused as error:
-            return SendResult.permanent(f"recipients refused: {sorted(error.recipients)}")
-        except smtplib.SMTPResponseException as error:
-            text = f"SMTP {error.smtp_code}: {error.smtp_error!r}"
-            # 4xx is the server's "try again later"; 5xx will not change on a retry.
-            return SendResult.retry(text) if error.smtp_code < 500 else SendResult.permanent(text)
-        except (smtplib.SMTPException, ssl.SSLError, OSError) as error:
-            return SendResult.retry(f"{config['host']}: {error}")
+            if config.get("username"):
+                smtp.login(str(config["username"]), str(config.get("password", "")))
+            smtp.send_message(message)
+        return SendResult.success()
+    except smtplib.SMTPAuthenticationError as error:
+        return SendResult.permanent(f"SMTP login refused: {error.smtp_code}")
+    except smtplib.SMTPRecipientsRefused as error:
+        return SendResult.permanent(f"recipients refused: {sorted(error.recipients)}")
+    except smtplib.SMTPResponseException as error:
+        text = f"SMTP {error.smtp_code}: {error.smtp_error!r}"
+        # 4xx is the server's "try again later"; 5xx will not change on a retry.
+        return SendResult.retry(text) if error.smtp_code < 500 else SendResult.permanent(text)
+    except (smtplib.SMTPException, ssl.SSLError, OSError) as error:
+        return SendResult.retry(f"{config['host']}: {error}")
 
 
-__all__ = ["EmailChannel", "email_message"]
+__all__ = ["EmailChannel", "email_message", "smtp_send"]
