@@ -170,7 +170,9 @@ class Rules implements PageView {
       const el = form();
       const body = el && this.formBody(el);
       if (!body) return;
-      const to = Date.now();
+      // On a whole minute: every evaluation's window then starts and ends on a step
+      // boundary, and the server reads each series once for the whole preview (~10x faster).
+      const to = Math.floor(Date.now() / 60_000) * 60_000;
       this.previewPanel.el.hidden = false;
       this.previewPanel.setStatus(emptyState(t("ru.previewing")));
       try {
