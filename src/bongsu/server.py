@@ -44,6 +44,7 @@ from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router_for
 from bongsu.api.synthetics import synthetics_router
 from bongsu.api.users import users_router
+from bongsu.api.users import users_router
 from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes

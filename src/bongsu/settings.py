@@ -98,6 +98,10 @@ class Settings:
         400.0, "Day sketches of service users (DAU / WAU / MAU) older than this many days are "
         "deleted; minute sketches follow `retention_days`."
     )
+    user_retention_days: float = _setting(
+        400.0, "Day sketches of service users (DAU / WAU / MAU) older than this many days are "
+        "deleted; minute sketches follow `retention_days`."
+    )
     kube_usage_interval_seconds: float = _setting(
         15.0, "How often metrics.k8s.io is read and containers' usage points are written."
     )

@@ -26,6 +26,7 @@ from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router
 from bongsu.api.synthetics import synthetics_router
 from bongsu.api.users import users_router
+from bongsu.api.users import users_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.errors import StoreError
 from bongsu.query import QueryService
