@@ -42,8 +42,8 @@ from bongsu.api.metering import metering_router
 from bongsu.api.reports import reports_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router_for
+from bongsu.api.support import support_router
 from bongsu.api.synthetics import synthetics_router
-from bongsu.api.users import users_router
 from bongsu.api.users import users_router
 from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
@@ -62,6 +62,7 @@ from bongsu.reports.service import ReportsService
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
 from bongsu.store.reads import reads_of
+from bongsu.support import SupportService
 from bongsu.synthetics.service import SyntheticsService
 
 log = logging.getLogger("bongsu.server")
@@ -85,6 +86,7 @@ class Parts:
     lease: LeaseKeeper | None = None  # the evaluator's and dispatcher's gate
     checks: SyntheticsService | None = None
     metering: MeteringService | None = None
+    support: SupportService | None = None
     reports: ReportsService | None = None
 
     def close(self) -> None:
@@ -98,6 +100,8 @@ class Parts:
             self.dispatcher.stop()
         if self.lease is not None:
             self.lease.stop()  # released once nothing it gates runs: a standby takes over
+        if self.support is not None:
+            self.support.stop()  # its outbox writes the metadata database
         if self.checks is not None:
             self.checks.stop()  # it writes results to the store
         if self.metering is not None:
@@ -141,6 +145,8 @@ def build(settings: Settings) -> Parts:
     checks.start()
     repo, notify = AlertRepo(engine), NotifyStore(engine)
     registry = default_registry()
+    support = SupportService.build(settings, engine, notify, queries, reads, repo)
+    support.start()
     reports = ReportsService.build(settings, engine, Sources(
         queries, alerts=repo, engine=engine, store=store, metering=metering,
         silences=notify.silences), notify)
@@ -179,7 +185,7 @@ def build(settings: Settings) -> Parts:
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,
                                         SendContext(settings.console_url))),
-                                    synthetics_router(checks),
+                                    synthetics_router(checks), support_router(support),
                                     reports_router(reports),
                                     rule_preview_router(), diagnostics_router(),
                                     users_router()]),
@@ -189,6 +195,7 @@ def build(settings: Settings) -> Parts:
         checks=checks,
         metering=metering,
         reports=reports,
+        support=support,
     )
 
 

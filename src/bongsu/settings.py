@@ -98,10 +98,6 @@ class Settings:
         400.0, "Day sketches of service users (DAU / WAU / MAU) older than this many days are "
         "deleted; minute sketches follow `retention_days`."
     )
-    user_retention_days: float = _setting(
-        400.0, "Day sketches of service users (DAU / WAU / MAU) older than this many days are "
-        "deleted; minute sketches follow `retention_days`."
-    )
     kube_usage_interval_seconds: float = _setting(
         15.0, "How often metrics.k8s.io is read and containers' usage points are written."
     )
@@ -171,6 +167,11 @@ class Settings:
     check_retention_days: float = _setting(
         400.0, "Synthetic check results older than this many days are deleted (a year of "
         "SLA figures and a margin)."
+    )
+    support_channel: str = _setting(
+        "support", "The alert channel (its name or id, in the request's tenant) that "
+        "quick-service support requests are sent to, screenshot included; empty or no such "
+        "channel: requests are stored only."
     )
 
     @classmethod

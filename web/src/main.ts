@@ -312,6 +312,7 @@ class Shell {
       ...(custom && controls.has("range") ? [custom] : []),
       h("div", { class: "spacer" }),
       this.updated,
+      h("button", { class: "btn", id: "quick-service", title: t("sup.buttonHint"), onclick: (e: Event) => void import("./pages/quick_service").then((m) => m.openQuickService(this.state, e.currentTarget as HTMLButtonElement)) }, t("sup.button")),
       langSel,
       themeBtn,
     );

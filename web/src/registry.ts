@@ -19,6 +19,7 @@ import * as rulesStrings from "./strings/rules";
 import * as channelsStrings from "./strings/channels";
 import * as diagnosticsStrings from "./strings/diagnostics";
 import * as trendStrings from "./strings/trend";
+import * as supportStrings from "./strings/support";
 import * as slaStrings from "./strings/sla";
 import * as checksStrings from "./strings/checks";
 
@@ -65,6 +66,7 @@ export const REGISTRY = [
   { route: "threads", group: "diagnostics", icon: "≣", strings: diagnosticsStrings, controls: ["service", "instance"], load: () => import("./pages/thread_dump").then((m) => m.createThreadDumpPage) },
   { route: "memory", group: "diagnostics", icon: "◔", strings: diagnosticsStrings, controls: ["service", "instance"], load: () => import("./pages/memory_compare").then((m) => m.createMemoryCompare) },
   { route: "trend", group: "diagnostics", icon: "↗", strings: trendStrings, controls: ["service", "instance"], load: () => import("./pages/trend").then((m) => m.createTrend) },
+  { route: "support", group: "overview", icon: "?", strings: supportStrings, controls: [], load: () => import("./pages/support").then((m) => m.createSupport) },
 ] as const satisfies readonly PageEntry[];
 
 export type Page = (typeof REGISTRY)[number]["route"];

@@ -24,8 +24,8 @@ from bongsu.api.metering import metering_router
 from bongsu.api.reports import reports_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router
+from bongsu.api.support import support_router
 from bongsu.api.synthetics import synthetics_router
-from bongsu.api.users import users_router
 from bongsu.api.users import users_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.errors import StoreError
@@ -48,7 +48,7 @@ def openapi() -> dict[str, Any]:
         settings, none, _anyone, routers=[agent_router(AgentRegistry(none)), kube_router(),
                                     alerts_router(), engine_router(), rule_preview_router(),
                                     sla_router(),
-                                    synthetics_router(),
+                                    synthetics_router(), support_router(),
                                     metering_router(), reports_router(),
                                     diagnostics_router(), users_router()],
         queries=QueryService(none, settings), console=False,

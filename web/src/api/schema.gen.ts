@@ -241,6 +241,22 @@ export interface paths {
     /** Replace the tenant's SLA targets (checked; errors name the entry) */
     put: operations["put_targets_api_v1_sla_targets_put"];
   };
+  "/api/v1/support": {
+    /** Support requests, newest first */
+    get: operations["list_requests_api_v1_support_get"];
+    /** Send a support request (view, screenshot, description) */
+    post: operations["create_api_v1_support_post"];
+  };
+  "/api/v1/support/{request_id}": {
+    /** One support request, all it carries */
+    get: operations["get_request_api_v1_support__request_id__get"];
+    /** Set the status: resolved, or new to send it again */
+    patch: operations["set_status_api_v1_support__request_id__patch"];
+  };
+  "/api/v1/support/{request_id}/screenshot": {
+    /** The request's screenshot (PNG) */
+    get: operations["screenshot_api_v1_support__request_id__screenshot_get"];
+  };
   "/api/v1/topology": {
     /** Service or instance map with databases and external hosts */
     get: operations["topology_api_v1_topology_get"];
@@ -3884,6 +3900,20 @@ export interface components {
        */
       url: string;
     };
+    /** ScreenshotInfo */
+    ScreenshotInfo: {
+      /** Bytes */
+      bytes: number;
+      /** Height */
+      height: number;
+      /**
+       * Url
+       * @description Where the PNG is served
+       */
+      url: string;
+      /** Width */
+      width: number;
+    };
     /** Series */
     Series: {
       /**
@@ -4677,6 +4707,199 @@ export interface components {
       unassigned_idle_cost: number;
       /** Usage Cost */
       usage_cost: number;
+    };
+    /** StatusIn */
+    StatusIn: {
+      /**
+       * Status
+       * @description resolved; or new: send it again
+       * @enum {string}
+       */
+      status: "new" | "resolved";
+    };
+    /** SupportList */
+    SupportList: {
+      /**
+       * Requests
+       * @description Newest first
+       */
+      requests: components["schemas"]["SupportSummary"][];
+    };
+    /**
+     * SupportOut
+     * @description A stored support request.
+     */
+    SupportOut: {
+      /**
+       * Attempts
+       * @description Delivery attempts so far
+       */
+      attempts: number;
+      /**
+       * Channel
+       * @description The channel it was (or is being) sent to
+       */
+      channel: string | null;
+      /** Contact */
+      contact: string;
+      /** Created Ms */
+      created_ms: number;
+      /** Description */
+      description: string;
+      /** Id */
+      id: string;
+      /**
+       * Last Error
+       * @description Why the last attempt failed, or why it is not queued
+       */
+      last_error: string | null;
+      /**
+       * Next Attempt Ms
+       * @description When the next attempt is due (null: not queued)
+       */
+      next_attempt_ms: number | null;
+      /** Resolved Ms */
+      resolved_ms: number | null;
+      screenshot: components["schemas"]["ScreenshotInfo"] | null;
+      /** Sent Ms */
+      sent_ms: number | null;
+      /**
+       * Status
+       * @description new: not sent yet (queued, retrying or no channel); sent; failed (refused for good or out of attempts); resolved
+       * @enum {string}
+       */
+      status: "new" | "sent" | "failed" | "resolved";
+      /**
+       * System
+       * @description What the server gathered: bongsu (version), services, kube_events, alerts (firing), captures; a section it could not read is {error}
+       */
+      system: {
+        [key: string]: unknown;
+      };
+      /** Updated Ms */
+      updated_ms: number;
+      /** @description The console's state, as sent */
+      view: components["schemas"]["SupportView"];
+    };
+    /** SupportSummary */
+    SupportSummary: {
+      /** Attempts */
+      attempts: number;
+      /** Channel */
+      channel: string | null;
+      /** Contact */
+      contact: string;
+      /** Created Ms */
+      created_ms: number;
+      /**
+       * Description
+       * @description The first 200 characters
+       */
+      description: string;
+      /** Has Screenshot */
+      has_screenshot: boolean;
+      /** Id */
+      id: string;
+      /** Last Error */
+      last_error: string | null;
+      /** Page */
+      page: string;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "new" | "sent" | "failed" | "resolved";
+    };
+    /**
+     * SupportView
+     * @description The console's state when the request was made (``web/src/state.ts``).
+     */
+    SupportView: {
+      /**
+       * Extra
+       * @description The page's own filters (trace search fields …)
+       */
+      extra?: {
+        [key: string]: string;
+      };
+      /**
+       * From Ms
+       * @description The window shown: from, epoch ms
+       */
+      from_ms?: number | null;
+      /**
+       * Instance
+       * @description Selected instance
+       * @default
+       */
+      instance?: string;
+      /**
+       * Lang
+       * @description Console language
+       * @default
+       */
+      lang?: string;
+      /**
+       * Page
+       * @description The page (dashboard, traces …)
+       * @default
+       */
+      page?: string;
+      /**
+       * Range
+       * @description Time range (5m … 7d, custom)
+       * @default
+       */
+      range?: string;
+      /**
+       * Service
+       * @description Selected service
+       * @default
+       */
+      service?: string;
+      /**
+       * Sub
+       * @description The page's sub-path (a trace id …)
+       * @default
+       */
+      sub?: string;
+      /**
+       * Theme
+       * @description Console theme
+       * @default
+       */
+      theme?: string;
+      /**
+       * To Ms
+       * @description The window shown: to, epoch ms
+       */
+      to_ms?: number | null;
+      /**
+       * Url
+       * @description The console address the user had open
+       */
+      url: string;
+      /**
+       * User Agent
+       * @description The browser
+       * @default
+       */
+      user_agent?: string;
+      /** @description The browser window's size */
+      viewport?: components["schemas"]["SupportViewport"] | null;
+    };
+    /** SupportViewport */
+    SupportViewport: {
+      /**
+       * Height
+       * @description CSS pixels
+       */
+      height: number;
+      /**
+       * Width
+       * @description CSS pixels
+       */
+      width: number;
     };
     /** Suspect */
     Suspect: {
@@ -8601,6 +8824,259 @@ export interface operations {
       };
       /** @description Unknown ingest key */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Support requests, newest first */
+  list_requests_api_v1_support_get: {
+    parameters: {
+      query?: {
+        /** @description Only requests in this status */
+        status?: "new" | "sent" | "failed" | "resolved";
+        /** @description Most requests: 1 to 500. Default 100. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SupportList"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Send a support request (view, screenshot, description) */
+  create_api_v1_support_post: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * Contact
+           * @description How to reach the user (e-mail, name)
+           * @default
+           */
+          contact?: string;
+          /**
+           * Description
+           * @description What went wrong, in the user's words
+           */
+          description: string;
+          /**
+           * Screenshot
+           * @description The view as a PNG data URL (data:image/png;base64,…), at most 5 MiB; null when the browser could not take one
+           */
+          screenshot?: string | null;
+          view: components["schemas"]["SupportView"];
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["SupportOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The body is over the limit */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One support request, all it carries */
+  get_request_api_v1_support__request_id__get: {
+    parameters: {
+      path: {
+        /** @description Support request id */
+        request_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SupportOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such request in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Set the status: resolved, or new to send it again */
+  set_status_api_v1_support__request_id__patch: {
+    parameters: {
+      path: {
+        /** @description Support request id */
+        request_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["StatusIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SupportOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such request in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The request's screenshot (PNG) */
+  screenshot_api_v1_support__request_id__screenshot_get: {
+    parameters: {
+      path: {
+        /** @description Support request id */
+        request_id: string;
+      };
+    };
+    responses: {
+      /** @description The PNG */
+      200: {
+        content: {
+          "image/png": unknown;
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unknown ingest key */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such request in the tenant */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
