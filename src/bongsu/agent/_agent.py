@@ -31,7 +31,6 @@ from bongsu.agent._sender import Sender
 from bongsu.agent._settings import AgentSettings
 from bongsu.agent._tracer import Tracer
 from bongsu.agent._users import UserKeys
-from bongsu.agent._users import UserKeys
 from bongsu.agent._watchdog import Watchdog
 
 __all__ = ["Agent"]
@@ -65,8 +64,6 @@ class Agent:
         global _fork_hook_registered
         _state.agent, _state.tracer = self, self.tracer
         _state.active, _state.endpoints, _state.db = self.active, self.endpoints, self.db
-        keys = UserKeys(self.settings.user_key, self.settings.user_salt)
-        _state.users = keys or None
         keys = UserKeys(self.settings.user_key, self.settings.user_salt)
         _state.users = keys or None
         self.gc_timer.install()

@@ -24,8 +24,6 @@ from urllib.parse import unquote, urlsplit
 
 from bongsu.agent._users import parse_user_key
 
-from bongsu.agent._users import parse_user_key
-
 __all__ = ["AgentSettings", "SettingError"]
 
 
@@ -123,14 +121,6 @@ class AgentSettings:
     user_salt: str = _s(
         "", "Secret key of the user-key hash; the same in every agent of a deployment (else "
         "one user counts once per salt). Empty: a public default, so set it.")
-    user_key: str = _s(
-        "client_ip", "Where a request's user is found when the application sets no "
-        "`enduser.id`, first match wins: `cookie:NAME`, `header:NAME`, `client_ip` "
-        "(`X-Forwarded-For`'s first address, else the peer), comma-separated; `none`: "
-        "only the application's. Sent as `enduser.id`, HMAC-SHA256-hashed, never raw.")
-    user_salt: str = _s(
-        "", "Secret key of the user-key hash; the same in every agent of a deployment (else "
-        "one user counts once per salt). Empty: a public default, so set it.")
     debug: bool = _s(False, "Log every export attempt at DEBUG level.")
 
     @classmethod
@@ -178,10 +168,6 @@ class AgentSettings:
         if self.watchdog_check_interval < 0.05:
             raise SettingError(f"watchdog_check_interval must be at least 0.05, "
                                f"got {self.watchdog_check_interval}")
-        try:
-            parse_user_key(self.user_key)
-        except ValueError as exc:
-            raise SettingError(str(exc)) from None
         try:
             parse_user_key(self.user_key)
         except ValueError as exc:

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from bongsu.agent._endpoints import EndpointStats
     from bongsu.agent._tracer import Tracer
     from bongsu.agent._users import UserKeys
-    from bongsu.agent._users import UserKeys
 
 __all__ = ["active", "agent", "db", "endpoints", "tracer", "users"]
 
@@ -25,5 +24,4 @@ tracer: Tracer | None = None
 active: ActiveRequests | None = None
 endpoints: EndpointStats | None = None
 db: DbConnections | None = None
-users: UserKeys | None = None  # None also when BONGSU_USER_KEY=none
 users: UserKeys | None = None  # None also when BONGSU_USER_KEY=none

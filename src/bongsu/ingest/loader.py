@@ -296,12 +296,6 @@ class Loader:
             self._store.delete_user_days_before(user_cutoff)
         except Exception:
             log.exception("user sketch retention failed")
-        # Day user sketches outlive the spans, so monthly figures do (bongsu.users).
-        user_cutoff = int((time.time() - self._settings.user_retention_days * 86_400) * 1e6)
-        try:
-            self._store.delete_user_days_before(user_cutoff)
-        except Exception:
-            log.exception("user sketch retention failed")
 
     def wait_loaded(self, lsn: int, timeout: float = 10.0) -> bool:
         """Block until the store holds everything up to ``lsn`` (for tests and shutdown)."""

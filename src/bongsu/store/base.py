@@ -16,11 +16,6 @@ Contract every backend keeps (``tests/store/conformance.py`` checks it):
   (``bongsu.users.rollup.sketch_tables``); compaction merges them (a union: idempotent, so
   a replayed batch counts no one twice). Minute sketches are telemetry; day sketches
   outlive ``delete_before`` and ``delete_user_days_before`` is their own retention.
-- **User sketches.** ``load`` also appends, in the same transaction, the batch's distinct
-  ``user_id`` values per tenant, service and minute / UTC day as partial sketches
-  (``bongsu.users.rollup.sketch_tables``); compaction merges them (a union: idempotent, so
-  a replayed batch counts no one twice). Minute sketches are telemetry; day sketches
-  outlive ``delete_before`` and ``delete_user_days_before`` is their own retention.
 - **Compaction and retention** never change what a read returns, except that retention
   removes rows older than its cutoff.
 - **Kubernetes episodes** are not telemetry: ``delete_before`` leaves them alone and
@@ -85,10 +80,6 @@ class TelemetryStore(Protocol):
 
     def delete_captures_before(self, cutoff_us: int) -> int:
         """Delete captures taken before ``cutoff_us``; returns the captures deleted."""
-        ...
-
-    def delete_user_days_before(self, cutoff_us: int) -> int:
-        """Delete day user sketches of days started before ``cutoff_us``; returns the rows."""
         ...
 
     def delete_user_days_before(self, cutoff_us: int) -> int:

@@ -101,16 +101,6 @@ class UserSketchRow:
 
 
 @dataclass(frozen=True, slots=True)
-class UserSketchRow:
-    """One service's distinct-user sketch (``bongsu.users.sketch`` bytes) of one minute or
-    UTC day; a key may come in several partial rows, which the reader merges."""
-
-    service: str
-    ts_us: int
-    sketch: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class HeatmapCell:
     ts_us: int
     row: int  # heatmap row: duration bucket // HEATMAP_GROUP
@@ -473,17 +463,6 @@ class Reads(Protocol):
 
     def capture(self, tenant: str, capture_id: str) -> CaptureRecord | None:
         """One stored capture with its payload and analysis, or None."""
-        ...
-
-    def user_sketches(
-        self, tenant: str, width: Literal["minute", "day"], start_us: int, end_us: int,
-        service: str | None = None, every_us: int | None = None, within_us: int = 0,
-    ) -> list[UserSketchRow]:
-        """User sketch rows of minutes (or UTC days) starting in the window, every service's
-        without ``service``, ordered by service and time, partial rows as stored. With
-        ``every_us``, only rows starting less than ``within_us`` before one of the points
-        ``end_us``, ``end_us - every_us``, ``end_us - 2 * every_us`` …, so a series of
-        sliding windows reads only the rows its points need."""
         ...
 
     def user_sketches(

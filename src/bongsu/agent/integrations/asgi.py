@@ -110,11 +110,6 @@ def _begin(tracer: Tracer, scope: Scope) -> Span:
         user = users.asgi(scope)
         if user:
             attrs["enduser.id"] = user
-    users = _state.users
-    if users is not None:  # the app's own enduser.id, set later, replaces it
-        user = users.asgi(scope)
-        if user:
-            attrs["enduser.id"] = user
     span = begin_server(tracer, attrs, found[0], found[1], found[2])
     span.task = current_task()
     scope["bongsu.span"] = span

@@ -92,11 +92,6 @@ def _begin(tracer: Tracer, environ: dict[str, Any]) -> Span:
         user = users.wsgi(environ)
         if user:
             attrs["enduser.id"] = user
-    users = _state.users
-    if users is not None:  # the app's own enduser.id, set later, replaces it
-        user = users.wsgi(environ)
-        if user:
-            attrs["enduser.id"] = user
     span = begin_server(tracer, attrs, get("HTTP_TRACEPARENT"), get("HTTP_TRACESTATE"),
                         get("HTTP_BAGGAGE"))
     environ["bongsu.span"] = span

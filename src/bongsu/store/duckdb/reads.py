@@ -321,18 +321,6 @@ class DuckDBReads:
         )
         return [UserSketchRow(r[0], r[1], bytes(r[2])) for r in rows]
 
-    def user_sketches(
-        self, tenant: str, width: Literal["minute", "day"], start_us: int, end_us: int,
-        service: str | None = None, every_us: int | None = None, within_us: int = 0,
-    ) -> list[UserSketchRow]:
-        table = "users_1m" if width == "minute" else "users_1d"
-        rows = self._run(
-            sql("user_sketches").format(table=table),
-            {"tenant": tenant, "start": start_us, "end": end_us, "service": service,
-             "every": every_us, "within": within_us},
-        )
-        return [UserSketchRow(r[0], r[1], bytes(r[2])) for r in rows]
-
     def check_results(self, tenant: str, check_id: str, start_us: int, end_us: int,
                       limit: int) -> list[CheckResult]:
         rows = self._run(sql("check_results"), {"tenant": tenant, "check_id": check_id,

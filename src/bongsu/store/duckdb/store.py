@@ -219,7 +219,6 @@ class DuckDBStore:
                 cur.execute(sql, [self._apdex_t_us])
             edges.match(cur, int(time.time() * 1e6))
             users.insert(cur, batch.spans)
-            users.insert(cur, batch.spans)
         if batch.edges.num_rows:
             cur.register("b_edges", batch.edges)
             cur.execute(
@@ -280,7 +279,6 @@ class DuckDBStore:
                 removed += before[0][0] - after[0][0]
             cur.execute("DROP TABLE compacted")
             removed += users.compact(cur, start_us, end_us)
-            removed += users.compact(cur, start_us, end_us)
         return int(removed)
 
     def delete_before(self, cutoff_us: int) -> int:
@@ -291,10 +289,6 @@ class DuckDBStore:
                 deleted += rows.fetchall()[0][0]
             cur.execute("DELETE FROM instances WHERE last_seen_us < ?", [cutoff_us])
         return int(deleted)
-
-    def delete_user_days_before(self, cutoff_us: int) -> int:
-        with self._write_lock, self._transaction() as cur:
-            return users.delete_days_before(cur, cutoff_us)
 
     def delete_user_days_before(self, cutoff_us: int) -> int:
         with self._write_lock, self._transaction() as cur:
