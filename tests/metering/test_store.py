@@ -128,3 +128,76 @@ def test_an_hour_must_start_on_the_hour_and_hold_its_own_rows(store: Any) -> Non
     with pytest.raises(ValueError, match="saved as other"):
         meter.save_metering_hour("default", "other", HOUR, [_row(HOUR, "a", 1.0)], [])
     assert meter.metering_hours("default", HOUR, HOUR + 1, None) == ([], [])
+
+
+def _reference(containers: list[ContainerHour], nodes: list[NodeHour], group_by: str
+               ) -> tuple[dict[tuple[str, str], tuple[Any, ...]], dict[tuple[str, str], Any]]:
+    """The totals worked out here from the stored rows, one at a time."""
+    key = {"namespace": lambda c: c.namespace, "team": lambda c: c.team,
+           "cluster": lambda c: c.cluster,
+           "workload": lambda c: f"{c.namespace}/{c.workload or c.pod}"}[group_by]
+    groups: dict[tuple[str, str], list[ContainerHour]] = {}
+    for c in containers:
+        groups.setdefault((c.cluster, key(c)), []).append(c)
+    out = {k: (len({(c.namespace, c.pod, c.container) for c in rows}),
+               *[sum(getattr(c, f) for c in rows) for f in _FIGURES]) for k, rows in groups.items()}
+    per_node: dict[tuple[str, str], list[float]] = {}
+    for n in nodes:
+        on = [c for c in containers
+              if (c.cluster, c.hour_us, c.node) == (n.cluster, n.hour_us, n.node)]
+        cpu, mem = sum(c.cpu_allocated for c in on), sum(c.memory_allocated for c in on)
+        t = per_node.setdefault((n.cluster, n.node), [0.0] * 6)
+        for i, v in enumerate((max(n.cpu_capacity, cpu), max(n.memory_capacity, mem), cpu, mem,
+                               max(n.cpu_capacity - cpu, 0), max(n.memory_capacity - mem, 0))):
+            t[i] += v
+    return out, per_node
+
+
+_FIGURES = ("cpu_request", "cpu_usage", "cpu_allocated", "memory_request", "memory_usage",
+            "memory_allocated")
+
+
+@pytest.mark.parametrize("group_by", ["namespace", "workload", "team", "cluster"])
+def test_totals_are_the_sums_of_the_stored_rows(store: Any, group_by: Any) -> None:
+    """Two hours, two clusters: a team in both, a pod without a workload, a node whose
+    containers were allocated more than its capacity in one hour, a container on a node
+    with no capacity row; node figures joined hour by hour."""
+    meter = metering_of(store, 10, 1000)
+
+    def row(cluster: str, hour: int, ns: str, pod: str, node: str, workload: str, team: str,
+            cpu: float, mem: float) -> ContainerHour:
+        return ContainerHour(cluster, hour, ns, pod, "app", node, "Deployment" if workload else "",
+                             workload, team, 60, cpu / 2, cpu / 3, cpu, mem / 2, mem / 4, mem)
+
+    for hour, burst in ((HOUR, 1.0), (HOUR + HOUR_US, 5.0)):
+        meter.save_metering_hour("default", "lab", hour, [
+            row("lab", hour, "shop", "cart-1", "n1", "cart", "web", burst, 2.0),
+            row("lab", hour, "shop", "cart-2", "n1", "cart", "web", 1.0, 1.0),
+            row("lab", hour, "pay", "job-x", "n2", "", "", 0.5, 0.5),
+            row("lab", hour, "pay", "ledger-1", "gone", "ledger", "web", 0.25, 0.25),
+        ], [NodeHour("lab", hour, "n1", 60, 4.0, 8.0), NodeHour("lab", hour, "n2", 60, 2.0, 4.0)])
+        meter.save_metering_hour("default", "edge", hour, [
+            row("edge", hour, "shop", "cart-9", "e1", "cart", "web", 1.5, 3.0)],
+            [NodeHour("edge", hour, "e1", 60, 2.0, 2.0),
+             NodeHour("edge", hour, "idle", 60, 1.0, 1.0)])
+    meter.save_metering_hour("acme", "lab", HOUR,
+                             [row("lab", HOUR, "x", "y", "n1", "w", "t", 9, 9)],
+                             [NodeHour("lab", HOUR, "n1", 60, 99.0, 99.0)])
+    for cluster in (None, "lab"):
+        containers, nodes = meter.metering_hours("default", HOUR, HOUR + 2 * HOUR_US, cluster)
+        groups_want, nodes_want = _reference(containers, nodes, group_by)
+        groups, node_totals, hours = meter.metering_totals(
+            "default", HOUR, HOUR + 2 * HOUR_US, cluster, group_by)
+        assert hours == 2
+        assert {(g.cluster, g.key): dataclasses.astuple(g)[2:] for g in groups} == {
+            k: pytest.approx(v) for k, v in groups_want.items()}
+        assert {(n.cluster, n.node): list(dataclasses.astuple(n)[2:]) for n in node_totals} == {
+            k: pytest.approx(v) for k, v in nodes_want.items()}
+    lab = {n.node: n for n in meter.metering_totals("default", HOUR, HOUR + 2 * HOUR_US, "lab",
+                                                      group_by)[1]}
+    # n1: 2 allocated of 4 in the first hour (2 idle), 6 of 4 in the second (none idle, 6 counted)
+    assert (lab["n1"].cpu_capacity, lab["n1"].cpu_allocated, lab["n1"].cpu_idle) == (
+        pytest.approx(4 + 6), pytest.approx(2 + 6), pytest.approx(2))
+    assert "gone" not in lab  # no capacity row: its allocation has no idle beside it
+    assert meter.metering_totals("default", HOUR + 5 * HOUR_US, HOUR + 6 * HOUR_US, None,
+                                 group_by) == ([], [], 0)

@@ -178,11 +178,10 @@ def metering_router(backend: MeteringService | None = None) -> APIRouter:
                 group_by: GroupByParam = None, cluster: ClusterParam = None) -> JSON:
         start, end = _hours(from_, to)
         by: GroupBy = group_by or "namespace"
-        containers, nodes = parts().meter.metering_hours(tenant, start, end, cluster)
-        r = roll_up(containers, nodes, by)
+        r = roll_up(*parts().meter.metering_totals(tenant, start, end, cluster, by), by)
         return JSON({
             "start": start // 1000, "end": end // 1000, "group_by": by, "hours": r.hours,
-            "groups": [{"cluster": g.cluster, "key": g.key, "containers": len(g.containers),
+            "groups": [{"cluster": g.cluster, "key": g.key, "containers": g.containers,
                         "figures": _figures(g.figures)} for g in r.groups],
             "totals": _figures(r.totals),
             "nodes": [{"cluster": n.cluster, "node": n.node, "cpu_capacity": n.cpu_capacity,
@@ -206,8 +205,8 @@ def metering_router(backend: MeteringService | None = None) -> APIRouter:
         start, end = month_window(month)
         by: GroupBy = group_by or "namespace"
         b = parts()
-        s = statement(*b.meter.metering_hours(tenant, start, end, cluster), b.rates.get(tenant),
-                      by)
+        s = statement(*b.meter.metering_totals(tenant, start, end, cluster, by),
+                      b.rates.get(tenant), by)
         if format == "csv":
             return Response(_csv(s), media_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f'attachment; filename="metering-{month}-{by}.csv"'})

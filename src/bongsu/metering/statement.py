@@ -2,16 +2,18 @@
 their cost by request, by usage and by allocation, each group's share of its cluster's idle
 cost, and totals that add up to the clusters' capacity cost.
 
-Every container hour is priced at its own cluster's rate. A cluster's idle cost is shared
-among the groups in proportion to their allocation cost in that cluster (a cluster with idle
-capacity and no allocation at all leaves it in ``unassigned_idle_cost``), so::
+Every group total (within one cluster) is priced at its cluster's rate. A cluster's idle
+cost is shared among the groups in proportion to their allocation cost in that cluster (a
+cluster with idle capacity and no allocation at all leaves it in ``unassigned_idle_cost``),
+so::
 
     sum(line.total_cost) + unassigned_idle_cost == allocation_cost + idle_cost == capacity_cost
 
 Example::
 
     start_us, end_us = month_window("2026-11")
-    s = statement(*meter.metering_hours("default", start_us, end_us, None), card, "team")
+    s = statement(*meter.metering_totals("default", start_us, end_us, None, "team"), card,
+                  "team")
     s.capacity_cost
 """
 
@@ -26,8 +28,8 @@ from datetime import UTC, datetime
 
 from bongsu.errors import InvalidQuery
 from bongsu.metering.rates import Rate, RateCard
-from bongsu.metering.rollup import Figures, GroupBy, group_key, roll_up
-from bongsu.store.metering import ContainerHour, NodeHour
+from bongsu.metering.rollup import Figures, GroupBy, line_key, roll_up
+from bongsu.store.metering import GroupTotal, NodeTotal
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -83,31 +85,31 @@ def _cost(rate: Rate, cpu: float, memory: float) -> float:
     return cpu * rate.cpu_core_hour + memory * rate.memory_gib_hour
 
 
-def statement(containers: Sequence[ContainerHour], nodes: Sequence[NodeHour], card: RateCard,
-              group_by: GroupBy) -> Statement:
-    """The statement of these rows priced by ``card`` (see the module docstring)."""
-    clusters = sorted({c.cluster for c in containers} | {n.cluster for n in nodes})
+def statement(groups: Sequence[GroupTotal], nodes: Sequence[NodeTotal], hours: int,
+              card: RateCard, group_by: GroupBy) -> Statement:
+    """The statement of these totals priced by ``card`` (see the module docstring)."""
+    clusters = sorted({g.cluster for g in groups} | {n.cluster for n in nodes})
     rates = {name: card.for_cluster(name) for name in clusters}
     currencies = sorted({r.currency for r in rates.values()}) or [card.default.currency]
     if len(currencies) > 1:
         raise InvalidQuery(f"cluster: the clusters' rates are in different currencies "
                            f"({', '.join(currencies)}); ask for one cluster with cluster=")
-    rollup = roll_up(containers, nodes, group_by)
-    key = group_key(group_by)
-    lines = {(g.cluster, g.key): Line(g.cluster, g.key, len(g.containers), g.figures)
+    rollup = roll_up(groups, nodes, hours, group_by)
+    lines = {(g.cluster, g.key): Line(g.cluster, g.key, g.containers, g.figures)
              for g in rollup.groups}
     alloc_in: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
-    for c in containers:
-        rate, line = rates[c.cluster], lines[key(c)]
-        line.request_cost += _cost(rate, c.cpu_request, c.memory_request)
-        line.usage_cost += _cost(rate, c.cpu_usage, c.memory_usage)
-        allocation = _cost(rate, c.cpu_allocated, c.memory_allocated)
+    for g in groups:  # each within one cluster: priced at its rate
+        rate, k = rates[g.cluster], line_key(group_by, g)
+        line = lines[k]
+        line.request_cost += _cost(rate, g.cpu_request, g.memory_request)
+        line.usage_cost += _cost(rate, g.cpu_usage, g.memory_usage)
+        allocation = _cost(rate, g.cpu_allocated, g.memory_allocated)
         line.allocation_cost += allocation
-        alloc_in[c.cluster][key(c)] += allocation
+        alloc_in[g.cluster][k] += allocation
     idle_cost = unassigned = 0.0
     for name in clusters:
         idle = sum(_cost(rates[name], n.cpu_idle, n.memory_idle)
-                   for n in rollup.nodes if n.cluster == name)
+                   for n in nodes if n.cluster == name)
         idle_cost += idle
         shares = alloc_in.get(name, {})
         total = sum(shares.values())

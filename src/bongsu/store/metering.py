@@ -13,6 +13,8 @@ Contract every backend keeps (``tests/metering/test_store.py`` checks it):
   start, epoch microseconds, a multiple of 3,600 s).
 - **Units.** CPU in core-hours, memory in GiB-hours (2**30 bytes x hours);
   ``allocated = max(request, usage)`` per container and minute, summed.
+- **Totals** (:meth:`MeteringReads.metering_totals`) are the sums of the stored rows
+  :meth:`MeteringReads.metering_hours` returns, grouped in the store.
 - **Usage from points.** :meth:`MeteringReads.metering_usage` reads the
   ``k8s.container.*`` request and usage points of one cluster and hour (means per minute,
   gaps filled from the nearest minute of the same container; see the backend's SQL).
@@ -29,9 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 HOUR_US = 3_600_000_000
+GroupBy = Literal["namespace", "workload", "team", "cluster"]
+GROUP_BYS: tuple[GroupBy, ...] = ("namespace", "workload", "team", "cluster")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,36 @@ class NodeHour:
     memory_capacity: float  # GiB-hours
 
 
+@dataclass(frozen=True, slots=True)
+class GroupTotal:
+    """One group's container hours summed over a window, within one cluster."""
+
+    cluster: str
+    key: str  # the namespace, "namespace/workload" (else the pod), the team, the cluster
+    containers: int  # distinct (namespace, pod, container)
+    cpu_request: float
+    cpu_usage: float
+    cpu_allocated: float
+    memory_request: float
+    memory_usage: float
+    memory_allocated: float
+
+
+@dataclass(frozen=True, slots=True)
+class NodeTotal:
+    """One node over a window: per hour ``idle = max(capacity - allocated, 0)`` and
+    ``capacity = max(capacity, allocated)``, summed, so allocated + idle = capacity."""
+
+    cluster: str
+    node: str
+    cpu_capacity: float
+    memory_capacity: float
+    cpu_allocated: float
+    memory_allocated: float
+    cpu_idle: float
+    memory_idle: float
+
+
 class MeteringStore(Protocol):
     def save_metering_hour(self, tenant: str, cluster: str, hour_us: int,
                            containers: Sequence[ContainerHour],
@@ -87,6 +121,13 @@ class MeteringReads(Protocol):
     def metering_hours(self, tenant: str, start_us: int, end_us: int, cluster: str | None
                        ) -> tuple[list[ContainerHour], list[NodeHour]]:
         """Stored rows of the hours in the window (None: every cluster)."""
+        ...
+
+    def metering_totals(self, tenant: str, start_us: int, end_us: int, cluster: str | None,
+                        group_by: GroupBy) -> tuple[list[GroupTotal], list[NodeTotal], int]:
+        """The window's stored rows summed per (cluster, group) and per node (container
+        allocation joined to its node hour by hour), and the hours with rows; what a
+        month's statement reads, a few rows per group rather than one per container-hour."""
         ...
 
 

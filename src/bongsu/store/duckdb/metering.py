@@ -10,8 +10,19 @@ import pyarrow as pa
 
 from bongsu.store.duckdb.reads import sql
 from bongsu.store.duckdb.store import DuckDBStore
-from bongsu.store.metering import HOUR_US, ContainerHour, NodeHour
+from bongsu.store.metering import (
+    HOUR_US,
+    ContainerHour,
+    GroupBy,
+    GroupTotal,
+    NodeHour,
+    NodeTotal,
+)
 
+_KEYS: dict[GroupBy, str] = {
+    "namespace": "namespace", "team": "team", "cluster": "cluster",
+    "workload": "namespace || '/' || CASE WHEN workload = '' THEN pod ELSE workload END",
+}
 _CONTAINER_COLUMNS = [f.name for f in dataclasses.fields(ContainerHour)]
 _NODE_COLUMNS = [f.name for f in dataclasses.fields(NodeHour)]
 
@@ -70,6 +81,20 @@ class DuckDBMetering:
         nodes = self._run(f"SELECT {', '.join(_NODE_COLUMNS)} FROM metering_nodes {where}"
                           " ORDER BY hour_us, cluster, node", params)
         return [ContainerHour(*r) for r in containers], [NodeHour(*r) for r in nodes]
+
+    def metering_totals(self, tenant: str, start_us: int, end_us: int, cluster: str | None,
+                        group_by: GroupBy) -> tuple[list[GroupTotal], list[NodeTotal], int]:
+        params = {"tenant": tenant, "start": start_us, "end": end_us, "cluster": cluster}
+        groups = self._run(sql("metering_groups").format(key=_KEYS[group_by]), params)
+        nodes = self._run(sql("metering_nodes"), params)
+        where = ("WHERE tenant = $tenant AND hour_us >= $start AND hour_us < $end"
+                 " AND ($cluster IS NULL OR cluster = $cluster)")
+        hours = self._run(f"SELECT count(DISTINCT hour_us) FROM (SELECT hour_us FROM"
+                          f" metering_containers {where} UNION ALL SELECT hour_us FROM"
+                          f" metering_nodes {where})", params)
+        return ([GroupTotal(r[0], r[1], int(r[2]), *(float(x) for x in r[3:9])) for r in groups],
+                [NodeTotal(r[0], r[1], *(float(x) for x in r[2:8])) for r in nodes],
+                int(hours[0][0]))
 
     def _run(self, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return self._store.run(statement, params, self._timeout_s, self._max_rows)
