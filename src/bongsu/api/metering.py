@@ -178,7 +178,7 @@ def metering_router(backend: MeteringService | None = None) -> APIRouter:
                 group_by: GroupByParam = None, cluster: ClusterParam = None) -> JSON:
         start, end = _hours(from_, to)
         by: GroupBy = group_by or "namespace"
-        r = roll_up(*parts().meter.metering_totals(tenant, start, end, cluster, by), by)
+        r = roll_up(*parts().reads.metering_totals(tenant, start, end, cluster, by), by)
         return JSON({
             "start": start // 1000, "end": end // 1000, "group_by": by, "hours": r.hours,
             "groups": [{"cluster": g.cluster, "key": g.key, "containers": g.containers,
@@ -205,7 +205,7 @@ def metering_router(backend: MeteringService | None = None) -> APIRouter:
         start, end = month_window(month)
         by: GroupBy = group_by or "namespace"
         b = parts()
-        s = statement(*b.meter.metering_totals(tenant, start, end, cluster, by),
+        s = statement(*b.reads.metering_totals(tenant, start, end, cluster, by),
                       b.rates.get(tenant), by)
         if format == "csv":
             return Response(_csv(s), media_type="text/csv; charset=utf-8", headers={

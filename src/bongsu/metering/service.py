@@ -26,7 +26,8 @@ from bongsu.store.metering import Metering, metering_of
 
 @dataclass
 class MeteringService:
-    meter: Metering
+    meter: Metering  # the job's: long time limit, large row cap
+    reads: Metering  # the API's: the query limits every API read has
     rates: RateRepo
     job: MeteringJob
     lease: LeaseKeeper | None = None
@@ -41,7 +42,8 @@ class MeteringService:
         keeper = LeaseKeeper(Lease(engine, "metering", holder_id()), ttl_s, renew_s)
         job = MeteringJob(meter, view, settings.kube_tenant, settings.metering_team_label,
                           settings.metering_interval_seconds, active=keeper.active)
-        return cls(meter, RateRepo(engine), job, keeper)
+        reads = metering_of(store, settings.query_timeout_seconds, settings.query_max_rows)
+        return cls(meter, reads, RateRepo(engine), job, keeper)
 
     def start(self) -> None:
         if self.lease is not None:
