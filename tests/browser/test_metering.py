@@ -138,4 +138,10 @@ def test_statement_page_shows_the_apis_figures(page: Any, server: ServerProcess,
     assert sorted(x["key"] for x in by_ns["lines"]) == ["pay", "shop"]
     assert page.inner_text("#metering-totals tr[data-key='total'] td[data-col='total_cost']") \
         == f"{fmt2(by_ns['capacity_cost'])} KRW"
+    # in Korean: the same figures under the Korean labels
+    page.goto(page.url.replace("lang=en", "lang=ko"))
+    page.wait_for_function("() => document.querySelector('#metering-table th')?.innerText"
+                           " === '네임스페이스'", timeout=WAIT_MS)
+    assert page.inner_text("#metering-totals tr[data-key='total'] td:first-child") == \
+        "합계 (= 용량)"
     problems.check()

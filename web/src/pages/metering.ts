@@ -116,7 +116,7 @@ class MeteringPage implements PageView {
         </div>
         ${table({
           id: "metering-table",
-          head: [by === "team" ? t("mt.by.team") : t("mt.group"), t("mt.containers"), t("mt.bars"), t("mt.cpu"), t("mt.memory"),
+          head: [t(`mt.by.${by}` as Key), t("mt.containers"), t("mt.bars"), t("mt.cpu"), t("mt.memory"),
             t("mt.requestCost"), t("mt.usageCost"), t("mt.allocationCost"), t("mt.idleShare"), t("mt.total")],
           rows: s.lines,
           key: (l) => `${month}|${by}|${l.cluster}|${l.key}`,
