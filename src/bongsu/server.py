@@ -86,7 +86,6 @@ class Parts:
     lease: LeaseKeeper | None = None  # the evaluator's and dispatcher's gate
     checks: SyntheticsService | None = None
     metering: MeteringService | None = None
-    reports: ReportsService | None = None
     support: SupportService | None = None
     reports: ReportsService | None = None
 
@@ -146,10 +145,6 @@ def build(settings: Settings) -> Parts:
     checks.start()
     repo, notify = AlertRepo(engine), NotifyStore(engine)
     registry = default_registry()
-    reports = ReportsService.build(settings, engine, Sources(
-        queries, alerts=repo, engine=engine, store=store, metering=metering,
-        silences=notify.silences), notify)
-    reports.start()
     support = SupportService.build(settings, engine, notify, queries, reads, repo)
     support.start()
     reports = ReportsService.build(settings, engine, Sources(
