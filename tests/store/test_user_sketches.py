@@ -115,6 +115,23 @@ def test_minute_sketches_merged_into_a_day_equal_the_day_sketch(store: Any) -> N
     assert Sketch.from_bytes(day.sketch).count() == merged.count()
 
 
+def test_a_count_past_the_exact_limit_is_the_same_estimate_before_and_after_compaction(
+        store: Any) -> None:
+    # 6 loads of 1,000 users: each partial row is exact, their union (6,000) is not, and
+    # the union of the partial rows is the compacted row, register for register.
+    for lsn in range(1, 7):
+        store.load(spans([("default", DAY + 3 * MINUTE_US + i, "shop", f"u{lsn}-{i}")
+                          for i in range(1000)]), lsn=lsn)
+    reads = reads_of(store, 10, 10_000)
+    partial = reads.user_sketches("default", "day", DAY, DAY + DAY_US)
+    assert len(partial) == 6 and all(Sketch.from_bytes(r.sketch).exact for r in partial)
+    before = union(partial)
+    store.compact()
+    after = union(reads.user_sketches("default", "day", DAY, DAY + DAY_US))
+    assert before == after and not after.exact
+    assert abs(after.users - 6000) <= 3 * after.error_bound * 6000  # type: ignore[operator]
+
+
 def test_a_replayed_load_counts_no_one_twice(store: Any) -> None:
     batch = spans([("default", DAY + 1, "shop", f"u{i}") for i in range(10)])
     assert store.load(batch, lsn=1)

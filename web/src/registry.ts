@@ -23,6 +23,7 @@ import * as supportStrings from "./strings/support";
 import * as slaStrings from "./strings/sla";
 import * as checksStrings from "./strings/checks";
 import * as reportsStrings from "./strings/reports";
+import * as usersStrings from "./strings/users";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
 export type Control = "service" | "instance" | "range";
@@ -64,6 +65,7 @@ export const REGISTRY = [
   { route: "checks", group: "servicelevel", icon: "✓", strings: checksStrings, controls: [], load: () => import("./pages/checks").then((m) => m.createChecks) },
   { route: "sla", group: "servicelevel", icon: "◷", strings: slaStrings, controls: [], load: () => import("./pages/sla").then((m) => m.createSla) },
   { route: "reports", group: "servicelevel", icon: "▥", strings: reportsStrings, controls: [], load: () => import("./pages/reports").then((m) => m.createReports) },
+  { route: "users", group: "servicelevel", icon: "☺", strings: usersStrings, controls: ["service", "range"], load: () => import("./pages/users").then((m) => m.createUsers) },
   { route: "captures", group: "diagnostics", icon: "◈", strings: diagnosticsStrings, controls: ALL, load: () => import("./pages/captures").then((m) => m.createCaptures) },
   { route: "threads", group: "diagnostics", icon: "≣", strings: diagnosticsStrings, controls: ["service", "instance"], load: () => import("./pages/thread_dump").then((m) => m.createThreadDumpPage) },
   { route: "memory", group: "diagnostics", icon: "◔", strings: diagnosticsStrings, controls: ["service", "instance"], load: () => import("./pages/memory_compare").then((m) => m.createMemoryCompare) },

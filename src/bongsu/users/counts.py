@@ -10,8 +10,11 @@
 - **Series**: active users at points ending ``to``, every ``step`` back to ``from``
   (at most :data:`MAX_POINTS`), and distinct users per UTC day over ``[from, to)``.
 
-A count is exact while every sketch it merges still holds its hashes
-(``bongsu.users.sketch``), else an estimate with :func:`relative_error` (one sigma).
+A count is exact up to ``EXACT_LIMIT`` (4,096) distinct users, else an estimate with
+:func:`relative_error` (one sigma): the union is made under the same limit as the stored
+sketches, so it is the same whether compaction merged the partial rows yet or not (a
+union of exact partial sketches past the limit would otherwise be exact before and an
+estimate after).
 Overall (``service`` None) merges every service's sketches: a user of two services is
 one user.
 
@@ -69,8 +72,8 @@ class UsersReport:
 
 
 def union(rows: Iterable[UserSketchRow]) -> Count:
-    """Distinct users of the rows' sketches merged (exact while every one is)."""
-    merged = Sketch(exact_limit=None)
+    """Distinct users of the rows' sketches merged (exact up to the sketches' limit)."""
+    merged = Sketch()
     for row in rows:
         merged.merge(Sketch.from_bytes(row.sketch))
     return Count(merged.count(), merged.exact)
