@@ -312,7 +312,7 @@ class Shell {
       ...(custom && controls.has("range") ? [custom] : []),
       h("div", { class: "spacer" }),
       this.updated,
-      h("button", { class: "btn", id: "quick-service", title: t("sup.buttonHint"), onclick: (e: Event) => void import("./pages/quick_service").then((m) => m.openQuickService(this.state, e.currentTarget as HTMLButtonElement)) }, t("sup.button")),
+      h("button", { class: "btn", id: "quick-service", title: t("sup.buttonHint"), onclick: (e: Event) => { const b = e.currentTarget as HTMLButtonElement; void import("./pages/quick_service").then((m) => m.openQuickService(this.state, b)); } }, t("sup.button")),
       langSel,
       themeBtn,
     );

@@ -15,6 +15,7 @@ import { toHash, windowOf, type ViewState } from "../state";
 import type { SupportIn, SupportOut } from "./support_types";
 
 const CONTACT_KEY = "bongsu.support.contact";
+let capturing = false;
 
 /** The viewport as a PNG data URL; throws when the browser cannot render it. */
 export async function captureView(): Promise<string> {
@@ -55,10 +56,11 @@ export function viewState(state: ViewState): SupportIn["view"] {
 
 /** Capture the view, then open the dialog over it. */
 export async function openQuickService(state: ViewState, button: HTMLButtonElement): Promise<void> {
-  if (document.getElementById("qs-dialog")) return;
-  const label = button.textContent;
-  button.disabled = true;
-  button.textContent = t("sup.capturing");
+  if (capturing || document.getElementById("qs-dialog")) return;
+  // The button is left as it is (no "busy" label): it is in the screenshot.
+  capturing = true;
+  button.setAttribute("aria-busy", "true");
+  button.title = t("sup.capturing");
   const view = viewState(state);
   let shot: string | null = null;
   let shotError = "";
@@ -67,8 +69,9 @@ export async function openQuickService(state: ViewState, button: HTMLButtonEleme
   } catch (err) {
     shotError = (err as Error).message || String(err);
   } finally {
-    button.disabled = false;
-    button.textContent = label;
+    capturing = false;
+    button.removeAttribute("aria-busy");
+    button.title = t("sup.buttonHint");
   }
   showDialog(view, shot, shotError);
 }
