@@ -1,7 +1,8 @@
 """Memory captures: of a real app under ``bongsu run`` through the server's API (the
 50,000 objects it keeps, the line that allocates during a tracemalloc window, its RSS and
-its memory cgroup, a real cgroup v1 group with a limit made for the test), and the cgroup
-reading on v1 and v2 directories shaped like a Kubernetes node's."""
+its memory cgroup, a real cgroup v1 group with a limit made for the test), the answer of
+a capture slower than the server's keep-alive and of one too large to post, and the
+cgroup reading on v1 and v2 directories shaped like a Kubernetes node's."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import sys
 import time
 import tracemalloc
 import uuid
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bongsu.agent import _memory
+import bongsu.agent
+from bongsu.agent import _control, _memory
 from bongsu.agent._memory import (
     Cgroup,
     capture_memory,
@@ -136,6 +140,75 @@ def test_tracing_on_from_the_start_shows_what_is_alive(server_factory: Any,
     assert baskets["count"] >= 50_000
     assert baskets["bytes"] >= 50_000 * sys.getsizeof(_Basket())
     assert baskets["stack"][-1]["function"] == "main"
+
+
+def _wait_answered(api_url: str, capture_id: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        status, detail = api(f"{api_url}/api/v1/captures/{capture_id}")
+        assert status == 200, detail
+        if detail["status"] != "pending":
+            return dict(detail)
+        assert time.monotonic() < deadline, f"capture {capture_id} still pending"
+        time.sleep(0.1)
+
+
+def test_an_answer_slower_than_the_servers_keep_alive_is_not_lost(
+        make_agent: Callable[..., Any], server_factory: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The capture runs on the sender thread, whose kept-alive connection sits idle
+    # meanwhile; the server (uvicorn) closes it after 5 s, and a memory capture of an app
+    # traced from its start took 4-5 s here: the answer then went on the closed
+    # connection, failed (BrokenPipeError) and was dropped, the capture pending for good.
+    server = server_factory().start()
+    agent = make_agent(endpoint=server.otlp_url, control_interval=0.2)
+    with bongsu.agent.span("boot"):  # the sender (and its polling) starts with a span
+        pass
+    keep = [_Basket() for _ in range(20_000)]
+
+    def slow(agent: Any, args: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(7.0)  # past the server's 5 s keep-alive, with room on a loaded machine
+        return capture_memory(args)
+
+    monkeypatch.setitem(_control.COMMANDS, "capture_memory", slow)
+    status, accepted = api(f"{server.api_url}/api/v1/captures", {
+        "service": "test-svc", "instance": agent.resource["service.instance.id"],
+        "kind": "memory"})
+    assert status == 202, accepted
+    started = time.monotonic()
+    detail = _wait_answered(server.api_url, accepted["id"], 60)
+    elapsed = time.monotonic() - started
+    print(f"answered {elapsed:.1f} s after the request")
+    assert detail["status"] == "done", detail
+    assert elapsed >= 7.0
+    by_type = {t["type"]: t for t in detail["payload"]["types"]}
+    assert by_type[f"{__name__}._Basket"]["count"] == len(keep)
+    assert agent.control.unsent == deque() and agent.control.results_dropped == 0
+
+
+def test_an_answer_too_large_to_post_fails_the_capture(
+        make_agent: Callable[..., Any], server_factory: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server = server_factory().start()
+    agent = make_agent(endpoint=server.otlp_url, control_interval=0.2)
+    with bongsu.agent.span("boot"):
+        pass
+
+    def huge(agent: Any, args: dict[str, Any]) -> dict[str, Any]:
+        doc = capture_memory(args)
+        doc["types"] = [{"type": f"t{i}", "count": i, "bytes": i} for i in range(150_000)]
+        return doc  # ~6 MiB of JSON: past the server's 4 MiB body limit
+
+    monkeypatch.setitem(_control.COMMANDS, "capture_memory", huge)
+    status, accepted = api(f"{server.api_url}/api/v1/captures", {
+        "service": "test-svc", "instance": agent.resource["service.instance.id"],
+        "kind": "memory"})
+    assert status == 202, accepted
+    detail = _wait_answered(server.api_url, accepted["id"], 60)
+    assert detail["status"] == "failed", detail
+    assert detail["summary"]["error"].startswith(
+        "the server refused the capture: HTTP 413"), detail["summary"]
+    assert "the limit of 4194304 bytes" in detail["summary"]["error"]
 
 
 def test_memory_capture_reads_a_limited_cgroup_v1_group(server_factory: Any,

@@ -14,6 +14,15 @@ A 404/405 (a plain OpenTelemetry collector) turns the path off quietly for
 (``args.window_s`` > 0: tracemalloc for up to a minute) runs on a thread of its own, one
 at a time, and posts its result when done, so spans keep flowing meanwhile.
 
+A result is never dropped on a network error: the server took the command off its queue
+when the agent polled, so an answer lost on the way leaves the capture pending for good.
+A request that gets no answer is sent once more at once on a new connection (servers
+close kept-alive connections left idle: uvicorn after 5 s, about as long as a memory
+capture of a traced app takes, and the next request on it fails without being read);
+a result still not taken waits in ``unsent`` and goes before the next poll, up to
+``_RESULT_TRIES`` times. A result the server refuses (413: too large) is replaced by a
+failed one saying why, so the capture ends instead of staying pending.
+
 Example::
 
     control = Control(agent, transport)
@@ -26,6 +35,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -36,7 +46,7 @@ from bongsu.agent._network import capture_network
 from bongsu.agent._processes import capture_processes
 from bongsu.agent._safety import swallow
 from bongsu.agent._threads import capture_threads
-from bongsu.agent._transport import Transport
+from bongsu.agent._transport import Reply, Transport
 
 if TYPE_CHECKING:
     from bongsu.agent._agent import Agent
@@ -45,6 +55,9 @@ __all__ = ["COMMANDS", "Control"]
 
 _log = logging.getLogger("bongsu.agent")
 _OFF_SECONDS = 300.0
+_IDLE_S = 1.0  # a command ran longer: its answer goes on a new connection
+_RESULT_TRIES = 6  # rounds a result is offered while the server does not answer
+_MAX_UNSENT = 20
 _JSON = "application/json"
 ACTIVE_PATH = "/v1/bongsu/agent/active-requests"
 COMMANDS_PATH = "/v1/bongsu/agent/commands"
@@ -92,6 +105,10 @@ class Control:
         self.off_until: dict[str, float] = {}
         self.commands_run = 0
         self.aside: threading.Thread | None = None  # the capture with a window, if any
+        # [result, tries]: answers the server has not taken yet, oldest first; the window's
+        # thread appends, the sender thread sends (deque appends and pops are atomic).
+        self.unsent: deque[list[Any]] = deque()
+        self.results_dropped = 0
 
     def tick(self, now: float) -> None:
         settings = self.agent.settings
@@ -100,6 +117,8 @@ class Control:
             self.report_active(now)
         if settings.control and now >= self.next_poll:
             self.next_poll = now + settings.control_interval
+            if self.unsent:
+                self.send_results()
             self.poll(now)
 
     def _identity(self) -> dict[str, Any]:
@@ -110,12 +129,20 @@ class Control:
     def _call(self, now: float, method: str, path: str, body: Any = None) -> bytes | None:
         if self.off_until.get(path, 0.0) > now:
             return None
-        data = json.dumps(body).encode() if body is not None else None
-        reply = self.transport.request(method, path, data, _JSON)
+        reply = self._request(method, path, body)
         if reply.status in (404, 405, 501):
             self.off_until[path] = now + _OFF_SECONDS
             return None
         return reply.body if reply.ok else None
+
+    def _request(self, method: str, path: str, body: Any = None) -> Reply:
+        data = json.dumps(body).encode() if body is not None else None
+        reply = self.transport.request(method, path, data, _JSON)
+        if reply.status == 0 and not reply.error.startswith("TimeoutError"):
+            # Most likely a kept-alive connection the server closed while it sat idle: the
+            # request was not read (the transport closed it), so once more on a new one.
+            reply = self.transport.request(method, path, data, _JSON)
+        return reply
 
     def report_active(self, now: float) -> None:
         body = self._identity()
@@ -156,9 +183,36 @@ class Control:
                 return
             result["error"] = "a capture with a window is already running"
         else:
+            started = time.monotonic()
             self._answer(handler, args, result)
+            if time.monotonic() - started > _IDLE_S:
+                self.transport.close()  # idle all along: the server may have closed it
         self.commands_run += 1
-        self._call(now, "POST", RESULTS_PATH, result)
+        self.unsent.append([result, 0])
+        self.send_results()
+
+    def send_results(self) -> None:
+        """Post the answers not taken yet, oldest first (on the sender thread)."""
+        while len(self.unsent) > _MAX_UNSENT:
+            self.unsent.popleft()
+            self.results_dropped += 1
+        while self.unsent:
+            entry = self.unsent.popleft()
+            result, tries = entry[0], entry[1] + 1
+            reply = self._request("POST", RESULTS_PATH, result)
+            if reply.retryable:  # no answer, or the server is busy: the next round
+                if tries < _RESULT_TRIES:
+                    self.unsent.appendleft([result, tries])
+                else:
+                    self.results_dropped += 1
+                    _log.warning("bongsu: the answer to command %s was not taken after %s "
+                                 "tries: %s %s", result.get("command_id"), tries,
+                                 reply.status, reply.error)
+                return
+            if 400 <= reply.status < 500 and reply.status != 404 and result["ok"]:
+                # Refused as sent (413: too large): a failed answer ends the capture.
+                self.unsent.appendleft([_refused(result, reply), tries])
+            # 2xx, or 404: the server does not know the command (answered, or restarted)
 
     def _answer(self, handler: Callable[[Agent, dict[str, Any]], dict[str, Any]],
                 args: dict[str, Any], result: dict[str, Any]) -> None:
@@ -177,10 +231,13 @@ class Control:
             transport = Transport(settings.endpoint, settings.export_headers(),
                                   settings.export_timeout, settings.gzip_bodies())
             try:
-                transport.request("POST", RESULTS_PATH, json.dumps(result).encode(), _JSON)
+                reply = transport.request("POST", RESULTS_PATH, json.dumps(result).encode(),
+                                          _JSON)
             finally:
                 transport.close()
             self.commands_run += 1
+            if not reply.ok and reply.status != 404:
+                self.unsent.append([result, 1])  # the sender offers it again next poll
         except Exception as exc:
             swallow(exc)
 
@@ -188,3 +245,9 @@ class Control:
 def _windowed(args: dict[str, Any]) -> bool:
     window = args.get("window_s")
     return isinstance(window, (int, float)) and not isinstance(window, bool) and window > 0
+
+
+def _refused(result: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    detail = reply.body[:200].decode("utf-8", "replace")
+    return {**result, "ok": False, "result": None,
+            "error": f"the server refused the capture: HTTP {reply.status} {detail}".strip()}

@@ -89,7 +89,8 @@ def control_routes(registry: AgentRegistry, resolve_tenant: Callable[[str | None
             except ValueError as exc:
                 return _error(BadRequest(str(exc)))
             return JSONResponse({"id": capture_id})
-        if not registry.complete(tenant, result):
+        # On a worker thread too: a store write in the loop held up every agent's poll.
+        if not await run_in_threadpool(registry.complete, tenant, result):
             return JSONResponse({"code": 404, "message": "command_id: no such command"},
                                 status_code=404)
         return JSONResponse({})
