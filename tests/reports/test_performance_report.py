@@ -5,6 +5,7 @@ carries the title and the figures."""
 
 from __future__ import annotations
 
+import calendar
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -45,8 +46,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     attributes={"http.response.status_code": 200}) for i in range(10)]
             + [span("POST /pay", start_ns=t0 + i * 10**9, duration_ms=50.0, error=True,
                     attributes={"http.response.status_code": 500}) for i in range(5)])
-        auth_spans = [span("POST /login", start_ns=t0 + i * 10**9, duration_ms=30.0)
-                      for i in range(20)]
+        auth_spans = [span("POST /login", start_ns=t0 + i * 10**9, duration_ms=30.0,
+                           attributes={"enduser.id": f"user-{i % 7}"}) for i in range(20)]
         for request in (traces(shop_spans, service="shop", instance="shop-1"),
                         traces(auth_spans, service="auth", instance="auth-1")):
             status, _, body = server.post("/v1/traces", request.SerializeToString())
@@ -175,3 +176,62 @@ def test_unknown_report_and_format(shop: dict[str, Any]) -> None:
     assert status == 400 and "format" in answer["detail"], answer
 
 
+
+
+def test_the_users_report_shows_the_users_apis_figures(shop: dict[str, Any]) -> None:
+    server: ServerProcess = shop["server"]
+    job = _built(server, {"kind": "users", "service": "auth", "from": shop["from"],
+                          "to": shop["to"]})
+    _, raw = _download(server, job["id"], "html")
+    title, tables = html_tables(raw.decode())
+    assert title == "Service users — auth"
+    status, users = call(server.api_url, "GET", f"/api/v1/users?service=auth"
+                         f"&from={shop['from']}&to={shop['to']}")
+    assert status == 200, users
+    assert [[time.strftime("%Y-%m-%d", time.gmtime(p["ts"] / 1000)), str(p["users"])]
+            for p in users["daily"]] == [row[:2] for row in tables["daily"][1:]]
+    # Seven distinct users sent, all today: the busiest day shows them, exactly.
+    assert max(int(row[1]) for row in tables["daily"][1:]) == 7
+    assert f"<div class=\"label\">DAU</div><div class=\"value\">{users['dau']['users']}</div>" \
+        in raw.decode()
+
+
+def test_the_sla_report_shows_the_sla_apis_traffic_figures(shop: dict[str, Any]) -> None:
+    server: ServerProcess = shop["server"]
+    job = _built(server, {"kind": "sla", "service": "shop", "from": shop["from"],
+                          "to": shop["to"]})
+    _, raw = _download(server, job["id"], "html")
+    title, tables = html_tables(raw.decode())
+    assert title == "SLA report — shop"
+    status, sla = call(server.api_url, "GET", f"/api/v1/sla?service=shop&source=traffic"
+                       f"&from={shop['from']}&to={shop['to']}")
+    assert status == 200, sla
+    [traffic] = [row for row in tables["totals"][1:] if row[0] == "traffic SLO"]
+    assert traffic[2] == _fmt(sla["total"]["sla_percent"], 4)
+    assert traffic[3] == str(sla["total"]["target_percent"])
+    # 5 of the 55 requests are errors: at most 50 of 55 are good.
+    assert float(traffic[2]) <= 100 * 50 / 55
+
+
+def test_a_service_report_without_its_service_is_refused(shop: dict[str, Any]) -> None:
+    status, answer = call(shop["server"].api_url, "POST", "/api/v1/reports",
+                          {"kind": "sla", "from": shop["from"], "to": shop["to"]})
+    assert status == 400 and answer["detail"].startswith("service:"), answer
+
+
+def test_the_metering_report_is_the_statement_of_its_month(shop: dict[str, Any]) -> None:
+    server: ServerProcess = shop["server"]
+    month = time.strftime("%Y-%m", time.gmtime(shop["from"] / 1000))
+    start = calendar.timegm(time.strptime(month + "-01", "%Y-%m-%d")) * 1000
+    year, mon = (int(x) for x in month.split("-"))
+    end = calendar.timegm((year + mon // 12, mon % 12 + 1, 1, 0, 0, 0)) * 1000
+    job = _built(server, {"kind": "metering", "from": start, "to": end})
+    _, raw = _download(server, job["id"], "csv")
+    status, s = call(server.api_url, "GET", f"/api/v1/metering/statement?month={month}")
+    assert status == 200, s
+    lines = csv_blocks(raw.decode())["lines"]
+    assert lines[0][:2] == ["cluster", "namespace"]
+    # No cluster is watched here: the statement has no line and neither has the report.
+    assert [row[:2] for row in lines[1:]] == [[x["cluster"], x["key"]] for x in s["lines"]]
+    _, page = _download(server, job["id"], "html")
+    assert f"{s['capacity_cost']:,.2f} {s['currency']}" in page.decode()

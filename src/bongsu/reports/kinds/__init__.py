@@ -52,10 +52,14 @@ class KindRegistry:
 
 def default_kinds() -> KindRegistry:
     """The built-in kinds (each registered as a third party's would be)."""
+    from bongsu.reports.kinds.metering import Metering
     from bongsu.reports.kinds.performance import Performance
+    from bongsu.reports.kinds.sla import Sla
+    from bongsu.reports.kinds.users import Users
 
     registry = KindRegistry()
-    registry.register(Performance())
+    for kind in (Performance(), Sla(), Users(), Metering()):
+        registry.register(kind)
     return registry
 
 
