@@ -15,6 +15,7 @@ from typing import Any
 from alerts.receivers import SmtpReceiver, WebhookReceiver, call, until
 from bongsu import __version__
 from bongsu.alerts.channels.webhook import verify
+from bongsu.api.support import MAX_BODY_BYTES
 from server_process import ServerProcess
 
 from .conftest import data_url, request_body
@@ -202,6 +203,24 @@ def test_bad_input_is_a_4xx_naming_the_field(server: ServerProcess) -> None:
     connection.putheader("Content-Type", "application/json")
     connection.putheader("Content-Length", str(9 * 2**20))
     connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read())["detail"].startswith("screenshot: the request is over")
+    connection.close()
+
+    # Without a Content-Length (chunked): cut off as it streams, past the limit.
+    connection = http.client.HTTPConnection("127.0.0.1", server.api_port, timeout=60)
+    connection.putrequest("POST", "/api/v1/support")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.endheaders()
+    piece = b"A" * 2**20
+    try:
+        for _ in range(MAX_BODY_BYTES // len(piece) + 2):
+            connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+        connection.send(b"0\r\n\r\n")
+    except OSError:
+        pass  # the server answered and closed before taking it all
     response = connection.getresponse()
     assert response.status == 413
     assert json.loads(response.read())["detail"].startswith("screenshot: the request is over")
