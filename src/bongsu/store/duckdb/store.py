@@ -117,6 +117,12 @@ _TELEMETRY_TABLES = (
     "spans", "rollup_10s", "rollup_1m", "edges_1m", "metric_points", "logs", "users_1m",
 )  # captures and day user sketches have their own retention
 _MINUTE_US = 60_000_000
+_CHECK_SCHEMA = pa.schema([
+    ("tenant", pa.string()), ("check_id", pa.string()), ("ts_us", pa.int64()),
+    ("status", pa.string()), ("state", pa.string()), ("duration_ms", pa.float64()),
+    ("status_code", pa.int32()), ("failed_condition", pa.string()), ("error", pa.string()),
+    ("tls_days_left", pa.float64()), ("name", pa.string()), ("target", pa.string()),
+])  # the columns of migration 0007, in order
 
 
 class DuckDBStore:
@@ -371,10 +377,17 @@ class DuckDBStore:
     def save_check_results(self, results: Sequence[CheckResult]) -> None:
         if not results:
             return
-        with self._write_lock, self._transaction() as cur:
-            cur.executemany(
-                "INSERT INTO check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[getattr(r, c) for c in CheckResult.__slots__] for r in results])
+        # As an Arrow table: executemany inserts row by row (200 rows: 635 ms; this ~10 ms).
+        table = pa.Table.from_pylist(
+            [{c: getattr(r, c) for c in CheckResult.__slots__} for r in results],
+            schema=_CHECK_SCHEMA)
+        with self._write_lock:
+            try:
+                with self._transaction() as cur:
+                    cur.register("b_checks", table)
+                    cur.execute("INSERT INTO check_results SELECT * FROM b_checks")
+            finally:
+                self._writer.unregister("b_checks")
 
     def delete_check_results_before(self, cutoff_us: int) -> int:
         with self._write_lock:
