@@ -201,11 +201,14 @@ class Senders:
     def register(self, sender: Sender) -> None:
         self._by_type[sender.name] = sender
 
+    def names(self) -> list[str]:
+        return sorted(self._by_type)
+
     def send(self, channel: Channel, request: SupportRequest, png: bytes | None,
              context: SendContext) -> SendResult:
         sender = self._by_type.get(channel.type)
         if sender is None:
-            known = ", ".join(sorted(self._by_type))
+            known = ", ".join(self.names())
             return SendResult.permanent(f"channel type {channel.type!r} cannot carry a "
                                         f"support request (known: {known})")
         try:
