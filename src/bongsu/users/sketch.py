@@ -63,6 +63,16 @@ class Sketch:
         self._hashes: set[int] | None = set()
         self._registers: bytearray | None = None
 
+    @classmethod
+    def of(cls, hashes: set[int], precision: int = PRECISION) -> Sketch:
+        """A sketch of a set of 64-bit hashes (taken over, not copied, while exact)."""
+        sketch = cls(precision)
+        if len(hashes) <= EXACT_LIMIT:
+            sketch._hashes = hashes
+        else:
+            sketch._densify_from(hashes)
+        return sketch
+
     @property
     def exact(self) -> bool:
         """Whether :meth:`count` is exact (the sketch still holds every hash)."""
@@ -138,7 +148,9 @@ class Sketch:
         return sketch
 
     def _densify(self) -> None:
-        hashes = self._hashes or set()
+        self._densify_from(self._hashes or set())
+
+    def _densify_from(self, hashes: set[int]) -> None:
         self._hashes, self._registers = None, bytearray(1 << self.precision)
         self._add_dense(hashes)
 
