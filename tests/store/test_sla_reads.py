@@ -1,7 +1,8 @@
-"""The SLA read (``bongsu.store.sla``), checked through its protocol only against every
+"""The SLA reads (``bongsu.store.sla``), checked through the protocols only against every
 backend in ``query.harness.BACKENDS``: per minute with traffic, the transactions and the
 good ones (not errors, in a bucket wholly below the threshold's) equal what the shop's
-spans give, with rollup rows loaded in parts; half-open windows; tenancy; the row cap."""
+spans give, with rollup rows loaded in parts; half-open windows; tenancy; the row cap; a
+check's state changes are its results (``Reads.check_results``) where the state changes."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ from typing import Any
 import pytest
 
 from bongsu.errors import TooManyRows
+from bongsu.store.reads import reads_of
 from bongsu.store.rollup import bucket_of
-from bongsu.store.sla import TrafficMinute, sla_reads_of
+from bongsu.store.sla import StateChange, TrafficMinute, sla_reads_of
+from bongsu.synthetics.model import CheckResult
 from query.dataset import MINUTE_US, SPAN_US, anchor_us, build_shop, transactions
 from query.harness import BACKENDS, load
+
+US = 1_000_000
 
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))
@@ -80,3 +85,24 @@ def test_row_cap(loaded: tuple[Any, Any, int]) -> None:
     reads = sla_reads_of(store, timeout_s=10, max_rows=2)
     with pytest.raises(TooManyRows):
         reads.traffic_minutes("default", "orders", t0 - MINUTE_US, t0 + SPAN_US, 200)
+
+
+def test_state_changes_are_the_results_whose_state_changes(
+        loaded: tuple[Any, Any, int]) -> None:
+    store, _, t0 = loaded
+    states = ["up", "up", "down", "down", "unknown", "up", "up", "down", "up", "up"]
+    rows = [CheckResult(tenant, "c1", t0 + i * 10 * US, s, s, name=f"web {i}")
+            for tenant in ("default", "acme") for i, s in enumerate(states)]
+    store.save_check_results(rows)
+    sla = sla_reads_of(store, timeout_s=10, max_rows=1000)
+    reads = reads_of(store, timeout_s=10, max_rows=1000)
+    for start, end in [(t0, t0 + 100 * US), (t0 + 25 * US, t0 + 75 * US),
+                       (t0 + 30 * US, t0 + 31 * US), (t0 - 50 * US, t0)]:
+        every = reads.check_results("default", "c1", start, end, 1000)
+        kept = [r for i, r in enumerate(every) if i == 0 or r.state != every[i - 1].state]
+        assert sla.check_state_changes("default", "c1", start, end) == [
+            StateChange(r.ts_us, r.state, r.name) for r in kept], (start, end)
+    # In force at the start: the down result 5 s before it, then only the changes.
+    got = sla.check_state_changes("default", "c1", t0 + 35 * US, t0 + 100 * US)
+    assert [(c.ts_us - t0) // US for c in got] == [30, 40, 50, 70, 80]
+    assert sla.check_state_changes("nobody", "c1", t0, t0 + 100 * US) == []

@@ -32,7 +32,7 @@ from bongsu.api.responses import JSON
 from bongsu.errors import InvalidQuery, StoreError
 from bongsu.query.window import parse_time, parse_window
 from bongsu.sla.periods import DAY_US, Period, period_start
-from bongsu.sla.report import PAGE, PeriodFigures, Report, SlaReports
+from bongsu.sla.report import PeriodFigures, Report, SlaReports
 from bongsu.sla.targets import Target, TargetRepo, default_target
 from bongsu.store.reads import reads_of
 from bongsu.store.sla import sla_reads_of
@@ -213,10 +213,10 @@ def sla_router(reports: SlaReports | None = None, targets: TargetRepo | None = N
 def sla_router_for(store: Any, engine: Engine, silences: Callable[[str], list[Silence]],
                    timeout_s: float) -> APIRouter:
     """The SLA routes over a telemetry store and the metadata database, as a server has
-    them: reads with their own row caps (a month of 10 s probes is 260,000 results)."""
-    results = reads_of(store, timeout_s=timeout_s, max_rows=PAGE + 1)
+    them: reads with their own row cap (a year of minutes of traffic is 525,600 rows)."""
     repo = TargetRepo(engine)
-    reports = SlaReports(results, sla_reads_of(store, timeout_s, 1_000_000), silences, repo)
+    reports = SlaReports(sla_reads_of(store, timeout_s, 1_000_000), silences, repo)
+    results = reads_of(store, timeout_s=timeout_s, max_rows=100_000)
     return sla_router(reports, repo, checks_seen=_checks_seen(results))
 
 

@@ -14,8 +14,8 @@ Three kinds of subject, one report shape:
 
 Example::
 
-    sla = SlaReports(results=reads, traffic=sla_reads_of(store, 30, 1_000_000),
-                     silences=notify.silences, targets=TargetRepo(engine))
+    sla = SlaReports(sla_reads_of(store, 30, 1_000_000), notify.silences,
+                     TargetRepo(engine))
     report = sla.check("default", "c_1", "day", start_us, end_us)
     report.periods[0].against.sla_percent
 """
@@ -33,19 +33,10 @@ from bongsu.sla.budget import Against, against
 from bongsu.sla.maintenance import check_labels, maintenance_windows
 from bongsu.sla.periods import Period, split
 from bongsu.sla.targets import Kind, Target, default_target
-from bongsu.sla.timeline import ResultLike, Span, Tally, combine, spans_of, tally_of
+from bongsu.sla.timeline import Span, Tally, combine, spans_of, tally_of
 from bongsu.sla.timeline import with_maintenance as _with_maintenance
 from bongsu.store.rollup import bucket_low_us, bucket_of
 from bongsu.store.sla import SlaReads, TrafficMinute
-
-PAGE = 50_000  # results read at a time: a month of 10 s probes is ~260,000
-
-
-class CheckResults(Protocol):
-    """The store read the SLA figures need (``bongsu.store.reads.Reads`` has it)."""
-
-    def check_results(self, tenant: str, check_id: str, start_us: int, end_us: int,
-                      limit: int) -> Sequence[ResultLike]: ...
 
 
 class Targets(Protocol):
@@ -84,11 +75,10 @@ class Report:
 class SlaReports:
     """Computes SLA reports from the store and the metadata database."""
 
-    def __init__(self, results: CheckResults, traffic: SlaReads,
+    def __init__(self, store: SlaReads,
                  silences: Callable[[str], list[Silence]], targets: Targets,
                  now_us: Callable[[], int] = lambda: time.time_ns() // 1000) -> None:
-        self._results = results
-        self._traffic = traffic
+        self._traffic = store
         self._silences = silences
         self._targets = targets
         self._now_us = now_us
@@ -140,24 +130,11 @@ class SlaReports:
         stop = min(end_us, self._now_us())
         if stop <= start_us:
             return []
-        results = self._read(tenant, check_id, start_us, stop)
-        name = str(getattr(results[-1], "name", "")) if results else ""
+        results = self._traffic.check_state_changes(tenant, check_id, start_us, stop)
+        name = results[-1].name if results else ""
         windows = maintenance_windows(self._silences(tenant),
                                       check_labels(check_id, name, service), start_us, stop)
         return _with_maintenance(spans_of(results, start_us, stop), windows)
-
-    def _read(self, tenant: str, check_id: str, start_us: int, end_us: int
-              ) -> list[ResultLike]:
-        out: list[ResultLike] = []
-        at = start_us
-        while True:
-            page = list(self._results.check_results(tenant, check_id, at, end_us, PAGE))
-            fresh = [r for r in page if not out or r.ts_us > out[-1].ts_us]
-            out.extend(fresh)
-            inside = sum(1 for r in page if r.ts_us >= at)
-            if inside < PAGE or not fresh:
-                return out
-            at = out[-1].ts_us + 1
 
     def _timed(self, kind: Kind, subject: str, target: Target, spans: list[Span],
                period: Period, start_us: int, end_us: int) -> Report:
@@ -188,4 +165,4 @@ class SlaReports:
                              against(good, requests, target.target_percent))
 
 
-__all__ = ["CheckResults", "PeriodFigures", "Report", "SlaReports", "Targets"]
+__all__ = ["PeriodFigures", "Report", "SlaReports", "Targets"]

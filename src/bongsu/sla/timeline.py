@@ -77,10 +77,13 @@ def spans_of(results: Iterable[ResultLike], start_us: int, end_us: int) -> list[
         ts = max(result.ts_us, start_us)
         if ts >= end_us:
             break
+        state = _status(result.state)
+        if state == status:
+            continue  # most results repeat the state: no span of their own
         if ts > at:
             spans.append(Span(at, ts, _status(status)))
             at = ts
-        status = result.state
+        status = state
     if at < end_us:
         spans.append(Span(at, end_us, _status(status)))
     return _merged(spans)

@@ -1,4 +1,5 @@
-"""The store's SLA side: a service's requests per minute, and how many of them were good.
+"""The store's SLA side: a check's state changes, and a service's requests per minute with
+how many of them were good.
 
 Contract every backend keeps (``tests/store/test_sla_reads.py`` checks it):
 
@@ -10,6 +11,10 @@ Contract every backend keeps (``tests/store/test_sla_reads.py`` checks it):
   bound and the threshold (at most 2^(1/8) - 1 ≈ 9 % of the threshold) counts as slow.
 - **Windows** are half-open ``[start_us, end_us)`` over the minute's start; rows come
   oldest first, one per minute with traffic (minutes without any are left out).
+- **State changes** (:meth:`SlaReads.check_state_changes`) are the check results
+  (``check_results``, :mod:`bongsu.store.reads`) whose ``state`` differs from the previous
+  result's, preceded by the result in force at the window's start: the same timeline as
+  every result, a few hundred rows a month instead of 260,000.
 - **Tenancy and bounds** as every read: one tenant's rows, the backend's time limit and
   row cap (:class:`~bongsu.errors.QueryTimeout`, :class:`~bongsu.errors.TooManyRows`).
 
@@ -33,7 +38,19 @@ class TrafficMinute:
     good: int  # neither an error nor as slow as the threshold bucket
 
 
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    ts_us: int
+    state: str  # up | down | unknown: the check's state from here to the next change
+    name: str  # the check's name as it was run
+
+
 class SlaReads(Protocol):
+    def check_state_changes(self, tenant: str, check_id: str, start_us: int, end_us: int
+                            ) -> list[StateChange]:
+        """The check's state changes in the window, after the one in force at its start."""
+        ...
+
     def traffic_minutes(self, tenant: str, service: str, start_us: int, end_us: int,
                         below_bucket: int) -> list[TrafficMinute]:
         """The service's transactions per minute with traffic, and the good ones."""
@@ -52,4 +69,4 @@ def sla_reads_of(store: Any, timeout_s: float, max_rows: int) -> SlaReads:
     raise TypeError(f"no SLA reads for a store of type {type(store).__name__}")
 
 
-__all__ = ["SlaReads", "TrafficMinute", "sla_reads_of"]
+__all__ = ["SlaReads", "StateChange", "TrafficMinute", "sla_reads_of"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bongsu.store.duckdb.reads import sql
 from bongsu.store.duckdb.store import DuckDBStore
-from bongsu.store.sla import TrafficMinute
+from bongsu.store.sla import StateChange, TrafficMinute
 
 
 class DuckDBSlaReads:
@@ -14,6 +14,13 @@ class DuckDBSlaReads:
         self._store = store
         self._timeout_s = timeout_s
         self._max_rows = max_rows
+
+    def check_state_changes(self, tenant: str, check_id: str, start_us: int, end_us: int
+                            ) -> list[StateChange]:
+        rows = self._store.run(sql("sla_check_changes"), {
+            "tenant": tenant, "check_id": check_id, "start": start_us, "end": end_us},
+            self._timeout_s, self._max_rows)
+        return [StateChange(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     def traffic_minutes(self, tenant: str, service: str, start_us: int, end_us: int,
                         below_bucket: int) -> list[TrafficMinute]:
