@@ -18,6 +18,7 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v mariadbd >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || need_apt+=(mariadb-server)
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)  # tests check the simulated cluster with a real kubectl
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)  # a throwaway certificate for the SMTP STARTTLS test
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)  # report tests look at PDF pages (pdftoppm, pdftotext)
 if (( ${#need_apt[@]} )); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq

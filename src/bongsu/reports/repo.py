@@ -242,12 +242,20 @@ class ReportRepo:
                 .values(last_period_us=periods[-1].start_us))
             if moved.rowcount != 1:
                 return 0
-            con.execute(insert(report_deliveries), [
-                dict(schedule_id=schedule.id, period_start_us=p.start_us,
-                     period_end_us=p.end_us, tenant=schedule.tenant, state="pending",
-                     job_id=None, attempts=0, next_attempt_us=p.due_us, error=None,
-                     sent_us=None) for p in periods])
-        return len(periods)
+            # A schedule whose timing was changed starts again from its newest due
+            # period, which may have been delivered already: a period is sent once.
+            known = {r[0] for r in con.execute(
+                select(report_deliveries.c.period_start_us).where(and_(
+                    report_deliveries.c.schedule_id == schedule.id,
+                    report_deliveries.c.period_start_us.in_([p.start_us for p in periods]))))}
+            new = [p for p in periods if p.start_us not in known]
+            if new:
+                con.execute(insert(report_deliveries), [
+                    dict(schedule_id=schedule.id, period_start_us=p.start_us,
+                         period_end_us=p.end_us, tenant=schedule.tenant, state="pending",
+                         job_id=None, attempts=0, next_attempt_us=p.due_us, error=None,
+                         sent_us=None) for p in new])
+        return len(new)
 
     def due_deliveries(self, now: int, limit: int = 20) -> list[Delivery]:
         with self._engine.connect() as con:

@@ -4,6 +4,9 @@ checks, and its traffic SLO, per UTC day and over the period, against their targ
 
 from __future__ import annotations
 
+import inspect
+from typing import Any, cast
+
 from bongsu.reports.kinds.performance import day, period_text
 from bongsu.reports.model import (
     Cell,
@@ -32,6 +35,20 @@ def _row(subject: str, label: str, f: PeriodFigures) -> list[Cell]:
             round(a.budget_left, 1)]
 
 
+def _sla_reports(sources: Sources) -> SlaReports:
+    """SlaReports over the server's store and metadata database. Its constructor is being
+    changed while this is written (one store read for check results and traffic instead of
+    two): both shapes are taken; drop the old one once it is gone."""
+    make: Any = SlaReports
+    sla_reads = sla_reads_of(sources.store, _TIMEOUT_S, 1_000_000)
+    targets = TargetRepo(sources.engine)
+    if "results" in inspect.signature(SlaReports).parameters:
+        return cast(SlaReports, make(results=reads_of(sources.store, _TIMEOUT_S, 1_000_000),
+                                     traffic=sla_reads, silences=sources.silences,
+                                     targets=targets))
+    return cast(SlaReports, make(sla_reads, sources.silences, targets))
+
+
 class Sla:
     name = "sla"
     title = "SLA"
@@ -41,9 +58,7 @@ class Sla:
         if sources.store is None or sources.engine is None or sources.silences is None:
             raise ReportError("kind", "SLA figures need the server's store and metadata")
         service = request.service or ""
-        reports = SlaReports(reads_of(sources.store, _TIMEOUT_S, 1_000_000),
-                             sla_reads_of(sources.store, _TIMEOUT_S, 1_000_000),
-                             sources.silences, TargetRepo(sources.engine))
+        reports = _sla_reports(sources)
         t, a, b = request.tenant, request.from_us, request.to_us
         found: list[tuple[str, SlaReport]] = [
             ("service (checks combined)", reports.service(t, service, "day", a, b))]
