@@ -113,6 +113,14 @@ def test_check_down_fires_and_resolves_through_a_webhook(
     assert len(_posts(hook, "firing")) == 1
     assert _api(server, "GET", f"/api/v1/checks/{cid}")[1]["state"] == "up"
 
+    # Turned off: its time from now on is unknown, not its last result's.
+    status, put = _api(server, "PUT", f"/api/v1/checks/{cid}", {**good, "enabled": False})
+    assert status == 200 and put["enabled"] is False, put
+    assert (put["state"], put["last"]["status"], put["last"]["error"]) == (
+        "unknown", "unknown", "check disabled")
+    status, body = _api(server, "PUT", f"/api/v1/checks/{cid}", {**good, "combine": "most"})
+    assert status == 400 and body["detail"].startswith("combine: must be all or any"), body
+
     # Another id is a 404; an unknown parameter a 400; deleting removes the results too.
     assert _api(server, "GET", "/api/v1/checks/c_nope")[0] == 404
     status, body = _api(server, "GET", f"/api/v1/checks/{cid}/results?since=0")
