@@ -224,8 +224,10 @@ def test_trace_detail_shows_sql_errors_and_logs(
     page: Any, console: Console, problems: Problems, screenshots: Path
 ) -> None:
     # A failing trace that ran SQL, recorded an exception and wrote logs. ~1 % of simulated
-    # requests fail: early in a session there may be none yet, so keep looking for 60 s.
-    deadline = time.monotonic() + 60
+    # requests fail: early in a session there may be none yet, so keep looking for 90 s.
+    # Only a trace that ended 20 s ago: a younger one may still gain spans and logs (they
+    # reach the store in separate batches) between the API's answer and the page's.
+    deadline = time.monotonic() + 90
     seen: set[str] = set()
     pick: dict[str, Any] | None = None
     while pick is None:
@@ -233,7 +235,8 @@ def test_trace_detail_shows_sql_errors_and_logs(
             f"no failing trace with SQL, exception and logs in {len(seen)}"
         )
         for tr in console.get("/api/v1/traces", status="error", limit=50)["traces"]:
-            if tr["trace_id"] in seen:
+            settled = tr["start"] + tr["duration_ms"] < time.time() * 1000 - 20_000
+            if tr["trace_id"] in seen or not settled:
                 continue
             seen.add(tr["trace_id"])
             detail = console.get(f"/api/v1/traces/{tr['trace_id']}")
