@@ -20,6 +20,7 @@ MENU = {
     "alerts": "overview",
     "rules": "overview",
     "channels": "overview",
+    "support": "overview",
     "transactions": "requests",
     "traces": "requests",
     "instances": "infrastructure",
@@ -27,6 +28,15 @@ MENU = {
     "containers": "infrastructure",
     "clusters": "infrastructure",
     "ingress": "infrastructure",
+    "metering": "infrastructure",
+    "checks": "servicelevel",
+    "sla": "servicelevel",
+    "reports": "servicelevel",
+    "users": "servicelevel",
+    "captures": "diagnostics",
+    "threads": "diagnostics",
+    "memory": "diagnostics",
+    "trend": "diagnostics",
 }
 
 
