@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from bongsu.agent.demo.load import COOKIE, USERS
+
 for _library in ("flask", "gunicorn", "uvicorn", "starlette", "httpx", "requests"):
     pytest.importorskip(_library)
 
@@ -48,6 +50,17 @@ def test_demo_fills_the_dashboard(server_factory: Any, tmp_path: Path) -> None:
         assert "GET /api/orders/{order_id}" in {t["root_name"] for t in body["traces"]}
         _, detail = server.api(f"/api/v1/traces/{deep[0]['trace_id']}")
         assert {s["service"] for s in detail["spans"]} == {"gateway", "order-api", "payment-api"}
+        # Shoppers are told apart by their session cookie, hashed at the edge: many users,
+        # at most the load generator's, and no cookie value reaches the server.
+        def dau() -> dict[str, Any]:
+            _, users = server.api("/api/v1/users?service=gateway")
+            return dict(users["dau"])
+
+        while (seen := dau())["users"] < 10 and time.monotonic() < deadline + 20:
+            time.sleep(1)
+        assert 10 <= seen["users"] <= USERS and seen["exact"] is True
+        assert all(COOKIE not in str(a) and "s0001" not in str(a)
+                   for s in detail["spans"] for a in s["attributes"].values())
     finally:
         children = _children(demo.pid)
         demo.terminate()  # SIGTERM: the demo stops every process it started

@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from bongsu.agent.demo.load import LoadGenerator
+from bongsu.agent.demo.load import COOKIE, LoadGenerator
 
 __all__ = ["build_demo_parser", "cli_demo"]
 
@@ -95,6 +95,7 @@ def cli_demo(argv: list[str]) -> int:
         ports = {name: _free_port() for name in ("partner", "payments", "orders", "gateway")}
         env.update({
             "BONGSU_ENDPOINT": endpoint, "BONGSU_LOGS_EXPORT": "true",
+            "BONGSU_USER_KEY": f"cookie:{COOKIE}",  # the shoppers' sessions, hashed
             "DEMO_PARTNER_URL": f"http://127.0.0.1:{ports['partner']}",
             "DEMO_PAYMENTS_URL": f"http://127.0.0.1:{ports['payments']}",
             "DEMO_ORDERS_URL": f"http://127.0.0.1:{ports['orders']}",

@@ -1,4 +1,6 @@
-"""The demo's load generator: a mix of reads, checkouts, missing orders and slow reports."""
+"""The demo's load generator: a mix of reads, checkouts, missing orders and slow reports,
+from ``USERS`` shoppers (a session cookie each, a few of them busy, most seldom seen: the
+agent counts them by the cookie, hashed, as the demo sets ``BONGSU_USER_KEY``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["LoadGenerator"]
+__all__ = ["COOKIE", "USERS", "LoadGenerator"]
+
+USERS = 200
+COOKIE = "shop_session"
 
 
 class LoadGenerator:
@@ -40,8 +45,10 @@ class LoadGenerator:
             path, method = "/api/reports/monthly", "GET"
         else:
             path, method = f"/api/orders/{random.randint(10**6, 10**7)}", "GET"
+        shopper = min(int(random.paretovariate(0.8)), USERS)
         request = urllib.request.Request(self.base_url + path, method=method,
-                                         data=b"" if method == "POST" else None)
+                                         data=b"" if method == "POST" else None,
+                                         headers={"Cookie": f"{COOKIE}=s{shopper:04d}"})
         try:
             with urllib.request.urlopen(request, timeout=15) as response:
                 response.read()
