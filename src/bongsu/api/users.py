@@ -40,8 +40,8 @@ class UserCount(Model):
 
 
 class UserPoint(Model):
-    ts: int = _d("Epoch ms: the end of the 5 minutes counted (active users) or the UTC "
-                 "day's start (daily)")
+    ts: int = _d("The end of the 5 minutes counted (active users) or the UTC day's start "
+                 "(daily), epoch ms")
     users: int = _d("Distinct users")
     exact: bool = _d("false: an estimate within error_bound")
 
