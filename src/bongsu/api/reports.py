@@ -63,35 +63,39 @@ class ReportBody(Model):
 
 
 class ReportOut(Model):
-    id: str
-    kind: str
-    service: str | None
+    id: str = _d("The report's id (GET /api/v1/reports/{id})")
+    kind: str = _d("The report kind (GET /api/v1/reports/kinds)")
+    service: str | None = _d("The one service it covers; null when it covers all")
     from_ms: int = _d("Start of the period, epoch ms", alias="from")
     to_ms: int = _d("End of the period, epoch ms", alias="to")
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "done", "failed"] = _d(
+        "queued: waiting for the worker; running: being built; done: ready to download; "
+        "failed: see error")
     progress: float = _d("Percent done, 0-100")
     title: str | None = _d("The report's title once built")
     error: str | None = _d("Why it failed")
     pdf_error: str | None = _d("Why the PDF could not be printed (HTML and CSV still are)")
-    created_ms: int
-    finished_ms: int | None
+    created_ms: int = _d("When it was requested, epoch ms")
+    finished_ms: int | None = _d("When it was done or failed, epoch ms; null while queued or "
+                                 "running")
     schedule_id: str | None = _d("The schedule it was built for, if any")
-    formats: list[Literal["html", "csv", "pdf"]] = _d("What can be downloaded")
-    bytes: dict[str, int] = _d("File sizes per format")
+    formats: list[Literal["html", "csv", "pdf"]] = _d(
+        "The formats that can be downloaded (GET /api/v1/reports/{id}/download)")
+    bytes: dict[str, int] = _d("File size in bytes per built format (html, csv, pdf)")
 
 
 class Reports(Model):
-    reports: list[ReportOut]
+    reports: list[ReportOut] = _d("The tenant's reports, newest first")
 
 
 class KindOut(Model):
-    name: str
-    title: str
-    needs_service: bool
+    name: str = _d("The kind's name, as sent in a report's kind", examples=["performance"])
+    title: str = _d("Human-readable title of the kind")
+    needs_service: bool = _d("True if a report of this kind needs a service")
 
 
 class Kinds(Model):
-    kinds: list[KindOut]
+    kinds: list[KindOut] = _d("Every report kind")
 
 
 class ScheduleBody(Model):
@@ -103,34 +107,39 @@ class ScheduleBody(Model):
         "the previous calendar month (sent on the 1st)")
     at: str = _d("When it is sent, HH:MM UTC", examples=["07:00"])
     channel_id: str = _d("An e-mail channel of the alert engine (its id)")
-    enabled: bool = True
+    enabled: bool = _d("False: kept but not sent", default=True)
 
 
 class DeliveryOut(Model):
-    period_from_ms: int
-    period_to_ms: int
-    state: Literal["pending", "sent", "failed"]
-    report_id: str | None
-    attempts: int
-    error: str | None
-    sent_ms: int | None
+    period_from_ms: int = _d("Start of the period the report covers, epoch ms")
+    period_to_ms: int = _d("End of the period (exclusive), epoch ms")
+    state: Literal["pending", "sent", "failed"] = _d(
+        "pending: not sent yet (or being retried); sent: mailed; failed: given up (see error)")
+    report_id: str | None = _d("The report built for it (GET /api/v1/reports/{id}); null "
+                               "until one is started")
+    attempts: int = _d("Send attempts so far (at most 8; retried after 30 s, doubling)")
+    error: str | None = _d("Why the last attempt failed; null once sent")
+    sent_ms: int | None = _d("When the mail was sent, epoch ms; null unless sent")
 
 
 class ScheduleOut(Model):
-    id: str
-    name: str
-    kind: str
-    service: str | None
-    every: Literal["daily", "weekly", "monthly"]
-    at: str
-    channel_id: str
-    enabled: bool
-    last_period_ms: int | None = _d("Start of the newest period planned (sent or pending)")
+    id: str = _d("The schedule's id")
+    name: str = _d("Shown in the mail's subject")
+    kind: str = _d("The report kind (GET /api/v1/reports/kinds)")
+    service: str | None = _d("The one service its reports cover; null when they cover all")
+    every: Literal["daily", "weekly", "monthly"] = _d(
+        "daily: the previous UTC day; weekly: the previous ISO week (sent Mondays); monthly: "
+        "the previous calendar month (sent on the 1st)")
+    at: str = _d("When it is sent, HH:MM UTC", examples=["07:00"])
+    channel_id: str = _d("The e-mail channel of the alert engine that sends it (its id)")
+    enabled: bool = _d("False: kept but not sent")
+    last_period_ms: int | None = _d("Start of the newest period planned (sent or pending), "
+                                    "epoch ms; null before the first")
     deliveries: list[DeliveryOut] = _d("The newest deliveries first (up to 10)")
 
 
 class Schedules(Model):
-    schedules: list[ScheduleOut]
+    schedules: list[ScheduleOut] = _d("The tenant's report schedules")
 
 
 # -- routes -------------------------------------------------------------------------------
