@@ -75,38 +75,38 @@ class GroupOut(Model):
     cluster: str = _d("Cluster; empty when grouped by team (a team spans clusters)")
     key: str = _d("Namespace, namespace/workload, team label value ('' = none) or cluster")
     containers: int = _d("Distinct containers counted")
-    figures: FiguresOut
+    figures: FiguresOut = _d("The group's core-hours and GiB-hours over the window")
 
 
 class NodeOut(Model):
-    cluster: str
-    node: str
+    cluster: str = _d("Cluster the node belongs to (its --kube NAME)")
+    node: str = _d("Node name, as the cluster lists it")
     cpu_capacity: float = _d("Core-hours of capacity: allocated + idle")
     cpu_allocated: float = _d("Core-hours allocated to its containers")
     cpu_idle: float = _d("Core-hours idle: max(capacity - allocated, 0) per hour")
-    memory_capacity: float = _d("GiB-hours of capacity")
-    memory_allocated: float
-    memory_idle: float
+    memory_capacity: float = _d("GiB-hours of capacity: allocated + idle")
+    memory_allocated: float = _d("GiB-hours of memory allocated to its containers")
+    memory_idle: float = _d("GiB-hours idle: max(capacity - allocated, 0) per hour")
 
 
 class CapacityOut(Model):
     cpu_allocated: float = _d("Core-hours allocated, every container")
     cpu_idle: float = _d("Core-hours idle, every node")
     cpu_capacity: float = _d("cpu_allocated + cpu_idle")
-    memory_allocated: float
-    memory_idle: float
-    memory_capacity: float
+    memory_allocated: float = _d("GiB-hours allocated, every container")
+    memory_idle: float = _d("GiB-hours idle, every node")
+    memory_capacity: float = _d("memory_allocated + memory_idle")
 
 
 class MeteringOut(Model):
     start: int = _d("First hour, epoch ms")
     end: int = _d("End of the last hour (exclusive), epoch ms")
-    group_by: GroupBy
+    group_by: GroupBy = _d("What each group is: namespace, workload, team or cluster")
     hours: int = _d("Hours with rows")
     groups: list[GroupOut] = _d("Largest allocation first")
-    totals: FiguresOut
-    nodes: list[NodeOut]
-    capacity: CapacityOut
+    totals: FiguresOut = _d("Core-hours and GiB-hours of every container, all groups summed")
+    nodes: list[NodeOut] = _d("Each node's capacity, allocation and idle over the window")
+    capacity: CapacityOut = _d("Allocated, idle and capacity summed over every node")
 
 
 class RateIn(Model):
@@ -122,10 +122,10 @@ class RateCardIn(Model):
 
 
 class StatementLineOut(Model):
-    cluster: str
-    key: str
-    containers: int
-    figures: FiguresOut
+    cluster: str = _d("Cluster; empty when grouped by team (a team spans clusters)")
+    key: str = _d("Namespace, namespace/workload, team label value ('' = none) or cluster")
+    containers: int = _d("Distinct containers counted")
+    figures: FiguresOut = _d("The line's core-hours and GiB-hours over the month")
     request_cost: float = _d("Cost of the requested core- and GiB-hours")
     usage_cost: float = _d("Cost of the used core- and GiB-hours")
     allocation_cost: float = _d("Cost of the allocated core- and GiB-hours")
@@ -134,18 +134,20 @@ class StatementLineOut(Model):
 
 
 class StatementOut(Model):
-    month: str
-    group_by: GroupBy
-    currency: str
+    month: str = _d("The month, YYYY-MM (UTC)")
+    group_by: GroupBy = _d("What each line is: namespace, workload, team or cluster")
+    currency: str = _d("ISO 4217 code of every cost (the clusters' rates share one)")
     hours: int = _d("Hours of the month with rows")
     lines: list[StatementLineOut] = _d("Largest total first")
-    totals: FiguresOut
+    totals: FiguresOut = _d("Core-hours and GiB-hours of every container, all lines summed")
     cpu_idle: float = _d("Idle core-hours, every node")
     memory_idle: float = _d("Idle GiB-hours, every node")
-    request_cost: float
-    usage_cost: float
-    allocation_cost: float
-    idle_cost: float
+    request_cost: float = _d("Cost of the requested core- and GiB-hours, sum of the lines")
+    usage_cost: float = _d("Cost of the used core- and GiB-hours, sum of the lines")
+    allocation_cost: float = _d("Cost of the allocated core- and GiB-hours, sum of the "
+                                "lines")
+    idle_cost: float = _d("Cost of the idle core- and GiB-hours of every node, each at its "
+                          "cluster's rate")
     unassigned_idle_cost: float = _d("Idle cost of clusters with no allocation at all")
     capacity_cost: float = _d("allocation_cost + idle_cost = sum(lines.total_cost) + "
                               "unassigned_idle_cost")
@@ -154,7 +156,8 @@ class StatementOut(Model):
 
 class RecomputeOut(Model):
     hours: int = _d("Hours recomputed (per cluster)")
-    clusters: list[str]
+    clusters: list[str] = _d("Clusters recomputed: the one asked for, else every watched "
+                             "cluster (empty when this server's job meters another tenant)")
     rows: int = _d("Container rows stored")
     seconds: float = _d("Time the recompute took")
 
