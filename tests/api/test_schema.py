@@ -37,9 +37,10 @@ def _properties() -> list[tuple[str, str, dict[str, object]]]:
 
 
 # POSTs that answer what they did at once rather than create or queue: a rule evaluated
-# over the past, one test notification sent now, one probe of a check run now.
+# over the past, one test notification sent now, one probe of a check run now, metering
+# hours recomputed now.
 _ANSWER_ONLY = {"/api/v1/rules/preview", "/api/v1/channels/{channel_id}/test",
-                "/api/v1/checks/{check_id}/run"}
+                "/api/v1/checks/{check_id}/run", "/api/v1/metering/recompute"}
 
 
 def test_every_operation_documents_its_body_and_errors() -> None:
