@@ -82,7 +82,7 @@ class SupportIn(BaseModel):
                           max_length=MAX_DESCRIPTION)
     contact: str = _d("How to reach the user (e-mail, name)", default="",
                       max_length=MAX_CONTACT)
-    view: SupportView
+    view: SupportView = _d("The console's state when the request was made")
     screenshot: str | None = _d(
         f"The view as a PNG data URL (data:image/png;base64,…), at most "
         f"{MAX_SCREENSHOT_BYTES // 2**20} MiB; null when the browser could not take one",
@@ -90,46 +90,49 @@ class SupportIn(BaseModel):
 
 
 class ScreenshotInfo(BaseModel):
-    width: int
-    height: int
-    bytes: int
+    width: int = _d("Width in pixels, from the PNG's header")
+    height: int = _d("Height in pixels, from the PNG's header")
+    bytes: int = _d("Size of the stored PNG, in bytes")
     url: str = _d("Where the PNG is served")
 
 
 class SupportOut(BaseModel):
     """A stored support request."""
 
-    id: str
+    id: str = _d("Support request id")
     status: StatusName = _d("new: not sent yet (queued, retrying or no channel); sent; "
                             "failed (refused for good or out of attempts); resolved")
-    created_ms: int
-    updated_ms: int
-    description: str
-    contact: str
+    created_ms: int = _d("When it was received, epoch ms")
+    updated_ms: int = _d("When it last changed (status, delivery attempt), epoch ms")
+    description: str = _d("What went wrong, in the user's words (trimmed)")
+    contact: str = _d("How to reach the user, as given (trimmed; empty: none)")
     view: SupportView = _d("The console's state, as sent")
     system: dict[str, Any] = _d("What the server gathered: bongsu (version), services, "
                                 "kube_events, alerts (firing), captures; a section it could "
                                 "not read is {error}")
-    screenshot: ScreenshotInfo | None
+    screenshot: ScreenshotInfo | None = _d("The screenshot sent with it (null: none)")
     channel: str | None = _d("The channel it was (or is being) sent to")
     attempts: int = _d("Delivery attempts so far")
-    next_attempt_ms: int | None = _d("When the next attempt is due (null: not queued)")
+    next_attempt_ms: int | None = _d("When the next attempt is due, epoch ms (null: not "
+                                     "queued)")
     last_error: str | None = _d("Why the last attempt failed, or why it is not queued")
-    sent_ms: int | None
-    resolved_ms: int | None
+    sent_ms: int | None = _d("When the channel accepted it, epoch ms (null: not sent)")
+    resolved_ms: int | None = _d("When it was set resolved, epoch ms (null: not resolved, "
+                                 "or set new again)")
 
 
 class SupportSummary(BaseModel):
-    id: str
-    status: StatusName
-    created_ms: int
+    id: str = _d("Support request id")
+    status: StatusName = _d("new: not sent yet (queued, retrying or no channel); sent; "
+                            "failed (refused for good or out of attempts); resolved")
+    created_ms: int = _d("When it was received, epoch ms")
     description: str = _d("The first 200 characters")
-    contact: str
-    page: str
-    channel: str | None
-    attempts: int
-    last_error: str | None
-    has_screenshot: bool
+    contact: str = _d("How to reach the user, as given (empty: none)")
+    page: str = _d("The console page it was sent from (view.page; empty: unknown)")
+    channel: str | None = _d("The channel it was (or is being) sent to")
+    attempts: int = _d("Delivery attempts so far")
+    last_error: str | None = _d("Why the last attempt failed, or why it is not queued")
+    has_screenshot: bool = _d("Whether a screenshot was sent with it")
 
 
 class SupportList(BaseModel):

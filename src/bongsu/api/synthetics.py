@@ -55,11 +55,14 @@ class Result(BaseModel):
                     + _MS)
     status: StatusName = _d("This probe's verdict; unknown: the server did not probe in time")
     state: StatusName = _d("The check's state after it, thresholds applied")
-    duration_ms: float | None = _d("Response time (TCP: time to connect)")
+    duration_ms: float | None = _d("Response time in ms, from the probe's start to the "
+                                   "response read or the failure (TCP: time to connect); "
+                                   "null on an unknown row the server did not probe")
     status_code: int | None = _d("HTTP status code")
     failed_condition: str | None = _d("The condition that failed (any: every one)")
     error: str | None = _d("Why the target could not be probed (refused, timed out, TLS)")
-    tls_days_left: float | None = _d("Days until the server's certificate expires")
+    tls_days_left: float | None = _d("Days until the server's certificate expires "
+                                     "(null: not HTTPS, or not read)")
 
 
 class CheckOut(BaseModel):
@@ -86,11 +89,12 @@ class CheckOut(BaseModel):
 
 
 class Checks(BaseModel):
-    checks: list[CheckOut]
+    checks: list[CheckOut] = _d("The tenant's checks, each with its state and recent "
+                                "results")
 
 
 class Results(BaseModel):
-    check_id: str
+    check_id: str = _d("Check id")
     results: list[Result] = _d("Oldest first; the first may be the one in force at from")
 
 
