@@ -570,11 +570,20 @@ export interface components {
        * @description Core-hours idle, every node
        */
       cpu_idle: number;
-      /** Memory Allocated */
+      /**
+       * Memory Allocated
+       * @description GiB-hours allocated, every container
+       */
       memory_allocated: number;
-      /** Memory Capacity */
+      /**
+       * Memory Capacity
+       * @description memory_allocated + memory_idle
+       */
       memory_capacity: number;
-      /** Memory Idle */
+      /**
+       * Memory Idle
+       * @description GiB-hours idle, every node
+       */
       memory_idle: number;
     };
     /** Capture */
@@ -1006,7 +1015,10 @@ export interface components {
     };
     /** Checks */
     Checks: {
-      /** Checks */
+      /**
+       * Checks
+       * @description The tenant's checks, each with its state and recent results
+       */
       checks: components["schemas"]["CheckOut"][];
     };
     /** Cluster */
@@ -1199,20 +1211,39 @@ export interface components {
     };
     /** DeliveryOut */
     DeliveryOut: {
-      /** Attempts */
+      /**
+       * Attempts
+       * @description Send attempts so far (at most 8; retried after 30 s, doubling)
+       */
       attempts: number;
-      /** Error */
+      /**
+       * Error
+       * @description Why the last attempt failed; null once sent
+       */
       error: string | null;
-      /** Period From Ms */
+      /**
+       * Period From Ms
+       * @description Start of the period the report covers, epoch ms
+       */
       period_from_ms: number;
-      /** Period To Ms */
+      /**
+       * Period To Ms
+       * @description End of the period (exclusive), epoch ms
+       */
       period_to_ms: number;
-      /** Report Id */
+      /**
+       * Report Id
+       * @description The report built for it (GET /api/v1/reports/{id}); null until one is started
+       */
       report_id: string | null;
-      /** Sent Ms */
+      /**
+       * Sent Ms
+       * @description When the mail was sent, epoch ms; null unless sent
+       */
       sent_ms: number | null;
       /**
        * State
+       * @description pending: not sent yet (or being retried); sent: mailed; failed: given up (see error)
        * @enum {string}
        */
       state: "pending" | "sent" | "failed";
@@ -1798,6 +1829,7 @@ export interface components {
        * @description Distinct containers counted
        */
       containers: number;
+      /** @description The group's core-hours and GiB-hours over the window */
       figures: components["schemas"]["FiguresOut"];
       /**
        * Key
@@ -2144,16 +2176,28 @@ export interface components {
     };
     /** KindOut */
     KindOut: {
-      /** Name */
+      /**
+       * Name
+       * @description The kind's name, as sent in a report's kind
+       */
       name: string;
-      /** Needs Service */
+      /**
+       * Needs Service
+       * @description True if a report of this kind needs a service
+       */
       needs_service: boolean;
-      /** Title */
+      /**
+       * Title
+       * @description Human-readable title of the kind
+       */
       title: string;
     };
     /** Kinds */
     Kinds: {
-      /** Kinds */
+      /**
+       * Kinds
+       * @description Every report kind
+       */
       kinds: components["schemas"]["KindOut"][];
     };
     /** Listener */
@@ -2460,6 +2504,7 @@ export interface components {
     };
     /** MeteringOut */
     MeteringOut: {
+      /** @description Allocated, idle and capacity summed over every node */
       capacity: components["schemas"]["CapacityOut"];
       /**
        * End
@@ -2468,6 +2513,7 @@ export interface components {
       end: number;
       /**
        * Group By
+       * @description What each group is: namespace, workload, team or cluster
        * @enum {string}
        */
       group_by: "namespace" | "workload" | "team" | "cluster";
@@ -2481,13 +2527,17 @@ export interface components {
        * @description Hours with rows
        */
       hours: number;
-      /** Nodes */
+      /**
+       * Nodes
+       * @description Each node's capacity, allocation and idle over the window
+       */
       nodes: components["schemas"]["NodeOut"][];
       /**
        * Start
        * @description First hour, epoch ms
        */
       start: number;
+      /** @description Core-hours and GiB-hours of every container, all groups summed */
       totals: components["schemas"]["FiguresOut"];
     };
     /** MetricName */
@@ -2656,7 +2706,10 @@ export interface components {
     };
     /** NodeOut */
     NodeOut: {
-      /** Cluster */
+      /**
+       * Cluster
+       * @description Cluster the node belongs to (its --kube NAME)
+       */
       cluster: string;
       /**
        * Cpu Allocated
@@ -2673,16 +2726,25 @@ export interface components {
        * @description Core-hours idle: max(capacity - allocated, 0) per hour
        */
       cpu_idle: number;
-      /** Memory Allocated */
+      /**
+       * Memory Allocated
+       * @description GiB-hours of memory allocated to its containers
+       */
       memory_allocated: number;
       /**
        * Memory Capacity
-       * @description GiB-hours of capacity
+       * @description GiB-hours of capacity: allocated + idle
        */
       memory_capacity: number;
-      /** Memory Idle */
+      /**
+       * Memory Idle
+       * @description GiB-hours idle: max(capacity - allocated, 0) per hour
+       */
       memory_idle: number;
-      /** Node */
+      /**
+       * Node
+       * @description Node name, as the cluster lists it
+       */
       node: string;
     };
     /** OomJump */
@@ -3377,7 +3439,10 @@ export interface components {
     };
     /** RecomputeOut */
     RecomputeOut: {
-      /** Clusters */
+      /**
+       * Clusters
+       * @description Clusters recomputed: the one asked for, else every watched cluster (empty when this server's job meters another tenant)
+       */
       clusters: string[];
       /**
        * Hours
@@ -3422,23 +3487,29 @@ export interface components {
     ReportOut: {
       /**
        * Bytes
-       * @description File sizes per format
+       * @description File size in bytes per built format (html, csv, pdf)
        */
       bytes: {
         [key: string]: number;
       };
-      /** Created Ms */
+      /**
+       * Created Ms
+       * @description When it was requested, epoch ms
+       */
       created_ms: number;
       /**
        * Error
        * @description Why it failed
        */
       error: string | null;
-      /** Finished Ms */
+      /**
+       * Finished Ms
+       * @description When it was done or failed, epoch ms; null while queued or running
+       */
       finished_ms: number | null;
       /**
        * Formats
-       * @description What can be downloaded
+       * @description The formats that can be downloaded (GET /api/v1/reports/{id}/download)
        */
       formats: ("html" | "csv" | "pdf")[];
       /**
@@ -3446,9 +3517,15 @@ export interface components {
        * @description Start of the period, epoch ms
        */
       from: number;
-      /** Id */
+      /**
+       * Id
+       * @description The report's id (GET /api/v1/reports/{id})
+       */
       id: string;
-      /** Kind */
+      /**
+       * Kind
+       * @description The report kind (GET /api/v1/reports/kinds)
+       */
       kind: string;
       /**
        * Pdf Error
@@ -3465,10 +3542,14 @@ export interface components {
        * @description The schedule it was built for, if any
        */
       schedule_id: string | null;
-      /** Service */
+      /**
+       * Service
+       * @description The one service it covers; null when it covers all
+       */
       service: string | null;
       /**
        * State
+       * @description queued: waiting for the worker; running: being built; done: ready to download; failed: see error
        * @enum {string}
        */
       state: "queued" | "running" | "done" | "failed";
@@ -3485,7 +3566,10 @@ export interface components {
     };
     /** Reports */
     Reports: {
-      /** Reports */
+      /**
+       * Reports
+       * @description The tenant's reports, newest first
+       */
       reports: components["schemas"]["ReportOut"][];
     };
     /** Resource */
@@ -3523,7 +3607,7 @@ export interface components {
     Result: {
       /**
        * Duration Ms
-       * @description Response time (TCP: time to connect)
+       * @description Response time in ms, from the probe's start to the response read or the failure (TCP: time to connect); null on an unknown row the server did not probe
        */
       duration_ms: number | null;
       /**
@@ -3555,7 +3639,7 @@ export interface components {
       status_code: number | null;
       /**
        * Tls Days Left
-       * @description Days until the server's certificate expires
+       * @description Days until the server's certificate expires (null: not HTTPS, or not read)
        */
       tls_days_left: number | null;
       /**
@@ -3566,7 +3650,10 @@ export interface components {
     };
     /** Results */
     Results: {
-      /** Check Id */
+      /**
+       * Check Id
+       * @description Check id
+       */
       check_id: string;
       /**
        * Results
@@ -3825,6 +3912,7 @@ export interface components {
       channel_id: string;
       /**
        * Enabled
+       * @description False: kept but not sent
        * @default true
        */
       enabled?: boolean;
@@ -3852,39 +3940,64 @@ export interface components {
     };
     /** ScheduleOut */
     ScheduleOut: {
-      /** At */
+      /**
+       * At
+       * @description When it is sent, HH:MM UTC
+       */
       at: string;
-      /** Channel Id */
+      /**
+       * Channel Id
+       * @description The e-mail channel of the alert engine that sends it (its id)
+       */
       channel_id: string;
       /**
        * Deliveries
        * @description The newest deliveries first (up to 10)
        */
       deliveries: components["schemas"]["DeliveryOut"][];
-      /** Enabled */
+      /**
+       * Enabled
+       * @description False: kept but not sent
+       */
       enabled: boolean;
       /**
        * Every
+       * @description daily: the previous UTC day; weekly: the previous ISO week (sent Mondays); monthly: the previous calendar month (sent on the 1st)
        * @enum {string}
        */
       every: "daily" | "weekly" | "monthly";
-      /** Id */
+      /**
+       * Id
+       * @description The schedule's id
+       */
       id: string;
-      /** Kind */
+      /**
+       * Kind
+       * @description The report kind (GET /api/v1/reports/kinds)
+       */
       kind: string;
       /**
        * Last Period Ms
-       * @description Start of the newest period planned (sent or pending)
+       * @description Start of the newest period planned (sent or pending), epoch ms; null before the first
        */
       last_period_ms: number | null;
-      /** Name */
+      /**
+       * Name
+       * @description Shown in the mail's subject
+       */
       name: string;
-      /** Service */
+      /**
+       * Service
+       * @description The one service its reports cover; null when they cover all
+       */
       service: string | null;
     };
     /** Schedules */
     Schedules: {
-      /** Schedules */
+      /**
+       * Schedules
+       * @description The tenant's report schedules
+       */
       schedules: components["schemas"]["ScheduleOut"][];
     };
     /** ScrapeTargetStatus */
@@ -3902,16 +4015,25 @@ export interface components {
     };
     /** ScreenshotInfo */
     ScreenshotInfo: {
-      /** Bytes */
+      /**
+       * Bytes
+       * @description Size of the stored PNG, in bytes
+       */
       bytes: number;
-      /** Height */
+      /**
+       * Height
+       * @description Height in pixels, from the PNG's header
+       */
       height: number;
       /**
        * Url
        * @description Where the PNG is served
        */
       url: string;
-      /** Width */
+      /**
+       * Width
+       * @description Width in pixels, from the PNG's header
+       */
       width: number;
     };
     /** Series */
@@ -4622,17 +4744,27 @@ export interface components {
        * @description Cost of the allocated core- and GiB-hours
        */
       allocation_cost: number;
-      /** Cluster */
+      /**
+       * Cluster
+       * @description Cluster; empty when grouped by team (a team spans clusters)
+       */
       cluster: string;
-      /** Containers */
+      /**
+       * Containers
+       * @description Distinct containers counted
+       */
       containers: number;
+      /** @description The line's core-hours and GiB-hours over the month */
       figures: components["schemas"]["FiguresOut"];
       /**
        * Idle Cost
        * @description Its share of its cluster's idle cost (by allocation cost)
        */
       idle_cost: number;
-      /** Key */
+      /**
+       * Key
+       * @description Namespace, namespace/workload, team label value ('' = none) or cluster
+       */
       key: string;
       /**
        * Request Cost
@@ -4652,7 +4784,10 @@ export interface components {
     };
     /** StatementOut */
     StatementOut: {
-      /** Allocation Cost */
+      /**
+       * Allocation Cost
+       * @description Cost of the allocated core- and GiB-hours, sum of the lines
+       */
       allocation_cost: number;
       /**
        * Capacity Cost
@@ -4664,10 +4799,14 @@ export interface components {
        * @description Idle core-hours, every node
        */
       cpu_idle: number;
-      /** Currency */
+      /**
+       * Currency
+       * @description ISO 4217 code of every cost (the clusters' rates share one)
+       */
       currency: string;
       /**
        * Group By
+       * @description What each line is: namespace, workload, team or cluster
        * @enum {string}
        */
       group_by: "namespace" | "workload" | "team" | "cluster";
@@ -4676,7 +4815,10 @@ export interface components {
        * @description Hours of the month with rows
        */
       hours: number;
-      /** Idle Cost */
+      /**
+       * Idle Cost
+       * @description Cost of the idle core- and GiB-hours of every node, each at its cluster's rate
+       */
       idle_cost: number;
       /**
        * Lines
@@ -4688,7 +4830,10 @@ export interface components {
        * @description Idle GiB-hours, every node
        */
       memory_idle: number;
-      /** Month */
+      /**
+       * Month
+       * @description The month, YYYY-MM (UTC)
+       */
       month: string;
       /**
        * Rates
@@ -4697,15 +4842,22 @@ export interface components {
       rates: {
         [key: string]: components["schemas"]["RateIn"];
       };
-      /** Request Cost */
+      /**
+       * Request Cost
+       * @description Cost of the requested core- and GiB-hours, sum of the lines
+       */
       request_cost: number;
+      /** @description Core-hours and GiB-hours of every container, all lines summed */
       totals: components["schemas"]["FiguresOut"];
       /**
        * Unassigned Idle Cost
        * @description Idle cost of clusters with no allocation at all
        */
       unassigned_idle_cost: number;
-      /** Usage Cost */
+      /**
+       * Usage Cost
+       * @description Cost of the used core- and GiB-hours, sum of the lines
+       */
       usage_cost: number;
     };
     /** StatusIn */
@@ -4740,13 +4892,25 @@ export interface components {
        * @description The channel it was (or is being) sent to
        */
       channel: string | null;
-      /** Contact */
+      /**
+       * Contact
+       * @description How to reach the user, as given (trimmed; empty: none)
+       */
       contact: string;
-      /** Created Ms */
+      /**
+       * Created Ms
+       * @description When it was received, epoch ms
+       */
       created_ms: number;
-      /** Description */
+      /**
+       * Description
+       * @description What went wrong, in the user's words (trimmed)
+       */
       description: string;
-      /** Id */
+      /**
+       * Id
+       * @description Support request id
+       */
       id: string;
       /**
        * Last Error
@@ -4755,13 +4919,20 @@ export interface components {
       last_error: string | null;
       /**
        * Next Attempt Ms
-       * @description When the next attempt is due (null: not queued)
+       * @description When the next attempt is due, epoch ms (null: not queued)
        */
       next_attempt_ms: number | null;
-      /** Resolved Ms */
+      /**
+       * Resolved Ms
+       * @description When it was set resolved, epoch ms (null: not resolved, or set new again)
+       */
       resolved_ms: number | null;
+      /** @description The screenshot sent with it (null: none) */
       screenshot: components["schemas"]["ScreenshotInfo"] | null;
-      /** Sent Ms */
+      /**
+       * Sent Ms
+       * @description When the channel accepted it, epoch ms (null: not sent)
+       */
       sent_ms: number | null;
       /**
        * Status
@@ -4776,36 +4947,64 @@ export interface components {
       system: {
         [key: string]: unknown;
       };
-      /** Updated Ms */
+      /**
+       * Updated Ms
+       * @description When it last changed (status, delivery attempt), epoch ms
+       */
       updated_ms: number;
       /** @description The console's state, as sent */
       view: components["schemas"]["SupportView"];
     };
     /** SupportSummary */
     SupportSummary: {
-      /** Attempts */
+      /**
+       * Attempts
+       * @description Delivery attempts so far
+       */
       attempts: number;
-      /** Channel */
+      /**
+       * Channel
+       * @description The channel it was (or is being) sent to
+       */
       channel: string | null;
-      /** Contact */
+      /**
+       * Contact
+       * @description How to reach the user, as given (empty: none)
+       */
       contact: string;
-      /** Created Ms */
+      /**
+       * Created Ms
+       * @description When it was received, epoch ms
+       */
       created_ms: number;
       /**
        * Description
        * @description The first 200 characters
        */
       description: string;
-      /** Has Screenshot */
+      /**
+       * Has Screenshot
+       * @description Whether a screenshot was sent with it
+       */
       has_screenshot: boolean;
-      /** Id */
+      /**
+       * Id
+       * @description Support request id
+       */
       id: string;
-      /** Last Error */
+      /**
+       * Last Error
+       * @description Why the last attempt failed, or why it is not queued
+       */
       last_error: string | null;
-      /** Page */
+      /**
+       * Page
+       * @description The console page it was sent from (view.page; empty: unknown)
+       */
       page: string;
       /**
        * Status
+       * @description new: not sent yet (queued, retrying or no channel); sent; failed (refused for good or out of attempts); resolved
        * @enum {string}
        */
       status: "new" | "sent" | "failed" | "resolved";
@@ -5636,7 +5835,7 @@ export interface components {
       exact: boolean;
       /**
        * Ts
-       * @description Epoch ms: the end of the 5 minutes counted (active users) or the UTC day's start (daily)
+       * @description The end of the 5 minutes counted (active users) or the UTC day's start (daily), epoch ms
        */
       ts: number;
       /**
@@ -8906,6 +9105,7 @@ export interface operations {
            * @description The view as a PNG data URL (data:image/png;base64,…), at most 5 MiB; null when the browser could not take one
            */
           screenshot?: string | null;
+          /** @description The console's state when the request was made */
           view: components["schemas"]["SupportView"];
         };
       };
