@@ -142,8 +142,12 @@ class Reports implements PageView {
     this.renderSchedules();
   }
 
+  /** The kinds the server offers, the performance report first (the one most often wanted). */
   private kindOptions() {
-    return this.kinds.map((k) => html`<option value=${k.name}>${k.title}</option>`);
+    const first = (k: { name: string }) => (k.name === "performance" ? 0 : 1);
+    return [...this.kinds]
+      .sort((a, b) => first(a) - first(b))
+      .map((k) => html`<option value=${k.name}>${k.title}</option>`);
   }
 
   private serviceOptions() {
