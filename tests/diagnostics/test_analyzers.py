@@ -1,90 +1,63 @@
 """The analyzers over real documents: the agent's own capture functions run in this process
-against threads, objects, sockets, files and child processes the test made, so every
+(threads and files in a fresh child of their own, ``capture_child.py``, since a long test
+session's process holds what earlier tests left) against threads, objects, sockets, files
+and child processes the test made, so every
 expected figure is what the test itself created (hand-written to docs/captures.md only
 where the collector cannot be driven here: tracked locks and served requests)."""
 
 from __future__ import annotations
 
+import json
 import os
-import resource
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bongsu import diagnostics
-from bongsu.agent._files import capture_files
 from bongsu.agent._memory import capture_memory
 from bongsu.agent._network import capture_network
 from bongsu.agent._processes import capture_processes
-from bongsu.agent._threads import capture_threads
 from bongsu.diagnostics import analyze, compare
 from bongsu.diagnostics.files import LIMIT_WARNING
 from bongsu.diagnostics.network import CLOSE_WAIT_THRESHOLD
 
-
-def park_here(ready: threading.Barrier, release: threading.Event) -> None:
-    ready.wait()
-    release.wait()
+CHILD = Path(__file__).with_name("capture_child.py")
 
 
-def nap_here(ready: threading.Barrier, release: threading.Event) -> None:
-    ready.wait()
-    while not release.is_set():  # in sleep() all but microseconds of each half second
-        time.sleep(0.5)
+def _child(*args: str) -> dict[str, Any]:
+    """What ``capture_child.py`` captured of itself (a process of its own: see there)."""
+    done = subprocess.run([sys.executable, str(CHILD), *args], capture_output=True,
+                          text=True, timeout=120, check=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
-@pytest.fixture
-def parked() -> Iterator[tuple[list[threading.Thread], list[threading.Thread]]]:
-    """Twelve threads waiting in park_here (more than any stray threads an earlier test of
-    this process may have left in one place), two sleeping in nap_here."""
-    ready, release = threading.Barrier(15), threading.Event()
-    waiting = [threading.Thread(target=park_here, args=(ready, release), name=f"parked-{i}")
-               for i in range(12)]
-    sleeping = [threading.Thread(target=nap_here, args=(ready, release), name=f"napping-{i}")
-                for i in range(2)]
-    for t in waiting + sleeping:
-        t.start()
-    ready.wait()
-    time.sleep(0.2)  # past the barrier, into release.wait() / time.sleep()
-    yield waiting, sleeping
-    release.set()
-    for t in waiting + sleeping:
-        t.join(10)
-
-
-def test_threads_grouped_by_stack_and_state_biggest_first(
-        parked: tuple[list[threading.Thread], list[threading.Thread]]) -> None:
-    waiting, sleeping = parked
-    before = {t.ident for t in threading.enumerate()}
-    doc = capture_threads(None)
-    after = {t.ident for t in threading.enumerate()}
+def test_threads_grouped_by_stack_and_state_biggest_first() -> None:
+    taken = _child("threads")
+    doc = taken["doc"]
     a = analyze(doc)
     assert a is not None
-    # Every thread alive throughout is in the dump (others of this process may come and go).
-    assert a["thread_count"] == len(doc["threads"])
-    assert before & after <= {t["id"] for t in doc["threads"]}
+    assert a["thread_count"] == len(doc["threads"]) == taken["active"]
     group = a["groups"][0]
-    assert group["count"] == 12 and group["state"] == "waiting"
-    assert {t["name"] for t in group["threads"]} == {t.name for t in waiting}
+    assert group["count"] == 6 and group["state"] == "waiting"
+    assert {t["name"] for t in group["threads"]} == {f"parked-{i}" for i in range(6)}
     assert any(f["function"] == "park_here" for f in group["stack"])
-    naps = [g for g in a["groups"] if {t["name"] for t in g["threads"]} == {
-        t.name for t in sleeping}]
+    naps = [g for g in a["groups"]
+            if {t["name"] for t in g["threads"]} == {"napping-0", "napping-1"}]
     assert len(naps) == 1 and naps[0]["state"] == "sleeping"
     assert naps[0]["top"].startswith("nap_here (")  # time.sleep is C: nap_here is innermost
-    assert a["states"]["sleeping"] >= 2 and a["states"]["waiting"] >= 12
+    assert a["states"]["sleeping"] >= 2 and a["states"]["waiting"] >= 6
     hot = {(f["function"], f["threads"]) for f in a["hot_frames"]}
-    assert ("park_here", 12) in hot and ("nap_here", 2) in hot
-    assert group["app_top"].startswith(f"park_here ({__file__}:")
+    assert ("park_here", 6) in hot and ("nap_here", 2) in hot
+    assert group["app_top"].startswith(f"park_here ({CHILD}:")
     assert naps[0]["app_top"] is None  # nap_here is the innermost already
-    assert a["headline"].startswith(f"{a['thread_count']} threads; 12 waiting at wait (")
-    assert f" from park_here ({__file__}:" in a["headline"]
+    assert a["headline"].startswith(f"{a['thread_count']} threads; 6 waiting at wait (")
+    assert f" from park_here ({CHILD}:" in a["headline"]
 
 
 def _thread(ident: int, name: str, state: str, fn: str, holds: list[str],
@@ -260,21 +233,9 @@ def test_network_compare_shows_the_endpoint_that_grew() -> None:
 
 
 def test_files_by_directory_and_near_the_limit(tmp_path: Path) -> None:
-    opened = [open(tmp_path / f"f{i}.log", "w") for i in range(5)]  # noqa: SIM115
-    # Enough descriptors that count / (count + 3) is past the warning whatever this process
-    # had open before (after other tests in the same process it can be a handful).
-    (tmp_path / "pad").mkdir()
-    opened += [open(tmp_path / "pad" / f"p{i}", "w") for i in range(20)]  # noqa: SIM115
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    try:
-        base = capture_files()
-        count = base["count"]
-        resource.setrlimit(resource.RLIMIT_NOFILE, (count + 3, hard))
-        near = capture_files()
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-        for f in opened:
-            f.close()
+    taken = _child("files", str(tmp_path))
+    base, near, soft = taken["base"], taken["near"], taken["soft"]
+    count = base["count"]
     a = analyze(base)
     assert a is not None
     dirs = {d["directory"]: d["count"] for d in a["top_directories"]}
@@ -283,11 +244,11 @@ def test_files_by_directory_and_near_the_limit(tmp_path: Path) -> None:
     assert a["limit_soft"] == soft and (a["flags"] != []) == (count / soft >= LIMIT_WARNING)
     b = analyze(near)
     assert b is not None
-    assert b["limit_soft"] == count + 3
+    assert b["limit_soft"] == count + 1
     [flag] = b["flags"]
-    assert flag["limit"] == count + 3 and flag["count"] == near["count"]
-    assert b["used_of_limit"] == round(near["count"] / (count + 3), 4) >= LIMIT_WARNING
-    c = compare(capture_files(), base, "files")  # now (closed) -> then (open): +5 there
+    assert flag["limit"] == count + 1 and flag["count"] == near["count"]
+    assert b["used_of_limit"] == round(near["count"] / (count + 1), 4) >= LIMIT_WARNING
+    c = compare(taken["after"], base, "files")  # closed -> then (open): +5 there
     assert {d["directory"]: d["delta"] for d in c["directories"]}[str(tmp_path)] == 5
     assert sorted(p for p in c["new_paths"] if Path(p).parent == tmp_path) == sorted(
         str(tmp_path / f"f{i}.log") for i in range(5))
