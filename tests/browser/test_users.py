@@ -25,9 +25,16 @@ pytestmark = pytest.mark.timeout(240)
 S = 1_000_000
 DAY = 86_400 * S
 WAIT_MS = 30_000
-NOW_US = time.time_ns() // 1000
-TODAY = NOW_US // DAY * DAY
-ACTIVE_AT = max(NOW_US - 120 * S, TODAY + S)  # in the last 5 minutes, and today
+# Set when the module's server starts (``_start_clock``), not when the module is imported:
+# in a long test session that is tens of minutes later, and "the last 5 minutes" would miss.
+NOW_US = TODAY = ACTIVE_AT = 0
+
+
+def _start_clock() -> None:
+    global NOW_US, TODAY, ACTIVE_AT
+    NOW_US = time.time_ns() // 1000
+    TODAY = NOW_US // DAY * DAY
+    ACTIVE_AT = max(NOW_US - 120 * S, TODAY + S)  # in the last 5 minutes, and today
 SHOP_TODAY = 8
 BIG_DAY = 5000  # web's users yesterday: past the sketches' 4,096 exact limit
 
@@ -65,6 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     s = ServerProcess(Path(tmp_path_factory.mktemp("users")) / "data",
                       {"BONGSU_RETENTION_DAYS": "40", "BONGSU_MAX_TIMESTAMP_SKEW_DAYS": "40",
                        "BONGSU_LOAD_BATCH_SECONDS": "0.05"}).start()
+    _start_clock()
     spans = world()
     for i in range(0, len(spans), 1000):
         status, _, reply = s.post("/v1/traces", traces_request(spans[i:i + 1000]))
