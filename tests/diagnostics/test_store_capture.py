@@ -44,7 +44,9 @@ def test_stored_with_its_analysis_and_summary(store: DuckDBStore) -> None:
     assert json.loads(record.payload or "") == doc
     stored = json.loads(record.analysis or "")
     assert stored == diagnostics.analyze(doc)
-    assert record.analysis_version == "bongsu.threads/1:3"
+    threads = diagnostics.analyzer("threads", "bongsu.threads/1")
+    assert threads is not None
+    assert record.analysis_version == f"bongsu.threads/1:{threads.version}"
     summary = json.loads(record.summary or "")
     assert summary["headline"] == stored["headline"]
     assert summary["trigger"]["reason"] == "long_request"
