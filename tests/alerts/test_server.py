@@ -4,17 +4,15 @@ receiver — one firing notification for 20 count bumps, and none again after a 
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alerts.receivers import WebhookReceiver
+from alerts import receivers
+from alerts.receivers import WebhookReceiver, until
 from bongsu.alerts.channels.webhook import verify
 from bongsu.simulate.kube import EventRecorder, shapes
 from bongsu.simulate.kube.shapes import messages as msg
@@ -30,27 +28,7 @@ FAST = {"BONGSU_FSYNC": "off", "BONGSU_KUBE_SILENT_SECONDS": "1.5",
 
 def call(server: ServerProcess, method: str, path: str,
          body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(server.api_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as r:
-            raw = r.read()
-            return r.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        return e.code, json.loads(raw) if raw else None
-
-
-def until(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last saw {last!r}")
+    return receivers.call(server.api_url, method, path, body)
 
 
 @pytest.fixture

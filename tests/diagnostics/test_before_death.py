@@ -11,8 +11,8 @@ memory capture shows what was filling the memory and the threads capture where. 
 server's OOM classification of the agent's memory series (``process.memory.usage``,
 through ``GET /api/v1/oom``) calls the first a leak, with its slope, and the second a spike.
 
-Needs root and the cgroup v1 memory controller (this machine and CI have both; see
-/work/shared/FACTS.md): without them the test fails saying so, it is never skipped.
+Needs root and the cgroup v1 memory controller (mounted at /sys/fs/cgroup/memory, as on the
+machines the project's CI runs on): without them the test fails saying so, never skips.
 """
 
 from __future__ import annotations
