@@ -30,6 +30,7 @@ import httpx
 import pyarrow as pa
 import uvicorn
 
+from bongsu.accounts.principal import header_tenants
 from bongsu.api import create_api
 from bongsu.settings import Settings
 from bongsu.store.batch import (
@@ -295,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{store.run('SELECT count(*) FROM edges_1m')[0][0]:,} edge rows")
 
     settings = Settings(query_timeout_seconds=60)
-    app = create_api(settings, store, lambda _h: TENANT)
+    app = create_api(settings, store, header_tenants(lambda _h: TENANT))
 
     def run_sql(text: str, params: dict[str, Any]) -> Callable[[], Any]:
         return lambda: store.run(text, {"tenant": TENANT, **params}, 60)

@@ -41,7 +41,7 @@ for c in "${clusters[@]}"; do
   kube_args+=(--kube-ingress "$name=$(cat "$KUBE_DIR/$name.ingress")")
 done
 
-$BIN server --port "$PORT" --otlp-port "$OTLP_PORT" --data-dir "$DATA_DIR" "${kube_args[@]}" &
+$BIN server --single-user --port "$PORT" --otlp-port "$OTLP_PORT" --data-dir "$DATA_DIR" "${kube_args[@]}" &
 server=$!
 pids+=($server)
 for _ in $(seq 1 300); do

@@ -45,7 +45,9 @@ class ServerProcess:
         launcher: Sequence[str] = ("-m", "bongsu"),
     ) -> None:
         self.data_dir = data_dir
-        self.env = {**os.environ, **(env or {})}
+        # Single-user unless the test says otherwise (BONGSU_AUTH=accounts): the servers
+        # listen on loopback, and the accounts tests sign in on their own.
+        self.env = {**os.environ, "BONGSU_AUTH": "single-user", **(env or {})}
         self.launcher = list(launcher)
         self.otlp_port = free_port()
         self.api_port = free_port()

@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--otlp-host", help="OTLP/HTTP address (default 127.0.0.1)")
     server.add_argument("--otlp-port", type=int, help="OTLP/HTTP port (default 4318)")
     server.add_argument("--data-dir", type=Path, help="data directory (default ./bongsu-data)")
+    server.add_argument("--single-user", action="store_true",
+                        help="no sign-in: one user owns everything (a laptop's server; "
+                             "refused unless bound to loopback; sets BONGSU_AUTH)")
     server.add_argument("--kube", action="append", metavar="SPEC",
                         help="watch a cluster: NAME[:LABEL]=KUBECONFIG[#CONTEXT] or "
                              "NAME[:LABEL]=in-cluster (repeatable; overrides "
@@ -147,6 +150,7 @@ def server_settings(args: argparse.Namespace, env: Mapping[str, str] | None = No
         # Repeated flags join as the comma-separated settings do.
         kube_clusters=",".join(args.kube) if args.kube else None,
         kube_ingress=",".join(args.kube_ingress) if args.kube_ingress else None,
+        auth="single-user" if getattr(args, "single_user", False) else None,
     )
 
 

@@ -4,14 +4,18 @@
     ├── SettingError                 a setting has a value it cannot use
     ├── IngestError                  an OTLP request is refused (carries its HTTP status)
     │   ├── BadRequest               400: malformed body, bad ids, absurd timestamps
-    │   ├── Unauthorized             401: missing or unknown ingest key
+    │   ├── Unauthorized             401: missing or unknown key, token or session
+    │   ├── IngestForbidden          403: the key's organisation may not write (trial ended)
     │   ├── PayloadTooLarge          413: body over the limit (wire or decompressed)
     │   ├── UnsupportedMediaType     415: not protobuf or JSON
     │   ├── TooManyRequests          429: the group-fsync queue is full (Retry-After)
     │   └── Overloaded               503: the loading backlog is over its bound (Retry-After)
     ├── QueryError                   an API query is refused (carries its HTTP status)
     │   ├── InvalidQuery             400: a parameter is malformed (names the parameter)
+    │   ├── Forbidden                403: the caller's role or credential may not do this
     │   ├── NotFound                 404: the trace or service does not exist
+    │   ├── Conflict                 409: the name, user id or e-mail is taken
+    │   ├── RateLimited              429: too many attempts (sign-in, codes); Retry-After
     │   ├── QueryTimeout             504: the query ran past ``query_timeout_seconds``
     │   └── TooManyRows              400: the result is over ``query_max_rows``
     ├── StoreError                   the store cannot do what was asked
@@ -50,6 +54,10 @@ class Unauthorized(IngestError):
     status = 401
 
 
+class IngestForbidden(IngestError):
+    status = 403
+
+
 class PayloadTooLarge(IngestError):
     status = 413
 
@@ -84,6 +92,22 @@ class InvalidQuery(QueryError):
 
 class NotFound(QueryError):
     status = 404
+
+
+class Forbidden(QueryError):
+    status = 403
+
+
+class Conflict(QueryError):
+    status = 409
+
+
+class RateLimited(QueryError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class QueryTimeout(QueryError):

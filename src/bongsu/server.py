@@ -23,6 +23,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from bongsu import __version__
+from bongsu.accounts.authenticate import Authenticator, auth_mode
 from bongsu.alerts.channels import SendContext, default_registry
 from bongsu.alerts.defaults import seed_defaults
 from bongsu.alerts.evaluator import Evaluator
@@ -129,9 +130,11 @@ def build(settings: Settings) -> Parts:
     )
     ingest_log = IngestLog.open(settings.wal_dir, settings.wal_segment_bytes, settings.fsync)
     keys = KeyRing(engine)
+    auth = Authenticator(engine, keys, auth_mode(settings),
+                         session_idle_seconds=settings.session_idle_minutes * 60)
     loader = Loader(settings, store, ingest_log)
     loader.start()
-    receiver = Receiver(settings, ingest_log, keys.resolve, lambda: loader.loaded_lsn)
+    receiver = Receiver(settings, ingest_log, auth.ingest_tenant, lambda: loader.loaded_lsn)
     agents = AgentRegistry(store)
     # Not the API's row cap: a 10,000-pod cluster has more pod links and recent episodes
     # (up to 2,000 events/min over the two hours loaded at start) than one page of results.
@@ -176,8 +179,8 @@ def build(settings: Settings) -> Parts:
         loader=loader,
         receiver=receiver,
         kube=kube,
-        otlp_app=receiver_app(receiver, loader.status, control_routes(agents, keys.resolve)),
-        api_app=create_api(settings, store, keys.resolve, queries=queries,
+        otlp_app=receiver_app(receiver, loader.status, control_routes(agents, auth.ingest_tenant)),
+        api_app=create_api(settings, store, auth.principal, queries=queries,
                            routers=[agent_router(agents, kube, store), kube_router(kube),
                                     sla_router_for(store, engine, notify.silences,
                                                    settings.query_timeout_seconds),

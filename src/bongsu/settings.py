@@ -135,6 +135,18 @@ class Settings:
         "playwright's own browser; PDF needs the bongsu[reports] extra)."
     )
 
+    auth: str = _setting(
+        "accounts", "Who may use the server: 'accounts' (sign-in, roles, ingest keys and API "
+        "tokens) or 'single-user' (no credentials, for a laptop; refused unless both ports are "
+        "bound to loopback)."
+    )
+    session_hours: float = _setting(
+        12.0, "A console session ends this many hours after sign-in, however active."
+    )
+    session_idle_minutes: float = _setting(
+        120.0, "A console session unused for this many minutes ends."
+    )
+
     alerts: bool = _setting(
         True, "Evaluate alert rules and deliver notifications (off: rules, silences, channels "
         "and routes can still be edited through the API)."

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 
 from agent.services import free_port, postgres_server
 from alerts.receivers import call
+from bongsu.accounts.principal import header_tenants
 from bongsu.api import create_api
 from bongsu.api.engine import engine_router
 from bongsu.errors import SettingError, Unauthorized
@@ -316,7 +317,7 @@ def test_the_engine_route_says_who_holds_the_lease(tmp_path: Path) -> None:
     engine = connect(f"sqlite:///{tmp_path / 'meta.sqlite'}")
     keeper = LeaseKeeper(Lease(engine, "alerts", "replica-a"), ttl_s=15, renew_s=5)
     settings, none = Settings(), _NoStore()
-    apps = [create_api(settings, none, _resolve, routers=[engine_router(k)],
+    apps = [create_api(settings, none, header_tenants(_resolve), routers=[engine_router(k)],
                        queries=QueryService(cast(Any, none), settings), console=False)
             for k in (keeper, None)]
     key = {"Authorization": "Bearer k1"}

@@ -33,6 +33,7 @@ from alerts.telemetry import (
     open_store,
     transactions,
 )
+from bongsu.accounts.principal import header_tenants
 from bongsu.alerts.kinds import Context, kind, register
 from bongsu.alerts.kinds.series import SeriesCache
 from bongsu.alerts.model import Rule, Sample
@@ -322,8 +323,8 @@ def test_a_preview_past_its_time_limit_is_cut(data: tuple[Any, int, list[SpanSpe
 def test_the_api_answers_504_past_the_query_time_limit(
         data: tuple[Any, int, list[SpanSpec]]) -> None:
     store, t0, _ = data
-    app = create_api(Settings(query_timeout_seconds=0.05), store, lambda _a: "default",
-                     routers=[rule_preview_router()], console=False)
+    app = create_api(Settings(query_timeout_seconds=0.05), store,
+                     header_tenants(lambda _a: "default"), routers=[rule_preview_router()], console=False)
     body = {**ERRORS, "interval": "10s", "spec": {**ERRORS["spec"], "by": "instance"},
             "from": t0 // 1000, "to": t0 // 1000 + 7190 * 1000}
     for url in serve(app):

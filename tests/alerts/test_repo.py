@@ -4,7 +4,9 @@ seeding, and the migrations (applied once; an upgrade keeps the ingest keys)."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -200,15 +202,25 @@ def test_an_upgrade_from_0001_keeps_the_keys(url: str) -> None:
     old = create_engine(url)
     upgrade(old, "0001")  # the database as the previous release left it
     assert "alert_rules" not in inspect(old).get_table_names()
-    created = KeyRing(old).create("acme", name="prod agents")
+    key = "bsk_" + "k" * 32  # written as release 0001 wrote it: its columns only
+    with old.begin() as con:
+        con.execute(text(
+            "INSERT INTO ingest_keys (tenant, name, prefix, key_hash, created_at) "
+            "VALUES ('acme', 'prod agents', :prefix, :hash, :at)"),
+            {"prefix": key[:12], "hash": hashlib.sha256(key.encode()).hexdigest(),
+             "at": datetime.now(UTC)})
     old.dispose()
 
     ring = KeyRing.open(url)  # the new release opens it: 0002 and later are applied
     try:
-        assert ring.resolve(f"Bearer {created.key}") == "acme"
+        assert ring.resolve(f"Bearer {key}") == "acme"
         assert [k.name for k in ring.list()] == ["prod agents"]
     finally:
         ring.close()
+    with connect(url).connect() as con:  # 0012: the tenant became an org with its project
+        assert con.execute(text(
+            "SELECT o.slug, p.tenant FROM projects p JOIN orgs o ON o.id = p.org_id "
+            "ORDER BY p.tenant")).all() == [("acme", "acme"), ("default", "default")]
     engine = connect(url)
     assert "alert_rules" in inspect(engine).get_table_names()
     AlertRepo(engine).put_rule(rule())

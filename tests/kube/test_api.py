@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
+from bongsu.accounts.principal import header_tenants
 from bongsu.api import create_api
 from bongsu.api.kube import kube_router
 from bongsu.ingest.batch_builder import BatchBuilder
@@ -271,7 +272,7 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def client(store: Any, **settings: Any) -> Iterator[httpx.Client]:
-    app = create_api(Settings(**settings), store, resolve_tenant,
+    app = create_api(Settings(**settings), store, header_tenants(resolve_tenant),
                      routers=[kube_router(VIEW)], console=False)
     for url in serve(app):
         with httpx.Client(base_url=url, timeout=30) as c:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bongsu.accounts.principal import header_tenants
 from bongsu.api import create_api
 from bongsu.kube import metric_names as m
 from bongsu.kube.model import ContainerState, HpaState, PodState, Termination, WorkloadState
@@ -192,7 +193,7 @@ def api() -> Iterator[httpx.Client]:
     pods[0].containers[0].memory_usage = 200 * MI  # a minute later, less memory in use
     assert store.load(Batch(metrics=state_points(
         "default", "private", NOW_US + 60_000_000, pods, _workloads(), _hpas())), None)
-    app = create_api(Settings(), store, lambda _authorization: "default", console=False)
+    app = create_api(Settings(), store, header_tenants(lambda _a: "default"), console=False)
     try:
         for url in serve(app):
             with httpx.Client(base_url=url, timeout=30) as client:

@@ -21,6 +21,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics_core import Metric
 
+from bongsu.accounts.principal import header_tenants
 from bongsu.api import create_api
 from bongsu.errors import ScrapeError
 from bongsu.kube import metric_names as m
@@ -341,7 +342,7 @@ def test_quantile_by_bucket_interpolation() -> None:
 @pytest.fixture
 def api() -> Iterator[tuple[httpx.Client, DuckDBStore]]:
     store = DuckDBStore.open(":memory:")
-    app = create_api(Settings(), store, lambda _authorization: "default", console=False)
+    app = create_api(Settings(), store, header_tenants(lambda _a: "default"), console=False)
     try:
         for url in serve(app):
             with httpx.Client(base_url=url, timeout=30) as client:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bongsu.accounts.principal import header_tenants
 from bongsu.api import create_api
 from bongsu.api.agent import agent_router
 from bongsu.control.registry import AgentRegistry
@@ -41,7 +42,7 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def api(loaded: Loaded) -> Iterator[httpx.Client]:
     """An HTTP client on the real API server over the loaded store."""
     agents = AgentRegistry(loaded.store)
-    app = create_api(loaded.settings, loaded.store, resolve_tenant,
+    app = create_api(loaded.settings, loaded.store, header_tenants(resolve_tenant),
                      routers=[agent_router(agents)])
     for url in serve(app):
         with httpx.Client(base_url=url, timeout=30) as client:

@@ -11,6 +11,7 @@ import httpx
 import pyarrow as pa
 import pytest
 
+from bongsu.accounts.principal import header_tenants
 from bongsu.api import create_api
 from bongsu.settings import Settings
 from bongsu.store.batch import RESOURCE_SCHEMA, SPAN_SCHEMA, Batch
@@ -48,7 +49,7 @@ def big_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 def client_for(store: object, **settings: object) -> Iterator[httpx.Client]:
-    app = create_api(Settings(**settings), store, resolve_tenant)  # type: ignore[arg-type]
+    app = create_api(Settings(**settings), store, header_tenants(resolve_tenant))  # type: ignore[arg-type]
     for url in serve(app):
         with httpx.Client(base_url=url, timeout=30) as client:
             yield client

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 
+from bongsu.accounts.principal import header_tenants
 from bongsu.api import create_api
 from bongsu.api.agent import agent_router
 from bongsu.control.registry import AgentRegistry
@@ -80,7 +81,7 @@ def test_active_requests_and_captures(loaded: Loaded) -> None:
             "service": "frontend", "instance": instance, "host": host, "pid": 31,
             "requests": [{"trace_id": "ab" * 16, "span_id": "cd" * 8, "method": "GET",
                           "url": "/", "route": "/", "start_unix_nano": 1, "sampled": True}]})
-    app = create_api(loaded.settings, loaded.store, resolve_tenant,
+    app = create_api(loaded.settings, loaded.store, header_tenants(resolve_tenant),
                      routers=[agent_router(agents)])
     for url in serve(app):
         with httpx.Client(base_url=url) as api:

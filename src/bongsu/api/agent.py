@@ -10,7 +10,7 @@ Another tenant's captures are not found (404), never shown.
 
 Example::
 
-    app = create_api(settings, store, keys.resolve, routers=[agent_router(registry)])
+    app = create_api(settings, store, authenticator.principal, routers=[agent_router(registry)])
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Example::
     engine = connect(settings.meta_url)
     router = alerts_router(AlertsBackend(AlertRepo(engine), NotifyStore(engine),
                                          default_registry()))
-    app = create_api(settings, store, keys.resolve, routers=[router])
+    app = create_api(settings, store, authenticator.principal, routers=[router])
 """
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 
 Example::
 
-    app = create_api(settings, store, keys.resolve)
+    app = create_api(settings, store, authenticator.principal)
     uvicorn.run(app, port=settings.port)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bongsu import __version__
+from bongsu.accounts.principal import Authenticate
 from bongsu.api import dashboard, metrics, models, traces
 from bongsu.api.context import ApiContext
 from bongsu.api.errors import install_error_handlers
@@ -35,7 +36,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": models.ErrorBody,
           "description": "A bad or unknown parameter (the message names it), or a result "
                          "over the row cap"},
-    401: {"model": models.ErrorBody, "description": "Unknown ingest key"},
+    401: {"model": models.ErrorBody,
+          "description": "Not signed in, or an unknown, expired or revoked token"},
+    403: {"model": models.ErrorBody,
+          "description": "The caller's role or credential may not do this (an ingest key "
+                         "on a read, a viewer writing, an organisation whose trial ended)"},
     503: {"model": models.ErrorBody, "description": "The store is unavailable"},
     504: {"model": models.ErrorBody, "description": "The query ran past its time limit"},
 }
@@ -44,14 +49,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def create_api(
     settings: Settings,
     store: Any,
-    resolve_tenant: Callable[[str | None], str],
+    authenticate: Authenticate,
     routers: Sequence[APIRouter] = (),
     queries: QueryService | None = None,
     console: bool = True,
 ) -> FastAPI:
-    """The API app over ``store``; ``resolve_tenant`` maps an Authorization header to a
-    tenant or raises :class:`bongsu.errors.Unauthorized`. ``console=False`` leaves the
-    web console's static files unmounted."""
+    """The API app over ``store``; ``authenticate`` maps a request to its
+    :class:`~bongsu.accounts.principal.Principal` or raises
+    :class:`bongsu.errors.Unauthorized`. ``console=False`` leaves the web console's static
+    files unmounted."""
     if queries is None:
         reads = reads_of(store, settings.query_timeout_seconds, settings.query_max_rows)
         queries = QueryService(reads, settings)
@@ -67,7 +73,7 @@ def create_api(
         responses=ERRORS,
         default_response_class=JSON,
     )
-    app.state.bongsu = ApiContext(queries, resolve_tenant)
+    app.state.bongsu = ApiContext(queries, authenticate)
     install_error_handlers(app)
     install_openapi(app)
 

@@ -1,7 +1,13 @@
-"""What every route needs: the caller's tenant and the query service.
+"""What every route needs: who is calling, their tenant, and the query service.
 
 Routers added through :func:`bongsu.api.create_api` (agent control, alerts …) use the same
-dependencies, so they are scoped to the caller's tenant the same way.
+dependencies, so they are scoped to the caller's project and role the same way:
+
+- ``Tenant``: the caller's project (the store's tenant). Reading needs the viewer role;
+  a route answering any other method than GET needs editor, and an organisation whose
+  trial has ended may only read.
+- ``Caller``: the whole :class:`~bongsu.accounts.principal.Principal`, for routes that
+  check a role of their own (``caller.require(Role.ADMIN)``).
 
 Example::
 
@@ -13,19 +19,23 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bongsu.accounts.principal import Authenticate, Principal
+from bongsu.accounts.roles import Role
+from bongsu.errors import Forbidden
 from bongsu.query import QueryService
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class ApiContext:
     queries: QueryService
-    resolve_tenant: Callable[[str | None], str]
+    authenticate: Authenticate
 
 
 def _context(request: Request) -> ApiContext:
@@ -33,9 +43,24 @@ def _context(request: Request) -> ApiContext:
     return context
 
 
+def current_principal(request: Request) -> Principal:
+    """Who is calling (raises Unauthorized; the same object for every dependency of one
+    request)."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is None:
+        cached = _context(request).authenticate(request)
+        request.state.principal = cached
+    return cached
+
+
 def current_tenant(request: Request) -> str:
-    """The caller's tenant from ``Authorization: Bearer KEY`` (raises Unauthorized)."""
-    return _context(request).resolve_tenant(request.headers.get("authorization"))
+    """The caller's project, after checking that their role may use this method."""
+    principal = current_principal(request)
+    principal.require(Role.VIEWER if request.method in _READS else Role.EDITOR)
+    if not principal.tenant:
+        raise Forbidden("no project to read: you belong to no organisation with a project "
+                        "(accept an invitation, or create an organisation)")
+    return principal.tenant
 
 
 async def query_service(request: Request) -> QueryService:
@@ -44,4 +69,5 @@ async def query_service(request: Request) -> QueryService:
 
 
 Tenant = Annotated[str, Depends(current_tenant)]
+Caller = Annotated[Principal, Depends(current_principal)]
 Queries = Annotated[QueryService, Depends(query_service)]

@@ -4,7 +4,7 @@ metric's daily figures, week over week and fitted line, :mod:`bongsu.diagnostics
 
 Example::
 
-    app = create_api(settings, store, keys.resolve, routers=[diagnostics_router()])
+    app = create_api(settings, store, authenticator.principal, routers=[diagnostics_router()])
     # GET /api/v1/oom?service=shop&from=2026-12-01T00:00:00
     # GET /api/v1/trend?metric=process.memory.usage&group_by=instance&days=30
 """

@@ -6,7 +6,7 @@ says which replica that is, and whether it is the one answering.
 
 Example::
 
-    app = create_api(settings, store, keys.resolve,
+    app = create_api(settings, store, authenticator.principal,
                      routers=[engine_router(keeper, enabled=settings.alerts)])
 """
 

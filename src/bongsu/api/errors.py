@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bongsu.api.params import BAD_PARAMETER
-from bongsu.errors import QueryError, RuleError, StoreError, Unauthorized
+from bongsu.errors import QueryError, RateLimited, RuleError, StoreError, Unauthorized
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -21,7 +21,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(QueryError)
     def query_error(request: Request, exc: QueryError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RuleError)
     def rule_error(request: Request, exc: RuleError) -> JSONResponse:

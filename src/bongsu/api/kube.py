@@ -6,7 +6,7 @@ The server passes the live watcher hub as the view; without ``--kube`` clusters 
 
 Example::
 
-    app = create_api(settings, store, keys.resolve, routers=[kube_router(hub)])
+    app = create_api(settings, store, authenticator.principal, routers=[kube_router(hub)])
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ price shows in every statement, past months included.
 
 Example::
 
-    app = create_api(settings, store, keys.resolve, routers=[metering_router(backend)])
+    app = create_api(settings, store, authenticator.principal, routers=[metering_router(backend)])
     # GET /api/v1/metering/statement?month=2026-11&group_by=team&format=csv
 """
 

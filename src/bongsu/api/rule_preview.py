@@ -10,7 +10,7 @@ pending and firing stretches they make.
 
 Example::
 
-    app = create_api(settings, store, keys.resolve, routers=[rule_preview_router()])
+    app = create_api(settings, store, authenticator.principal, routers=[rule_preview_router()])
     # POST /api/v1/rules/preview {"name": "slow", "kind": "threshold", "for": "5m",
     #   "spec": {"figure": "p95_ms", "op": ">", "value": 800}, "from": 1714557600000}
 """

@@ -14,6 +14,10 @@ import json
 import sys
 from typing import Any
 
+from starlette.requests import Request
+
+from bongsu.accounts.principal import Principal
+from bongsu.accounts.roles import Role
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import alerts_router
 from bongsu.api.app import create_api
@@ -65,8 +69,8 @@ def main() -> None:
     sys.stdout.write(render())
 
 
-def _anyone(authorization: str | None) -> str:
-    return "default"
+def _anyone(request: Request) -> Principal:
+    return Principal("single-user", "default", Role.OWNER)
 
 
 if __name__ == "__main__":

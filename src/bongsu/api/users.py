@@ -3,7 +3,7 @@ series), rolled up from the store's minute and day sketches (:mod:`bongsu.users.
 
 Example::
 
-    app = create_api(settings, store, keys.resolve, routers=[users_router()])
+    app = create_api(settings, store, authenticator.principal, routers=[users_router()])
     # GET /api/v1/users?service=shop&from=2026-11-01T00:00:00&to=2026-12-01T00:00:00
 """
 
