@@ -324,7 +324,8 @@ def test_the_api_answers_504_past_the_query_time_limit(
         data: tuple[Any, int, list[SpanSpec]]) -> None:
     store, t0, _ = data
     app = create_api(Settings(query_timeout_seconds=0.05), store,
-                     header_tenants(lambda _a: "default"), routers=[rule_preview_router()], console=False)
+                     header_tenants(lambda _a: "default"), routers=[rule_preview_router()],
+                     console=False)
     body = {**ERRORS, "interval": "10s", "spec": {**ERRORS["spec"], "by": "instance"},
             "from": t0 // 1000, "to": t0 // 1000 + 7190 * 1000}
     for url in serve(app):
