@@ -440,6 +440,10 @@ class DuckDBStore:
         finally:
             timer.cancel()
             cur.close()
+        # The interrupt is a timer thread: on a loaded machine it can fire after a query
+        # that ran past the limit has already finished. The limit holds either way.
+        if time.monotonic() - started > timeout_s:
+            raise QueryTimeout(f"query ran past its {timeout_s:g} s time limit")
         if max_rows is not None and len(rows) > max_rows:
             raise TooManyRows(f"the result has more than {max_rows} rows; narrow the query")
         return rows
