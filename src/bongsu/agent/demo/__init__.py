@@ -85,8 +85,9 @@ def cli_demo(argv: list[str]) -> int:
     try:
         endpoint = args.endpoint
         if endpoint is None:
-            server = subprocess.Popen([py, "-m", "bongsu", "server", "--data-dir",
-                                       str(data / "server"), "--port", str(args.port),
+            # A laptop's demo on loopback: single-user, no sign-in.
+            server = subprocess.Popen([py, "-m", "bongsu", "server", "--single-user",
+                                       "--data-dir", str(data / "server"), "--port", str(args.port),
                                        "--otlp-port", str(args.otlp_port)], env=env)
             procs.append(server)
             _wait_port(args.port, server)
