@@ -201,7 +201,8 @@ def _keys(args: argparse.Namespace) -> int:
         elif args.keys_command == "list":
             rows = ring.list()
             if not rows:
-                print("no keys: the server runs in single-user mode (tenant 'default')")
+                print("no keys: the OTLP port refuses telemetry until one is created "
+                      "(a --single-user server takes it without a key, as tenant 'default')")
             for k in rows:
                 state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
                 print(f"{k.id:>4}  {k.prefix}…  {k.tenant:<20} {state:<24} {k.name}")

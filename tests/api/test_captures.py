@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from accounts.people import People
+from bongsu.accounts.roles import Role
 from bongsu.agent._memory import capture_memory
 from bongsu.agent._threads import capture_threads
 from bongsu.meta.database import connect
@@ -25,14 +27,19 @@ HOUR_NS = 3600 * 10**9
 
 
 class Client:
-    def __init__(self, server: ServerProcess, key: str) -> None:
+    """One tenant: its agents push with the ingest key, its people read with an API token."""
+
+    def __init__(self, server: ServerProcess, key: str, token: str) -> None:
         self.server = server
         self.key = key
+        self.token = token
 
     def _call(self, url: str, method: str, body: Any) -> tuple[int, Any]:
+        credential = self.key if url.startswith(self.server.otlp_url) else self.token
         request = urllib.request.Request(
             url, data=None if body is None else json.dumps(body).encode(), method=method,
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"})
+            headers={"Content-Type": "application/json",
+                     "Authorization": f"Bearer {credential}"})
         try:
             with urllib.request.urlopen(request, timeout=30) as r:
                 return r.status, json.loads(r.read() or b"null")
@@ -66,12 +73,17 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, 
     acme, beta = ring.create("acme").key, ring.create("beta").key
     ring.close()
     assert acme and beta
+    people = People(f"sqlite:///{data / 'meta.sqlite'}")
+    acme_token = people.member(people.org_of("acme"), "ACME_EDITOR", Role.EDITOR)[1]
+    beta_token = people.member(people.org_of("beta"), "BETA_EDITOR", Role.EDITOR)[1]
+    people.close()
     server = ServerProcess(data, {
+        "BONGSU_AUTH": "accounts",
         "BONGSU_FSYNC": "off", "BONGSU_RETENTION_DAYS": "0.1",  # telemetry: 2.4 hours
         "BONGSU_CAPTURE_RETENTION_DAYS": "0.5", "BONGSU_RETENTION_INTERVAL_SECONDS": "1",
     }).start()
     try:
-        yield Client(server, acme), Client(server, beta)
+        yield Client(server, acme, acme_token), Client(server, beta, beta_token)
     finally:
         server.stop()
     assert survivors(server.left_behind) == []

@@ -19,6 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+from accounts.people import People
 from otlp_build import span, traces
 from server_process import ServerProcess
 
@@ -119,12 +120,17 @@ def bongsu(data_dir: str, *args: str) -> str:
 
 
 def test_keys_map_to_tenants_and_isolate_data(server_factory) -> None:  # type: ignore[no-untyped-def]
-    server = server_factory()
+    server = server_factory({"BONGSU_AUTH": "accounts"})
     data = str(server.data_dir)
-    assert "single-user mode" in bongsu(data, "list")
+    assert "refuses telemetry until one is created" in bongsu(data, "list")
     key_a = bongsu(data, "create", "acme", "--name", "prod").splitlines()[1].strip()
     key_b = bongsu(data, "create", "globex").splitlines()[1].strip()
     assert key_a.startswith("bsk_") and key_b.startswith("bsk_")
+    # Each key's tenant is a project of an organisation of its own; a viewer of each reads.
+    people = People(f"sqlite:///{server.data_dir / 'meta.sqlite'}")
+    token_a = people.member(people.org_of("acme"), "ACME_VIEWER")[1]
+    token_b = people.member(people.org_of("globex"), "GLOBEX_VIEWER")[1]
+    people.close()
     server.start()
 
     body = traces([span()], service="acme-svc").SerializeToString()
@@ -135,14 +141,16 @@ def test_keys_map_to_tenants_and_isolate_data(server_factory) -> None:  # type: 
     assert server.post("/v1/traces", other, headers={"Authorization": f"Bearer {key_b}"})[0] == 200
     server.wait_loaded()
 
-    def services(key: str) -> list[str]:
-        status, body = server.api("/api/v1/services", {"Authorization": f"Bearer {key}"})
+    def services(token: str) -> list[str]:
+        status, body = server.api("/api/v1/services", {"Authorization": f"Bearer {token}"})
         assert status == 200
         return [s["name"] for s in body["services"]]
 
-    assert services(key_a) == ["acme-svc"]
-    assert services(key_b) == ["globex-svc"]
+    assert services(token_a) == ["acme-svc"]
+    assert services(token_b) == ["globex-svc"]
     assert server.api("/api/v1/services")[0] == 401
+    # The key that writes acme's telemetry reads none of it.
+    assert server.api("/api/v1/services", {"Authorization": f"Bearer {key_a}"})[0] == 403
 
     listing = bongsu(data, "list")
     assert "acme" in listing and "globex" in listing and "prod" in listing
@@ -150,6 +158,7 @@ def test_keys_map_to_tenants_and_isolate_data(server_factory) -> None:  # type: 
     assert "revoked" in bongsu(data, "list")
     wait_for(lambda: server.post("/v1/traces", body,
                                  headers={"Authorization": f"Bearer {key_a}"})[0] == 401)
+    assert services(token_a) == ["acme-svc"]  # revoking the key leaves the data readable
 
 
 def test_retention_deletes_old_telemetry(server_factory) -> None:  # type: ignore[no-untyped-def]
