@@ -18,7 +18,9 @@ Contract every backend keeps (``tests/query/test_reads_conformance.py`` checks i
 - **Sources.** Dashboards read rollups (``rollup_10s`` / ``rollup_1m``) and topology reads
   the ingest-time edge table; raw spans serve only trace search and detail, the heatmap's
   drag-select list and active users; instance names come from the latest resource each
-  instance sent (the ``instances`` table).
+  instance sent (the ``instances`` table). The database and web views read their own
+  ingest-time rollups (per minute: statements per database and caller; HTTP endpoints per
+  status code), never spans; statements are grouped by :mod:`bongsu.store.statements`.
 - **Kubernetes episodes** overlap a window when ``last_seen_us >= start`` and
   ``first_seen_us < end``; lists come newest ``last_seen_us`` first without ``raw``
   (``"{}"``); only :meth:`Reads.kube_event` returns it.
@@ -379,6 +381,114 @@ class IngressFigures:
     latency_p95_ms: float | None
 
 
+StatementOrder = Literal["total", "calls", "p95", "errors"]
+"""How the database view ranks statements: total time, calls, p95 bucket, errors."""
+EndpointOrder = Literal["total", "calls", "p95", "errors"]
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseFigures:
+    """One database's client calls over a window (``db_statements_1m``); ``db`` is the
+    topology's database instance id, ``system:name@address``."""
+
+    db: str
+    system: str
+    name: str | None
+    address: str | None
+    calls: int
+    errors: int
+    sum_us: int
+    max_us: int
+    p50_bucket: int | None
+    p95_bucket: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseCaller:
+    """The calls one service made to one database over a window."""
+
+    db: str
+    service: str
+    calls: int
+    errors: int
+    sum_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFigures:
+    """One statement fingerprint's calls to one database over a window; ``slow_trace`` is
+    the trace (32 hex digits) of its slowest call."""
+
+    fingerprint: str
+    text: str | None
+    calls: int
+    errors: int
+    sum_us: int
+    max_us: int
+    p50_bucket: int | None
+    p95_bucket: int | None
+    slow_trace: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPoint:
+    """One step of a statement's calls (steps without calls are absent)."""
+
+    ts_us: int
+    calls: int
+    errors: int
+    sum_us: int
+    max_us: int
+    p95_bucket: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlowCall:
+    """A statement's slowest call of one rollup row: its minute, caller, duration, trace."""
+
+    ts_us: int
+    service: str
+    duration_us: int
+    trace_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPool:
+    """Connections in use of one service's pool (``db.client.connection.count`` /
+    ``db.client.connections.usage`` points with state ``used``): the sum over its
+    instances of each one's latest point in the window, and of each one's peak."""
+
+    service: str
+    pool: str
+    used: float
+    peak: float
+    instances: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointFigures:
+    """One service x endpoint's HTTP server spans over a window (``web_1m``)."""
+
+    service: str
+    endpoint: str
+    calls: int
+    errors: int
+    client_errors: int  # status 4xx
+    server_errors: int  # status 5xx
+    sum_us: int
+    p50_bucket: int | None
+    p95_bucket: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPoint:
+    """HTTP server spans of one step with one response status code (None: no code)."""
+
+    ts_us: int
+    status: int | None
+    count: int
+
+
 class Reads(Protocol):
     """Read half of the store contract (see the module docstring)."""
 
@@ -580,6 +690,58 @@ class Reads(Protocol):
                              ) -> list[CheckResult]:
         """The latest result of each check asked for (every check with None), by id; a
         check without results is left out."""
+        ...
+
+    def databases(self, tenant: str, start_us: int, end_us: int) -> list[DatabaseFigures]:
+        """Every database called in the window (from the statement rollup), by ``db``."""
+        ...
+
+    def database_callers(self, tenant: str, start_us: int, end_us: int
+                         ) -> list[DatabaseCaller]:
+        """Calls per database and calling service in the window, by db then service."""
+        ...
+
+    def database_exists(self, tenant: str, db: str) -> bool:
+        """Whether ``db`` was called at any time the rollup still holds."""
+        ...
+
+    def db_statements(self, tenant: str, db: str, start_us: int, end_us: int,
+                      order: StatementOrder, limit: int) -> list[StatementFigures]:
+        """One database's statements over the window, the first ``limit`` by ``order``
+        (descending; ties by fingerprint)."""
+        ...
+
+    def db_statement_text(self, tenant: str, db: str, fingerprint: str) -> str | None:
+        """The normalised text of a fingerprint the rollup holds for ``db``; None when
+        ``db`` never ran it (or its rows are gone)."""
+        ...
+
+    def db_statement_series(self, tenant: str, db: str, fingerprint: str, start_us: int,
+                            end_us: int, step_us: int) -> list[StatementPoint]:
+        """One statement's calls per step (a multiple of a minute), oldest first."""
+        ...
+
+    def db_slow_calls(self, tenant: str, db: str, fingerprint: str, start_us: int,
+                      end_us: int, limit: int) -> list[SlowCall]:
+        """The slowest call of each rollup row of one statement, the ``limit`` slowest with
+        distinct traces, slowest first."""
+        ...
+
+    def db_connections(self, tenant: str, start_us: int, end_us: int
+                       ) -> list[ConnectionPool]:
+        """Connection pools with a used-connections point in the window, by service, pool."""
+        ...
+
+    def web_endpoints(self, tenant: str, start_us: int, end_us: int, service: str | None,
+                      order: EndpointOrder, limit: int) -> list[EndpointFigures]:
+        """HTTP endpoints over the window (every service, or one), the first ``limit`` by
+        ``order`` (descending; ties by service, endpoint)."""
+        ...
+
+    def web_statuses(self, tenant: str, start_us: int, end_us: int, step_us: int,
+                     service: str | None) -> list[StatusPoint]:
+        """HTTP server spans per step (a multiple of a minute) and status code, oldest
+        first; codes ascending, no code last."""
         ...
 
 

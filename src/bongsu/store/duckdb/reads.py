@@ -26,7 +26,12 @@ from bongsu.store.reads import (
     BucketSearch,
     CaptureRecord,
     ClusterTrafficPoint,
+    ConnectionPool,
+    DatabaseCaller,
+    DatabaseFigures,
     EdgeFigures,
+    EndpointFigures,
+    EndpointOrder,
     EventSearch,
     Figures,
     GroupFigures,
@@ -46,7 +51,12 @@ from bongsu.store.reads import (
     SeriesPoint,
     ServiceFigures,
     SeverityCount,
+    SlowCall,
     SpanRecord,
+    StatementFigures,
+    StatementOrder,
+    StatementPoint,
+    StatusPoint,
     TraceSearch,
     TraceSummary,
     TransactionRow,
@@ -94,6 +104,11 @@ GROUP_AGGS: dict[str, str] = {
     "last": "arg_max(v, ts_us)",
 }
 _MINUTE_US = 60_000_000
+# Ranking expressions of db_statements.sql / web_endpoints.sql (ties: fingerprint / names).
+_STATEMENT_ORDER: dict[str, str] = {"total": "f.s", "calls": "f.n", "p95": "f.p95, f.s",
+                                    "errors": "f.e, f.n"}
+_ENDPOINT_ORDER: dict[str, str] = {"total": "s", "calls": "n", "p95": "p95, s",
+                                   "errors": "e, n"}
 # Fragments of figures_by*.sql: the distinct users per group (active_users only), and the
 # instances the instances table saw in a window (per-instance rules list those).
 _USERS = """,
@@ -457,6 +472,79 @@ class DuckDBReads:
             "seconds": search.step_us / 1e6})
         return [BucketRow(int(r[0]), r[1], float(r[2]), float(r[3]), float(r[4]), int(r[5]))
                 for r in rows]
+
+    # -- database and web views (rollups of migrations/0009) -----------------------------
+
+    def databases(self, tenant: str, start_us: int, end_us: int) -> list[DatabaseFigures]:
+        rows = self._run(sql("db_list"), {"tenant": tenant, "start": start_us, "end": end_us})
+        return [DatabaseFigures(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]),
+                                int(r[7]), _bucket(r[8]), _bucket(r[9])) for r in rows]
+
+    def database_callers(self, tenant: str, start_us: int, end_us: int
+                         ) -> list[DatabaseCaller]:
+        rows = self._run(sql("db_callers"),
+                         {"tenant": tenant, "start": start_us, "end": end_us})
+        return [DatabaseCaller(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+    def database_exists(self, tenant: str, db: str) -> bool:
+        return bool(self._run(
+            "SELECT 1 FROM db_statements_1m WHERE tenant = $tenant AND db = $db LIMIT 1",
+            {"tenant": tenant, "db": db}))
+
+    def db_statements(self, tenant: str, db: str, start_us: int, end_us: int,
+                      order: StatementOrder, limit: int) -> list[StatementFigures]:
+        rows = self._run(sql("db_statements").format(order=_STATEMENT_ORDER[order]),
+                         {"tenant": tenant, "db": db, "start": start_us, "end": end_us,
+                          "limit": limit})
+        return [StatementFigures(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]),
+                                 _bucket(r[6]), _bucket(r[7]), r[8]) for r in rows]
+
+    def db_statement_text(self, tenant: str, db: str, fingerprint: str) -> str | None:
+        rows = self._run(sql("db_statement_text"),
+                         {"tenant": tenant, "db": db, "fingerprint": fingerprint})
+        return str(rows[0][0]) if rows else None
+
+    def db_statement_series(self, tenant: str, db: str, fingerprint: str, start_us: int,
+                            end_us: int, step_us: int) -> list[StatementPoint]:
+        rows = self._run(sql("db_statement_series"),
+                         {"tenant": tenant, "db": db, "fingerprint": fingerprint,
+                          "start": start_us, "end": end_us, "step": step_us})
+        return [StatementPoint(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]),
+                               _bucket(r[5])) for r in rows]
+
+    def db_slow_calls(self, tenant: str, db: str, fingerprint: str, start_us: int,
+                      end_us: int, limit: int) -> list[SlowCall]:
+        rows = self._run(sql("db_slow_calls"),
+                         {"tenant": tenant, "db": db, "fingerprint": fingerprint,
+                          "start": start_us, "end": end_us, "limit": limit})
+        return [SlowCall(int(r[0]), r[1], int(r[2]), r[3]) for r in rows]
+
+    def db_connections(self, tenant: str, start_us: int, end_us: int
+                       ) -> list[ConnectionPool]:
+        rows = self._run(sql("db_connections"),
+                         {"tenant": tenant, "start": start_us, "end": end_us})
+        return [ConnectionPool(r[0], r[1], float(r[2]), float(r[3]), int(r[4]))
+                for r in rows]
+
+    def web_endpoints(self, tenant: str, start_us: int, end_us: int, service: str | None,
+                      order: EndpointOrder, limit: int) -> list[EndpointFigures]:
+        rows = self._run(sql("web_endpoints").format(order=_ENDPOINT_ORDER[order]),
+                         {"tenant": tenant, "start": start_us, "end": end_us,
+                          "service": service, "limit": limit})
+        return [EndpointFigures(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]),
+                                int(r[6]), _bucket(r[7]), _bucket(r[8])) for r in rows]
+
+    def web_statuses(self, tenant: str, start_us: int, end_us: int, step_us: int,
+                     service: str | None) -> list[StatusPoint]:
+        rows = self._run(sql("web_statuses"),
+                         {"tenant": tenant, "start": start_us, "end": end_us,
+                          "step": step_us, "service": service})
+        return [StatusPoint(int(r[0]), None if r[1] is None else int(r[1]), int(r[2]))
+                for r in rows]
+
+
+def _bucket(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _episode(r: tuple[Any, ...]) -> Episode:

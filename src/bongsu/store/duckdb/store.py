@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from bongsu.errors import InvalidQuery, QueryTimeout, StoreError, TooManyRows
 from bongsu.kube.model import Episode
 from bongsu.store.batch import Batch
-from bongsu.store.duckdb import edges, users
+from bongsu.store.duckdb import edges, users, views
 from bongsu.store.duckdb.migrations import migrate
 from bongsu.store.rollup import BUCKETS_PER_OCTAVE
 from bongsu.synthetics.model import CheckResult
@@ -107,14 +107,17 @@ _COMPACT = {
     "rollup_10s": "tenant, ts_us, service, instance, name, bucket",
     "rollup_1m": "tenant, ts_us, service, instance, name, bucket",
     "edges_1m": "tenant, ts_us, source, source_instance, target, target_instance, target_kind",
+    **views.COMPACT,
 }
 _SUMMED = {
     "rollup_10s": "sum(count), sum(errors), sum(sum_us), sum(satisfied), sum(tolerating)",
     "rollup_1m": "sum(count), sum(errors), sum(sum_us), sum(satisfied), sum(tolerating)",
     "edges_1m": "sum(calls), sum(errors), sum(sum_us)",
+    **views.SUMMED,
 }
 _TELEMETRY_TABLES = (
     "spans", "rollup_10s", "rollup_1m", "edges_1m", "metric_points", "logs", "users_1m",
+    *views.TABLES,
 )  # captures and day user sketches have their own retention
 _MINUTE_US = 60_000_000
 _CHECK_SCHEMA = pa.schema([
@@ -225,6 +228,7 @@ class DuckDBStore:
                 cur.execute(sql, [self._apdex_t_us])
             edges.match(cur, int(time.time() * 1e6))
             users.insert(cur, batch.spans)
+            views.insert(cur, batch.spans, _BUCKET_SQL)
         if batch.edges.num_rows:
             cur.register("b_edges", batch.edges)
             cur.execute(
@@ -293,6 +297,7 @@ class DuckDBStore:
             for table in _TELEMETRY_TABLES:
                 rows = cur.execute(f"DELETE FROM {table} WHERE ts_us < ?", [cutoff_us])
                 deleted += rows.fetchall()[0][0]
+            views.delete_orphan_texts(cur)
             cur.execute("DELETE FROM instances WHERE last_seen_us < ?", [cutoff_us])
         return int(deleted)
 

@@ -1,0 +1,7 @@
+-- HTTP server spans per step and response status code.
+SELECT ts_us // $step * $step AS ts, status, sum(count)
+FROM web_1m
+WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
+  AND ($service IS NULL OR service = $service)
+GROUP BY ts, status
+ORDER BY ts, status NULLS LAST

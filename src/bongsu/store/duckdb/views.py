@@ -1,0 +1,118 @@
+"""Rollups of the database and web views (migrations/0009), appended at load time in the
+load's transaction, merged by compaction like ``rollup_1m``.
+
+- ``db_statements_1m``: database client spans per minute x database x statement
+  fingerprint x caller, with duration buckets, the slowest duration and its trace;
+  ``db_statement_text`` holds each fingerprint's normalised text once. Statements are
+  normalised in Python (:mod:`bongsu.store.statements`), once per distinct text of a batch.
+- ``web_1m``: HTTP server spans per minute x service x endpoint x status code.
+
+Example::
+
+    with store._transaction() as cur:
+        insert(cur, batch.spans, bucket_sql)   # partial rows for the batch's minutes
+        delete_orphan_texts(cur)               # after retention
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bongsu.store.statements import fingerprint, normalise
+
+# Compaction keys and merged figures per table (the column order of migration 0009).
+COMPACT = {
+    "db_statements_1m": "tenant, ts_us, db, db_system, db_name, address, fingerprint,"
+                        " service, bucket",
+    "web_1m": "tenant, ts_us, service, endpoint, status, bucket",
+}
+SUMMED = {
+    "db_statements_1m": "sum(count), sum(errors), sum(sum_us), max(max_us),"
+                        " arg_max(slow_trace, max_us)",
+    "web_1m": "sum(count), sum(errors), sum(sum_us)",
+}
+TABLES = tuple(COMPACT)
+
+# The database id is the topology's database instance node (store/duckdb/edges.py).
+DB_ID = ("s.db_system || ':' || coalesce(s.db_name, s.peer, s.db_system)"
+         " || coalesce('@' || s.peer, '')")
+_DB_SPANS = "s.kind IN (3, 4) AND s.db_system IS NOT NULL"
+_STATEMENTS = f"""
+INSERT INTO db_statements_1m
+SELECT s.tenant, s.ts_us // 60000000 * 60000000, {DB_ID}, s.db_system, s.db_name, s.peer,
+       m.fingerprint, s.service, {{bucket}}, count(*), count(*) FILTER (WHERE s.is_error),
+       sum(s.duration_us), max(s.duration_us),
+       arg_max(lpad(to_hex(s.trace_hi), 16, '0') || lpad(to_hex(s.trace_lo), 16, '0'),
+               s.duration_us)
+FROM b_spans s JOIN b_statements m ON m.raw = coalesce(s.db_statement, s.name)
+WHERE {_DB_SPANS}
+GROUP BY ALL
+"""
+_TEXTS = f"""
+INSERT INTO db_statement_text
+SELECT DISTINCT s.tenant, m.fingerprint, m.text
+FROM b_spans s JOIN b_statements m ON m.raw = coalesce(s.db_statement, s.name)
+WHERE {_DB_SPANS}
+  AND NOT EXISTS (SELECT 1 FROM db_statement_text t
+                  WHERE t.tenant = s.tenant AND t.fingerprint = m.fingerprint)
+"""
+_WEB = """
+INSERT INTO web_1m
+SELECT tenant, ts_us // 60000000 * 60000000, service,
+       CASE WHEN http_route IS NOT NULL THEN coalesce(http_method || ' ', '') || http_route
+            ELSE name END,
+       http_status, {bucket}, count(*), count(*) FILTER (WHERE is_error), sum(duration_us)
+FROM b_spans
+WHERE kind = 2
+  AND (http_method IS NOT NULL OR http_route IS NOT NULL OR http_status IS NOT NULL)
+GROUP BY ALL
+"""
+_ORPHANS = """
+DELETE FROM db_statement_text t
+WHERE NOT EXISTS (SELECT 1 FROM db_statements_1m r
+                  WHERE r.tenant = t.tenant AND r.fingerprint = t.fingerprint)
+"""
+
+
+@lru_cache(maxsize=8192)
+def _normalised(raw: str) -> tuple[str, str]:
+    text = normalise(raw)
+    return fingerprint(text), text
+
+
+def statements_of(spans: pa.Table) -> pa.Table:
+    """raw, fingerprint, text of each distinct statement of the batch's database spans (the
+    span name stands in for a missing statement)."""
+    kind = spans.column("kind")
+    is_db = pc.and_(pc.is_in(kind, pa.array([3, 4], pa.uint8())),
+                    pc.is_valid(spans.column("db_system")))
+    db = spans.filter(is_db)
+    raws = pc.unique(pc.coalesce(db.column("db_statement"), db.column("name"))).to_pylist()
+    pairs = [_normalised(r) for r in raws]
+    return pa.table({
+        "raw": pa.array(raws, pa.string()),
+        "fingerprint": pa.array([p[0] for p in pairs], pa.string()),
+        "text": pa.array([p[1] for p in pairs], pa.string()),
+    })
+
+
+def insert(cur: duckdb.DuckDBPyConnection, spans: pa.Table, bucket_sql: str) -> None:
+    """Append the partial rows of the spans registered as ``b_spans``."""
+    statements = statements_of(spans)
+    if statements.num_rows:
+        cur.register("b_statements", statements)
+        try:
+            cur.execute(_STATEMENTS.format(bucket=bucket_sql))
+            cur.execute(_TEXTS)
+        finally:
+            cur.unregister("b_statements")
+    cur.execute(_WEB.format(bucket=bucket_sql))
+
+
+def delete_orphan_texts(cur: duckdb.DuckDBPyConnection) -> None:
+    """Drop statement texts that no rollup row names any more (after retention)."""
+    cur.execute(_ORPHANS)
