@@ -155,7 +155,7 @@ def reports_router(backend: ReportsService | None = None) -> APIRouter:
         return backend
 
     @router.get("/reports/kinds", summary="The report kinds", response_model=Kinds)
-    def kinds() -> JSON:
+    def kinds(tenant: Tenant) -> JSON:  # signed in, like every other route
         b = parts()
         return JSON({"kinds": [{"name": k.name, "title": k.title,
                                 "needs_service": k.needs_service}
