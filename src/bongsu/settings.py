@@ -146,6 +146,60 @@ class Settings:
     session_idle_minutes: float = _setting(
         120.0, "A console session unused for this many minutes ends."
     )
+    signup: bool = _setting(
+        False, "Anyone may sign up (an account and an organisation of their own, after an "
+        "e-mailed code); off: people join by invitation. On needs BONGSU_SMTP_HOST."
+    )
+    trial_days: float = _setting(
+        0.0, "An organisation made at sign-up is read-only this many days later (its data "
+        "kept) until an operator extends it; 0: no trial."
+    )
+    smtp_host: str = _setting(
+        "", "SMTP server for account mail (verification and reset codes, invitations); "
+        "empty: no account mail."
+    )
+    smtp_port: int = _setting(587, "Port of the SMTP server for account mail.")
+    smtp_from: str = _setting(
+        "", "Sender address of account mail; empty: bongsu@ the SMTP host."
+    )
+    smtp_username: str = _setting("", "Login at the SMTP server (only sent over TLS).")
+    smtp_password: str = _setting("", "Password of BONGSU_SMTP_USERNAME.")
+    smtp_starttls: bool = _setting(
+        True, "Upgrade the SMTP connection with STARTTLS before logging in and sending."
+    )
+    smtp_ca_file: str = _setting(
+        "", "CA certificate file the SMTP server's certificate is checked against (a "
+        "private CA); empty: the system's."
+    )
+    cookie_secure: str = _setting(
+        "auto", "Mark the session cookies Secure: 'auto' (when the request came over "
+        "https), 'true' (always: behind a TLS-terminating proxy) or 'false'."
+    )
+    allowed_hosts: str = _setting(
+        "", "Host names the API and console answer to, comma-separated ('*' any; "
+        "'*.example.net' a domain), against DNS rebinding; empty: localhost, 127.0.0.1, "
+        "::1 and BONGSU_HOST when it is an address."
+    )
+    auth_attempts_per_minute: int = _setting(
+        10, "Sign-in, code and reset attempts one client address may make per minute "
+        "(then 429 with Retry-After)."
+    )
+    admin_login: str = _setting(
+        "ADMIN", "User id of the operator account a server with no users creates at its "
+        "first start."
+    )
+    admin_email: str = _setting("admin@localhost", "E-mail address of that first account.")
+    admin_password: str = _setting(
+        "", "Password of that first account; empty: a random one, printed once at that "
+        "start (never stored in clear)."
+    )
+    oidc_issuer: str = _setting(
+        "", "OpenID Connect provider (its issuer URL, read from "
+        "/.well-known/openid-configuration) offered as a sign-in; empty: none."
+    )
+    oidc_client_id: str = _setting("", "This server's client id at the OIDC provider.")
+    oidc_client_secret: str = _setting("", "This server's client secret at the OIDC provider.")
+    oidc_name: str = _setting("Single sign-on", "The OIDC sign-in button's label.")
 
     alerts: bool = _setting(
         True, "Evaluate alert rules and deliver notifications (off: rules, silences, channels "
