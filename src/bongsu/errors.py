@@ -15,6 +15,7 @@
     │   ├── Forbidden                403: the caller's role or credential may not do this
     │   ├── NotFound                 404: the trace or service does not exist
     │   ├── Conflict                 409: the name, user id or e-mail is taken
+    │   ├── Gone                     410: the invitation was accepted, revoked or expired
     │   ├── RateLimited              429: too many attempts (sign-in, codes); Retry-After
     │   ├── QueryTimeout             504: the query ran past ``query_timeout_seconds``
     │   └── TooManyRows              400: the result is over ``query_max_rows``
@@ -100,6 +101,10 @@ class Forbidden(QueryError):
 
 class Conflict(QueryError):
     status = 409
+
+
+class Gone(QueryError):
+    status = 410
 
 
 class RateLimited(QueryError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,6 +33,7 @@ __all__ = ["DEFAULT_TENANT", "KeyHit", "KeyInfo", "KeyRing", "upgrade"]  # upgra
 
 DEFAULT_TENANT = "default"
 _REFRESH_SECONDS = 2.0
+Also = Callable[[Connection, "KeyInfo"], None]  # more work in a key change's transaction
 _TOUCH_SECONDS = 60.0  # last-used times are written at most this often per key
 
 
@@ -71,9 +73,10 @@ class KeyRing:
         """Open the metadata database, bringing its schema up to date."""
         return cls(connect(url))
 
-    def create(self, tenant: str, name: str = "") -> KeyInfo:
+    def create(self, tenant: str, name: str = "", also: Also | None = None) -> KeyInfo:
         """A new key for the project of ``tenant``; a tenant without a project gets an
-        organisation of its own (the CLI's ``keys create --tenant``)."""
+        organisation of its own (the CLI's ``keys create --tenant``). ``also`` runs in the
+        same transaction (the audit entry)."""
         key = new_secret(INGEST_KEY_PREFIX)
         now = datetime.now(UTC)
         with self._engine.begin() as con:
@@ -85,8 +88,11 @@ class KeyRing:
                 )
             )
             key_id = result.inserted_primary_key[0] if result.inserted_primary_key else 0
+            info = KeyInfo(int(key_id), tenant, name, key[:SHOWN_PREFIX], now, None, None, key)
+            if also is not None:
+                also(con, info)
         self._loaded_at = 0.0
-        return KeyInfo(int(key_id), tenant, name, key[:SHOWN_PREFIX], now, None, None, key)
+        return info
 
     def list(self, tenant: str | None = None) -> list[KeyInfo]:
         query = select(ingest_keys).order_by(ingest_keys.c.id)
@@ -99,15 +105,23 @@ class KeyRing:
             for r in rows
         ]
 
-    def revoke(self, key_id_or_prefix: str, tenant: str | None = None) -> bool:
-        """Revoke one active key (of ``tenant`` only, when given); False: none such."""
+    def revoke(self, key_id_or_prefix: str, tenant: str | None = None,
+               also: Also | None = None) -> bool:
+        """Revoke one active key (of ``tenant`` only, when given); False: none such.
+        ``also`` runs in the same transaction when a key was revoked."""
         column = ingest_keys.c.id if key_id_or_prefix.isdigit() else ingest_keys.c.prefix
         value: int | str = int(key_id_or_prefix) if key_id_or_prefix.isdigit() else key_id_or_prefix
-        query = update(ingest_keys).where(column == value, ingest_keys.c.revoked_at.is_(None))
+        active = [column == value, ingest_keys.c.revoked_at.is_(None)]
         if tenant is not None:
-            query = query.where(ingest_keys.c.tenant == tenant)
+            active.append(ingest_keys.c.tenant == tenant)
         with self._engine.begin() as con:
-            result = con.execute(query.values(revoked_at=datetime.now(UTC)))
+            now = datetime.now(UTC)
+            rows = con.execute(select(ingest_keys).where(*active)).all()
+            result = con.execute(update(ingest_keys).where(*active).values(revoked_at=now))
+            if also is not None:
+                for row in rows:
+                    also(con, KeyInfo(row.id, row.tenant, row.name, row.prefix,
+                                      row.created_at, now, row.last_used_us))
         self._loaded_at = 0.0
         return bool(result.rowcount)
 
