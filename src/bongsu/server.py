@@ -36,6 +36,7 @@ from bongsu.alerts.repo import AlertRepo
 from bongsu.api import create_api
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import AlertsBackend, alerts_router
+from bongsu.api.databases import databases_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
@@ -46,6 +47,7 @@ from bongsu.api.sla import sla_router_for
 from bongsu.api.support import support_router
 from bongsu.api.synthetics import synthetics_router
 from bongsu.api.users import users_router
+from bongsu.api.web_views import web_router
 from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes
@@ -191,6 +193,7 @@ def build(settings: Settings) -> Parts:
                                     synthetics_router(checks), support_router(support),
                                     reports_router(reports),
                                     rule_preview_router(), diagnostics_router(),
+                                    databases_router(), web_router(),
                                     users_router()]),
         evaluator=evaluator,
         dispatcher=dispatcher,

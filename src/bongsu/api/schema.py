@@ -21,6 +21,7 @@ from bongsu.accounts.roles import Role
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import alerts_router
 from bongsu.api.app import create_api
+from bongsu.api.databases import databases_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
@@ -31,6 +32,7 @@ from bongsu.api.sla import sla_router
 from bongsu.api.support import support_router
 from bongsu.api.synthetics import synthetics_router
 from bongsu.api.users import users_router
+from bongsu.api.web_views import web_router
 from bongsu.control.registry import AgentRegistry
 from bongsu.errors import StoreError
 from bongsu.query import QueryService
@@ -54,6 +56,7 @@ def openapi() -> dict[str, Any]:
                                     sla_router(),
                                     synthetics_router(), support_router(),
                                     metering_router(), reports_router(),
+                                    databases_router(), web_router(),
                                     diagnostics_router(), users_router()],
         queries=QueryService(none, settings), console=False,
     )
