@@ -450,3 +450,81 @@ def test_saved_captures_survive_reopening(backend: Callable[[Path], Any],
         assert got is not None and got.analysis == '{"headline": "h"}'
     finally:
         store.close()
+
+
+# -- database and web view rollups (migration 0009) -----------------------------------------
+
+DB = "postgresql:shop@db-1"
+
+
+def view_spans(offset_us: int = 0) -> pa.Table:
+    """Database calls of one statement shape with three spellings, and HTTP server spans."""
+    db = {"kind": 3, "db_system": "postgresql", "db_name": "shop", "peer": "db-1",
+          "service": "orders", "name": "SELECT"}
+    return spans(
+        {**db, "ts_us": NOW_US + offset_us, "span_id": 2, "trace_lo": 7, "duration_us": 3000,
+         "db_statement": "SELECT * FROM t WHERE id = 1"},
+        {**db, "ts_us": NOW_US + offset_us + 1, "span_id": 3, "trace_lo": 8,
+         "duration_us": 9000, "is_error": True, "status": 2,
+         "db_statement": "select *  from t where id=2"},
+        {**db, "ts_us": NOW_US + offset_us + 2, "span_id": 4, "trace_lo": 9,
+         "duration_us": 5000, "db_statement": "SELECT * FROM t WHERE id = ?"},
+        {"ts_us": NOW_US + offset_us, "span_id": 5, "http_method": "GET",
+         "http_route": "/t/{id}", "http_status": 404, "duration_us": 2000},
+        {"ts_us": NOW_US + offset_us, "span_id": 6, "http_method": "GET",
+         "http_route": "/t/{id}", "http_status": 200, "duration_us": 4000},
+    )
+
+
+def view_figures(store: Any) -> tuple[Any, ...]:
+    reads = reads_of(store, 10, 10_000)
+    window = (NOW_US - 3_600_000_000, NOW_US + 3_600_000_000)
+    statements = reads.db_statements("default", DB, *window, "total", 10)
+    return (reads.databases("default", *window), statements,
+            reads.database_callers("default", *window),
+            [reads.db_statement_text("default", DB, s.fingerprint) for s in statements],
+            reads.web_endpoints("default", *window, None, "calls", 10),
+            reads.web_statuses("default", *window, 60_000_000, None))
+
+
+def test_view_rollups_group_spellings_and_replay_stores_once(store: Any) -> None:
+    assert store.load(Batch(spans=view_spans()), lsn=1)
+    once = view_figures(store)
+    assert not store.load(Batch(spans=view_spans()), lsn=1)
+    assert view_figures(store) == once
+    (database,), (statement,), (caller,), texts, (endpoint,), statuses = once
+    assert (database.calls, database.errors, database.sum_us, database.max_us) == (
+        3, 1, 17000, 9000)
+    assert (statement.calls, statement.slow_trace) == (3, f"{1:016x}{8:016x}")
+    assert texts == ["SELECT * FROM t WHERE id = ?"]
+    assert (caller.service, caller.calls) == ("orders", 3)
+    assert (endpoint.endpoint, endpoint.calls, endpoint.client_errors) == ("GET /t/{id}", 2, 1)
+    assert sorted((p.status, p.count) for p in statuses) == [(200, 1), (404, 1)]
+
+
+def test_compaction_keeps_the_view_figures(store: Any) -> None:
+    for lsn, offset in enumerate((0, 5, 10), start=1):  # three partial rows per key
+        store.load(Batch(spans=view_spans(offset)), lsn=lsn)
+    before = view_figures(store)
+    rows = count(store, "db_statements_1m") + count(store, "web_1m")
+    assert store.compact() > 0
+    assert count(store, "db_statements_1m") + count(store, "web_1m") < rows
+    assert view_figures(store) == before
+    assert before[1][0].calls == 9
+
+
+def test_retention_deletes_the_view_rollups_and_their_texts(store: Any) -> None:
+    store.load(Batch(spans=view_spans()), lsn=1)
+    store.delete_before(NOW_US + 60_000_000)
+    reads = reads_of(store, 10, 10_000)
+    assert reads.databases("default", 0, 2**62) == []
+    assert not reads.database_exists("default", DB)
+    assert reads.web_endpoints("default", 0, 2**62, None, "calls", 10) == []
+    assert count(store, "db_statement_text") == 0
+
+
+def test_view_rollups_are_kept_per_tenant(store: Any) -> None:
+    store.load(Batch(spans=view_spans()), lsn=1)
+    reads = reads_of(store, 10, 10_000)
+    assert reads.databases("acme", 0, 2**62) == []
+    assert reads.web_statuses("acme", 0, 2**62, 60_000_000, None) == []
