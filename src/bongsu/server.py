@@ -24,6 +24,8 @@ from starlette.types import ASGIApp
 
 from bongsu import __version__
 from bongsu.accounts.authenticate import Authenticator, auth_mode
+from bongsu.accounts.bootstrap import banner, ensure_admin
+from bongsu.accounts.mailer import Mailer
 from bongsu.alerts.channels import SendContext, default_registry
 from bongsu.alerts.defaults import seed_defaults
 from bongsu.alerts.evaluator import Evaluator
@@ -36,13 +38,17 @@ from bongsu.alerts.repo import AlertRepo
 from bongsu.api import create_api
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import AlertsBackend, alerts_router
+from bongsu.api.audit_log import audited
+from bongsu.api.auth import auth_backend_for, auth_router
 from bongsu.api.databases import databases_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
+from bongsu.api.org import OrgBackend, org_router
 from bongsu.api.reports import reports_router
 from bongsu.api.rule_preview import rule_preview_router
+from bongsu.api.security import secured
 from bongsu.api.sla import sla_router_for
 from bongsu.api.support import support_router
 from bongsu.api.synthetics import synthetics_router
@@ -134,6 +140,11 @@ def build(settings: Settings) -> Parts:
     keys = KeyRing(engine)
     auth = Authenticator(engine, keys, auth_mode(settings),
                          session_idle_seconds=settings.session_idle_minutes * 60)
+    auth_backend = auth_backend_for(settings, engine, auth.mode)
+    if auth.mode == "accounts":
+        password = ensure_admin(engine, settings)
+        if password is not None:  # the first start: printed this once
+            log.warning("\n%s", banner(settings.admin_login, password))
     loader = Loader(settings, store, ingest_log)
     loader.start()
     receiver = Receiver(settings, ingest_log, auth.ingest_tenant, lambda: loader.loaded_lsn)
@@ -182,7 +193,8 @@ def build(settings: Settings) -> Parts:
         receiver=receiver,
         kube=kube,
         otlp_app=receiver_app(receiver, loader.status, control_routes(agents, auth.ingest_tenant)),
-        api_app=create_api(settings, store, auth.principal, queries=queries,
+        api_app=audited(secured(settings, create_api(
+                           settings, store, auth.principal, queries=queries,
                            routers=[agent_router(agents, kube, store), kube_router(kube),
                                     sla_router_for(store, engine, notify.silences,
                                                    settings.query_timeout_seconds),
@@ -194,7 +206,11 @@ def build(settings: Settings) -> Parts:
                                     reports_router(reports),
                                     rule_preview_router(), diagnostics_router(),
                                     databases_router(), web_router(),
-                                    users_router()]),
+                                    users_router(), auth_router(auth_backend),
+                                    org_router(OrgBackend(
+                                        engine, keys, settings.trial_days,
+                                        settings.console_url,
+                                        Mailer.from_settings(settings)))])), engine),
         evaluator=evaluator,
         dispatcher=dispatcher,
         lease=keeper,

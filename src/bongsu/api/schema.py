@@ -21,11 +21,13 @@ from bongsu.accounts.roles import Role
 from bongsu.api.agent import agent_router
 from bongsu.api.alerts import alerts_router
 from bongsu.api.app import create_api
+from bongsu.api.auth import auth_router
 from bongsu.api.databases import databases_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
+from bongsu.api.org import org_router
 from bongsu.api.reports import reports_router
 from bongsu.api.rule_preview import rule_preview_router
 from bongsu.api.sla import sla_router
@@ -57,7 +59,8 @@ def openapi() -> dict[str, Any]:
                                     synthetics_router(), support_router(),
                                     metering_router(), reports_router(),
                                     databases_router(), web_router(),
-                                    diagnostics_router(), users_router()],
+                                    diagnostics_router(), users_router(),
+                                    auth_router(), org_router()],
         queries=QueryService(none, settings), console=False,
     )
     return app.openapi()
