@@ -25,6 +25,58 @@ export interface paths {
     /** Firing and pending counts, by severity */
     get: operations["summary_api_v1_alerts_summary_get"];
   };
+  "/api/v1/audit": {
+    /** The organisation's audit log, newest first (admin) */
+    get: operations["audit_api_v1_audit_get"];
+  };
+  "/api/v1/auth/login": {
+    /** Sign in (cookies set) */
+    post: operations["login_api_v1_auth_login_post"];
+  };
+  "/api/v1/auth/logout": {
+    /** Sign out: the session ends at once */
+    post: operations["logout_api_v1_auth_logout_post"];
+  };
+  "/api/v1/auth/oidc/callback": {
+    /** The OIDC provider's redirect back: signed in, then to the console */
+    get: operations["oidc_callback_api_v1_auth_oidc_callback_get"];
+  };
+  "/api/v1/auth/oidc/start": {
+    /** Single sign-on: redirect to the OIDC provider */
+    get: operations["oidc_start_api_v1_auth_oidc_start_get"];
+  };
+  "/api/v1/auth/password": {
+    /** Change the signed-in user's password (the current one required); their other sessions end */
+    post: operations["change_password_api_v1_auth_password_post"];
+  };
+  "/api/v1/auth/password/forgot": {
+    /** Mail a reset code (valid 5 minutes); 202 whether or not the user exists */
+    post: operations["forgot_api_v1_auth_password_forgot_post"];
+  };
+  "/api/v1/auth/password/reset": {
+    /** A new password with a reset code: every session of the user ends */
+    post: operations["reset_api_v1_auth_password_reset_post"];
+  };
+  "/api/v1/auth/policy": {
+    /** The sign-up form's rules and what this server offers */
+    get: operations["policy_api_v1_auth_policy_get"];
+  };
+  "/api/v1/auth/session": {
+    /** Who is signed in, their organisation, projects and role */
+    get: operations["session_api_v1_auth_session_get"];
+  };
+  "/api/v1/auth/signup": {
+    /** Sign up: an unverified user and a code mailed (valid 5 minutes) */
+    post: operations["signup_api_v1_auth_signup_post"];
+  };
+  "/api/v1/auth/verify": {
+    /** Verify the e-mail with its code: signed in (cookies set) */
+    post: operations["verify_api_v1_auth_verify_post"];
+  };
+  "/api/v1/auth/verify/resend": {
+    /** Mail a new verification code (the old one void); 202 whether or not the user id exists */
+    post: operations["resend_api_v1_auth_verify_resend_post"];
+  };
   "/api/v1/captures": {
     /** Captures, newest first (pending ones first) */
     get: operations["list_captures_api_v1_captures_get"];
@@ -75,6 +127,18 @@ export interface paths {
     /** Probe the check now; the result */
     post: operations["run_api_v1_checks__check_id__run_post"];
   };
+  "/api/v1/databases": {
+    /** Every database called, with figures, callers and connections */
+    get: operations["database_list_api_v1_databases_get"];
+  };
+  "/api/v1/databases/{db}/statements": {
+    /** A database's top statements */
+    get: operations["statements_api_v1_databases__db__statements_get"];
+  };
+  "/api/v1/databases/{db}/statements/{fingerprint}": {
+    /** One statement's figures per step and sample slow traces */
+    get: operations["statement_api_v1_databases__db__statements__fingerprint__get"];
+  };
   "/api/v1/events": {
     /** Kubernetes episodes overlapping the window, newest first */
     get: operations["events_api_v1_events_get"];
@@ -86,6 +150,10 @@ export interface paths {
   "/api/v1/instances": {
     /** Instances seen in the window, with recent TPS and time */
     get: operations["instances_api_v1_instances_get"];
+  };
+  "/api/v1/invitations/accept": {
+    /** Accept an invitation: join its organisation (the session shows it) */
+    post: operations["accept_api_v1_invitations_accept_post"];
   };
   "/api/v1/kube/clusters": {
     /** Watched clusters: connection, nodes, pods, recent warnings, services */
@@ -140,6 +208,62 @@ export interface paths {
   "/api/v1/oom": {
     /** Why an instance or pod runs out of memory: the verdict and its evidence */
     get: operations["oom_api_v1_oom_get"];
+  };
+  "/api/v1/org": {
+    /** The current organisation */
+    get: operations["current_api_v1_org_get"];
+    /** Rename the organisation (owner) */
+    patch: operations["rename_org_api_v1_org_patch"];
+  };
+  "/api/v1/org/invitations": {
+    /** The organisation's invitations (admin) */
+    get: operations["invitations_api_v1_org_invitations_get"];
+    /** Invite an e-mail address with a role (admin; the token is shown once) */
+    post: operations["invite_api_v1_org_invitations_post"];
+  };
+  "/api/v1/org/invitations/{invitation_id}": {
+    /** Revoke a pending invitation (admin) */
+    delete: operations["revoke_invitation_api_v1_org_invitations__invitation_id__delete"];
+  };
+  "/api/v1/org/members": {
+    /** The organisation's members and roles */
+    get: operations["members_api_v1_org_members_get"];
+  };
+  "/api/v1/org/members/{user_id}": {
+    /** Remove a member (admin), or leave (your own id) */
+    delete: operations["remove_member_api_v1_org_members__user_id__delete"];
+    /** Change a member's role (admin; owners by an owner) */
+    patch: operations["change_role_api_v1_org_members__user_id__patch"];
+  };
+  "/api/v1/org/projects": {
+    /** The organisation's projects */
+    get: operations["list_projects_api_v1_org_projects_get"];
+    /** Create a project (admin) */
+    post: operations["create_project_api_v1_org_projects_post"];
+  };
+  "/api/v1/org/projects/{project_id}/keys": {
+    /** A project's ingest keys (admin) */
+    get: operations["keys_api_v1_org_projects__project_id__keys_get"];
+    /** Create an ingest key (admin; shown once) */
+    post: operations["create_key_api_v1_org_projects__project_id__keys_post"];
+  };
+  "/api/v1/org/projects/{project_id}/keys/{key_id}": {
+    /** Revoke an ingest key (admin): the OTLP port refuses it at once */
+    delete: operations["revoke_key_api_v1_org_projects__project_id__keys__key_id__delete"];
+  };
+  "/api/v1/org/trial": {
+    /** Set or remove an organisation's trial (operator) */
+    put: operations["trial_api_v1_org_trial_put"];
+  };
+  "/api/v1/orgs": {
+    /** The caller's organisations, with their role */
+    get: operations["list_orgs_api_v1_orgs_get"];
+    /** Create an organisation (the caller owns it; a project 'default') */
+    post: operations["create_api_v1_orgs_post"];
+  };
+  "/api/v1/orgs/{org_id}/switch": {
+    /** Show this organisation in the session */
+    post: operations["switch_org_api_v1_orgs__org_id__switch_post"];
   };
   "/api/v1/report-schedules": {
     /** The tenant's report schedules */
@@ -257,6 +381,16 @@ export interface paths {
     /** The request's screenshot (PNG) */
     get: operations["screenshot_api_v1_support__request_id__screenshot_get"];
   };
+  "/api/v1/tokens": {
+    /** API tokens: the caller's (an admin's: the organisation's) */
+    get: operations["tokens_api_v1_tokens_get"];
+    /** Create an API token (shown once) */
+    post: operations["create_token_api_v1_tokens_post"];
+  };
+  "/api/v1/tokens/{token_id}": {
+    /** Revoke an API token: refused from the next request on */
+    delete: operations["revoke_token_api_v1_tokens__token_id__delete"];
+  };
   "/api/v1/topology": {
     /** Service or instance map with databases and external hosts */
     get: operations["topology_api_v1_topology_get"];
@@ -277,6 +411,14 @@ export interface paths {
     /** DAU / WAU / MAU, active users and distinct users per day */
     get: operations["users_api_v1_users_get"];
   };
+  "/api/v1/web/endpoints": {
+    /** Top HTTP endpoints across services */
+    get: operations["endpoints_api_v1_web_endpoints_get"];
+  };
+  "/api/v1/web/statuses": {
+    /** HTTP status classes and codes per step */
+    get: operations["statuses_api_v1_web_statuses_get"];
+  };
   "/healthz": {
     /** Liveness: the store answers a query */
     get: operations["healthz_healthz_get"];
@@ -287,6 +429,11 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
+    /** Accepted */
+    Accepted: {
+      /** @description The organisation joined (the session shows it now) */
+      org: components["schemas"]["Org"];
+    };
     /**
      * ActiveRequest
      * @description One in-flight request; agents may report fields beyond these.
@@ -528,6 +675,165 @@ export interface components {
        * @description By rule, then id
        */
       alerts: components["schemas"]["Alert"][];
+    };
+    /** ApiToken */
+    ApiToken: {
+      /**
+       * Created Us
+       * @description When it was made, epoch µs
+       */
+      created_us: number;
+      /**
+       * Expires Us
+       * @description When it stops working, epoch µs; null: never
+       */
+      expires_us: number | null;
+      /**
+       * Id
+       * @description Token id (the path parameter of its revocation)
+       */
+      id: number;
+      /**
+       * Last Used Us
+       * @description When it was last used (written at most once a minute), epoch µs; null: never
+       */
+      last_used_us: number | null;
+      /**
+       * Name
+       * @description What it is for
+       */
+      name: string;
+      /**
+       * Prefix
+       * @description Its first characters (bst_…), to recognise it
+       */
+      prefix: string;
+      /**
+       * Revoked Us
+       * @description When it was revoked, epoch µs; null: active
+       */
+      revoked_us: number | null;
+      /**
+       * Role
+       * @description Its role (a user's token: at most its user's at the time of use)
+       * @enum {string}
+       */
+      role: "viewer" | "editor" | "admin" | "owner";
+      /**
+       * User
+       * @description Its user's id; null: a service account's
+       */
+      user: string | null;
+    };
+    /** ApiTokenCreated */
+    ApiTokenCreated: {
+      /**
+       * Created Us
+       * @description When it was made, epoch µs
+       */
+      created_us: number;
+      /**
+       * Expires Us
+       * @description When it stops working, epoch µs; null: never
+       */
+      expires_us: number | null;
+      /**
+       * Id
+       * @description Token id (the path parameter of its revocation)
+       */
+      id: number;
+      /**
+       * Last Used Us
+       * @description When it was last used (written at most once a minute), epoch µs; null: never
+       */
+      last_used_us: number | null;
+      /**
+       * Name
+       * @description What it is for
+       */
+      name: string;
+      /**
+       * Prefix
+       * @description Its first characters (bst_…), to recognise it
+       */
+      prefix: string;
+      /**
+       * Revoked Us
+       * @description When it was revoked, epoch µs; null: active
+       */
+      revoked_us: number | null;
+      /**
+       * Role
+       * @description Its role (a user's token: at most its user's at the time of use)
+       * @enum {string}
+       */
+      role: "viewer" | "editor" | "admin" | "owner";
+      /**
+       * Token
+       * @description The token: shown this once, stored only hashed. Send it as 'Authorization: Bearer TOKEN' to the API
+       */
+      token: string;
+      /**
+       * User
+       * @description Its user's id; null: a service account's
+       */
+      user: string | null;
+    };
+    /** ApiTokens */
+    ApiTokens: {
+      /**
+       * Tokens
+       * @description The caller's tokens in this organisation (an admin's list: all of them), newest first
+       */
+      tokens: components["schemas"]["ApiToken"][];
+    };
+    /** AuditEntries */
+    AuditEntries: {
+      /**
+       * Entries
+       * @description Matching entries, newest first
+       */
+      entries: components["schemas"]["AuditEntry"][];
+    };
+    /** AuditEntry */
+    AuditEntry: {
+      /**
+       * Action
+       * @description What: 'member.role', 'key.create' … or '<METHOD> <route>' for the other writes ('POST /api/v1/rules')
+       */
+      action: string;
+      /**
+       * Actor
+       * @description Who: a user id, 'LOGIN (token bst_…)', 'token:bst_…' (a service account), 'single-user', 'anonymous'
+       */
+      actor: string;
+      /**
+       * At Us
+       * @description When, epoch µs
+       */
+      at_us: number;
+      /**
+       * Detail
+       * @description The change's particulars (old and new role, the path, the status …)
+       */
+      detail: {
+        [key: string]: unknown;
+      };
+      /**
+       * Ip
+       * @description The client's address
+       */
+      ip: string;
+      /**
+       * Target
+       * @description What it was done to: a user id, key prefix, e-mail, or the route's path parameters ('rule_id=…')
+       */
+      target: string;
+      /**
+       * Tenant
+       * @description The project's tenant, for changes inside one
+       */
+      tenant: string | null;
     };
     /** Budget */
     Budget: {
@@ -1185,6 +1491,374 @@ export interface components {
        * @description When the count was seen, epoch ms (the episode's last_seen then)
        */
       ts: number;
+    };
+    /** Database */
+    Database: {
+      /**
+       * Address
+       * @description server.address; null when the spans named none
+       */
+      address: string | null;
+      /**
+       * Avg Ms
+       * @description Mean duration, ms (exact); null without calls
+       */
+      avg_ms: number | null;
+      /**
+       * Callers
+       * @description The services calling it, most calls first
+       */
+      callers: components["schemas"]["DbCaller"][];
+      /**
+       * Calls
+       * @description Client calls (CLIENT / PRODUCER spans with db.system), count
+       */
+      calls: number;
+      /**
+       * Calls Per S
+       * @description Calls per second over the elapsed part of the window or step
+       */
+      calls_per_s: number;
+      /**
+       * Connections
+       * @description Connections in use over those pools, count; null when no pool metrics were found
+       */
+      connections: number | null;
+      /**
+       * Db
+       * @description Database id: db.system:db.name (else the address)@server.address; the topology's database instance node
+       */
+      db: string;
+      /**
+       * Error Rate
+       * @description errors / calls, fraction 0-1; null without calls
+       */
+      error_rate: number | null;
+      /**
+       * Errors
+       * @description Calls with status ERROR, count
+       */
+      errors: number;
+      /**
+       * Max Ms
+       * @description Longest call, ms (exact); null without calls
+       */
+      max_ms: number | null;
+      /**
+       * Name
+       * @description db.name / db.namespace; null when the spans named none
+       */
+      name: string | null;
+      /**
+       * Node
+       * @description The topology's service-level database node id (system:name)
+       */
+      node: string;
+      /**
+       * P50 Ms
+       * @description Median duration, ms (nearest-rank bucket, within 4.4 %)
+       */
+      p50_ms: number | null;
+      /**
+       * P95 Ms
+       * @description 95th percentile duration, ms (within 4.4 %)
+       */
+      p95_ms: number | null;
+      /**
+       * Pools
+       * @description Connection pools of its callers from their connection metrics: a pool whose name mentions the db name or address, else the pools of a caller that calls only this database
+       */
+      pools: components["schemas"]["DbPool"][];
+      /**
+       * System
+       * @description db.system (postgresql, mysql, redis …)
+       */
+      system: string;
+      /**
+       * Total Ms
+       * @description Summed duration of the calls, ms (exact)
+       */
+      total_ms: number;
+    };
+    /** Databases */
+    Databases: {
+      /**
+       * Databases
+       * @description Every database called in the window, by id
+       */
+      databases: components["schemas"]["Database"][];
+      /**
+       * From
+       * @description Window start (aligned down to the minute), epoch ms
+       */
+      from: number;
+      /**
+       * To
+       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       */
+      to: number;
+    };
+    /** DbCaller */
+    DbCaller: {
+      /**
+       * Avg Ms
+       * @description Mean duration of its calls, ms
+       */
+      avg_ms: number | null;
+      /**
+       * Calls
+       * @description Its calls to the database, count
+       */
+      calls: number;
+      /**
+       * Errors
+       * @description Of which failed, count
+       */
+      errors: number;
+      /**
+       * Service
+       * @description The calling service (service.name)
+       */
+      service: string;
+    };
+    /** DbPool */
+    DbPool: {
+      /**
+       * Instances
+       * @description Instances reporting the pool, count
+       */
+      instances: number;
+      /**
+       * Peak
+       * @description Highest point of each instance in the window, summed, count
+       */
+      peak: number;
+      /**
+       * Pool
+       * @description Pool name (db.client.connection.pool.name or pool.name); empty if none
+       */
+      pool: string;
+      /**
+       * Service
+       * @description The service owning the pool
+       */
+      service: string;
+      /**
+       * Used
+       * @description Connections in use (state=used) at the latest point of each instance in the window, summed over instances, count
+       */
+      used: number;
+    };
+    /** DbSlowCall */
+    DbSlowCall: {
+      /**
+       * Duration Ms
+       * @description The call's duration, ms (exact)
+       */
+      duration_ms: number;
+      /**
+       * Service
+       * @description The calling service
+       */
+      service: string;
+      /**
+       * Trace Id
+       * @description Its trace id, 32 hex digits (GET /api/v1/traces/{trace_id})
+       */
+      trace_id: string;
+      /**
+       * Ts
+       * @description Start of the minute the call began in, epoch ms
+       */
+      ts: number;
+    };
+    /** DbStatement */
+    DbStatement: {
+      /**
+       * Avg Ms
+       * @description Mean duration, ms (exact); null without calls
+       */
+      avg_ms: number | null;
+      /**
+       * Calls
+       * @description Client calls (CLIENT / PRODUCER spans with db.system), count
+       */
+      calls: number;
+      /**
+       * Calls Per S
+       * @description Calls per second over the elapsed part of the window or step
+       */
+      calls_per_s: number;
+      /**
+       * Error Rate
+       * @description errors / calls, fraction 0-1; null without calls
+       */
+      error_rate: number | null;
+      /**
+       * Errors
+       * @description Calls with status ERROR, count
+       */
+      errors: number;
+      /**
+       * Fingerprint
+       * @description 16 hex digits: MD5 prefix of the normalised text
+       */
+      fingerprint: string;
+      /**
+       * Max Ms
+       * @description Longest call, ms (exact); null without calls
+       */
+      max_ms: number | null;
+      /**
+       * P50 Ms
+       * @description Median duration, ms (nearest-rank bucket, within 4.4 %)
+       */
+      p50_ms: number | null;
+      /**
+       * P95 Ms
+       * @description 95th percentile duration, ms (within 4.4 %)
+       */
+      p95_ms: number | null;
+      /**
+       * Slow Trace Id
+       * @description Trace id (32 hex digits) of the slowest call in the window
+       */
+      slow_trace_id: string;
+      /**
+       * Text
+       * @description Normalised statement: literals and placeholders as ?, IN-lists as IN (?), whitespace and keyword case normalised
+       */
+      text: string | null;
+      /**
+       * Total Ms
+       * @description Summed duration of the calls, ms (exact)
+       */
+      total_ms: number;
+    };
+    /** DbStatementDetail */
+    DbStatementDetail: {
+      /**
+       * Db
+       * @description The database id
+       */
+      db: string;
+      /**
+       * Fingerprint
+       * @description The statement's fingerprint
+       */
+      fingerprint: string;
+      /**
+       * From
+       * @description Window start (aligned down to the minute), epoch ms
+       */
+      from: number;
+      /**
+       * Points
+       * @description Figures per step, oldest first (zeros without calls; p50_ms is null in points)
+       */
+      points: components["schemas"]["DbStatementPoint"][];
+      /**
+       * Slow Calls
+       * @description Sample slow calls, slowest first: the slowest call of each minute x caller x duration bucket, one per trace, at most 10
+       */
+      slow_calls: components["schemas"]["DbSlowCall"][];
+      /**
+       * Step
+       * @description Seconds per point (a multiple of 60)
+       */
+      step: number;
+      /**
+       * Text
+       * @description The normalised statement
+       */
+      text: string;
+      /**
+       * To
+       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       */
+      to: number;
+    };
+    /** DbStatementPoint */
+    DbStatementPoint: {
+      /**
+       * Avg Ms
+       * @description Mean duration, ms (exact); null without calls
+       */
+      avg_ms: number | null;
+      /**
+       * Calls
+       * @description Client calls (CLIENT / PRODUCER spans with db.system), count
+       */
+      calls: number;
+      /**
+       * Calls Per S
+       * @description Calls per second over the elapsed part of the window or step
+       */
+      calls_per_s: number;
+      /**
+       * Error Rate
+       * @description errors / calls, fraction 0-1; null without calls
+       */
+      error_rate: number | null;
+      /**
+       * Errors
+       * @description Calls with status ERROR, count
+       */
+      errors: number;
+      /**
+       * Max Ms
+       * @description Longest call, ms (exact); null without calls
+       */
+      max_ms: number | null;
+      /**
+       * P50 Ms
+       * @description Median duration, ms (nearest-rank bucket, within 4.4 %)
+       */
+      p50_ms: number | null;
+      /**
+       * P95 Ms
+       * @description 95th percentile duration, ms (within 4.4 %)
+       */
+      p95_ms: number | null;
+      /**
+       * Total Ms
+       * @description Summed duration of the calls, ms (exact)
+       */
+      total_ms: number;
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+    };
+    /** DbStatements */
+    DbStatements: {
+      /**
+       * Db
+       * @description The database id
+       */
+      db: string;
+      /**
+       * From
+       * @description Window start (aligned down to the minute), epoch ms
+       */
+      from: number;
+      /**
+       * Order
+       * @description Ranking: total time, calls, p95 or errors (descending)
+       * @enum {string}
+       */
+      order: "total" | "calls" | "p95" | "errors";
+      /**
+       * Statements
+       * @description The top statements by order
+       */
+      statements: components["schemas"]["DbStatement"][];
+      /**
+       * To
+       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       */
+      to: number;
     };
     /** Deadlock */
     Deadlock: {
@@ -1961,6 +2635,85 @@ export interface components {
        */
       name: string;
     };
+    /** IngestKey */
+    IngestKey: {
+      /**
+       * Created Us
+       * @description When it was made, epoch µs
+       */
+      created_us: number;
+      /**
+       * Id
+       * @description Key id (the path parameter of its revocation)
+       */
+      id: number;
+      /**
+       * Last Used Us
+       * @description When it last sent telemetry (written at most once a minute), epoch µs; null: never
+       */
+      last_used_us: number | null;
+      /**
+       * Name
+       * @description The note it was made with
+       */
+      name: string;
+      /**
+       * Prefix
+       * @description Its first characters (bsk_…), to recognise it
+       */
+      prefix: string;
+      /**
+       * Revoked Us
+       * @description When it was revoked, epoch µs; null: active
+       */
+      revoked_us: number | null;
+    };
+    /** IngestKeyCreated */
+    IngestKeyCreated: {
+      /**
+       * Created Us
+       * @description When it was made, epoch µs
+       */
+      created_us: number;
+      /**
+       * Id
+       * @description Key id (the path parameter of its revocation)
+       */
+      id: number;
+      /**
+       * Key
+       * @description The key: shown this once, stored only hashed. Agents send it as 'Authorization: Bearer KEY' to the OTLP port
+       */
+      key: string;
+      /**
+       * Last Used Us
+       * @description When it last sent telemetry (written at most once a minute), epoch µs; null: never
+       */
+      last_used_us: number | null;
+      /**
+       * Name
+       * @description The note it was made with
+       */
+      name: string;
+      /**
+       * Prefix
+       * @description Its first characters (bsk_…), to recognise it
+       */
+      prefix: string;
+      /**
+       * Revoked Us
+       * @description When it was revoked, epoch µs; null: active
+       */
+      revoked_us: number | null;
+    };
+    /** IngestKeys */
+    IngestKeys: {
+      /**
+       * Keys
+       * @description The project's keys, oldest first, revoked ones included
+       */
+      keys: components["schemas"]["IngestKey"][];
+    };
     /** IngressRoute */
     IngressRoute: {
       /**
@@ -2123,6 +2876,136 @@ export interface components {
        */
       window: number;
     };
+    /** Invitation */
+    Invitation: {
+      /**
+       * Created Us
+       * @description When it was made, epoch µs
+       */
+      created_us: number;
+      /**
+       * Email
+       * @description The invited address (lower case)
+       */
+      email: string;
+      /**
+       * Expires Us
+       * @description When its link stops working, epoch µs (7 days after)
+       */
+      expires_us: number;
+      /**
+       * Id
+       * @description Invitation id
+       */
+      id: number;
+      /**
+       * Invited By
+       * @description Who invited (their user id); empty when unknown
+       */
+      invited_by: string;
+      /**
+       * Role
+       * @description The role they join with
+       * @enum {string}
+       */
+      role: "viewer" | "editor" | "admin" | "owner";
+      /**
+       * State
+       * @description Where it stands
+       * @enum {string}
+       */
+      state: "pending" | "accepted" | "revoked" | "expired";
+    };
+    /** InvitationAccept */
+    InvitationAccept: {
+      /**
+       * Token
+       * @description The bsi_… token of the invitation link
+       */
+      token: string;
+    };
+    /** InvitationCreate */
+    InvitationCreate: {
+      /**
+       * Email
+       * @description Who is invited; they accept signed in with this e-mail, verified
+       */
+      email: string;
+      /**
+       * Role
+       * @description The role they join with: at most the inviter's
+       * @enum {string}
+       */
+      role: "viewer" | "editor" | "admin" | "owner";
+    };
+    /** InvitationCreated */
+    InvitationCreated: {
+      /**
+       * Created Us
+       * @description When it was made, epoch µs
+       */
+      created_us: number;
+      /**
+       * Email
+       * @description The invited address (lower case)
+       */
+      email: string;
+      /**
+       * Email Error
+       * @description Why it was not e-mailed (no SMTP server set, or the server refused); null when it was
+       */
+      email_error: string | null;
+      /**
+       * Emailed
+       * @description true: the link was e-mailed to the address
+       */
+      emailed: boolean;
+      /**
+       * Expires Us
+       * @description When its link stops working, epoch µs (7 days after)
+       */
+      expires_us: number;
+      /**
+       * Id
+       * @description Invitation id
+       */
+      id: number;
+      /**
+       * Invited By
+       * @description Who invited (their user id); empty when unknown
+       */
+      invited_by: string;
+      /**
+       * Link
+       * @description The console link to accept it: /#/accept?token=… (after the console's address when BONGSU_CONSOLE_URL is set)
+       */
+      link: string;
+      /**
+       * Role
+       * @description The role they join with
+       * @enum {string}
+       */
+      role: "viewer" | "editor" | "admin" | "owner";
+      /**
+       * State
+       * @description Where it stands
+       * @enum {string}
+       */
+      state: "pending" | "accepted" | "revoked" | "expired";
+      /**
+       * Token
+       * @description The bsi_… token: shown this once, stored only hashed
+       */
+      token: string;
+    };
+    /** Invitations */
+    Invitations: {
+      /**
+       * Invitations
+       * @description The organisation's invitations, newest first
+       */
+      invitations: components["schemas"]["Invitation"][];
+    };
     /** JvmDeadlock */
     JvmDeadlock: {
       /**
@@ -2173,6 +3056,15 @@ export interface components {
        * @description Monitor or synchronizer address
        */
       waits_for: string | null;
+    };
+    /** KeyCreate */
+    KeyCreate: {
+      /**
+       * Name
+       * @description A note on what the key is for (the agents of prod, say)
+       * @default
+       */
+      name?: string;
     };
     /** KindOut */
     KindOut: {
@@ -2301,6 +3193,27 @@ export interface components {
        */
       ts: number;
     };
+    /** LoginRef */
+    LoginRef: {
+      /**
+       * Login
+       * @description User id or e-mail address
+       */
+      login: string;
+    };
+    /** LoginRequest */
+    LoginRequest: {
+      /**
+       * Login
+       * @description User id or e-mail address
+       */
+      login: string;
+      /**
+       * Password
+       * @description Password
+       */
+      password: string;
+    };
     /** Logs */
     Logs: {
       /**
@@ -2330,6 +3243,48 @@ export interface components {
        * @description Value or regular expression (a missing label reads as '')
        */
       value: string;
+    };
+    /** Member */
+    Member: {
+      /**
+       * Display Name
+       * @description Their display name
+       */
+      display_name: string;
+      /**
+       * Email
+       * @description Their e-mail address
+       */
+      email: string;
+      /**
+       * Joined Us
+       * @description When they joined, epoch µs
+       */
+      joined_us: number;
+      /**
+       * Login
+       * @description Their user id (capitals, digits, underscore)
+       */
+      login: string;
+      /**
+       * Role
+       * @description Their role in this organisation
+       * @enum {string}
+       */
+      role: "viewer" | "editor" | "admin" | "owner";
+      /**
+       * User Id
+       * @description The user's numeric id (the path parameter of member changes)
+       */
+      user_id: number;
+    };
+    /** Members */
+    Members: {
+      /**
+       * Members
+       * @description Every member, strongest role first, then by user id
+       */
+      members: components["schemas"]["Member"][];
     };
     /** MemoryAnalysis */
     MemoryAnalysis: {
@@ -2747,6 +3702,19 @@ export interface components {
        */
       node: string;
     };
+    /** OidcPolicy */
+    OidcPolicy: {
+      /**
+       * Enabled
+       * @description Whether single sign-on by OpenID Connect is offered
+       */
+      enabled: boolean;
+      /**
+       * Name
+       * @description The sign-on button's label
+       */
+      name: string;
+    };
     /** OomJump */
     OomJump: {
       /**
@@ -2957,6 +3925,91 @@ export interface components {
        */
       verdicts: components["schemas"]["OomVerdict"][];
     };
+    /** Org */
+    Org: {
+      /**
+       * Created Us
+       * @description When it was made, epoch µs
+       */
+      created_us: number;
+      /**
+       * Id
+       * @description Organisation id
+       */
+      id: number;
+      /**
+       * Name
+       * @description Display name
+       */
+      name: string;
+      /**
+       * Read Only
+       * @description true: the trial has ended; reads work, writes and ingest are refused
+       */
+      read_only: boolean;
+      /**
+       * Role
+       * @description The caller's role in it; null: an operator's view of an organisation they are not in
+       */
+      role: ("viewer" | "editor" | "admin" | "owner") | null;
+      /**
+       * Slug
+       * @description Short unique name (set when it was made)
+       */
+      slug: string;
+      /**
+       * Trial Ends Us
+       * @description When its trial ends (then read-only), epoch µs; null: no trial
+       */
+      trial_ends_us: number | null;
+    };
+    /** OrgBrief */
+    OrgBrief: {
+      /**
+       * Id
+       * @description Organisation's number
+       */
+      id: number;
+      /**
+       * Name
+       * @description Name
+       */
+      name: string;
+      /**
+       * Role
+       * @description The user's role there
+       */
+      role: string;
+      /**
+       * Slug
+       * @description Short name
+       */
+      slug: string;
+    };
+    /** OrgCreate */
+    OrgCreate: {
+      /**
+       * Name
+       * @description The organisation's name (1-256 characters)
+       */
+      name: string;
+    };
+    /** OrgRename */
+    OrgRename: {
+      /**
+       * Name
+       * @description The new name (1-256 characters); the slug stays
+       */
+      name: string;
+    };
+    /** Orgs */
+    Orgs: {
+      /**
+       * Orgs
+       * @description The caller's organisations by name (with all=true, an operator's: every organisation)
+       */
+      orgs: components["schemas"]["Org"][];
+    };
     /**
      * OtherAnalysis
      * @description What a third party's analyzer returns: a headline and its own fields.
@@ -2968,6 +4021,19 @@ export interface components {
        */
       headline: string;
       [key: string]: unknown;
+    };
+    /** PasswordChange */
+    PasswordChange: {
+      /**
+       * Current
+       * @description The password now
+       */
+      current: string;
+      /**
+       * Password
+       * @description The new password (see the policy)
+       */
+      password: string;
     };
     /** Pod */
     Pod: {
@@ -3089,6 +4155,37 @@ export interface components {
        * @description Pods by cluster, namespace, name
        */
       pods: components["schemas"]["Pod"][];
+    };
+    /** Policy */
+    Policy: {
+      /**
+       * Login Pattern
+       * @description Regular expression a user id must match
+       */
+      login_pattern: string;
+      /**
+       * Login Rules
+       * @description The user id rules as sentences for the form
+       */
+      login_rules: string[];
+      /**
+       * Mode
+       * @description accounts: sign-in needed; single-user: a laptop's server without credentials
+       * @enum {string}
+       */
+      mode: "accounts" | "single-user";
+      /** @description Single sign-on */
+      oidc: components["schemas"]["OidcPolicy"];
+      /**
+       * Password Rules
+       * @description The password rules as sentences for the form
+       */
+      password_rules: string[];
+      /**
+       * Signup
+       * @description Whether anyone may sign up (else people join by invitation)
+       */
+      signup: boolean;
     };
     /** PreviewChange */
     PreviewChange: {
@@ -3381,6 +4478,63 @@ export interface components {
        */
       started: components["schemas"]["ProcessRow"][];
     };
+    /** Project */
+    Project: {
+      /**
+       * Created Us
+       * @description When it was made, epoch µs
+       */
+      created_us: number;
+      /**
+       * Id
+       * @description Project id (the X-Bongsu-Project header may name it)
+       */
+      id: number;
+      /**
+       * Name
+       * @description Its name in the organisation
+       */
+      name: string;
+      /**
+       * Tenant
+       * @description The store tenant its telemetry, rules and checks carry (the X-Bongsu-Project header may name it too)
+       */
+      tenant: string;
+    };
+    /** ProjectBrief */
+    ProjectBrief: {
+      /**
+       * Id
+       * @description Project's number
+       */
+      id: number;
+      /**
+       * Name
+       * @description Name
+       */
+      name: string;
+      /**
+       * Tenant
+       * @description The store's tenant (send it, or the id, as X-Bongsu-Project)
+       */
+      tenant: string;
+    };
+    /** ProjectCreate */
+    ProjectCreate: {
+      /**
+       * Name
+       * @description The project's name, unique in the organisation (1-128 characters)
+       */
+      name: string;
+    };
+    /** Projects */
+    Projects: {
+      /**
+       * Projects
+       * @description The organisation's projects, oldest first
+       */
+      projects: components["schemas"]["Project"][];
+    };
     /** RateCardIn */
     RateCardIn: {
       /**
@@ -3572,6 +4726,24 @@ export interface components {
        */
       reports: components["schemas"]["ReportOut"][];
     };
+    /** ResetRequest */
+    ResetRequest: {
+      /**
+       * Code
+       * @description The six digits mailed
+       */
+      code: string;
+      /**
+       * Login
+       * @description User id or e-mail address
+       */
+      login: string;
+      /**
+       * Password
+       * @description The new password (see the policy)
+       */
+      password: string;
+    };
     /** Resource */
     Resource: {
       /**
@@ -3660,6 +4832,15 @@ export interface components {
        * @description Oldest first; the first may be the one in force at from
        */
       results: components["schemas"]["Result"][];
+    };
+    /** RoleChange */
+    RoleChange: {
+      /**
+       * Role
+       * @description The member's new role
+       * @enum {string}
+       */
+      role: "viewer" | "editor" | "admin" | "owner";
     };
     /** Route */
     Route: {
@@ -4257,6 +5438,143 @@ export interface components {
        * @description Window end after alignment, epoch ms
        */
       to: number;
+    };
+    /** Session */
+    Session: {
+      /**
+       * Mode
+       * @description The server's auth mode
+       * @enum {string}
+       */
+      mode: "accounts" | "single-user";
+      /** @description The organisation shown (null: the user belongs to none) */
+      org: components["schemas"]["SessionOrg"] | null;
+      /**
+       * Orgs
+       * @description Every organisation the user belongs to
+       */
+      orgs: components["schemas"]["OrgBrief"][];
+      /**
+       * Project
+       * @description The project (tenant) this request read
+       */
+      project: string | null;
+      /**
+       * Projects
+       * @description The projects of the organisation shown
+       */
+      projects: components["schemas"]["ProjectBrief"][];
+      /** @description Who is signed in */
+      user: components["schemas"]["SessionUser"];
+    };
+    /** SessionOrg */
+    SessionOrg: {
+      /**
+       * Id
+       * @description Organisation's number
+       */
+      id: number;
+      /**
+       * Name
+       * @description Name
+       */
+      name: string;
+      /**
+       * Read Only
+       * @description The trial has ended: read-only, data kept
+       */
+      read_only: boolean;
+      /**
+       * Role
+       * @description The user's role there: owner, admin, editor or viewer
+       */
+      role: string;
+      /**
+       * Slug
+       * @description Short name
+       */
+      slug: string;
+      /**
+       * Trial Ends Us
+       * @description When its trial ends (null: no trial)
+       */
+      trial_ends_us: number | null;
+    };
+    /** SessionUser */
+    SessionUser: {
+      /**
+       * Display Name
+       * @description Name shown to others
+       */
+      display_name: string;
+      /**
+       * Email
+       * @description E-mail address
+       */
+      email: string;
+      /**
+       * Id
+       * @description User's number
+       */
+      id: number;
+      /**
+       * Login
+       * @description User id
+       */
+      login: string;
+      /**
+       * Operator
+       * @description Runs this server (may change any organisation's trial)
+       */
+      operator: boolean;
+    };
+    /** SignUpRequest */
+    SignUpRequest: {
+      /**
+       * Display Name
+       * @description Name shown to others
+       * @default
+       */
+      display_name?: string;
+      /**
+       * Email
+       * @description E-mail address the code is sent to
+       */
+      email: string;
+      /**
+       * Login
+       * @description User id: capital letters, digits and underscore, 3 to 32
+       */
+      login: string;
+      /**
+       * Organisation
+       * @description Name of the organisation made at verification (default: the user id)
+       * @default
+       */
+      organisation?: string;
+      /**
+       * Password
+       * @description Password (see the policy)
+       */
+      password: string;
+    };
+    /** SignedUp */
+    SignedUp: {
+      /**
+       * Email
+       * @description Where the code was sent (lower-cased)
+       */
+      email: string;
+      /**
+       * Expires S
+       * @description Seconds the code is valid
+       */
+      expires_s: number;
+      /**
+       * Login
+       * @description The new user id (unverified)
+       */
+      login: string;
     };
     /** Silence */
     Silence: {
@@ -5293,6 +6611,31 @@ export interface components {
        */
       thread_count_delta: number;
     };
+    /** TokenCreate */
+    TokenCreate: {
+      /**
+       * Expires Days
+       * @description Days until the token stops working; null: never
+       */
+      expires_days?: number | null;
+      /**
+       * Name
+       * @description What the token is for (1-128 characters)
+       */
+      name: string;
+      /**
+       * Role
+       * @description The token's role: at most the creator's (a user's token never does more than its user may at the time of use)
+       * @enum {string}
+       */
+      role: "viewer" | "editor" | "admin" | "owner";
+      /**
+       * Service Account
+       * @description true: a service account's token, of no user (admins only); false: the caller's own
+       * @default false
+       */
+      service_account?: boolean;
+    };
     /** Topology */
     Topology: {
       /**
@@ -5742,6 +7085,19 @@ export interface components {
       /** @description The last 7 days against the 7 before */
       week_over_week: components["schemas"]["WeekOverWeek"];
     };
+    /** TrialSet */
+    TrialSet: {
+      /**
+       * Ends Us
+       * @description When the trial ends, epoch µs; null: no trial (never read-only)
+       */
+      ends_us: number | null;
+      /**
+       * Org Id
+       * @description The organisation (an operator's choice); default: the caller's current one
+       */
+      org_id?: number | null;
+    };
     /** TypeGrowth */
     TypeGrowth: {
       /**
@@ -5900,6 +7256,19 @@ export interface components {
       /** @description Distinct users on that day and the 6 before */
       wau: components["schemas"]["UserCount"];
     };
+    /** VerifyRequest */
+    VerifyRequest: {
+      /**
+       * Code
+       * @description The six digits mailed
+       */
+      code: string;
+      /**
+       * Login
+       * @description User id (or e-mail address)
+       */
+      login: string;
+    };
     /** WatcherHealth */
     WatcherHealth: {
       /**
@@ -5932,6 +7301,172 @@ export interface components {
        * @description Batches the store refused (each retried), count
        */
       write_failures: number;
+    };
+    /** WebEndpoint */
+    WebEndpoint: {
+      /**
+       * Avg Ms
+       * @description Mean duration, ms (exact)
+       */
+      avg_ms: number | null;
+      /**
+       * Calls
+       * @description HTTP server spans, count
+       */
+      calls: number;
+      /**
+       * Endpoint
+       * @description METHOD http.route (the route template), else the span name
+       */
+      endpoint: string;
+      /**
+       * Error Rate
+       * @description errors / calls, fraction 0-1; null without calls
+       */
+      error_rate: number | null;
+      /**
+       * Errors
+       * @description Calls with status ERROR or HTTP status >= 500, count
+       */
+      errors: number;
+      /**
+       * P50 Ms
+       * @description Median duration, ms (within 4.4 %)
+       */
+      p50_ms: number | null;
+      /**
+       * P95 Ms
+       * @description 95th percentile duration, ms (within 4.4 %)
+       */
+      p95_ms: number | null;
+      /**
+       * Service
+       * @description The service serving it
+       */
+      service: string;
+      /**
+       * Status 4Xx
+       * @description Calls answered 4xx, count
+       */
+      status_4xx: number;
+      /**
+       * Status 5Xx
+       * @description Calls answered 5xx, count
+       */
+      status_5xx: number;
+      /**
+       * Total Ms
+       * @description Summed duration, ms (exact)
+       */
+      total_ms: number;
+      /**
+       * Tps
+       * @description Calls per second over the elapsed part of the window
+       */
+      tps: number;
+    };
+    /** WebEndpoints */
+    WebEndpoints: {
+      /**
+       * Endpoints
+       * @description The top endpoints by order
+       */
+      endpoints: components["schemas"]["WebEndpoint"][];
+      /**
+       * From
+       * @description Window start (aligned down to the minute), epoch ms
+       */
+      from: number;
+      /**
+       * Order
+       * @description Ranking: total time, calls, p95 (slowest) or errors (descending)
+       * @enum {string}
+       */
+      order: "total" | "calls" | "p95" | "errors";
+      /**
+       * Service
+       * @description The service asked for; null: every service
+       */
+      service: string | null;
+      /**
+       * To
+       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       */
+      to: number;
+    };
+    /** WebStatusPoint */
+    WebStatusPoint: {
+      /**
+       * Classes
+       * @description Calls per status class: 1xx, 2xx, 3xx, 4xx, 5xx and other (no or an out-of-range code), count
+       */
+      classes: {
+        [key: string]: number;
+      };
+      /**
+       * Codes
+       * @description Calls per exact status code ("none": the span had no code), count
+       */
+      codes: {
+        [key: string]: number;
+      };
+      /**
+       * Total
+       * @description HTTP server spans in the step, count
+       */
+      total: number;
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+    };
+    /** WebStatuses */
+    WebStatuses: {
+      /**
+       * Classes
+       * @description Calls per status class: 1xx, 2xx, 3xx, 4xx, 5xx and other (no or an out-of-range code), count (window totals)
+       */
+      classes: {
+        [key: string]: number;
+      };
+      /**
+       * Codes
+       * @description Calls per exact status code ("none": the span had no code), count (window totals)
+       */
+      codes: {
+        [key: string]: number;
+      };
+      /**
+       * From
+       * @description Window start (aligned down to the minute), epoch ms
+       */
+      from: number;
+      /**
+       * Points
+       * @description Per step, oldest first
+       */
+      points: components["schemas"]["WebStatusPoint"][];
+      /**
+       * Service
+       * @description The service asked for; null: every service
+       */
+      service: string | null;
+      /**
+       * Step
+       * @description Seconds per point (a multiple of 60)
+       */
+      step: number;
+      /**
+       * To
+       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       */
+      to: number;
+      /**
+       * Total
+       * @description HTTP server spans in the window, count
+       */
+      total: number;
     };
     /** WeekOverWeek */
     WeekOverWeek: {
@@ -6061,8 +7596,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6106,8 +7647,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6141,8 +7688,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6190,8 +7743,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6225,8 +7784,657 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The organisation's audit log, newest first (admin) */
+  audit_api_v1_audit_get: {
+    parameters: {
+      query?: {
+        /** @description Oldest entry, inclusive: ISO-8601 (UTC without an offset) or epoch ms */
+        from?: string;
+        /** @description Entries before this, exclusive: ISO-8601 or epoch ms */
+        to?: string;
+        /** @description Only this actor (exactly: a user id, 'token:bst_…' …) */
+        actor?: string;
+        /** @description Only this action (exactly: 'member.role', 'POST /api/v1/rules' …) */
+        action?: string;
+        /** @description Most entries to return, 1-1000. Default 100. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AuditEntries"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Sign in (cookies set) */
+  login_api_v1_auth_login_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["LoginRequest"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Session"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The e-mail address is not verified yet */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts from this address, or the user is locked (Retry-After says for how long) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Sign out: the session ends at once */
+  logout_api_v1_auth_logout_post: {
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The OIDC provider's redirect back: signed in, then to the console */
+  oidc_callback_api_v1_auth_oidc_callback_get: {
+    parameters: {
+      query?: {
+        code?: string;
+        state?: string;
+        error?: string;
+        error_description?: string;
+        iss?: string;
+        session_state?: string;
+        scope?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      302: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No OIDC provider is configured */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Single sign-on: redirect to the OIDC provider */
+  oidc_start_api_v1_auth_oidc_start_get: {
+    responses: {
+      /** @description Successful Response */
+      302: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No OIDC provider is configured */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Change the signed-in user's password (the current one required); their other sessions end */
+  change_password_api_v1_auth_password_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PasswordChange"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts from this address, or the user is locked (Retry-After says for how long) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Mail a reset code (valid 5 minutes); 202 whether or not the user exists */
+  forgot_api_v1_auth_password_forgot_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["LoginRef"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: {
+          "application/json": unknown;
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts from this address, or the user is locked (Retry-After says for how long) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A new password with a reset code: every session of the user ends */
+  reset_api_v1_auth_password_reset_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ResetRequest"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts from this address, or the user is locked (Retry-After says for how long) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The sign-up form's rules and what this server offers */
+  policy_api_v1_auth_policy_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Policy"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Who is signed in, their organisation, projects and role */
+  session_api_v1_auth_session_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Session"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Sign up: an unverified user and a code mailed (valid 5 minutes) */
+  signup_api_v1_auth_signup_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SignUpRequest"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["SignedUp"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Sign-up is off on this server */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The user id or e-mail is taken (the message says which) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts from this address, or the user is locked (Retry-After says for how long) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The mail could not be sent (ask for a new code) */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Verify the e-mail with its code: signed in (cookies set) */
+  verify_api_v1_auth_verify_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["VerifyRequest"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Session"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts from this address, or the user is locked (Retry-After says for how long) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Mail a new verification code (the old one void); 202 whether or not the user id exists */
+  resend_api_v1_auth_verify_resend_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["LoginRef"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: {
+          "application/json": unknown;
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts from this address, or the user is locked (Retry-After says for how long) */
+      429: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6276,8 +8484,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6316,8 +8530,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6359,8 +8579,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6405,8 +8631,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6446,8 +8678,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6486,8 +8724,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6525,8 +8769,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6578,8 +8828,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6619,8 +8875,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6661,8 +8923,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6702,8 +8970,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6756,8 +9030,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6801,8 +9081,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6856,8 +9142,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6903,13 +9195,194 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description No such check in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Every database called, with figures, callers and connections */
+  database_list_api_v1_databases_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Databases"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A database's top statements */
+  statements_api_v1_databases__db__statements_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Ranking, descending: total (time), calls, p95, errors. Default total. */
+        order?: "total" | "calls" | "p95" | "errors";
+        /** @description Most rows to return: 1 to min(1000, the row cap). Default 20. */
+        limit?: number;
+      };
+      path: {
+        /** @description Database id as listed: system:name@address */
+        db: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["DbStatements"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The database (or statement) was never called */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One statement's figures per step and sample slow traces */
+  statement_api_v1_databases__db__statements__fingerprint__get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+      };
+      path: {
+        /** @description Database id as listed: system:name@address */
+        db: string;
+        /** @description Statement fingerprint, 16 hex digits */
+        fingerprint: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["DbStatementDetail"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The database (or statement) was never called */
       404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -6972,8 +9445,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7013,8 +9492,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7066,8 +9551,78 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Accept an invitation: join its organisation (the session shows it) */
+  accept_api_v1_invitations_accept_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["InvitationAccept"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Accepted"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Taken, or the last owner would go */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The invitation was accepted, revoked or expired */
+      410: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7101,8 +9656,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7148,8 +9709,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7193,8 +9760,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7240,8 +9813,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7283,8 +9862,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7336,8 +9921,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7383,8 +9974,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7418,8 +10015,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7458,8 +10061,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7503,8 +10112,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7551,8 +10166,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7594,8 +10215,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7647,8 +10274,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7696,8 +10329,868 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The current organisation */
+  current_api_v1_org_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Org"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Rename the organisation (owner) */
+  rename_org_api_v1_org_patch: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["OrgRename"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Org"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The organisation's invitations (admin) */
+  invitations_api_v1_org_invitations_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Invitations"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Invite an e-mail address with a role (admin; the token is shown once) */
+  invite_api_v1_org_invitations_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["InvitationCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["InvitationCreated"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Taken, or the last owner would go */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Revoke a pending invitation (admin) */
+  revoke_invitation_api_v1_org_invitations__invitation_id__delete: {
+    parameters: {
+      path: {
+        /** @description A numeric id */
+        invitation_id: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Taken, or the last owner would go */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The organisation's members and roles */
+  members_api_v1_org_members_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Members"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Remove a member (admin), or leave (your own id) */
+  remove_member_api_v1_org_members__user_id__delete: {
+    parameters: {
+      path: {
+        /** @description A numeric id */
+        user_id: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Taken, or the last owner would go */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Change a member's role (admin; owners by an owner) */
+  change_role_api_v1_org_members__user_id__patch: {
+    parameters: {
+      path: {
+        /** @description A numeric id */
+        user_id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RoleChange"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Member"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Taken, or the last owner would go */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The organisation's projects */
+  list_projects_api_v1_org_projects_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Projects"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Create a project (admin) */
+  create_project_api_v1_org_projects_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ProjectCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Project"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Taken, or the last owner would go */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A project's ingest keys (admin) */
+  keys_api_v1_org_projects__project_id__keys_get: {
+    parameters: {
+      path: {
+        /** @description A numeric id */
+        project_id: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["IngestKeys"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Create an ingest key (admin; shown once) */
+  create_key_api_v1_org_projects__project_id__keys_post: {
+    parameters: {
+      path: {
+        /** @description A numeric id */
+        project_id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["KeyCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["IngestKeyCreated"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Revoke an ingest key (admin): the OTLP port refuses it at once */
+  revoke_key_api_v1_org_projects__project_id__keys__key_id__delete: {
+    parameters: {
+      path: {
+        /** @description A numeric id */
+        project_id: number;
+        /** @description A numeric id */
+        key_id: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Set or remove an organisation's trial (operator) */
+  trial_api_v1_org_trial_put: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["TrialSet"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Org"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The caller's organisations, with their role */
+  list_orgs_api_v1_orgs_get: {
+    parameters: {
+      query?: {
+        /** @description Every organisation of the server (operators only) */
+        all?: boolean;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Orgs"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Create an organisation (the caller owns it; a project 'default') */
+  create_api_v1_orgs_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["OrgCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Org"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Show this organisation in the session */
+  switch_org_api_v1_orgs__org_id__switch_post: {
+    parameters: {
+      path: {
+        /** @description A numeric id */
+        org_id: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Org"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7731,8 +11224,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7771,8 +11270,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7812,8 +11317,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7864,8 +11375,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7909,8 +11426,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7950,8 +11473,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -7990,8 +11519,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8025,8 +11560,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8066,8 +11607,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8120,8 +11667,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8165,8 +11718,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8205,8 +11764,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8244,8 +11809,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8285,8 +11856,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8327,8 +11904,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8369,8 +11952,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8410,8 +11999,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8464,8 +12059,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8509,8 +12110,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8560,8 +12167,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8610,8 +12223,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8666,8 +12285,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8728,8 +12353,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8769,8 +12400,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8809,8 +12446,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8848,8 +12491,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8905,8 +12554,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8946,8 +12601,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -8981,8 +12642,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9021,8 +12688,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9064,8 +12737,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9123,8 +12802,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9170,8 +12855,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9222,8 +12913,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9269,13 +12966,157 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description No such request in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** API tokens: the caller's (an admin's: the organisation's) */
+  tokens_api_v1_tokens_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ApiTokens"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Create an API token (shown once) */
+  create_token_api_v1_tokens_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["TokenCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["ApiTokenCreated"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Revoke an API token: refused from the next request on */
+  revoke_token_api_v1_tokens__token_id__delete: {
+    parameters: {
+      path: {
+        /** @description A numeric id */
+        token_id: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such id in the caller's organisation */
       404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -9320,8 +13161,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9377,8 +13224,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9418,8 +13271,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9477,8 +13336,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9522,14 +13387,128 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description The service never reported */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Top HTTP endpoints across services */
+  endpoints_api_v1_web_endpoints_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Ranking, descending: total (time), calls, p95, errors. Default total. */
+        order?: "total" | "calls" | "p95" | "errors";
+        /** @description Most rows to return: 1 to min(1000, the row cap). Default 20. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WebEndpoints"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** HTTP status classes and codes per step */
+  statuses_api_v1_web_statuses_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Only this service (service.name) */
+        service?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WebStatuses"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -9563,8 +13542,14 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unknown ingest key */
+      /** @description Not signed in, or an unknown, expired or revoked token */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
