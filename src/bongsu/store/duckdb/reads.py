@@ -105,10 +105,10 @@ GROUP_AGGS: dict[str, str] = {
 }
 _MINUTE_US = 60_000_000
 # Ranking expressions of db_statements.sql / web_endpoints.sql (ties: fingerprint / names).
-_STATEMENT_ORDER: dict[str, str] = {"total": "f.s", "calls": "f.n", "p95": "f.p95, f.s",
-                                    "errors": "f.e, f.n"}
-_ENDPOINT_ORDER: dict[str, str] = {"total": "s", "calls": "n", "p95": "p95, s",
-                                   "errors": "e, n"}
+_STATEMENT_ORDER: dict[str, str] = {"total": "f.s DESC", "calls": "f.n DESC",
+                                    "p95": "f.p95 DESC, f.s DESC", "errors": "f.e DESC, f.n DESC"}
+_ENDPOINT_ORDER: dict[str, str] = {"total": "s DESC", "calls": "n DESC",
+                                   "p95": "p95 DESC, s DESC", "errors": "e DESC, n DESC"}
 # Fragments of figures_by*.sql: the distinct users per group (active_users only), and the
 # instances the instances table saw in a window (per-instance rules list those).
 _USERS = """,

@@ -46,7 +46,7 @@ INSERT INTO db_statements_1m
 SELECT s.tenant, s.ts_us // 60000000 * 60000000, {DB_ID}, s.db_system, s.db_name, s.peer,
        m.fingerprint, s.service, {{bucket}}, count(*), count(*) FILTER (WHERE s.is_error),
        sum(s.duration_us), max(s.duration_us),
-       arg_max(lpad(to_hex(s.trace_hi), 16, '0') || lpad(to_hex(s.trace_lo), 16, '0'),
+       arg_max(lower(lpad(to_hex(s.trace_hi), 16, '0') || lpad(to_hex(s.trace_lo), 16, '0')),
                s.duration_us)
 FROM b_spans s JOIN b_statements m ON m.raw = coalesce(s.db_statement, s.name)
 WHERE {_DB_SPANS}

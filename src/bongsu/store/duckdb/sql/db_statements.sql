@@ -22,5 +22,5 @@ f AS (
 )
 SELECT f.fingerprint, t.text, f.n, f.e, f.s, f.mx, f.p50, f.p95, f.slow
 FROM f LEFT JOIN db_statement_text t ON t.tenant = $tenant AND t.fingerprint = f.fingerprint
-ORDER BY {order} DESC, f.fingerprint
+ORDER BY {order}, f.fingerprint
 LIMIT $limit

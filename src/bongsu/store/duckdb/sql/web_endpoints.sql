@@ -24,5 +24,5 @@ f AS (
 )
 SELECT service, endpoint, n, e, c4, c5, s, p50, p95
 FROM f
-ORDER BY {order} DESC, service, endpoint
+ORDER BY {order}, service, endpoint
 LIMIT $limit
