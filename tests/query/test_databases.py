@@ -255,3 +255,79 @@ def test_another_tenant_sees_only_its_own(loaded: Loaded) -> None:
                              headers={"Authorization": "Bearer acme-key"}).json()
     assert sum(d["calls"] for d in body["databases"]) == 50
     assert all(d["pools"] == [] for d in body["databases"])
+
+
+# -- end to end: the official OpenTelemetry SDK into a real server --------------------------
+
+def sdk_spans(t0_ns: int, n: int) -> list[Any]:
+    """n checkout requests, each one SELECT with its own id; every fifth answered 404."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create(
+        {"service.name": "e2e-shop", "service.instance.id": "e2e-shop-1"}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("e2e")
+    for i in range(n):
+        start = t0_ns + i * 10_000_000_000
+        root = tracer.start_span("GET /orders/{id}", kind=SpanKind.SERVER, start_time=start,
+                                 attributes={"http.request.method": "GET",
+                                             "http.route": "/orders/{id}",
+                                             "http.response.status_code":
+                                                 404 if i % 5 == 0 else 200})
+        db = tracer.start_span("SELECT shop.orders", context=trace.set_span_in_context(root),
+                               kind=SpanKind.CLIENT, start_time=start + 1_000_000,
+                               attributes={"db.system": "postgresql", "db.name": "shop",
+                                           "server.address": "db-e2e",
+                                           "db.statement":
+                                               f"SELECT * FROM orders WHERE id = {i * 7}"})
+        db.end(end_time=start + 1_000_000 + (i + 1) * 1_000_000)
+        root.end(end_time=start + (i + 3) * 1_000_000)
+    return list(memory.get_finished_spans())
+
+
+@pytest.mark.slow
+def test_views_from_a_real_server(server_factory: Any) -> None:
+    import time
+
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    server = server_factory().start()
+    minute_ns = 60_000_000_000
+    t0_ns = (time.time_ns() // minute_ns - 10) * minute_ns
+    n = 40
+    exporter = OTLPSpanExporter(endpoint=server.otlp_url + "/v1/traces")
+    assert exporter.export(sdk_spans(t0_ns, n)) is SpanExportResult.SUCCESS
+    server.wait_loaded()
+    window = f"from={t0_ns // 1_000_000}&to={t0_ns // 1_000_000 + 600_000}"
+    status, body = server.api(f"/api/v1/databases?{window}")
+    assert status == 200
+    (db,) = body["databases"]
+    durations = [(i + 1) * 1000 for i in range(n)]
+    assert (db["db"], db["calls"], db["callers"][0]["service"]) == (
+        "postgresql:shop@db-e2e", n, "e2e-shop")
+    assert db["avg_ms"] == pytest.approx(sum(durations) / n / 1000)
+    status, body = server.api(f"/api/v1/databases/{db['db']}/statements?{window}")
+    (row,) = body["statements"]
+    assert (row["text"], row["calls"], row["max_ms"]) == (
+        "SELECT * FROM orders WHERE id = ?", n, n)
+    assert close(row["p95_ms"], percentile_us(durations, 0.95))
+    status, detail = server.api(
+        f"/api/v1/databases/{db['db']}/statements/{row['fingerprint']}?{window}")
+    assert status == 200 and detail["slow_calls"][0]["duration_ms"] == n
+    status, trace_body = server.api(f"/api/v1/traces/{detail['slow_calls'][0]['trace_id']}")
+    assert status == 200  # the sample links to a stored trace holding that call
+    assert [s["duration_ms"] for s in trace_body["spans"] if s["kind"] == "client"] == [n]
+    status, web = server.api(f"/api/v1/web/endpoints?{window}")
+    (endpoint,) = web["endpoints"]
+    assert (endpoint["endpoint"], endpoint["calls"], endpoint["status_4xx"]) == (
+        "GET /orders/{id}", n, n // 5)
+    status, statuses = server.api(f"/api/v1/web/statuses?{window}")
+    assert statuses["codes"] == {"200": n - n // 5, "404": n // 5}
+    assert statuses["classes"]["2xx"] == n - n // 5
