@@ -331,3 +331,31 @@ def test_views_from_a_real_server(server_factory: Any) -> None:
     status, statuses = server.api(f"/api/v1/web/statuses?{window}")
     assert statuses["codes"] == {"200": n - n // 5, "404": n // 5}
     assert statuses["classes"]["2xx"] == n - n // 5
+
+
+# -- the normaliser, against the agent's masking -------------------------------------------
+
+SPELLINGS = [
+    ("SELECT * FROM t WHERE id = 42 AND name = 'bo''b'",
+     "SELECT * FROM t WHERE id = ? AND name = ?"),
+    ("select *\n\tfrom t where id=7 and name=E'x'", "SELECT * FROM t WHERE id = ? AND name = ?"),
+    ("SELECT * FROM t WHERE id = $1 AND name = %(name)s /* app=shop,traceparent='00-a' */",
+     "SELECT * FROM t WHERE id = ? AND name = ?"),
+    ("select a from t where b in (1, 2, 3) -- a comment", "SELECT a FROM t WHERE b IN (?)"),
+    ("SELECT a FROM t WHERE b IN (?)", "SELECT a FROM t WHERE b IN (?)"),
+    ("insert into t (a, b) values (1, 'x'), (2, 'y');", "INSERT INTO t (a, b) VALUES (?, ?)"),
+    ('SELECT "Select".id, x::int FROM "Select" WHERE y >= 0x1F',
+     'SELECT "Select".id, x::int FROM "Select" WHERE y >= ?'),
+    ("SELECT t2.c1 FROM t2 WHERE v = 1.5e3", "SELECT t2.c1 FROM t2 WHERE v = ?"),
+]
+
+
+@pytest.mark.parametrize(("raw", "text"), SPELLINGS)
+def test_statements_normalise_like_the_agent_masks(raw: str, text: str) -> None:
+    from bongsu.agent._sql import mask_sql
+    from bongsu.store.statements import fingerprint, normalise
+
+    assert normalise(raw) == text
+    assert normalise(mask_sql(raw)) == text  # agent-masked text lands on the same row
+    assert fingerprint(normalise(raw)) == fingerprint(text)
+    assert len(fingerprint(text)) == 16
