@@ -3,6 +3,11 @@ verification, and the session it opens working on a read endpoint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
 from accounts.conftest import PASSWORD, AccountsServer, code_for, detail, mails_to
 
 
@@ -39,3 +44,61 @@ def test_signup_code_verify_and_the_session_reads(accounts_server: AccountsServe
     ok = other.post("/api/v1/auth/login", json={"login": "ANA@example.net",
                                                 "password": PASSWORD})
     assert ok.status_code == 200 and ok.json()["user"]["login"] == "ANA_1"
+
+
+def test_taken_user_id_or_email_is_a_409_naming_which(accounts_server: AccountsServer) -> None:
+    accounts_server.sign_up("BOB")
+    http = accounts_server.client()
+    taken = http.post("/api/v1/auth/signup", json={
+        "login": "BOB", "email": "other@example.net", "password": PASSWORD})
+    assert taken.status_code == 409 and detail(taken) == "login: the user id BOB is taken"
+    taken = http.post("/api/v1/auth/signup", json={
+        "login": "BOB2", "email": "BOB@example.net", "password": PASSWORD})
+    assert taken.status_code == 409 and detail(taken).startswith(
+        "email: bob@example.net already has an account")
+    users = http.post("/api/v1/auth/login", json={"login": "BOB2", "password": PASSWORD})
+    assert users.status_code == 401  # neither made a user
+
+
+def test_five_wrong_codes_void_it_and_a_resend_voids_the_old(
+        accounts_server: AccountsServer) -> None:
+    smtp, http = accounts_server.smtp, accounts_server.client()
+    assert http.post("/api/v1/auth/signup", json={
+        "login": "CARL", "email": "carl@example.net", "password": PASSWORD}).status_code == 201
+    code = code_for(smtp, "carl@example.net")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    messages = [detail(http.post("/api/v1/auth/verify", json={"login": "CARL", "code": wrong}))
+                for _ in range(5)]
+    assert messages == ["code: wrong (4 tries left)", "code: wrong (3 tries left)",
+                        "code: wrong (2 tries left)", "code: wrong (1 try left)",
+                        "code: wrong, and that was the last try: ask for a new code"]
+    voided = http.post("/api/v1/auth/verify", json={"login": "CARL", "code": code})
+    assert voided.status_code == 400 and detail(voided).startswith("code: expired or used up")
+
+    assert http.post("/api/v1/auth/verify/resend", json={"login": "CARL"}).status_code == 202
+    code_for(smtp, "carl@example.net", after=1)
+    assert http.post("/api/v1/auth/verify/resend", json={"login": "CARL"}).status_code == 202
+    third = code_for(smtp, "carl@example.net", after=2)
+    assert http.post("/api/v1/auth/verify", json={"login": "CARL", "code": third}
+                     ).status_code == 200
+    # A resend for a verified or unknown user says the same and mails nothing.
+    for login in ("CARL", "NOBODY"):
+        assert http.post("/api/v1/auth/verify/resend", json={"login": login}
+                         ).status_code == 202
+    assert len(mails_to(smtp, "carl@example.net")) == 3
+
+
+def test_signup_off_and_signup_without_smtp(
+        start_accounts: Callable[..., AccountsServer], server_factory: Callable[..., Any],
+) -> None:
+    closed = start_accounts(BONGSU_SIGNUP="false")
+    http = closed.client()
+    assert http.get("/api/v1/auth/policy").json()["signup"] is False
+    refused = http.post("/api/v1/auth/signup", json={
+        "login": "DAN", "email": "dan@example.net", "password": PASSWORD})
+    assert refused.status_code == 403 and "sign-up is off" in detail(refused)
+
+    server = server_factory({"BONGSU_AUTH": "accounts", "BONGSU_SIGNUP": "true"}, name="nosmtp")
+    with pytest.raises(RuntimeError, match="BONGSU_SIGNUP: sign-up mails a code, so it needs "
+                                           "BONGSU_SMTP_HOST"):
+        server.start()

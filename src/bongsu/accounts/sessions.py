@@ -86,10 +86,11 @@ class Sessions:
                 if locked_now:
                     values = {"failed_logins": 0, "locked_until_us": now + LOCK_US}
                 con.execute(update(users).where(users.c.id == user.id).values(**values))
-                audit.record(con, actor=user.login, action="auth.login_failed",
+                org_id = _pick_org(con, user.id)  # its admins see their member's failures
+                audit.record(con, actor=user.login, action="auth.login_failed", org_id=org_id,
                              detail={"failures": failures}, ip=ip, at_us=now)
                 if locked_now:
-                    audit.record(con, actor=user.login, action="auth.lockout",
+                    audit.record(con, actor=user.login, action="auth.lockout", org_id=org_id,
                                  detail={"minutes": LOCK_US // 60_000_000}, ip=ip, at_us=now)
         if user is None or not ok:
             if user is not None and locked_now:

@@ -107,10 +107,10 @@ class Accounts:
             if outcome == "ok":
                 con.execute(update(users).where(users.c.id == user.id)
                             .values(verified_us=user.verified_us or now, last_login_us=now))
-                if user.verified_us is None:
-                    self.first_org(con, user.id, user.login, now)
+                org_id = self.first_org(con, user.id, user.login, now) \
+                    if user.verified_us is None else None
                 audit.record(con, actor=user.login, action="auth.verify", target=user.email,
-                             ip=ip, at_us=now)
+                             org_id=org_id, ip=ip, at_us=now)
                 opened = self.sessions.open(con, user.id, user.login, ip, user_agent, now)
             left = codes.tries_left(con, user.id, "verify", now)
         if outcome != "ok":
@@ -192,12 +192,12 @@ class Accounts:
                          org_id=principal.org_id, detail={"sessions_ended": ended}, ip=ip,
                          at_us=now)
 
-    def first_org(self, con: Connection, user_id: int, login: str, now_us: int) -> None:
+    def first_org(self, con: Connection, user_id: int, login: str, now_us: int) -> int | None:
         """At the first verification: an organisation of their own, owner (unless an
         invitation made them a member already), in the caller's transaction."""
         if con.execute(select(memberships.c.org_id)
                        .where(memberships.c.user_id == user_id).limit(1)).first():
-            return  # came through an invitation: already a member
+            return None  # came through an invitation: already a member
         asked = con.execute(
             select(audit_log.c.detail).where(audit_log.c.actor == login,
                                              audit_log.c.action == "auth.signup")
@@ -207,6 +207,7 @@ class Accounts:
         audit.record(con, actor=login, action="org.create", org_id=org.id, target=org.slug,
                      detail={"name": name, "trial_days": self._settings.trial_days},
                      at_us=now_us)
+        return org.id
 
     def _mail_code(self, email: str, login: str, code: str, purpose: codes.Purpose) -> None:
         if purpose == "verify":

@@ -228,8 +228,7 @@ def auth_router(backend: AuthBackend | None = None) -> APIRouter:
 
     def _set_cookies(response: Response, request: Request, opened: Opened) -> None:
         secure = _secure(request)
-        age = max(1, (opened.expires_us - backend.accounts.sessions.now_us()) // 1_000_000
-                  ) if backend is not None else None
+        age = int(backend.settings.session_hours * 3600) if backend is not None else None
         response.set_cookie(SESSION_COOKIE, opened.session_id, max_age=age, path="/",
                             secure=secure, httponly=True, samesite="lax")
         response.set_cookie(CSRF_COOKIE, opened.csrf, max_age=age, path="/", secure=secure,
