@@ -9,10 +9,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from accounts.people import People
+from bongsu.accounts.roles import Role
 from bongsu.alerts.defaults import default_rules
 from bongsu.meta.database import connect
 from bongsu.meta.keys import KeyRing
@@ -22,9 +25,12 @@ HOUR_MS = 3_600_000
 
 
 class Client:
-    def __init__(self, server: ServerProcess, key: str) -> None:
+    """An API caller of one tenant: an API token of a member of the tenant's organisation."""
+
+    def __init__(self, server: ServerProcess, token: str, key: str = "") -> None:
         self.server = server
-        self.key = key
+        self.token = token
+        self.key = key  # the tenant's ingest key (telemetry only)
 
     def call(self, method: str, path: str, body: Any = None,
              raw: bytes | None = None) -> tuple[int, Any]:
@@ -32,7 +38,7 @@ class Client:
             None if body is None else json.dumps(body).encode())
         request = urllib.request.Request(
             self.server.api_url + path, data=data, method=method,
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"})
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"})
         try:
             with urllib.request.urlopen(request, timeout=30) as r:
                 text = r.read()
@@ -60,12 +66,23 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, 
     acme, beta = ring.create("acme").key, ring.create("beta").key
     ring.close()
     assert acme and beta
-    server = ServerProcess(data, {"BONGSU_FSYNC": "off"}).start()
+    acme_token, beta_token = editors(data)
+    server = ServerProcess(data, {"BONGSU_AUTH": "accounts", "BONGSU_FSYNC": "off"}).start()
     try:
-        yield Client(server, acme), Client(server, beta)
+        yield Client(server, acme_token, acme), Client(server, beta_token, beta)
     finally:
         server.stop()
     assert survivors(server.left_behind) == []
+
+
+def editors(data: Path) -> tuple[str, str]:
+    """API tokens of an editor of acme's and of beta's organisation (the keys made them)."""
+    people = People(f"sqlite:///{data / 'meta.sqlite'}")
+    try:
+        return (people.member(people.org_of("acme"), "ACME_EDITOR", Role.EDITOR)[1],
+                people.member(people.org_of("beta"), "BETA_EDITOR", Role.EDITOR)[1])
+    finally:
+        people.close()
 
 
 RULE: dict[str, Any] = {"name": "Orders slow", "kind": "threshold", "for": "5m", "interval": "30s",
@@ -136,8 +153,10 @@ def test_a_body_that_is_not_a_rule_and_unknown_parameters(
     assert "colour" in acme.refused("GET", "/api/v1/rules?colour=red")
     assert "state" in acme.refused("GET", "/api/v1/alerts?state=burning")
     assert "limit" in acme.refused("GET", "/api/v1/alerts/history?limit=0")
-    unauthorized = Client(acme.server, "bsk_not-a-key")
+    unauthorized = Client(acme.server, "bst_not-a-token")
     assert unauthorized.call("GET", "/api/v1/rules")[0] == 401
+    ingest_key = Client(acme.server, acme.key)  # writes telemetry, reads no rule
+    assert ingest_key.call("GET", "/api/v1/rules")[0] == 403
 
 
 def test_alerts_and_history_start_empty(tenants: tuple[Client, Client]) -> None:

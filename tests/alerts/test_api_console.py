@@ -20,7 +20,7 @@ from alerts.receivers import (
     instance,
     resolved,
 )
-from alerts.test_api import Client
+from alerts.test_api import Client, editors
 from bongsu.alerts.channels.webhook import verify
 from bongsu.alerts.model import Transition
 from bongsu.alerts.notify.store import NotifyStore
@@ -41,9 +41,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, Cl
     acme, beta = ring.create("acme").key, ring.create("beta").key
     ring.close()
     assert acme and beta
-    server = ServerProcess(data, {"BONGSU_FSYNC": "off"}).start()
+    acme_token, beta_token = editors(data)
+    server = ServerProcess(data, {"BONGSU_AUTH": "accounts", "BONGSU_FSYNC": "off"}).start()
     try:
-        yield Client(server, acme), Client(server, beta), data / "meta.sqlite"
+        yield (Client(server, acme_token, acme), Client(server, beta_token, beta),
+               data / "meta.sqlite")
     finally:
         server.stop()
     assert survivors(server.left_behind) == []
