@@ -37,6 +37,8 @@ MENU = {
     "threads": "diagnostics",
     "memory": "diagnostics",
     "trend": "diagnostics",
+    "org": "settings",
+    "audit": "settings",
 }
 
 

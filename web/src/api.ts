@@ -1,7 +1,14 @@
 // Typed client for the public query API (/api/v1). The console reads nothing else.
 // Request and answer types come from the server's OpenAPI document (api/types.ts).
+// Every call carries the session's credentials as the server checks them: the
+// `bongsu_session` cookie (the browser sends it), the CSRF header (the `bongsu_csrf`
+// cookie's value) on every method but GET, and `X-Bongsu-Project` when a project is
+// chosen (`access.ts`). A 401 from any call but the sign-in ones themselves sends the
+// console to `#/login?next=<where it was>`; other errors (a 403 among them) reach the
+// page as an `ApiError`, shown in its error box.
 
 import type * as T from "./api/types";
+import { chosenProject, setSession } from "./access";
 
 export type {
   ActiveRequest,
@@ -61,6 +68,45 @@ export function post<T>(path: string, body: unknown, signal?: AbortSignal): Prom
   return call<T>("POST", path, {}, body, signal);
 }
 
+/** PUT, PATCH or DELETE; a 204 answers null. */
+export function send<T>(method: "PUT" | "PATCH" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T | null> {
+  return call<T | null>(method, path, {}, body, signal);
+}
+
+/** The value of cookie `name`, "" when unset. */
+export function cookie(name: string): string {
+  for (const part of document.cookie.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return "";
+}
+
+/** The headers a call to `path` carries besides its body's. */
+export function authHeaders(method: string, path: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (method !== "GET" && method !== "HEAD") {
+    const csrf = cookie("bongsu_csrf");
+    if (csrf) headers["X-CSRF-Token"] = csrf;
+  }
+  // The session calls answer for the whole user: they take no project.
+  const project = path.startsWith("/auth/") ? "" : chosenProject();
+  if (project) headers["X-Bongsu-Project"] = project;
+  return headers;
+}
+
+/** Where the console goes on a 401: the sign-in page, coming back here afterwards. */
+export function toLogin(): void {
+  const here = location.hash.replace(/^#\/?/, "");
+  setSession(null); // ended (expired, signed out elsewhere): asked again after sign-in
+  if (here.startsWith("login")) return;
+  location.hash = `#/login${here ? `?next=${encodeURIComponent(here)}` : ""}`;
+}
+
+/** Calls whose 401 is their answer (a wrong password, not signed in yet), not a reason
+ *  to leave the page. */
+const AUTH_CALLS = /^\/(auth\/|invitations\/accept)/;
+
 async function call<T>(method: string, path: string, params: Params, body: unknown, signal?: AbortSignal): Promise<T> {
   const url = `api/v1${path}${query(params)}`;
   const t0 = performance.now();
@@ -69,7 +115,11 @@ async function call<T>(method: string, path: string, params: Params, body: unkno
     resp = await fetch(url, {
       method,
       signal,
-      headers: body === undefined ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
+      headers: {
+        Accept: "application/json",
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...authHeaders(method, path),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
@@ -88,9 +138,12 @@ async function call<T>(method: string, path: string, params: Params, body: unkno
     } catch {
       // body was not JSON: keep the status text
     }
+    if (resp.status === 401 && !AUTH_CALLS.test(path)) toLogin();
     throw new ApiError(resp.status, path, detail);
   }
-  return (await resp.json()) as T;
+  // 204 and some 202s have no body.
+  const text = await resp.text();
+  return (text ? JSON.parse(text) : null) as T;
 }
 
 const enc = encodeURIComponent;

@@ -1,8 +1,9 @@
 // A tiny element builder for static structure, and lit-html for views that re-render
 // in place (tables, forms): see `view()` below and docs/web.md, "View library".
 
-import { nothing as nothingValue, render, type TemplateResult } from "lit-html";
+import { html as litHtml, nothing as nothingValue, render, type TemplateResult } from "lit-html";
 import { ApiError } from "./api";
+import { whyNoWrite, type Role } from "./access";
 import { t } from "./i18n";
 
 export { html, nothing, svg } from "lit-html";
@@ -116,4 +117,10 @@ export function view(el: HTMLElement, template: TemplateResult | typeof nothingV
     litOwned.add(el);
   }
   render(template, el);
+}
+
+/** What a page shows where its write controls would be when the caller may not write
+ *  (`canWrite()` false: a viewer, or a read-only organisation): the reason, one line. */
+export function writeHint(min: Role = "editor"): TemplateResult {
+  return litHtml`<p class="write-hint" data-write="off">${whyNoWrite(min)}</p>`;
 }

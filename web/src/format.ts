@@ -38,6 +38,11 @@ export function fmtTime(ts: number, withDate = false): string {
   return d.toLocaleString(locale(), opts);
 }
 
+/** A day and time with the year (a trial's end, an expiry), local time. */
+export function fmtDay(ts: number): string {
+  return new Date(ts).toLocaleString(locale(), { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
 /** `YYYY-MM-DDTHH:MM` in local time, for datetime-local inputs. */
 export function toLocalInput(ts: number): string {
   const d = new Date(ts - new Date(ts).getTimezoneOffset() * 60_000);

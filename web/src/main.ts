@@ -1,10 +1,18 @@
 // The shell: left menu, top bar, router and the live refresh clock; beside the Alerts
 // menu entry, how many alerts fire now (coloured by the worst), read on every refresh.
+// On start, and whenever a signed-in page opens without a session, it asks
+// `GET /auth/session`: a 401 opens the sign-in page (`#/login?next=<where it was>`).
+// Public pages (registry `public: true`) are drawn alone, without menu or top bar. The
+// top bar shows the signed-in user and role with Sign out, the organisation switcher
+// (several organisations) and the project picker; a banner says when the organisation is
+// read-only or its trial ends within 3 days. Single-user mode has no sign-in at all.
 
 import "./style.css";
-import { api, ApiError, type ServiceSummary } from "./api";
+import { api, ApiError, toLogin, type ServiceSummary } from "./api";
+import { accounts } from "./api/accounts";
+import { canWrite, chooseProject, chosenProject, hasRole, role as myRole, session, setReloader, setSession, singleUser } from "./access";
 import { errorBox, h, loading } from "./dom";
-import { fmtTime, shortId, toLocalInput } from "./format";
+import { fmtDay, fmtTime, shortId, toLocalInput } from "./format";
 import { setLang, t, tf } from "./i18n";
 import { alerting, type Summary } from "./pages/alerting";
 import type { Ctx, PageView } from "./page";
@@ -12,6 +20,8 @@ import { GROUPS, pageEntry, REGISTRY } from "./registry";
 import { isLive, parseHash, RANGES, toHash, windowOf, type ViewState } from "./state";
 
 const REFRESH_MS = 5000;
+/** The trial banner shows from this close to the end. */
+const TRIAL_WARN_MS = 3 * 86_400_000;
 
 class Shell {
   private state: ViewState = parseHash(location.hash);
@@ -26,16 +36,42 @@ class Shell {
   private readonly root = document.getElementById("app")!;
   private readonly main = h("main", { class: "content", id: "content" });
   private readonly topError = h("div", { class: "top-error" });
+  /** Read-only organisation, or a trial ending soon. */
+  private readonly banner = h("div", { class: "account-banner", id: "account-banner", hidden: true });
+  private sessionAsked: Promise<boolean> | null = null;
   private readonly updated = h("span", { class: "updated", id: "updated" });
   /** Firing alerts, in the Alerts menu entry (kept across menu rebuilds). */
   private readonly alertCount = h("span", { class: "alert-count", id: "alert-count", hidden: true });
 
   start(): void {
+    setReloader(async () => {
+      setSession(await accounts.session());
+      this.renderFrame();
+    });
     window.addEventListener("hashchange", () => this.onHash());
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && isLive(this.state)) void this.tick();
     });
     this.onHash();
+  }
+
+  /** The session from the server; false (and the sign-in page opened) without one. */
+  private signedIn(): Promise<boolean> {
+    if (session()) return Promise.resolve(true);
+    this.sessionAsked ??= accounts.session().then(
+      (s) => {
+        setSession(s);
+        return true;
+      },
+      (err: unknown) => {
+        if (err instanceof ApiError && err.status === 401) toLogin();
+        else this.main.replaceChildren(errorBox(err, () => this.onHash()));
+        return false;
+      },
+    ).finally(() => {
+      this.sessionAsked = null;
+    });
+    return this.sessionAsked;
   }
 
   private onHash(): void {
@@ -49,6 +85,14 @@ class Shell {
     localStorage.setItem("bongsu.theme", next.theme);
     setLang(next.lang);
     document.documentElement.dataset.theme = next.theme;
+    if (!pageEntry(next.page).public && !session()) {
+      // Ask once; the page is built when the answer is a session.
+      this.main.replaceChildren(loading());
+      void this.signedIn().then((ok) => {
+        if (ok && location.hash === canonical) this.onHash();
+      });
+      return;
+    }
     this.renderFrame();
     // Rebuild the page only when something it depends on changed.
     const key = canonical;
@@ -102,6 +146,10 @@ class Shell {
     const ac = new AbortController();
     this.inflight = ac;
     const ctx = this.ctx();
+    if (pageEntry(this.state.page).public) {
+      await this.showPage(ac, ctx, rebuild);
+      return;
+    }
     // The badge's count is its own: a failure leaves the last one, marked stale.
     void alerting.summary(ac.signal).then(
       (s) => this.renderAlertCount(s),
@@ -132,6 +180,21 @@ class Shell {
       return;
     }
     this.renderTopBar();
+    if (!(await this.showPage(ac, ctx, rebuild))) return;
+    this.updated.textContent = isLive(this.state)
+      ? `${t("top.live")} · ${t("top.updated")} ${fmtTime(Date.now())}`
+      : t("top.paused");
+    this.updated.classList.toggle("live", isLive(this.state));
+    if (isLive(this.state)) {
+      this.timer = window.setTimeout(() => {
+        if (!document.hidden) void this.tick();
+      }, REFRESH_MS);
+    }
+  }
+
+  /** Build the page (its chunk loaded) when asked or missing, then refresh it; false when
+   *  navigation moved on meanwhile or the chunk failed. */
+  private async showPage(ac: AbortController, ctx: Ctx, rebuild: boolean): Promise<boolean> {
     const full = { ...this.ctx(), window: ctx.window };
     if (rebuild || !this.page) {
       let factory;
@@ -140,9 +203,9 @@ class Shell {
       } catch (err) {
         // The page's chunk did not load (server restarted with a new build, network).
         if (!ac.signal.aborted) this.main.replaceChildren(errorBox(err, () => void this.tick(true)));
-        return;
+        return false;
       }
-      if (ac.signal.aborted) return; // navigated away while the chunk loaded
+      if (ac.signal.aborted) return false; // navigated away while the chunk loaded
       this.page?.dispose();
       this.page = factory(full);
       this.main.replaceChildren(this.page.el);
@@ -156,25 +219,20 @@ class Shell {
         if (!(err instanceof ApiError)) console.warn(err);
       }
     }
-    if (ac.signal.aborted) return;
-    this.updated.textContent = isLive(this.state)
-      ? `${t("top.live")} · ${t("top.updated")} ${fmtTime(Date.now())}`
-      : t("top.paused");
-    this.updated.classList.toggle("live", isLive(this.state));
-    if (isLive(this.state)) {
-      this.timer = window.setTimeout(() => {
-        if (!document.hidden) void this.tick();
-      }, REFRESH_MS);
-    }
+    return !ac.signal.aborted;
   }
 
   private renderFrame(): void {
+    if (pageEntry(this.state.page).public) {
+      this.root.replaceChildren(h("div", { class: "public-layout" }, h("div", { class: "main-col" }, this.topError, this.main)));
+      return;
+    }
     const nav = h(
       "nav",
       { class: "menu" },
       h("div", { class: "brand" }, h("span", { class: "beacon" }), h("b", null, t("app.title")), h("small", null, t("app.tagline"))),
       GROUPS.map((g) => {
-        const pages = REGISTRY.filter((p) => p.group === g);
+        const pages = REGISTRY.filter((p) => p.group === g && (!("role" in p) || hasRole(p.role)));
         if (!pages.length) return null;
         return h(
           "div",
@@ -199,8 +257,95 @@ class Shell {
       }),
     );
     const top = h("header", { class: "topbar", id: "topbar" });
-    this.root.replaceChildren(h("div", { class: "layout" }, nav, h("div", { class: "main-col" }, top, this.topError, this.main)));
+    this.root.replaceChildren(h("div", { class: "layout" }, nav, h("div", { class: "main-col" }, top, this.banner, this.topError, this.main)));
+    this.renderBanner();
     this.renderTopBar(true);
+  }
+
+  /** A read-only organisation (trial ended, with the date), or a trial ending within 3 days. */
+  private renderBanner(): void {
+    const org = session()?.org;
+    const ends = org?.trial_ends_us ? org.trial_ends_us / 1000 : null;
+    const el = this.banner;
+    if (org?.read_only) {
+      el.dataset.kind = "read-only";
+      el.textContent = ends ? tf("acc.bannerEnded", { date: fmtDay(ends) }) : t("acc.bannerReadOnly");
+      el.hidden = false;
+    } else if (ends !== null && ends - Date.now() < TRIAL_WARN_MS) {
+      el.dataset.kind = "trial";
+      el.textContent = tf("acc.bannerEnds", { date: fmtDay(ends), days: Math.max(0, Math.ceil((ends - Date.now()) / 86_400_000)) });
+      el.hidden = false;
+    } else {
+      el.hidden = true;
+    }
+  }
+
+  /** The organisation switcher, the project picker and the signed-in user with Sign out
+   *  (nothing of it in single-user mode, where there is one owner and one project). */
+  private accountControls(): HTMLElement[] {
+    const s = session();
+    if (!s || singleUser()) return [];
+    const out: HTMLElement[] = [];
+    if (s.orgs.length > 1 && s.org) {
+      const sel = h(
+        "select",
+        { id: "org-select", "aria-label": t("acc.org"), onchange: (e: Event) => void this.switchOrg(Number((e.target as HTMLSelectElement).value)) },
+        s.orgs.map((o) => h("option", { value: o.id, selected: o.id === s.org?.id }, o.name)),
+      );
+      out.push(h("label", { class: "field" }, h("span", null, t("acc.org")), sel));
+    }
+    if (s.projects.length) {
+      const chosen = chosenProject() || s.project || s.projects[0].tenant;
+      const sel = h(
+        "select",
+        {
+          id: "project-select",
+          "aria-label": t("acc.project"),
+          onchange: (e: Event) => {
+            chooseProject((e.target as HTMLSelectElement).value);
+            this.pageKey = ""; // every page's data is the project's: rebuild
+            this.onHash();
+          },
+        },
+        s.projects.map((p) => h("option", { value: p.tenant, selected: p.tenant === chosen }, p.name)),
+      );
+      out.push(h("label", { class: "field" }, h("span", null, t("acc.project")), sel));
+    }
+    const role = s.org ? t(`acc.role.${myRole()}`) : "";
+    out.push(
+      h(
+        "span",
+        { class: "account-menu", id: "account-menu", "data-login": s.user.login, "data-role": s.org?.role ?? "" },
+        h("span", { class: "who", id: "account-user", title: s.user.email }, role ? `${s.user.login} · ${role}` : s.user.login),
+        h("button", { class: "btn", id: "sign-out", onclick: () => void this.signOut() }, t("acc.signOut")),
+      ),
+    );
+    return out;
+  }
+
+  private async switchOrg(id: number): Promise<void> {
+    try {
+      await accounts.switchOrg(id);
+      setSession(null);
+      this.page?.dispose();
+      this.page = null;
+      this.navigate({ page: "dashboard", sub: "", service: "", instance: "", extra: {} });
+      this.pageKey = "";
+      this.onHash();
+    } catch (err) {
+      this.topError.replaceChildren(errorBox(err));
+    }
+  }
+
+  private async signOut(): Promise<void> {
+    try {
+      await accounts.logout();
+    } catch (err) {
+      this.topError.replaceChildren(errorBox(err));
+      return;
+    }
+    setSession(null);
+    location.hash = "#/login";
   }
 
   private renderAlertCount(s: Summary): void {
@@ -312,7 +457,8 @@ class Shell {
       ...(custom && controls.has("range") ? [custom] : []),
       h("div", { class: "spacer" }),
       this.updated,
-      h("button", { class: "btn", id: "quick-service", title: t("sup.buttonHint"), onclick: (e: Event) => { const b = e.currentTarget as HTMLButtonElement; void import("./pages/quick_service").then((m) => m.openQuickService(this.state, b)); } }, t("sup.button")),
+      ...this.accountControls(),
+      ...(canWrite() ? [h("button", { class: "btn", id: "quick-service", title: t("sup.buttonHint"), onclick: (e: Event) => { const b = e.currentTarget as HTMLButtonElement; void import("./pages/quick_service").then((m) => m.openQuickService(this.state, b)); } }, t("sup.button"))] : []),
       langSel,
       themeBtn,
     );

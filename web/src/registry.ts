@@ -24,18 +24,28 @@ import * as slaStrings from "./strings/sla";
 import * as checksStrings from "./strings/checks";
 import * as reportsStrings from "./strings/reports";
 import * as usersStrings from "./strings/users";
+import * as accountsStrings from "./strings/accounts";
+import * as orgStrings from "./strings/org";
+import type { Role } from "./access";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
 export type Control = "service" | "instance" | "range";
 
 /** Menu sections, in this order; each heading is `nav.group.<id>`. */
-export const GROUPS = ["overview", "requests", "infrastructure", "servicelevel", "diagnostics"] as const;
+export const GROUPS = ["overview", "requests", "infrastructure", "servicelevel", "diagnostics", "settings"] as const;
 export type MenuGroup = (typeof GROUPS)[number];
 
 export interface PageEntry {
   /** The URL path: `#/<route>[/<sub>]?…`; also the menu link's `data-page`. */
   readonly route: string;
-  readonly group: MenuGroup;
+  /** Menu section; null: not in the menu (the public pages). */
+  readonly group: MenuGroup | null;
+  /** Shown outside the shell (no menu, no top bar) and without signing in: sign-in,
+   *  sign-up, verification, password reset, invitation. */
+  readonly public?: boolean;
+  /** Listed in the menu only for this role or above (the page itself still asks the
+   *  server, which refuses others). */
+  readonly role?: Role;
   /** One character shown before the label. */
   readonly icon: string;
   /** The page's labels (`strings/<page>.ts`, English and Korean); its menu label is
@@ -71,6 +81,14 @@ export const REGISTRY = [
   { route: "memory", group: "diagnostics", icon: "◔", strings: diagnosticsStrings, controls: ["service", "instance"], load: () => import("./pages/memory_compare").then((m) => m.createMemoryCompare) },
   { route: "trend", group: "diagnostics", icon: "↗", strings: trendStrings, controls: ["service", "instance"], load: () => import("./pages/trend").then((m) => m.createTrend) },
   { route: "support", group: "overview", icon: "?", strings: supportStrings, controls: [], load: () => import("./pages/support").then((m) => m.createSupport) },
+  { route: "org", group: "settings", icon: "⚙", strings: orgStrings, controls: [], load: () => import("./pages/org").then((m) => m.createOrg) },
+  { route: "audit", group: "settings", icon: "⌕", strings: orgStrings, controls: [], role: "admin", load: () => import("./pages/audit").then((m) => m.createAudit) },
+  { route: "login", group: null, public: true, icon: "", strings: accountsStrings, controls: [], load: () => import("./pages/login").then((m) => m.createLogin) },
+  { route: "signup", group: null, public: true, icon: "", strings: accountsStrings, controls: [], load: () => import("./pages/signup").then((m) => m.createSignup) },
+  { route: "verify", group: null, public: true, icon: "", strings: accountsStrings, controls: [], load: () => import("./pages/verify").then((m) => m.createVerify) },
+  { route: "forgot", group: null, public: true, icon: "", strings: accountsStrings, controls: [], load: () => import("./pages/forgot").then((m) => m.createForgot) },
+  { route: "reset", group: null, public: true, icon: "", strings: accountsStrings, controls: [], load: () => import("./pages/reset").then((m) => m.createReset) },
+  { route: "accept", group: null, public: true, icon: "", strings: accountsStrings, controls: [], load: () => import("./pages/accept").then((m) => m.createAccept) },
 ] as const satisfies readonly PageEntry[];
 
 export type Page = (typeof REGISTRY)[number]["route"];
@@ -79,5 +97,5 @@ export type Page = (typeof REGISTRY)[number]["route"];
 export const ROUTES: Page[] = REGISTRY.map((p) => p.route);
 
 export function pageEntry(route: Page): PageEntry {
-  return REGISTRY.find((p) => p.route === route) ?? REGISTRY[0];
+  return (REGISTRY as readonly PageEntry[]).find((p) => p.route === route) ?? REGISTRY[0];
 }

@@ -1,7 +1,7 @@
 // What the Alerts, Rules and Channels pages share: the alert API's calls (GET/POST from
 // api.ts; PUT and DELETE, which only these pages send, here) and a label-set renderer.
 
-import { ApiError, get, post } from "../api";
+import { ApiError, get, post, send as sendCall } from "../api";
 import type { Ok } from "../api/types";
 import type { TemplateResult } from "lit-html";
 import { html } from "../dom";
@@ -21,23 +21,8 @@ export type ChannelTest = Ok<"/api/v1/channels/{channel_id}/test", "post">;
 const enc = encodeURIComponent;
 
 /** PUT or DELETE, failing like `get`/`post` do (an `ApiError` carrying the `detail`). */
-async function send<T>(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<T | null> {
-  const resp = await fetch(`api/v1${path}`, {
-    method,
-    headers: { Accept: "application/json", "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!resp.ok) {
-    let detail = resp.statusText;
-    try {
-      const b = (await resp.json()) as { detail?: unknown };
-      if (b.detail !== undefined) detail = typeof b.detail === "string" ? b.detail : JSON.stringify(b.detail);
-    } catch {
-      // not JSON: keep the status text
-    }
-    throw new ApiError(resp.status, path, detail);
-  }
-  return resp.status === 204 ? null : ((await resp.json()) as T);
+function send<T>(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<T | null> {
+  return sendCall<T>(method, path, body);
 }
 
 export const alerting = {

@@ -5,6 +5,7 @@
 // marks that alert's row.
 
 import { emptyState, errorBox, html, nothing, Panel, view } from "../dom";
+import { canWrite } from "../access";
 import { fmtNum } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
@@ -78,7 +79,7 @@ class Alerts implements PageView {
           <td class="since">${a.active_since_ms === null ? "–" : when(a.active_since_ms)}</td>
           <td class="num value">${a.value === null ? "–" : fmtNum(a.value, 2)}</td>
           <td class="summary">${a.link ? html`<a href=${consoleHref(a.link)}>${a.summary}</a>` : a.summary}</td>
-          <td><button class="btn small silence-btn" @click=${() => this.openSilence(a)}>${t("al.silence")}</button></td>
+          <td>${canWrite() ? html`<button class="btn small silence-btn" @click=${() => this.openSilence(a)}>${t("al.silence")}</button>` : nothing}</td>
         </tr>`,
       }),
     );

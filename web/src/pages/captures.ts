@@ -10,6 +10,7 @@
 import type { TemplateResult } from "lit-html";
 import { api, ApiError } from "../api";
 import { emptyState, errorBox, h, html, loading, nothing, Panel, view } from "../dom";
+import { canWrite } from "../access";
 import { fmtTime } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx, PageView } from "../page";
@@ -176,7 +177,7 @@ class Captures implements PageView {
           <td>${p.cluster}</td>
           <td>${p.phase}</td>
           <td class="inst clip" title=${p.instance ?? ""}>${p.instance ? this.names.of(p.instance) : "–"}</td>
-          <td class="capture-now">${p.phase === "Running"
+          <td class="capture-now">${!canWrite() ? nothing : p.phase === "Running"
             ? KINDS.map((k) => {
                 const busy = this.podBusy === `${key(p)} ${k}`;
                 return html`<button class="btn small capture-pod" data-kind=${k} ?disabled=${!!this.podBusy}
@@ -270,7 +271,7 @@ class Captures implements PageView {
           <td><span class="badge ${r.live ? "ok" : ""}">${t(r.live ? "dg.live" : "dg.gone")}</span></td>
           <td class="num">${r.count}</td>
           <td>${r.last === null ? "–" : fmtTime(r.last, true)}</td>
-          <td class="capture-now">${r.live && this.ctx.state.service
+          <td class="capture-now">${!canWrite() ? nothing : r.live && this.ctx.state.service
             ? KINDS.map((k) => {
                 const busy = pending.has(`${r.instance} ${k}`);
                 return html`<button class="btn small capture-kind" data-instance=${r.instance} data-kind=${k} ?disabled=${busy}

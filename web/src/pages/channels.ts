@@ -4,7 +4,8 @@
 // them (matchers, channels, group_by, timers). Two forms: a channel (its config as JSON
 // text) and a route; the server's 400 is shown beside the field it names.
 
-import { emptyState, errorBox, html, nothing, Panel, view } from "../dom";
+import { emptyState, errorBox, html, nothing, Panel, view, writeHint } from "../dom";
+import { canWrite } from "../access";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { alerting, errorText, fieldErrors, matcherText, type Channel, type ChannelTest, type Matcher, type Route } from "./alerting";
@@ -101,8 +102,8 @@ class Channels implements PageView {
           <td class="name">${c.name}</td><td class="type">${c.type}</td>
           <td class="enabled">${c.enabled ? t("ch.yes") : t("ch.no")}</td>
           <td class="secrets">${c.secrets.join(", ")}</td>
-          <td class="test"><button class="btn small test-btn" ?disabled=${this.tests.get(c.id)?.running === true}
-              @click=${() => void this.sendTest(c)}>${t("ch.sendTest")}</button> ${this.testResult(c)}</td></tr>`,
+          <td class="test">${canWrite() ? html`<button class="btn small test-btn" ?disabled=${this.tests.get(c.id)?.running === true}
+              @click=${() => void this.sendTest(c)}>${t("ch.sendTest")}</button>` : nothing} ${this.testResult(c)}</td></tr>`,
       }),
     );
     this.panel.setStatus(null);
@@ -148,6 +149,10 @@ class Channels implements PageView {
       }
       this.renderForm();
     };
+    if (!canWrite()) {
+      view(this.formBox, html`<header><h3>${t("ch.create")}</h3></header>${writeHint()}`);
+      return;
+    }
     view(
       this.formBox,
       html`<header><h3>${t("ch.create")}</h3></header>
@@ -200,6 +205,10 @@ class Channels implements PageView {
     const err = (k: string) => (this.routeErrors[k] ? html`<span class="field-error" data-field=${k}>${this.routeErrors[k]}</span>` : nothing);
     const timer = (k: string, label: string, value: number) =>
       html`<label class="field"><span>${label}</span><input type="number" min="0" step="any" name=${k} id=${`route-${k}`} value=${value} />${err(k)}</label>`;
+    if (!canWrite()) {
+      view(this.routeBox, html`<header><h3>${t("ch.createRoute")}</h3></header>${writeHint()}`);
+      return;
+    }
     view(
       this.routeBox,
       html`<header><h3>${t("ch.createRoute")}</h3></header>

@@ -6,9 +6,10 @@
 // field it names (`conditions[1].op: …` beside the conditions). `?check=<id>` (an alert's
 // link) marks that check's row.
 
-import { ApiError, get, post } from "../api";
+import { get, post, send as sendCall } from "../api";
 import type { Ok } from "../api/types";
-import { emptyState, errorBox, html, nothing, Panel, svg, view } from "../dom";
+import { emptyState, errorBox, html, nothing, Panel, svg, view, writeHint } from "../dom";
+import { canWrite } from "../access";
 import { fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
@@ -24,24 +25,9 @@ const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 const DEFAULT_CONDITIONS = '[{"on": "status", "op": "==", "value": 200}]';
 const enc = encodeURIComponent;
 
-/** PUT or DELETE (api.ts sends GET and POST), failing with the server's `detail`. */
-async function send(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<Check | null> {
-  const resp = await fetch(`api/v1${path}`, {
-    method,
-    headers: { Accept: "application/json", "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!resp.ok) {
-    let detail = resp.statusText;
-    try {
-      const b = (await resp.json()) as { detail?: unknown };
-      if (typeof b.detail === "string") detail = b.detail;
-    } catch {
-      // not JSON: keep the status text
-    }
-    throw new ApiError(resp.status, path, detail);
-  }
-  return resp.status === 204 ? null : ((await resp.json()) as Check);
+/** PUT or DELETE, failing with the server's `detail` (api.ts's `send`). */
+function send(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<Check | null> {
+  return sendCall<Check>(method, path, body);
 }
 
 export function createChecks(): PageView {
@@ -147,10 +133,11 @@ class Checks implements PageView {
           <td class="state"><span class=${`check-state ${c.state}`}>${t(`chk.state.${c.state}`)}</span></td>
           <td class="last">${lastText(c.last)}</td>
           <td class="recent">${sparkline(c.recent)}</td>
-          <td class="actions">
-            <button class="btn small run-btn" ?disabled=${this.runs.get(c.id)?.running === true} @click=${() => void this.run(c)}>${t("chk.run")}</button>
+          <td class="actions">${canWrite()
+            ? html`<button class="btn small run-btn" ?disabled=${this.runs.get(c.id)?.running === true} @click=${() => void this.run(c)}>${t("chk.run")}</button>
             <button class="btn small edit-btn" @click=${() => this.edit(c)}>${t("chk.edit")}</button>
-            <button class="btn small delete-btn" @click=${() => void this.remove(c)}>${t("chk.delete")}</button>
+            <button class="btn small delete-btn" @click=${() => void this.remove(c)}>${t("chk.delete")}</button>`
+            : nothing}
             ${this.runText(c)}</td></tr>`,
       }),
     );
@@ -158,6 +145,10 @@ class Checks implements PageView {
   }
 
   private renderForm(): void {
+    if (!canWrite()) {
+      view(this.formBox, html`<header><h3>${t("chk.create")}</h3></header>${writeHint()}`);
+      return;
+    }
     const c = this.editing;
     const target = (c?.target ?? {}) as Record<string, unknown>;
     const str = (k: string, d: string) => (target[k] === undefined ? d : String(target[k]));

@@ -3,9 +3,10 @@
 // e-mail one every day, week or month (through an alert e-mail channel). The list polls
 // every 2 s while a report is being built. A 400 is shown beside the form.
 
-import { get, post } from "../api";
+import { get, post, send } from "../api";
 import type { components, Ok } from "../api/types";
-import { emptyState, errorBox, html, nothing, Panel, view } from "../dom";
+import { emptyState, errorBox, html, nothing, Panel, view, writeHint } from "../dom";
+import { canWrite } from "../access";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { errorText } from "./alerting";
@@ -131,8 +132,13 @@ class Reports implements PageView {
   }
 
   private async removeSchedule(s: Schedule): Promise<void> {
-    const resp = await fetch(`api/v1/report-schedules/${enc(s.id)}`, { method: "DELETE" });
-    if (resp.ok) this.schedules = this.schedules.filter((x) => x.id !== s.id);
+    try {
+      await send("DELETE", `/report-schedules/${enc(s.id)}`);
+      this.schedules = this.schedules.filter((x) => x.id !== s.id);
+      this.schedError = "";
+    } catch (err) {
+      this.schedError = errorText(err);
+    }
     this.renderSchedules();
   }
 
@@ -156,6 +162,10 @@ class Reports implements PageView {
 
   private renderForm(): void {
     this.form.setStatus(null);
+    if (!canWrite()) {
+      view(this.form.body, writeHint());
+      return;
+    }
     const today = utcDay(Date.now());
     view(
       this.form.body,
@@ -211,7 +221,7 @@ class Reports implements PageView {
               <td>${s.name}</td><td>${s.kind}${s.service ? ` — ${s.service}` : ""}</td>
               <td>${t(`rep.every.${s.every}`)}</td><td class="mono">${s.at}</td>
               <td class="delivery">${d ? tf("rep.delivery", { period: utcDay(d.period_from_ms), state: d.state }) : t("rep.never")}</td>
-              <td><button class="link" @click=${() => this.removeSchedule(s)}>${t("rep.delete")}</button></td>
+              <td>${canWrite() ? html`<button class="link" @click=${() => this.removeSchedule(s)}>${t("rep.delete")}</button>` : nothing}</td>
             </tr>`;
           },
         })
@@ -219,7 +229,7 @@ class Reports implements PageView {
     view(
       this.sched.body,
       html`${rows}
-        ${this.channels.length
+        ${!canWrite() ? writeHint() : this.channels.length
           ? html`<form id="schedule-form" class="form-row" @submit=${(e: Event) => this.addSchedule(e)}>
               <label>${t("rep.name")} <input name="name" required /></label>
               <label>${t("rep.kind")} <select name="kind">${this.kindOptions()}</select></label>

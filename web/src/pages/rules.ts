@@ -12,7 +12,8 @@
 import { post } from "../api";
 import type { Ok } from "../api/types";
 import { Chart, baseOption, echarts, palette, timeAxis, valueAxis } from "../charts";
-import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
+import { emptyState, errorBox, h, html, nothing, Panel, view, writeHint } from "../dom";
+import { canWrite } from "../access";
 import { fmtNum, fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
@@ -112,10 +113,10 @@ class Rules implements PageView {
           <td class="for">${r.for}</td>
           <td class="enabled">${r.enabled ? t("ru.yes") : t("ru.no")}</td>
           <td class="builtin">${r.builtin ? t("ru.yes") : ""}</td>
-          <td>
-            <button class="btn small edit-btn" @click=${() => edit(r)}>${t("ru.edit")}</button>
-            <button class="btn small toggle-btn" @click=${() => void toggle(r)}>${r.enabled ? t("ru.disable") : t("ru.enable")}</button>
-          </td>
+          <td>${canWrite()
+            ? html`<button class="btn small edit-btn" @click=${() => edit(r)}>${t("ru.edit")}</button>
+            <button class="btn small toggle-btn" @click=${() => void toggle(r)}>${r.enabled ? t("ru.disable") : t("ru.enable")}</button>`
+            : nothing}</td>
         </tr>`,
       }),
     );
@@ -195,6 +196,11 @@ class Rules implements PageView {
     if (reset) {
       // lit-html keeps what was typed in an input it already drew; start from the rule.
       view(this.formBox, nothing);
+    }
+    // The form creates, edits and previews (a POST): none of it for a viewer.
+    if (!canWrite()) {
+      view(this.formBox, html`<header><h3>${t("ru.title")}</h3></header>${writeHint()}`);
+      return;
     }
     view(
       this.formBox,

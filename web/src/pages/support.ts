@@ -5,8 +5,9 @@
 // "Send again".
 
 import "./support.css";
-import { ApiError, get } from "../api";
+import { ApiError, get, send } from "../api";
 import { emptyState, errorBox, h, Panel } from "../dom";
+import { canWrite } from "../access";
 import { fmtBytes, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
@@ -21,13 +22,8 @@ function statusBadge(status: SupportSummary["status"]): HTMLElement {
 }
 
 async function patch(id: string, status: "new" | "resolved"): Promise<SupportOut> {
-  const resp = await fetch(`api/v1/support/${encodeURIComponent(id)}`, {
-    method: "PATCH",
-    headers: { Accept: "application/json", "Content-Type": "application/json" },
-    body: JSON.stringify({ status }),
-  });
-  const body = (await resp.json()) as SupportOut & { detail?: string };
-  if (!resp.ok) throw new ApiError(resp.status, `/support/${id}`, body.detail ?? resp.statusText);
+  const body = await send<SupportOut>("PATCH", `/support/${encodeURIComponent(id)}`, { status });
+  if (!body) throw new ApiError(204, `/support/${id}`, "no answer");
   return body;
 }
 
@@ -123,7 +119,7 @@ class Support implements PageView {
             h("dt", null, t("sup.attempts")), h("dd", null, String(r.attempts)),
             h("dt", null, t("sup.error")), h("dd", { class: "sup-error" }, r.last_error ?? "–"),
           ),
-          h(
+          !canWrite() ? null : h(
             "div",
             { class: "sup-actions" },
             r.status !== "resolved" ? h("button", { class: "btn", id: "support-resolve", onclick: act("resolved") }, t("sup.resolve")) : null,

@@ -11,6 +11,7 @@
 import type { TemplateResult } from "lit-html";
 import { api, ApiError, type ActiveRequest, type Capture, type StackFrame, type ThreadInfo } from "../api";
 import { emptyState, errorBox, h, html, loading, nothing, Panel, repeat, view } from "../dom";
+import { canWrite } from "../access";
 import { fmtMs, fmtTime } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx } from "../page";
@@ -461,7 +462,7 @@ export function createThreadDumpPage(ctx: Ctx): PageView {
   const button = h("button", { class: "btn small primary", id: "capture-threads-now" }, t("tx.capture"));
   const sync = () => {
     const inst = ctx.state.instance;
-    button.hidden = !ctx.state.service || !inst;
+    button.hidden = !ctx.state.service || !inst || !canWrite();
     (button as HTMLButtonElement).disabled = !!inst && dump.pendingFor(inst);
   };
   dump = new ThreadDump(ctx.state.extra.capture ?? "", names, sync);

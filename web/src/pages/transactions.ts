@@ -5,6 +5,7 @@
 import { api, type ActiveRequest } from "../api";
 import { Chart, baseOption, palette, valueAxis } from "../charts";
 import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
+import { canWrite } from "../access";
 import { fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
@@ -123,13 +124,13 @@ class Transactions implements PageView {
             <td class="clip" title=${inst}>${this.names.of(inst)}</td>
             <td>${any?.host ? `${any.host} · ${any.pid ?? "?"}` : "–"}</td>
             <td class="num">${mine.length}</td>
-            <td>
+            <td>${canWrite() ? html`
               <button
                 class="btn small capture-btn"
                 data-instance=${inst}
                 ?disabled=${busy || !service}
                 @click=${() => void this.dump.start(this.ctx, service, inst)}
-              >${busy ? t("tx.capturing") : t("tx.capture")}</button>
+              >${busy ? t("tx.capturing") : t("tx.capture")}</button>` : nothing}
             </td>
           </tr>`;
         },
