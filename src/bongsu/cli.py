@@ -68,13 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the server and a small shop of real services under the agent",
     )
 
-    keys = commands.add_parser("keys", help="manage ingest keys (tenants)")
+    keys = commands.add_parser("keys", help="manage the ingest keys of projects")
     keys.add_argument("--data-dir", type=Path, help="data directory (default ./bongsu-data)")
     key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    create = key_commands.add_parser("create", help="create a key for a tenant")
-    create.add_argument("tenant")
+    create = key_commands.add_parser("create", help="create a key for a project")
+    create.add_argument("tenant", help="the project's tenant (GET /api/v1/org/projects); a "
+                                       "new one gets an organisation and project of its own")
     create.add_argument("--name", default="", help="a note on what the key is for")
-    key_commands.add_parser("list", help="list keys")
+    key_commands.add_parser("list", help="list keys with their project and organisation")
     revoke = key_commands.add_parser("revoke", help="revoke a key by id or prefix")
     revoke.add_argument("key")
 
@@ -186,26 +187,45 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bongsu.accounts.tables import orgs, projects
+    from bongsu.meta.database import connect
     from bongsu.meta.keys import KeyRing
     from bongsu.settings import Settings
 
     settings = Settings.from_env(data_dir=args.data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ring = KeyRing.open(settings.metadata_url)
+    engine = connect(settings.metadata_url)
+    ring = KeyRing(engine)
+
+    def where() -> dict[str, tuple[str, str]]:
+        """Each tenant's project and organisation names."""
+        with engine.connect() as con:
+            rows = con.execute(select(projects.c.tenant, projects.c.name, orgs.c.name.label(
+                "org")).select_from(projects.join(orgs, orgs.c.id == projects.c.org_id)))
+            return {r.tenant: (r.name, r.org) for r in rows}
+
     try:
         if args.keys_command == "create":
             info = ring.create(args.tenant, args.name)
-            print(f"created key {info.id} for tenant {info.tenant!r}:")
+            project, org = where().get(info.tenant, (info.tenant, info.tenant))
+            print(f"created key {info.id} for project {project!r} (tenant {info.tenant!r}) "
+                  f"of organisation {org!r}:")
             print(f"  {info.key}")
             print("send it as 'Authorization: Bearer KEY'; it is not shown again.")
         elif args.keys_command == "list":
             rows = ring.list()
             if not rows:
-                print("no keys: the OTLP port refuses telemetry until one is created "
-                      "(a --single-user server takes it without a key, as tenant 'default')")
+                print("no ingest keys: the OTLP port refuses telemetry until one is created "
+                      "(bongsu keys create TENANT, or an admin in the console); a server in "
+                      "single-user mode takes it without a key")
+            names = where()
             for k in rows:
                 state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
-                print(f"{k.id:>4}  {k.prefix}…  {k.tenant:<20} {state:<24} {k.name}")
+                project, org = names.get(k.tenant, (k.tenant, ""))
+                print(f"{k.id:>4}  {k.prefix}…  {k.tenant:<20} {project:<16} {org:<20} "
+                      f"{state:<24} {k.name}")
         else:
             if not ring.revoke(args.key):
                 print(f"bongsu: no active key {args.key!r}", file=sys.stderr)

@@ -126,7 +126,8 @@ def accept(con: Connection, token: str, user_id: int, now_us: int, ip: str = "")
                        "one has a new link)")
     state = _state(row, now_us)
     if state == "accepted":
-        raise Gone(f"this invitation was accepted on {_day(row.accepted_us)}: it joins once")
+        raise Gone(f"this invitation was already accepted on {_day(row.accepted_us)}: it "
+                   "joins once")
     if state == "revoked":
         raise Gone(f"this invitation was revoked on {_day(row.revoked_us)}: ask for a new one")
     if state == "expired":
