@@ -41,6 +41,8 @@ def _properties() -> list[tuple[str, str, dict[str, object]]]:
 # hours recomputed now.
 _ANSWER_ONLY = {"/api/v1/rules/preview", "/api/v1/channels/{channel_id}/test",
                 "/api/v1/checks/{check_id}/run", "/api/v1/metering/recompute"}
+# And those that make nothing new: they change the caller's session (A2's).
+_ANSWER_ONLY |= {"/api/v1/orgs/{org_id}/switch", "/api/v1/invitations/accept"}
 
 
 def test_every_operation_documents_its_body_and_errors() -> None:
