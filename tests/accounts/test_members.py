@@ -7,14 +7,24 @@ and token stop working there on the next request; another organisation's member 
 
 from __future__ import annotations
 
+import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from sqlalchemy import Engine
 
 from accounts.people import People, bearer, request
+from agent.services import postgres_server
+from bongsu.accounts.audit import By
+from bongsu.accounts.members import change_role
+from bongsu.accounts.principal import Principal
 from bongsu.accounts.roles import Role
+from bongsu.errors import Conflict
+from bongsu.meta.database import connect
 from server_process import ServerProcess
 
 
@@ -165,3 +175,59 @@ def test_another_orgs_member_is_not_found(world: tuple[ServerProcess, People]) -
             assert (status, answer["detail"]) == (
                 404, f"no member {user_id} in this organisation"), answer
     assert people.role_of(stranger, theirs) is Role.VIEWER
+
+
+@pytest.fixture(scope="module")
+def pg_port() -> Iterator[int]:
+    with postgres_server() as port:
+        yield port
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
+    else:
+        port = request.getfixturevalue("pg_port")
+        name = "t_" + secrets.token_hex(4)
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres",
+                             autocommit=True) as con:
+            con.execute(f"CREATE DATABASE {name}")
+        url = f"postgresql://postgres@127.0.0.1:{port}/{name}"
+    made = connect(url)
+    yield made
+    made.dispose()
+
+
+def test_two_owners_stepping_down_at_once_leave_one(engine: Engine) -> None:
+    """On SQLite and on a real PostgreSQL: the second demotion waits for the first's
+    transaction, then finds the last owner and is refused."""
+    people = People(engine)
+    org = people.org("Race Org")
+    ann, ben = people.user("RACE_ANN", org, Role.OWNER), people.user("RACE_BEN", org, Role.OWNER)
+
+    def by(user: Any) -> By:
+        return By(Principal("session", org.tenant, Role.OWNER, org.id, user.id, user.login))
+
+    first = engine.connect()
+    transaction = first.begin()
+    change_role(first, org.id, ben.id, Role.ADMIN, by(ann))  # not committed yet
+    outcome: dict[str, str] = {}
+
+    def second() -> None:
+        try:
+            with engine.begin() as con:
+                change_role(con, org.id, ann.id, Role.ADMIN, by(ben))
+            outcome["done"] = "demoted"
+        except Conflict as exc:
+            outcome["done"] = exc.message
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive(), outcome  # waiting for the first transaction's lock
+    transaction.commit()
+    first.close()
+    thread.join(10)
+    assert outcome["done"].startswith("RACE_ANN is the last owner"), outcome
+    assert (people.role_of(ann, org), people.role_of(ben, org)) == (Role.OWNER, Role.ADMIN)

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, select, update
+from sqlalchemy import Connection, Select, and_, delete, select, update
 
 from bongsu.accounts.audit import By, record_by
 from bongsu.accounts.roles import Role
@@ -109,11 +109,12 @@ def remove(con: Connection, org_id: int, user_id: int, by: By) -> Member:
 
 
 def _keep_an_owner(con: Connection, org_id: int, member: Member, what: str) -> None:
-    # FOR UPDATE (PostgreSQL; SQLite's write lock serializes anyway): two owners demoting
-    # each other at once must not leave the organisation without one.
-    owners = con.execute(select(memberships.c.user_id).where(
-        memberships.c.org_id == org_id, memberships.c.role == Role.OWNER.value
-    ).with_for_update()).all()
+    # Two owners demoting each other at once must not leave the organisation without one:
+    # a write to the owners' rows first takes PostgreSQL's row locks and SQLite's write
+    # lock, so the second change waits for the first and then counts what it left.
+    owned = and_(memberships.c.org_id == org_id, memberships.c.role == Role.OWNER.value)
+    con.execute(update(memberships).where(owned).values(role=memberships.c.role))
+    owners = con.execute(select(memberships.c.user_id).where(owned)).all()
     if len(owners) <= 1:
         verb = "cannot leave" if what == "leave" else f"cannot be {what}"
         raise Conflict(f"{member.login} is the last owner of this organisation and {verb}: "
