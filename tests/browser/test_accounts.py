@@ -10,6 +10,7 @@ organisation and audit pages. Screenshots: docs/screenshots/accounts-*.png.
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from accounts.conftest import PASSWORD, accounts_env, code_for, mails_to
+from accounts.conftest import ADMIN_PASSWORD, PASSWORD, accounts_env, code_for, mails_to
 from alerts.receivers import SmtpReceiver
 from server_process import ServerProcess
 
@@ -28,6 +29,15 @@ from .conftest import CHROMIUM, Problems
 pytestmark = pytest.mark.timeout(240)
 
 VIEWPORT = {"width": 1366, "height": 768}
+#: An alert rule as the Rules page's form would send it.
+RULE: dict[str, Any] = {
+    "name": "errors",
+    "kind": "threshold",
+    "severity": "warning",
+    "for": "0s",
+    "interval": "1m",
+    "spec": {"figure": "error_rate", "op": ">", "value": 0.05, "window_s": 300},
+}
 
 
 @dataclass
@@ -223,14 +233,7 @@ def test_an_invited_viewer_has_no_write_controls_and_a_write_is_refused(
 ) -> None:
     owner = api_sign_up(site, "OWEN", organisation="Owen's shop")
     # A rule, so the viewer's Rules page has rows (whose edit buttons must be absent).
-    rule = {
-        "name": "errors",
-        "kind": "threshold",
-        "severity": "warning",
-        "for": "0s",
-        "interval": "1m",
-        "spec": {"figure": "error_rate", "op": ">", "value": 0.05, "window_s": 300},
-    }
+    rule = RULE
     made = owner.post("/api/v1/rules", json=rule)
     assert made.status_code in (200, 201), made.text
 
@@ -301,6 +304,14 @@ def test_an_invited_viewer_has_no_write_controls_and_a_write_is_refused(
     assert [r["name"] for r in owner.get("/api/v1/rules").json()["rules"]].count(
         "from-the-viewer"
     ) == 0
+    # Two organisations now (the one made at verification, and Owen's): the switcher.
+    options = vic.eval_on_selector_all("#org-select option", "os => os.map(o => o.textContent)")
+    assert sorted(options) == sorted(o["name"] for o in vic_orgs(site, vic))
+    own = next(o for o in vic_orgs(site, vic) if o["role"] == "owner")
+    vic.select_option("#org-select", str(own["id"]))
+    vic.wait_for_function(
+        "() => document.querySelector('#account-user')?.textContent === 'VIC · owner'"
+    )
     vic_problems.check()
     assert vic_problems.allowed == []
 
@@ -315,8 +326,73 @@ def test_an_invited_viewer_has_no_write_controls_and_a_write_is_refused(
     page.click("#audit-table tbody tr:first-child")
     assert page.inner_text("#audit-detail").startswith("{")
     page.screenshot(path=str(screenshots / "accounts-audit.png"))
+    # Filtered by action: exactly what the API answers for that filter.
+    page.fill("#audit-action", "invitation.create")
+    page.click("#audit-apply")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#audit-table tbody tr')]"
+        ".every(r => r.dataset.action === 'invitation.create')"
+    )
+    only = owner.get("/api/v1/audit", params={"action": "invitation.create"}).json()["entries"]
+    assert len(only) == 1 and only[0]["target"] == "vic@example.net"
+    rows = page.eval_on_selector_all(
+        "#audit-table tbody tr td.target", "ts => ts.map(t => t.textContent)"
+    )
+    assert rows == [e["target"] for e in only]
+    assert "action=invitation.create" in page.url
     problems.check()
     vic.context.close()
+    page.context.close()
+
+
+def vic_orgs(site: Site, page: Any) -> list[dict[str, Any]]:
+    """The organisations of the page's user, as the API lists them to its session."""
+    orgs: list[dict[str, Any]] = page.evaluate(
+        "() => fetch('api/v1/orgs').then(r => r.json()).then(b => b.orgs)"
+    )
+    return orgs
+
+
+def test_a_project_and_its_ingest_key_made_in_the_console(browser: Any, site: Site) -> None:
+    pia = api_sign_up(site, "PIA", organisation="Pia's shop")
+    problems = Expected()
+    page = open_page(browser, problems)
+    sign_in(page, site, "PIA")
+    page.goto(f"{site.url}/#/org?tab=projects&lang=en&theme=dark")
+    page.wait_for_selector("#project-form")
+    page.fill("#project-name", "staging")
+    page.click("#project-submit")
+    page.wait_for_selector(".project h4:has-text('staging')")
+    projects = pia.get("/api/v1/org/projects").json()["projects"]
+    staging = next(p for p in projects if p["name"] == "staging")
+    form = f".key-form[data-project='{staging['tenant']}']"
+    page.fill(f"{form} input[name=name]", "agents of staging")
+    page.click(f"{form} button[type=submit]")
+    key = page.wait_for_selector("#ingest-key .secret-value").inner_text()
+    assert key.startswith("bsk_")
+    listed = pia.get(f"/api/v1/org/projects/{staging['id']}/keys").json()["keys"]
+    assert [(k["name"], key.startswith(k["prefix"])) for k in listed] == [
+        ("agents of staging", True)
+    ]
+    # The top bar's picker lists the new project; choosing it sends its tenant with
+    # every call.
+    page.wait_for_selector(f"#project-select option[value='{staging['tenant']}']", state="attached")
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(r.headers.get("x-bongsu-project", ""))
+            if "/api/v1/services" in r.url
+            else None
+        ),
+    )
+    page.goto(f"{site.url}/#/dashboard?lang=en&theme=dark")
+    page.select_option("#project-select", staging["tenant"])
+    deadline = time.monotonic() + 20
+    while staging["tenant"] not in sent and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert staging["tenant"] in sent, sent
+    problems.check()
     page.context.close()
 
 
@@ -351,4 +427,45 @@ def test_a_wrong_password_shows_the_servers_message(browser: Any, site: Site) ->
     assert page.query_selector("#account-user") is None
     problems.check()
     assert problems.allowed == []
+    page.context.close()
+
+
+def test_the_trial_banner_and_a_read_only_organisation_offer_no_writes(
+    browser: Any, site: Site
+) -> None:
+    rita = api_sign_up(site, "RITA", organisation="Rita's shop")
+    org_id = rita.get("/api/v1/org").json()["id"]
+    operator = site.api()
+    signed_in = operator.post(
+        "/api/v1/auth/login", json={"login": "ADMIN", "password": ADMIN_PASSWORD}
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    operator.headers["X-CSRF-Token"] = operator.cookies["bongsu_csrf"]
+    now_us = int(time.time() * 1e6)
+
+    def trial_ends(ends_us: int) -> None:
+        set_ = operator.put("/api/v1/org/trial", json={"ends_us": ends_us, "org_id": org_id})
+        assert set_.status_code == 200, set_.text
+
+    problems = Expected()
+    page = open_page(browser, problems)
+    # Two days left: the banner says when; the owner still writes.
+    trial_ends(now_us + 2 * 86_400_000_000)
+    sign_in(page, site, "RITA")
+    page.goto(f"{site.url}/#/rules?lang=en&theme=dark")
+    page.wait_for_selector("#rule-form")
+    banner = page.wait_for_selector("#account-banner[data-kind=trial]")
+    assert "2 days left" in banner.inner_text()
+    # Ended: read-only, the date said, no write offered even to the owner.
+    trial_ends(now_us - 3_600_000_000)
+    page.reload()
+    banner = page.wait_for_selector("#account-banner[data-kind=read-only]")
+    assert "read-only" in banner.inner_text()
+    page.wait_for_selector("#rule-form-panel .write-hint")
+    assert "read-only" in page.inner_text("#rule-form-panel .write-hint")
+    assert page.query_selector("#rule-form") is None
+    assert page.query_selector("#quick-service") is None
+    late = {**RULE, "name": "late"}
+    assert rita.post("/api/v1/rules", json=late).status_code == 403
+    problems.check()
     page.context.close()
