@@ -210,7 +210,9 @@ def build(settings: Settings) -> Parts:
                                     org_router(OrgBackend(
                                         engine, keys, settings.trial_days,
                                         settings.console_url,
-                                        Mailer.from_settings(settings)))])), engine),
+                                        Mailer.from_settings(settings),
+                                        seed=lambda t: seed_defaults(repo, t)))])),
+                       engine),
         evaluator=evaluator,
         dispatcher=dispatcher,
         lease=keeper,

@@ -20,6 +20,7 @@ from accounts.people import People, bearer, request
 from alerts.receivers import until
 from bongsu.accounts.credentials import PROJECT_HEADER
 from bongsu.accounts.roles import Role
+from bongsu.alerts.defaults import default_rules
 from otlp_build import span, traces
 from server_process import ServerProcess
 
@@ -64,6 +65,12 @@ def test_projects_keys_and_revocation(world: tuple[ServerProcess, People]) -> No
     assert status == 409 and answer["detail"].startswith("name:"), answer
     status, listed = call(server, "GET", "/api/v1/org/projects", editor)
     assert [p["name"] for p in listed["projects"]] == ["default", "Shop Front"]
+    # A new project starts with the shipped alert rules, as the first one did.
+    in_shop = {**editor, PROJECT_HEADER: str(shop["id"])}
+    status, rules = call(server, "GET", "/api/v1/rules", in_shop)
+    assert status == 200, rules
+    assert sorted(r["name"] for r in rules["rules"] if r["builtin"]) == sorted(
+        r.name for r in default_rules().values())
 
     keys_path = f"/api/v1/org/projects/{shop['id']}/keys"
     assert call(server, "POST", keys_path, editor, {"name": "agents"})[0] == 403
@@ -80,7 +87,6 @@ def test_projects_keys_and_revocation(world: tuple[ServerProcess, People]) -> No
     # The key writes to Shop Front; an editor reads it there through the project header.
     assert otlp(server, key, "front-svc") == 200
     server.wait_loaded()
-    in_shop = {**editor, PROJECT_HEADER: str(shop["id"])}
     until("front-svc in Shop Front", lambda: "front-svc" in str(
         call(server, "GET", "/api/v1/services", in_shop)[1]))
     assert "front-svc" not in str(call(server, "GET", "/api/v1/services", editor)[1])

@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -76,13 +77,15 @@ Id = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="A numeric id")]
 @dataclass(frozen=True)
 class OrgBackend:
     """What the routes use: the metadata database, the ingest keys, the trial given to
-    new organisations, where the console is (invitation links) and the account mailer."""
+    new organisations, where the console is (invitation links), the account mailer, and
+    what a new project starts with (the shipped alert rules)."""
 
     engine: Engine
     keys: KeyRing
     trial_days: float = 0.0
     console_url: str = ""
     mailer: Mailer = Mailer(None)
+    seed: Callable[[str], object] | None = None  # a new project's default alert rules
 
 
 def org_router(backend: OrgBackend | None = None) -> APIRouter:
@@ -94,6 +97,11 @@ def org_router(backend: OrgBackend | None = None) -> APIRouter:
         if backend is None:
             raise StoreError("the accounts database is not open")
         return backend
+
+    def _seed(tenant: str) -> None:
+        seed = parts().seed
+        if seed is not None:
+            seed(tenant)
 
     # -- organisations -------------------------------------------------------------------
 
@@ -126,6 +134,7 @@ def org_router(backend: OrgBackend | None = None) -> APIRouter:
             record_by(con, by, "org.create", made.id, made.slug,
                       {"name": body.name, "tenant": made.tenant})
             org = get_org(con, made.id, Role.OWNER)
+        _seed(made.tenant)
         return JSON(_org(org), status_code=201)
 
     @router.post("/orgs/{org_id}/switch", summary="Show this organisation in the session",
@@ -266,6 +275,7 @@ def org_router(backend: OrgBackend | None = None) -> APIRouter:
         except IntegrityError:  # the same name made at the same moment
             raise Conflict(f"name: the organisation has a project {body.name!r} already"
                            ) from None
+        _seed(made.tenant)
         return JSON(_project(made), status_code=201)
 
     @router.get("/org/projects/{project_id}/keys", summary="A project's ingest keys (admin)",
