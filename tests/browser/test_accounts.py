@@ -469,3 +469,35 @@ def test_the_trial_banner_and_a_read_only_organisation_offer_no_writes(
     assert rita.post("/api/v1/rules", json=late).status_code == 403
     problems.check()
     page.context.close()
+
+
+def test_a_forgotten_password_reset_with_the_mailed_code(browser: Any, site: Site) -> None:
+    api_sign_up(site, "REX")
+    problems = Expected()
+    page = open_page(browser, problems)
+    page.goto(f"{site.url}/#/login?lang=en&theme=dark")
+    page.click("#to-forgot")
+    page.wait_for_selector("#forgot-form")
+    seen = len(mails_to(site.smtp, "rex@example.net"))
+    page.fill("#forgot-login", "rex@example.net")
+    page.click("#forgot-submit")
+    page.wait_for_selector("#reset-form")
+    assert page.input_value("#reset-login") == "rex@example.net"
+    page.fill("#reset-code", code_for(site.smtp, "rex@example.net", after=seen))
+    page.fill("#reset-password", "New-Password-2")
+    assert page.eval_on_selector_all(
+        "#password-rules li", "ls => ls.every(l => l.dataset.state === 'met')"
+    )
+    page.click("#reset-submit")
+    page.wait_for_selector("#reset-done")
+    old = site.api().post("/api/v1/auth/login", json={"login": "REX", "password": PASSWORD})
+    assert old.status_code == 401
+    page.click("#to-login")
+    page.wait_for_selector("#login-form")
+    page.fill("#login-login", "REX")
+    page.fill("#login-password", "New-Password-2")
+    page.click("#login-submit")
+    page.wait_for_selector("#account-user")
+    assert page.inner_text("#account-user") == "REX · owner"
+    problems.check()
+    page.context.close()
