@@ -359,3 +359,23 @@ def test_statements_normalise_like_the_agent_masks(raw: str, text: str) -> None:
     assert normalise(mask_sql(raw)) == text  # agent-masked text lands on the same row
     assert fingerprint(normalise(raw)) == fingerprint(text)
     assert len(fingerprint(text)) == 16
+
+
+def test_long_windows_read_the_hourly_rollups_with_the_same_figures(loaded: Loaded) -> None:
+    hour_ms = 3_600_000
+    start = loaded.t0 // 1000 - 3 * hour_ms
+    long = {"from": start, "to": start + 10 * hour_ms}  # over 6 h: the per-hour rollups
+    keep = ("calls", "errors", "total_ms", "max_ms", "p50_ms", "p95_ms")
+
+    def figures(params: dict[str, int], path: str, key: str) -> list[tuple[Any, ...]]:
+        rows = loaded.client.get(path, params=params).json()[key]
+        return sorted(tuple(r.get(k) for k in ("db", "text", *keep)) for r in rows)
+
+    for path, key in (("/api/v1/databases", "databases"),
+                      (f"/api/v1/databases/{PG}/statements", "statements")):
+        assert figures(long, path, key) == figures(window(loaded.t0), path, key)
+    top = loaded.client.get(f"/api/v1/databases/{PG}/statements", params=long).json()
+    fp = top["statements"][0]["fingerprint"]
+    detail = loaded.client.get(f"/api/v1/databases/{PG}/statements/{fp}", params=long).json()
+    assert detail["step"] == 3600 and len(detail["points"]) == 10
+    assert sum(p["calls"] for p in detail["points"]) == top["statements"][0]["calls"]

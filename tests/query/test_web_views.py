@@ -176,3 +176,20 @@ def test_another_tenant_sees_only_its_own(loaded: Loaded) -> None:
     body = loaded.client.get("/api/v1/web/statuses", params=window(loaded.t0),
                              headers={"Authorization": "Bearer acme-key"}).json()
     assert body["total"] == 40
+
+
+def test_long_windows_read_the_hourly_rollups_with_the_same_figures(loaded: Loaded) -> None:
+    hour_ms = 3_600_000
+    start = loaded.t0 // 1000 - 3 * hour_ms
+    long = {"from": start, "to": start + 10 * hour_ms}
+    keep = ("service", "endpoint", "calls", "errors", "status_4xx", "total_ms", "p95_ms")
+
+    def rows(params: dict[str, int]) -> list[tuple[object, ...]]:
+        body = loaded.client.get("/api/v1/web/endpoints", params=params).json()
+        return sorted(tuple(r[k] for k in keep) for r in body["endpoints"])
+
+    assert rows(long) == rows(window(loaded.t0))
+    statuses = loaded.client.get("/api/v1/web/statuses", params=long).json()
+    assert statuses["step"] == 3600 and len(statuses["points"]) == 10
+    assert statuses["codes"] == dict(Counter(
+        "none" if status_of(s) is None else str(status_of(s)) for s in loaded.spans))

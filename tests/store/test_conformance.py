@@ -476,15 +476,18 @@ def view_spans(offset_us: int = 0) -> pa.Table:
     )
 
 
-def view_figures(store: Any) -> tuple[Any, ...]:
+def view_figures(store: Any, resolution: Any = 60) -> tuple[Any, ...]:
+    """Every view read over a window holding the data (per-minute or per-hour rollups)."""
     reads = reads_of(store, 10, 10_000)
-    window = (NOW_US - 3_600_000_000, NOW_US + 3_600_000_000)
-    statements = reads.db_statements("default", DB, *window, "total", 10)
-    return (reads.databases("default", *window), statements,
-            reads.database_callers("default", *window),
+    hour = 3_600_000_000
+    window = (NOW_US // hour * hour - hour, NOW_US // hour * hour + 2 * hour)
+    statements = reads.db_statements("default", DB, *window, "total", 10, resolution)
+    return (reads.databases("default", *window, resolution), statements,
+            reads.database_callers("default", *window, resolution),
             [reads.db_statement_text("default", DB, s.fingerprint) for s in statements],
-            reads.web_endpoints("default", *window, None, "calls", 10),
-            reads.web_statuses("default", *window, 60_000_000, None))
+            reads.web_endpoints("default", *window, None, "calls", 10, resolution),
+            sorted((p.status, p.count) for p in reads.web_statuses(
+                "default", *window, 3 * hour, None, resolution)))
 
 
 def test_view_rollups_group_spellings_and_replay_stores_once(store: Any) -> None:
@@ -499,17 +502,19 @@ def test_view_rollups_group_spellings_and_replay_stores_once(store: Any) -> None
     assert texts == ["SELECT * FROM t WHERE id = ?"]
     assert (caller.service, caller.calls) == ("orders", 3)
     assert (endpoint.endpoint, endpoint.calls, endpoint.client_errors) == ("GET /t/{id}", 2, 1)
-    assert sorted((p.status, p.count) for p in statuses) == [(200, 1), (404, 1)]
+    assert statuses == [(200, 1), (404, 1)]
+    assert view_figures(store, 3600) == once  # the per-hour rollups hold the same figures
 
 
 def test_compaction_keeps_the_view_figures(store: Any) -> None:
     for lsn, offset in enumerate((0, 5, 10), start=1):  # three partial rows per key
         store.load(Batch(spans=view_spans(offset)), lsn=lsn)
     before = view_figures(store)
-    rows = count(store, "db_statements_1m") + count(store, "web_1m")
+    tables = ("db_statements_1m", "web_1m", "db_statements_1h", "web_1h")
+    rows = {t: count(store, t) for t in tables}
     assert store.compact() > 0
-    assert count(store, "db_statements_1m") + count(store, "web_1m") < rows
-    assert view_figures(store) == before
+    assert all(count(store, t) < rows[t] for t in tables)
+    assert view_figures(store) == before == view_figures(store, 3600)
     assert before[1][0].calls == 9
 
 
@@ -520,6 +525,8 @@ def test_retention_deletes_the_view_rollups_and_their_texts(store: Any) -> None:
     assert reads.databases("default", 0, 2**62) == []
     assert not reads.database_exists("default", DB)
     assert reads.web_endpoints("default", 0, 2**62, None, "calls", 10) == []
+    assert reads.web_endpoints("default", 0, 2**62, None, "calls", 10, 3600) == []
+    assert reads.databases("default", 0, 2**62, 3600) == []
     assert count(store, "db_statement_text") == 0
 
 

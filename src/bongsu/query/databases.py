@@ -20,23 +20,32 @@ from typing import Any
 from bongsu.errors import InvalidQuery, NotFound, TooManyRows
 from bongsu.query.figures import bucket_ms
 from bongsu.query.window import Window, default_step
-from bongsu.store.reads import ConnectionPool, DatabaseFigures, Reads, StatementOrder
+from bongsu.store.reads import (
+    ConnectionPool,
+    DatabaseFigures,
+    Reads,
+    StatementOrder,
+    ViewResolution,
+)
 
 MINUTE_S = 60
+HOUR_S = 3600
+HOURLY_OVER_S = 6 * HOUR_S  # windows longer than this read the per-hour rollups
 SLOW_CALLS = 10
 _US = 1_000_000
 
 
 def databases(reads: Reads, tenant: str, window: Window, now_us: int) -> dict[str, Any]:
     """Every database called in the window, with its callers and connection pools."""
-    w = window.aligned(MINUTE_S)
+    res = view_resolution(window)
+    w = window.aligned(res)
     seconds = w.elapsed_seconds(now_us)
     callers: dict[str, list[dict[str, Any]]] = {}
-    for c in reads.database_callers(tenant, w.start_us, w.end_us):
+    for c in reads.database_callers(tenant, w.start_us, w.end_us, res):
         callers.setdefault(c.db, []).append({
             "service": c.service, "calls": c.calls, "errors": c.errors,
             "avg_ms": c.sum_us / c.calls / 1000 if c.calls else None})
-    rows = reads.databases(tenant, w.start_us, w.end_us)
+    rows = reads.databases(tenant, w.start_us, w.end_us, res)
     pools = _pools_by_db(rows, callers, reads.db_connections(tenant, w.start_us, w.end_us))
     out = []
     for d in rows:
@@ -58,9 +67,10 @@ def databases(reads: Reads, tenant: str, window: Window, now_us: int) -> dict[st
 def statements(reads: Reads, tenant: str, db: str, window: Window, order: StatementOrder,
                limit: int, now_us: int) -> dict[str, Any]:
     """One database's top statements by ``order`` over the window."""
-    w = window.aligned(MINUTE_S)
+    res = view_resolution(window)
+    w = window.aligned(res)
     seconds = w.elapsed_seconds(now_us)
-    rows = reads.db_statements(tenant, db, w.start_us, w.end_us, order, limit)
+    rows = reads.db_statements(tenant, db, w.start_us, w.end_us, order, limit, res)
     if not rows:
         _require_database(reads, tenant, db)
     return {
@@ -83,6 +93,7 @@ def statement(reads: Reads, tenant: str, db: str, fingerprint: str, window: Wind
         _require_database(reads, tenant, db)
         raise NotFound(f"fingerprint: {fingerprint!r} never ran on {db!r}")
     step = minute_step(window, step_s)
+    res = view_resolution(window, step)
     w = window.aligned(step)
     step_us = step * _US
     slots = (w.end_us - w.start_us) // step_us
@@ -90,14 +101,15 @@ def statement(reads: Reads, tenant: str, db: str, fingerprint: str, window: Wind
         raise TooManyRows(f"step: {slots} points is over the {max_rows}-row limit; "
                           "use a larger step")
     found = {p.ts_us: p for p in reads.db_statement_series(
-        tenant, db, fingerprint, w.start_us, w.end_us, step_us)}
+        tenant, db, fingerprint, w.start_us, w.end_us, step_us, res)}
     points = []
     for ts in range(w.start_us, w.end_us, step_us):
         p = found.get(ts)
         points.append({"ts": ts // 1000, **(
             _figures(p.calls, p.errors, p.sum_us, p.max_us, None, p.p95_bucket, step)
             if p else _figures(0, 0, 0, 0, None, None, step))})
-    slow = reads.db_slow_calls(tenant, db, fingerprint, w.start_us, w.end_us, SLOW_CALLS)
+    slow = reads.db_slow_calls(tenant, db, fingerprint, w.start_us, w.end_us, SLOW_CALLS,
+                               res)
     return {
         "db": db, "fingerprint": fingerprint, "text": text, "step": step,
         "from": w.start_us // 1000, "to": w.end_us // 1000, "points": points,
@@ -107,11 +119,20 @@ def statement(reads: Reads, tenant: str, db: str, fingerprint: str, window: Wind
     }
 
 
+def view_resolution(window: Window, step_s: int | None = None) -> ViewResolution:
+    """The view rollup to read: per hour for windows over 6 hours (when the step is whole
+    hours), else per minute."""
+    if window.seconds > HOURLY_OVER_S and (step_s is None or step_s % HOUR_S == 0):
+        return 3600
+    return 60
+
+
 def minute_step(window: Window, step_s: int | None) -> int:
-    """A step for the per-minute rollups: the one asked for (a multiple of 60 s), else the
-    default step rounded up to whole minutes."""
+    """A step for the view rollups: the one asked for (a multiple of 60 s), else the
+    default step rounded up to whole minutes (whole hours for windows over 6 hours)."""
     if step_s is None:
-        return max(MINUTE_S, -(-default_step(window) // MINUTE_S) * MINUTE_S)
+        unit = HOUR_S if window.seconds > HOURLY_OVER_S else MINUTE_S
+        return max(unit, -(-default_step(window) // unit) * unit)
     if step_s % MINUTE_S:
         raise InvalidQuery(f"step: must be a multiple of 60 seconds here, got {step_s}")
     return step_s

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from bongsu.errors import TooManyRows
-from bongsu.query.databases import MINUTE_S, minute_step
+from bongsu.query.databases import minute_step, view_resolution
 from bongsu.query.figures import bucket_ms
 from bongsu.query.window import Window
 from bongsu.store.reads import EndpointOrder, Reads
@@ -33,9 +33,10 @@ def status_class(code: int | None) -> str:
 def endpoints(reads: Reads, tenant: str, window: Window, service: str | None,
               order: EndpointOrder, limit: int, now_us: int) -> dict[str, Any]:
     """The first ``limit`` endpoints by ``order`` over the window."""
-    w = window.aligned(MINUTE_S)
+    res = view_resolution(window)
+    w = window.aligned(res)
     seconds = w.elapsed_seconds(now_us)
-    rows = reads.web_endpoints(tenant, w.start_us, w.end_us, service, order, limit)
+    rows = reads.web_endpoints(tenant, w.start_us, w.end_us, service, order, limit, res)
     return {
         "order": order, "service": service, "from": w.start_us // 1000,
         "to": w.end_us // 1000,
@@ -56,6 +57,7 @@ def statuses(reads: Reads, tenant: str, window: Window, service: str | None,
              step_s: int | None, max_rows: int) -> dict[str, Any]:
     """HTTP server spans per step by status class and exact code; totals over the window."""
     step = minute_step(window, step_s)
+    res = view_resolution(window, step)
     w = window.aligned(step)
     step_us = step * _US
     slots = (w.end_us - w.start_us) // step_us
@@ -68,7 +70,7 @@ def statuses(reads: Reads, tenant: str, window: Window, service: str | None,
     }
     classes = dict.fromkeys(CLASSES, 0)
     codes: dict[str, int] = {}
-    for p in reads.web_statuses(tenant, w.start_us, w.end_us, step_us, service):
+    for p in reads.web_statuses(tenant, w.start_us, w.end_us, step_us, service, res):
         point = by_ts.get(p.ts_us)
         if point is None:
             continue

@@ -381,6 +381,8 @@ class IngressFigures:
     latency_p95_ms: float | None
 
 
+ViewResolution = Literal[60, 3600]
+"""The database and web views' rollups: per minute (``*_1m``) or per hour (``*_1h``)."""
 StatementOrder = Literal["total", "calls", "p95", "errors"]
 """How the database view ranks statements: total time, calls, p95 bucket, errors."""
 EndpointOrder = Literal["total", "calls", "p95", "errors"]
@@ -444,7 +446,8 @@ class StatementPoint:
 
 @dataclass(frozen=True, slots=True)
 class SlowCall:
-    """A statement's slowest call of one rollup row: its minute, caller, duration, trace."""
+    """A statement's slowest call of one rollup row: its minute (or hour), caller,
+    duration, trace."""
 
     ts_us: int
     service: str
@@ -692,12 +695,14 @@ class Reads(Protocol):
         check without results is left out."""
         ...
 
-    def databases(self, tenant: str, start_us: int, end_us: int) -> list[DatabaseFigures]:
-        """Every database called in the window (from the statement rollup), by ``db``."""
+    def databases(self, tenant: str, start_us: int, end_us: int,
+                  resolution: ViewResolution = 60) -> list[DatabaseFigures]:
+        """Every database called in the window (from the statement rollup of
+        ``resolution``, like every view read below), by ``db``."""
         ...
 
-    def database_callers(self, tenant: str, start_us: int, end_us: int
-                         ) -> list[DatabaseCaller]:
+    def database_callers(self, tenant: str, start_us: int, end_us: int,
+                         resolution: ViewResolution = 60) -> list[DatabaseCaller]:
         """Calls per database and calling service in the window, by db then service."""
         ...
 
@@ -706,7 +711,8 @@ class Reads(Protocol):
         ...
 
     def db_statements(self, tenant: str, db: str, start_us: int, end_us: int,
-                      order: StatementOrder, limit: int) -> list[StatementFigures]:
+                      order: StatementOrder, limit: int, resolution: ViewResolution = 60
+                      ) -> list[StatementFigures]:
         """One database's statements over the window, the first ``limit`` by ``order``
         (descending; ties by fingerprint)."""
         ...
@@ -717,12 +723,14 @@ class Reads(Protocol):
         ...
 
     def db_statement_series(self, tenant: str, db: str, fingerprint: str, start_us: int,
-                            end_us: int, step_us: int) -> list[StatementPoint]:
-        """One statement's calls per step (a multiple of a minute), oldest first."""
+                            end_us: int, step_us: int, resolution: ViewResolution = 60
+                            ) -> list[StatementPoint]:
+        """One statement's calls per step (a multiple of ``resolution``), oldest first."""
         ...
 
     def db_slow_calls(self, tenant: str, db: str, fingerprint: str, start_us: int,
-                      end_us: int, limit: int) -> list[SlowCall]:
+                      end_us: int, limit: int, resolution: ViewResolution = 60
+                      ) -> list[SlowCall]:
         """The slowest call of each rollup row of one statement, the ``limit`` slowest with
         distinct traces, slowest first."""
         ...
@@ -733,14 +741,16 @@ class Reads(Protocol):
         ...
 
     def web_endpoints(self, tenant: str, start_us: int, end_us: int, service: str | None,
-                      order: EndpointOrder, limit: int) -> list[EndpointFigures]:
+                      order: EndpointOrder, limit: int, resolution: ViewResolution = 60
+                      ) -> list[EndpointFigures]:
         """HTTP endpoints over the window (every service, or one), the first ``limit`` by
         ``order`` (descending; ties by service, endpoint)."""
         ...
 
     def web_statuses(self, tenant: str, start_us: int, end_us: int, step_us: int,
-                     service: str | None) -> list[StatusPoint]:
-        """HTTP server spans per step (a multiple of a minute) and status code, oldest
+                     service: str | None, resolution: ViewResolution = 60
+                     ) -> list[StatusPoint]:
+        """HTTP server spans per step (a multiple of ``resolution``) and status code, oldest
         first; codes ascending, no code last."""
         ...
 

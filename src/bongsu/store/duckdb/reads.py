@@ -61,6 +61,7 @@ from bongsu.store.reads import (
     TraceSummary,
     TransactionRow,
     UserSketchRow,
+    ViewResolution,
 )
 from bongsu.store.rollup import HEATMAP_GROUP
 from bongsu.synthetics.model import CheckResult
@@ -104,6 +105,8 @@ GROUP_AGGS: dict[str, str] = {
     "last": "arg_max(v, ts_us)",
 }
 _MINUTE_US = 60_000_000
+_DB_TABLES: dict[int, str] = {60: "db_statements_1m", 3600: "db_statements_1h"}
+_WEB_TABLES: dict[int, str] = {60: "web_1m", 3600: "web_1h"}
 # Ranking expressions of db_statements.sql / web_endpoints.sql (ties: fingerprint / names).
 _STATEMENT_ORDER: dict[str, str] = {"total": "f.s DESC", "calls": "f.n DESC",
                                     "p95": "f.p95 DESC, f.s DESC", "errors": "f.e DESC, f.n DESC"}
@@ -475,25 +478,29 @@ class DuckDBReads:
 
     # -- database and web views (rollups of migrations/0009) -----------------------------
 
-    def databases(self, tenant: str, start_us: int, end_us: int) -> list[DatabaseFigures]:
-        rows = self._run(sql("db_list"), {"tenant": tenant, "start": start_us, "end": end_us})
+    def databases(self, tenant: str, start_us: int, end_us: int,
+                  resolution: ViewResolution = 60) -> list[DatabaseFigures]:
+        rows = self._run(sql("db_list").format(table=_DB_TABLES[resolution]),
+                         {"tenant": tenant, "start": start_us, "end": end_us})
         return [DatabaseFigures(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]),
                                 int(r[7]), _bucket(r[8]), _bucket(r[9])) for r in rows]
 
-    def database_callers(self, tenant: str, start_us: int, end_us: int
-                         ) -> list[DatabaseCaller]:
-        rows = self._run(sql("db_callers"),
+    def database_callers(self, tenant: str, start_us: int, end_us: int,
+                         resolution: ViewResolution = 60) -> list[DatabaseCaller]:
+        rows = self._run(sql("db_callers").format(table=_DB_TABLES[resolution]),
                          {"tenant": tenant, "start": start_us, "end": end_us})
         return [DatabaseCaller(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
     def database_exists(self, tenant: str, db: str) -> bool:
         return bool(self._run(
-            "SELECT 1 FROM db_statements_1m WHERE tenant = $tenant AND db = $db LIMIT 1",
+            "SELECT 1 FROM db_statements_1h WHERE tenant = $tenant AND db = $db LIMIT 1",
             {"tenant": tenant, "db": db}))
 
     def db_statements(self, tenant: str, db: str, start_us: int, end_us: int,
-                      order: StatementOrder, limit: int) -> list[StatementFigures]:
-        rows = self._run(sql("db_statements").format(order=_STATEMENT_ORDER[order]),
+                      order: StatementOrder, limit: int, resolution: ViewResolution = 60
+                      ) -> list[StatementFigures]:
+        rows = self._run(sql("db_statements").format(order=_STATEMENT_ORDER[order],
+                                                      table=_DB_TABLES[resolution]),
                          {"tenant": tenant, "db": db, "start": start_us, "end": end_us,
                           "limit": limit})
         return [StatementFigures(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]),
@@ -505,16 +512,18 @@ class DuckDBReads:
         return str(rows[0][0]) if rows else None
 
     def db_statement_series(self, tenant: str, db: str, fingerprint: str, start_us: int,
-                            end_us: int, step_us: int) -> list[StatementPoint]:
-        rows = self._run(sql("db_statement_series"),
+                            end_us: int, step_us: int, resolution: ViewResolution = 60
+                            ) -> list[StatementPoint]:
+        rows = self._run(sql("db_statement_series").format(table=_DB_TABLES[resolution]),
                          {"tenant": tenant, "db": db, "fingerprint": fingerprint,
                           "start": start_us, "end": end_us, "step": step_us})
         return [StatementPoint(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]),
                                _bucket(r[5])) for r in rows]
 
     def db_slow_calls(self, tenant: str, db: str, fingerprint: str, start_us: int,
-                      end_us: int, limit: int) -> list[SlowCall]:
-        rows = self._run(sql("db_slow_calls"),
+                      end_us: int, limit: int, resolution: ViewResolution = 60
+                      ) -> list[SlowCall]:
+        rows = self._run(sql("db_slow_calls").format(table=_DB_TABLES[resolution]),
                          {"tenant": tenant, "db": db, "fingerprint": fingerprint,
                           "start": start_us, "end": end_us, "limit": limit})
         return [SlowCall(int(r[0]), r[1], int(r[2]), r[3]) for r in rows]
@@ -527,16 +536,19 @@ class DuckDBReads:
                 for r in rows]
 
     def web_endpoints(self, tenant: str, start_us: int, end_us: int, service: str | None,
-                      order: EndpointOrder, limit: int) -> list[EndpointFigures]:
-        rows = self._run(sql("web_endpoints").format(order=_ENDPOINT_ORDER[order]),
+                      order: EndpointOrder, limit: int, resolution: ViewResolution = 60
+                      ) -> list[EndpointFigures]:
+        rows = self._run(sql("web_endpoints").format(order=_ENDPOINT_ORDER[order],
+                                                     table=_WEB_TABLES[resolution]),
                          {"tenant": tenant, "start": start_us, "end": end_us,
                           "service": service, "limit": limit})
         return [EndpointFigures(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]),
                                 int(r[6]), _bucket(r[7]), _bucket(r[8])) for r in rows]
 
     def web_statuses(self, tenant: str, start_us: int, end_us: int, step_us: int,
-                     service: str | None) -> list[StatusPoint]:
-        rows = self._run(sql("web_statuses"),
+                     service: str | None, resolution: ViewResolution = 60
+                     ) -> list[StatusPoint]:
+        rows = self._run(sql("web_statuses").format(table=_WEB_TABLES[resolution]),
                          {"tenant": tenant, "start": start_us, "end": end_us,
                           "step": step_us, "service": service})
         return [StatusPoint(int(r[0]), None if r[1] is None else int(r[1]), int(r[2]))

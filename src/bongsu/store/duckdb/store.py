@@ -289,6 +289,7 @@ class DuckDBStore:
                 removed += before[0][0] - after[0][0]
             cur.execute("DROP TABLE compacted")
             removed += users.compact(cur, start_us, end_us)
+            removed += views.compact_hours(cur, start_us, end_us)
         return int(removed)
 
     def delete_before(self, cutoff_us: int) -> int:

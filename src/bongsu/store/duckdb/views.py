@@ -6,6 +6,8 @@ load's transaction, merged by compaction like ``rollup_1m``.
   ``db_statement_text`` holds each fingerprint's normalised text once. Statements are
   normalised in Python (:mod:`bongsu.store.statements`), once per distinct text of a batch.
 - ``web_1m``: HTTP server spans per minute x service x endpoint x status code.
+- ``db_statements_1h`` / ``web_1h`` (migrations/0010): the same per hour, for windows over
+  6 hours; compaction merges the whole hours its minutes fall in.
 
 Example::
 
@@ -35,15 +37,19 @@ SUMMED = {
                         " arg_max(slow_trace, max_us)",
     "web_1m": "sum(count), sum(errors), sum(sum_us)",
 }
-TABLES = tuple(COMPACT)
+HOURS = {"db_statements_1h": "db_statements_1m", "web_1h": "web_1m"}
+TABLES = (*COMPACT, *HOURS)
+MINUTE_US = 60_000_000
+HOUR_US = 3_600_000_000
+WIDTHS = {60: MINUTE_US, 3600: HOUR_US}
 
 # The database id is the topology's database instance node (store/duckdb/edges.py).
 DB_ID = ("s.db_system || ':' || coalesce(s.db_name, s.peer, s.db_system)"
          " || coalesce('@' || s.peer, '')")
 _DB_SPANS = "s.kind IN (3, 4) AND s.db_system IS NOT NULL"
 _STATEMENTS = f"""
-INSERT INTO db_statements_1m
-SELECT s.tenant, s.ts_us // 60000000 * 60000000, {DB_ID}, s.db_system, s.db_name, s.peer,
+INSERT INTO {{table}}
+SELECT s.tenant, s.ts_us // {{width}} * {{width}}, {DB_ID}, s.db_system, s.db_name, s.peer,
        m.fingerprint, s.service, {{bucket}}, count(*), count(*) FILTER (WHERE s.is_error),
        sum(s.duration_us), max(s.duration_us),
        arg_max(lower(lpad(to_hex(s.trace_hi), 16, '0') || lpad(to_hex(s.trace_lo), 16, '0')),
@@ -61,8 +67,8 @@ WHERE {_DB_SPANS}
                   WHERE t.tenant = s.tenant AND t.fingerprint = m.fingerprint)
 """
 _WEB = """
-INSERT INTO web_1m
-SELECT tenant, ts_us // 60000000 * 60000000, service,
+INSERT INTO {table}
+SELECT tenant, ts_us // {width} * {width}, service,
        CASE WHEN http_route IS NOT NULL THEN coalesce(http_method || ' ', '') || http_route
             ELSE name END,
        http_status, {bucket}, count(*), count(*) FILTER (WHERE is_error), sum(duration_us)
@@ -106,11 +112,35 @@ def insert(cur: duckdb.DuckDBPyConnection, spans: pa.Table, bucket_sql: str) -> 
     if statements.num_rows:
         cur.register("b_statements", statements)
         try:
-            cur.execute(_STATEMENTS.format(bucket=bucket_sql))
+            for table, width in (("db_statements_1m", MINUTE_US),
+                                 ("db_statements_1h", HOUR_US)):
+                cur.execute(_STATEMENTS.format(table=table, width=width, bucket=bucket_sql))
             cur.execute(_TEXTS)
         finally:
             cur.unregister("b_statements")
-    cur.execute(_WEB.format(bucket=bucket_sql))
+    for table, width in (("web_1m", MINUTE_US), ("web_1h", HOUR_US)):
+        cur.execute(_WEB.format(table=table, width=width, bucket=bucket_sql))
+
+
+def compact_hours(cur: duckdb.DuckDBPyConnection, start_us: int, end_us: int) -> int:
+    """Merge the partial rows of the hours that ``[start_us, end_us)`` falls in; returns
+    the rows removed."""
+    lo, hi = start_us // HOUR_US * HOUR_US, -(-end_us // HOUR_US) * HOUR_US
+    removed = 0
+    for table, minute_table in HOURS.items():
+        where = f"ts_us >= {lo} AND ts_us < {hi}"
+        before = cur.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE compacted_hours AS SELECT {COMPACT[minute_table]},"
+            f" {SUMMED[minute_table]} FROM {table} WHERE {where}"
+            f" GROUP BY {COMPACT[minute_table]}")
+        after = cur.execute("SELECT count(*) FROM compacted_hours").fetchall()[0][0]
+        if after < before:
+            cur.execute(f"DELETE FROM {table} WHERE {where}")
+            cur.execute(f"INSERT INTO {table} SELECT * FROM compacted_hours")
+            removed += before - after
+        cur.execute("DROP TABLE compacted_hours")
+    return int(removed)
 
 
 def delete_orphan_texts(cur: duckdb.DuckDBPyConnection) -> None:

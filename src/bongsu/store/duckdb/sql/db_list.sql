@@ -4,7 +4,7 @@ WITH b AS (
     SELECT db, bucket, any_value(db_system) AS sys, any_value(db_name) AS name,
            any_value(address) AS address, sum(count) AS n, sum(errors) AS e,
            sum(sum_us) AS s, max(max_us) AS mx
-    FROM db_statements_1m
+    FROM {table}
     WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
     GROUP BY db, bucket
 ),

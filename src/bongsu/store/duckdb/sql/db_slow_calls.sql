@@ -3,7 +3,7 @@ SELECT ts_us, service, max_us, slow_trace
 FROM (
     SELECT ts_us, service, max_us, slow_trace,
            row_number() OVER (PARTITION BY slow_trace ORDER BY max_us DESC) AS k
-    FROM db_statements_1m
+    FROM {table}
     WHERE tenant = $tenant AND db = $db AND fingerprint = $fingerprint
       AND ts_us >= $start AND ts_us < $end
 )

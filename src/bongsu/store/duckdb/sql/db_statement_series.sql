@@ -2,7 +2,7 @@
 WITH b AS (
     SELECT ts_us // $step * $step AS ts, bucket, sum(count) AS n, sum(errors) AS e,
            sum(sum_us) AS s, max(max_us) AS mx
-    FROM db_statements_1m
+    FROM {table}
     WHERE tenant = $tenant AND db = $db AND fingerprint = $fingerprint
       AND ts_us >= $start AND ts_us < $end
     GROUP BY ts, bucket

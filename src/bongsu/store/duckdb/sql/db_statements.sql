@@ -3,7 +3,7 @@
 WITH b AS (
     SELECT fingerprint, bucket, sum(count) AS n, sum(errors) AS e, sum(sum_us) AS s,
            max(max_us) AS mx, arg_max(slow_trace, max_us) AS slow
-    FROM db_statements_1m
+    FROM {table}
     WHERE tenant = $tenant AND db = $db AND ts_us >= $start AND ts_us < $end
     GROUP BY fingerprint, bucket
 ),

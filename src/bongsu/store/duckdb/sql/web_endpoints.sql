@@ -4,7 +4,7 @@ WITH b AS (
     SELECT service, endpoint, bucket, sum(count) AS n, sum(errors) AS e, sum(sum_us) AS s,
            coalesce(sum(count) FILTER (WHERE status >= 400 AND status < 500), 0) AS c4,
            coalesce(sum(count) FILTER (WHERE status >= 500 AND status < 600), 0) AS c5
-    FROM web_1m
+    FROM {table}
     WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
       AND ($service IS NULL OR service = $service)
     GROUP BY service, endpoint, bucket
