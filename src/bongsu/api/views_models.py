@@ -17,8 +17,10 @@ def _f(description: str, **kw: Any) -> Any:
     return Field(description=description, **kw)
 
 
-_FROM = "Window start (aligned down to the minute), epoch ms"
-_TO = "Window end (exclusive, aligned up to the minute), epoch ms"
+_FROM = ("Window start (aligned down to the minute; to the hour for windows over 6 h), "
+         "epoch ms")
+_TO = ("Window end (exclusive, aligned up to the minute; to the hour for windows over "
+       "6 h), epoch ms")
 Order = Literal["total", "calls", "p95", "errors"]
 
 
@@ -91,7 +93,8 @@ class DbStatementPoint(DbCallFigures):
 
 
 class DbSlowCall(Model):
-    ts: int = _f("Start of the minute the call began in, epoch ms")
+    ts: int = _f("Start of the minute the call began in (of the hour, for windows over "
+                 "6 h), epoch ms")
     service: str = _f("The calling service")
     duration_ms: float = _f("The call's duration, ms (exact)")
     trace_id: str = _f("Its trace id, 32 hex digits (GET /api/v1/traces/{trace_id})")
@@ -101,7 +104,8 @@ class DbStatementDetail(Model):
     db: str = _f("The database id")
     fingerprint: str = _f("The statement's fingerprint")
     text: str = _f("The normalised statement")
-    step: int = _f("Seconds per point (a multiple of 60)")
+    step: int = _f("Seconds per point (a multiple of 60; default whole minutes, whole hours "
+                   "for windows over 6 h)")
     from_: int = _f(_FROM, alias="from")
     to: int = _f(_TO)
     points: list[DbStatementPoint] = _f("Figures per step, oldest first (zeros without calls;"
@@ -148,7 +152,8 @@ class WebStatusPoint(Model):
 
 class WebStatuses(Model):
     service: str | None = _f("The service asked for; null: every service")
-    step: int = _f("Seconds per point (a multiple of 60)")
+    step: int = _f("Seconds per point (a multiple of 60; default whole minutes, whole hours "
+                   "for windows over 6 h)")
     from_: int = _f(_FROM, alias="from")
     to: int = _f(_TO)
     total: int = _f("HTTP server spans in the window, count")
