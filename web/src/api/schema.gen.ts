@@ -1589,12 +1589,12 @@ export interface components {
       databases: components["schemas"]["Database"][];
       /**
        * From
-       * @description Window start (aligned down to the minute), epoch ms
+       * @description Window start (aligned down to the minute; to the hour for windows over 6 h), epoch ms
        */
       from: number;
       /**
        * To
-       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       * @description Window end (exclusive, aligned up to the minute; to the hour for windows over 6 h), epoch ms
        */
       to: number;
     };
@@ -1668,7 +1668,7 @@ export interface components {
       trace_id: string;
       /**
        * Ts
-       * @description Start of the minute the call began in, epoch ms
+       * @description Start of the minute the call began in (of the hour, for windows over 6 h), epoch ms
        */
       ts: number;
     };
@@ -1749,7 +1749,7 @@ export interface components {
       fingerprint: string;
       /**
        * From
-       * @description Window start (aligned down to the minute), epoch ms
+       * @description Window start (aligned down to the minute; to the hour for windows over 6 h), epoch ms
        */
       from: number;
       /**
@@ -1764,7 +1764,7 @@ export interface components {
       slow_calls: components["schemas"]["DbSlowCall"][];
       /**
        * Step
-       * @description Seconds per point (a multiple of 60)
+       * @description Seconds per point (a multiple of 60; default whole minutes, whole hours for windows over 6 h)
        */
       step: number;
       /**
@@ -1774,7 +1774,7 @@ export interface components {
       text: string;
       /**
        * To
-       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       * @description Window end (exclusive, aligned up to the minute; to the hour for windows over 6 h), epoch ms
        */
       to: number;
     };
@@ -1840,7 +1840,7 @@ export interface components {
       db: string;
       /**
        * From
-       * @description Window start (aligned down to the minute), epoch ms
+       * @description Window start (aligned down to the minute; to the hour for windows over 6 h), epoch ms
        */
       from: number;
       /**
@@ -1856,7 +1856,7 @@ export interface components {
       statements: components["schemas"]["DbStatement"][];
       /**
        * To
-       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       * @description Window end (exclusive, aligned up to the minute; to the hour for windows over 6 h), epoch ms
        */
       to: number;
     };
@@ -7374,7 +7374,7 @@ export interface components {
       endpoints: components["schemas"]["WebEndpoint"][];
       /**
        * From
-       * @description Window start (aligned down to the minute), epoch ms
+       * @description Window start (aligned down to the minute; to the hour for windows over 6 h), epoch ms
        */
       from: number;
       /**
@@ -7390,7 +7390,7 @@ export interface components {
       service: string | null;
       /**
        * To
-       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       * @description Window end (exclusive, aligned up to the minute; to the hour for windows over 6 h), epoch ms
        */
       to: number;
     };
@@ -7439,7 +7439,7 @@ export interface components {
       };
       /**
        * From
-       * @description Window start (aligned down to the minute), epoch ms
+       * @description Window start (aligned down to the minute; to the hour for windows over 6 h), epoch ms
        */
       from: number;
       /**
@@ -7454,12 +7454,12 @@ export interface components {
       service: string | null;
       /**
        * Step
-       * @description Seconds per point (a multiple of 60)
+       * @description Seconds per point (a multiple of 60; default whole minutes, whole hours for windows over 6 h)
        */
       step: number;
       /**
        * To
-       * @description Window end (exclusive, aligned up to the minute), epoch ms
+       * @description Window end (exclusive, aligned up to the minute; to the hour for windows over 6 h), epoch ms
        */
       to: number;
       /**
