@@ -118,3 +118,20 @@ def test_an_admin_reads_their_own_orgs_log_only(world: tuple[ServerProcess, Peop
     assert status == 201, answer
     assert [e["action"] for e in log(server, mine_owner)] == ["POST /api/v1/rules"]
     assert [e["action"] for e in log(server, their_owner)] == ["project.create"]
+
+
+def test_a_single_user_servers_writes_are_in_its_log(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", {"BONGSU_FSYNC": "off", "BONGSU_ALERTS": "false",
+                                               "BONGSU_CHECKS": "false"}).start()
+    try:
+        silence = {"matchers": [{"name": "service", "op": "=", "value": "orders"}],
+                   "ends_ms": int(time.time() * 1000) + 3_600_000, "author": "me",
+                   "comment": "deploy"}
+        status, made = call(server, "POST", "/api/v1/silences", {}, silence)
+        assert status == 201, made
+        assert call(server, "DELETE", f"/api/v1/silences/{made['id']}", {})[0] == 204
+        assert [(e["action"], e["actor"], e["target"]) for e in log(server, {})] == [
+            ("DELETE /api/v1/silences/{silence_id}", "single-user", f"silence_id={made['id']}"),
+            ("POST /api/v1/silences", "single-user", "")]
+    finally:
+        server.stop()

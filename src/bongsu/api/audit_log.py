@@ -26,12 +26,13 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bongsu.accounts.audit import record
 from bongsu.accounts.principal import Principal
+from bongsu.accounts.tables import projects
 
 log = logging.getLogger("bongsu.audit")
 
@@ -90,10 +91,15 @@ class AuditLog:
         route, params = self._route(scope)
         client = scope.get("client")
         with self.engine.begin() as con:
+            org_id = principal.org_id if principal else None
+            if org_id is None and principal is not None and principal.tenant:
+                # single-user mode: the organisation of the project written to
+                org_id = con.execute(select(projects.c.org_id).where(
+                    projects.c.tenant == principal.tenant)).scalar()
             record(
                 con, actor=(principal.actor or principal.kind) if principal else "anonymous",
                 action=f"{scope['method']} {getattr(route, 'path', None) or scope['path']}",
-                org_id=principal.org_id if principal else None,
+                org_id=org_id,
                 tenant=(principal.tenant or None) if principal else None,
                 target=",".join(f"{k}={v}" for k, v in sorted(params.items())),
                 detail={"path": scope["path"], "status": status, **(
