@@ -4,21 +4,33 @@ most their own, the token (``bsi_…``) shown once and e-mailed in the console's
 invited person signs up with that address, verifies it, and accepting joins them with
 the role and switches their session. A wrong address is a 403 naming the invited one; an
 accepted, revoked or expired token a 410 saying which; an unknown one a 404; another
-organisation's invitation is not found. Without SMTP the answer says it was not sent."""
+organisation's invitation is not found. Without SMTP the answer says it was not sent.
+Two acceptances of one invitation at once join once, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from sqlalchemy import update
+import psycopg
+import pytest
+from sqlalchemy import Engine, update
 
 from accounts.conftest import AccountsServer, detail, mails_to
 from accounts.people import People, request
+from agent.services import postgres_server
+from bongsu.accounts import invitations as inv
+from bongsu.accounts.audit import By
+from bongsu.accounts.principal import Principal
 from bongsu.accounts.roles import Role
 from bongsu.accounts.tables import invitations
+from bongsu.errors import Conflict, Gone
 from bongsu.meta.database import connect
 from server_process import ServerProcess
 
@@ -145,3 +157,64 @@ def test_without_smtp_the_link_is_for_passing_on(tmp_path: Path) -> None:
     finally:
         server.stop()
         people.close()
+
+
+@pytest.fixture(scope="module")
+def pg_port() -> Iterator[int]:
+    with postgres_server() as port:
+        yield port
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
+    else:
+        port = request.getfixturevalue("pg_port")
+        name = "t_" + secrets.token_hex(4)
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres",
+                             autocommit=True) as con:
+            con.execute(f"CREATE DATABASE {name}")
+        url = f"postgresql://postgres@127.0.0.1:{port}/{name}"
+    made = connect(url)
+    yield made
+    made.dispose()
+
+
+def test_one_acceptance_of_two_at_once(engine: Engine) -> None:
+    """On SQLite and on a real PostgreSQL: the same invitation accepted by two requests at
+    once (two sessions of the invited user) joins once; the second is a 410."""
+    people = People(engine)
+    org = people.org("Race Invites")
+    owner = people.user("RI_OWNER", org, Role.OWNER)
+    guest = people.user("RI_GUEST")
+    by = By(Principal("session", org.tenant, Role.OWNER, org.id, owner.id, owner.login))
+    now = int(time.time() * 1e6)
+    with engine.begin() as con:
+        made = inv.invite(con, org.id, guest.email, Role.EDITOR, by, now)
+    assert made.token is not None
+    first = engine.connect()
+    transaction = first.begin()
+    assert inv.accept(first, made.token, guest.id, now).role is Role.EDITOR  # not committed
+    outcome: dict[str, str] = {}
+
+    def second() -> None:
+        try:
+            with engine.begin() as con:
+                inv.accept(con, made.token or "", guest.id, now)
+            outcome["done"] = "joined twice"
+        except (Gone, Conflict) as exc:
+            outcome["done"] = f"{exc.status} {exc.message}"
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive(), outcome  # waiting for the first acceptance's lock
+    transaction.commit()
+    first.close()
+    thread.join(10)
+    assert outcome["done"].startswith("410 this invitation was just accepted"), outcome
+    assert people.role_of(guest, org) is Role.EDITOR
+    with engine.connect() as con:
+        (listed,) = inv.list_invitations(con, org.id, now)
+    assert listed.state == "accepted"
