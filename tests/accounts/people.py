@@ -31,6 +31,7 @@ from bongsu.accounts.credentials import (
     API_TOKEN_PREFIX,
     CSRF_COOKIE,
     CSRF_HEADER,
+    INVITATION_PREFIX,
     SESSION_COOKIE,
     SHOWN_PREFIX,
     digest,
@@ -38,7 +39,15 @@ from bongsu.accounts.credentials import (
 )
 from bongsu.accounts.orgs import create_org
 from bongsu.accounts.roles import Role
-from bongsu.accounts.tables import api_tokens, memberships, orgs, projects, sessions, users
+from bongsu.accounts.tables import (
+    api_tokens,
+    invitations,
+    memberships,
+    orgs,
+    projects,
+    sessions,
+    users,
+)
 from bongsu.meta.database import connect
 from bongsu.meta.keys import KeyRing
 
@@ -141,6 +150,25 @@ class People:
         key = self.keys.create(org.tenant, name).key
         assert key is not None
         return key
+
+    def invitation(self, org: Org, email: str, role: Role = Role.VIEWER,
+                   days: float = 7) -> tuple[int, str]:
+        """A pending invitation to ``org``: its id and its token."""
+        token = new_secret(INVITATION_PREFIX)
+        now = _now_us()
+        with self.engine.begin() as con:
+            invitation_id = con.execute(insert(invitations).values(
+                org_id=org.id, email=email, role=role.value, token_hash=digest(token),
+                created_us=now, expires_us=now + int(days * _DAY_US),
+            ).returning(invitations.c.id)).scalar_one()
+        return int(invitation_id), token
+
+    def token_id(self, token: str) -> int:
+        with self.engine.connect() as con:
+            found = con.execute(select(api_tokens.c.id).where(
+                api_tokens.c.token_hash == digest(token))).scalar()
+        assert found is not None
+        return int(found)
 
     def org_of(self, tenant: str) -> Org:
         """The organisation holding the project of ``tenant`` (one made by a key, say)."""
