@@ -107,8 +107,13 @@ def test_switching_only_to_ones_own(world: tuple[ServerProcess, People]) -> None
     token = people.token(mine, bo)
     status, answer = call(server, "POST", f"/api/v1/orgs/{mine.id}/switch", bearer(token))
     assert status == 403 and "session" in answer["detail"], answer
-    # A token's organisation is its own.
+    # A token's organisation is its own: it lists no other of its user's.
+    people.join(bo, theirs, Role.VIEWER)
     assert call(server, "GET", "/api/v1/org", bearer(token))[1]["name"] == "Mine Org"
+    assert [o["name"] for o in call(server, "GET", "/api/v1/orgs", bearer(token))[1][
+        "orgs"]] == ["Mine Org"]
+    assert [o["name"] for o in call(server, "GET", "/api/v1/orgs", session)[1]["orgs"]] == [
+        "Mine Org", "Theirs Org"]
 
 
 def test_bodies_are_typed(world: tuple[ServerProcess, People]) -> None:

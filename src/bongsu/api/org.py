@@ -116,7 +116,7 @@ def org_router(backend: OrgBackend | None = None) -> APIRouter:
                     raise Forbidden("all: only an operator of this server lists every "
                                     "organisation")
                 found = all_orgs(con, caller.user_id)
-            elif caller.user_id is not None:
+            elif caller.user_id is not None and caller.kind == "session":
                 found = orgs_of(con, caller.user_id)
             else:
                 org_id = _org_id(con, caller)
@@ -396,7 +396,7 @@ def _may_read(caller: Principal, needed: Role, what: str) -> None:
 def _role_in(con: Connection, org_id: int, caller: Principal) -> Role | None:
     if caller.org_id == org_id:
         return caller.role
-    mine = [o for o in orgs_of(con, caller.user_id)] if caller.user_id is not None else []
+    mine = orgs_of(con, caller.user_id) if caller.user_id is not None else []
     return next((o.role for o in mine if o.id == org_id), None)
 
 
