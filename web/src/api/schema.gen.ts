@@ -7960,12 +7960,19 @@ export interface operations {
   oidc_callback_api_v1_auth_oidc_callback_get: {
     parameters: {
       query?: {
+        /** @description The authorization code */
         code?: string;
+        /** @description The state this server sent */
         state?: string;
+        /** @description The provider's error code, when it refused */
         error?: string;
+        /** @description The provider's words for the error */
         error_description?: string;
+        /** @description The issuer that answers (RFC 9207) */
         iss?: string;
+        /** @description The provider's session (not used) */
         session_state?: string;
+        /** @description The scopes granted (not used) */
         scope?: string;
       };
     };
