@@ -16,9 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
@@ -30,6 +30,7 @@ from bongsu.accounts.ratelimit import Limiter
 from bongsu.accounts.sessions import Opened, Sessions, single_user_view
 from bongsu.accounts.users import CODE_MINUTES, Accounts, SignUp
 from bongsu.api.auth_models import (
+    CodeAsked,
     LoginRef,
     LoginRequest,
     PasswordChange,
@@ -79,6 +80,23 @@ def auth_backend_for(settings: Settings, engine: Engine, mode: str,
         oidc = Oidc(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret,
                     accounts, settings.console_url)
     return AuthBackend(accounts, mode, settings, oidc)
+
+
+# The query parameters of the provider's redirect back (RFC 6749 4.1.2, RFC 9207).
+_Code = Annotated[str | None, Query(
+    description="The authorization code", max_length=4096)]
+_State = Annotated[str | None, Query(
+    description="The state this server sent", max_length=4096)]
+_Error = Annotated[str | None, Query(
+    description="The provider's error code, when it refused", max_length=4096)]
+_ErrorText = Annotated[str | None, Query(
+    description="The provider's words for the error", max_length=4096)]
+_Iss = Annotated[str | None, Query(
+    description="The issuer that answers (RFC 9207)", max_length=4096)]
+_SessionState = Annotated[str | None, Query(
+    description="The provider's session (not used)", max_length=4096)]
+_Scope = Annotated[str | None, Query(
+    description="The scopes granted (not used)", max_length=4096)]
 
 
 def _err(description: str) -> dict[str, Any]:
@@ -134,12 +152,13 @@ def auth_router(backend: AuthBackend | None = None) -> APIRouter:
         opened = accounts().verify(body.login, body.code, _ip(request), _agent(request))
         return _signed_in(request, opened)
 
-    @router.post("/verify/resend", status_code=202, summary="Mail a new verification code "
+    @router.post("/verify/resend", status_code=202, response_model=CodeAsked,
+                 summary="Mail a new verification code "
                  "(the old one void); 202 whether or not the user id exists",
                  responses={**_LIMITED})
-    def resend(body: LoginRef, request: Request) -> Response:
+    def resend(body: LoginRef, request: Request) -> JSON:
         accounts().resend(body.login, _ip(request))
-        return Response(status_code=202)
+        return JSON({"expires_s": CODE_MINUTES * 60}, status_code=202)
 
     @router.post("/login", response_model=Session, summary="Sign in (cookies set)",
                  responses={403: _err("The e-mail address is not verified yet"), **_LIMITED})
@@ -170,11 +189,12 @@ def auth_router(backend: AuthBackend | None = None) -> APIRouter:
             return JSON(single_user_view(caller.tenant))
         return JSON(backend.accounts.sessions.view(caller, backend.mode))
 
-    @router.post("/password/forgot", status_code=202, summary="Mail a reset code (valid 5 "
+    @router.post("/password/forgot", status_code=202, response_model=CodeAsked,
+                 summary="Mail a reset code (valid 5 "
                  "minutes); 202 whether or not the user exists", responses={**_LIMITED})
-    def forgot(body: LoginRef, request: Request) -> Response:
+    def forgot(body: LoginRef, request: Request) -> JSON:
         accounts().forgot(body.login, _ip(request))
-        return Response(status_code=202)
+        return JSON({"expires_s": CODE_MINUTES * 60}, status_code=202)
 
     @router.post("/password/reset", status_code=204, summary="A new password with a reset "
                  "code: every session of the user ends", responses={**_LIMITED})
@@ -200,10 +220,13 @@ def auth_router(backend: AuthBackend | None = None) -> APIRouter:
     @router.get("/oidc/callback", status_code=302, response_class=RedirectResponse,
                 summary="The OIDC provider's redirect back: signed in, then to the console",
                 responses={404: _err("No OIDC provider is configured")})
-    def oidc_callback(request: Request, code: str | None = None, state: str | None = None,
-                      error: str | None = None, error_description: str | None = None,
-                      iss: str | None = None, session_state: str | None = None,
-                      scope: str | None = None) -> Response:
+    def oidc_callback(request: Request, code: _Code = None,
+                      state: _State = None,
+                      error: _Error = None,
+                      error_description: _ErrorText = None,
+                      iss: _Iss = None,
+                      session_state: _SessionState = None,
+                      scope: _Scope = None) -> Response:
         oidc = _oidc()
         opened = oidc.finish(request, code, state, error, error_description, iss,
                              ip=_ip(request), user_agent=_agent(request))

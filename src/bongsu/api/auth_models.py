@@ -83,6 +83,11 @@ class SignedUp(Model):
     expires_s: int = _f("Seconds the code is valid")
 
 
+class CodeAsked(Model):
+    expires_s: int = _f("Seconds a mailed code is valid. The answer is the same whether or "
+                        "not the user exists (and so whether a mail was sent)")
+
+
 class SessionUser(Model):
     id: int = _f("User's number")
     login: str = _f("User id")

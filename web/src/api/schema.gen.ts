@@ -1440,6 +1440,14 @@ export interface components {
       /** @description What the clusters share (the episode writer, the explainers) and what it failed at */
       watcher: components["schemas"]["WatcherHealth"];
     };
+    /** CodeAsked */
+    CodeAsked: {
+      /**
+       * Expires S
+       * @description Seconds a mailed code is valid. The answer is the same whether or not the user exists (and so whether a mail was sent)
+       */
+      expires_s: number;
+    };
     /** Container */
     Container: {
       /** @description CPU, cores */
@@ -8125,7 +8133,7 @@ export interface operations {
       /** @description Successful Response */
       202: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["CodeAsked"];
         };
       };
       /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
@@ -8419,7 +8427,7 @@ export interface operations {
       /** @description Successful Response */
       202: {
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["CodeAsked"];
         };
       };
       /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
