@@ -9,6 +9,7 @@ from collections.abc import Callable
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+import httpx
 import pytest
 
 from accounts.clock import services
@@ -18,6 +19,7 @@ from bongsu.accounts.sessions import LOCK_AFTER
 from bongsu.accounts.users import SignUp
 from bongsu.errors import RateLimited, Unauthorized
 from bongsu.settings import Settings
+from server_process import ServerProcess
 
 
 def test_cookies_and_their_attributes(accounts_server: AccountsServer) -> None:
@@ -139,3 +141,17 @@ def test_logout_ends_the_session_at_once(accounts_server: AccountsServer) -> Non
     ended = replay.get("/api/v1/auth/session")
     assert ended.status_code == 401 and detail(ended) == "the session has ended: sign in again"
     assert other.get("/api/v1/auth/session").status_code == 200
+
+
+def test_single_user_mode_has_one_user_and_nothing_to_sign_in_to(
+        server_factory: Callable[..., ServerProcess]) -> None:
+    server = server_factory().start()  # single-user, on loopback
+    http = httpx.Client(base_url=server.api_url, timeout=30)
+    assert http.get("/api/v1/auth/policy").json()["mode"] == "single-user"
+    session = http.get("/api/v1/auth/session")
+    assert session.status_code == 200 and "set-cookie" not in session.headers
+    assert session.json()["mode"] == "single-user"
+    assert session.json()["org"]["role"] == "owner" and session.json()["project"] == "default"
+    refused = http.post("/api/v1/auth/login", json={"login": "ADMIN", "password": PASSWORD})
+    assert refused.status_code == 403 and "single-user mode" in detail(refused)
+    assert "first operator" not in server.log_path.read_text()  # no account made
