@@ -194,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(store.run(f"SELECT count(*) FROM {table}")[0][0])
 
     print(f"store: {rows('spans'):,} spans, {rows('db_statements_1m'):,} db_statements_1m "
-          f"rows, {rows('db_statement_text'):,} statement texts, {rows('web_1m'):,} web_1m "
-          "rows")
+          f"rows, {rows('db_statements_1h'):,} db_statements_1h rows, "
+          f"{rows('db_statement_text'):,} statement texts, {rows('web_1m'):,} web_1m rows, "
+          f"{rows('web_1h'):,} web_1h rows")
     app = create_api(Settings(query_timeout_seconds=60), store,
                      header_tenants(lambda _h: TENANT),
                      routers=[databases_router(), web_router()])
@@ -214,32 +215,36 @@ def main(argv: list[str] | None = None) -> int:
                 start = end - span_us
                 w = {"start": start, "end": end}
                 q = f"from={start // 1000}&to={end // 1000}"
+                # The tables the API reads for this window (per hour over 6 h).
+                dbt, webt = (("db_statements_1h", "web_1h") if span_us > 6 * HOUR_US
+                             else ("db_statements_1m", "web_1m"))
                 top = client.get(f"/api/v1/databases/{db}/statements?{q}&limit=1").json()
                 fp, text = top["statements"][0]["fingerprint"], top["statements"][0]["text"]
                 series = {**w, "db": db, "fingerprint": fp, "step": step * 1_000_000}
                 cases: list[tuple[str, str, Callable[[], Any], Callable[[], Any]]] = [
                     ("databases", f"/api/v1/databases?{q}",
                      run_sql(RAW_DATABASES, w),
-                     both(run_sql(store_sql("db_list"), w), run_sql(store_sql("db_callers"), w),
+                     both(run_sql(store_sql("db_list").format(table=dbt), w),
+                          run_sql(store_sql("db_callers").format(table=dbt), w),
                           run_sql(store_sql("db_connections"), w))),
                     ("statements (by total)", f"/api/v1/databases/{db}/statements?{q}",
                      run_sql(RAW_STATEMENTS, {**w, "db": db}),
-                     run_sql(store_sql("db_statements").format(order="f.s DESC"),
+                     run_sql(store_sql("db_statements").format(order="f.s DESC", table=dbt),
                              {**w, "db": db, "limit": 20})),
                     ("statement detail", f"/api/v1/databases/{db}/statements/{fp}?{q}"
                                          f"&step={step}",
                      run_sql(RAW_STATEMENT, {**w, "db": db, "text": text.lower(),
                                              "step": step * 1_000_000}),
-                     both(run_sql(store_sql("db_statement_series"), series),
-                          run_sql(store_sql("db_slow_calls"),
+                     both(run_sql(store_sql("db_statement_series").format(table=dbt), series),
+                          run_sql(store_sql("db_slow_calls").format(table=dbt),
                                   {**w, "db": db, "fingerprint": fp, "limit": 10}))),
                     ("web endpoints (by total)", f"/api/v1/web/endpoints?{q}",
                      run_sql(RAW_ENDPOINTS, w),
-                     run_sql(store_sql("web_endpoints").format(order="s DESC"),
+                     run_sql(store_sql("web_endpoints").format(order="s DESC", table=webt),
                              {**w, "service": None, "limit": 20})),
                     ("web statuses", f"/api/v1/web/statuses?{q}&step={step}",
                      run_sql(RAW_STATUSES, {**w, "step": step * 1_000_000}),
-                     run_sql(store_sql("web_statuses"),
+                     run_sql(store_sql("web_statuses").format(table=webt),
                              {**w, "service": None, "step": step * 1_000_000})),
                 ]
                 for name, url_path, raw, rolled in cases:
