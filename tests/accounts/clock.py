@@ -1,10 +1,10 @@
-"""In-process accounts services over a real SQLite metadata database, on a clock the test
-drives (code expiry, lockout): the services take ``clock`` for this."""
+"""In-process accounts services over a real metadata database (SQLite or PostgreSQL: the
+``meta_url`` fixture), on a clock the test drives (code expiry, lockout): the services take
+``clock`` for this."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -36,9 +36,9 @@ class Services:
     clock: Clock
 
 
-def services(directory: Path, settings: Settings, per_minute: int = 10_000) -> Services:
+def services(url: str, settings: Settings, per_minute: int = 10_000) -> Services:
     clock = Clock()
-    engine = connect(f"sqlite:///{directory / 'meta.sqlite'}")
+    engine = connect(url)
     sessions = Sessions(engine, settings.session_hours, Limiter(per_minute, clock), clock)
     return Services(engine, Accounts(engine, settings, Mailer.from_settings(settings),
                                      sessions), clock)

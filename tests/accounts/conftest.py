@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
+from agent.services import postgres_server
 from alerts.receivers import Mail, SmtpReceiver
 from server_process import ServerProcess
 
@@ -116,6 +119,26 @@ class AccountsServer:
     def admin(self) -> httpx.Client:
         """The first operator (ADMIN), owner of every organisation there was at start."""
         return self.sign_in("ADMIN", ADMIN_PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def accounts_pg_port() -> Iterator[int]:
+    """One throwaway PostgreSQL cluster for the accounts tests that run on both."""
+    with postgres_server() as port:
+        yield port
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh metadata database: a SQLite file, then a database on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'meta.sqlite'}"
+    port = request.getfixturevalue("accounts_pg_port")
+    name = "a_" + secrets.token_hex(4)
+    with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres",
+                         autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    return f"postgresql://postgres@127.0.0.1:{port}/{name}"
 
 
 @pytest.fixture

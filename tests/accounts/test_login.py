@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from http.cookies import SimpleCookie
-from pathlib import Path
 
 import httpx
 import pytest
@@ -87,9 +86,9 @@ def test_lockout_after_five_wrong_passwords(accounts_server: AccountsServer) -> 
 
 
 def test_locked_user_signs_in_again_after_fifteen_minutes(
-        tmp_path: Path, smtp: SmtpReceiver) -> None:
+        meta_url: str, smtp: SmtpReceiver) -> None:
     env = accounts_env(smtp)
-    s = services(tmp_path, Settings.from_env(env))
+    s = services(meta_url, Settings.from_env(env))
     s.accounts.signup(SignUp("DORA", "dora@example.net", PASSWORD))
     s.accounts.verify("DORA", code_for(smtp, "dora@example.net"))
     sessions = s.accounts.sessions

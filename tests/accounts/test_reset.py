@@ -4,8 +4,6 @@ expire after five minutes on a driven clock, and a new code voids the old."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
@@ -66,8 +64,8 @@ def test_change_password_needs_the_current_one(accounts_server: AccountsServer) 
     assert accounts_server.sign_in("BEA", NEW).get("/api/v1/auth/session").status_code == 200
 
 
-def test_codes_expire_after_five_minutes(tmp_path: Path, smtp: SmtpReceiver) -> None:
-    s = services(tmp_path, Settings.from_env(accounts_env(smtp)))
+def test_codes_expire_after_five_minutes(meta_url: str, smtp: SmtpReceiver) -> None:
+    s = services(meta_url, Settings.from_env(accounts_env(smtp)))
     s.accounts.signup(SignUp("CARL", "carl@example.net", PASSWORD))
     code_for(smtp, "carl@example.net")
     s.clock.advance(5 * 60 - 0.001)
@@ -93,8 +91,8 @@ def test_codes_expire_after_five_minutes(tmp_path: Path, smtp: SmtpReceiver) -> 
         s.accounts.reset("CARL", reset, NEW)
 
 
-def test_a_code_is_six_digits_stored_hashed(tmp_path: Path, smtp: SmtpReceiver) -> None:
-    s = services(tmp_path, Settings.from_env(accounts_env(smtp)))
+def test_a_code_is_six_digits_stored_hashed(meta_url: str, smtp: SmtpReceiver) -> None:
+    s = services(meta_url, Settings.from_env(accounts_env(smtp)))
     s.accounts.signup(SignUp("DORA", "dora@example.net", PASSWORD))
     with s.engine.begin() as con:
         user_id = con.execute(select(code_rows.c.user_id)).scalar_one()

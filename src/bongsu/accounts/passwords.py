@@ -2,8 +2,9 @@
 
 The rules are sentences, so the 400 a server answers and the sign-up form
 (``GET /api/v1/auth/policy``) say the same thing. Passwords are hashed with argon2id
-(argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes; ~50 ms on one core here), and a hash
-made with weaker parameters is replaced at the next sign-in.
+(argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes; 0.2-0.3 s a hash or check, measured
+on the shared 2-core build machine while it ran other tests), and a hash made with weaker
+parameters is replaced at the next sign-in.
 
 Example::
 

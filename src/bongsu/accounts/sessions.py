@@ -80,12 +80,15 @@ class Sessions:
                 audit.record(con, actor=login.strip()[:64] or "?", action="auth.login_failed",
                              detail={"reason": "unknown user"}, ip=ip, at_us=now)
             elif not ok:
-                failures = user.failed_logins + 1
-                values: dict[str, Any] = {"failed_logins": failures}
+                # Counted in the database (two replicas' failures at once both count).
+                failures = int(con.execute(
+                    update(users).where(users.c.id == user.id)
+                    .values(failed_logins=users.c.failed_logins + 1)
+                    .returning(users.c.failed_logins)).scalar_one())
                 locked_now = failures >= LOCK_AFTER
                 if locked_now:
-                    values = {"failed_logins": 0, "locked_until_us": now + LOCK_US}
-                con.execute(update(users).where(users.c.id == user.id).values(**values))
+                    con.execute(update(users).where(users.c.id == user.id).values(
+                        failed_logins=0, locked_until_us=now + LOCK_US))
                 org_id = _pick_org(con, user.id)  # its admins see their member's failures
                 audit.record(con, actor=user.login, action="auth.login_failed", org_id=org_id,
                              detail={"failures": failures}, ip=ip, at_us=now)
