@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-__all__ = ["MAX_LENGTH", "fingerprint", "normalise"]
+__all__ = ["MAX_LENGTH", "fingerprint", "mask_literals", "normalise", "tidy"]
 
 MAX_LENGTH = 2048  # the agent's sql_max_length default
 
@@ -54,8 +54,18 @@ _KEYWORDS = frozenset("""
 
 def normalise(statement: str) -> str:
     """One text per query shape (see the module docstring); at most 2048 characters."""
-    text = _COMMENT.sub(" ", statement)
-    text = _LITERAL.sub("?", text)
+    return tidy(mask_literals(statement))
+
+
+def mask_literals(statement: str) -> str:
+    """The first half of :func:`normalise`: comments dropped, literals and placeholders
+    as ``?``. Its results repeat (one per shape and spelling), so callers may cache
+    :func:`tidy` on them."""
+    return _LITERAL.sub("?", _COMMENT.sub(" ", statement))
+
+
+def tidy(text: str) -> str:
+    """The second half of :func:`normalise`: lists collapsed, whitespace and keywords."""
     text = _OPERATOR.sub(r" \1 ", text)
     text = _SPACE.sub(" ", text).strip()
     text = text.replace("( ", "(").replace(" )", ")").replace(" ,", ",")

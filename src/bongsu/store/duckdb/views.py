@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bongsu.store.statements import fingerprint, normalise
+from bongsu.store.statements import fingerprint, mask_literals, tidy
 
 # Compaction keys and merged figures per table (the column order of migration 0009).
 COMPACT = {
@@ -41,41 +41,45 @@ HOURS = {"db_statements_1h": "db_statements_1m", "web_1h": "web_1m"}
 TABLES = (*COMPACT, *HOURS)
 MINUTE_US = 60_000_000
 HOUR_US = 3_600_000_000
-WIDTHS = {60: MINUTE_US, 3600: HOUR_US}
 
 # The database id is the topology's database instance node (store/duckdb/edges.py).
 DB_ID = ("s.db_system || ':' || coalesce(s.db_name, s.peer, s.db_system)"
          " || coalesce('@' || s.peer, '')")
 _DB_SPANS = "s.kind IN (3, 4) AND s.db_system IS NOT NULL"
+# The batch's minute rows are grouped once from the spans; the hour rows are merged from
+# them (a load's minute rows are far fewer than its spans).
 _STATEMENTS = f"""
-INSERT INTO {{table}}
-SELECT s.tenant, s.ts_us // {{width}} * {{width}}, {DB_ID}, s.db_system, s.db_name, s.peer,
-       m.fingerprint, s.service, {{bucket}}, count(*), count(*) FILTER (WHERE s.is_error),
-       sum(s.duration_us), max(s.duration_us),
+CREATE OR REPLACE TEMP TABLE b_db_1m AS
+SELECT s.tenant, s.ts_us // 60000000 * 60000000 AS ts_us, {DB_ID} AS db, s.db_system,
+       s.db_name, s.peer AS address, m.fingerprint, s.service, {{bucket}} AS bucket,
+       count(*) AS count, count(*) FILTER (WHERE s.is_error) AS errors,
+       sum(s.duration_us) AS sum_us, max(s.duration_us) AS max_us,
        arg_max(lower(lpad(to_hex(s.trace_hi), 16, '0') || lpad(to_hex(s.trace_lo), 16, '0')),
-               s.duration_us)
+               s.duration_us) AS slow_trace
 FROM b_spans s JOIN b_statements m ON m.raw = coalesce(s.db_statement, s.name)
 WHERE {_DB_SPANS}
 GROUP BY ALL
 """
-_TEXTS = f"""
-INSERT INTO db_statement_text
-SELECT DISTINCT s.tenant, m.fingerprint, m.text
-FROM b_spans s JOIN b_statements m ON m.raw = coalesce(s.db_statement, s.name)
-WHERE {_DB_SPANS}
-  AND NOT EXISTS (SELECT 1 FROM db_statement_text t
-                  WHERE t.tenant = s.tenant AND t.fingerprint = m.fingerprint)
-"""
 _WEB = """
-INSERT INTO {table}
-SELECT tenant, ts_us // {width} * {width}, service,
+CREATE OR REPLACE TEMP TABLE b_web_1m AS
+SELECT tenant, ts_us // 60000000 * 60000000 AS ts_us, service,
        CASE WHEN http_route IS NOT NULL THEN coalesce(http_method || ' ', '') || http_route
-            ELSE name END,
-       http_status, {bucket}, count(*), count(*) FILTER (WHERE is_error), sum(duration_us)
+            ELSE name END AS endpoint,
+       http_status AS status, {bucket} AS bucket, count(*) AS count,
+       count(*) FILTER (WHERE is_error) AS errors, sum(duration_us) AS sum_us
 FROM b_spans
 WHERE kind = 2
   AND (http_method IS NOT NULL OR http_route IS NOT NULL OR http_status IS NOT NULL)
 GROUP BY ALL
+"""
+_TEXTS = """
+INSERT INTO db_statement_text
+SELECT n.tenant, n.fingerprint, any_value(m.text)
+FROM (SELECT DISTINCT tenant, fingerprint FROM b_db_1m) n
+JOIN b_statements m USING (fingerprint)
+WHERE NOT EXISTS (SELECT 1 FROM db_statement_text t
+                  WHERE t.tenant = n.tenant AND t.fingerprint = n.fingerprint)
+GROUP BY n.tenant, n.fingerprint
 """
 _ORPHANS = """
 DELETE FROM db_statement_text t
@@ -85,8 +89,10 @@ WHERE NOT EXISTS (SELECT 1 FROM db_statements_1m r
 
 
 @lru_cache(maxsize=8192)
-def _normalised(raw: str) -> tuple[str, str]:
-    text = normalise(raw)
+def _normalised(masked: str) -> tuple[str, str]:
+    """Fingerprint and text of a statement with its literals masked: those repeat even
+    when every raw text is new (an SDK that sends values), so half the work is cached."""
+    text = tidy(masked)
     return fingerprint(text), text
 
 
@@ -98,7 +104,7 @@ def statements_of(spans: pa.Table) -> pa.Table:
                     pc.is_valid(spans.column("db_system")))
     db = spans.filter(is_db)
     raws = pc.unique(pc.coalesce(db.column("db_statement"), db.column("name"))).to_pylist()
-    pairs = [_normalised(r) for r in raws]
+    pairs = [_normalised(mask_literals(r)) for r in raws]
     return pa.table({
         "raw": pa.array(raws, pa.string()),
         "fingerprint": pa.array([p[0] for p in pairs], pa.string()),
@@ -112,14 +118,24 @@ def insert(cur: duckdb.DuckDBPyConnection, spans: pa.Table, bucket_sql: str) -> 
     if statements.num_rows:
         cur.register("b_statements", statements)
         try:
-            for table, width in (("db_statements_1m", MINUTE_US),
-                                 ("db_statements_1h", HOUR_US)):
-                cur.execute(_STATEMENTS.format(table=table, width=width, bucket=bucket_sql))
+            cur.execute(_STATEMENTS.format(bucket=bucket_sql))
             cur.execute(_TEXTS)
+            _append(cur, "b_db_1m", "db_statements_1m")
         finally:
             cur.unregister("b_statements")
-    for table, width in (("web_1m", MINUTE_US), ("web_1h", HOUR_US)):
-        cur.execute(_WEB.format(table=table, width=width, bucket=bucket_sql))
+    cur.execute(_WEB.format(bucket=bucket_sql))
+    _append(cur, "b_web_1m", "web_1m")
+
+
+def _append(cur: duckdb.DuckDBPyConnection, batch_rows: str, minute_table: str) -> None:
+    """The batch's minute rows into ``minute_table`` and, merged per hour, into its hour
+    table; then the scratch table is dropped."""
+    hour_table = next(h for h, m in HOURS.items() if m == minute_table)
+    keys = COMPACT[minute_table].replace("ts_us", f"ts_us // {HOUR_US} * {HOUR_US}")
+    cur.execute(f"INSERT INTO {minute_table} SELECT * FROM {batch_rows}")
+    cur.execute(f"INSERT INTO {hour_table} SELECT {keys}, {SUMMED[minute_table]}"
+                f" FROM {batch_rows} GROUP BY ALL")
+    cur.execute(f"DROP TABLE {batch_rows}")
 
 
 def compact_hours(cur: duckdb.DuckDBPyConnection, start_us: int, end_us: int) -> int:
