@@ -5,7 +5,8 @@ answer.
   page on another name that resolves to this server (DNS rebinding) gets a 400, never the
   console or the API. Empty (the default): ``localhost``, ``127.0.0.1``, ``::1`` and
   ``BONGSU_HOST`` when it is a specific address — an IP literal cannot be rebound. A
-  server people reach by name lists that name; ``*`` turns the check off.
+  server people reach by name lists that name; ``*`` turns the check off. ``/healthz``
+  answers any Host (probes dial the pod's address).
 - **Headers**: a CSP with no inline script (the console is one module script; ECharts
   sets inline styles, so ``style-src`` allows them), no framing, no referrer, no MIME
   sniffing; answers under ``/api/v1/auth/`` are never cached.
@@ -53,6 +54,18 @@ def allowed_hosts(settings: Settings) -> list[str]:
     return hosts
 
 
+class HostCheck(TrustedHostMiddleware):
+    """Starlette's Host check, except for ``/healthz``: a probe (a kubelet's, a load
+    balancer's) names the address it dialled, and the liveness answer holds nothing a
+    rebound page could use."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 class SecurityHeaders:
     """ASGI middleware: adds :data:`HEADERS` to every HTTP answer (and ``no-store`` to
     the auth endpoints'), keeping any the app set itself."""
@@ -81,7 +94,7 @@ class SecurityHeaders:
 
 def install_security(app: FastAPI, settings: Settings) -> None:
     """The headers outermost (a refused Host's 400 gets them too), then the Host check."""
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings))
+    app.add_middleware(HostCheck, allowed_hosts=allowed_hosts(settings))
     app.add_middleware(SecurityHeaders)
 
 
