@@ -3,6 +3,7 @@ verification, and the session it opens working on a read endpoint."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -102,3 +103,16 @@ def test_signup_off_and_signup_without_smtp(
     with pytest.raises(RuntimeError, match="BONGSU_SIGNUP: sign-up mails a code, so it needs "
                                            "BONGSU_SMTP_HOST"):
         server.start()
+
+
+def test_the_organisation_made_at_verification_has_the_trial(
+        start_accounts: Callable[..., AccountsServer]) -> None:
+    server = start_accounts(BONGSU_TRIAL_DAYS="15")
+    before = time.time()
+    ana = server.sign_up("TRIAL_ANA")  # no organisation named: after the user id
+    org = ana.get("/api/v1/auth/session").json()["org"]
+    assert org["name"] == "TRIAL_ANA" and org["read_only"] is False
+    ends = org["trial_ends_us"] / 1e6
+    assert before + 15 * 86_400 - 1 <= ends <= time.time() + 15 * 86_400
+    # The first operator's organisation (the migrated default) has no trial.
+    assert server.admin().get("/api/v1/auth/session").json()["org"]["trial_ends_us"] is None
