@@ -140,7 +140,9 @@ def build(settings: Settings) -> Parts:
     keys = KeyRing(engine)
     auth = Authenticator(engine, keys, auth_mode(settings),
                          session_idle_seconds=settings.session_idle_minutes * 60)
-    auth_backend = auth_backend_for(settings, engine, auth.mode)
+    repo, notify = AlertRepo(engine), NotifyStore(engine)
+    auth_backend = auth_backend_for(settings, engine, auth.mode,
+                                    seed=lambda tenant: seed_defaults(repo, tenant))
     if auth.mode == "accounts":
         password = ensure_admin(engine, settings)
         if password is not None:  # the first start: printed this once
@@ -159,7 +161,6 @@ def build(settings: Settings) -> Parts:
     queries = QueryService(reads, settings)
     checks = SyntheticsService.build(settings, engine, store, reads)
     checks.start()
-    repo, notify = AlertRepo(engine), NotifyStore(engine)
     registry = default_registry()
     support = SupportService.build(settings, engine, notify, queries, reads, repo)
     support.start()

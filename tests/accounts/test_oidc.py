@@ -156,9 +156,10 @@ def oidc_server(start_accounts: Callable[..., AccountsServer],
                           BONGSU_OIDC_CLIENT_SECRET=CLIENT_SECRET, BONGSU_OIDC_NAME="Acme SSO")
 
 
-def sign_on(server: AccountsServer, state: str | None = None) -> tuple[httpx.Client,
-                                                                        httpx.Response]:
-    """The browser's way: start, the provider's page, back to the callback."""
+def sign_on(server: AccountsServer, state: str | None = None,
+            extra: str = "") -> tuple[httpx.Client, httpx.Response]:
+    """The browser's way: start, the provider's page, back to the callback (with the
+    provider's own ``extra`` parameters, when given)."""
     http = server.client()
     start = http.get("/api/v1/auth/oidc/start")
     assert start.status_code == 302, start.text
@@ -169,7 +170,7 @@ def sign_on(server: AccountsServer, state: str | None = None) -> tuple[httpx.Cli
         back = back.replace(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(back).query))[
             "state"], state)
     assert back.startswith(server.url + "/api/v1/auth/oidc/callback?")
-    return http, http.get(back)
+    return http, http.get(back + extra)
 
 
 def test_sign_on_creates_then_finds_the_user(oidc_server: AccountsServer,
@@ -186,9 +187,11 @@ def test_sign_on_creates_then_finds_the_user(oidc_server: AccountsServer,
     assert asked["code_verifier"] and asked["client_secret"] == CLIENT_SECRET
     # The state cookie was only for the flow; the session cookies are set.
     assert "bongsu_session" in http.cookies and "bongsu_oidc" not in http.cookies
-    # Again: the same user (by subject), even with another name at the provider.
+    # Again: the same user (by subject), even with another name at the provider; and a
+    # provider adding parameters of its own to the redirect back is still understood.
     provider.person = Person("u-1", "ana@example.net", "someone.else")
-    again, _ = sign_on(oidc_server)
+    again, back = sign_on(oidc_server, extra="&authuser=0&prompt=consent&hd=example.net")
+    assert back.status_code == 302, back.text
     assert again.get("/api/v1/auth/session").json()["user"]["id"] == session["user"]["id"]
     # An OIDC-only user has no password to sign in with.
     assert oidc_server.client().post("/api/v1/auth/login", json={

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from accounts.conftest import PASSWORD, AccountsServer, code_for, detail, mails_to
+from bongsu.alerts.defaults import default_rules
 
 
 def test_signup_code_verify_and_the_session_reads(accounts_server: AccountsServer) -> None:
@@ -37,6 +38,9 @@ def test_signup_code_verify_and_the_session_reads(accounts_server: AccountsServe
     assert session["project"] == session["projects"][0]["tenant"]
     assert http.get("/api/v1/auth/session").json() == session
     assert http.get("/api/v1/services").status_code == 200
+    # The organisation's project starts with the shipped alert rules, as every project does.
+    rules = http.get("/api/v1/rules").json()["rules"]
+    assert sorted(r["name"] for r in rules) == sorted(r.name for r in default_rules().values())
 
     # The code is used up; and sign-in by e-mail (any case) now works.
     again = http.post("/api/v1/auth/verify", json={"login": "ANA_1", "code": code})

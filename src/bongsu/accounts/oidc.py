@@ -38,6 +38,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select, update
 
 from bongsu.accounts import audit
+from bongsu.accounts.orgs import CreatedOrg
 from bongsu.accounts.sessions import Opened
 from bongsu.accounts.tables import users
 from bongsu.accounts.users import Accounts
@@ -141,6 +142,7 @@ class Oidc:
         email_verified = claims.get("email_verified") is True
         sessions = self._accounts.sessions
         now = sessions.now_us()
+        made: CreatedOrg | None = None
         with self._accounts.engine.begin() as con:
             user = con.execute(select(users).where(users.c.oidc_subject == subject)).first()
             if user is None and email and email_verified:
@@ -163,7 +165,7 @@ class Oidc:
                 ).returning(users.c.id)).scalar_one()
                 audit.record(con, actor=login, action="auth.signup", target=email,
                              detail={"via": "oidc", "issuer": claims["iss"]}, ip=ip, at_us=now)
-                self._accounts.first_org(con, user_id, login, now)
+                made = self._accounts.first_org(con, user_id, login, now)
                 user = con.execute(select(users).where(users.c.id == user_id)).one()
             if user.disabled_us is not None:
                 raise Forbidden(f"the account {user.login} is disabled")
@@ -171,6 +173,7 @@ class Oidc:
             opened = sessions.open(con, user.id, user.login, ip, user_agent, now)
             audit.record(con, actor=user.login, action="auth.login", org_id=opened.org_id,
                          detail={"via": "oidc"}, ip=ip, at_us=now)
+        self._accounts.seeded(made)
         return opened
 
     # -- the provider -----------------------------------------------------------------

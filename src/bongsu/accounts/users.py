@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, exc, select, update
 
 from bongsu.accounts import audit, codes
 from bongsu.accounts.mailer import Mailer, MailFailed
-from bongsu.accounts.orgs import create_org
+from bongsu.accounts.orgs import CreatedOrg, create_org
 from bongsu.accounts.passwords import (
     check_password,
     hash_password,
@@ -52,11 +53,18 @@ class SignUp:
 
 class Accounts:
     def __init__(self, engine: Engine, settings: Settings, mailer: Mailer,
-                 sessions: Sessions) -> None:
+                 sessions: Sessions, seed: Callable[[str], object] | None = None) -> None:
         self.engine = engine
         self._settings = settings
         self.mailer = mailer
         self.sessions = sessions
+        self._seed = seed  # a new project's shipped alert rules
+
+    def seeded(self, made: CreatedOrg | None) -> None:
+        """The shipped alert rules for the project of an organisation just made (after
+        its transaction committed: they are written by the alert repository's own)."""
+        if made is not None and self._seed is not None:
+            self._seed(made.tenant)
 
     def signup(self, form: SignUp, ip: str = "") -> tuple[str, str]:
         """An unverified user and a mailed code; (login, e-mail). Forbidden when sign-up
@@ -99,6 +107,7 @@ class Accounts:
         ``code`` when it is wrong, expired or used up)."""
         self.sessions.limiter.hit("code", ip)
         now = self.sessions.now_us()
+        made: CreatedOrg | None = None
         with self.engine.begin() as con:
             user = find_user(con, login)
             if user is None:
@@ -107,14 +116,15 @@ class Accounts:
             if outcome == "ok":
                 con.execute(update(users).where(users.c.id == user.id)
                             .values(verified_us=user.verified_us or now, last_login_us=now))
-                org_id = self.first_org(con, user.id, user.login, now) \
+                made = self.first_org(con, user.id, user.login, now) \
                     if user.verified_us is None else None
                 audit.record(con, actor=user.login, action="auth.verify", target=user.email,
-                             org_id=org_id, ip=ip, at_us=now)
+                             org_id=made.id if made else None, ip=ip, at_us=now)
                 opened = self.sessions.open(con, user.id, user.login, ip, user_agent, now)
             left = codes.tries_left(con, user.id, "verify", now)
         if outcome != "ok":
             raise _code_refused(outcome, left)
+        self.seeded(made)
         return opened
 
     def resend(self, login: str, ip: str = "") -> None:
@@ -192,7 +202,8 @@ class Accounts:
                          org_id=principal.org_id, detail={"sessions_ended": ended}, ip=ip,
                          at_us=now)
 
-    def first_org(self, con: Connection, user_id: int, login: str, now_us: int) -> int | None:
+    def first_org(self, con: Connection, user_id: int, login: str,
+                  now_us: int) -> CreatedOrg | None:
         """At the first verification: an organisation of their own, owner (unless an
         invitation made them a member already), in the caller's transaction."""
         if con.execute(select(memberships.c.org_id)
@@ -207,7 +218,7 @@ class Accounts:
         audit.record(con, actor=login, action="org.create", org_id=org.id, target=org.slug,
                      detail={"name": name, "trial_days": self._settings.trial_days},
                      at_us=now_us)
-        return org.id
+        return org
 
     def _mail_code(self, email: str, login: str, code: str, purpose: codes.Purpose) -> None:
         if purpose == "verify":

@@ -43,6 +43,7 @@ from bongsu.api.auth_models import (
 )
 from bongsu.api.context import Caller, current_principal
 from bongsu.api.models import ErrorBody
+from bongsu.api.params import EXTRA_PARAMETERS
 from bongsu.api.responses import JSON
 from bongsu.errors import Forbidden, NotFound, SettingError, Unauthorized
 from bongsu.settings import Settings
@@ -64,8 +65,10 @@ class AuthBackend:
 
 
 def auth_backend_for(settings: Settings, engine: Engine, mode: str,
-                     clock: Callable[[], float] = time.time) -> AuthBackend:
-    """The accounts services of a server, their settings checked."""
+                     clock: Callable[[], float] = time.time,
+                     seed: Callable[[str], object] | None = None) -> AuthBackend:
+    """The accounts services of a server, their settings checked; ``seed`` writes a new
+    project's shipped alert rules (an organisation made at sign-up)."""
     mailer = Mailer.from_settings(settings)
     if settings.signup and not mailer.enabled:
         raise SettingError("BONGSU_SIGNUP: sign-up mails a code, so it needs BONGSU_SMTP_HOST")
@@ -74,7 +77,7 @@ def auth_backend_for(settings: Settings, engine: Engine, mode: str,
                            f"{settings.auth_attempts_per_minute}")
     sessions = Sessions(engine, settings.session_hours,
                         Limiter(settings.auth_attempts_per_minute), clock)
-    accounts = Accounts(engine, settings, mailer, sessions)
+    accounts = Accounts(engine, settings, mailer, sessions, seed)
     oidc = None
     if settings.oidc_issuer:
         oidc = Oidc(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret,
@@ -82,21 +85,24 @@ def auth_backend_for(settings: Settings, engine: Engine, mode: str,
     return AuthBackend(accounts, mode, settings, oidc)
 
 
-# The query parameters of the provider's redirect back (RFC 6749 4.1.2, RFC 9207).
+# The query parameters of the provider's redirect back (RFC 6749 4.1.2, RFC 9207). Their
+# limits keep the request line, percent-encoded, under the HTTP server's 16 KiB: past it
+# the server answers a bare text 400 before the app sees the request. Providers add
+# parameters of their own (authuser, prompt, hd …): the route takes them.
 _Code = Annotated[str | None, Query(
-    description="The authorization code", max_length=4096)]
+    description="The authorization code", max_length=1024)]
 _State = Annotated[str | None, Query(
-    description="The state this server sent", max_length=4096)]
+    description="The state this server sent", max_length=256)]
 _Error = Annotated[str | None, Query(
-    description="The provider's error code, when it refused", max_length=4096)]
+    description="The provider's error code, when it refused", max_length=256)]
 _ErrorText = Annotated[str | None, Query(
-    description="The provider's words for the error", max_length=4096)]
+    description="The provider's words for the error", max_length=1024)]
 _Iss = Annotated[str | None, Query(
-    description="The issuer that answers (RFC 9207)", max_length=4096)]
+    description="The issuer that answers (RFC 9207)", max_length=512)]
 _SessionState = Annotated[str | None, Query(
-    description="The provider's session (not used)", max_length=4096)]
+    description="The provider's session (not used)", max_length=512)]
 _Scope = Annotated[str | None, Query(
-    description="The scopes granted (not used)", max_length=4096)]
+    description="The scopes granted (not used)", max_length=512)]
 
 
 def _err(description: str) -> dict[str, Any]:
@@ -218,6 +224,7 @@ def auth_router(backend: AuthBackend | None = None) -> APIRouter:
         return oidc.start(request, secure=_secure(request))
 
     @router.get("/oidc/callback", status_code=302, response_class=RedirectResponse,
+                openapi_extra={EXTRA_PARAMETERS: True},
                 summary="The OIDC provider's redirect back: signed in, then to the console",
                 responses={404: _err("No OIDC provider is configured")})
     def oidc_callback(request: Request, code: _Code = None,

@@ -147,6 +147,11 @@ Kind = Annotated[
 CaptureId = Annotated[str, Query(min_length=1, max_length=64, description="A capture id")]
 
 
+# ``openapi_extra={EXTRA_PARAMETERS: True}`` on a route that must take parameters it does
+# not declare: a redirect back from another party (an OIDC provider adds its own).
+EXTRA_PARAMETERS = "x-takes-extra-parameters"
+
+
 def reject_unknown_parameters(request: Request) -> None:
     """400 naming every query parameter the matched route does not declare.
 
@@ -154,7 +159,7 @@ def reject_unknown_parameters(request: Request) -> None:
     ``instance=`` once) got whole-service figures back and no hint why.
     """
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not isinstance(route, APIRoute) or (route.openapi_extra or {}).get(EXTRA_PARAMETERS):
         return
     declared = _query_names(route.dependant)
     unknown = sorted(set(request.query_params) - declared)
