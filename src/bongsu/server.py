@@ -40,6 +40,7 @@ from bongsu.api.agent import agent_router
 from bongsu.api.alerts import AlertsBackend, alerts_router
 from bongsu.api.audit_log import audited
 from bongsu.api.auth import auth_backend_for, auth_router
+from bongsu.api.dashboards import dashboards_router
 from bongsu.api.databases import databases_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
@@ -57,6 +58,7 @@ from bongsu.api.web_views import web_router
 from bongsu.control.alert_captures import AlertCaptures
 from bongsu.control.registry import AgentRegistry
 from bongsu.control.routes import control_routes
+from bongsu.dashboards.panels import PanelStore
 from bongsu.ingest.loader import Loader
 from bongsu.ingest.log import IngestLog
 from bongsu.ingest.receiver import Receiver, receiver_app
@@ -207,6 +209,7 @@ def build(settings: Settings) -> Parts:
                                     reports_router(reports),
                                     rule_preview_router(), diagnostics_router(),
                                     databases_router(), web_router(),
+                                    dashboards_router(PanelStore(engine)),
                                     users_router(), auth_router(auth_backend),
                                     org_router(OrgBackend(
                                         engine, keys, settings.trial_days,

@@ -22,6 +22,7 @@ from bongsu.api.agent import agent_router
 from bongsu.api.alerts import alerts_router
 from bongsu.api.app import create_api
 from bongsu.api.auth import auth_router
+from bongsu.api.dashboards import dashboards_router
 from bongsu.api.databases import databases_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
@@ -59,6 +60,7 @@ def openapi() -> dict[str, Any]:
                                     synthetics_router(), support_router(),
                                     metering_router(), reports_router(),
                                     databases_router(), web_router(),
+                                    dashboards_router(),
                                     diagnostics_router(), users_router(),
                                     auth_router(), org_router()],
         queries=QueryService(none, settings), console=False,

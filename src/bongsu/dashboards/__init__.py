@@ -1,0 +1,1 @@
+""""My dashboard": each user's pinned panels, per project, in the metadata database."""
