@@ -44,11 +44,14 @@ from bongsu.api.dashboards import dashboards_router
 from bongsu.api.databases import databases_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
+from bongsu.api.groups import groups_router
+from bongsu.api.hosts import hosts_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
 from bongsu.api.org import OrgBackend, org_router
 from bongsu.api.reports import reports_router
 from bongsu.api.rule_preview import rule_preview_router
+from bongsu.api.search import search_router
 from bongsu.api.security import secured
 from bongsu.api.sla import sla_router_for
 from bongsu.api.support import support_router
@@ -209,6 +212,7 @@ def build(settings: Settings) -> Parts:
                                     reports_router(reports),
                                     rule_preview_router(), diagnostics_router(),
                                     databases_router(), web_router(),
+                                    hosts_router(), groups_router(), search_router(),
                                     dashboards_router(PanelStore(engine)),
                                     users_router(), auth_router(auth_backend),
                                     org_router(OrgBackend(

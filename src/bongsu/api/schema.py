@@ -26,11 +26,14 @@ from bongsu.api.dashboards import dashboards_router
 from bongsu.api.databases import databases_router
 from bongsu.api.diagnostics import diagnostics_router
 from bongsu.api.engine import engine_router
+from bongsu.api.groups import groups_router
+from bongsu.api.hosts import hosts_router
 from bongsu.api.kube import kube_router
 from bongsu.api.metering import metering_router
 from bongsu.api.org import org_router
 from bongsu.api.reports import reports_router
 from bongsu.api.rule_preview import rule_preview_router
+from bongsu.api.search import search_router
 from bongsu.api.sla import sla_router
 from bongsu.api.support import support_router
 from bongsu.api.synthetics import synthetics_router
@@ -60,6 +63,7 @@ def openapi() -> dict[str, Any]:
                                     synthetics_router(), support_router(),
                                     metering_router(), reports_router(),
                                     databases_router(), web_router(),
+                                    hosts_router(), groups_router(), search_router(),
                                     dashboards_router(),
                                     diagnostics_router(), users_router(),
                                     auth_router(), org_router()],

@@ -492,6 +492,89 @@ class StatusPoint:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class HostInstance:
+    """An instance seen on a host: a pod's node (``k8s.node.name``), else ``host.name``."""
+
+    service: str
+    instance: str
+    host: str
+    pod: str | None
+    cluster: str | None
+    namespace: str | None
+    last_seen_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class HostMetricStat:
+    """One series (service, instance, metric, attribute set) of a host over a window: its
+    first and last point, mean and count (value: gauge / sum value, histogram mean)."""
+
+    host: str
+    service: str
+    instance: str
+    name: str
+    attributes: str | None  # JSON object
+    first_us: int
+    first: float | None
+    last_us: int
+    last: float | None
+    avg: float | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class HostMetricStep:
+    """One series' latest point in one epoch-aligned step."""
+
+    service: str
+    instance: str
+    name: str
+    attributes: str | None  # JSON object
+    ts_us: int  # the step's start
+    point_us: int  # the point's own time
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLabels:
+    """A service's grouping labels as one of its instances (seen in a window) sent them."""
+
+    service: str
+    cluster: str | None
+    namespace: str | None
+    team: str | None  # k8s.pod.labels.team, else a team resource attribute
+
+
+SearchKind = Literal["service", "instance", "pod", "host", "endpoint", "database"]
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A name containing the search text; rank 0 exact, 1 prefix, 2 substring
+    (case-insensitive)."""
+
+    kind: SearchKind
+    label: str
+    service: str | None
+    instance: str | None
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventMatch:
+    """A Kubernetes episode whose object name, reason or summary contains the text."""
+
+    id: str
+    object_kind: str
+    object_name: str
+    reason: str
+    summary: str
+    cluster: str
+    namespace: str
+    rank: int
+
+
 class Reads(Protocol):
     """Read half of the store contract (see the module docstring)."""
 
@@ -754,6 +837,46 @@ class Reads(Protocol):
         first; codes ascending, no code last."""
         ...
 
+
+    def host_instances(self, tenant: str, start_us: int, end_us: int,
+                       host: str | None = None) -> list[HostInstance]:
+        """Instances seen in the window with their host (a pod's ``k8s.node.name``, else
+        ``host.name``; instances with neither are left out), by host, service, instance."""
+        ...
+
+    def host_exists(self, tenant: str, host: str) -> bool:
+        """Whether any instance the ``instances`` table holds ran on ``host``."""
+        ...
+
+    def host_metric_stats(self, tenant: str, start_us: int, end_us: int,
+                          names: Sequence[str], host: str | None = None
+                          ) -> list[HostMetricStat]:
+        """Per host and series of the named metrics in the window, the first and last
+        point; ordered by host, service, instance, name, attributes."""
+        ...
+
+    def host_metric_steps(self, tenant: str, host: str, start_us: int, end_us: int,
+                          step_us: int, names: Sequence[str]) -> list[HostMetricStep]:
+        """One host's series of the named metrics, each one's latest point per step;
+        ordered by series then step."""
+        ...
+
+    def group_labels(self, tenant: str, start_us: int, end_us: int) -> list[GroupLabels]:
+        """Distinct (service, cluster, namespace, team) of instances seen in the window."""
+        ...
+
+    def search_names(self, tenant: str, text: str, since_us: int, limit: int
+                     ) -> list[NameMatch]:
+        """Services, instances, pods and hosts seen since ``since_us``, endpoints and
+        databases with rollup rows since then, whose name contains ``text`` (lower case);
+        at most ``limit`` per kind, best rank first, then shorter names."""
+        ...
+
+    def search_events(self, tenant: str, text: str, since_us: int, limit: int
+                      ) -> list[EventMatch]:
+        """Episodes last seen since ``since_us`` whose object name, reason or summary
+        contains ``text`` (lower case); best rank first, then newest."""
+        ...
 
 def reads_of(store: Any, timeout_s: float, max_rows: int) -> Reads:
     """The :class:`Reads` of a telemetry store (or ``store`` itself if it is one)."""

@@ -32,11 +32,16 @@ from bongsu.store.reads import (
     EdgeFigures,
     EndpointFigures,
     EndpointOrder,
+    EventMatch,
     EventSearch,
     Figures,
     GroupFigures,
+    GroupLabels,
     GroupPoint,
     HeatmapCell,
+    HostInstance,
+    HostMetricStat,
+    HostMetricStep,
     IngressFigures,
     InstanceFigures,
     InstanceLabel,
@@ -46,6 +51,7 @@ from bongsu.store.reads import (
     MetricName,
     MetricPoint,
     MetricSearch,
+    NameMatch,
     PodLink,
     Resolution,
     SeriesPoint,
@@ -554,6 +560,52 @@ class DuckDBReads:
         return [StatusPoint(int(r[0]), None if r[1] is None else int(r[1]), int(r[2]))
                 for r in rows]
 
+
+    def host_instances(self, tenant: str, start_us: int, end_us: int,
+                       host: str | None = None) -> list[HostInstance]:
+        rows = self._run(sql("host_instances"),
+                         {"tenant": tenant, "start": start_us, "end": end_us, "host": host})
+        return [HostInstance(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6])) for r in rows]
+
+    def host_exists(self, tenant: str, host: str) -> bool:
+        return bool(self._run(sql("host_exists"), {"tenant": tenant, "host": host}))
+
+    def host_metric_stats(self, tenant: str, start_us: int, end_us: int,
+                          names: Sequence[str], host: str | None = None
+                          ) -> list[HostMetricStat]:
+        rows = self._run(sql("host_metric_stats"),
+                         {"tenant": tenant, "start": start_us, "end": end_us,
+                          "names": list(names), "host": host})
+        return [HostMetricStat(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], int(r[7]),
+                               r[8], r[9], int(r[10])) for r in rows]
+
+    def host_metric_steps(self, tenant: str, host: str, start_us: int, end_us: int,
+                          step_us: int, names: Sequence[str]) -> list[HostMetricStep]:
+        rows = self._run(sql("host_metric_steps"),
+                         {"tenant": tenant, "host": host, "start": start_us, "end": end_us,
+                          "step": step_us, "names": list(names)})
+        return [HostMetricStep(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), r[6])
+                for r in rows]
+
+    def group_labels(self, tenant: str, start_us: int, end_us: int) -> list[GroupLabels]:
+        rows = self._run(sql("group_labels"),
+                         {"tenant": tenant, "start": start_us, "end": end_us})
+        return [GroupLabels(*r) for r in rows]
+
+    def search_names(self, tenant: str, text: str, since_us: int, limit: int
+                     ) -> list[NameMatch]:
+        params = {"tenant": tenant, "q": text, "since": since_us, "limit": limit}
+        names = [NameMatch(r[0], r[1], r[2], r[3], int(r[4]))
+                 for r in self._run(sql("search_names"), params)]
+        views = [NameMatch(r[0], r[1], r[2], None, int(r[3]))
+                 for r in self._run(sql("search_views"), params)]
+        return sorted(names + views, key=lambda m: (m.rank, len(m.label), m.kind, m.label))
+
+    def search_events(self, tenant: str, text: str, since_us: int, limit: int
+                      ) -> list[EventMatch]:
+        rows = self._run(sql("search_events"),
+                         {"tenant": tenant, "q": text, "since": since_us, "limit": limit})
+        return [EventMatch(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7])) for r in rows]
 
 def _bucket(value: Any) -> int | None:
     return None if value is None else int(value)
