@@ -53,6 +53,8 @@ class Sample:
     metrics: list[tuple[dict[str, object], Metric]] = field(default_factory=list)
     logs: list[tuple[dict[str, object], LogRecord]] = field(default_factory=list)
     resources: list[dict[str, object]] = field(default_factory=list)
+    # The Collector's host metrics per node (resources without service.name), kept apart.
+    nodes: list[tuple[dict[str, object], Metric, int]] = field(default_factory=list)
     spans_per_request: list[int] = field(default_factory=list)
 
 
@@ -74,6 +76,10 @@ def parse(exports: list[Export]) -> Sample:
             metrics = ExportMetricsServiceRequest.FromString(export.body)
             for rm in metrics.resource_metrics:
                 res = attributes(rm.resource.attributes)
+                if "service.name" not in res:
+                    sample.nodes.extend((res, m, export.at_ns) for sm in rm.scope_metrics
+                                        for m in sm.metrics)
+                    continue
                 sample.resources.append(res)
                 for sm in rm.scope_metrics:
                     sample.metrics.extend((res, m) for m in sm.metrics)
@@ -269,6 +275,8 @@ def test_one_python_instance_leaks_memory() -> None:
         if export.kind != "metrics":
             continue
         for rm in ExportMetricsServiceRequest.FromString(export.body).resource_metrics:
+            if "service.name" not in attributes(rm.resource.attributes):
+                continue  # a node's host metrics (test_nodes_send_host_metrics)
             pod = str(attributes(rm.resource.attributes)["k8s.pod.name"])
             for metric in rm.scope_metrics[0].metrics:
                 if metric.name == "process.memory.usage":
@@ -460,7 +468,7 @@ def test_hpa_pods_join_and_leave_with_the_load() -> None:
         if export.kind == "metrics":
             for rm in ExportMetricsServiceRequest.FromString(export.body).resource_metrics:
                 res = attributes(rm.resource.attributes)
-                if res["service.name"] == "frontend" and res["k8s.cluster.name"] == "aws-apne2":
+                if res.get("service.name") == "frontend" and res["k8s.cluster.name"] == "aws-apne2":
                     pods[minute].add(str(res["k8s.pod.name"]))
         elif export.kind == "traces" and 13 <= minute < 16:
             for rs in ExportTraceServiceRequest.FromString(export.body).resource_spans:
@@ -492,3 +500,47 @@ def test_failover_takes_the_private_cluster_out_for_five_minutes() -> None:
         assert roots[minute]["onprem-seoul"] > 0.2 * sum(roots[minute].values()), minute
     for minute in range(40, 45):
         assert roots[minute]["onprem-seoul"] == 0 and roots[minute]["aws-apne2"] > 300, minute
+
+
+def test_nodes_send_host_metrics_that_follow_the_pods(sample: Sample) -> None:
+    """Every node the pods run on sends the hostmetrics receiver's system.* metrics every
+    interval; CPU time counters only rise, their busy share follows the pods' CPU, and
+    memory used covers the pods' RSS."""
+    nodes = {str(r["k8s.node.name"]) for r in sample.resources}
+    sent: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    cpu: dict[tuple[str, str, str], list[float]] = collections.defaultdict(list)
+    used: dict[str, list[float]] = collections.defaultdict(list)
+    for res, metric, _ in sample.nodes:
+        host = str(res["host.name"])
+        assert res["k8s.node.name"] == host and res["os.type"] == "linux"
+        sent[host][metric.name] += 1
+        if metric.name == "system.cpu.time":
+            assert metric.sum.is_monotonic
+            for p in metric.sum.data_points:
+                a = attributes(p.attributes)
+                cpu[(host, str(a["cpu"]), str(a["state"]))].append(p.as_double)
+        if metric.name == "system.memory.usage":
+            for p in metric.sum.data_points:
+                if attributes(p.attributes)["state"] == "used":
+                    used[host].append(p.as_int)
+    assert set(sent) == nodes and len(nodes) == 6
+    intervals = 150 // 10
+    for host, names in sent.items():
+        for name in ("system.cpu.time", "system.memory.usage", "system.cpu.load_average.1m",
+                     "system.disk.io", "system.network.io", "system.filesystem.usage"):
+            assert names[name] >= intervals, (host, name, names[name])
+    for values in cpu.values():
+        assert values == sorted(values)
+    pod_rss: dict[str, float] = collections.defaultdict(float)
+    for res, metric in sample.metrics:
+        if metric.name == "process.memory.usage" and res.get("k8s.node.name"):
+            pod_rss[str(res["k8s.node.name"])] = max(
+                pod_rss[str(res["k8s.node.name"])], metric.gauge.data_points[0].as_int)
+    for host, values in used.items():
+        assert min(values) > pod_rss[host]
+    busy = {}
+    for host in nodes:
+        total = sum(v[-1] - v[0] for (h, _, _), v in cpu.items() if h == host)
+        idle = sum(v[-1] - v[0] for (h, _, s), v in cpu.items() if h == host and s == "idle")
+        busy[host] = 1 - idle / total
+    assert all(0.04 < b < 0.9 for b in busy.values()), busy

@@ -81,6 +81,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             if export.kind == "metrics" and export.at_ns >= end - 10 * 10**9:
                 for rm in ExportMetricsServiceRequest.FromString(export.body).resource_metrics:
                     attrs = {kv.key: kv.value.string_value for kv in rm.resource.attributes}
+                    if "k8s.pod.name" not in attrs:
+                        continue  # a node's host metrics, not a pod's
                     last[attrs["k8s.cluster.name"]].add(attrs["k8s.pod.name"])
         yield Run(kube, seen, last)
     finally:

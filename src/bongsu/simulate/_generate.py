@@ -2,7 +2,8 @@
 
 Second ``k`` first receives the user requests arriving in it (a Poisson process at the
 current rate), then its batches are flushed: every span that ends in second ``k`` started
-in it or earlier, so the batch is complete. Metrics follow every 10 s and once at the end.
+in it or earlier, so the batch is complete. Metrics (the SDKs', then each node's host metrics)
+follow every 10 s and once at the end.
 
 Example::
 
@@ -21,6 +22,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from bongsu.simulate._attributes import AttributeCache, resource, scope
 from bongsu.simulate._batches import SECOND_NS, Batches, Export
 from bongsu.simulate._fleet import Fleet
+from bongsu.simulate._hosts import Hosts
 from bongsu.simulate._metrics import INTERVAL_S, Metrics
 from bongsu.simulate._observer import Observer
 from bongsu.simulate._topology import System, build_system
@@ -50,6 +52,8 @@ def generate(seed: int, start_ns: int, duration_s: float, rate: float, *,
     traces = TraceMaker(system, rng, batches, attrs, fleet, observer)
     metrics = Metrics(system, rng, attrs, resources, start_ns, fleet, observer)
     pods = _Pods(system, fleet, resources, metrics)
+    # Its own generator, so adding host metrics left every other simulated value as it was.
+    nodes = Hosts(system, random.Random(seed ^ 0x5EED_0057), attrs, start_ns)
     load = Load(rate, seed, start_ns)
     end_ns = start_ns + int(duration_s * 1e9) if math.isfinite(duration_s) else math.inf
     last_metrics_ns = start_ns
@@ -76,6 +80,8 @@ def generate(seed: int, start_ns: int, duration_s: float, rate: float, *,
         done = flush_ns >= end_ns and not batches.pending()
         if second % INTERVAL_S == 0 or (done and flush_ns > last_metrics_ns):
             yield from metrics.collect(flush_ns, (flush_ns - last_metrics_ns) / 1e9)
+            yield from nodes.collect(flush_ns, (flush_ns - last_metrics_ns) / 1e9,
+                                     metrics.take_node_load())
             last_metrics_ns = flush_ns
         if done:
             return

@@ -28,6 +28,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from bongsu.simulate._attributes import AttributeCache
 from bongsu.simulate._batches import SCHEMA_URL, Export, QueryStat, ServerStat
 from bongsu.simulate._fleet import Fleet
+from bongsu.simulate._hosts import NodeLoad
 from bongsu.simulate._instruments import (
     HTTP_BUCKETS,
     ExponentialHistogram,
@@ -89,6 +90,12 @@ class Metrics:
         self._fleet = fleet
         self._observer = observer
         self._instances = [_InstanceMetrics(i, rng, start_ns) for i in system.instances]
+        self._node_load: dict[str, NodeLoad] = {}
+
+    def take_node_load(self) -> dict[str, NodeLoad]:
+        """What the pods of each node did since the last call (for ``_hosts``)."""
+        taken, self._node_load = self._node_load, {}
+        return taken
 
     def restart(self, slot: int, start_ns: int) -> None:
         """A new pod took over ``slot``: a new process, its sums from zero."""
@@ -160,6 +167,10 @@ class Metrics:
         rss = self._rss(state, now_ns, busy)
         if self._observer is not None:
             self._observer.process(now_ns, state.instance, cpu, rss)
+        node = self._node_load.setdefault(state.instance.node, NodeLoad())
+        node.cpu_seconds += cpu * seconds
+        node.rss += rss
+        node.requests += state.requests
         writer.gauge("process.memory.usage", "By", (((), rss),))
         writer.gauge("process.memory.virtual", "By", (((), rss * 3 + 512 * MB),))
         if state.uses_postgres:
