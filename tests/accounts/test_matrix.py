@@ -66,6 +66,11 @@ EXCEPTIONS: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/org/projects"): Role.VIEWER,
     ("PATCH", "/api/v1/org"): Role.OWNER,
     ("PUT", "/api/v1/org/trial"): OPERATOR,
+    # One's own dashboard: a viewer pins, moves and removes their own panels.
+    ("POST", "/api/v1/dashboards/mine/panels"): Role.VIEWER,
+    ("PUT", "/api/v1/dashboards/mine/layout"): Role.VIEWER,
+    ("PATCH", "/api/v1/dashboards/mine/panels/{}"): Role.VIEWER,
+    ("DELETE", "/api/v1/dashboards/mine/panels/{}"): Role.VIEWER,
 }
 # Only a signed-in browser calls these (an API token belongs to one organisation): the
 # probes use each caller's session, and a token is refused.

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.timeout(180)
 
 # web/src/registry.ts, in menu order: route → menu section.
 MENU = {
+    "my-dashboard": "overview",
     "dashboard": "overview",
     "topology": "overview",
     "alerts": "overview",

@@ -17,6 +17,7 @@ import { setLang, t, tf } from "./i18n";
 import { alerting, type Summary } from "./pages/alerting";
 import type { Ctx, PageView } from "./page";
 import { GROUPS, pageEntry, REGISTRY } from "./registry";
+import { noteLanding } from "./pin";
 import { isLive, parseHash, RANGES, toHash, windowOf, type ViewState } from "./state";
 
 const REFRESH_MS = 5000;
@@ -52,6 +53,8 @@ class Shell {
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && isLive(this.state)) void this.tick();
     });
+    // Opened without a page: My dashboard, or the service dashboard while it has no panels.
+    noteLanding(location.hash);
     this.onHash();
   }
 

@@ -26,6 +26,7 @@ import * as reportsStrings from "./strings/reports";
 import * as usersStrings from "./strings/users";
 import * as accountsStrings from "./strings/accounts";
 import * as orgStrings from "./strings/org";
+import * as myDashboardStrings from "./strings/my_dashboard";
 import type { Role } from "./access";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
@@ -59,6 +60,7 @@ export interface PageEntry {
 const ALL: readonly Control[] = ["service", "instance", "range"];
 
 export const REGISTRY = [
+  { route: "my-dashboard", group: "overview", icon: "★", strings: myDashboardStrings, controls: ["range"], load: () => import("./pages/my_dashboard").then((m) => m.createMyDashboard) },
   { route: "dashboard", group: "overview", icon: "▦", strings: dashboardStrings, controls: ALL, load: () => import("./pages/dashboard").then((m) => m.createDashboard) },
   { route: "topology", group: "overview", icon: "⬡", strings: topologyStrings, controls: ALL, load: () => import("./pages/topology").then((m) => m.createTopology) },
   { route: "alerts", group: "overview", icon: "!", strings: alertsStrings, controls: [], load: () => import("./pages/alerts").then((m) => m.createAlerts) },

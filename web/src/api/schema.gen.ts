@@ -127,6 +127,24 @@ export interface paths {
     /** Probe the check now; the result */
     post: operations["run_api_v1_checks__check_id__run_post"];
   };
+  "/api/v1/dashboards/mine": {
+    /** Your pinned panels in this project */
+    get: operations["mine_api_v1_dashboards_mine_get"];
+  };
+  "/api/v1/dashboards/mine/layout": {
+    /** Place and order every panel at once (one transaction) */
+    put: operations["layout_api_v1_dashboards_mine_layout_put"];
+  };
+  "/api/v1/dashboards/mine/panels": {
+    /** Pin a panel (placed below the others; at most 50) */
+    post: operations["pin_api_v1_dashboards_mine_panels_post"];
+  };
+  "/api/v1/dashboards/mine/panels/{panel_id}": {
+    /** Unpin a panel */
+    delete: operations["unpin_api_v1_dashboards_mine_panels__panel_id__delete"];
+    /** Rename a panel or replace its parameters */
+    patch: operations["patch_api_v1_dashboards_mine_panels__panel_id__patch"];
+  };
   "/api/v1/databases": {
     /** Every database called, with figures, callers and connections */
     get: operations["database_list_api_v1_databases_get"];
@@ -146,6 +164,22 @@ export interface paths {
   "/api/v1/events/{id}": {
     /** One episode: its count over time and raw object */
     get: operations["event_api_v1_events__id__get"];
+  };
+  "/api/v1/groups": {
+    /** Several services' tiles, series and topology */
+    get: operations["group_api_v1_groups_get"];
+  };
+  "/api/v1/groups/labels": {
+    /** The namespace, cluster and team values there are */
+    get: operations["labels_api_v1_groups_labels_get"];
+  };
+  "/api/v1/hosts": {
+    /** Every host with CPU, memory, load, disk, network and its instances */
+    get: operations["host_list_api_v1_hosts_get"];
+  };
+  "/api/v1/hosts/{host}": {
+    /** One host's series per step and its instances */
+    get: operations["host_detail_api_v1_hosts__host__get"];
   };
   "/api/v1/instances": {
     /** Instances seen in the window, with recent TPS and time */
@@ -324,6 +358,10 @@ export interface paths {
     put: operations["put_rule_api_v1_rules__rule_id__put"];
     /** Delete a rule; its firing alerts resolve */
     delete: operations["delete_rule_api_v1_rules__rule_id__delete"];
+  };
+  "/api/v1/search": {
+    /** Find services, instances, pods, hosts, endpoints, databases, events and traces */
+    get: operations["find_api_v1_search_get"];
   };
   "/api/v1/services": {
     /** Every service with its figures over the window */
@@ -2448,6 +2486,42 @@ export interface components {
        */
       threshold: number;
     };
+    /** Filesystem */
+    Filesystem: {
+      /**
+       * Device
+       * @description Device
+       */
+      device: string | null;
+      /**
+       * Mountpoint
+       * @description Mount point
+       */
+      mountpoint: string;
+      /**
+       * Points
+       * @description One per step
+       */
+      points: components["schemas"]["FilesystemPoint"][];
+    };
+    /** FilesystemPoint */
+    FilesystemPoint: {
+      /**
+       * Total Bytes
+       * @description Sum of every state (used, free, reserved), bytes
+       */
+      total_bytes: number | null;
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+      /**
+       * Used Bytes
+       * @description system.filesystem.usage state used (latest), bytes
+       */
+      used_bytes: number | null;
+    };
     /** Frame */
     Frame: {
       /**
@@ -2470,6 +2544,36 @@ export interface components {
        * @description Line number (null: a native method)
        */
       line: number | null;
+    };
+    /** Group */
+    Group: {
+      /**
+       * From
+       * @description Window start, epoch ms (aligned to the rollup)
+       */
+      from: number;
+      /**
+       * Series
+       * @description TPS / response time / error rate per service and step
+       */
+      series: components["schemas"]["GroupSeries"][];
+      /**
+       * Services
+       * @description Tile figures per service, in the order asked (by name for a label)
+       */
+      services: components["schemas"]["GroupTile"][];
+      /**
+       * Step
+       * @description Seconds per series point
+       */
+      step: number;
+      /**
+       * To
+       * @description Window end (exclusive), epoch ms (aligned to the rollup)
+       */
+      to: number;
+      /** @description The map among the group's services (service level) */
+      topology: components["schemas"]["GroupTopology"];
     };
     /** GroupChange */
     GroupChange: {
@@ -2499,6 +2603,24 @@ export interface components {
        */
       top: string;
     };
+    /** GroupLabels */
+    GroupLabels: {
+      /**
+       * Cluster
+       * @description k8s.cluster.name values seen in the window
+       */
+      cluster: string[];
+      /**
+       * Namespace
+       * @description k8s.namespace.name values seen in the window
+       */
+      namespace: string[];
+      /**
+       * Team
+       * @description k8s.pod.labels.team (else team) resource values seen
+       */
+      team: string[];
+    };
     /** GroupOut */
     GroupOut: {
       /**
@@ -2518,6 +2640,113 @@ export interface components {
        * @description Namespace, namespace/workload, team label value ('' = none) or cluster
        */
       key: string;
+    };
+    /** GroupPoint */
+    GroupPoint: {
+      /**
+       * Avg Ms
+       * @description Mean transaction time in the step, ms
+       */
+      avg_ms: number | null;
+      /**
+       * Error Rate
+       * @description errors / transactions in the step, fraction 0-1
+       */
+      error_rate: number | null;
+      /**
+       * Tps
+       * @description Transactions per second in the step
+       */
+      tps: number;
+      /**
+       * Transactions
+       * @description Transactions in the step, count
+       */
+      transactions: number;
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+    };
+    /** GroupSeries */
+    GroupSeries: {
+      /**
+       * Points
+       * @description One per step
+       */
+      points: components["schemas"]["GroupPoint"][];
+      /**
+       * Service
+       * @description service.name
+       */
+      service: string;
+    };
+    /** GroupTile */
+    GroupTile: {
+      /**
+       * Active Users
+       * @description Distinct enduser.id over the last 5 minutes, count
+       */
+      active_users: number;
+      /**
+       * Apdex
+       * @description APDEX 0-1 at the service's threshold
+       */
+      apdex: number | null;
+      /**
+       * Avg Ms
+       * @description Mean transaction time, ms (exact)
+       */
+      avg_ms: number | null;
+      /**
+       * Error Rate
+       * @description errors / transactions, fraction 0-1
+       */
+      error_rate: number | null;
+      /**
+       * Errors
+       * @description Failed transactions, count
+       */
+      errors: number;
+      /**
+       * Instances
+       * @description Instances serving, count
+       */
+      instances: number;
+      /**
+       * P95 Ms
+       * @description 95th percentile, ms (nearest-rank bucket, within 4.4 %)
+       */
+      p95_ms: number | null;
+      /**
+       * Service
+       * @description service.name
+       */
+      service: string;
+      /**
+       * Tps
+       * @description Transactions per second over the elapsed window
+       */
+      tps: number;
+      /**
+       * Transactions
+       * @description Transactions in the window, count
+       */
+      transactions: number;
+    };
+    /** GroupTopology */
+    GroupTopology: {
+      /**
+       * Edges
+       * @description Calls from a group service to a group service, database or external host
+       */
+      edges: components["schemas"]["TopologyEdge"][];
+      /**
+       * Nodes
+       * @description The group's services and the databases / hosts they call
+       */
+      nodes: components["schemas"]["TopologyNode"][];
     };
     /** Health */
     Health: {
@@ -2586,6 +2815,298 @@ export interface components {
        * @description Newest first
        */
       history: components["schemas"]["Change"][];
+    };
+    /** HostDetail */
+    HostDetail: {
+      /**
+       * Filesystems
+       * @description Per mount point, by mount point
+       */
+      filesystems: components["schemas"]["Filesystem"][];
+      /**
+       * From
+       * @description Window start, epoch ms (aligned to the step)
+       */
+      from: number;
+      /**
+       * Host
+       * @description The host
+       */
+      host: string;
+      /**
+       * Instances
+       * @description Instances seen on the host in the window
+       */
+      instances: components["schemas"]["HostInstanceRow"][];
+      /**
+       * Points
+       * @description One per step
+       */
+      points: components["schemas"]["HostPoint"][];
+      /**
+       * Step
+       * @description Seconds per point
+       */
+      step: number;
+      /** @description Figures over the whole window, as in the host list */
+      summary: components["schemas"]["HostFigures"];
+      /**
+       * To
+       * @description Window end (exclusive), epoch ms (aligned to the step)
+       */
+      to: number;
+    };
+    /** HostFigures */
+    HostFigures: {
+      /**
+       * Cpu Utilization
+       * @description Non-idle share of CPU time, fraction 0-1 (system.cpu.time rates by state, else system.cpu.utilization); null without host metrics
+       */
+      cpu_utilization: number | null;
+      /**
+       * Disk Bytes Per S
+       * @description system.disk.io read + write over every device, bytes per second (counter rate)
+       */
+      disk_bytes_per_s: number | null;
+      /**
+       * Load 1M
+       * @description system.cpu.load_average.1m (latest), runnable threads
+       */
+      load_1m: number | null;
+      /**
+       * Memory Total Bytes
+       * @description Sum of system.memory.usage states but slab_* (latest), bytes
+       */
+      memory_total_bytes: number | null;
+      /**
+       * Memory Used Bytes
+       * @description system.memory.usage state used (latest), bytes
+       */
+      memory_used_bytes: number | null;
+      /**
+       * Memory Utilization
+       * @description Memory in use over total, fraction 0-1 (system.memory.usage state used over every state but slab_*, else system.memory.utilization); null without host metrics
+       */
+      memory_utilization: number | null;
+      /**
+       * Network Bytes Per S
+       * @description system.network.io receive + transmit over every device but lo, bytes per second
+       */
+      network_bytes_per_s: number | null;
+      /**
+       * Process Cpu
+       * @description process.cpu.time rate summed over the host's instances, CPU seconds per second (cores)
+       */
+      process_cpu: number | null;
+      /**
+       * Process Memory Bytes
+       * @description process.memory.usage (RSS, latest) summed over the host's instances, bytes
+       */
+      process_memory_bytes: number | null;
+    };
+    /** HostInstanceRow */
+    HostInstanceRow: {
+      /**
+       * Cluster
+       * @description k8s.cluster.name
+       */
+      cluster: string | null;
+      /**
+       * Instance
+       * @description service.instance.id
+       */
+      instance: string;
+      /**
+       * Instance Name
+       * @description Display name: the pod, else host:pid, else the id
+       */
+      instance_name: string;
+      /**
+       * Last Seen
+       * @description Latest sighting, epoch ms
+       */
+      last_seen: number;
+      /**
+       * Namespace
+       * @description k8s.namespace.name
+       */
+      namespace: string | null;
+      /**
+       * Pod
+       * @description k8s.pod.name
+       */
+      pod: string | null;
+      /**
+       * Process Cpu
+       * @description process.cpu.time rate over the window, CPU seconds per second (cores)
+       */
+      process_cpu: number | null;
+      /**
+       * Process Memory Bytes
+       * @description process.memory.usage (RSS, latest), bytes
+       */
+      process_memory_bytes: number | null;
+      /**
+       * Service
+       * @description service.name
+       */
+      service: string;
+    };
+    /** HostPoint */
+    HostPoint: {
+      /**
+       * Cpu By State
+       * @description CPU time share per state (user, system, idle, wait …) in the step, fractions 0-1 summing to 1
+       */
+      cpu_by_state: {
+        [key: string]: number;
+      };
+      /**
+       * Cpu Utilization
+       * @description Non-idle share of CPU time, fraction 0-1 (system.cpu.time rates by state, else system.cpu.utilization); null without host metrics in the step
+       */
+      cpu_utilization: number | null;
+      /**
+       * Disk Read Bytes Per S
+       * @description system.disk.io read, bytes per second
+       */
+      disk_read_bytes_per_s: number | null;
+      /**
+       * Disk Write Bytes Per S
+       * @description system.disk.io write, bytes per second
+       */
+      disk_write_bytes_per_s: number | null;
+      /**
+       * Load 15M
+       * @description 15-minute load average (latest in the step), threads
+       */
+      load_15m: number | null;
+      /**
+       * Load 1M
+       * @description 1-minute load average (latest in the step), threads
+       */
+      load_1m: number | null;
+      /**
+       * Load 5M
+       * @description 5-minute load average (latest in the step), threads
+       */
+      load_5m: number | null;
+      /**
+       * Memory Total Bytes
+       * @description Memory total (latest in the step), bytes
+       */
+      memory_total_bytes: number | null;
+      /**
+       * Memory Used Bytes
+       * @description Memory in use (latest in the step), bytes
+       */
+      memory_used_bytes: number | null;
+      /**
+       * Memory Utilization
+       * @description Memory in use over total, fraction 0-1 (system.memory.usage state used over every state but slab_*, else system.memory.utilization); null without host metrics, in the step
+       */
+      memory_utilization: number | null;
+      /**
+       * Network Rx Bytes Per S
+       * @description system.network.io receive (no lo), bytes per second
+       */
+      network_rx_bytes_per_s: number | null;
+      /**
+       * Network Tx Bytes Per S
+       * @description system.network.io transmit (no lo), bytes per second
+       */
+      network_tx_bytes_per_s: number | null;
+      /**
+       * Ts
+       * @description Step start, epoch ms
+       */
+      ts: number;
+    };
+    /** HostRow */
+    HostRow: {
+      /**
+       * Cpu Utilization
+       * @description Non-idle share of CPU time, fraction 0-1 (system.cpu.time rates by state, else system.cpu.utilization); null without host metrics
+       */
+      cpu_utilization: number | null;
+      /**
+       * Disk Bytes Per S
+       * @description system.disk.io read + write over every device, bytes per second (counter rate)
+       */
+      disk_bytes_per_s: number | null;
+      /**
+       * Host
+       * @description host.name of the node (a pod's k8s.node.name)
+       */
+      host: string;
+      /**
+       * Instances
+       * @description Instances seen on the host in the window (not the Collector), count
+       */
+      instances: number;
+      /**
+       * Last Seen
+       * @description Latest sighting of anything on the host, epoch ms
+       */
+      last_seen: number | null;
+      /**
+       * Load 1M
+       * @description system.cpu.load_average.1m (latest), runnable threads
+       */
+      load_1m: number | null;
+      /**
+       * Memory Total Bytes
+       * @description Sum of system.memory.usage states but slab_* (latest), bytes
+       */
+      memory_total_bytes: number | null;
+      /**
+       * Memory Used Bytes
+       * @description system.memory.usage state used (latest), bytes
+       */
+      memory_used_bytes: number | null;
+      /**
+       * Memory Utilization
+       * @description Memory in use over total, fraction 0-1 (system.memory.usage state used over every state but slab_*, else system.memory.utilization); null without host metrics
+       */
+      memory_utilization: number | null;
+      /**
+       * Network Bytes Per S
+       * @description system.network.io receive + transmit over every device but lo, bytes per second
+       */
+      network_bytes_per_s: number | null;
+      /**
+       * Pods
+       * @description Distinct k8s.pod.name among them, count
+       */
+      pods: number;
+      /**
+       * Process Cpu
+       * @description process.cpu.time rate summed over the host's instances, CPU seconds per second (cores)
+       */
+      process_cpu: number | null;
+      /**
+       * Process Memory Bytes
+       * @description process.memory.usage (RSS, latest) summed over the host's instances, bytes
+       */
+      process_memory_bytes: number | null;
+    };
+    /** Hosts */
+    Hosts: {
+      /**
+       * From
+       * @description Window start, epoch ms
+       */
+      from: number;
+      /**
+       * Hosts
+       * @description Every host seen in the window, by name
+       */
+      hosts: components["schemas"]["HostRow"][];
+      /**
+       * To
+       * @description Window end (exclusive), epoch ms
+       */
+      to: number;
     };
     /** HotFrame */
     HotFrame: {
@@ -3099,6 +3620,17 @@ export interface components {
        * @description Every report kind
        */
       kinds: components["schemas"]["KindOut"][];
+    };
+    /**
+     * LayoutIn
+     * @description Every panel of the dashboard, in the order to keep (overlaps are stored as given).
+     */
+    LayoutIn: {
+      /**
+       * Panels
+       * @description Every panel of the caller's dashboard, each once, in order
+       */
+      panels: components["schemas"]["PlaceIn"][];
     };
     /** Listener */
     Listener: {
@@ -4030,6 +4562,124 @@ export interface components {
       headline: string;
       [key: string]: unknown;
     };
+    /**
+     * PanelIn
+     * @description A panel to pin; it is placed below all the others, at the left.
+     */
+    PanelIn: {
+      /**
+       * H
+       * @description Height, 1-12 grid rows
+       * @default 3
+       */
+      h?: number;
+      /**
+       * Kind
+       * @description The console's panel kind, e.g. dashboard.tps (lowercase words joined by dots, at most 64 characters)
+       */
+      kind: string;
+      /**
+       * Params
+       * @description What the kind needs, an object of strings (service, instance, …): at most 16 entries, 256 characters each, 2,048 bytes in all
+       */
+      params?: {
+        [key: string]: string;
+      };
+      /**
+       * Title
+       * @description Its title, 1-200 characters
+       */
+      title: string;
+      /**
+       * W
+       * @description Width, 1-12 grid columns
+       * @default 4
+       */
+      w?: number;
+    };
+    /** PanelOut */
+    PanelOut: {
+      /**
+       * Created Ms
+       * @description When it was pinned, epoch ms
+       */
+      created_ms: number;
+      /**
+       * H
+       * @description Height, 1-12 grid rows
+       */
+      h: number;
+      /**
+       * Id
+       * @description The panel's id
+       */
+      id: number;
+      /**
+       * Kind
+       * @description The console's panel kind, e.g. dashboard.tps or topology.map
+       */
+      kind: string;
+      /**
+       * Order
+       * @description Its place in the dashboard's order, from 0
+       */
+      order: number;
+      /**
+       * Params
+       * @description What the kind needs, an object of strings (service, instance, …): at most 16 entries, 256 characters each, 2,048 bytes in all
+       */
+      params: {
+        [key: string]: string;
+      };
+      /**
+       * Title
+       * @description The panel's title
+       */
+      title: string;
+      /**
+       * Updated Ms
+       * @description When it was last moved or changed, epoch ms
+       */
+      updated_ms: number;
+      /**
+       * W
+       * @description Width, 1-12 grid columns
+       */
+      w: number;
+      /**
+       * X
+       * @description Column of its left edge, 0-11 (grid columns)
+       */
+      x: number;
+      /**
+       * Y
+       * @description Row of its top edge, from 0 (grid rows)
+       */
+      y: number;
+    };
+    /** PanelPatch */
+    PanelPatch: {
+      /**
+       * Params
+       * @description New parameters (replace the old ones): What the kind needs, an object of strings (service, instance, …): at most 16 entries, 256 characters each, 2,048 bytes in all
+       */
+      params?: {
+        [key: string]: string;
+      } | null;
+      /**
+       * Title
+       * @description A new title, 1-200 characters
+       */
+      title?: string | null;
+    };
+    /** Panels */
+    Panels: {
+      /**
+       * Panels
+       * @description The caller's panels in this project, in their order (at most 50)
+       */
+      panels: components["schemas"]["PanelOut"][];
+    };
     /** PasswordChange */
     PasswordChange: {
       /**
@@ -4042,6 +4692,34 @@ export interface components {
        * @description The new password (see the policy)
        */
       password: string;
+    };
+    /** PlaceIn */
+    PlaceIn: {
+      /**
+       * H
+       * @description Height, 1-12 grid rows
+       */
+      h: number;
+      /**
+       * Id
+       * @description A panel of the caller's dashboard
+       */
+      id: number;
+      /**
+       * W
+       * @description Width, 1-12 grid columns
+       */
+      w: number;
+      /**
+       * X
+       * @description Column of its left edge: 0 to 12 - w (grid columns)
+       */
+      x: number;
+      /**
+       * Y
+       * @description Row of its top edge: 0 to 200 - h (grid rows)
+       */
+      y: number;
     };
     /** Pod */
     Pod: {
@@ -5224,6 +5902,50 @@ export interface components {
        * @description Width in pixels, from the PNG's header
        */
       width: number;
+    };
+    /** Search */
+    Search: {
+      /**
+       * Q
+       * @description The text searched for (trimmed)
+       */
+      q: string;
+      /**
+       * Results
+       * @description Best first: exact, then prefix, then substring matches; a trace id first
+       */
+      results: components["schemas"]["SearchResult"][];
+    };
+    /** SearchResult */
+    SearchResult: {
+      /**
+       * Detail
+       * @description A line of context
+       */
+      detail: string;
+      /**
+       * Kind
+       * @description What was found
+       * @enum {string}
+       */
+      kind: "service" | "instance" | "pod" | "endpoint" | "trace" | "host" | "database" | "event";
+      /**
+       * Label
+       * @description Its name (trace id, service, pod …)
+       */
+      label: string;
+      /**
+       * Params
+       * @description That route's parameters (service, instance, trace_id, db, host, id, endpoint)
+       */
+      params: {
+        [key: string]: string;
+      };
+      /**
+       * Route
+       * @description The console route that opens it (dashboard, trace, events, databases, hosts, web)
+       */
+      route: string;
     };
     /** Series */
     Series: {
@@ -9242,6 +9964,260 @@ export interface operations {
       };
     };
   };
+  /** Your pinned panels in this project */
+  mine_api_v1_dashboards_mine_get: {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Panels"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Place and order every panel at once (one transaction) */
+  layout_api_v1_dashboards_mine_layout_put: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["LayoutIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Panels"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such panel on your dashboard */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Pin a panel (placed below the others; at most 50) */
+  pin_api_v1_dashboards_mine_panels_post: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PanelIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["PanelOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The dashboard has 50 panels, or 200 rows */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Unpin a panel */
+  unpin_api_v1_dashboards_mine_panels__panel_id__delete: {
+    parameters: {
+      path: {
+        /** @description The panel's id */
+        panel_id: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such panel on your dashboard */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Rename a panel or replace its parameters */
+  patch_api_v1_dashboards_mine_panels__panel_id__patch: {
+    parameters: {
+      path: {
+        /** @description The panel's id */
+        panel_id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PanelPatch"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PanelOut"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such panel on your dashboard */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** Every database called, with figures, callers and connections */
   database_list_api_v1_databases_get: {
     parameters: {
@@ -9520,6 +10496,220 @@ export interface operations {
         };
       };
       /** @description No such event in the tenant */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Several services' tiles, series and topology */
+  group_api_v1_groups_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Comma-separated service names (at most 50); give this or label */
+        services?: string;
+        /** @description key:value with key namespace, cluster or team, e.g. namespace:shop; give this or services */
+        label?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Group"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The namespace, cluster and team values there are */
+  labels_api_v1_groups_labels_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["GroupLabels"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Every host with CPU, memory, load, disk, network and its instances */
+  host_list_api_v1_hosts_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Hosts"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One host's series per step and its instances */
+  host_detail_api_v1_hosts__host__get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+      };
+      path: {
+        /** @description host.name of the node, as listed */
+        host: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["HostDetail"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Nothing was ever seen on that host */
       404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -12139,6 +13329,55 @@ export interface operations {
       };
       /** @description No such item in the tenant */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Find services, instances, pods, hosts, endpoints, databases, events and traces */
+  find_api_v1_search_get: {
+    parameters: {
+      query: {
+        /** @description Text to find (case-insensitive; 32 hex digits also finds the trace) */
+        q: string;
+        /** @description Most results: 1 to 50. Default 10. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Search"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };

@@ -1,6 +1,8 @@
 // The service dashboard (F3): tiles, T-Map, response time / error rate, memory,
 // DB connections, per-instance last 10 s and request velocity; the service's Kubernetes
 // episodes (event_markers.ts) and alerts (alert_markers.ts) drawn on the time charts.
+// Every tile and chart has a pin control (pin.ts); a pinned one is drawn on My dashboard
+// by this same class built for that part alone (`new Dashboard(part)`).
 
 import { api, get, type ServiceSummary } from "../api";
 import { Chart, baseOption, palette, timeAxis, valueAxis } from "../charts";
@@ -9,6 +11,7 @@ import { fmtBytes, fmtMs, fmtNum, fmtPct } from "../format";
 import { t, type Key } from "../i18n";
 import { memoryMetric } from "../metrics";
 import { OomVerdictCard } from "./oom_verdict";
+import { pinInto, registerPanelKind, type PanelParams } from "../pin";
 import type { Ctx, PageView } from "../page";
 import { seriesStep } from "../state";
 import { AlertMarkers } from "./alert_markers";
@@ -19,9 +22,39 @@ import { Velocity } from "./velocity";
 
 const DB_CONNECTIONS = "db.client.connections.usage";
 
+/** The parts of the dashboard one can pin, each a panel kind `dashboard.<part>`: its
+ *  label and default size on My dashboard (grid units). */
+const PARTS = {
+  apdex: { key: "dash.apdex", w: 3, h: 2 },
+  users: { key: "dash.activeUsers", w: 3, h: 2 },
+  tps: { key: "dash.tps", w: 3, h: 2 },
+  errors: { key: "dash.errorRate", w: 3, h: 2 },
+  avg: { key: "dash.avgResponse", w: 3, h: 2 },
+  tmap: { key: "dash.tmap", w: 12, h: 5 },
+  response: { key: "dash.avgChart", w: 6, h: 4 },
+  "error-rate": { key: "dash.errorChart", w: 6, h: 4 },
+  memory: { key: "dash.memory", w: 6, h: 4 },
+  db: { key: "dash.dbConnections", w: 6, h: 4 },
+  instances: { key: "dash.instance10s", w: 6, h: 4 },
+  velocity: { key: "dash.velocity", w: 6, h: 4 },
+} as const satisfies Record<string, { key: Key; w: number; h: number }>;
+type Part = keyof typeof PARTS;
+const TILE_PARTS: readonly Part[] = ["apdex", "users", "tps", "errors", "avg"];
+
+for (const [part, d] of Object.entries(PARTS) as [Part, (typeof PARTS)[Part]][]) {
+  registerPanelKind({
+    kind: `dashboard.${part}`,
+    title: (params: PanelParams) => [t(d.key), params.service, params.instance].filter(Boolean).join(" · "),
+    w: d.w,
+    h: d.h,
+    create: () => new Dashboard(part),
+  });
+}
+
 interface Tile {
   key: Key;
   id: string;
+  part: Part;
   value: HTMLElement;
   sub: HTMLElement;
   el: HTMLElement;
@@ -61,19 +94,22 @@ class Dashboard implements PageView {
   private readonly alertAreas = new AlertMarkers();
   private readonly podNotes = h("div", { class: "pod-notes-slot" });
   private readonly oom = new OomVerdictCard();
+  /** What the pin controls pin: the service and instance shown. */
+  private shown: PanelParams = {};
 
-  constructor() {
-    const tileDefs: [Key, string][] = [
-      ["dash.apdex", "tile-apdex"],
-      ["dash.activeUsers", "tile-users"],
-      ["dash.tps", "tile-tps"],
-      ["dash.errorRate", "tile-errors"],
-      ["dash.avgResponse", "tile-avg"],
+  /** The whole dashboard, or one part of it alone (a panel of My dashboard). */
+  constructor(private readonly only?: Part) {
+    const tileDefs: [Key, string, Part][] = [
+      ["dash.apdex", "tile-apdex", "apdex"],
+      ["dash.activeUsers", "tile-users", "users"],
+      ["dash.tps", "tile-tps", "tps"],
+      ["dash.errorRate", "tile-errors", "errors"],
+      ["dash.avgResponse", "tile-avg", "avg"],
     ];
-    this.tiles = tileDefs.map(([key, id]) => {
+    this.tiles = tileDefs.map(([key, id, part]) => {
       const value = h("div", { class: "tile-value" }, "–");
       const sub = h("div", { class: "tile-sub" });
-      return { key, id, value, sub, el: h("div", { class: "tile", id }, h("div", { class: "tile-label" }, t(key)), value, sub) };
+      return { key, id, part, value, sub, el: h("div", { class: "tile", id }, h("div", { class: "tile-label" }, t(key)), value, sub) };
     });
     const chart = (p: Panel) => {
       const box = h("div", { class: "chart-box" });
@@ -90,11 +126,29 @@ class Dashboard implements PageView {
     this.instPanel.body.append(this.podNotes);
     this.memPanel.body.append(this.oom.el);
     for (const c of [this.avgChart, this.errChart, this.memChart, this.dbChart]) c.inst.on("datazoom", () => markZoom(c));
+    const tmapRow = h("div", { class: "row tmap-row" }, this.tmap.panel.el, this.tmap.listPanel.el);
+    const parts: Record<Part, HTMLElement> = {
+      ...(Object.fromEntries(this.tiles.map((x) => [x.part, x.el])) as Record<(typeof TILE_PARTS)[number], HTMLElement>),
+      tmap: tmapRow,
+      response: this.avgPanel.el,
+      "error-rate": this.errPanel.el,
+      memory: this.memPanel.el,
+      db: this.dbPanel.el,
+      instances: this.instPanel.el,
+      velocity: this.velocity.panel.el,
+    };
+    if (only) {
+      this.el = h("div", { class: "page dashboard dashboard-part", "data-part": only }, parts[only]);
+      return;
+    }
+    for (const [part, el] of Object.entries(parts) as [Part, HTMLElement][]) {
+      pinInto(part === "tmap" ? this.tmap.panel.el : el, `dashboard.${part}`, () => this.shown);
+    }
     this.el = h(
       "div",
       { class: "page dashboard", id: "page-dashboard" },
       h("div", { class: "tiles" }, this.tiles.map((x) => x.el)),
-      h("div", { class: "row tmap-row" }, this.tmap.panel.el, this.tmap.listPanel.el),
+      tmapRow,
       h("div", { class: "row two" }, this.avgPanel.el, this.errPanel.el),
       h("div", { class: "row two" }, this.memPanel.el, this.dbPanel.el),
       h("div", { class: "row two" }, this.instPanel.el, this.velocity.panel.el),
@@ -103,26 +157,30 @@ class Dashboard implements PageView {
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     if (!ctx.state.service) return;
+    this.shown = { service: ctx.state.service, instance: ctx.state.instance };
     this.names.learn([], ctx.instanceNames);
+    const want = (...parts: Part[]) => !this.only || parts.includes(this.only);
+    const timeCharts = want("response", "error-rate", "memory", "db", "instances");
+    const skip = () => Promise.resolve();
     const guard = (p: Panel, f: () => Promise<void>, hasData: () => boolean) =>
       f().catch((err) => {
         if ((err as Error).name === "AbortError") return;
         p.setStatus(errorBox(err), hasData());
       });
     await Promise.all([
-      this.loadTiles(ctx, signal).catch((err) => {
+      (want(...TILE_PARTS) ? this.loadTiles(ctx, signal) : skip()).catch((err) => {
         if ((err as Error).name !== "AbortError") for (const tile of this.tiles) tile.el.classList.add("stale");
       }),
-      guard(this.avgPanel, () => this.loadSeries(ctx, signal), () => this.avgChart.el.dataset.points !== undefined),
-      this.tmap.refresh(ctx, signal).catch(() => {}),
-      guard(this.memPanel, () => this.loadMemory(ctx, signal), () => this.memChart.el.dataset.points !== undefined),
-      guard(this.dbPanel, () => this.loadDb(ctx, signal), () => this.dbChart.el.dataset.points !== undefined),
-      guard(this.instPanel, () => this.loadInstances(ctx, signal), () => this.instChart.el.dataset.points !== undefined),
-      this.markers.refresh(ctx, signal).catch(() => {}),
-      this.alertAreas.refresh(ctx, signal).catch(() => {}),
-      this.oom.refresh(ctx, signal).catch(() => {}),
+      want("response", "error-rate") ? guard(this.avgPanel, () => this.loadSeries(ctx, signal), () => this.avgChart.el.dataset.points !== undefined) : skip(),
+      want("tmap") ? this.tmap.refresh(ctx, signal).catch(() => {}) : skip(),
+      want("memory") ? guard(this.memPanel, () => this.loadMemory(ctx, signal), () => this.memChart.el.dataset.points !== undefined) : skip(),
+      want("db") ? guard(this.dbPanel, () => this.loadDb(ctx, signal), () => this.dbChart.el.dataset.points !== undefined) : skip(),
+      want("instances", "velocity") ? guard(this.instPanel, () => this.loadInstances(ctx, signal), () => this.instChart.el.dataset.points !== undefined) : skip(),
+      timeCharts ? this.markers.refresh(ctx, signal).catch(() => {}) : skip(),
+      timeCharts ? this.alertAreas.refresh(ctx, signal).catch(() => {}) : skip(),
+      want("memory") ? this.oom.refresh(ctx, signal).catch(() => {}) : skip(),
     ]);
-    if (signal.aborted) return;
+    if (signal.aborted || !timeCharts) return;
     // After the charts have their data: markers merge into their first series.
     for (const c of [this.avgChart, this.errChart, this.memChart, this.dbChart]) {
       this.markers.apply(c, ctx);

@@ -1,0 +1,50 @@
+// Labels of My dashboard and of the pin control on every pinnable chart and tile: `my.*`,
+// `pin.*`.
+// `ko` must have exactly the keys of `en` (a type error otherwise; tests/web/test_strings.py
+// checks the same and that both sides use the same `{placeholders}`).
+
+export const en = {
+  "nav.my-dashboard": "My dashboard",
+  "pin.pin": "Pin to My dashboard",
+  "pin.unpin": "Pinned to My dashboard: press to unpin",
+  "pin.failed": "Could not pin: {detail}",
+  "my.empty": "Nothing pinned yet.",
+  "my.emptyBody": "Press 📌 on any chart or tile (the dashboard, the topology, Users, SLA …) to keep it here, with its own service and instance; this page follows the time range above.",
+  "my.unknownKind": "This console cannot draw a panel of kind {kind}.",
+  "my.remove": "Remove from My dashboard",
+  "my.left": "Move left",
+  "my.right": "Move right",
+  "my.up": "Move up",
+  "my.down": "Move down",
+  "my.wider": "Wider",
+  "my.narrower": "Narrower",
+  "my.taller": "Taller",
+  "my.shorter": "Shorter",
+  "my.drag": "Drag to move",
+  "my.resize": "Drag to resize",
+  "my.saveFailed": "The layout could not be saved: {detail}",
+  "my.open": "Open its page",
+};
+
+export const ko: Record<keyof typeof en, string> = {
+  "nav.my-dashboard": "내 대시보드",
+  "pin.pin": "내 대시보드에 고정",
+  "pin.unpin": "내 대시보드에 고정됨: 누르면 해제",
+  "pin.failed": "고정하지 못했습니다: {detail}",
+  "my.empty": "아직 고정한 패널이 없습니다.",
+  "my.emptyBody": "차트나 타일(대시보드, 토폴로지, 사용자, SLA …)의 📌을 누르면 해당 서비스와 인스턴스 그대로 여기에 고정됩니다. 이 페이지는 위의 시간 범위를 따릅니다.",
+  "my.unknownKind": "이 콘솔은 {kind} 종류의 패널을 그릴 수 없습니다.",
+  "my.remove": "내 대시보드에서 제거",
+  "my.left": "왼쪽으로",
+  "my.right": "오른쪽으로",
+  "my.up": "위로",
+  "my.down": "아래로",
+  "my.wider": "넓게",
+  "my.narrower": "좁게",
+  "my.taller": "높게",
+  "my.shorter": "낮게",
+  "my.drag": "끌어서 이동",
+  "my.resize": "끌어서 크기 조절",
+  "my.saveFailed": "레이아웃을 저장하지 못했습니다: {detail}",
+  "my.open": "해당 페이지 열기",
+};
