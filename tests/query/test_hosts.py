@@ -170,3 +170,37 @@ def test_host_figures_from_the_sdk(server_factory: Any) -> None:
     assert server.api("/api/v1/groups?services=hostapp&label=namespace:x")[0] == 400
     status, by_list = server.api("/api/v1/groups?services=hostapp")
     assert status == 200 and by_list["services"][0]["transactions"] == 1
+
+
+def test_simulated_nodes_carry_their_pods(tmp_path: Any) -> None:
+    """Every simulated node is a host with the pods the simulator placed on it, and CPU,
+    memory, load, disk and network from its Collector's points."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    from query.test_groups import simulated
+
+    for sim in simulated(tmp_path, seed=13):
+        placed: dict[str, set[str]] = {}
+        for e in sim.exports:
+            if e.kind != "traces":
+                continue
+            for rs in ExportTraceServiceRequest.FromString(e.body).resource_spans:
+                a = {kv.key: kv.value.string_value for kv in rs.resource.attributes}
+                placed.setdefault(a["k8s.node.name"], set()).add(a["k8s.pod.name"])
+        body = sim.client.get("/api/v1/hosts", params={
+            "from": str(sim.start_ms), "to": str(sim.end_ms)}).json()
+        rows = {h["host"]: h for h in body["hosts"]}
+        assert set(rows) == set(placed)
+        for node, pods in placed.items():
+            row = rows[node]
+            assert row["pods"] == len(pods) and row["instances"] == len(pods)
+            assert 0 < row["cpu_utilization"] < 1 and 0 < row["memory_utilization"] < 1
+            for field in ("load_1m", "disk_bytes_per_s", "network_bytes_per_s",
+                          "process_cpu", "process_memory_bytes"):
+                assert row[field] > 0, (node, field)
+            detail = sim.client.get(f"/api/v1/hosts/{node}", params={
+                "from": str(sim.start_ms), "to": str(sim.end_ms), "step": "60"}).json()
+            assert {i["pod"] for i in detail["instances"]} == pods
+            assert detail["filesystems"][0]["mountpoint"] == "/"

@@ -1,8 +1,10 @@
 -- Names matching $q (lower case) among services, instances, pods and hosts the instances
 -- table holds (seen since $since), ranked: exact 0, prefix 1, substring 2; the first
--- $limit per kind, most recently seen first within a rank.
+-- $limit per kind, most recently seen first within a rank. An origin that named no
+-- service (the Collector's host metrics) is only its host.
 WITH i AS (
     SELECT service, instance, last_seen_us,
+           json_extract_string(resource, '$."service.name"') IS NOT NULL AS named,
            json_extract_string(resource, '$."k8s.pod.name"') AS pod,
            CASE WHEN json_extract_string(resource, '$."k8s.pod.name"') IS NOT NULL
                 THEN json_extract_string(resource, '$."k8s.node.name"')
@@ -13,9 +15,9 @@ WITH i AS (
 c AS (
     SELECT 'service' AS kind, service AS label, service, NULL AS instance,
            max(last_seen_us) AS seen
-    FROM i GROUP BY service
+    FROM i WHERE named GROUP BY service
     UNION ALL
-    SELECT 'instance', instance, service, instance, last_seen_us FROM i
+    SELECT 'instance', instance, service, instance, last_seen_us FROM i WHERE named
     UNION ALL
     SELECT 'pod', pod, service, instance, last_seen_us FROM i WHERE pod IS NOT NULL
     UNION ALL
