@@ -19,6 +19,8 @@ import type { Ctx, PageView } from "./page";
 import { GROUPS, pageEntry, REGISTRY } from "./registry";
 import { noteLanding } from "./pin";
 import { isLive, parseHash, RANGES, toHash, windowOf, type ViewState } from "./state";
+import { footer } from "./footer";
+import { SearchBox } from "./search";
 
 const REFRESH_MS = 5000;
 /** The trial banner shows from this close to the end. */
@@ -43,6 +45,8 @@ class Shell {
   private readonly updated = h("span", { class: "updated", id: "updated" });
   /** Firing alerts, in the Alerts menu entry (kept across menu rebuilds). */
   private readonly alertCount = h("span", { class: "alert-count", id: "alert-count", hidden: true });
+  /** The search box (`/`), kept across top-bar rebuilds so typing survives a refresh. */
+  private readonly search = new SearchBox(() => this.state);
 
   start(): void {
     setReloader(async () => {
@@ -260,7 +264,8 @@ class Shell {
       }),
     );
     const top = h("header", { class: "topbar", id: "topbar" });
-    this.root.replaceChildren(h("div", { class: "layout" }, nav, h("div", { class: "main-col" }, top, this.banner, this.topError, this.main)));
+    this.root.replaceChildren(h("div", { class: "layout" }, nav, h("div", { class: "main-col" }, top, this.banner, this.topError, this.main, footer())));
+    this.search.relabel();
     this.renderBanner();
     this.renderTopBar(true);
   }
@@ -458,6 +463,7 @@ class Shell {
       ...(controls.has("instance") ? [h("label", { class: "field" }, h("span", null, t("top.instance")), instSel)] : []),
       ...(controls.has("range") ? [ranges] : []),
       ...(custom && controls.has("range") ? [custom] : []),
+      this.search.el,
       h("div", { class: "spacer" }),
       this.updated,
       ...this.accountControls(),

@@ -27,13 +27,14 @@ import * as usersStrings from "./strings/users";
 import * as accountsStrings from "./strings/accounts";
 import * as orgStrings from "./strings/org";
 import * as myDashboardStrings from "./strings/my_dashboard";
+import * as viewsStrings from "./strings/views";
 import type { Role } from "./access";
 
 /** Top-bar controls a page can ask for; language and theme are always there. */
 export type Control = "service" | "instance" | "range";
 
 /** Menu sections, in this order; each heading is `nav.group.<id>`. */
-export const GROUPS = ["overview", "requests", "infrastructure", "servicelevel", "diagnostics", "settings"] as const;
+export const GROUPS = ["overview", "requests", "views", "infrastructure", "servicelevel", "diagnostics", "settings"] as const;
 export type MenuGroup = (typeof GROUPS)[number];
 
 export interface PageEntry {
@@ -68,6 +69,10 @@ export const REGISTRY = [
   { route: "channels", group: "overview", icon: "✉", strings: channelsStrings, controls: [], load: () => import("./pages/channels").then((m) => m.createChannels) },
   { route: "transactions", group: "requests", icon: "⇄", strings: transactionsStrings, controls: ALL, load: () => import("./pages/transactions").then((m) => m.createTransactions) },
   { route: "traces", group: "requests", icon: "≡", strings: tracesStrings, controls: ALL, load: () => import("./pages/traces").then((m) => m.createTraces) },
+  { route: "web", group: "views", icon: "⌘", strings: viewsStrings, controls: ["range"], load: () => import("./pages/web_view").then((m) => m.createWebView) },
+  { route: "databases", group: "views", icon: "⛁", strings: viewsStrings, controls: ["range"], load: () => import("./pages/databases").then((m) => m.createDatabases) },
+  { route: "hosts", group: "views", icon: "▢", strings: viewsStrings, controls: ["range"], load: () => import("./pages/hosts").then((m) => m.createHosts) },
+  { route: "group", group: "views", icon: "⊞", strings: viewsStrings, controls: ["range"], load: () => import("./pages/group").then((m) => m.createGroup) },
   { route: "instances", group: "infrastructure", icon: "▤", strings: instancesStrings, controls: ALL, load: () => import("./pages/instances").then((m) => m.createInstances) },
   { route: "events", group: "infrastructure", icon: "⚑", strings: eventsStrings, controls: ["range"], load: () => import("./pages/events").then((m) => m.createEvents) },
   { route: "containers", group: "infrastructure", icon: "▣", strings: containersStrings, controls: [], load: () => import("./pages/containers").then((m) => m.createContainers) },

@@ -1,0 +1,4 @@
+import type { Plugin } from "vite";
+
+export function gitBuild(): string;
+export function guide(): Plugin;
