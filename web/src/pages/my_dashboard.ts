@@ -86,7 +86,11 @@ class Cell {
 
   private readonly open: HTMLElement;
 
+  /** Where it is drawn now (ahead of `panel`, the saved place, while a save is on its way). */
+  box: Box = { x: 0, y: 0, w: 1, h: 1 };
+
   place(b: Box): void {
+    this.box = pick(b);
     this.el.style.gridColumn = `${b.x + 1} / span ${b.w}`;
     this.el.style.gridRow = `${b.y + 1} / span ${b.h}`;
     Object.assign(this.el.dataset, { x: String(b.x), y: String(b.y), w: String(b.w), h: String(b.h) });
@@ -155,7 +159,7 @@ class MyDashboard implements PageView {
 
   /** A tool strip button: move, resize or remove `cell`. */
   act(cell: Cell, act: string): void {
-    const b: Box = { ...cell.panel };
+    const b: Box = { ...cell.box };
     if (act === "remove") {
       void this.remove(cell);
       return;
@@ -178,7 +182,7 @@ class MyDashboard implements PageView {
   drag(cell: Cell, down: PointerEvent, mode: "move" | "resize"): void {
     if (down.button !== 0) return;
     down.preventDefault();
-    const start: Box = { ...cell.panel };
+    const start: Box = { ...cell.box };
     const colW = (this.grid.clientWidth + GAP_PX) / GRID_COLUMNS;
     const rowH = ROW_PX + GAP_PX;
     let box = start;
@@ -204,9 +208,9 @@ class MyDashboard implements PageView {
 
   /** Put `cell` at `b`, push the panels it now covers down, and save the whole layout. */
   private async commit(cell: Cell, b: Box): Promise<void> {
-    const boxes = new Map<Cell, Box>(this.cells.map((c) => [c, c === cell ? b : { ...c.panel }]));
+    const boxes = new Map<Cell, Box>(this.cells.map((c) => [c, c === cell ? b : { ...c.box }]));
     const placed: Box[] = [b];
-    const others = this.cells.filter((c) => c !== cell).sort((p, q) => p.panel.y - q.panel.y || p.panel.x - q.panel.x);
+    const others = this.cells.filter((c) => c !== cell).sort((p, q) => p.box.y - q.box.y || p.box.x - q.box.x);
     for (const c of others) {
       const box = boxes.get(c)!;
       for (let hit = placed.find((p) => overlaps(p, box)); hit; hit = placed.find((p) => overlaps(p, box))) box.y = hit.y + hit.h;
@@ -218,13 +222,21 @@ class MyDashboard implements PageView {
       return a.y - c.y || a.x - c.x;
     });
     for (const c of this.cells) c.place(boxes.get(c)!);
+    this.cells = order;
+    const body = { panels: order.map((c) => ({ id: c.panel.id, ...pick(boxes.get(c)!) })) };
+    // One save at a time, in the order made: a quick second move waits for the first.
+    const saving = this.saving.then(() => this.save(body));
+    this.saving = saving.catch(() => {});
+    await saving;
+  }
+
+  private saving: Promise<void> = Promise.resolve();
+
+  private async save(body: { panels: (Box & { id: number })[] }): Promise<void> {
     try {
-      const resp = await send<T.components["schemas"]["Panels"]>("PUT", "/dashboards/mine/layout", {
-        panels: order.map((c) => ({ id: c.panel.id, ...pick(boxes.get(c)!) })),
-      });
+      const resp = await send<T.components["schemas"]["Panels"]>("PUT", "/dashboards/mine/layout", body);
       const byId = new Map((resp?.panels ?? []).map((p) => [p.id, p]));
       for (const c of this.cells) c.panel = byId.get(c.panel.id) ?? c.panel;
-      this.cells = order;
       this.status.replaceChildren();
       this.el.dataset.saved = String(Date.now());
     } catch (err) {
