@@ -73,7 +73,7 @@ def test_the_registry_names_every_page_area() -> None:
     own file holds its menu label."""
     registry = (WEB / "registry.ts").read_text()
     imported = dict(re.findall(r'import \* as (\w+) from "\./strings/(\w+)";', registry))
-    entries = re.findall(r'\{ route: "(\w+)",[^\n]*\bstrings: (\w+),', registry)
+    entries = re.findall(r'\{ route: "([\w-]+)",[^\n]*\bstrings: (\w+),', registry)
     assert entries, "no registry entries found"
     named = {imported[var] for _, var in entries}
     assert named | {"shell"} == {p.stem for p in STRINGS.glob("*.ts")}
