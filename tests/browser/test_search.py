@@ -167,3 +167,27 @@ def test_footer_shows_version_build_and_the_guide(
     page.wait_for_selector(f"#footer-version[data-version='{version}']")
     assert page.inner_text("#footer-guide") == "사용자 안내서"
     problems.check()
+
+
+def test_typing_while_the_shell_rebuilds_the_top_bar(
+    page: Any, console: Console, problems: Problems
+) -> None:
+    """Typed before the first refresh has answered: the top bar is rebuilt around the box
+    (services arrive), which must neither drop the focus nor the question (it did: the
+    list never came for the first text typed after a page load)."""
+    for route in ("support", "dashboard"):
+        page.goto(f"{console.url}/#/{route}?range=15m&lang=en&service={console.db_service}")
+        page.wait_for_selector("#search-input")
+        page.focus("#search-input")
+        page.fill("#search-input", "Hosts")
+        page.wait_for_function(
+            "() => { const l = document.querySelector('#search-results');"
+            " return !l.hidden && l.dataset.query === 'Hosts'; }", timeout=10_000)
+        page.wait_for_selector(".page", timeout=20_000)
+        page.wait_for_function("() => document.querySelector('#updated').innerText !== ''",
+                               timeout=20_000)
+        assert page.evaluate("document.activeElement.id") == "search-input"
+        assert page.is_visible("#search-results")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#page-hosts", timeout=20_000)
+    problems.check()

@@ -84,6 +84,7 @@ def test_database_page_lists_databases_statements_and_slow_calls(
     top = console.get(f"/api/v1/databases/{urllib.parse.quote(db)}/statements",
                       order="total", limit=50, **w)["statements"][0]
     page.click("#stmt-order [data-order=total]")
+    page.wait_for_selector("#stmt-order [data-order=total].on")
     page.click(f"#stmt-table tr[data-fingerprint='{top['fingerprint']}']")
     page.wait_for_selector(f"#stmt-text[data-fingerprint='{top['fingerprint']}']")
     detail = console.get(

@@ -458,6 +458,7 @@ class Shell {
       s.theme === "dark" ? `☀ ${t("top.light")}` : `☾ ${t("top.dark")}`,
     );
     const controls = new Set(pageEntry(s.page).controls);
+    const searching = this.search.focused();
     top.replaceChildren(
       ...(controls.has("service") ? [h("label", { class: "field" }, h("span", null, t("top.service")), svcSel)] : []),
       ...(controls.has("instance") ? [h("label", { class: "field" }, h("span", null, t("top.instance")), instSel)] : []),
@@ -471,6 +472,7 @@ class Shell {
       langSel,
       themeBtn,
     );
+    if (searching) this.search.refocus(); // moving the box took the focus from it
   }
 }
 

@@ -58,9 +58,15 @@ export class SearchBox {
     this.input.addEventListener("input", () => this.typed());
     this.input.addEventListener("keydown", (e) => this.key(e));
     this.input.addEventListener("focus", () => {
-      if (this.input.value.trim()) this.typed();
+      if (this.input.value.trim() && (this.list.hidden || this.asked !== this.input.value.trim())) this.typed();
     });
-    this.input.addEventListener("blur", () => window.setTimeout(() => this.close(), 150));
+    // A click on a result lands first; the shell moving the box (a top-bar rebuild)
+    // gives the focus back at once.
+    this.input.addEventListener("blur", () =>
+      window.setTimeout(() => {
+        if (document.activeElement !== this.input) this.close();
+      }, 150),
+    );
     document.addEventListener("keydown", (e) => {
       if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
       e.preventDefault();
@@ -68,6 +74,18 @@ export class SearchBox {
       this.input.select();
     });
     this.relabel();
+  }
+
+  /** True while the box has the focus (the shell asks before it rebuilds the top bar). */
+  focused(): boolean {
+    return document.activeElement === this.input;
+  }
+
+  /** Focus the box again, keeping what was typed and the caret. */
+  refocus(): void {
+    const [start, end] = [this.input.selectionStart, this.input.selectionEnd];
+    this.input.focus({ preventScroll: true });
+    if (start !== null && end !== null) this.input.setSelectionRange(start, end);
   }
 
   /** The placeholder in the current language (the shell calls it on every frame). */
