@@ -205,3 +205,69 @@ def test_pin_three_panels_move_resize_reload_restart(
     assert [p["kind"] for p in api(server, "/dashboards/mine")["panels"]] == [
         "dashboard.response", "dashboard.db"]
     problems.check()
+
+
+def test_topology_users_and_sla_pin_the_same_views(
+    page: Any, own: tuple[ServerProcess, Console], problems: Problems
+) -> None:
+    server, console = own
+    for p in api(server, "/dashboards/mine")["panels"]:
+        urllib.request.urlopen(urllib.request.Request(
+            f"{server.api_url}/api/v1/dashboards/mine/panels/{p['id']}", method="DELETE"))
+    to = (int(time.time() * 1000) // 10_000) * 10_000 - 60_000
+    frm = to - 15 * 60_000
+    # The service with the most signed-in users (the simulated shop's front end).
+    services = api(server, "/services", **{"from": frm, "to": to})["services"]
+    service = max(services, key=lambda s: s["active_users"] or 0)["name"]
+    window = {"range": "custom", "from": str(frm), "to": str(to), "lang": "en", "theme": "dark"}
+    view = urllib.parse.urlencode({"service": service, **window})
+
+    page.goto(f"{console.url}/#/users?{view}")
+    page.wait_for_function("() => document.querySelector('#users-daily-chart')?.dataset.series",
+                           timeout=WAIT_MS)
+    daily_on_page = page.eval_on_selector("#users-daily-chart", "e => e.dataset.series")
+    page.click("#users-daily-panel .pin-btn")
+    page.wait_for_function(PRESSED, arg=["#users-daily-panel .pin-btn", "true"], timeout=WAIT_MS)
+
+    page.goto(f"{console.url}/#/topology?{view}")
+    page.wait_for_function("() => document.querySelector('#topology-chart')?.dataset.drawn",
+                           timeout=WAIT_MS)
+    page.click("#topology-panel .pin-btn")
+    page.wait_for_function(PRESSED, arg=["#topology-panel .pin-btn", "true"], timeout=WAIT_MS)
+
+    page.goto(f"{console.url}/#/sla?{view}")
+    page.wait_for_selector("#sla-panel .pin-btn", timeout=WAIT_MS)
+    page.click("#sla-panel .pin-btn")
+    page.wait_for_function(PRESSED, arg=["#sla-panel .pin-btn", "true"], timeout=WAIT_MS)
+    assert [(p["kind"], p["params"]) for p in api(server, "/dashboards/mine")["panels"]] == [
+        ("users.daily", {"service": service, "days": "30"}),
+        ("topology.map", {"level": "service"}),
+        ("sla.table", {}),
+    ]
+
+    page.goto(f"{console.url}/#/my-dashboard?{urllib.parse.urlencode(window)}")
+    page.wait_for_function("() => document.querySelectorAll('.my-cell').length === 3",
+                           timeout=WAIT_MS)
+    users_chart = ".my-cell[data-kind='users.daily'] #users-daily-chart"
+    topo_chart = ".my-cell[data-kind='topology.map'] .chart"
+    page.wait_for_function("s => document.querySelector(s)?.dataset.series", arg=users_chart,
+                           timeout=WAIT_MS)
+    page.wait_for_function("s => document.querySelector(s)?.dataset.drawn", arg=topo_chart,
+                           timeout=WAIT_MS)
+    # Users: the users page's daily series, which is the API's.
+    daily = api(server, "/users", service=service, **{"from": to - 30 * 86_400_000, "to": to})
+    pinned = page.eval_on_selector(users_chart, "e => e.dataset.series")
+    assert pinned == daily_on_page
+    assert json.loads(pinned) == [[p["ts"], p["users"], p["exact"]] for p in daily["daily"]]
+    assert any(p["users"] for p in daily["daily"])
+    # Topology: every node of the API's map for the window drawn.
+    topo = api(server, "/topology", level="service", **{"from": frm, "to": to})
+    drawn = json.loads(page.eval_on_selector(topo_chart, "e => e.dataset.drawn"))
+    assert sorted(n["id"] for n in drawn["nodes"]) == sorted(n["id"] for n in topo["nodes"])
+    assert len(topo["nodes"]) >= 4
+    # SLA: no checks run on this server, so no subject: the page's own empty state.
+    assert api(server, "/sla/subjects")["subjects"] == []
+    page.wait_for_function(
+        "() => document.querySelector(\".my-cell[data-kind='sla.table']\")"
+        ".innerText.includes('No SLA subject yet.')", timeout=WAIT_MS)
+    problems.check()

@@ -29,6 +29,9 @@
 //   //    strings only, at most 16, 256 characters each).
 //   pinInto(panel.el, "hosts.cpu", () => ({ host: this.host }));
 //
+// A page whose parts are not separate classes can register a kind that builds the whole
+// page and shows one part of it: `create: (params) => onlyPart(createUsers(), "#users-daily-panel")`.
+//
 // A pressed pin (aria-pressed="true") is already on My dashboard with the same params;
 // pressing it again unpins it. The time range is never a param: panels follow the shell's.
 
@@ -90,6 +93,17 @@ export function panelCtx(ctx: Ctx, params: PanelParams, route: string): Ctx {
     setExtra: () => {},
     href: (patch) => ctx.href({ ...state, page: route as Ctx["state"]["page"], ...patch }),
   };
+}
+
+/** `view` (a whole page) showing only its element at `selector`: everything beside it and
+ *  beside each of its ancestors is hidden, the page's code runs unchanged. */
+export function onlyPart(view: PageView, selector: string): PageView {
+  const target = view.el.querySelector<HTMLElement>(selector);
+  for (let el = target; el && el !== view.el && el.parentElement; el = el.parentElement) {
+    for (const sib of Array.from(el.parentElement.children)) if (sib !== el) (sib as HTMLElement).style.display = "none";
+  }
+  view.el.classList.add("page-part");
+  return view;
 }
 
 // ---- the caller's panels, shared by every pin control of the page ----

@@ -9,6 +9,7 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtNum, fmtPct } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { pinInto, registerPanelKind } from "../pin";
 import { table } from "./table";
 import "./sla.css";
 
@@ -23,6 +24,8 @@ const DAY_MS = 86_400_000;
 export function createSla(): PageView {
   return new Sla();
 }
+
+registerPanelKind({ kind: "sla.table", title: () => t("sla.title"), w: 12, h: 5, create: () => new Sla() });
 
 interface Row {
   subject: Subject;
@@ -42,6 +45,7 @@ class Sla implements PageView {
       h("span", null, h("b", { style: "background:var(--bad)" }), t("sla.legendDown")),
       h("span", null, h("b", { style: "background:color-mix(in srgb, var(--muted) 60%, transparent)" }), t("sla.legendExcluded")),
     );
+    pinInto(this.panel.el, "sla.table", () => ({}));
     this.el = h("div", { class: "page sla", id: "page-sla" }, legend, this.panel.el);
   }
 

@@ -11,6 +11,7 @@ import { emptyState, errorBox, h, Panel } from "../dom";
 import { esc, fmtMs, fmtNum, fmtPct, shortId } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { pinInto, registerPanelKind } from "../pin";
 import { edgeKey, layoutTopology, SPACING, type BlockIn, type EdgeIn, type Placed } from "./topology_layout";
 
 type Level = "service" | "instance";
@@ -46,6 +47,14 @@ const layouts = new Map<Level, Kept>();
 export function createTopology(ctx: Ctx): PageView {
   return new Topology(ctx.state.extra.level === "instance" ? "instance" : "service");
 }
+
+registerPanelKind({
+  kind: "topology.map",
+  title: (p) => t(p.level === "instance" ? "topo.instance" : "topo.service"),
+  w: 12,
+  h: 6,
+  create: (p) => new Topology(p.level === "instance" ? "instance" : "service"),
+});
 
 interface Drawn {
   node: Node;
@@ -90,6 +99,7 @@ class Topology implements PageView {
     this.chart = new Chart(box, { renderer: "svg" });
     this.chart.inst.on("click", (p: unknown) => this.onClick(p as { dataType?: string; data?: { id?: string; service?: string } }));
     this.chart.inst.on("finished", () => this.writeDrawn());
+    pinInto(this.panel.el, "topology.map", () => ({ level: this.level }));
     this.el = h("div", { class: "page topology", id: "page-topology" }, this.panel.el);
   }
 

@@ -11,6 +11,7 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtNum } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 
 type Users = Ok<"/api/v1/users">;
 type Count = Users["dau"];
@@ -24,6 +25,25 @@ export function createUsers(): PageView {
   return new UsersPage();
 }
 
+/** Pinnable parts: kind `users.<part>` → the element shown, its label and default size. */
+const PARTS = {
+  dau: ["#users-dau", "usr.dau", 3, 2],
+  wau: ["#users-wau", "usr.wau", 3, 2],
+  mau: ["#users-mau", "usr.mau", 3, 2],
+  active: ["#users-active", "usr.active", 3, 2],
+  "active-chart": ["#users-active-panel", "usr.activeChart", 6, 4],
+  daily: ["#users-daily-panel", "usr.dailyChart", 6, 4],
+} as const;
+for (const [part, [selector, label, w, h_]] of Object.entries(PARTS)) {
+  registerPanelKind({
+    kind: `users.${part}`,
+    title: (p: PanelParams) => [t(label), p.scope === "all" ? t("usr.all") : p.service].filter(Boolean).join(" · "),
+    w,
+    h: h_,
+    create: () => onlyPart(new UsersPage(), selector),
+  });
+}
+
 class UsersPage implements PageView {
   readonly el: HTMLElement;
   private readonly form = h("div", { class: "filters", id: "users-filters" });
@@ -34,6 +54,8 @@ class UsersPage implements PageView {
   private readonly activeChart: Chart;
   private readonly dailyChart: Chart;
   private loaded = false;
+  /** What a pin pins: the service (or every one), the days of the daily chart. */
+  private shown: PanelParams = {};
 
   constructor() {
     const keys: [TileKey, string, string][] = [
@@ -56,6 +78,9 @@ class UsersPage implements PageView {
     };
     this.activeChart = box("users-active-chart", this.activePanel);
     this.dailyChart = box("users-daily-chart", this.dailyPanel);
+    for (const key of Object.keys(tiles) as TileKey[]) pinInto(tiles[key].el, `users.${key}`, () => this.shown);
+    pinInto(this.activePanel.el, "users.active-chart", () => this.shown);
+    pinInto(this.dailyPanel.el, "users.daily", () => this.shown);
     this.el = h(
       "div",
       { class: "page users", id: "page-users" },
@@ -70,6 +95,7 @@ class UsersPage implements PageView {
     const days = DAYS.includes(Number(ctx.state.extra.days) as (typeof DAYS)[number]) ? Number(ctx.state.extra.days) : 30;
     const all = ctx.state.extra.scope === "all";
     const service = all ? undefined : ctx.state.service || undefined;
+    this.shown = { service: service ?? "", scope: all ? "all" : "", days: String(days) };
     const to = ctx.window.to;
     let daily: Users;
     let active: Users;
