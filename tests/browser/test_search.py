@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from .conftest import Console, Problems
+from .test_console import shot
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -45,7 +46,7 @@ def type_query(page: Any, text: str) -> None:
 
 
 def test_slash_focuses_and_a_service_opens_its_dashboard(
-    page: Any, console: Console, problems: Problems
+    page: Any, console: Console, problems: Problems, screenshots: Path
 ) -> None:
     service = sorted(s["name"] for s in console.services if s["name"] != console.db_service)[0]
     open_shell(page, console, "instances", service=console.db_service)
@@ -65,6 +66,7 @@ def test_slash_focuses_and_a_service_opens_its_dashboard(
     assert all(k == r["kind"] for k, r in zip(kinds, found, strict=True))
     assert len(set(kinds)) == len([k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k])
     assert found[0]["active"] == "1"
+    shot(page, screenshots, "search")
     # Down and Up move the highlight; Enter on the service opens its dashboard.
     target = next(i for i, r in enumerate(found)
                   if r["kind"] == "service" and r["label"] == service)
