@@ -100,8 +100,11 @@ def node_problem() -> str | None:
 
 
 def _newest_source(web: Path) -> float:
-    """mtime of the newest file the bundle is built from (sources, config, lock file)."""
+    """mtime of the newest file the bundle is built from (sources, build scripts, config,
+    lock file, and the user guide in docs/ that the build copies into it)."""
     files = [p for p in (web / "src").rglob("*") if p.is_file()]
+    files += [p for p in (web / "scripts").rglob("*") if p.is_file()]
+    files += list((web.parent / "docs").glob("*.md"))
     files += [
         web / n for n in ("index.html", "package.json", "package-lock.json", "vite.config.ts")
     ]
