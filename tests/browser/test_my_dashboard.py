@@ -1,6 +1,6 @@
 """My dashboard in a real browser against a server of its own (panels are the one user's,
 so the shared console's server stays without any): before any pin the console opens on
-the service dashboard; three parts of the dashboard pinned with their 📌 show on My
+the service dashboard; three parts of the dashboard pinned with their pin buttons show on My
 dashboard the figures the dashboard and the API show for the same window; one panel moved
 with its keyboard button, one resized by dragging its corner; a reload and a server
 restart keep the layout, and the console now opens on My dashboard."""
@@ -196,7 +196,7 @@ def test_pin_three_panels_move_resize_reload_restart(
     assert shown_places() == expected
     page.wait_for_function(FILLED, arg=".my-cell[data-kind='dashboard.db'] .chart", timeout=WAIT_MS)
 
-    # Unpinning from the dashboard's own 📌 removes it here too.
+    # Unpinning from the dashboard's own pin button removes it here too.
     page.goto(f"{console.url}/#/dashboard?{view}")
     button = page.locator("#tile-tps .pin-btn")
     page.wait_for_function(PRESSED, arg=["#tile-tps .pin-btn", "true"], timeout=WAIT_MS)

@@ -32,7 +32,7 @@
 // A page whose parts are not separate classes can register a kind that builds the whole
 // page and shows one part of it: `create: (params) => onlyPart(createUsers(), "#users-daily-panel")`.
 //
-// A pressed pin (aria-pressed="true") is already on My dashboard with the same params;
+// The control is a pin icon (`.pin-btn`). A pressed pin (aria-pressed="true") is already on My dashboard with the same params;
 // pressing it again unpins it. The time range is never a param: panels follow the shell's.
 
 import { ApiError, get, post, send } from "./api";
@@ -153,9 +153,14 @@ function clean(params: PanelParams): PanelParams {
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== "" && v !== undefined));
 }
 
+const PIN_ICON =
+  '<svg viewBox="0 0 16 16" width="13" height="13" aria-hidden="true"><path fill="currentColor" d="M9.8 1.2a.7.7 0 0 1 1 0l4 4a.7.7 0 0 1 0 1l-1.1 1.1a.7.7 0 0 1-.8.1l-2.3 2.3.3 2.6a.7.7 0 0 1-.2.6l-.8.8a.7.7 0 0 1-1 0L6.5 11.3 2.6 15.2H1.2v-.4l3.9-4.1L2.7 8.3a.7.7 0 0 1 0-1l.8-.8a.7.7 0 0 1 .6-.2l2.6.3 2.3-2.3a.7.7 0 0 1 .1-.8z"/></svg>';
+
 /** A pin control for `kind`; `params()` is read when it is pressed. */
 export function pinButton(kind: string, params: () => PanelParams): HTMLButtonElement {
-  const btn = h("button", { class: "pin-btn", type: "button", "data-kind": kind, "aria-pressed": "false" }, "📌") as HTMLButtonElement;
+  const btn = h("button", { class: "pin-btn", type: "button", "data-kind": kind, "aria-pressed": "false" }) as HTMLButtonElement;
+  // An SVG, not the 📌 emoji: machines without an emoji font draw that as a box.
+  btn.innerHTML = PIN_ICON;
   btn.title = t("pin.pin");
   btn.setAttribute("aria-label", t("pin.pin"));
   const show = (pinned: PinnedPanel | undefined) => {
