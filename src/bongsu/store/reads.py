@@ -21,6 +21,11 @@ Contract every backend keeps (``tests/query/test_reads_conformance.py`` checks i
   instance sent (the ``instances`` table). The database and web views read their own
   ingest-time rollups (per minute: statements per database and caller; HTTP endpoints per
   status code), never spans; statements are grouped by :mod:`bongsu.store.statements`.
+- **Hosts.** An instance's host is its ``k8s.node.name`` when it names a ``k8s.pod.name``
+  (in a container ``host.name`` is the pod), else its ``host.name``. An origin without
+  ``service.name`` (the OpenTelemetry Collector sending a node's host metrics) is a host's,
+  not an instance: :meth:`Reads.instances`, the group labels and the service / instance
+  search leave it out.
 - **Kubernetes episodes** overlap a window when ``last_seen_us >= start`` and
   ``first_seen_us < end``; lists come newest ``last_seen_us`` first without ``raw``
   (``"{}"``); only :meth:`Reads.kube_event` returns it.
