@@ -13,7 +13,9 @@ takes every panel of the owner at once (a missing, repeated, unknown or foreign 
 nothing is written) and numbers their order as given. Overlapping places are stored as
 given: the console moves panels out of each other's way before it saves, and draws
 whatever is stored. At most :data:`MAX_PANELS` per owner and project (a
-:class:`~bongsu.errors.Conflict` beyond).
+:class:`~bongsu.errors.Conflict` beyond), also when pins arrive at once: a write takes a
+lock of the owner's dashboard before counting (PostgreSQL: a transaction-scoped advisory
+lock; SQLite: the database's write lock), so the next one counts what it wrote.
 
 Example::
 
@@ -27,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 import re
 import time
@@ -145,7 +148,7 @@ class PanelStore:
         check_size(new.w, new.h)
         now = _now_us()
         with self.engine.begin() as con:
-            mine = _panels(con, owner, tenant, for_update=True)
+            mine = _panels(con, owner, tenant, lock=True)
             if len(mine) >= MAX_PANELS:
                 raise Conflict(f"panels: at most {MAX_PANELS} panels on a dashboard; remove "
                                "one first")
@@ -171,7 +174,7 @@ class PanelStore:
             seen.add(p.id)
         now = _now_us()
         with self.engine.begin() as con:
-            mine = {p.id for p in _panels(con, owner, tenant, for_update=True)}
+            mine = {p.id for p in _panels(con, owner, tenant, lock=True)}
             for i, p in enumerate(places):
                 if p.id not in mine:
                     raise NotFound(f"panels[{i}].id: no panel {p.id} on your dashboard")
@@ -208,11 +211,21 @@ class PanelStore:
             raise NotFound(f"id: no panel {panel_id} on your dashboard")
 
 
-def _panels(con: Connection, owner: str, tenant: str, for_update: bool = False) -> list[Panel]:
+def _panels(con: Connection, owner: str, tenant: str, lock: bool = False) -> list[Panel]:
+    """The owner's panels; with ``lock``, after taking the dashboard's write lock, so two
+    writes of one dashboard at once run one after the other and each reads the other's."""
+    if lock:
+        if con.dialect.name == "postgresql":
+            # Row locks would miss a panel inserted meanwhile; this lock is the dashboard's.
+            key = int.from_bytes(hashlib.sha256(f"panels\0{owner}\0{tenant}".encode())
+                                 .digest()[:8], "big", signed=True)
+            con.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        else:
+            # A write statement takes SQLite's write lock now (busy_timeout waits for it),
+            # before the count is read, rather than at the insert.
+            con.execute(sa.update(t).where(sa.false()).values(ord=t.c.ord))
     query = sa.select(t).where(t.c.owner == owner, t.c.tenant == tenant).order_by(t.c.ord,
                                                                                   t.c.id)
-    if for_update:
-        query = query.with_for_update()  # PostgreSQL: concurrent pins count one by one
     return [_row(r) for r in con.execute(query)]
 
 
