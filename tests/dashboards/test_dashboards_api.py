@@ -107,6 +107,8 @@ def test_pin_place_rename_unpin_and_restart(single: ServerProcess) -> None:
     ({"kind": "dashboard.tps", "title": "x", "params": {f"k{i}": "v" * 200 for i in range(12)}},
      "params: at most 2048 bytes as JSON"),
     ({"kind": "dashboard.tps", "title": "x", "colour": "red"}, "colour:"),
+    ({"kind": "dashboard.tps", "title": "x", "w": True}, "w:"),
+    ({"kind": "dashboard.tps", "title": "x", "h": 2.5}, "h:"),
     ({"title": "x"}, "kind:"),
 ])
 def test_a_bad_panel_is_a_400_naming_the_field(single: ServerProcess, body: dict[str, Any],
@@ -130,6 +132,8 @@ def test_layout_lists_every_panel_once_within_the_grid(single: ServerProcess) ->
         ([place, place], f"panels[1].id: panel {a['id']} is listed twice"),
         ([place], f"panels: the layout lists every panel of the dashboard; missing: {b['id']}"),
         ([place, {**other, "pinned": True}], "panels.1.pinned:"),
+        ([place, {**other, "x": True}], "panels.1.x:"),
+        ([{**place, "id": str(a["id"])}, other], "panels.0.id:"),
     ]
     for panels, detail in cases:
         status, answer = call(server, "PUT", MINE + "/layout", {"panels": panels})

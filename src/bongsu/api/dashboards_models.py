@@ -40,8 +40,8 @@ class PanelIn(BaseModel):
                    "by dots, at most 64 characters)", max_length=64)
     title: str = _f("Its title, 1-200 characters", max_length=200)
     params: dict[str, str] = _f(_PARAMS, default_factory=dict)
-    w: int = _f("Width, 1-12 grid columns", default=4)
-    h: int = _f("Height, 1-12 grid rows", default=3)
+    w: int = _f("Width, 1-12 grid columns", default=4, strict=True)
+    h: int = _f("Height, 1-12 grid rows", default=3, strict=True)
 
 
 class PanelPatch(BaseModel):
@@ -53,11 +53,11 @@ class PanelPatch(BaseModel):
 
 class PlaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: int = _f("A panel of the caller's dashboard")
-    x: int = _f("Column of its left edge: 0 to 12 - w (grid columns)")
-    y: int = _f("Row of its top edge: 0 to 200 - h (grid rows)")
-    w: int = _f("Width, 1-12 grid columns")
-    h: int = _f("Height, 1-12 grid rows")
+    id: int = _f("A panel of the caller's dashboard", strict=True)
+    x: int = _f("Column of its left edge: 0 to 12 - w (grid columns)", strict=True)
+    y: int = _f("Row of its top edge: 0 to 200 - h (grid rows)", strict=True)
+    w: int = _f("Width, 1-12 grid columns", strict=True)
+    h: int = _f("Height, 1-12 grid rows", strict=True)
 
 
 class LayoutIn(BaseModel):
