@@ -190,7 +190,7 @@ def _request(method: str = "GET", token: str | None = None, session: Session | N
     if project is not None:
         headers[PROJECT_HEADER] = project
     return Request({"type": "http", "method": method, "path": "/api/v1/rules",
-                    "query_string": b"", "headers": [(k.encode(), v.encode())
+                    "query_string": b"", "headers": [(k.encode(), v.encode("latin-1"))
                                                      for k, v in headers.items()]})
 
 
@@ -210,8 +210,10 @@ def test_an_api_token_resolves_to_its_org_project_and_role(people: People) -> No
     # A service account's token has its own role.
     service = people.token(acme, None, role=Role.VIEWER)
     assert auth.principal(_request(token=service)).role is Role.VIEWER
-    # Another organisation's project is not found; this one's, by id or tenant, is.
-    for project in (beta.tenant, str(beta.project_id)):
+    # Another organisation's project is not found, nor one no id can name (more digits than
+    # a database integer holds, a character str.isdigit takes and int() refuses); this
+    # one's, by id or tenant, is.
+    for project in (beta.tenant, str(beta.project_id), "9" * 30, "\u00b2"):
         with pytest.raises(NotFound):
             auth.principal(_request(token=token, project=project))
     assert auth.principal(_request(token=token, project=str(acme.project_id))).tenant == (

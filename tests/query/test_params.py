@@ -101,6 +101,8 @@ BAD = [
      "severity: expected trace, debug, info, warn, error, fatal or 1-24, got 'loud'"),
     ("/api/v1/logs?severity=25",
      "severity: expected trace, debug, info, warn, error, fatal or 1-24, got '25'"),
+    ("/api/v1/logs?severity=%C2%B2",  # "²": a digit to str.isdigit, not to int()
+     "severity: expected trace, debug, info, warn, error, fatal or 1-24, got '²'"),
     ("/api/v1/metrics/series", "name: required"),
     ("/api/v1/metrics/series?name=x&agg=median",
      "agg: expected one of avg, min, max, sum, last, got 'median'"),

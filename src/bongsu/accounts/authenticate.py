@@ -193,7 +193,8 @@ def _in_project(
              .select_from(projects.join(orgs, orgs.c.id == projects.c.org_id))
              .where(projects.c.org_id == org_id))
     if project:
-        named = (projects.c.id == int(project)) if project.isdigit() else (
+        by_id = project.isascii() and project.isdigit() and len(project) <= 18  # not "²"
+        named = (projects.c.id == int(project)) if by_id else (
             projects.c.tenant == project)
         query = query.where(and_(named))
     row = con.execute(query.order_by(projects.c.id).limit(1)).first()

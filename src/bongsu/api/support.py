@@ -191,7 +191,8 @@ async def _body(request: Request) -> bytes:
     too_large = JSON({"detail": f"screenshot: the request is over {MAX_BODY_BYTES} bytes "
                                 f"(a screenshot is at most {MAX_SCREENSHOT_BYTES // 2**20} "
                                 "MiB)"}, status_code=413)
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if (declared is not None and declared.isascii() and declared.isdigit()
+            and int(declared) > MAX_BODY_BYTES):
         raise _Refused(too_large)
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -109,8 +109,9 @@ class KeyRing:
                also: Also | None = None) -> bool:
         """Revoke one active key (of ``tenant`` only, when given); False: none such.
         ``also`` runs in the same transaction when a key was revoked."""
-        column = ingest_keys.c.id if key_id_or_prefix.isdigit() else ingest_keys.c.prefix
-        value: int | str = int(key_id_or_prefix) if key_id_or_prefix.isdigit() else key_id_or_prefix
+        by_id = key_id_or_prefix.isascii() and key_id_or_prefix.isdigit()
+        column = ingest_keys.c.id if by_id else ingest_keys.c.prefix
+        value: int | str = int(key_id_or_prefix) if by_id else key_id_or_prefix
         active = [column == value, ingest_keys.c.revoked_at.is_(None)]
         if tenant is not None:
             active.append(ingest_keys.c.tenant == tenant)

@@ -25,7 +25,7 @@ def parse_severity(raw: str | None) -> int | None:
     if raw is None:
         return None
     text = raw.strip().lower()
-    if text.isdigit() and 1 <= int(text) <= 24:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= 24:  # not "²"
         return int(text)
     if text in SEVERITIES:
         return SEVERITIES[text]

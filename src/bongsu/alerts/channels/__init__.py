@@ -43,7 +43,7 @@ def console_route(path: str) -> str:
     if len(segments) == 2 and segments[0] == "services":
         q: dict[str, str] = {"service": segments[1]}
         to = query.get("to", [""])[0]
-        if to.isdigit():
+        if to.isascii() and to.isdigit():
             q.update(range="custom", **{"from": str(max(0, int(to) - _DASHBOARD_BEFORE_MS))},
                      to=to)
         return "#/dashboard?" + urlencode(q)
