@@ -12,6 +12,7 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtMs, fmtNum, fmtPct, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { onRowKey, table } from "./table";
 
 type DbList = Ok<"/api/v1/databases">;
@@ -35,6 +36,24 @@ export function createDatabases(ctx: Ctx): PageView {
   return new Databases(ctx);
 }
 
+/** Pinnable parts: kind `databases.<part>` → the panel shown, its title key, default size,
+ *  and the params it keeps (the list: none; a database's statements: db and order; a
+ *  statement's chart: db and stmt). */
+const PARTS = {
+  list: ["#db-panel", "db.title", 12, 5],
+  statements: ["#stmt-panel", "db.statements", 12, 5],
+  statement: ["#stmt-detail-panel", "db.statement", 6, 5],
+} as const;
+for (const [part, [selector, label, w, h_]] of Object.entries(PARTS)) {
+  registerPanelKind({
+    kind: `databases.${part}`,
+    title: (p: PanelParams) => [t(label), p.db].filter(Boolean).join(" · "),
+    w,
+    h: h_,
+    create: () => onlyPart(new Databases(), selector),
+  });
+}
+
 class Databases implements PageView {
   readonly el: HTMLElement;
   private readonly listPanel = new Panel(t("db.title"), { id: "db-panel", hint: t("db.hint") });
@@ -43,13 +62,16 @@ class Databases implements PageView {
   private readonly chart: Chart;
   private readonly textEl = h("pre", { class: "mono stmt-text", id: "stmt-text" });
   private readonly slowEl = h("div", { id: "slow-calls" });
-  private ctx: Ctx;
+  private ctx!: Ctx;
 
-  constructor(ctx: Ctx) {
-    this.ctx = ctx;
+  constructor(ctx?: Ctx) {
+    if (ctx) this.ctx = ctx;
     const box = h("div", { class: "chart-box short", id: "stmt-chart" });
     this.detailPanel.body.append(this.textEl, box, h("h4", null, t("db.slowCalls")), this.slowEl);
     this.chart = new Chart(box, { renderer: "svg" });
+    pinInto(this.listPanel.el, "databases.list", () => ({}));
+    pinInto(this.stmtPanel.el, "databases.statements", () => ({ db: this.db, order: this.order === "total" ? "" : this.order }));
+    pinInto(this.detailPanel.el, "databases.statement", () => ({ db: this.db, stmt: this.stmt }));
     this.stmtPanel.el.hidden = true;
     this.detailPanel.el.hidden = true;
     this.el = h("div", { class: "page databases", id: "page-databases" }, this.listPanel.el, this.stmtPanel.el, this.detailPanel.el);

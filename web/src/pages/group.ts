@@ -13,6 +13,7 @@ import { emptyState, errorBox, h, html, Panel, view } from "../dom";
 import { fmtMs, fmtNum, fmtPct } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinButton, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { layoutTopology, type BlockIn, type EdgeIn } from "./topology_layout";
 
 type Group = Ok<"/api/v1/groups">;
@@ -35,6 +36,26 @@ export function createGroup(): PageView {
   return new GroupPage();
 }
 
+/** Pinnable parts: kind `group.<part>` → the element shown, its title key, default size.
+ *  A service's tile row (`group.tile`) is pinned as a group of that one service; the
+ *  map and the charts keep the page's choice (services or label; none: the busiest). */
+const PARTS = {
+  tile: ["#group-tiles-part", "gv.services", 12, 2],
+  topology: ["#group-topology-panel", "gv.topology", 12, 5],
+  tps: ["#group-tps-panel", "gv.tps", 4, 4],
+  avg: ["#group-avg-panel", "gv.avg", 4, 4],
+  err: ["#group-err-panel", "gv.errorRate", 4, 4],
+} as const;
+for (const [part, [selector, label, w, h_]] of Object.entries(PARTS)) {
+  registerPanelKind({
+    kind: `group.${part}`,
+    title: (p: PanelParams) => [part === "tile" ? "" : t(label), p.label ? labelText(p.label) : p.services?.split(",").join(", ")].filter(Boolean).join(" · "),
+    w,
+    h: h_,
+    create: () => onlyPart(new GroupPage(), selector),
+  });
+}
+
 class GroupPage implements PageView {
   readonly el: HTMLElement;
   private readonly picker = h("div", { class: "filters", id: "group-picker" });
@@ -46,23 +67,29 @@ class GroupPage implements PageView {
   private readonly series = new Map<"tps" | "avg" | "err", { panel: Panel; chart: Chart }>();
   private readonly connectId = `group-${++groups}`;
   private labels: Labels | null = null;
+  /** What a pin of the map or a chart pins: the page's choice. */
+  private shown: PanelParams = {};
+  /** Each service tile's pin control, kept across refreshes. */
+  private readonly tilePins = new Map<string, HTMLButtonElement>();
 
   constructor() {
     const box = h("div", { class: "chart-box", id: "group-topology" });
     this.topoPanel.body.append(box);
     this.topo = new Chart(box, { renderer: "svg" });
+    pinInto(this.topoPanel.el, "group.topology", () => this.shown);
     const row = h("div", { class: "row group-series" });
     for (const [id, title] of [["tps", "gv.tps"], ["avg", "gv.avg"], ["err", "gv.errorRate"]] as const) {
       const panel = new Panel(t(title), { id: `group-${id}-panel` });
       const cbox = h("div", { class: "chart-box short", id: `group-${id}-chart` });
       panel.body.append(cbox);
       row.append(panel.el);
+      pinInto(panel.el, `group.${id}`, () => this.shown);
       const chart = new Chart(cbox);
       chart.inst.group = this.connectId;
       this.series.set(id, { panel, chart });
     }
     echarts.connect(this.connectId);
-    this.el = h("div", { class: "page group", id: "page-group" }, this.picker, this.status, this.tiles, this.topoPanel.el, row);
+    this.el = h("div", { class: "page group", id: "page-group" }, this.picker, h("div", { id: "group-tiles-part" }, this.status, this.tiles), this.topoPanel.el, row);
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
@@ -77,6 +104,7 @@ class GroupPage implements PageView {
     const chosen = x.label ? null : x.services ? x.services.split(",").filter(Boolean) : null;
     const busiest = [...ctx.services].sort((a, b) => b.transactions - a.transactions).slice(0, DEFAULT_SERVICES).map((s) => s.name);
     const services = chosen ?? (x.label ? [] : busiest);
+    this.shown = x.label ? { label: x.label } : chosen ? { services: chosen.join(",") } : {};
     this.renderPicker(ctx, x.label ? [] : services);
     if (!x.label && !services.length) {
       this.status.replaceChildren(emptyState(t("gv.none"), t("gv.noneBody")));
@@ -128,9 +156,9 @@ class GroupPage implements PageView {
     view(
       this.tiles,
       html`${tiles.map(
-        (s) => html`<section class="group-tile" data-service=${s.service} data-tps=${s.tps} data-transactions=${s.transactions}
+        (s) => html`<section class="group-tile pinnable" data-service=${s.service} data-tps=${s.tps} data-transactions=${s.transactions}
             data-errors=${s.errors} data-avg=${s.avg_ms ?? ""}>
-          <h3><a href=${ctx.href({ page: "dashboard", sub: "", service: s.service, instance: "", extra: {} })}>${s.service}</a></h3>
+          <h3 style="display:flex;align-items:center;gap:6px"><a href=${ctx.href({ page: "dashboard", sub: "", service: s.service, instance: "", extra: {} })}>${s.service}</a>${this.tilePin(s.service)}</h3>
           <div class="tiles">
             ${tile(t("gv.tps"), fmtNum(s.tps, 2), "tps")}
             ${tile(t("gv.avg"), fmtMs(s.avg_ms), "avg")}
@@ -141,6 +169,15 @@ class GroupPage implements PageView {
         </section>`,
       )}`,
     );
+  }
+
+  private tilePin(service: string): HTMLButtonElement {
+    let btn = this.tilePins.get(service);
+    if (!btn) {
+      btn = pinButton("group.tile", () => ({ services: service }));
+      this.tilePins.set(service, btn);
+    }
+    return btn;
   }
 
   private renderTopology(body: Group): void {

@@ -11,6 +11,7 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtBytes, fmtNum, fmtPct } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { when } from "./kube";
 import { onRowKey, table } from "./table";
 
@@ -39,22 +40,37 @@ export function createHosts(ctx: Ctx): PageView {
   return new Hosts(ctx);
 }
 
+// Pinnable: the host list (`hosts.list`) and each chart of a chosen host (`hosts.cpu`,
+// `hosts.memory`, …, param host).
+registerPanelKind({ kind: "hosts.list", title: () => t("hv.title"), w: 12, h: 5, create: () => onlyPart(new Hosts(), "#hosts-panel") });
+for (const c of CHARTS) {
+  registerPanelKind({
+    kind: `hosts.${c.id}`,
+    title: (p: PanelParams) => [t(c.title), p.host].filter(Boolean).join(" · "),
+    w: 6,
+    h: 4,
+    create: () => onlyPart(new Hosts(), `#host-${c.id}-panel`),
+  });
+}
+
 class Hosts implements PageView {
   readonly el: HTMLElement;
   private readonly listPanel = new Panel(t("hv.title"), { id: "hosts-panel", hint: t("hv.hint") });
   private readonly detail = h("div", { class: "host-detail", id: "host-detail", hidden: true });
   private readonly charts = new Map<string, { panel: Panel; chart: Chart }>();
   private readonly instPanel = new Panel(t("hv.instances"), { id: "host-instances-panel" });
-  private ctx: Ctx;
+  private ctx!: Ctx;
 
-  constructor(ctx: Ctx) {
-    this.ctx = ctx;
+  constructor(ctx?: Ctx) {
+    if (ctx) this.ctx = ctx;
+    pinInto(this.listPanel.el, "hosts.list", () => ({}));
     const row = h("div", { class: "row two host-charts" });
     for (const c of CHARTS) {
       const panel = new Panel(t(c.title), { id: `host-${c.id}-panel` });
       const box = h("div", { class: "chart-box short", id: `host-${c.id}-chart` });
       panel.body.append(box);
       row.append(panel.el);
+      pinInto(panel.el, `hosts.${c.id}`, () => ({ host: this.ctx?.state.extra.host ?? "" }));
       this.charts.set(c.id, { panel, chart: new Chart(box, { renderer: "svg" }) });
     }
     this.detail.append(h("h2", { class: "section-title", id: "host-title" }), row, this.instPanel.el);

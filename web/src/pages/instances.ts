@@ -8,6 +8,7 @@ import { fmtBytes, fmtMs, fmtNum, fmtPct, fmtTime } from "../format";
 import { t } from "../i18n";
 import { memoryMetric } from "../metrics";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { seriesStep } from "../state";
 import { InstanceNames, markLabels, nameOf } from "./names";
 import { onRowKey, table } from "./table";
@@ -16,6 +17,27 @@ const MAX_INSTANCES = 16;
 
 export function createInstances(): PageView {
   return new Instances();
+}
+
+// Pinnable: the memory chart (`instances.memory`) and the table (`instances.table`), for
+// the page's service and instance (none: every instance).
+const PARTS = {
+  memory: ["#inst-mem-panel", "inst.memory", 6, 5],
+  table: ["#instances-panel", "inst.title", 12, 5],
+} as const;
+for (const [part, [selector, label, w, h_]] of Object.entries(PARTS)) {
+  registerPanelKind({
+    kind: `instances.${part}`,
+    title: (p: PanelParams) => [t(label), p.service, p.instance].filter(Boolean).join(" · "),
+    w,
+    h: h_,
+    create: () => {
+      const v = onlyPart(new Instances(), selector);
+      // A pinned memory chart is the chart: the small multiples stay on the page.
+      if (part === "memory") (v.el.querySelector("#inst-multiples") as HTMLElement).style.display = "none";
+      return v;
+    },
+  });
 }
 
 class Instances implements PageView {
@@ -27,16 +49,21 @@ class Instances implements PageView {
   private readonly small = new Map<string, Chart>();
   private readonly names = new InstanceNames();
   private shown = false;
+  /** What a pin pins: the page's service and instance. */
+  private pinned: PanelParams = {};
 
   constructor() {
     const box = h("div", { class: "chart-box", id: "inst-mem-chart" });
     this.memPanel.body.append(box, this.grid);
     this.chart = new Chart(box);
+    pinInto(this.memPanel.el, "instances.memory", () => this.pinned);
+    pinInto(this.table.el, "instances.table", () => this.pinned);
     this.el = h("div", { class: "page instances", id: "page-instances" }, this.memPanel.el, this.table.el);
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     const w = ctx.window;
+    this.pinned = { service: ctx.state.service, instance: ctx.state.instance };
     this.names.learn([], ctx.instanceNames);
     let rows: InstanceRow[];
     try {

@@ -9,6 +9,7 @@ import { emptyState, errorBox, h, html, loading, nothing, Panel, view } from "..
 import { fmtBytes, fmtNum, fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { diag, memoryView, num, triggerBadge, triggerOf, type AnyCapture, type CaptureComparison, type MemoryComparison } from "./capture_views";
 import { InstanceNames } from "./names";
 import { table } from "./table";
@@ -17,6 +18,17 @@ import "./diagnostics.css";
 export function createMemoryCompare(ctx: Ctx): PageView {
   return new MemoryCompare(ctx);
 }
+
+// Pinnable: the comparison (`memory.compare`, the page has no chart or tile): of the two
+// captures chosen, or, when none were, of the newest two of the service / instance (the
+// pinned panel then follows new captures).
+registerPanelKind({
+  kind: "memory.compare",
+  title: (p: PanelParams) => [t("mc.grew"), p.service, p.instance].filter(Boolean).join(" · "),
+  w: 12,
+  h: 6,
+  create: () => onlyPart(new MemoryCompare(), "#memory-compare-panel"),
+});
 
 /** A type or an allocation site that grew, as the compare gives it. */
 interface Growth {
@@ -39,21 +51,34 @@ class MemoryCompare implements PageView {
   private readonly pickPanel = new Panel(t("mc.pick"), { id: "memory-pick-panel", hint: t("mc.pickHint") });
   private readonly resultPanel = new Panel(t("mc.grew"), { id: "memory-compare-panel" });
   private readonly names = new InstanceNames();
-  private ctx: Ctx;
+  private ctx: Ctx | undefined;
   private captures: AnyCapture[] = [];
   private base = "";
   private other = "";
+  /** The captures were chosen (in the URL or the pickers), not the newest two. */
+  private picked = false;
   private compared = "";
   private readonly aborts = new AbortController();
 
-  constructor(ctx: Ctx) {
-    this.ctx = ctx;
-    this.base = ctx.state.extra.base ?? "";
-    this.other = ctx.state.extra.other ?? "";
+  constructor(ctx?: Ctx) {
+    if (ctx) this.start(ctx);
+    pinInto(this.resultPanel.el, "memory.compare", () => ({
+      service: this.ctx?.state.service ?? "",
+      instance: this.ctx?.state.instance ?? "",
+      ...(this.picked ? { base: this.base, other: this.other } : {}),
+    }));
     this.el = h("div", { class: "page diagnostics", id: "page-memory" }, this.pickPanel.el, this.resultPanel.el);
   }
 
+  private start(ctx: Ctx): void {
+    this.ctx = ctx;
+    this.base = ctx.state.extra.base ?? "";
+    this.other = ctx.state.extra.other ?? "";
+    this.picked = !!(this.base || this.other);
+  }
+
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    if (!this.ctx) this.start(ctx);
     this.ctx = ctx;
     this.names.learn([], ctx.instanceNames);
     try {
@@ -109,7 +134,8 @@ class MemoryCompare implements PageView {
       } else {
         this.base = id;
       }
-      this.ctx.setExtra({ base: this.base, other: this.other });
+      this.picked = true;
+      this.ctx?.setExtra({ base: this.base, other: this.other });
       this.renderPick();
       void this.compare(this.aborts.signal).catch(() => undefined);
     };

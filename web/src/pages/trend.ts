@@ -11,6 +11,7 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtBytes, fmtNum, fmtPct, fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { markLabels } from "./names";
 import { onRowKey, table } from "./table";
 
@@ -28,6 +29,23 @@ export function createTrend(): PageView {
   return new Trend();
 }
 
+// Pinnable: the chart (`trend.chart`) and the table (`trend.table`), with the page's
+// metric, days, grouping and chosen series (and service / instance). A grouping of "all
+// together" is `group_by=none` in a pin (a pin keeps no empty params).
+const PARTS = {
+  chart: ["#trend-chart-panel", "trd.title", 6, 5],
+  table: ["#trend-table-panel", "trd.table", 6, 5],
+} as const;
+for (const [part, [selector, label, w, h_]] of Object.entries(PARTS)) {
+  registerPanelKind({
+    kind: `trend.${part}`,
+    title: (p: PanelParams) => [t(label), p.metric || DEFAULT_METRIC, p.service, p.instance].filter(Boolean).join(" · "),
+    w,
+    h: h_,
+    create: () => onlyPart(new Trend(), selector),
+  });
+}
+
 class Trend implements PageView {
   readonly el: HTMLElement;
   private readonly form = h("div", { class: "filters", id: "trend-filters" });
@@ -38,11 +56,15 @@ class Trend implements PageView {
   private names: { name: string; unit: string | null }[] = [];
   private namesKey = "";
   private loaded = false;
+  /** What a pin pins. */
+  private pinned: PanelParams = {};
 
   constructor() {
     const box = h("div", { class: "chart-box", id: "trend-chart" });
     this.chartPanel.body.append(this.summary, box);
     this.chart = new Chart(box, { renderer: "svg" });
+    pinInto(this.chartPanel.el, "trend.chart", () => this.pinned);
+    pinInto(this.tablePanel.el, "trend.table", () => this.pinned);
     this.el = h("div", { class: "page trend", id: "page-trend" }, this.form, this.chartPanel.el, this.tablePanel.el);
   }
 
@@ -50,7 +72,15 @@ class Trend implements PageView {
     const x = ctx.state.extra;
     const metric = x.metric || DEFAULT_METRIC;
     const days = DAYS.includes(Number(x.days) as (typeof DAYS)[number]) ? Number(x.days) : 30;
-    const groupBy = x.group_by !== undefined ? x.group_by : "instance";
+    const groupBy = x.group_by === "none" ? "" : x.group_by !== undefined ? x.group_by : "instance";
+    this.pinned = {
+      service: ctx.state.service,
+      instance: ctx.state.instance,
+      metric: x.metric ?? "",
+      days: x.days ?? "",
+      group_by: x.group_by === undefined ? "" : groupBy || "none",
+      group: x.group ?? "",
+    };
     const to = Date.now();
     const key = `${days}`;
     let body: TrendBody;

@@ -12,6 +12,7 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtMs, fmtNum, fmtPct } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { filterBar, kube, options } from "./kube";
 import { createIngress } from "./ingress";
 import { table } from "./table";
@@ -36,6 +37,23 @@ export function createWebView(ctx: Ctx): PageView {
   return new WebView(ctx);
 }
 
+/** Pinnable parts: kind `web.<part>` → the panel shown, its title key, default size. */
+const PARTS = {
+  statuses: ["#web-status-panel", "wv.statuses", 6, 4],
+  codes: ["#web-codes-panel", "wv.codes", 6, 4],
+  top: ["#web-top-panel", "wv.top", 12, 5],
+  slowest: ["#web-slow-panel", "wv.slowest", 12, 5],
+} as const;
+for (const [part, [selector, label, w, h_]] of Object.entries(PARTS)) {
+  registerPanelKind({
+    kind: `web.${part}`,
+    title: (p: PanelParams) => [t(label), p.svc].filter(Boolean).join(" · "),
+    w,
+    h: h_,
+    create: () => onlyPart(new WebView(), selector),
+  });
+}
+
 class WebView implements PageView {
   readonly el: HTMLElement;
   private readonly filters = h("div", { class: "filters", id: "web-filters" });
@@ -47,12 +65,18 @@ class WebView implements PageView {
   private readonly chart: Chart;
   private ingress: PageView | null = null;
   private services = new Set<string>();
+  /** What a pin pins: the service filter (the top table also its order). */
+  private shown: PanelParams = {};
 
-  constructor(ctx: Ctx) {
-    for (const s of ctx.services) this.services.add(s.name);
+  constructor(ctx?: Ctx) {
+    for (const s of ctx?.services ?? []) this.services.add(s.name);
     const box = h("div", { class: "chart-box", id: "web-status-chart" });
     this.statusPanel.body.append(box);
     this.chart = new Chart(box, { renderer: "svg" });
+    pinInto(this.topPanel.el, "web.top", () => this.shown);
+    pinInto(this.statusPanel.el, "web.statuses", () => ({ svc: this.shown.svc ?? "" }));
+    pinInto(this.codesPanel.el, "web.codes", () => ({ svc: this.shown.svc ?? "" }));
+    pinInto(this.slowPanel.el, "web.slowest", () => ({ svc: this.shown.svc ?? "" }));
     this.el = h(
       "div",
       { class: "page web-view", id: "page-web" },
@@ -70,6 +94,7 @@ class WebView implements PageView {
     view(this.filters, filterBar(ctx, "web-filter-form", [{ name: "svc", label: t("wv.service"), options: options(this.services), empty: t("wv.allServices") }]));
     const order: Order = ORDERS.includes(x.order as Order) ? (x.order as Order) : "total";
     const service = x.svc || undefined;
+    this.shown = { svc: service ?? "", order: order === "total" ? "" : order };
     const w = ctx.window;
     await Promise.all([
       this.load(this.topPanel, () => webApi.endpoints({ ...w, order, service, limit: 50 }, signal), (b) => this.renderTop(ctx, b, order)),
