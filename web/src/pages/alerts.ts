@@ -9,9 +9,20 @@ import { canWrite } from "../access";
 import { fmtNum } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind } from "../pin";
 import { alerting, consoleHref, errorText, labelChips, type Alert, type Change } from "./alerting";
 import { sevBadge, when } from "./kube";
 import { table } from "./table";
+
+// What is firing now is a figure one watches: the active alerts are pinnable (the history
+// and the silence form are not).
+registerPanelKind({
+  kind: "alerts.active",
+  title: () => t("al.title"),
+  w: 12,
+  h: 4,
+  create: () => onlyPart(new Alerts(), "#alerts-panel"),
+});
 
 export function createAlerts(): PageView {
   return new Alerts();
@@ -33,6 +44,7 @@ class Alerts implements PageView {
     this.el.className = "page alerts";
     this.el.id = "page-alerts";
     this.form.id = "silence-form-box";
+    pinInto(this.panel.el, "alerts.active", () => ({}));
     this.el.append(this.panel.el, this.form, this.historyPanel.el);
   }
 

@@ -13,6 +13,7 @@ import { canWrite } from "../access";
 import { fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind } from "../pin";
 import { errorText, fieldErrors } from "./alerting";
 import { table } from "./table";
 import "./checks.css";
@@ -29,6 +30,16 @@ const enc = encodeURIComponent;
 function send(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<Check | null> {
   return sendCall<Check>(method, path, body);
 }
+
+// The checks' states and recent response times are a board one watches: pinnable (the
+// form is not).
+registerPanelKind({
+  kind: "checks.table",
+  title: () => t("chk.title"),
+  w: 12,
+  h: 4,
+  create: () => onlyPart(new Checks(), "#checks-panel"),
+});
 
 export function createChecks(): PageView {
   return new Checks();
@@ -54,6 +65,7 @@ class Checks implements PageView {
     this.el.id = "page-checks";
     this.formBox.className = "panel";
     this.formBox.id = "check-form-panel";
+    pinInto(this.panel.el, "checks.table", () => ({}));
     this.el.append(this.panel.el, this.formBox);
     this.renderForm();
   }

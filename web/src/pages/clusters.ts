@@ -10,11 +10,33 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtPct } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind } from "../pin";
 import { seriesStep } from "../state";
 import { kube } from "./kube";
 
 /** Services charted at most (two charts and one API call each). */
 const MAX_SERVICES = 8;
+
+/** One of a service's two charts, a pinnable part (`clusters.share` / `clusters.replicas`). */
+type TrafficPart = "share" | "replicas";
+
+// The cluster cards, and each service's share and replicas charts (with its service).
+registerPanelKind({
+  kind: "clusters.cards",
+  title: () => t("cl.title"),
+  w: 12,
+  h: 4,
+  create: () => onlyPart(new Clusters(), "#clusters-panel"),
+});
+for (const part of ["share", "replicas"] as const) {
+  registerPanelKind({
+    kind: `clusters.${part}`,
+    title: (p) => tf(part === "share" ? "cl.share" : "cl.replicas", { service: p.service ?? "" }),
+    w: 6,
+    h: 3,
+    create: (p) => onlyPart(new Clusters(p.service ?? "", part), "#cluster-traffic-panel"),
+  });
+}
 
 export function createClusters(): PageView {
   return new Clusters();
@@ -36,7 +58,12 @@ class Clusters implements PageView {
   private readonly charts = new Map<string, ServiceCharts>();
   private loaded = false;
 
-  constructor() {
+  /** `only` and `part`: a pinned chart, that service's one chart (else every service's two). */
+  constructor(
+    private readonly only = "",
+    private readonly part?: TrafficPart,
+  ) {
+    pinInto(this.cards.el, "clusters.cards", () => ({}));
     this.traffic.body.append(this.rows);
     this.el = h("div", { class: "page clusters", id: "page-clusters" }, this.cards.el, this.traffic.el);
   }
@@ -56,7 +83,7 @@ class Clusters implements PageView {
     const services = [...new Set(clusters.flatMap((c) => c.services ?? []))].sort((a, b) =>
       a === ctx.state.service ? -1 : b === ctx.state.service ? 1 : a.localeCompare(b),
     );
-    const shown = services.slice(0, MAX_SERVICES);
+    const shown = this.only ? [this.only] : services.slice(0, MAX_SERVICES);
     if (!shown.length) {
       this.traffic.setStatus(emptyState(t("cl.noTraffic")));
       return;
@@ -184,12 +211,19 @@ class Clusters implements PageView {
     const replicasBox = h("div", { class: "chart-box short replicas-chart", "data-service": service });
     const shareTitle = h("div", { class: "mini-title" });
     const replicasTitle = h("div", { class: "mini-title" });
-    const row = h(
-      "div",
-      { class: "row two traffic-row", "data-service": service },
-      h("div", { class: "mini-wrap" }, shareTitle, shareBox),
-      h("div", { class: "mini-wrap" }, replicasTitle, replicasBox),
-    );
+    // The pin beside the title (the title's text is rewritten at each refresh).
+    const head = (title: HTMLElement, part: TrafficPart) => {
+      const el = h("div", { class: "mini-head", style: "display:flex;align-items:center;gap:4px" }, title);
+      if (!this.part) pinInto(el, `clusters.${part}`, () => ({ service }));
+      return el;
+    };
+    const wraps = {
+      share: h("div", { class: "mini-wrap", "data-part": "share" }, head(shareTitle, "share"), shareBox),
+      replicas: h("div", { class: "mini-wrap", "data-part": "replicas" }, head(replicasTitle, "replicas"), replicasBox),
+    };
+    // A pinned chart: the other one of the row is not shown.
+    if (this.part) wraps[this.part === "share" ? "replicas" : "share"].style.display = "none";
+    const row = h("div", { class: this.part ? "traffic-row" : "row two traffic-row", "data-service": service }, wraps.share, wraps.replicas);
     this.rows.append(row);
     const charts = { row, share: new Chart(shareBox), replicas: new Chart(replicasBox), shareTitle, replicasTitle };
     this.charts.set(service, charts);

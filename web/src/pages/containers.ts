@@ -8,6 +8,7 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtBytes, fmtNum, fmtPct } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { filterBar, kube, meter, options, when } from "./kube";
 import { table } from "./table";
 
@@ -19,6 +20,16 @@ interface Row {
 }
 
 const SORTS = ["memory", "cpu", "restarts", "name"] as const;
+
+// The hottest containers against their limits, a list one watches: pinnable with the
+// page's filters and sort.
+registerPanelKind({
+  kind: "containers.table",
+  title: (p) => [t("ct.title"), p.cluster, p.namespace, p.svc].filter(Boolean).join(" · "),
+  w: 12,
+  h: 5,
+  create: () => onlyPart(new Containers(), "#containers-panel"),
+});
 
 export function createContainers(): PageView {
   return new Containers();
@@ -32,13 +43,16 @@ class Containers implements PageView {
   private clusters: string[] = [];
   private namespaces = new Set<string>();
   private loaded = false;
+  private shown: PanelParams = {};
 
   constructor() {
+    pinInto(this.panel.el, "containers.table", () => this.shown);
     this.el = h("div", { class: "page containers", id: "page-containers" }, this.filters, this.summary, this.panel.el);
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     const x = ctx.state.extra;
+    this.shown = { cluster: x.cluster ?? "", namespace: x.namespace ?? "", svc: x.svc ?? "", sort: x.sort ?? "" };
     let pods: KubePod[];
     try {
       const [body, clusters] = await Promise.all([

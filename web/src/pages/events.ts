@@ -9,12 +9,24 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { esc, fmtTime } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { EventDetail } from "./event_detail";
 import { filterBar, kindLabel, KINDS, kube, options, SEVERITIES, sevBadge, sevColor, sevLabel, when } from "./kube";
 import { onRowKey, table } from "./table";
 
 /** Rows asked for; the API returns the latest first. */
 const LIMIT = 500;
+
+/** The page's own selection a pinned timeline is drawn with again (never the time range). */
+const PINNED = ["cluster", "namespace", "kind", "severity", "svc", "pod", "q", "by"] as const;
+
+registerPanelKind({
+  kind: "events.timeline",
+  title: (p) => [t("ev.timeline"), p.cluster, p.namespace, p.svc].filter(Boolean).join(" · "),
+  w: 12,
+  h: 4,
+  create: () => onlyPart(new Events(), "#events-timeline-panel"),
+});
 
 export function createEvents(ctx: Ctx): PageView {
   if (ctx.state.sub) return new EventDetail(ctx.state.sub);
@@ -29,16 +41,20 @@ class Events implements PageView {
   private readonly chart: Chart;
   private clusters: string[] = [];
   private loaded = false;
+  /** What a pin of the timeline pins: the filters shown. */
+  private shown: PanelParams = {};
 
   constructor() {
     const box = h("div", { class: "chart-box", id: "events-timeline" });
     this.timeline.body.append(box);
     this.chart = new Chart(box);
+    pinInto(this.timeline.el, "events.timeline", () => this.shown);
     this.el = h("div", { class: "page events", id: "page-events" }, this.filters, this.timeline.el, this.list.el);
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     const x = ctx.state.extra;
+    this.shown = Object.fromEntries(PINNED.map((k) => [k, x[k] ?? ""]));
     let events: KubeEvent[];
     try {
       const [body, clusters] = await Promise.all([

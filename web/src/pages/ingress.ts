@@ -8,12 +8,21 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { fmtMs, fmtNum, fmtPct } from "../format";
 import { t, tf } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { filterBar, kube, options } from "./kube";
 import { markLabels } from "./names";
 import { table } from "./table";
 
 /** Routes on the chart at most (the table lists them all). */
 const CHART_ROUTES = 15;
+
+registerPanelKind({
+  kind: "ingress.chart",
+  title: (p) => [t("ig.chart"), p.cluster, p.namespace].filter(Boolean).join(" · "),
+  w: 6,
+  h: 5,
+  create: () => onlyPart(new Ingress(), "#ingress-chart-panel"),
+});
 
 export function createIngress(): PageView {
   return new Ingress();
@@ -28,16 +37,19 @@ class Ingress implements PageView {
   private clusters: string[] = [];
   private namespaces = new Set<string>();
   private loaded = false;
+  private shown: PanelParams = {};
 
   constructor() {
     const box = h("div", { class: "chart-box", id: "ingress-chart" });
     this.chartPanel.body.append(box);
     this.chart = new Chart(box);
+    pinInto(this.chartPanel.el, "ingress.chart", () => this.shown);
     this.el = h("div", { class: "page ingress", id: "page-ingress" }, this.filters, this.chartPanel.el, this.panel.el);
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     const x = ctx.state.extra;
+    this.shown = { cluster: x.cluster ?? "", namespace: x.namespace ?? "" };
     let routes: KubeIngressRoute[];
     try {
       const [body, clusters] = await Promise.all([

@@ -10,6 +10,7 @@ import { emptyState, errorBox, h, html, Panel, view } from "../dom";
 import { fmtNum } from "../format";
 import { t, tf, type Key } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { table } from "./table";
 import "./metering.css";
 
@@ -18,6 +19,24 @@ type Line = Statement["lines"][number];
 type Metering = Ok<"/api/v1/metering">;
 
 const GROUP_BYS = ["namespace", "team", "workload", "cluster"] as const;
+
+// The statement (its summary line: capacity, allocation and idle cost) and the nodes'
+// capacity are figures one watches: pinnable with the grouping, and the month when one was
+// picked (else a pinned statement follows the current month).
+registerPanelKind({
+  kind: "metering.statement",
+  title: (p) => [t("mt.title"), p.group_by ? t(`mt.by.${p.group_by}` as Key) : "", p.month].filter(Boolean).join(" · "),
+  w: 12,
+  h: 6,
+  create: () => onlyPart(new MeteringPage(), "#metering-panel"),
+});
+registerPanelKind({
+  kind: "metering.nodes",
+  title: (p) => [t("mt.nodes"), p.month].filter(Boolean).join(" · "),
+  w: 12,
+  h: 4,
+  create: () => onlyPart(new MeteringPage(), "#metering-nodes-panel"),
+});
 
 export function createMetering(): PageView {
   return new MeteringPage();
@@ -42,14 +61,18 @@ class MeteringPage implements PageView {
   private readonly panel = new Panel(t("mt.title"), { id: "metering-panel", hint: t("mt.hint") });
   private readonly nodesPanel = new Panel(t("mt.nodes"), { id: "metering-nodes-panel" });
   private loaded = false;
+  private shown: PanelParams = {};
 
   constructor() {
+    pinInto(this.panel.el, "metering.statement", () => this.shown);
+    pinInto(this.nodesPanel.el, "metering.nodes", () => ({ month: this.shown.month ?? "" }));
     this.el = h("div", { class: "page metering", id: "page-metering" }, this.controls, this.panel.el, this.nodesPanel.el);
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     const month = /^\d{4}-\d{2}$/.test(ctx.state.extra.month ?? "") ? ctx.state.extra.month : thisMonth();
     const by = (GROUP_BYS as readonly string[]).includes(ctx.state.extra.group_by ?? "") ? ctx.state.extra.group_by : "namespace";
+    this.shown = { month: ctx.state.extra.month === month ? month : "", group_by: ctx.state.extra.group_by === by ? by : "" };
     this.renderControls(ctx, month, by);
     let s: Statement;
     let m: Metering;

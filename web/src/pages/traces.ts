@@ -6,10 +6,21 @@ import { emptyState, errorBox, h, html, nothing, Panel, view } from "../dom";
 import { esc, fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { onRowKey, table } from "./table";
 import { TraceDetail } from "./trace_detail";
 
 const FIELDS = ["name", "status", "min_ms", "max_ms", "attr", "limit"] as const;
+
+// The scatter of the search's traces (start × duration), pinnable with the service and the
+// search fields.
+registerPanelKind({
+  kind: "traces.scatter",
+  title: (p) => [t("tr.results"), p.service, p.name].filter(Boolean).join(" · "),
+  w: 6,
+  h: 3,
+  create: () => onlyPart(new TraceSearch(), "#traces-chart"),
+});
 
 export function createTraces(ctx: Ctx): PageView {
   if (ctx.state.sub) {
@@ -25,9 +36,13 @@ class TraceSearch implements PageView {
   private readonly chart: Chart;
   private loaded = false;
   private lastKey: string | null = null;
+  private ctx: Ctx | null;
+  private shown: PanelParams = {};
 
-  constructor(ctx: Ctx) {
-    const x = ctx.state.extra;
+  /** `ctx` fills the search form (a pinned scatter has none). */
+  constructor(ctx?: Ctx) {
+    this.ctx = ctx ?? null;
+    const x = ctx?.state.extra ?? {};
     const input = (name: string, label: string, type = "text", placeholder = "") =>
       h("label", { class: "field" }, h("span", null, label), h("input", { name, type, value: x[name] ?? "", placeholder, id: `q-${name}` }));
     const status = h(
@@ -50,7 +65,7 @@ class TraceSearch implements PageView {
             const v = String(fd.get(f) ?? "").trim();
             if (v) extra[f] = v;
           }
-          ctx.navigate({ extra });
+          this.ctx?.navigate({ extra });
         },
       },
       input("name", t("tr.endpoint"), "text", "GET /orders"),
@@ -63,6 +78,7 @@ class TraceSearch implements PageView {
     );
     const searchPanel = new Panel(t("tr.search"), { id: "search-panel" });
     searchPanel.setStatus(null);
+    pinInto(searchPanel.el, "traces.scatter", () => this.shown);
     const box = h("div", { class: "chart-box short", id: "traces-chart" });
     searchPanel.body.append(form, box);
     this.chart = new Chart(box);
@@ -71,7 +87,9 @@ class TraceSearch implements PageView {
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
+    this.ctx = ctx;
     const x = ctx.state.extra;
+    this.shown = { service: ctx.state.service, ...Object.fromEntries(FIELDS.map((f) => [f, x[f] ?? ""])) };
     let traces: TraceSummary[];
     try {
       const resp = await api.traces(

@@ -9,6 +9,7 @@ import { canWrite } from "../access";
 import { fmtMs, fmtTime } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
+import { onlyPart, pinInto, registerPanelKind, type PanelParams } from "../pin";
 import { InstanceNames, markLabels } from "./names";
 import { onRowKey, table } from "./table";
 import { ThreadDump, traceLink } from "./thread_dump";
@@ -16,6 +17,22 @@ import { ThreadDump, traceLink } from "./thread_dump";
 /** A request and the local clock when it was fetched, so the table keeps counting. */
 interface Row extends ActiveRequest {
   seenAt: number;
+}
+
+// Requests in flight per instance (the chart) and the active requests (the table): figures
+// one watches, pinnable with the service and instance.
+const PARTS = {
+  "per-instance": ["#active-chart-panel", "tx.perInstance", 6, 3],
+  active: ["#active-panel", "tx.title", 12, 4],
+} as const;
+for (const [part, [selector, label, w, h_]] of Object.entries(PARTS)) {
+  registerPanelKind({
+    kind: `transactions.${part}`,
+    title: (p: PanelParams) => [t(label), p.service].filter(Boolean).join(" · "),
+    w,
+    h: h_,
+    create: () => onlyPart(new Transactions(), selector),
+  });
 }
 
 export function createTransactions(ctx: Ctx): PageView {
@@ -32,18 +49,22 @@ class Transactions implements PageView {
   private rows: Row[] = [];
   private reporting: string[] = [];
   private readonly names = new InstanceNames();
-  private ctx: Ctx;
+  private ctx: Ctx | null;
   private timer: number;
 
-  constructor(ctx: Ctx) {
-    this.ctx = ctx;
+  /** `ctx` opens the capture its URL names (a pinned part has none). */
+  constructor(ctx?: Ctx) {
+    this.ctx = ctx ?? null;
     this.table = new Panel(t("tx.title"), { id: "active-panel", hint: t("tx.hint") });
     this.perInstance = new Panel(t("tx.perInstance"), { id: "active-chart-panel" });
     this.instancesPanel = new Panel(t("tx.instances"), { id: "capture-instances-panel", hint: t("tx.instancesHint") });
     const box = h("div", { class: "chart-box short", id: "active-chart" });
     this.perInstance.body.append(box);
     this.chart = new Chart(box);
-    this.dump = new ThreadDump(ctx.state.extra.capture ?? "", this.names, () => this.renderInstances());
+    this.dump = new ThreadDump(ctx?.state.extra.capture ?? "", this.names, () => this.renderInstances());
+    const shown = (): PanelParams => ({ service: this.ctx?.state.service ?? "", instance: this.ctx?.state.instance ?? "" });
+    pinInto(this.perInstance.el, "transactions.per-instance", shown);
+    pinInto(this.table.el, "transactions.active", shown);
     this.el = h(
       "div",
       { class: "page transactions", id: "page-transactions" },
@@ -108,7 +129,8 @@ class Transactions implements PageView {
       this.instancesPanel.setStatus(emptyState(t("tx.noInstances"), t("tx.unavailable")));
       return;
     }
-    const service = this.ctx.state.service;
+    const ctx = this.ctx;
+    const service = ctx?.state.service ?? "";
     view(
       this.instancesPanel.body,
       table({
@@ -128,8 +150,8 @@ class Transactions implements PageView {
               <button
                 class="btn small capture-btn"
                 data-instance=${inst}
-                ?disabled=${busy || !service}
-                @click=${() => void this.dump.start(this.ctx, service, inst)}
+                ?disabled=${busy || !service || !ctx}
+                @click=${() => ctx && void this.dump.start(ctx, service, inst)}
               >${busy ? t("tx.capturing") : t("tx.capture")}</button>` : nothing}
             </td>
           </tr>`;
