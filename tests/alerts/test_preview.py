@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from accounts.people import People
 from alerts.telemetry import (
     ERRORS_FROM_S,
     ERRORS_UNTIL_S,
@@ -34,6 +35,7 @@ from alerts.telemetry import (
     transactions,
 )
 from bongsu.accounts.principal import header_tenants
+from bongsu.accounts.roles import Role
 from bongsu.alerts.kinds import Context, kind, register
 from bongsu.alerts.kinds.series import SeriesCache
 from bongsu.alerts.model import Rule, Sample
@@ -362,6 +364,7 @@ class Api:
 
 
 KEYS: dict[str, str] = {}  # tenant -> ingest key, made before the server starts
+TOKENS: dict[str, str] = {}  # tenant -> API token of an editor of its organisation
 
 
 @pytest.fixture(scope="module")
@@ -372,14 +375,22 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, int, Pa
     for tenant in ("default", "acme"):
         KEYS[tenant] = ring.create(tenant).key
     ring.close()
-    server = ServerProcess(data, {"BONGSU_FSYNC": "off"}).start()
+    people = People(f"sqlite:///{data / 'meta.sqlite'}")
+    try:
+        for tenant in KEYS:
+            TOKENS[tenant] = people.member(people.org_of(tenant), f"{tenant.upper()}_EDITOR",
+                                           Role.EDITOR)[1]
+    finally:
+        people.close()
+    # Accounts mode: the ingest keys write the telemetry, the editors' tokens read it.
+    server = ServerProcess(data, {"BONGSU_AUTH": "accounts", "BONGSU_FSYNC": "off"}).start()
     try:
         t0 = anchor_us()
         status, _, _ = server.post("/v1/traces", traces_request(transactions(t0)),
                                    headers={"Authorization": f"Bearer {KEYS['default']}"})
         assert status == 200
         server.wait_loaded()
-        yield Api(server, KEYS["default"]), t0, data / "meta.sqlite"
+        yield Api(server, TOKENS["default"]), t0, data / "meta.sqlite"
     finally:
         server.stop()
     assert survivors(server.left_behind) == []
@@ -424,7 +435,7 @@ def test_a_preview_sees_only_the_callers_tenant(api: tuple[Api, int, Path]) -> N
     client, t0, _ = api
     window = {"from": t0 // 1000, "to": t0 // 1000 + 1_200_000}
     mine = client.call("POST", "/api/v1/rules/preview", {**ERRORS, **window})[1]
-    status, theirs = Api(client.server, KEYS["acme"]).call("POST", "/api/v1/rules/preview",
+    status, theirs = Api(client.server, TOKENS["acme"]).call("POST", "/api/v1/rules/preview",
                                                       {**ERRORS, **window})
     assert status == 200, theirs
     assert mine["seen"] == 2 and (theirs["seen"], theirs["label_sets"]) == (0, [])
