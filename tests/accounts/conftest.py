@@ -26,9 +26,11 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import Engine
 
 from agent.services import postgres_server
 from alerts.receivers import Mail, SmtpReceiver
+from bongsu.meta.database import connect
 from server_process import ServerProcess
 
 PASSWORD = "Correct-Horse-9"  # passes the policy
@@ -139,6 +141,14 @@ def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
                          autocommit=True) as con:
         con.execute(f"CREATE DATABASE {name}")
     return f"postgresql://postgres@127.0.0.1:{port}/{name}"
+
+
+@pytest.fixture
+def engine(meta_url: str) -> Iterator[Engine]:
+    """An engine on ``meta_url``'s database, migrated to head."""
+    made = connect(meta_url)
+    yield made
+    made.dispose()
 
 
 @pytest.fixture

@@ -10,21 +10,16 @@ Two acceptances of one invitation at once join once, on SQLite and on PostgreSQL
 from __future__ import annotations
 
 import re
-import secrets
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import psycopg
-import pytest
 from sqlalchemy import Engine, update
 
 from accounts.conftest import AccountsServer, detail, mails_to
 from accounts.people import People, request
-from agent.services import postgres_server
 from bongsu.accounts import invitations as inv
 from bongsu.accounts.audit import By
 from bongsu.accounts.principal import Principal
@@ -157,28 +152,6 @@ def test_without_smtp_the_link_is_for_passing_on(tmp_path: Path) -> None:
     finally:
         server.stop()
         people.close()
-
-
-@pytest.fixture(scope="module")
-def pg_port() -> Iterator[int]:
-    with postgres_server() as port:
-        yield port
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
-    else:
-        port = request.getfixturevalue("pg_port")
-        name = "t_" + secrets.token_hex(4)
-        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres",
-                             autocommit=True) as con:
-            con.execute(f"CREATE DATABASE {name}")
-        url = f"postgresql://postgres@127.0.0.1:{port}/{name}"
-    made = connect(url)
-    yield made
-    made.dispose()
 
 
 def test_one_acceptance_of_two_at_once(engine: Engine) -> None:

@@ -7,24 +7,20 @@ and token stop working there on the next request; another organisation's member 
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Engine
 
 from accounts.people import People, bearer, request
-from agent.services import postgres_server
 from bongsu.accounts.audit import By
 from bongsu.accounts.members import change_role
 from bongsu.accounts.principal import Principal
 from bongsu.accounts.roles import Role
 from bongsu.errors import Conflict
-from bongsu.meta.database import connect
 from server_process import ServerProcess
 
 
@@ -175,28 +171,6 @@ def test_another_orgs_member_is_not_found(world: tuple[ServerProcess, People]) -
             assert (status, answer["detail"]) == (
                 404, f"no member {user_id} in this organisation"), answer
     assert people.role_of(stranger, theirs) is Role.VIEWER
-
-
-@pytest.fixture(scope="module")
-def pg_port() -> Iterator[int]:
-    with postgres_server() as port:
-        yield port
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
-    else:
-        port = request.getfixturevalue("pg_port")
-        name = "t_" + secrets.token_hex(4)
-        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres",
-                             autocommit=True) as con:
-            con.execute(f"CREATE DATABASE {name}")
-        url = f"postgresql://postgres@127.0.0.1:{port}/{name}"
-    made = connect(url)
-    yield made
-    made.dispose()
 
 
 def test_two_owners_stepping_down_at_once_leave_one(engine: Engine) -> None:

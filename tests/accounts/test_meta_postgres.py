@@ -5,19 +5,15 @@ the trial) — the same tests on both databases."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, event, insert, inspect, select, update
 from starlette.requests import Request
 
 from accounts.people import People, Session
-from agent.services import postgres_server
 from bongsu.accounts.authenticate import Authenticator
 from bongsu.accounts.credentials import CSRF_HEADER, PROJECT_HEADER, digest
 from bongsu.accounts.orgs import create_org
@@ -41,22 +37,10 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def pg_port() -> Iterator[int]:
-    with postgres_server() as port:
-        yield port
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'meta.sqlite'}"
-    port = request.getfixturevalue("pg_port")
-    name = "t_" + secrets.token_hex(4)
-    with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres",
-                         autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    return f"postgresql://postgres@127.0.0.1:{port}/{name}"
+@pytest.fixture
+def url(meta_url: str) -> str:
+    """A fresh metadata database, SQLite then a real PostgreSQL (conftest's meta_url)."""
+    return meta_url
 
 
 @pytest.fixture
