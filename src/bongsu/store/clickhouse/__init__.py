@@ -1,0 +1,1 @@
+"""The ClickHouse telemetry backend: schema, client, store and a local test endpoint."""
