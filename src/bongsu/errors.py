@@ -20,6 +20,7 @@
     │   ├── QueryTimeout             504: the query ran past ``query_timeout_seconds``
     │   └── TooManyRows              400: the result is over ``query_max_rows``
     ├── StoreError                   the store cannot do what was asked
+    │   ├── StoreUnavailable         503: the store's server cannot be reached (Retry-After)
     │   └── CorruptIngestLog         an ingest log record fails its checksum
     ├── ScrapeError                  an exporter endpoint or metrics.k8s.io cannot be read
     └── RuleError                    an alert rule is invalid (names the field: ``rules[3].for``)
@@ -125,6 +126,12 @@ class TooManyRows(QueryError):
 
 class StoreError(BongsuError):
     """The store cannot do what was asked."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's server (ClickHouse) cannot be reached; the API answers 503."""
+
+    retry_after = 5
 
 
 class CorruptIngestLog(StoreError):

@@ -13,7 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bongsu.api.params import BAD_PARAMETER
-from bongsu.errors import QueryError, RateLimited, RuleError, StoreError, Unauthorized
+from bongsu.errors import (
+    QueryError,
+    RateLimited,
+    RuleError,
+    StoreError,
+    StoreUnavailable,
+    Unauthorized,
+)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -37,7 +44,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreError)
     def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": f"store unavailable: {exc}"}, status_code=503)
+        headers = ({"Retry-After": str(exc.retry_after)}
+                   if isinstance(exc, StoreUnavailable) else None)
+        return JSONResponse({"detail": f"store unavailable: {exc}"}, status_code=503,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
