@@ -136,12 +136,10 @@ class Metering(MeteringStore, MeteringReads, Protocol):
 
 
 def metering_of(store: Any, timeout_s: float, max_rows: int) -> Metering:
-    """The metering side of a telemetry store."""
-    from bongsu.store.duckdb.metering import DuckDBMetering
-    from bongsu.store.duckdb.store import DuckDBStore
-
-    if isinstance(store, DuckDBStore):
-        return DuckDBMetering(store, timeout_s=timeout_s, max_rows=max_rows)
+    """The metering side of a telemetry store (its ``metering`` method), or ``store``
+    itself if it is one."""
     if hasattr(store, "metering_hours"):
         return store  # type: ignore[no-any-return]
+    if hasattr(store, "metering"):
+        return store.metering(timeout_s, max_rows)  # type: ignore[no-any-return]
     raise TypeError(f"no metering side for a store of type {type(store).__name__}")

@@ -884,12 +884,10 @@ class Reads(Protocol):
         ...
 
 def reads_of(store: Any, timeout_s: float, max_rows: int) -> Reads:
-    """The :class:`Reads` of a telemetry store (or ``store`` itself if it is one)."""
-    from bongsu.store.duckdb.reads import DuckDBReads
-    from bongsu.store.duckdb.store import DuckDBStore
-
-    if isinstance(store, DuckDBStore):
-        return DuckDBReads(store, timeout_s=timeout_s, max_rows=max_rows)
+    """The :class:`Reads` of a telemetry store (its ``reads`` method), or ``store`` itself
+    if it is one."""
     if hasattr(store, "find_traces"):
         return store  # type: ignore[no-any-return]
+    if hasattr(store, "reads"):
+        return store.reads(timeout_s, max_rows)  # type: ignore[no-any-return]
     raise TypeError(f"no read side for a store of type {type(store).__name__}")

@@ -61,11 +61,8 @@ def sla_reads_of(store: Any, timeout_s: float, max_rows: int) -> SlaReads:
     """The :class:`SlaReads` of a telemetry store (or ``store`` itself if it is one)."""
     if hasattr(store, "traffic_minutes"):
         return store  # type: ignore[no-any-return]
-    from bongsu.store.duckdb.sla import DuckDBSlaReads
-    from bongsu.store.duckdb.store import DuckDBStore
-
-    if isinstance(store, DuckDBStore):
-        return DuckDBSlaReads(store, timeout_s=timeout_s, max_rows=max_rows)
+    if hasattr(store, "sla_reads"):
+        return store.sla_reads(timeout_s, max_rows)  # type: ignore[no-any-return]
     raise TypeError(f"no SLA reads for a store of type {type(store).__name__}")
 
 

@@ -93,9 +93,14 @@ _EXPIRE = [
 ]
 
 
-def match(cur: duckdb.DuckDBPyConnection, now_us: int) -> None:
-    """Turn the spans of ``b_spans`` into edges and pending halves (inside a transaction)."""
+def insert_database_edges(cur: duckdb.DuckDBPyConnection) -> None:
+    """The calls to databases of the spans of ``b_spans``: known from each client span."""
     cur.execute(_DATABASE_EDGES)
+
+
+def match(cur: duckdb.DuckDBPyConnection, now_us: int) -> None:
+    """Turn the spans of ``b_spans`` into pending halves and matched edges (inside a
+    transaction; database edges are :func:`insert_database_edges`)."""
     for sql in _NEW:
         cur.execute(sql, {"now": now_us})
     cur.execute(_MATCHED)

@@ -120,6 +120,10 @@ _TELEMETRY_TABLES = (
     *views.TABLES,
 )  # captures and day user sketches have their own retention
 _MINUTE_US = 60_000_000
+_DERIVED_TABLES = (
+    "rollup_10s", "rollup_1m", "edges_1m", "users_1m", "users_1d", "db_statement_text",
+    *views.TABLES,
+)
 _CHECK_SCHEMA = pa.schema([
     ("tenant", pa.string()), ("check_id", pa.string()), ("ts_us", pa.int64()),
     ("status", pa.string()), ("state", pa.string()), ("duration_ms", pa.float64()),
@@ -219,23 +223,10 @@ class DuckDBStore:
     def _insert(self, cur: duckdb.DuckDBPyConnection, batch: Batch) -> None:
         if batch.spans.num_rows:
             cur.register("b_spans", batch.spans)
-            cur.register("b_apdex", self._apdex)
             cur.execute("INSERT INTO spans SELECT * FROM b_spans")
-            for table, width in (("rollup_10s", 10_000_000), ("rollup_1m", _MINUTE_US)):
-                sql = _ROLLUP_INSERT.format(
-                    table=table, width=width, bucket=_BUCKET_SQL, kinds=_TRANSACTION_KINDS
-                )
-                cur.execute(sql, [self._apdex_t_us])
+            self._insert_span_rollups(cur, batch)
             edges.match(cur, int(time.time() * 1e6))
-            users.insert(cur, batch.spans)
-            views.insert(cur, batch.spans, _BUCKET_SQL)
-        if batch.edges.num_rows:
-            cur.register("b_edges", batch.edges)
-            cur.execute(
-                "INSERT INTO edges_1m SELECT tenant, ts_us // 60000000 * 60000000, source,"
-                " source_instance, target, target_instance, target_kind, sum(calls),"
-                " sum(errors), sum(sum_us) FROM b_edges GROUP BY ALL"
-            )
+        self._insert_batch_edges(cur, batch)
         if batch.resources.num_rows:
             cur.register("b_resources", batch.resources)
             for statement in _INSTANCE_UPSERT:
@@ -246,6 +237,66 @@ class DuckDBStore:
         if batch.logs.num_rows:
             cur.register("b_logs", batch.logs)
             cur.execute("INSERT INTO logs SELECT * FROM b_logs")
+
+    def _insert_span_rollups(self, cur: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        """The rollups of the spans registered as ``b_spans``: transactions, database
+        edges, user sketches, view rollups."""
+        cur.register("b_apdex", self._apdex)
+        for table, width in (("rollup_10s", 10_000_000), ("rollup_1m", _MINUTE_US)):
+            sql = _ROLLUP_INSERT.format(
+                table=table, width=width, bucket=_BUCKET_SQL, kinds=_TRANSACTION_KINDS
+            )
+            cur.execute(sql, [self._apdex_t_us])
+        edges.insert_database_edges(cur)
+        users.insert(cur, batch.spans)
+        views.insert(cur, batch.spans, _BUCKET_SQL)
+
+    def _insert_batch_edges(self, cur: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        if batch.edges.num_rows:
+            cur.register("b_edges", batch.edges)
+            cur.execute(
+                "INSERT INTO edges_1m SELECT tenant, ts_us // 60000000 * 60000000, source,"
+                " source_instance, target, target_instance, target_kind, sum(calls),"
+                " sum(errors), sum(sum_us) FROM b_edges GROUP BY ALL"
+            )
+
+    def derived(self, batch: Batch) -> dict[str, pa.Table]:
+        """The rows a load of ``batch`` adds to the tables derived from the batch alone
+        (rollups, database and batch edges, user sketches, view rollups, statement texts),
+        computed in a transaction that is rolled back: another backend stores these rows,
+        so its figures are DuckDB's. Span-matched edges are not among them."""
+        with self._write_lock:
+            cur = self._writer
+            cur.begin()
+            try:
+                if batch.spans.num_rows:
+                    cur.register("b_spans", batch.spans)
+                    self._insert_span_rollups(cur, batch)
+                self._insert_batch_edges(cur, batch)
+                return {t: cur.execute(f"SELECT * FROM {t}").fetch_arrow_table()
+                        for t in _DERIVED_TABLES}
+            finally:
+                cur.rollback()
+                for name in ("b_spans", "b_edges", "b_apdex"):
+                    cur.unregister(name)
+
+    def reads(self, timeout_s: float, max_rows: int) -> Any:
+        """The read side (:class:`bongsu.store.reads.Reads`) with these limits."""
+        from bongsu.store.duckdb.reads import DuckDBReads
+
+        return DuckDBReads(self, timeout_s=timeout_s, max_rows=max_rows)
+
+    def metering(self, timeout_s: float, max_rows: int) -> Any:
+        """The metering side (:class:`bongsu.store.metering.Metering`) with these limits."""
+        from bongsu.store.duckdb.metering import DuckDBMetering
+
+        return DuckDBMetering(self, timeout_s=timeout_s, max_rows=max_rows)
+
+    def sla_reads(self, timeout_s: float, max_rows: int) -> Any:
+        """The SLA reads (:class:`bongsu.store.sla.SlaReads`) with these limits."""
+        from bongsu.store.duckdb.sla import DuckDBSlaReads
+
+        return DuckDBSlaReads(self, timeout_s=timeout_s, max_rows=max_rows)
 
     def _mark_dirty(self, batch: Batch) -> None:
         for table in (batch.spans, batch.edges):
