@@ -75,6 +75,7 @@ from bongsu.reports.model import Sources
 from bongsu.reports.service import ReportsService
 from bongsu.settings import Settings
 from bongsu.store.duckdb import DuckDBStore
+from bongsu.store.open import open_store
 from bongsu.store.reads import reads_of
 from bongsu.support import SupportService
 from bongsu.synthetics.service import SyntheticsService
@@ -138,9 +139,7 @@ def build(settings: Settings) -> Parts:
     # One engine: the keys, the alert engine and its lease; a bad BONGSU_META_URL stops
     # the start before anything else is opened.
     engine = connect(settings.metadata_url)
-    store = DuckDBStore.open(
-        settings.store_path, settings.apdex_t_ms, settings.apdex_overrides()
-    )
+    store = open_store(settings)
     ingest_log = IngestLog.open(settings.wal_dir, settings.wal_segment_bytes, settings.fsync)
     keys = KeyRing(engine)
     auth = Authenticator(engine, keys, auth_mode(settings),

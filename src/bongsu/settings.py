@@ -67,6 +67,17 @@ class Settings:
         "How long a client span waits for its server span before it is counted as a call "
         "to an external host.",
     )
+    store: str = _setting(
+        "duckdb", "Telemetry store: 'duckdb' (one embedded file) or 'clickhouse'."
+    )
+    clickhouse_url: str = _setting(
+        "http://127.0.0.1:8123", "ClickHouse HTTP endpoint, as http(s)://user:password@host:port."
+    )
+    clickhouse_database: str = _setting("bongsu", "ClickHouse database of the telemetry tables.")
+    clickhouse_log_id: str = _setting(
+        "default", "Name of this server's ingest log in ClickHouse: one per replica, so "
+        "each records its own loaded positions."
+    )
     apdex_t_ms: float = _setting(500.0, "Default APDEX threshold T in milliseconds.")
     apdex_t_overrides: str = _setting(
         "", "Per-service APDEX T, as 'service=ms,service=ms'."

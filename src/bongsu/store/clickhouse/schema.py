@@ -17,14 +17,15 @@ How the tables differ from DuckDB's, and how reads must follow:
   ts_us, service, instance, duration_us, is_error, peer, arrived_us = load wall time) and
   server halves to ``edge_servers`` (SERVER/CONSUMER spans with a parent: tenant, trace_lo,
   parent_id, service, instance, is_error, arrived_us). Database calls and ``Batch.edges``
-  go to ``edges_1m`` at load, as in DuckDB. ``expire_edges(cutoff)`` *settles* each whole
-  arrival minute ``m`` of client halves with ``(m + 1) min <= cutoff``: it joins them with
+  go to ``edges_1m`` at load, as in DuckDB. ``expire_edges(cutoff)`` *settles* the client
+  halves that arrived in ``(last settled_us, cutoff]``: it records ``cutoff`` in
+  ``edge_settled`` (per log id; read ``max(settled_us)``), then joins those halves with
   ``edge_servers`` and inserts the matched pairs (``target_kind = 'service'``) and the
   unmatched ones (``'external'``, target = ``coalesce(peer, 'unknown')``) into
-  ``edges_1m`` once, with the token ``{log_id}:edges:{m}``, then records ``m + 1`` minutes
-  as ``edge_settled.settled_us`` (per log id; read ``max``). **Reads of edges** are
+  ``edges_1m`` once (token ``{log_id}:edges:{lo}:{hi}``; after a restart the last window
+  is inserted again, a no-op unless a crash came between). **Reads of edges** are
   ``edges_1m`` UNION ALL the live matches: client halves with
-  ``arrived_us >= settled_us`` joined with ``edge_servers`` on
+  ``arrived_us > settled_us`` joined with ``edge_servers`` on
   ``(tenant, trace_lo, span_id = parent_id)`` as ``'service'`` rows at the client's
   minute (calls 1, errors ``c.is_error OR s.is_error``, sum_us ``c.duration_us``);
   live unmatched client halves are not shown yet (DuckDB keeps them pending too).
@@ -310,7 +311,7 @@ def _has_tenant(t: Table) -> bool:
 
 
 def edges_live_sql(settled_us_param: str = "{settled_us:Int64}") -> str:
-    """The edges of client halves not settled yet (arrived at or after ``settled_us``),
+    """The edges of client halves not settled yet (arrived after ``settled_us``),
     matched with their server halves: rows shaped like ``edges_1m``, one per call."""
     return f"""
 SELECT c.tenant AS tenant, intDiv(c.ts_us, 60000000) * 60000000 AS ts_us,
@@ -320,4 +321,4 @@ SELECT c.tenant AS tenant, intDiv(c.ts_us, 60000000) * 60000000 AS ts_us,
 FROM edge_clients AS c
 INNER JOIN edge_servers AS s
     ON s.tenant = c.tenant AND s.trace_lo = c.trace_lo AND s.parent_id = c.span_id
-WHERE c.arrived_us >= {settled_us_param}"""
+WHERE c.arrived_us > {settled_us_param}"""

@@ -273,7 +273,7 @@ class DuckDBStore:
                     cur.register("b_spans", batch.spans)
                     self._insert_span_rollups(cur, batch)
                 self._insert_batch_edges(cur, batch)
-                return {t: cur.execute(f"SELECT * FROM {t}").fetch_arrow_table()
+                return {t: cur.sql(f"SELECT * FROM {t}").to_arrow_table()
                         for t in _DERIVED_TABLES}
             finally:
                 cur.rollback()
