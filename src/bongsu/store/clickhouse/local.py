@@ -43,7 +43,9 @@ class Engine:
     """One chdb session shared by every request, one request at a time."""
 
     def __init__(self, path: str, max_memory_bytes: int, max_threads: int) -> None:
-        self._session = chdb.session.Session(
+        # chdb ships no type hints; its session is used through query() alone.
+        session_type: Any = chdb.session.Session
+        self._session: Any = session_type(
             f"{path}?max_server_memory_usage={max_memory_bytes}&max_threads={max_threads}")
         self._lock = threading.Lock()
         self._spool = tempfile.mkdtemp(prefix="bongsu-ch-")
@@ -126,7 +128,7 @@ def _handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
         def _chunked(self) -> bytes:
             if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
                 return b""
-            parts = []
+            parts: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().strip().split(b";")[0], 16)
                 if size == 0:
