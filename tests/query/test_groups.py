@@ -158,3 +158,84 @@ def test_bad_requests_name_the_field(sim: Simulated, params: dict[str, str], fie
     r = sim.client.get("/api/v1/groups", params=params)
     assert r.status_code == 400
     assert field in r.text
+
+
+def _starts(sim: Simulated) -> dict[str, list[tuple[int, int, bool]]]:
+    """(start µs, duration µs, error) of the SERVER / CONSUMER spans sent, per service."""
+    out: dict[str, list[tuple[int, int, bool]]] = defaultdict(list)
+    for e in sim.exports:
+        if e.kind != "traces":
+            continue
+        for rs in ExportTraceServiceRequest.FromString(e.body).resource_spans:
+            service = next(a.value.string_value for a in rs.resource.attributes
+                           if a.key == "service.name")
+            for ss in rs.scope_spans:
+                for s in ss.spans:
+                    start_us = s.start_time_unix_nano // 1000
+                    if s.kind in (2, 5) and sim.start_ms * 1000 <= start_us < sim.end_ms * 1000:
+                        http = next((a.value.int_value for a in s.attributes
+                                     if a.key == "http.response.status_code"), 0)
+                        out[service].append((start_us,
+                                             (s.end_time_unix_nano - s.start_time_unix_nano)
+                                             // 1000, s.status.code == 2 or http >= 500))
+    return out
+
+
+def test_the_group_tmap_sums_its_services_cells_and_counts_every_span(sim: Simulated
+                                                                     ) -> None:
+    sent = _starts(sim)
+    chosen = ["orders", "payments", "frontend"]
+    params = {**_window(sim), "services": ",".join(chosen), "step": "60"}
+    body = sim.client.get("/api/v1/groups/heatmap", params=params).json()
+    assert body["step"] == 60
+    assert body["totals"] == [{"service": s, "transactions": len(sent[s])} for s in chosen]
+    assert sum(c["count"] for c in body["cells"]) == sum(len(sent[s]) for s in chosen)
+    errors = sum(err for s in chosen for _, _, err in sent[s])
+    assert sum(c["errors"] for c in body["cells"]) == errors
+    # Per column: the spans that started in that minute, whatever their service.
+    per_minute: dict[int, int] = defaultdict(int)
+    for s in chosen:
+        for start_us, _, _ in sent[s]:
+            per_minute[start_us // 60_000_000 * 60_000] += 1
+    columns: dict[int, int] = defaultdict(int)
+    for c in body["cells"]:
+        columns[c["ts"]] += c["count"]
+    assert columns == per_minute
+    # Each cell is the sum of the services' own heatmaps' cells at the same duration row.
+    own: dict[tuple[int, float], int] = defaultdict(int)
+    for s in chosen:
+        hm = sim.client.get(f"/api/v1/services/{s}/heatmap", params={
+            **_window(sim), "step": "60"}).json()
+        for c in hm["cells"]:
+            own[(c["ts"], hm["bounds_ms"][c["bucket"]])] += c["count"]
+    assert own == {(c["ts"], body["bounds_ms"][c["bucket"]]): c["count"]
+                   for c in body["cells"]}
+    by_label = sim.client.get("/api/v1/groups/heatmap", params={
+        **_window(sim), "label": "namespace:shop", "step": "60"}).json()
+    assert sum(t["transactions"] for t in by_label["totals"]) == sum(
+        len(v) for v in sent.values())
+
+
+def test_a_selection_of_the_group_tmap_lists_every_services_transactions(sim: Simulated
+                                                                         ) -> None:
+    sent = _starts(sim)
+    chosen = ["orders", "payments"]
+    low_ms, high_ms = 20.0, 400.0
+    expected = sorted(
+        ((start_us, s) for s in chosen for start_us, d, _ in sent[s]
+         if low_ms * 1000 <= d <= high_ms * 1000), reverse=True)
+    assert expected, "the simulated traffic has transactions in the range"
+    body = sim.client.get("/api/v1/groups/transactions", params={
+        **_window(sim), "services": ",".join(chosen), "min_ms": str(low_ms),
+        "max_ms": str(high_ms), "limit": "1000"}).json()
+    rows = body["transactions"]
+    assert sorted(((round(r["ts"] * 1000), r["service"]) for r in rows), reverse=True) == expected
+    assert [r["ts"] for r in rows] == sorted((r["ts"] for r in rows), reverse=True)
+    assert {r["service"] for r in rows} == set(chosen)
+    limited = sim.client.get("/api/v1/groups/transactions", params={
+        **_window(sim), "services": ",".join(chosen), "min_ms": str(low_ms),
+        "max_ms": str(high_ms), "limit": "5"}).json()["transactions"]
+    assert limited == rows[:5]
+    bad = sim.client.get("/api/v1/groups/transactions", params={
+        **_window(sim), "services": "orders", "min_ms": "5", "max_ms": "1"})
+    assert bad.status_code == 400 and "max_ms" in bad.text

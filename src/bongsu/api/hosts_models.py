@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from bongsu.api.models import Model, TopologyEdge, TopologyNode
+from bongsu.api.models import HeatmapCell, Model, TopologyEdge, TopologyNode
 
 
 def _f(description: str, **kw: Any) -> Any:
@@ -150,6 +150,18 @@ class Group(Model):
                                    "for a label)")
     series: list[GroupSeries] = _f("TPS / response time / error rate per service and step")
     topology: GroupTopology = _f("The map among the group's services (service level)")
+
+
+class GroupServiceTotal(Model):
+    service: str = _f("service.name")
+    transactions: int = _f("Its transactions in the map, count")
+
+
+class GroupHeatmap(Model):
+    step: int = _f("Seconds per column")
+    bounds_ms: list[float] = _f("Row bounds, ms: row i covers [bounds_ms[i], bounds_ms[i+1])")
+    cells: list[HeatmapCell] = _f("Non-empty cells, each the sum of the group's services'")
+    totals: list[GroupServiceTotal] = _f("Each service's share, in the order of the group")
 
 
 class GroupLabels(Model):

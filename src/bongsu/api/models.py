@@ -106,6 +106,7 @@ class Transaction(Model):
     span_id: str = _f("Span id, 16 hex digits")
     ts: float = _f("Start, epoch ms (microseconds as the fraction)")
     name: str = _f("Span name")
+    service: str = _f("Service name")
     duration_ms: float = _f("Duration, ms")
     status: str = _f("OTLP status: unset, ok or error")
     error: bool = _f("Status ERROR or HTTP status >= 500")

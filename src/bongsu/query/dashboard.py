@@ -9,7 +9,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bongsu.errors import NotFound, TooManyRows
@@ -83,29 +83,45 @@ def heatmap(
     instance: str | None = None,
 ) -> dict[str, Any]:
     """Transaction counts per step and duration row; ``bucket`` indexes ``bounds_ms``."""
+    body = combined_heatmap(reads, tenant, [service], window, step_s, max_rows, instance)
+    if not body["cells"]:
+        _require_service(reads, tenant, service)
+    del body["totals"]
+    return {"service": service, **body}
+
+
+def combined_heatmap(
+    reads: Reads, tenant: str, services: Sequence[str], window: Window, step_s: int,
+    max_rows: int, instance: str | None = None,
+) -> dict[str, Any]:
+    """The heatmap of several services as one: each cell sums theirs (a group's T-Map);
+    ``totals`` counts each service's transactions in it. Services never seen add nothing."""
     resolution = resolution_for(window, step_s)
     w = window.aligned(resolution).aligned(step_s)
     if (w.end_us - w.start_us) // (step_s * _US) > max_rows:
         raise TooManyRows(f"step: over the {max_rows}-row limit; use a larger step")
-    cells = reads.heatmap(
-        tenant, service, w.start_us, w.end_us, resolution, step_s * _US, instance
-    )
-    if not cells:
-        _require_service(reads, tenant, service)
-        return {"service": service, "step": step_s, "bounds_ms": [], "cells": []}
-    low = min(c.row for c in cells)
-    high = max(c.row for c in cells)
-    bounds = [bucket_low_us(row * HEATMAP_GROUP) / 1000 for row in range(low, high + 2)]
-    return {
-        "service": service,
-        "step": step_s,
-        "bounds_ms": bounds,
-        "cells": [
-            {"ts": c.ts_us // 1000, "bucket": c.row - low, "count": c.count,
-             "errors": c.errors}
-            for c in cells
-        ],
-    }
+    summed: dict[tuple[int, int], list[int]] = {}
+    totals: dict[str, int] = {}
+    for service in services:
+        for c in reads.heatmap(
+            tenant, service, w.start_us, w.end_us, resolution, step_s * _US, instance
+        ):
+            cell = summed.setdefault((c.ts_us, c.row), [0, 0])
+            cell[0] += c.count
+            cell[1] += c.errors
+            totals[service] = totals.get(service, 0) + c.count
+    body: dict[str, Any] = {"step": step_s, "bounds_ms": [], "cells": [],
+                            "totals": [{"service": s, "transactions": totals.get(s, 0)}
+                                       for s in services]}
+    if not summed:
+        return body
+    low = min(row for _, row in summed)
+    high = max(row for _, row in summed)
+    body["bounds_ms"] = [bucket_low_us(row * HEATMAP_GROUP) / 1000
+                         for row in range(low, high + 2)]
+    body["cells"] = [{"ts": ts // 1000, "bucket": row - low, "count": n, "errors": e}
+                     for (ts, row), (n, e) in sorted(summed.items())]
+    return body
 
 
 def transactions(
@@ -113,13 +129,29 @@ def transactions(
     errors_only: bool, limit: int, instance: str | None = None,
 ) -> dict[str, Any]:
     """The transactions inside a heatmap selection, newest first."""
-    rows = reads.transactions(
-        tenant, service, window.start_us, window.end_us, min_us, max_us, errors_only, limit,
-        instance,
-    )
-    if not rows:
+    body = combined_transactions(reads, tenant, [service], window, min_us, max_us,
+                                 errors_only, limit, instance)
+    if not body["transactions"]:
         _require_service(reads, tenant, service)
-    names = instance_names(reads, tenant, (r.instance for r in rows))
+    return body
+
+
+def combined_transactions(
+    reads: Reads, tenant: str, services: Sequence[str], window: Window, min_us: int,
+    max_us: int, errors_only: bool, limit: int, instance: str | None = None,
+) -> dict[str, Any]:
+    """The transactions of several services inside a selection of their combined heatmap:
+    the newest ``limit`` of them all (ties by span id), each with its service."""
+    found = [
+        (service, r)
+        for service in services
+        for r in reads.transactions(tenant, service, window.start_us, window.end_us,
+                                    min_us, max_us, errors_only, limit, instance)
+    ]
+    if len(services) > 1:
+        found.sort(key=lambda sr: (-sr[1].ts_us, sr[1].span_id))
+        del found[limit:]
+    names = instance_names(reads, tenant, (r.instance for _, r in found))
     return {
         "transactions": [
             {
@@ -127,6 +159,7 @@ def transactions(
                 "span_id": span_hex(r.span_id),
                 "ts": r.ts_us / 1000,
                 "name": r.name,
+                "service": service,
                 "duration_ms": r.duration_us / 1000,
                 "status": status_name(r.status),
                 "error": r.is_error,
@@ -134,7 +167,7 @@ def transactions(
                 "instance_name": names[r.instance],
                 "http_status": r.http_status,
             }
-            for r in rows
+            for service, r in found
         ]
     }
 

@@ -169,9 +169,17 @@ export interface paths {
     /** Several services' tiles, series and topology */
     get: operations["group_api_v1_groups_get"];
   };
+  "/api/v1/groups/heatmap": {
+    /** The group's T-Map: its services' heatmaps as one */
+    get: operations["heatmap_api_v1_groups_heatmap_get"];
+  };
   "/api/v1/groups/labels": {
     /** The namespace, cluster and team values there are */
     get: operations["labels_api_v1_groups_labels_get"];
+  };
+  "/api/v1/groups/transactions": {
+    /** Transactions in a selection of the group's T-Map, of every service */
+    get: operations["transactions_api_v1_groups_transactions_get"];
   };
   "/api/v1/hosts": {
     /** Every host with CPU, memory, load, disk, network and its instances */
@@ -2603,6 +2611,29 @@ export interface components {
        */
       top: string;
     };
+    /** GroupHeatmap */
+    GroupHeatmap: {
+      /**
+       * Bounds Ms
+       * @description Row bounds, ms: row i covers [bounds_ms[i], bounds_ms[i+1])
+       */
+      bounds_ms: number[];
+      /**
+       * Cells
+       * @description Non-empty cells, each the sum of the group's services'
+       */
+      cells: components["schemas"]["HeatmapCell"][];
+      /**
+       * Step
+       * @description Seconds per column
+       */
+      step: number;
+      /**
+       * Totals
+       * @description Each service's share, in the order of the group
+       */
+      totals: components["schemas"]["GroupServiceTotal"][];
+    };
     /** GroupLabels */
     GroupLabels: {
       /**
@@ -2681,6 +2712,19 @@ export interface components {
        * @description service.name
        */
       service: string;
+    };
+    /** GroupServiceTotal */
+    GroupServiceTotal: {
+      /**
+       * Service
+       * @description service.name
+       */
+      service: string;
+      /**
+       * Transactions
+       * @description Its transactions in the map, count
+       */
+      transactions: number;
     };
     /** GroupTile */
     GroupTile: {
@@ -7636,6 +7680,11 @@ export interface components {
        */
       name: string;
       /**
+       * Service
+       * @description Service name
+       */
+      service: string;
+      /**
        * Span Id
        * @description Span id, 16 hex digits
        */
@@ -10570,6 +10619,61 @@ export interface operations {
       };
     };
   };
+  /** The group's T-Map: its services' heatmaps as one */
+  heatmap_api_v1_groups_heatmap_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Comma-separated service names (at most 50); give this or label */
+        services?: string;
+        /** @description key:value with key namespace, cluster or team, e.g. namespace:shop; give this or services */
+        label?: string;
+        /** @description Seconds per point: a positive multiple of 10, at most 31 days. Default: the smallest of 10, 30, 60, 120, 300 … giving at most 120 points. */
+        step?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["GroupHeatmap"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** The namespace, cluster and team values there are */
   labels_api_v1_groups_labels_get: {
     parameters: {
@@ -10585,6 +10689,67 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["GroupLabels"];
+        };
+      };
+      /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not signed in, or an unknown, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's role or credential may not do this (an ingest key on a read, a viewer writing, an organisation whose trial ended) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The store is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The query ran past its time limit */
+      504: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Transactions in a selection of the group's T-Map, of every service */
+  transactions_api_v1_groups_transactions_get: {
+    parameters: {
+      query?: {
+        /** @description Window start, inclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: to - 15 min. */
+        from?: string;
+        /** @description Window end, exclusive: ISO-8601 (UTC without an offset) or epoch ms. Default: now. */
+        to?: string;
+        /** @description Comma-separated service names (at most 50); give this or label */
+        services?: string;
+        /** @description key:value with key namespace, cluster or team, e.g. namespace:shop; give this or services */
+        label?: string;
+        /** @description Shortest duration to include, ms (inclusive) */
+        min_ms?: number;
+        /** @description Longest duration to include, ms (inclusive) */
+        max_ms?: number;
+        /** @description Only failed transactions (true/false, 1/0, yes/no, on/off). Default false. */
+        errors_only?: boolean;
+        /** @description Most rows to return: 1 to min(1000, the row cap). Default 100. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Transactions"];
         };
       };
       /** @description A bad or unknown parameter (the message names it), or a result over the row cap */
