@@ -23,8 +23,8 @@ FILLED = (
 
 # The T-Map's cell grid as the page says it drew it: the grid's rectangle in pixels of
 # the chart element, its column and row counts and the first column holding data.
-TMAP_GRID = """() => {
-  const e = document.querySelector('#tmap-chart');
+TMAP_GRID = """(sel) => {
+  const e = document.querySelector(sel);
   if (!e || !e.dataset.grid || !(Number(e.dataset.firstColumn) >= 0)) return null;
   const [left, top, width, height] = e.dataset.grid.split(',').map(Number);
   return {left, top, width, height, columns: Number(e.dataset.columns),
@@ -65,24 +65,28 @@ def next_refresh(page: Any) -> None:
     )
 
 
-def drag_tmap(page: Any, back: int = 2, columns: int | None = None) -> dict[str, str]:
+def drag_tmap(page: Any, back: int = 2, columns: int | None = None, prefix: str = "tmap"
+              ) -> dict[str, str]:
     """Drag over the T-Map from its first column with data (top row) to the column `back`
     before the last, or `columns` columns on (bottom row); return the rectangle once listed.
 
     `back=2`: columns 20-30 s old (two before the current one) are fully ingested, so
-    the server's answer cannot change between the UI's call and the test's.
+    the server's answer cannot change between the UI's call and the test's. ``prefix``
+    names the T-Map (``tmap``: the service dashboard's; ``group-tmap``: the group's).
     """
     page.wait_for_function(
-        f"b => {{ const g = ({TMAP_GRID})(); return g && g.columns - 1 - b - g.first >= 2; }}",
-        arg=back,
+        f"([b, sel]) => {{ const g = ({TMAP_GRID})(sel);"
+        " return g && g.columns - 1 - b - g.first >= 2; }",
+        arg=[back, f"#{prefix}-chart"],
         timeout=60_000,
     )
-    g = page.evaluate(TMAP_GRID)
+    page.locator(f"#{prefix}-chart").scroll_into_view_if_needed()  # mouse events need it shown
+    g = page.evaluate(TMAP_GRID, f"#{prefix}-chart")
     last = g["columns"] - 1 - back
     if columns is not None:
         last = min(last, g["first"] + columns - 1)
     cw, ch = g["width"] / g["columns"], g["height"] / g["rows"]
-    box = page.locator("#tmap-chart").bounding_box()
+    box = page.locator(f"#{prefix}-chart").bounding_box()
     x0 = box["x"] + g["left"] + (g["first"] + 0.5) * cw
     y0 = box["y"] + g["top"] + 0.5 * ch  # the top row
     x1 = box["x"] + g["left"] + (last + 0.5) * cw
@@ -92,8 +96,8 @@ def drag_tmap(page: Any, back: int = 2, columns: int | None = None) -> dict[str,
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=6)
     page.mouse.move(x1, y1, steps=6)
     page.mouse.up()
-    page.wait_for_selector("#tmap-selection[data-count]", timeout=10_000)
-    return dict(page.eval_on_selector("#tmap-selection", "e => ({...e.dataset})"))
+    page.wait_for_selector(f"#{prefix}-selection[data-count]", timeout=10_000)
+    return dict(page.eval_on_selector(f"#{prefix}-selection", "e => ({...e.dataset})"))
 
 
 def selection_api(console: Console, service: str, rect: dict[str, str], **params: Any) -> Any:

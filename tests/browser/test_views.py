@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from .conftest import Console, Problems
-from .test_console import CHART_WAIT_MS, FILLED, finished_window, shot
+from .test_console import CHART_WAIT_MS, FILLED, drag_tmap, finished_window, shot
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -232,7 +232,27 @@ def test_group_page_by_services_and_by_label(
     topo = page.eval_on_selector("#group-topology", "e => ({...e.dataset})")
     assert int(topo["nodes"]) == len(api["topology"]["nodes"]) > len(names) - 1
     assert int(topo["edges"]) == len(api["topology"]["edges"])
+    # The group's T-Map: every cell the page drew is the API's sum of the services' cells.
+    page.wait_for_function(f"sel => {FILLED}", arg="#group-tmap-chart", timeout=CHART_WAIT_MS)
+    drawn = page.eval_on_selector("#group-tmap-chart", "e => ({...e.dataset})")
+    hm = console.get("/api/v1/groups/heatmap", services=",".join(names),
+                     step=int(drawn["step"]), **w)
+    assert int(drawn["cells"]) == len(hm["cells"]) > 0
+    assert int(drawn["rows"]) == len(hm["bounds_ms"]) - 1
+    assert sum(t["transactions"] for t in hm["totals"]) == sum(
+        s["transactions"] for s in api["services"])
     shot(page, screenshots, "group")
+    # A rectangle on it lists the transactions of all the group's services in it.
+    rect = drag_tmap(page, back=0, prefix="group-tmap")
+    expected = console.get("/api/v1/groups/transactions", services=",".join(names), **{
+        "from": rect["from"], "to": rect["to"], "min_ms": rect["minMs"],
+        "max_ms": rect.get("maxMs"), "limit": 500})["transactions"]
+    listed = page.eval_on_selector_all(
+        "#group-tmap-selection-table tbody tr",
+        "rs => rs.map(r => [r.dataset.spanId, r.dataset.service])")
+    assert listed == [[t["span_id"], t["service"]] for t in expected]
+    assert len({s for _, s in listed}) > 1, "a rectangle over the whole map spans services"
+    shot(page, screenshots, "group-tmap-selection")
 
     # By label: the namespace's services, as the API chooses them.
     labels = console.get("/api/v1/groups/labels", **w)

@@ -133,7 +133,8 @@ def test_drag_select_lists_the_transactions_of_the_region(api: httpx.Client, loa
     one = next(s for s in want if s.span_id == int(got[0]["span_id"], 16))
     assert got[0] == {
         "trace_id": f"{one.trace_id:032x}", "span_id": f"{one.span_id:016x}",
-        "ts": one.start_us / 1000, "name": one.name, "duration_ms": one.duration_us / 1000,
+        "ts": one.start_us / 1000, "name": one.name, "service": "frontend",
+        "duration_ms": one.duration_us / 1000,
         "status": "unset", "error": one.is_error, "instance": one.instance,
         "instance_name": dataset.display_name(one.instance), "http_status": one.http_status,
     }

@@ -14,10 +14,15 @@ import { fmtMs, fmtNum, fmtPct } from "../format";
 import { t } from "../i18n";
 import type { Ctx, PageView } from "../page";
 import { onlyPart, pinButton, pinInto, registerPanelKind, type PanelParams } from "../pin";
+import { TMap } from "./tmap";
 import { layoutTopology, type BlockIn, type EdgeIn } from "./topology_layout";
 
 type Group = Ok<"/api/v1/groups">;
 type Labels = Ok<"/api/v1/groups/labels">;
+type GroupHeatmap = Ok<"/api/v1/groups/heatmap">;
+type GroupTransactions = Ok<"/api/v1/groups/transactions">;
+/** The group a request is about: a list of services or a label. */
+type Choice = { services?: string; label?: string };
 type Tile = Group["services"][number];
 
 /** Services shown when none are chosen: the busiest ones. */
@@ -28,6 +33,8 @@ const NODE = { width: 110, height: 58, anchorY: 18 };
 export const groupApi = {
   group: (p: { from: number; to: number; services?: string; label?: string }, s?: AbortSignal) => get<Group>("/groups", p, s),
   labels: (w: { from: number; to: number }, s?: AbortSignal) => get<Labels>("/groups/labels", { ...w }, s),
+  heatmap: (p: { from: number; to: number; step: number } & Choice, s?: AbortSignal) => get<GroupHeatmap>("/groups/heatmap", p, s),
+  transactions: (p: { from: number; to: number; min_ms: number; max_ms?: number; limit: number } & Choice, s?: AbortSignal) => get<GroupTransactions>("/groups/transactions", p, s),
 };
 
 let groups = 0;
@@ -42,6 +49,7 @@ export function createGroup(): PageView {
 const PARTS = {
   tile: ["#group-tiles-part", "gv.services", 12, 2],
   topology: ["#group-topology-panel", "gv.topology", 12, 5],
+  tmap: ["#group-tmap-panel", "gv.tmap", 12, 5],
   tps: ["#group-tps-panel", "gv.tps", 4, 4],
   avg: ["#group-avg-panel", "gv.avg", 4, 4],
   err: ["#group-err-panel", "gv.errorRate", 4, 4],
@@ -71,12 +79,25 @@ class GroupPage implements PageView {
   private shown: PanelParams = {};
   /** Each service tile's pin control, kept across refreshes. */
   private readonly tilePins = new Map<string, HTMLButtonElement>();
+  /** The services or label the T-Map shows (set before each refresh). */
+  private choice: Choice = {};
+  /** The group's T-Map: its services' cells summed; a selection lists all their transactions. */
+  private readonly tmap = new TMap({
+    id: "group-tmap",
+    title: t("gv.tmap"),
+    source: {
+      showService: true,
+      heatmap: (ctx, step, signal) => groupApi.heatmap({ ...ctx.window, step, ...this.choice }, signal),
+      transactions: async (_ctx, r, signal) => (await groupApi.transactions({ ...r, ...this.choice }, signal)).transactions,
+    },
+  });
 
   constructor() {
     const box = h("div", { class: "chart-box", id: "group-topology" });
     this.topoPanel.body.append(box);
     this.topo = new Chart(box, { renderer: "svg" });
     pinInto(this.topoPanel.el, "group.topology", () => this.shown);
+    pinInto(this.tmap.panel.el, "group.tmap", () => this.shown);
     const row = h("div", { class: "row group-series" });
     for (const [id, title] of [["tps", "gv.tps"], ["avg", "gv.avg"], ["err", "gv.errorRate"]] as const) {
       const panel = new Panel(t(title), { id: `group-${id}-panel` });
@@ -89,7 +110,7 @@ class GroupPage implements PageView {
       this.series.set(id, { panel, chart });
     }
     echarts.connect(this.connectId);
-    this.el = h("div", { class: "page group", id: "page-group" }, this.picker, h("div", { id: "group-tiles-part" }, this.status, this.tiles), this.topoPanel.el, row);
+    this.el = h("div", { class: "page group", id: "page-group" }, this.picker, h("div", { id: "group-tiles-part" }, this.status, this.tiles), this.topoPanel.el, h("div", { class: "row tmap-row" }, this.tmap.panel.el, this.tmap.listPanel.el), row);
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
@@ -110,9 +131,11 @@ class GroupPage implements PageView {
       this.status.replaceChildren(emptyState(t("gv.none"), t("gv.noneBody")));
       return;
     }
+    this.choice = x.label ? { label: x.label } : { services: services.join(",") };
+    const map = this.tmap.refresh(ctx, signal).catch(() => {});
     let body: Group;
     try {
-      body = await groupApi.group({ ...ctx.window, ...(x.label ? { label: x.label } : { services: services.join(",") }) }, signal);
+      body = await groupApi.group({ ...ctx.window, ...this.choice }, signal);
     } catch (err) {
       if ((err as Error).name === "AbortError") throw err;
       this.status.replaceChildren(errorBox(err));
@@ -121,6 +144,7 @@ class GroupPage implements PageView {
     this.renderTiles(ctx, body.services);
     this.renderTopology(body);
     this.renderSeries(ctx, body);
+    await map;
   }
 
   private renderPicker(ctx: Ctx, services: string[]): void {
@@ -250,6 +274,7 @@ class GroupPage implements PageView {
   dispose(): void {
     echarts.disconnect(this.connectId);
     this.topo.dispose();
+    this.tmap.dispose();
     for (const { chart } of this.series.values()) chart.dispose();
   }
 }

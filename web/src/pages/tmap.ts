@@ -30,6 +30,23 @@ interface Grid {
 
 const SELECTION_LIMIT = 500;
 
+type Cells = Pick<Heatmap, "step" | "bounds_ms" | "cells">;
+
+/** Where a T-Map's cells and a selection's transactions come from: one service (the
+ *  dashboard's, by default) or several summed (the group dashboard's). */
+export interface TMapSource {
+  heatmap(ctx: Ctx, step: number, signal: AbortSignal): Promise<Cells>;
+  transactions(ctx: Ctx, r: Rect & { limit: number }, signal: AbortSignal): Promise<Transaction[]>;
+  /** List each transaction's service (the map mixes several). */
+  showService?: boolean;
+}
+
+const serviceSource: TMapSource = {
+  heatmap: (ctx, step, signal) => api.heatmap(ctx.state.service, ctx.window, step, ctx.state.instance || undefined, signal),
+  transactions: async (ctx, r, signal) =>
+    (await api.transactions(ctx.state.service, { ...r, instance: ctx.state.instance || undefined }, signal)).transactions,
+};
+
 export class TMap {
   readonly panel: Panel;
   readonly listPanel: Panel;
@@ -38,26 +55,32 @@ export class TMap {
   private rect: Rect | null = null;
   private ctx: Ctx | null = null;
   private listAbort: AbortController | null = null;
+  private readonly source: TMapSource;
+  private readonly tableId: string;
 
-  constructor() {
-    this.panel = new Panel(t("dash.tmap"), { cls: "tmap", id: "tmap-panel", hint: t("dash.tmapHint") });
-    const box = h("div", { class: "chart-box tall", id: "tmap-chart" });
+  /** `id` prefixes the elements' ids (`tmap`: `tmap-panel`, `tmap-chart`, `tmap-selection`). */
+  constructor(opts: { id?: string; title?: string; source?: TMapSource } = {}) {
+    const id = opts.id ?? "tmap";
+    this.source = opts.source ?? serviceSource;
+    this.tableId = id === "tmap" ? "selection-table" : `${id}-selection-table`;
+    this.panel = new Panel(opts.title ?? t("dash.tmap"), { cls: "tmap", id: `${id}-panel`, hint: t("dash.tmapHint") });
+    const box = h("div", { class: "chart-box tall", id: `${id}-chart` });
     this.panel.body.append(box);
     this.chart = new Chart(box);
     this.chart.inst.on("brushEnd", (p: unknown) => this.onBrushEnd(p as BrushEndParams));
     this.chart.inst.on("finished", () => this.markGrid());
 
-    const clear = h("button", { class: "btn small", id: "tmap-clear", onclick: () => this.clearSelection() }, t("dash.clearSelection"));
-    this.listPanel = new Panel(t("dash.selection"), { cls: "selection", id: "tmap-selection", actions: clear });
+    const clear = h("button", { class: "btn small", id: `${id}-clear`, onclick: () => this.clearSelection() }, t("dash.clearSelection"));
+    this.listPanel = new Panel(t("dash.selection"), { cls: "selection", id: `${id}-selection`, actions: clear });
     this.listPanel.setStatus(emptyState(t("dash.selectionNone")));
   }
 
   async refresh(ctx: Ctx, signal: AbortSignal): Promise<void> {
     this.ctx = ctx;
     const step = heatmapStep(ctx.window);
-    let hm: Heatmap;
+    let hm: Cells;
     try {
-      hm = await api.heatmap(ctx.state.service, ctx.window, step, ctx.state.instance || undefined, signal);
+      hm = await this.source.heatmap(ctx, step, signal);
     } catch (err) {
       if ((err as Error).name === "AbortError") throw err;
       this.panel.setStatus(errorBox(err), this.grid !== null);
@@ -68,7 +91,7 @@ export class TMap {
     if (this.rect) await this.loadSelection(true);
   }
 
-  private render(hm: Heatmap, ctx: Ctx): void {
+  private render(hm: Cells, ctx: Ctx): void {
     const stepMs = (hm.step || heatmapStep(ctx.window)) * 1000;
     const start = Math.floor(ctx.window.from / stepMs) * stepMs;
     const columns = Math.max(1, Math.ceil((ctx.window.to - start) / stepMs));
@@ -132,7 +155,7 @@ export class TMap {
       total,
     );
     // What is drawn, for the browser tests (no chart internals leave the page).
-    Object.assign(this.chart.el.dataset, { columns: String(columns), rows: String(buckets), cells: String(cells.length), firstColumn: String(firstColumn) });
+    Object.assign(this.chart.el.dataset, { step: String(stepMs / 1000), columns: String(columns), rows: String(buckets), cells: String(cells.length), firstColumn: String(firstColumn) });
     this.markGrid();
     this.chart.inst.dispatchAction({ type: "takeGlobalCursor", key: "brush", brushOption: { brushType: "rect", brushMode: "single" } });
     this.panel.setStatus(total === 0 ? emptyState(t("common.noData")) : null, true);
@@ -239,12 +262,7 @@ export class TMap {
     }
     let rows: Transaction[];
     try {
-      const resp = await api.transactions(
-        ctx.state.service,
-        { ...r, limit: SELECTION_LIMIT, instance: ctx.state.instance || undefined },
-        ac.signal,
-      );
-      rows = resp.transactions;
+      rows = await this.source.transactions(ctx, { ...r, limit: SELECTION_LIMIT }, ac.signal);
     } catch (err) {
       if ((err as Error).name === "AbortError") return;
       this.listPanel.setStatus(errorBox(err, () => void this.loadSelection()), quiet);
@@ -264,8 +282,8 @@ export class TMap {
     view(
       this.listPanel.body,
       table({
-        id: "selection-table",
-        head: [t("common.time"), t("common.name"), t("common.duration"), t("common.instance"), t("common.status")],
+        id: this.tableId,
+        head: [t("common.time"), ...(this.source.showService ? [t("common.service")] : []), t("common.name"), t("common.duration"), t("common.instance"), t("common.status")],
         rows,
         key: (tx) => tx.span_id || `${tx.trace_id}:${tx.ts}`,
         row: (tx) => {
@@ -277,10 +295,12 @@ export class TMap {
             data-trace-id=${tx.trace_id}
             data-span-id=${tx.span_id}
             data-instance=${tx.instance}
+            data-service=${tx.service}
             @click=${open(tx)}
             @keydown=${onRowKey(open(tx))}
           >
             <td>${fmtTime(tx.ts)}</td>
+            ${this.source.showService ? html`<td class="name">${tx.service}</td>` : nothing}
             <td class="name">${tx.name}</td>
             <td class="num">${fmtMs(tx.duration_ms)}</td>
             <td class="inst" title=${tx.instance}>${nameOf(tx, (id) => ctx.instanceName(id))}</td>
