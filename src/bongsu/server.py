@@ -265,7 +265,10 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
     parts = build(settings)
     otlp, api = (
         _Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                               access_log=False, lifespan="off"))
+                               access_log=False, lifespan="off",
+                               # A request line up to 1 MiB reaches the API, whose own
+                               # limits answer a precise 400 (h11's 16 KiB gave plain text).
+                               h11_max_incomplete_event_size=_MAX_REQUEST_HEAD))
         for app, host, port in (
             (parts.otlp_app, settings.otlp_host, settings.otlp_port),
             (parts.api_app, settings.host, settings.port),
@@ -307,6 +310,9 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
         announce("bongsu: stopping; loading what was acknowledged …")
         parts.close()
         announce("bongsu: stopped")
+
+
+_MAX_REQUEST_HEAD = 1 << 20
 
 
 def _stop(servers: list[_Server]) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from bongsu.api.body import BodyModel
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 State = Literal["inactive", "pending", "firing", "resolved"]
@@ -19,7 +21,7 @@ def _d(text: str, **kw: Any) -> Any:
     return Field(description=text, **kw)
 
 
-class Matcher(BaseModel):
+class Matcher(BodyModel):
     """One label matcher: ``service=orders``, ``pod=~orders-.*`` (anchored)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -30,7 +32,7 @@ class Matcher(BaseModel):
                     max_length=1024)
 
 
-class Rule(BaseModel):
+class Rule(BodyModel):
     """A rule in its written form (what ``bongsu rules apply`` reads from a file)."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -54,11 +56,11 @@ class Rule(BaseModel):
         "(trigger alert, the rule's id)", default_factory=list)
 
 
-class Rules(BaseModel):
+class Rules(BodyModel):
     rules: list[Rule] = _d("The tenant's rules, by name")
 
 
-class Alert(BaseModel):
+class Alert(BodyModel):
     """One rule and label set's state."""
 
     id: str = _d("Fingerprint of the rule and the labels")
@@ -75,11 +77,11 @@ class Alert(BaseModel):
     last_eval_ms: int = _d("Its last evaluation" + _MS)
 
 
-class Alerts(BaseModel):
+class Alerts(BodyModel):
     alerts: list[Alert] = _d("By rule, then id")
 
 
-class Change(BaseModel):
+class Change(BodyModel):
     """One state change of an alert."""
 
     id: int = _d("Orders the changes")
@@ -89,11 +91,11 @@ class Change(BaseModel):
     alert: Alert = _d("The alert as it was after the change")
 
 
-class History(BaseModel):
+class History(BodyModel):
     history: list[Change] = _d("Newest first")
 
 
-class SilenceIn(BaseModel):
+class SilenceIn(BodyModel):
     """A silence (``starts_ms`` defaults to now) or, with ``recurrence``
     (``"weekly sun 02:00-04:00"``, UTC), a maintenance window between the two."""
 
@@ -108,7 +110,7 @@ class SilenceIn(BaseModel):
                                 default=None, max_length=128)
 
 
-class Silence(BaseModel):
+class Silence(BodyModel):
     id: str = _d("Silence id")
     matchers: list[Matcher] = _d("Alerts it mutes: all must match")
     starts_ms: int = _d("Start" + _MS)
@@ -119,11 +121,11 @@ class Silence(BaseModel):
     active: bool = _d("Mutes matching alerts now")
 
 
-class Silences(BaseModel):
+class Silences(BodyModel):
     silences: list[Silence] = _d("By id")
 
 
-class ChannelIn(BaseModel):
+class ChannelIn(BodyModel):
     """Where notifications go: a registered channel type and its settings."""
 
     model_config = ConfigDict(extra="forbid")
@@ -135,7 +137,7 @@ class ChannelIn(BaseModel):
     enabled: bool = _d("Delivers (false: its notifications fail)", default=True)
 
 
-class Channel(BaseModel):
+class Channel(BodyModel):
     id: str = _d("Channel id (what routes name)")
     name: str = _d("Unique within the tenant")
     type: str = _d("Its channel type")
@@ -144,11 +146,11 @@ class Channel(BaseModel):
     enabled: bool = _d("Delivers")
 
 
-class Channels(BaseModel):
+class Channels(BodyModel):
     channels: list[Channel] = _d("By name")
 
 
-class RouteIn(BaseModel):
+class RouteIn(BodyModel):
     """Which alerts go to which channels, grouped how, and how often. Alerts carry their
     labels plus ``rule`` (the rule id) and ``severity``."""
 
@@ -171,14 +173,14 @@ class Route(RouteIn):
     id: str = _d("Route id")
 
 
-class Routes(BaseModel):
+class Routes(BodyModel):
     routes: list[Route] = _d("In the order they are matched")
 
 
 Severity = Literal["critical", "warning", "info"]
 
 
-class AlertSummary(BaseModel):
+class AlertSummary(BodyModel):
     """Counts for the console's badge: one indexed read of the tenant's alert states."""
 
     firing: int = _d("Alerts firing now")
@@ -190,7 +192,7 @@ class AlertSummary(BaseModel):
 Outcome = Literal["delivered", "http_status", "timeout", "refused", "turned_off", "error"]
 
 
-class ChannelTest(BaseModel):
+class ChannelTest(BodyModel):
     """What one test notification did: delivered, or the receiver's error. A failing
     receiver is still a 200 (the test ran); ``ok`` says whether it was delivered."""
 

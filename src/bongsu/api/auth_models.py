@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from bongsu.api.body import BodyModel
 
 
-class Model(BaseModel):
+class Model(BodyModel):
     model_config = ConfigDict(extra="forbid")
 
 

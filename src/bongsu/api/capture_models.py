@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from bongsu.api.body import BodyModel
 
 
-class Model(BaseModel):
+class Model(BodyModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -362,7 +364,7 @@ class FilesComparison(Model):
     headline: str = _f(_HEADLINE)
 
 
-class OtherAnalysis(BaseModel):
+class OtherAnalysis(BodyModel):
     """What a third party's analyzer returns: a headline and its own fields."""
 
     model_config = ConfigDict(extra="allow")

@@ -5,8 +5,9 @@ Grid units: ``x`` and ``w`` in columns of a 12-column grid, ``y`` and ``h`` in r
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from bongsu.api.body import BodyModel
 from bongsu.api.models import Model, _f
 
 _PARAMS = ("What the kind needs, an object of strings (service, instance, …): at most 16 "
@@ -32,7 +33,7 @@ class Panels(Model):
                                 "(at most 50)")
 
 
-class PanelIn(BaseModel):
+class PanelIn(BodyModel):
     """A panel to pin; it is placed below all the others, at the left."""
 
     model_config = ConfigDict(extra="forbid")
@@ -44,14 +45,14 @@ class PanelIn(BaseModel):
     h: int = _f("Height, 1-12 grid rows", default=3, strict=True)
 
 
-class PanelPatch(BaseModel):
+class PanelPatch(BodyModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = _f("A new title, 1-200 characters", default=None, max_length=200)
     params: dict[str, str] | None = _f("New parameters (replace the old ones): " + _PARAMS,
                                        default=None)
 
 
-class PlaceIn(BaseModel):
+class PlaceIn(BodyModel):
     model_config = ConfigDict(extra="forbid")
     id: int = _f("A panel of the caller's dashboard", strict=True)
     x: int = _f("Column of its left edge: 0 to 12 - w (grid columns)", strict=True)
@@ -60,7 +61,7 @@ class PlaceIn(BaseModel):
     h: int = _f("Height, 1-12 grid rows", strict=True)
 
 
-class LayoutIn(BaseModel):
+class LayoutIn(BodyModel):
     """Every panel of the dashboard, in the order to keep (overlaps are stored as given)."""
 
     model_config = ConfigDict(extra="forbid")

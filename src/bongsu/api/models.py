@@ -15,16 +15,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bongsu.api import capture_models as cm
+from bongsu.api.body import BodyModel
 
 NodeKind = Literal["service", "database", "external"]
 # bongsu.control.registry.COMMAND_KINDS (a test pins it)
 CaptureKind = Literal["threads", "memory", "network", "files", "processes"]
 
 
-class Model(BaseModel):
+class Model(BodyModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 

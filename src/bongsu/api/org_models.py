@@ -9,14 +9,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from bongsu.api.models import Model
 
 RoleName = Literal["viewer", "editor", "admin", "owner"]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-OrgName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                           max_length=256)]
+
+
+def _stripped(value: str) -> str:
+    """Surrounding white space dropped after the length was checked as sent (the schema's
+    ``maxLength`` is the request's); a name of white space alone is refused."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_stripped)]
+OrgName = Annotated[str, StringConstraints(min_length=1, max_length=256),
+                    AfterValidator(_stripped)]
 
 
 def _f(description: str, **kw: Any) -> Any:

@@ -21,7 +21,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bongsu.alerts.preview import (
     MAX_EVALUATIONS,
@@ -33,6 +33,7 @@ from bongsu.alerts.preview import (
 )
 from bongsu.alerts.rules import read_rule
 from bongsu.api.alerts_models import MAX_MS, State
+from bongsu.api.body import BodyModel
 from bongsu.api.context import Queries, Tenant
 from bongsu.api.responses import JSON
 from bongsu.errors import RuleError
@@ -56,14 +57,14 @@ def _d(text: str, **kw: Any) -> Any:
     return Field(description=text, **kw)
 
 
-class PreviewPoint(BaseModel):
+class PreviewPoint(BodyModel):
     t: int = _d("Evaluation time, epoch ms")
     value: float | None = _d("The figure the rule compared (None: no data, or a "
                              "predictive rule not heading for its limit)")
     active: bool = _d("The condition held")
 
 
-class PreviewChange(BaseModel):
+class PreviewChange(BodyModel):
     at_ms: int = _d("When the evaluator would have made it, epoch ms")
     old: State = _d("State before")
     new: State = _d("State after")
@@ -71,13 +72,13 @@ class PreviewChange(BaseModel):
     summary: str = _d("The alert's summary then")
 
 
-class PreviewInterval(BaseModel):
+class PreviewInterval(BodyModel):
     state: Literal["pending", "firing"] = _d("pending: holding, not yet for long enough")
     from_ms: int = _d("Start, epoch ms")
     to_ms: int | None = _d("End, epoch ms; null: still so at the end of the window")
 
 
-class PreviewLabelSet(BaseModel):
+class PreviewLabelSet(BodyModel):
     labels: dict[str, str] = _d("The alert's label set (the rule's labels included)")
     state: State = _d("Its state at the end of the window")
     points: list[PreviewPoint] = _d("One per evaluation that saw the label set")
@@ -85,7 +86,7 @@ class PreviewLabelSet(BaseModel):
     intervals: list[PreviewInterval] = _d("Pending and firing stretches, oldest first")
 
 
-class RulePreview(BaseModel):
+class RulePreview(BodyModel):
     """What the rule would have done over the window."""
 
     from_ms: int = _d("First evaluation, epoch ms")

@@ -21,10 +21,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from sqlalchemy.engine import Engine
 
 from bongsu.alerts.model import Silence
+from bongsu.api.body import BodyModel
 from bongsu.api.context import Tenant
 from bongsu.api.models import Model, _f
 from bongsu.api.params import From, To
@@ -69,7 +70,7 @@ class SlaTarget(Model):
     threshold_ms: float | None = _f("traffic: a good request is faster than this, ms")
 
 
-class SlaTargetIn(BaseModel):
+class SlaTargetIn(BodyModel):
     """A target as written (checked by the server: errors name ``targets[i].field``)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -82,7 +83,7 @@ class SlaTargetIn(BaseModel):
                                     default=None)
 
 
-class SlaTargetsIn(BaseModel):
+class SlaTargetsIn(BodyModel):
     model_config = ConfigDict(extra="forbid")
     targets: list[SlaTargetIn] = _f("The tenant's whole list (replaces the one stored)",
                                     max_length=1000)

@@ -24,9 +24,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from bongsu.api import models
+from bongsu.api.body import BodyModel
 from bongsu.api.context import Tenant
 from bongsu.api.responses import JSON
 from bongsu.errors import RuleError
@@ -49,13 +50,13 @@ def _d(text: str, **kw: Any) -> Any:
     return Field(description=text, **kw)
 
 
-class SupportViewport(BaseModel):
+class SupportViewport(BodyModel):
     model_config = ConfigDict(extra="forbid")
     width: int = _d("CSS pixels", ge=1, le=MAX_SCREENSHOT_PIXELS)
     height: int = _d("CSS pixels", ge=1, le=MAX_SCREENSHOT_PIXELS)
 
 
-class SupportView(BaseModel):
+class SupportView(BodyModel):
     """The console's state when the request was made (``web/src/state.ts``)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -76,7 +77,7 @@ class SupportView(BaseModel):
     user_agent: str = _d("The browser", default="", max_length=512)
 
 
-class SupportIn(BaseModel):
+class SupportIn(BodyModel):
     model_config = ConfigDict(extra="forbid")
     description: str = _d("What went wrong, in the user's words", min_length=1,
                           max_length=MAX_DESCRIPTION)
@@ -89,14 +90,14 @@ class SupportIn(BaseModel):
         default=None, max_length=max_base64_chars(MAX_SCREENSHOT_BYTES))
 
 
-class ScreenshotInfo(BaseModel):
+class ScreenshotInfo(BodyModel):
     width: int = _d("Width in pixels, from the PNG's header")
     height: int = _d("Height in pixels, from the PNG's header")
     bytes: int = _d("Size of the stored PNG, in bytes")
     url: str = _d("Where the PNG is served")
 
 
-class SupportOut(BaseModel):
+class SupportOut(BodyModel):
     """A stored support request."""
 
     id: str = _d("Support request id")
@@ -121,7 +122,7 @@ class SupportOut(BaseModel):
                                  "or set new again)")
 
 
-class SupportSummary(BaseModel):
+class SupportSummary(BodyModel):
     id: str = _d("Support request id")
     status: StatusName = _d("new: not sent yet (queued, retrying or no channel); sent; "
                             "failed (refused for good or out of attempts); resolved")
@@ -135,11 +136,11 @@ class SupportSummary(BaseModel):
     has_screenshot: bool = _d("Whether a screenshot was sent with it")
 
 
-class SupportList(BaseModel):
+class SupportList(BodyModel):
     requests: list[SupportSummary] = _d("Newest first")
 
 
-class StatusIn(BaseModel):
+class StatusIn(BodyModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["new", "resolved"] = _d("resolved; or new: send it again")
 

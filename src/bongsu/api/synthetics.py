@@ -23,9 +23,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bongsu.api import models
+from bongsu.api.body import BodyModel
 from bongsu.api.context import Tenant
 from bongsu.api.params import MAX_LIMIT
 from bongsu.api.responses import JSON
@@ -48,7 +49,7 @@ def _d(text: str, **kw: Any) -> Any:
     return Field(description=text, **kw)
 
 
-class Result(BaseModel):
+class Result(BodyModel):
     """One probe's result (or an explicit unknown span the server did not probe)."""
 
     ts_ms: int = _d("When the probe started (an unknown row: when the missed probe was due)"
@@ -65,7 +66,7 @@ class Result(BaseModel):
                                      "(null: not HTTPS, or not read)")
 
 
-class CheckOut(BaseModel):
+class CheckOut(BodyModel):
     """A check as stored, with its latest result."""
 
     id: str = _d("Check id")
@@ -88,12 +89,12 @@ class CheckOut(BaseModel):
     recent: list[Result] = _d(f"Up to the last {RECENT} results, oldest first")
 
 
-class Checks(BaseModel):
+class Checks(BodyModel):
     checks: list[CheckOut] = _d("The tenant's checks, each with its state and recent "
                                 "results")
 
 
-class Results(BaseModel):
+class Results(BodyModel):
     check_id: str = _d("Check id")
     results: list[Result] = _d("Oldest first; the first may be the one in force at from")
 
