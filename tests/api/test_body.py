@@ -22,7 +22,9 @@ def test_a_boolean_for_a_number_is_refused_by_name(data: dict[str, object]) -> N
     with pytest.raises(ValidationError) as caught:
         Example.model_validate(data)
     field = next(k for k, v in data.items() if isinstance(v, bool))
-    assert f"{field}: expected a number" in str(caught.value)
+    assert [e["loc"] for e in caught.value.errors()] == [(field,)]
+    assert "expected a number, got false" in str(caught.value) or "got true" in str(
+        caught.value)
 
 
 def test_numbers_and_booleans_where_asked_still_validate() -> None:
@@ -33,6 +35,7 @@ def test_numbers_and_booleans_where_asked_still_validate() -> None:
 def test_nested_bodies_refuse_it_too() -> None:
     good = {"currency": "EUR", "cpu_core_hour": 1, "memory_gib_hour": 0.5}
     assert RateCardIn.model_validate({"default": good}).default.cpu_core_hour == 1.0
-    with pytest.raises(ValidationError, match="memory_gib_hour: expected a number"):
+    with pytest.raises(ValidationError) as caught:
         RateCardIn.model_validate({"default": good, "clusters": {
             "k": {**good, "memory_gib_hour": True}}})
+    assert [e["loc"] for e in caught.value.errors()] == [("clusters", "k", "memory_gib_hour")]

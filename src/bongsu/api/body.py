@@ -17,7 +17,7 @@ from __future__ import annotations
 import types
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ValidationInfo, field_validator
 
 
 def _wants_number(annotation: Any) -> bool:
@@ -31,13 +31,10 @@ def _wants_number(annotation: Any) -> bool:
 
 
 class BodyModel(BaseModel):
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_booleans_for_numbers(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name, field in cls.model_fields.items():
-                key = field.alias or name
-                value = data.get(key, data.get(name))
-                if isinstance(value, bool) and _wants_number(field.annotation):
-                    raise ValueError(f"{key}: expected a number, got {str(value).lower()}")
-        return data
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and _wants_number(field.annotation):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
