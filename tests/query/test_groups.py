@@ -71,9 +71,9 @@ def _window(sim: Simulated) -> dict[str, Any]:
     return {"from": str(sim.start_ms), "to": str(sim.end_ms)}
 
 
-def _transactions(sim: Simulated) -> dict[str, list[int]]:
-    """Durations (µs) of the SERVER / CONSUMER spans sent, per service, in the window."""
-    out: dict[str, list[int]] = defaultdict(list)
+def _starts(sim: Simulated) -> dict[str, list[tuple[int, int, bool]]]:
+    """(start µs, duration µs, error) of the SERVER / CONSUMER spans sent, per service."""
+    out: dict[str, list[tuple[int, int, bool]]] = defaultdict(list)
     for e in sim.exports:
         if e.kind != "traces":
             continue
@@ -82,11 +82,19 @@ def _transactions(sim: Simulated) -> dict[str, list[int]]:
                            if a.key == "service.name")
             for ss in rs.scope_spans:
                 for s in ss.spans:
-                    start_ms = s.start_time_unix_nano // 1_000_000
-                    if s.kind in (2, 5) and sim.start_ms <= start_ms < sim.end_ms:
-                        out[service].append(
-                            (s.end_time_unix_nano - s.start_time_unix_nano) // 1000)
+                    start_us = s.start_time_unix_nano // 1000
+                    if s.kind in (2, 5) and sim.start_ms * 1000 <= start_us < sim.end_ms * 1000:
+                        http = next((a.value.int_value for a in s.attributes
+                                     if a.key == "http.response.status_code"), 0)
+                        out[service].append((start_us,
+                                             (s.end_time_unix_nano - s.start_time_unix_nano)
+                                             // 1000, s.status.code == 2 or http >= 500))
     return out
+
+
+def _transactions(sim: Simulated) -> dict[str, list[int]]:
+    """Durations (µs) of the SERVER / CONSUMER spans sent, per service, in the window."""
+    return {s: [d for _, d, _ in spans] for s, spans in _starts(sim).items()}
 
 
 def test_labels_are_the_simulated_namespace_and_clusters(sim: Simulated) -> None:
@@ -158,27 +166,6 @@ def test_bad_requests_name_the_field(sim: Simulated, params: dict[str, str], fie
     r = sim.client.get("/api/v1/groups", params=params)
     assert r.status_code == 400
     assert field in r.text
-
-
-def _starts(sim: Simulated) -> dict[str, list[tuple[int, int, bool]]]:
-    """(start µs, duration µs, error) of the SERVER / CONSUMER spans sent, per service."""
-    out: dict[str, list[tuple[int, int, bool]]] = defaultdict(list)
-    for e in sim.exports:
-        if e.kind != "traces":
-            continue
-        for rs in ExportTraceServiceRequest.FromString(e.body).resource_spans:
-            service = next(a.value.string_value for a in rs.resource.attributes
-                           if a.key == "service.name")
-            for ss in rs.scope_spans:
-                for s in ss.spans:
-                    start_us = s.start_time_unix_nano // 1000
-                    if s.kind in (2, 5) and sim.start_ms * 1000 <= start_us < sim.end_ms * 1000:
-                        http = next((a.value.int_value for a in s.attributes
-                                     if a.key == "http.response.status_code"), 0)
-                        out[service].append((start_us,
-                                             (s.end_time_unix_nano - s.start_time_unix_nano)
-                                             // 1000, s.status.code == 2 or http >= 500))
-    return out
 
 
 def test_the_group_tmap_sums_its_services_cells_and_counts_every_span(sim: Simulated

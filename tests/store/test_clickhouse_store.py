@@ -10,26 +10,15 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from tests.store.clickhouse_endpoint import clickhouse, clickhouse_url  # noqa: F401
+from tests.store.test_conformance import NOW_US, spans
 
 from bongsu.errors import InvalidQuery, QueryTimeout, StoreUnavailable, TooManyRows
 from bongsu.kube.model import Episode
-from bongsu.store.batch import RESOURCE_SCHEMA, SPAN_SCHEMA, Batch
+from bongsu.store.batch import RESOURCE_SCHEMA, Batch
 from bongsu.store.clickhouse.client import ClickHouse
 from bongsu.store.clickhouse.schema import ddl, edges_live_sql
 from bongsu.store.clickhouse.store import ClickHouseStore
 from bongsu.store.duckdb import DuckDBStore
-
-NOW_US = int(time.time() * 1e6) // 60_000_000 * 60_000_000 - 600_000_000
-
-
-def spans(*rows: dict[str, Any]) -> pa.Table:
-    base = {
-        "tenant": "default", "ts_us": NOW_US, "trace_hi": 1, "trace_lo": 1, "span_id": 1,
-        "parent_id": 0, "service": "svc", "instance": "svc-1", "name": "GET /", "kind": 2,
-        "duration_us": 1000, "status": 0, "is_error": False,
-    }
-    return pa.Table.from_pylist([{**base, **r} for r in rows], schema=SPAN_SCHEMA)
-
 
 BATCH = Batch(
     spans=spans(

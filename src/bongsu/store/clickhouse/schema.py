@@ -34,13 +34,15 @@ How the tables differ from DuckDB's, and how reads must follow:
   ``GROUP BY tenant, service, instance`` with ``min(first_seen_us)``,
   ``max(last_seen_us)``, ``argMax(cluster|namespace|host|resource, (last_seen_us, seq))``.
   ``seq`` (UInt64, insert order) breaks ties: the latest load wins as in DuckDB.
+  The view ``instances_latest`` is that query: reads select from it.
 - **kube_events**: append-only, one row per saved sighting, plus ``seq``; an episode is
   ``GROUP BY tenant, id`` with ``max(count)``, ``min(first_seen_us)``,
   ``max(last_seen_us)``, ``argMax(x, (last_seen_us, seq))`` for the text columns (kind,
   severity, summary, message, component, source, raw and cluster, namespace,
   object_kind, object_name, reason) and ``argMaxIf(x, (last_seen_us, seq), x IS NOT NULL)``
   for service, pod, container, node. ``link_kube_episodes`` appends a row with the service
-  and ``last_seen_us = 0`` (so it never wins the text). ``kube_event_counts`` is a
+  and ``last_seen_us = 0`` (so it never wins the text). The view ``kube_episodes`` is
+  that query: reads select from it. ``kube_event_counts`` is a
   ``ReplacingMergeTree``: read ``SELECT DISTINCT``.
 - **db_statement_text**: ``ReplacingMergeTree`` by (tenant, fingerprint); read ``any(text)``
   grouped by fingerprint.
@@ -69,7 +71,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["TABLES", "Column", "Table", "by_name", "create", "ddl", "edges_live_sql"]
+__all__ = ["TABLES", "VIEWS", "Column", "Table", "by_name", "create", "ddl",
+           "edges_live_sql"]
 
 DEDUP_WINDOW = 10_000  # blocks per table whose tokens are kept (a load inserts one each)
 
@@ -251,6 +254,13 @@ TELEMETRY_TABLES = tuple(
 )
 
 
+# kube_events columns read from an episode's latest sighting, and those read from its
+# latest sighting that knew them (never cleared once known).
+EPISODE_TEXT = ("cluster", "namespace", "object_kind", "object_name", "kind", "reason",
+                 "severity", "summary", "message", "component", "source", "raw")
+EPISODE_LINKS = ("service", "pod", "container", "node")
+
+
 def by_name(name: str) -> Table:
     """The table called ``name``."""
     return next(t for t in TABLES if t.name == name)
@@ -258,7 +268,7 @@ def by_name(name: str) -> Table:
 
 def ddl(retention_days: float | None = None, cluster: str | None = None,
         database: str | None = None) -> list[str]:
-    """CREATE statements for every table (IF NOT EXISTS).
+    """CREATE statements for every table and view (IF NOT EXISTS).
 
     Single node: ``*MergeTree`` tables. With ``cluster``: each table is created ``ON
     CLUSTER`` as ``Replicated*MergeTree`` under the name ``<table>_local`` (ZooKeeper path
@@ -297,7 +307,39 @@ def ddl(retention_days: float | None = None, cluster: str | None = None,
                 f"CREATE TABLE IF NOT EXISTS {prefix}{t.name}{on_cluster} AS {name}\n"
                 f"ENGINE = Distributed({cluster}, {db}, {t.name}_local, "
                 f"cityHash64({'tenant' if _has_tenant(t) else 'log_id'}))")
+    # Over the Distributed tables on a cluster: each replica's view reads every shard.
+    out.extend(f"CREATE VIEW IF NOT EXISTS {prefix}{name}{on_cluster} AS{query}"
+               for name, query in VIEWS.items())
     return out
+
+
+# The current state of the append-only tables, the one place their read rule is written
+# (the module docstring): reads select from these views, filtered by tenant (ClickHouse
+# pushes the filter on a grouping key into the view). Aggregates are named apart and
+# renamed outside: an alias equal to a column would replace the column inside argMax.
+_LATEST = "(last_seen_us, seq)"
+VIEWS: dict[str, str] = {
+    "instances_latest": f"""
+SELECT tenant, service, instance, first_us AS first_seen_us, last_us AS last_seen_us,
+       c AS cluster, ns AS namespace, h AS host, r AS resource
+FROM (
+    SELECT tenant, service, instance, min(first_seen_us) AS first_us,
+           max(last_seen_us) AS last_us, argMax(cluster, {_LATEST}) AS c,
+           argMax(namespace, {_LATEST}) AS ns, argMax(host, {_LATEST}) AS h,
+           argMax(resource, {_LATEST}) AS r
+    FROM instances
+    GROUP BY tenant, service, instance
+)""",
+    "kube_episodes": "\nSELECT tenant, id, n AS count, first_us AS first_seen_us, "
+    "last_us AS last_seen_us, "
+    + ", ".join(f"e_{c} AS {c}" for c in (*EPISODE_TEXT, *EPISODE_LINKS))
+    + "\nFROM (\n    SELECT tenant, id, max(count) AS n, min(first_seen_us) AS first_us,"
+    " max(last_seen_us) AS last_us, "
+    + ", ".join(f"argMax({c}, {_LATEST}) AS e_{c}" for c in EPISODE_TEXT) + ", "
+    + ", ".join(f"argMaxIf({c}, {_LATEST}, {c} IS NOT NULL) AS e_{c}"
+                for c in EPISODE_LINKS)
+    + "\n    FROM kube_events\n    GROUP BY tenant, id\n)",
+}
 
 
 def create(command: Callable[[str], object], retention_days: float | None = None) -> None:

@@ -30,25 +30,16 @@ from bongsu.kube.model import Episode
 from bongsu.store.batch import Batch
 from bongsu.store.clickhouse import schema
 from bongsu.store.clickhouse.client import ClickHouse
-from bongsu.store.duckdb.store import DuckDBStore
+from bongsu.store.duckdb.store import KUBE_COLUMNS, DuckDBStore
 from bongsu.synthetics.model import CheckResult
 
-_KUBE_COLUMNS = (
-    "tenant", "id", "cluster", "namespace", "object_kind", "object_name", "kind", "reason",
-    "severity", "summary", "message", "count", "first_seen_us", "last_seen_us", "component",
-    "source", "service", "pod", "container", "node", "raw",
-)
-_KUBE_LATEST = ("cluster", "namespace", "object_kind", "object_name", "kind", "reason",
-                "severity", "summary", "message", "component", "source", "raw")
-_KUBE_LINKS = ("service", "pod", "container", "node")
 _KUBE_SCHEMA = pa.schema(
     [(c, pa.int64() if c in ("count", "first_seen_us", "last_seen_us") else pa.string())
-     for c in _KUBE_COLUMNS] + [("seq", pa.uint64())])
+     for c in KUBE_COLUMNS] + [("seq", pa.uint64())])
 _KUBE_EPISODE = (
-    "SELECT id, max(count), min(first_seen_us), max(last_seen_us), "
-    + ", ".join(f"argMax({c}, (last_seen_us, seq))" for c in _KUBE_LATEST) + ", "
-    + ", ".join(f"argMaxIf({c}, (last_seen_us, seq), {c} IS NOT NULL)" for c in _KUBE_LINKS)
-    + " FROM kube_events WHERE tenant = {tenant:String} AND {where} GROUP BY id")
+    "SELECT id, count, first_seen_us, last_seen_us, "
+    + ", ".join((*schema.EPISODE_TEXT, *schema.EPISODE_LINKS))
+    + " FROM kube_episodes WHERE tenant = {tenant:String} AND {where}")
 _CHECK_SCHEMA = pa.schema([
     ("tenant", pa.string()), ("check_id", pa.string()), ("ts_us", pa.int64()),
     ("status", pa.string()), ("state", pa.string()), ("duration_ms", pa.float64()),
@@ -245,7 +236,8 @@ class ClickHouseStore:
 
     def _episodes(self, tenant: str, where: str, **params: Any) -> dict[str, dict[str, Any]]:
         """The stored episodes of ``tenant`` that match ``where``, aggregated (schema.py)."""
-        names = ("id", "count", "first_seen_us", "last_seen_us", *_KUBE_LATEST, *_KUBE_LINKS)
+        names = ("id", "count", "first_seen_us", "last_seen_us", *schema.EPISODE_TEXT,
+                 *schema.EPISODE_LINKS)
         rows = self._ch.run(_KUBE_EPISODE.replace("{where}", where),
                             {"tenant": tenant, **params}, timeout_s=60)
         return {r[0]: dict(zip(names, r, strict=True)) for r in rows}
@@ -273,7 +265,7 @@ class ClickHouseStore:
                     ("tenant", pa.string()), ("id", pa.string()), ("ts_us", pa.int64()),
                     ("count", pa.int64())])))
             self._ch.insert("kube_events", pa.Table.from_pylist(
-                [{**{c: getattr(e, c) for c in _KUBE_COLUMNS}, "seq": self._next_seq()}
+                [{**{c: getattr(e, c) for c in KUBE_COLUMNS}, "seq": self._next_seq()}
                  for e in episodes], schema=_KUBE_SCHEMA))
 
     def link_kube_episodes(self, tenant: str, cluster: str,
@@ -288,7 +280,7 @@ class ClickHouseStore:
                 service = by_pod.get((ep["namespace"], ep["pod"]))
                 if ep["service"] is None and service is not None:
                     # A row that only adds the service: last_seen 0 never wins the text.
-                    rows.append({**{c: ep[c] for c in _KUBE_COLUMNS if c in ep},
+                    rows.append({**{c: ep[c] for c in KUBE_COLUMNS if c in ep},
                                  "tenant": tenant, "count": 0, "last_seen_us": 0,
                                  "service": service, "seq": self._next_seq()})
             if rows:

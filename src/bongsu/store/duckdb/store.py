@@ -72,14 +72,14 @@ _INSTANCE_UPSERT = (
 # Episodes: one row per (tenant, id), kept by the single writer like instances. The count
 # timeline is appended first, against the row as it was; then the row is updated (the
 # latest sighting's text wins, last_seen and count never go back) and new ones inserted.
-_KUBE_COLUMNS = (
+KUBE_COLUMNS = (
     "tenant", "id", "cluster", "namespace", "object_kind", "object_name", "kind", "reason",
     "severity", "summary", "message", "count", "first_seen_us", "last_seen_us", "component",
     "source", "service", "pod", "container", "node", "raw",
 )
 _KUBE_SCHEMA = pa.schema(
     [(c, pa.int64() if c in ("count", "first_seen_us", "last_seen_us") else pa.string())
-     for c in _KUBE_COLUMNS]
+     for c in KUBE_COLUMNS]
 )
 _KUBE_LATEST = ("kind", "severity", "summary", "message", "component", "source", "raw")
 _KUBE_LINKS = ("service", "pod", "container", "node")
@@ -393,7 +393,7 @@ class DuckDBStore:
                 with self._transaction() as cur:
                     for part in _rounds(episodes):
                         cur.register("b_kube", pa.Table.from_pylist(
-                            [{c: getattr(e, c) for c in _KUBE_COLUMNS}
+                            [{c: getattr(e, c) for c in KUBE_COLUMNS}
                              for e in part], schema=_KUBE_SCHEMA))
                         for statement in _KUBE_UPSERT:
                             cur.execute(statement)
