@@ -265,13 +265,14 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
     parts = build(settings)
     otlp, api = (
         _Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                               access_log=False, lifespan="off",
+                               access_log=False, lifespan="off", http=http,
                                # A request line up to 1 MiB reaches the API, whose own
-                               # limits answer a precise 400 (h11's 16 KiB gave plain text).
+                               # limits answer a precise JSON 400; h11 is what takes this
+                               # limit (httptools refused ~100 kB URLs with plain text).
                                h11_max_incomplete_event_size=_MAX_REQUEST_HEAD))
-        for app, host, port in (
-            (parts.otlp_app, settings.otlp_host, settings.otlp_port),
-            (parts.api_app, settings.host, settings.port),
+        for app, host, port, http in (
+            (parts.otlp_app, settings.otlp_host, settings.otlp_port, "auto"),
+            (parts.api_app, settings.host, settings.port, "h11"),
         )
     )
     servers = [otlp, api]

@@ -480,7 +480,8 @@ class Problems:
 def problems(page: Any) -> Iterator[Problems]:
     p = Problems()
     page.on("console", p.on_console)
-    page.on("pageerror", lambda err: p.items.append(f"pageerror: {err}"))
+    # With the stack: a page error seen once under load is found from the report alone.
+    page.on("pageerror", lambda err: p.items.append(f"pageerror: {err}\n{err.stack}"))
     page.on("response", p.on_response)
     page.on("requestfailed", p.on_failed)
     yield p

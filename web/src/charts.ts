@@ -143,6 +143,8 @@ export interface ChartOptions {
 export class Chart {
   readonly inst: echarts.ECharts;
   private readonly ro: ResizeObserver;
+  /** Options set while the element had no size, drawn in order once it has one. */
+  private pending: { option: Option; notMerge: boolean }[] = [];
 
   constructor(
     readonly el: HTMLElement,
@@ -156,19 +158,38 @@ export class Chart {
     this.inst.on("finished", () => {
       el.dataset.rendered = "1";
     });
-    this.ro = new ResizeObserver(() => this.inst.resize());
+    this.ro = new ResizeObserver(() => this.fit());
     this.ro.observe(el);
+  }
+
+  /** Whether the element has a size to draw in: a detached or hidden one is 0×0, and a
+   *  graph laid out in 0×0 divides by zero inside ECharts (a page error). */
+  private get sized(): boolean {
+    return this.el.clientWidth > 0 && this.el.clientHeight > 0;
+  }
+
+  private fit(): void {
+    if (this.inst.isDisposed() || !this.sized) return;
+    if (this.inst.getWidth() !== this.el.clientWidth || this.inst.getHeight() !== this.el.clientHeight) this.inst.resize();
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) this.inst.setOption(p.option, { notMerge: p.notMerge, lazyUpdate: false });
   }
 
   set(option: Option, points: number, notMerge = false): void {
     if (this.inst.isDisposed()) return; // a refresh finishing after navigation
-    // Pages build charts before their element is attached, so the instance may still
-    // hold a 0×0 size (the graph view then divides by zero); sync before drawing.
-    const w = this.el.clientWidth;
-    const ht = this.el.clientHeight;
-    if (w && ht && (this.inst.getWidth() !== w || this.inst.getHeight() !== ht)) this.inst.resize();
     this.el.dataset.points = String(points);
-    this.inst.setOption(option, { notMerge, lazyUpdate: false });
+    // Pages build charts before their element is attached: draw once it has a size.
+    if (notMerge) this.pending = [];
+    this.pending.push({ option, notMerge });
+    this.fit();
+  }
+
+  /** Merge `option` into what is drawn (markers on a series), in order with `set`. */
+  merge(option: Option): void {
+    if (this.inst.isDisposed()) return;
+    this.pending.push({ option, notMerge: false });
+    this.fit();
   }
 
   dispose(): void {

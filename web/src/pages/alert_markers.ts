@@ -94,7 +94,7 @@ export class AlertMarkers {
       const to = Math.min(w.to, Math.max(a.to, a.from + least));
       return [Math.min(a.from, to - least), to];
     };
-    chart.inst.setOption({
+    chart.merge({
       series: [
         {
           markArea: {

@@ -52,7 +52,7 @@ export class EventMarkers {
     const p = palette();
     const w = ctx.window;
     const shown = this.events;
-    chart.inst.setOption({
+    chart.merge({
       series: [
         {
           markLine: {
