@@ -5,8 +5,11 @@ One process: the API port on the main thread's asyncio loop, the OTLP port on a 
 with a loop of its own, a loader thread owning the store's writes, one decoder process
 (see ``bongsu.ingest.decoder``), and the alert evaluator and notification dispatcher on
 threads of their own, over the metadata database the ingest keys use too. Replicas that
-share one metadata database (``BONGSU_META_URL``) each run both, but they work only while
-their server holds the lease ``alerts`` (``bongsu.meta.lease``).
+share one metadata database (``BONGSU_META_URL``) each build every singleton job, and each
+job works only while its server holds the job's lease (``bongsu.meta.lease`` lists them;
+``GET /api/v1/leases`` says who holds which): the alert engine ``alerts``, metering and
+the Kubernetes watches it reads ``metering``, the checks ``checks``, the report schedules
+``reports``, the support outbox ``support``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from bongsu.api.engine import engine_router
 from bongsu.api.groups import groups_router
 from bongsu.api.hosts import hosts_router
 from bongsu.api.kube import kube_router
+from bongsu.api.leases import Gated, leases_router, replica_name
 from bongsu.api.metering import metering_router
 from bongsu.api.org import OrgBackend, org_router
 from bongsu.api.reports import reports_router
@@ -65,6 +69,7 @@ from bongsu.dashboards.panels import PanelStore
 from bongsu.ingest.loader import Loader
 from bongsu.ingest.log import IngestLog
 from bongsu.ingest.receiver import Receiver, receiver_app
+from bongsu.kube.gate import WatchGate
 from bongsu.kube.hub import KubeHub, KubeSetup
 from bongsu.meta.database import connect
 from bongsu.meta.keys import DEFAULT_TENANT, KeyRing
@@ -103,6 +108,7 @@ class Parts:
     metering: MeteringService | None = None
     support: SupportService | None = None
     reports: ReportsService | None = None
+    kube_gate: WatchGate | None = None  # watches while the metering lease is held
 
     def close(self) -> None:
         """Load everything acknowledged, then release every part (order matters)."""
@@ -119,11 +125,16 @@ class Parts:
             self.support.stop()  # its outbox writes the metadata database
         if self.checks is not None:
             self.checks.stop()  # it writes results to the store
+        # The watches stop before the metering lease they follow is released; the writer
+        # saves the pending episodes while the store is open.
+        if self.kube_gate is not None:
+            self.kube_gate.close()
+        else:
+            self.kube.close()
         if self.metering is not None:
             self.metering.stop()  # it reads the store and the watchers' view
         if self.reports is not None:
             self.reports.stop()  # it reads the store
-        self.kube.close()  # its writer saves the pending episodes while the store is open
         self.loader.stop()
         self.ingest_log.close()
         self.keys.close()
@@ -158,9 +169,13 @@ def build(settings: Settings) -> Parts:
     # Not the API's row cap: a 10,000-pod cluster has more pod links and recent episodes
     # (up to 2,000 events/min over the two hours loaded at start) than one page of results.
     kube = KubeHub(kube_setup, store, reads_of(store, timeout_s=60.0, max_rows=2_000_000))
-    kube.start()  # returns at once: each cluster connects on threads of its own
     metering = MeteringService.build(settings, engine, store, kube)
     metering.start()
+    # The watches on the metering lease: the job reads their view and the points they
+    # store. The gate returns at once: each cluster connects on threads of its own.
+    kube_gate = WatchGate(kube, metering.lease.active if metering.lease is not None
+                          else (lambda: True))
+    kube_gate.start()
     reads = reads_of(store, settings.query_timeout_seconds, settings.query_max_rows)
     queries = QueryService(reads, settings)
     checks = SyntheticsService.build(settings, engine, store, reads)
@@ -189,6 +204,11 @@ def build(settings: Settings) -> Parts:
         keeper.start()
         dispatcher.start()
         evaluator.start()
+    gated = [Gated(k, jobs) for k, jobs in (
+        (keeper, ("alert evaluation", "notifications")),
+        (metering.lease, ("metering", *(("kubernetes watches",) if kube.watching else ()))),
+        (checks.lease, ("synthetic checks",)), (reports.lease, ("report schedules",)),
+        (support.lease, ("support requests",))) if k is not None]
     return Parts(
         settings=settings,
         store=store,
@@ -204,6 +224,7 @@ def build(settings: Settings) -> Parts:
                                     sla_router_for(store, engine, notify.silences,
                                                    settings.query_timeout_seconds),
                                     engine_router(keeper), metering_router(metering),
+                                    leases_router(replica_name(), gated),
                                     alerts_router(AlertsBackend(
                                         repo, notify, registry,
                                         SendContext(settings.console_url))),
@@ -227,6 +248,7 @@ def build(settings: Settings) -> Parts:
         metering=metering,
         reports=reports,
         support=support,
+        kube_gate=kube_gate,
     )
 
 

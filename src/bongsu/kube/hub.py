@@ -10,6 +10,11 @@ ingress scrapes, the writer, the explainers) is in ``clusters()`` and ``health()
 Nothing here waits on a cluster: an unreachable one retries on its own threads while the
 API, ingest and the other clusters carry on.
 
+Among replicas only one watches (:mod:`bongsu.kube.gate` starts and stops it on a lease):
+:meth:`KubeHub.pause` disconnects every watch and scraper and leaves fresh, unstarted
+watches in their place (the clusters listed, nothing connected), and :meth:`KubeHub.start`
+connects again, from what the store holds.
+
 Threads: per cluster ``bongsu-kube-<cluster>-connect`` (discovery), ``-<resource>`` (one
 list + watch loop each), ``-points`` (state points and metrics.k8s.io usage); shared
 ``bongsu-kube-writer`` (episodes to the store), ``bongsu-kube-links`` (every 15 s: which
@@ -118,8 +123,7 @@ class KubeHub:
     """All watched clusters of one server (see the module docstring)."""
 
     def __init__(self, setup: KubeSetup, store: HubStore, reads: HubReads) -> None:
-        tenant, timing, intervals = setup.tenant, setup.timing, setup.intervals
-        specs, ingress, scrape_interval_s = setup.clusters, setup.ingress, setup.scrape_interval_s
+        tenant, ingress, scrape_interval_s = setup.tenant, setup.ingress, setup.scrape_interval_s
         self.tenant = tenant
         self._store = store
         self._reads = reads
@@ -130,11 +134,9 @@ class KubeHub:
         self._backends: dict[tuple[str, str], str] = {}  # (namespace, Service) → service
         self._stop = threading.Event()
         self.writer = EpisodeWriter(store, on_drop=self._dropped)
-        self.watches = [
-            ClusterWatch(spec, tenant, timing, intervals, self._emit, lambda: self._links,
-                         self._load_points, registry=setup.registry)
-            for spec in specs
-        ]
+        self._writing = False  # the writer's thread started (once: it outlives a pause)
+        self._setup = setup
+        self.watches = self._new_watches()
         self._scrapers = [
             Scraper(ScrapeTarget(t.cluster, t.url, t.namespace, t.service), tenant,
                     service_of=self._service_of)
@@ -144,13 +146,24 @@ class KubeHub:
         self._scrape_interval_s = scrape_interval_s
         self._threads: list[threading.Thread] = []
 
+    def _new_watches(self) -> list[ClusterWatch]:
+        setup = self._setup
+        return [ClusterWatch(spec, self.tenant, setup.timing, setup.intervals, self._emit,
+                             lambda: self._links, self._load_points, registry=setup.registry)
+                for spec in setup.clusters]
+
+    @property
+    def watching(self) -> bool:
+        """Whether anything is configured to watch or scrape (else start does nothing)."""
+        return bool(self.watches or self._scrapers)
+
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(episode, opened)`` for every episode change from now on."""
         self._listeners.append(listener)
 
     def start(self) -> None:
         """Load what the store holds, then start watching (returns at once)."""
-        if not self.watches and not self._scrapers:
+        if not self.watching:
             return
         since = _now_us() - LOAD_WINDOW_US
         for watch in self.watches:
@@ -164,7 +177,9 @@ class KubeHub:
             log.info("cluster %s: %d episodes of the last %d h loaded", watch.name,
                      len(stored), LOAD_WINDOW_US // 3_600_000_000)
         self._refresh_links()
-        self.writer.start()
+        if not self._writing:
+            self._writing = True
+            self.writer.start()
         for watch in self.watches:
             watch.start()
         self._threads = [
@@ -180,6 +195,20 @@ class KubeHub:
 
     def close(self) -> None:
         """Stop every thread; write what is pending."""
+        self._stop_watching()
+        self.writer.close()
+
+    def pause(self) -> None:
+        """Disconnect every watch and scraper now and write what they found; fresh watches
+        take their place, so :meth:`start` connects again (this replica lost the lease)."""
+        self._stop_watching()
+        self.writer.flush()
+        self.watches = self._new_watches()
+        self.scrape_errors = {}
+        self._threads = []
+        self._stop = threading.Event()
+
+    def _stop_watching(self) -> None:
         self._stop.set()
         for watch in self.watches:
             watch.signal_stop()  # every cluster at once: a slow one does not hold up the rest
@@ -187,7 +216,6 @@ class KubeHub:
             watch.close()
         for t in self._threads:
             t.join(10)
-        self.writer.close()
 
     # -- the episode path --------------------------------------------------------------
 

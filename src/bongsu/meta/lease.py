@@ -27,6 +27,20 @@ alert evaluator and the notification dispatcher, but only the holder of the leas
   Anything it cannot prove (another host or namespace, ``/proc`` unreadable, an id of the
   old form) waits for the expiry.
 
+The leases of a server, one per singleton job (``alerts``: the evaluator and the
+dispatcher; ``metering``: the metering job and the Kubernetes watches and ingress scrapes
+whose view and points it reads; ``checks``: the synthetic checks' schedule; ``reports``:
+the report schedules; ``support``: the support requests' outbox). One lease per job, not
+one for all: the jobs' load spreads over the replicas as each takes what is free, and a
+job that is off (``BONGSU_CHECKS=off``) takes none; jobs that read each other's state in
+memory share one (the watches and metering). ``GET /api/v1/leases`` lists them.
+
+A job resumes where the previous holder stopped from what the metadata database records
+(a report's delivery per period, an alert's state, the outbox); what only the previous
+holder's own store recorded (a check's last probe, with replicas' stores apart) is
+bounded by :attr:`LeaseKeeper.handover`: the previous holder's tenure, up to the last
+moment it can have worked.
+
 Example::
 
     keeper = LeaseKeeper(Lease(engine, "alerts", holder_id()), ttl_s=15, renew_s=5)
@@ -167,6 +181,17 @@ class LeaseState:
     epoch: int
 
 
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """The previous holder's tenure, as a new holder found the row: ``previous`` held the
+    lease from ``since_us`` and can have worked until ``until_us`` (its last renewal plus
+    the TTL, or the takeover if that came first), epoch µs."""
+
+    previous: str
+    since_us: int
+    until_us: int
+
+
 class Lease:
     """One named lease, tried for by one holder. Each call is one short transaction."""
 
@@ -268,6 +293,8 @@ class LeaseKeeper:
         self._thread: threading.Thread | None = None
         self.errors = 0  # attempts that failed (the database was unreachable …)
         self.takeovers = 0  # times this keeper went from not holding to holding
+        # Set at each takeover from another holder, None when the lease was new or ours.
+        self.handover: Handover | None = None
 
     @property
     def holder(self) -> str:
@@ -283,6 +310,8 @@ class LeaseKeeper:
             started = time.monotonic()
             was_active = self.active()
             try:
+                # The row before a takeover: whose tenure this one follows.
+                before = None if was_active else self.lease.state()
                 held = self.lease.acquire(self.ttl_s)
             except SQLAlchemyError as exc:
                 # Keep the last validity: it lapses by itself if the database stays away.
@@ -293,6 +322,10 @@ class LeaseKeeper:
                 self._valid_until = started + self.ttl_s - self.margin_s
                 if not was_active:
                     self.takeovers += 1
+                    self.handover = None
+                    if before is not None and before.holder != self.holder:
+                        self.handover = Handover(before.holder, before.acquired_us, min(
+                            self.lease.now_us(), before.renewed_us + int(self.ttl_s * _US)))
                     log.info("lease %s: held by this replica (%s)", self.lease.name,
                              self.holder)
             else:
@@ -325,4 +358,4 @@ class LeaseKeeper:
             self.try_once()
 
 
-__all__ = ["Lease", "LeaseKeeper", "LeaseState", "holder_id", "leases", "provably_dead"]
+__all__ = ["Handover", "Lease", "LeaseKeeper", "LeaseState", "holder_id", "leases", "provably_dead"]

@@ -16,6 +16,11 @@ until the next one: see :mod:`bongsu.store.reads`). Unknown results do not count
 the thresholds (:mod:`bongsu.synthetics.state`); the streak is kept in memory, so after a
 restart a check keeps its stored state and counts its streak afresh.
 
+No check twice in one interval across a takeover: when another replica held the lease
+after this store's last result of a check (``handover()``, :class:`bongsu.meta.lease.Handover`;
+its results are in its own store when the replicas' stores are apart), the check is
+first due one interval after the last moment that replica can have probed it.
+
 Example::
 
     runner = Runner(CheckRepo(engine), store, reads, workers=4, active=keeper.active)
@@ -33,6 +38,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from bongsu.meta.lease import Handover
 from bongsu.store.base import TelemetryStore
 from bongsu.store.reads import Reads
 from bongsu.synthetics.conditions import judge
@@ -74,8 +80,10 @@ class Runner:
     def __init__(self, repo: CheckRepo, store: TelemetryStore, reads: Reads, *,
                  workers: int = 4, active: Callable[[], bool] = lambda: True,
                  retention_s: float | None = None, tick_s: float = 0.5,
-                 refresh_s: float = 2.0, clock: Callable[[], float] = time.time) -> None:
+                 refresh_s: float = 2.0, clock: Callable[[], float] = time.time,
+                 handover: Callable[[], Handover | None] = lambda: None) -> None:
         self._repo, self._store, self._reads = repo, store, reads
+        self._handover = handover
         self._active, self._clock = active, clock
         self._retention_s = retention_s
         self._tick_s, self._refresh_s = tick_s, refresh_s
@@ -166,6 +174,9 @@ class Runner:
             # An unknown last row (the check was disabled): no state to go on.
             track.state = last.state
             due_us = last.ts_us + int(check.interval_s * _US)
+        handover = self._handover()
+        if handover is not None and (last is None or last.ts_us < handover.since_us):
+            due_us = max(due_us, handover.until_us + int(check.interval_s * _US))
         with self._lock:
             self._entries.setdefault((check.tenant, check.id), _Entry(check, track, due_us))
 

@@ -48,7 +48,10 @@ class SyntheticsService:
             keeper = LeaseKeeper(Lease(engine, LEASE, holder_id()), ttl_s, renew_s)
         runner = Runner(repo, store, reads, workers=max(1, settings.check_workers),
                         active=keeper.active if keeper is not None else (lambda: False),
-                        retention_s=settings.check_retention_days * 86_400)
+                        retention_s=settings.check_retention_days * 86_400,
+                        # A takeover from another replica: no probe in its last interval.
+                        handover=(lambda: keeper.handover) if keeper is not None
+                        else (lambda: None))
         return cls(repo, runner, store, reads, keeper)
 
     def start(self) -> None:

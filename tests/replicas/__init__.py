@@ -1,0 +1,1 @@
+"""Tests of replicas sharing one metadata database."""
