@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
+from tests.store.clickhouse_endpoint import clickhouse_url  # noqa: F401
 
 from bongsu import __version__
 from server_process import ServerProcess
@@ -193,3 +195,85 @@ def test_rules_apply(tmp_path) -> None:  # type: ignore[no-untyped-def]
             "Checkout slow", "Crash loops"]
     finally:
         engine.dispose()
+
+
+def ddl_statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";\n") if s.strip()]
+
+
+def test_clickhouse_ddl_creates_the_schema(clickhouse_url: str) -> None:  # noqa: F811
+    """The printed DDL run statement by statement, as `clickhouse client --multiquery`
+    runs a file (USE switches the database), on the real engine."""
+    from bongsu.store.clickhouse.client import ClickHouse
+    from bongsu.store.clickhouse.schema import TABLES, VIEWS
+    from bongsu.store.clickhouse.store import ClickHouseStore
+
+    database = f"cli_{uuid.uuid4().hex[:10]}"
+    result = bongsu("clickhouse", "ddl", "--database", database, "--retention-days", "3")
+    assert result.returncode == 0, result.stderr
+    statements = ddl_statements(result.stdout)
+    assert statements[:2] == [f"CREATE DATABASE IF NOT EXISTS {database}", f"USE {database}"]
+    assert not [s for s in statements if "ON CLUSTER" in s or "Replicated" in s]
+
+    def run_all() -> None:
+        ch = ClickHouse.connect(clickhouse_url, "default", create=False)
+        try:
+            for statement in statements:
+                if statement.startswith("USE "):
+                    ch.close()
+                    ch = ClickHouse.connect(clickhouse_url, statement[4:], create=False)
+                else:
+                    ch.command(statement)
+        finally:
+            ch.close()
+
+    run_all()
+    run_all()  # IF NOT EXISTS: running it again changes nothing
+    ch = ClickHouse.connect(clickhouse_url, database, create=False)
+    try:
+        rows = ch.run("SELECT name, engine, create_table_query FROM system.tables "
+                      "WHERE database = {db:String}", {"db": database})
+        engines = {name: engine for name, engine, _ in rows}
+        assert engines == {**{t.name: t.engine for t in TABLES},
+                           **{name: "View" for name in VIEWS}}
+        created = {name: query for name, _, query in rows}
+        for t in TABLES:
+            if t.ttl_column:  # 3 days, in seconds
+                assert "TTL" in created[t.name] and "259200" in created[t.name], t.name
+        # The server's store opens on it and its views answer.
+        store = ClickHouseStore.open(ch, log_id="cli-test")
+        assert store.log_id == "cli-test"
+        for name in VIEWS:
+            assert ch.run(f"SELECT count() FROM {name}") == [(0,)]
+    finally:
+        ch.command(f"DROP DATABASE IF EXISTS {database}")
+        ch.close()
+
+
+def test_clickhouse_cluster_ddl_replicates_and_distributes_every_table() -> None:
+    from bongsu.store.clickhouse.schema import TABLES, VIEWS
+
+    result = bongsu("clickhouse", "ddl", "--cluster", "prod", "--database", "apm")
+    assert result.returncode == 0, result.stderr
+    statements = ddl_statements(result.stdout)
+    assert statements[:2] == ["CREATE DATABASE IF NOT EXISTS apm ON CLUSTER prod", "USE apm"]
+    assert all(" ON CLUSTER prod" in s for s in statements if not s.startswith("USE "))
+    for t in TABLES:
+        (local,) = [s for s in statements if s.startswith(
+            f"CREATE TABLE IF NOT EXISTS apm.{t.name}_local ON CLUSTER prod (")]
+        assert f"ENGINE = Replicated{t.engine}('/clickhouse/tables/{{shard}}/apm/{t.name}', " \
+               "'{replica}')" in local, t.name
+        (distributed,) = [s for s in statements if s.startswith(
+            f"CREATE TABLE IF NOT EXISTS apm.{t.name} ON CLUSTER prod AS apm.{t.name}_local")]
+        assert f"ENGINE = Distributed(prod, apm, {t.name}_local, cityHash64(" in distributed
+    for name in VIEWS:
+        assert any(s.startswith(f"CREATE VIEW IF NOT EXISTS apm.{name} ON CLUSTER prod AS")
+                   for s in statements), name
+    assert len(statements) == 2 + 2 * len(TABLES) + len(VIEWS)
+
+    bad = bongsu("clickhouse", "ddl", "--cluster", "prod; DROP")
+    assert bad.returncode == 2
+    assert "argument --cluster: 'prod; DROP' is not a name of letters" in bad.stderr
+    bad = bongsu("clickhouse", "ddl", env={"BONGSU_CLICKHOUSE_DATABASE": "a-b"})
+    assert bad.returncode == 1
+    assert "BONGSU_CLICKHOUSE_DATABASE: 'a-b' is not a name" in bad.stderr

@@ -1,9 +1,11 @@
-"""The ``bongsu`` command line: server, simulate, keys, rules, capture, run (the agent), demo."""
+"""The ``bongsu`` command line: server, simulate, keys, rules, capture, clickhouse, run (the
+agent), demo."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -105,7 +107,29 @@ def build_parser() -> argparse.ArgumentParser:
     jvm.add_argument("--kinds", default="threads,memory,network,files,processes",
                      help="comma-separated: threads,memory,network,files,processes")
     jvm.add_argument("--jcmd", help="path of jcmd (default: the one on PATH)")
+
+    clickhouse = commands.add_parser("clickhouse", help="the ClickHouse store's schema")
+    clickhouse_commands = clickhouse.add_subparsers(dest="clickhouse_command", metavar="ACTION",
+                                                    required=True)
+    ddl = clickhouse_commands.add_parser(
+        "ddl", help="print the CREATE statements of the telemetry tables and views")
+    ddl.add_argument("--cluster", type=_identifier,
+                     help="a cluster's DDL: ON CLUSTER NAME, Replicated*MergeTree "
+                          "<table>_local and Distributed <table> over them")
+    ddl.add_argument("--database", type=_identifier,
+                     help="database of the tables (default BONGSU_CLICKHOUSE_DATABASE, "
+                          "else bongsu)")
+    ddl.add_argument("--retention-days", type=float,
+                     help="TTL of the telemetry rows (default BONGSU_RETENTION_DAYS, else 7)")
     return parser
+
+
+def _identifier(value: str) -> str:
+    """A ClickHouse database or cluster name as the DDL takes it unquoted."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a name of letters, digits and underscores")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules(args)
         if args.command == "capture":
             return _capture(args)
+        if args.command == "clickhouse":
+            return _clickhouse_ddl(args)
         return _keys(args)
     except BongsuError as exc:
         print(f"bongsu: {exc}", file=sys.stderr)
@@ -289,6 +315,28 @@ def _capture(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
     for doc, capture_id in zip(docs, ids, strict=True):
         print(f"{capture_id}  {doc['kind']:<9}  {doc['format']}  service={service} "
               f"instance={instance}")
+    return 0
+
+
+def _clickhouse_ddl(args: argparse.Namespace) -> int:
+    from bongsu.errors import SettingError
+    from bongsu.settings import Settings
+    from bongsu.store.clickhouse.schema import ddl
+
+    settings = Settings.from_env()
+    database = args.database or settings.clickhouse_database
+    try:
+        _identifier(database)
+    except argparse.ArgumentTypeError as exc:
+        raise SettingError(f"BONGSU_CLICKHOUSE_DATABASE: {exc}") from None
+    retention = (args.retention_days if args.retention_days is not None
+                 else settings.retention_days)
+    on_cluster = f" ON CLUSTER {args.cluster}" if args.cluster else ""
+    # USE: the views name their tables without a database, so they resolve in the current
+    # one (ON CLUSTER: the initiator qualifies them with it for every host).
+    statements = [f"CREATE DATABASE IF NOT EXISTS {database}{on_cluster}", f"USE {database}",
+                  *ddl(retention, cluster=args.cluster, database=database)]
+    print("\n\n".join(f"{statement};" for statement in statements))
     return 0
 
 
