@@ -12,17 +12,24 @@ the next try, see :mod:`bongsu.meta.lease`), and the jobs resume there — the c
 a full interval (never twice in one), the watches from the survivor, a new schedule
 mailed once and the first not again. The killed replica, started again, stands by; the
 survivor's clean stop hands every lease over at once (released, not expired).
+
+A holder frozen (SIGSTOP) past the TTL loses its leases to the other; woken (SIGCONT), it
+stops at once: its watch connections close, it probes nothing, and it says it holds
+nothing.
 """
 
 from __future__ import annotations
 
 import email.message
 import itertools
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from agent.services import postgres_server
@@ -63,6 +70,13 @@ class Replica:
 
     def watches(self) -> int:
         return len(self.kube.watches())
+
+    def connected(self) -> int:
+        """The server's open TCP connections to its cluster's API server, as the OS has them."""
+        assert self.server.proc is not None
+        return sum(1 for c in psutil.Process(self.server.proc.pid).net_connections("tcp")
+                   if c.raddr and c.raddr.port == self.kube.port
+                   and c.status == psutil.CONN_ESTABLISHED)
 
 
 @pytest.fixture
@@ -126,10 +140,10 @@ def test_one_replica_runs_each_singleton_and_the_other_takes_over(
         try:
             # The first one up takes every lease; the second stands by.
             leader, other = replicas
-            leader.server.start()
+            leader.server.start(timeout=180)
             until("the first replica to hold every lease",
                   lambda: leader.holds() == set(LEASES), timeout=30)
-            other.server.start()
+            other.server.start(timeout=180)
             holders = _one_holder_each(replicas)
             assert set(holders.values()) == {leader}
 
@@ -206,7 +220,7 @@ def test_one_replica_runs_each_singleton_and_the_other_takes_over(
             assert len(_mails(smtp, daily["id"])) == 1 and len(_mails(smtp, second["id"])) == 1
 
             # The killed replica, started again, stands by: it watches nothing.
-            leader.server.start()
+            leader.server.start(timeout=180)
             time.sleep(3 * RENEW_S)
             assert leader.holds() == set() and other.holds() == set(LEASES)
             assert len(leader.kube.watches()) == watched_at  # no watch from the standby
@@ -222,6 +236,56 @@ def test_one_replica_runs_each_singleton_and_the_other_takes_over(
             time.sleep(2)
             assert len(_mails(smtp, daily["id"])) == 1 and len(_mails(smtp, second["id"])) == 1
             assert all(g >= INTERVAL_S - 0.5 for g in _gaps(target.times("/shop")))
+        finally:
+            for r in replicas:
+                r.server.stop()
+                r.kube.stop()
+
+
+@pytest.mark.timeout(600)
+def test_a_frozen_holder_stops_its_jobs_at_once_when_it_wakes(
+        tmp_path: Path, target: HitTarget) -> None:
+    cluster = FakeCluster(name="seoul")
+    cluster.put(shapes.node("node-1", boot_id="6f1d2c3e-1111-4a5b-8c9d-0e1f2a3b4c5d"))
+    with postgres_server() as pg_port:
+        env = {**FAST, "BONGSU_META_URL": f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"}
+        frozen, other = replicas = [Replica(name, tmp_path, cluster, env)
+                                    for name in ("r1", "r2")]
+        try:
+            frozen.server.start(timeout=180)
+            until("the first replica to hold every lease",
+                  lambda: frozen.holds() == set(LEASES), timeout=30)
+            other.server.start(timeout=180)
+            status, check = call(other.server.api_url, "POST", "/api/v1/checks", {
+                "name": "Shop", "type": "http", "interval_s": INTERVAL_S,
+                "target": {"url": target.url("/shop"), "timeout_s": 5}})
+            assert status == 201, check
+            until("the holder's watch connections", lambda: frozen.connected() >= 2, timeout=60)
+            until("a probe", lambda: target.times("/shop"), timeout=30)
+            assert frozen.holds() == set(LEASES) and other.holds() == set()
+
+            assert frozen.server.proc is not None
+            os.kill(frozen.server.proc.pid, signal.SIGSTOP)
+            try:
+                took_s = _wait("the other replica to hold every lease",
+                               lambda: other.holds() == set(LEASES), timeout=TTL_S + 10)
+                # Not before the TTL: a stopped process is alive, so its lease stands.
+                assert took_s >= TTL_S - 2 * RENEW_S - 1, took_s
+                until("the new holder's watches", lambda: other.connected() >= 2, timeout=30)
+            finally:
+                os.kill(frozen.server.proc.pid, signal.SIGCONT)
+            woke = time.time()
+            closed_s = _wait("the woken replica's watches closed",
+                             lambda: frozen.connected() == 0, timeout=5)
+            assert frozen.holds() == set() and other.holds() == set(LEASES)
+            print(f"a frozen holder: taken over after {took_s:.2f} s (TTL {TTL_S:g} s); "
+                  f"woken, its watches closed in {closed_s:.2f} s")
+            until("two probes by the new holder", lambda: len(
+                [t for t in target.times("/shop") if t > woke]) >= 2, timeout=3 * INTERVAL_S + 10)
+            assert frozen.connected() == 0
+            # Never two probes in one interval: the woken one probed nothing.
+            assert all(g >= INTERVAL_S - 0.5 for g in _gaps(target.times("/shop"))), \
+                _gaps(target.times("/shop"))
         finally:
             for r in replicas:
                 r.server.stop()
