@@ -1,4 +1,5 @@
-"""The store's metering side (``bongsu.store.metering``'s contract), against every backend.
+"""The store's metering side (``bongsu.store.metering``'s contract), against every backend of
+the conformance suite (DuckDB, ClickHouse on the local endpoint), with the same figures.
 
 The points are written as the Kubernetes sampler writes them (``state_points``), at known
 minutes, and the figures expected are worked out here by hand from those points.
@@ -7,31 +8,28 @@ minutes, and the figures expected are worked out here by hand from those points.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.store.backends import BACKENDS, open_backend
+from tests.store.clickhouse_endpoint import clickhouse_url  # noqa: F401 - fixture
 
 from bongsu.kube.model import ContainerState, PodState
 from bongsu.kube.points import state_points
 from bongsu.store.batch import Batch
-from bongsu.store.duckdb import DuckDBStore
 from bongsu.store.metering import HOUR_US, ContainerHour, NodeHour, metering_of
 
-BACKENDS: dict[str, Callable[[Path], Any]] = {
-    "duckdb": lambda path: DuckDBStore.open(path / "telemetry.duckdb"),
-}
 HOUR = 1_796_000_400_000_000 // HOUR_US * HOUR_US
 MIN_US = 60_000_000
 GIB = 2.0**30
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    s = BACKENDS[request.param](tmp_path)
-    yield s
-    s.close()
+    with open_backend(request, request.param, tmp_path) as s:
+        yield s
 
 
 def _pod(name: str, node: str | None, cpu_req: float | None, mem_req: float | None,

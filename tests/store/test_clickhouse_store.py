@@ -9,7 +9,6 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from tests.store.clickhouse_endpoint import clickhouse, clickhouse_url  # noqa: F401
 from tests.store.test_conformance import NOW_US, spans
 
 from bongsu.errors import InvalidQuery, QueryTimeout, StoreUnavailable, TooManyRows
@@ -39,7 +38,7 @@ def total(store: ClickHouseStore, sql: str) -> list[tuple[Any, ...]]:
     return sorted(store.run(sql))
 
 
-def test_a_replayed_position_stores_nothing_twice(clickhouse: ClickHouse) -> None:  # noqa: F811
+def test_a_replayed_position_stores_nothing_twice(clickhouse: ClickHouse) -> None:
     store = ClickHouseStore.open(clickhouse, retention_days=7)
     assert store.load(BATCH, 1)
     assert not store.load(BATCH, 1)
@@ -54,7 +53,7 @@ def test_a_replayed_position_stores_nothing_twice(clickhouse: ClickHouse) -> Non
     assert ClickHouseStore(clickhouse).loaded_lsn() == 1
 
 
-def test_positions_are_per_ingest_log(clickhouse: ClickHouse) -> None:  # noqa: F811
+def test_positions_are_per_ingest_log(clickhouse: ClickHouse) -> None:
     first = ClickHouseStore.open(clickhouse, log_id="replica-a")
     second = ClickHouseStore(clickhouse, log_id="replica-b")
     assert first.load(BATCH, 3)
@@ -66,7 +65,7 @@ def test_positions_are_per_ingest_log(clickhouse: ClickHouse) -> None:  # noqa: 
 @pytest.mark.parametrize("table", [
     "rollup_10s", "rollup_1m", "users_1m", "users_1d", "db_statements_1m", "web_1m",
     "web_1h", "db_statements_1h"])
-def test_derived_rows_equal_duckdb(clickhouse: ClickHouse, table: str) -> None:  # noqa: F811
+def test_derived_rows_equal_duckdb(clickhouse: ClickHouse, table: str) -> None:
     store = ClickHouseStore.open(clickhouse)
     store.load(BATCH, 1)
     duck = DuckDBStore.open(":memory:")
@@ -79,7 +78,7 @@ def test_derived_rows_equal_duckdb(clickhouse: ClickHouse, table: str) -> None: 
     assert ours == theirs and ours
 
 
-def test_edges_live_then_settled_as_duckdb_counts_them(clickhouse: ClickHouse) -> None:  # noqa: F811
+def test_edges_live_then_settled_as_duckdb_counts_them(clickhouse: ClickHouse) -> None:
     store = ClickHouseStore.open(clickhouse)
     store.load(BATCH, 1)
     live = store.run(edges_live_sql(), {"settled_us": store.settled_us()})
@@ -97,7 +96,7 @@ def test_edges_live_then_settled_as_duckdb_counts_them(clickhouse: ClickHouse) -
     assert len(total(store, sql)) == 3
 
 
-def test_instances_aggregate_at_read(clickhouse: ClickHouse) -> None:  # noqa: F811
+def test_instances_aggregate_at_read(clickhouse: ClickHouse) -> None:
     store = ClickHouseStore.open(clickhouse)
     store.load(BATCH, 1)
     later = pa.Table.from_pylist(
@@ -119,7 +118,7 @@ def episode(**kw: Any) -> Episode:
     return Episode(**{**base, **kw})
 
 
-def test_kube_episodes_keep_the_upsert_rules(clickhouse: ClickHouse) -> None:  # noqa: F811
+def test_kube_episodes_keep_the_upsert_rules(clickhouse: ClickHouse) -> None:
     store = ClickHouseStore.open(clickhouse)
     store.save_kube_episodes([episode(), episode(count=3, last_seen_us=300, message="m3")])
     store.save_kube_episodes([episode(count=2, last_seen_us=250, message="old")])
@@ -136,7 +135,7 @@ def test_kube_episodes_keep_the_upsert_rules(clickhouse: ClickHouse) -> None:  #
     assert store.run("SELECT count() FROM kube_events") == [(0,)]
 
 
-def test_retention_counts_what_it_deletes(clickhouse: ClickHouse) -> None:  # noqa: F811
+def test_retention_counts_what_it_deletes(clickhouse: ClickHouse) -> None:
     store = ClickHouseStore.open(clickhouse)
     store.load(BATCH, 1)
     duck = DuckDBStore.open(":memory:")
@@ -149,7 +148,7 @@ def test_retention_counts_what_it_deletes(clickhouse: ClickHouse) -> None:  # no
     assert store.run("SELECT count() FROM spans") == [(0,)]
 
 
-def test_query_limits_are_typed(clickhouse: ClickHouse) -> None:  # noqa: F811
+def test_query_limits_are_typed(clickhouse: ClickHouse) -> None:
     with pytest.raises(TooManyRows):
         clickhouse.run("SELECT number FROM numbers(100)", max_rows=10)
     with pytest.raises(QueryTimeout):

@@ -18,6 +18,9 @@ Contract every backend keeps (``tests/store/test_sla_reads.py`` checks it):
 - **Tenancy and bounds** as every read: one tenant's rows, the backend's time limit and
   row cap (:class:`~bongsu.errors.QueryTimeout`, :class:`~bongsu.errors.TooManyRows`).
 
+:class:`SQLSlaReads` is both backends' implementation: each gives its two statements in its
+own dialect (``sla_check_changes.sql``, ``sla_traffic.sql``) and its store's ``run``.
+
 Example::
 
     sla = sla_reads_of(store, timeout_s=30, max_rows=1_000_000)
@@ -27,8 +30,11 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from bongsu.store.runs import Runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,35 @@ class SlaReads(Protocol):
         ...
 
 
+class SQLSlaReads:
+    """:class:`SlaReads` on a SQL store: ``sql(name)`` is the text of the backend's
+    ``sla_<name>.sql``, bound by name (tenant, check_id, service, start, end, below)."""
+
+    def __init__(self, store: Runs, sql: Callable[[str], str], timeout_s: float,
+                 max_rows: int) -> None:
+        self._store = store
+        self._sql = sql
+        self._timeout_s = timeout_s
+        self._max_rows = max_rows
+
+    def check_state_changes(self, tenant: str, check_id: str, start_us: int, end_us: int
+                            ) -> list[StateChange]:
+        rows = self._run("check_changes", {
+            "tenant": tenant, "check_id": check_id, "start": start_us, "end": end_us})
+        return [StateChange(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def traffic_minutes(self, tenant: str, service: str, start_us: int, end_us: int,
+                        below_bucket: int) -> list[TrafficMinute]:
+        rows = self._run("traffic", {
+            "tenant": tenant, "service": service, "start": start_us, "end": end_us,
+            "below": below_bucket})
+        return [TrafficMinute(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+    def _run(self, name: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        return self._store.run(self._sql(f"sla_{name}"), params, self._timeout_s,
+                               self._max_rows)
+
+
 def sla_reads_of(store: Any, timeout_s: float, max_rows: int) -> SlaReads:
     """The :class:`SlaReads` of a telemetry store (or ``store`` itself if it is one)."""
     if hasattr(store, "traffic_minutes"):
@@ -66,4 +101,5 @@ def sla_reads_of(store: Any, timeout_s: float, max_rows: int) -> SlaReads:
     raise TypeError(f"no SLA reads for a store of type {type(store).__name__}")
 
 
-__all__ = ["SlaReads", "StateChange", "TrafficMinute", "sla_reads_of"]
+__all__ = ["SQLSlaReads", "SlaReads", "StateChange", "TrafficMinute",
+           "sla_reads_of"]

@@ -47,8 +47,11 @@ How the tables differ from DuckDB's, and how reads must follow:
 - **db_statement_text**: ``ReplacingMergeTree`` by (tenant, fingerprint); read ``any(text)``
   grouped by fingerprint.
 - **metering_containers / metering_nodes** gain ``saved_us``: an hour is replaced by a new
-  version; read only the rows of ``max(saved_us)`` per (tenant, cluster, hour_us) (older
-  versions are deleted after the write, lightweight).
+  version, its rows written first and then its ``(tenant, cluster, hour_us, saved_us)`` in
+  ``metering_saves``; read only the rows of that table's ``max(saved_us)`` per (tenant,
+  cluster, hour_us), so a save cut short leaves the previous version in force and an hour
+  saved with no node keeps none of the old ones (older versions are deleted after the
+  write, lightweight).
 - **ingest_position** holds ``(log_id, lsn)`` rows: read ``max(lsn)`` per log id.
 - ``users_1m`` / ``users_1d`` are as in DuckDB (sketch bytes in a String); reads merge the
   sketches of a key in Python (``bongsu.users.rollup.merge_blobs``).
@@ -218,6 +221,9 @@ TABLES: tuple[Table, ...] = (
         ("tenant", _LC), ("cluster", _LC), ("hour_us", "Int64"), ("node", _LC),
         ("minutes", "Int32"), ("cpu_capacity", "Float64"), ("memory_capacity", "Float64"),
         ("saved_us", "Int64"),
+    ), order_by="tenant, cluster, hour_us, saved_us"),
+    Table("metering_saves", _cols(
+        ("tenant", _LC), ("cluster", _LC), ("hour_us", "Int64"), ("saved_us", "Int64"),
     ), order_by="tenant, cluster, hour_us, saved_us"),
     Table("check_results", _cols(
         ("tenant", _LC), ("check_id", _LC), ("ts_us", _TS), ("status", _LC),

@@ -46,6 +46,8 @@ _CHECK_SCHEMA = pa.schema([
     ("status_code", pa.int32()), ("failed_condition", pa.string()), ("error", pa.string()),
     ("tls_days_left", pa.float64()), ("name", pa.string()), ("target", pa.string()),
 ])
+# The tables a batch's own rows go to (the others are derived from them by the store).
+_SENT = ("spans", "metric_points", "logs")
 _CLIENT_KINDS = pa.array([3, 4], pa.uint8())
 _SERVER_KINDS = pa.array([2, 5], pa.uint8())
 # Settling a window of client halves: each one matched with its server halves is a call
@@ -116,7 +118,10 @@ class ClickHouseStore:
         with self._lock:
             if lsn is not None and lsn <= self._position:
                 return False
-            for table, rows in self._rows_of(batch).items():
+            tables = self._rows_of(batch)
+            for table in _SENT:  # all before any insert: a refused load adds nothing
+                _check_required(table, tables[table])
+            for table, rows in tables.items():
                 token = None if lsn is None else f"{self._log_id}:{lsn}:{table}"
                 self._ch.insert(table, rows, token)
             if lsn is not None:  # last: a load cut short is replayed, deduplicated
@@ -141,7 +146,8 @@ class ClickHouseStore:
                 ["tenant", "trace_lo", "span_id", "ts_us", "service", "instance",
                  "duration_us", "is_error", "peer"]), "arrived_us", now)
             servers = spans.filter(pc.and_(pc.is_in(spans.column("kind"), _SERVER_KINDS),
-                                           pc.not_equal(spans.column("parent_id"), 0)))
+                                           pc.not_equal(spans.column("parent_id"),
+                                                        pa.scalar(0, pa.uint64()))))
             rows["edge_servers"] = _with(servers.select(
                 ["tenant", "trace_lo", "parent_id", "service", "instance", "is_error"]),
                 "arrived_us", now)
@@ -214,16 +220,20 @@ class ClickHouseStore:
         row = {"tenant": tenant, "ts_us": ts_us, "id": capture_id, "service": service,
                "instance": instance, "kind": kind, "format": fmt, "payload": payload,
                "summary": summary, "analysis": analysis, "analysis_version": analysis_version}
-        self._ch.insert("captures", pa.Table.from_pylist([row]), f"capture:{tenant}:{capture_id}")
+        rows = pa.Table.from_pylist([row])
+        _check_required("captures", rows)
+        self._ch.insert("captures", rows, f"capture:{tenant}:{capture_id}")
 
     def delete_captures_before(self, cutoff_us: int) -> int:
         return self._delete("captures", "ts_us < {c:Int64}", {"c": cutoff_us})
 
     def save_check_results(self, results: Sequence[CheckResult]) -> None:
         if results:
-            self._ch.insert("check_results", pa.Table.from_pylist(
+            rows = pa.Table.from_pylist(
                 [{c: getattr(r, c) for c in CheckResult.__slots__} for r in results],
-                schema=_CHECK_SCHEMA))
+                schema=_CHECK_SCHEMA)
+            _check_required("check_results", rows)
+            self._ch.insert("check_results", rows)
 
     def delete_check_results_before(self, cutoff_us: int) -> int:
         return self._delete("check_results", "ts_us < {c:Int64}", {"c": cutoff_us})
@@ -260,13 +270,15 @@ class ClickHouseStore:
                                    "count": max(e.count, seen[1] if seen else 0)})
                 known[(e.tenant, e.id)] = (max(e.last_seen_us, seen[0] if seen else 0),
                                            max(e.count, seen[1] if seen else 0))
+            sightings = pa.Table.from_pylist(
+                [{**{c: getattr(e, c) for c in KUBE_COLUMNS}, "seq": self._next_seq()}
+                 for e in episodes], schema=_KUBE_SCHEMA)
+            _check_required("kube_events", sightings)
             if points:
                 self._ch.insert("kube_event_counts", pa.Table.from_pylist(points, pa.schema([
                     ("tenant", pa.string()), ("id", pa.string()), ("ts_us", pa.int64()),
                     ("count", pa.int64())])))
-            self._ch.insert("kube_events", pa.Table.from_pylist(
-                [{**{c: getattr(e, c) for c in KUBE_COLUMNS}, "seq": self._next_seq()}
-                 for e in episodes], schema=_KUBE_SCHEMA))
+            self._ch.insert("kube_events", sightings)
 
     def link_kube_episodes(self, tenant: str, cluster: str,
                            links: Sequence[tuple[str, str, str]]) -> int:
@@ -307,6 +319,11 @@ class ClickHouseStore:
         """One read query with a time limit and a row cap (:meth:`ClickHouse.run`)."""
         return self._ch.run(sql, params, timeout_s, max_rows)
 
+    @property
+    def client(self) -> ClickHouse:
+        """The connection, for the store's modules beside this one (``metering``)."""
+        return self._ch
+
     def settled_us(self) -> int:
         """Where the live edges start: client halves that arrived after it (schema.py)."""
         return int(self._scalar(
@@ -339,6 +356,17 @@ class ClickHouseStore:
     def close(self) -> None:
         self._derive.close()
         self._ch.close()
+
+
+def _check_required(table: str, rows: pa.Table) -> None:
+    """Refuse a null where the column is not Nullable, as DuckDB's NOT NULL does
+    (ClickHouse would store the type's default instead: '' for a missing service). Arrays
+    are never Nullable in ClickHouse: a missing one is stored empty."""
+    for column in schema.by_name(table).columns:
+        if column.name in rows.column_names and rows.column(column.name).null_count \
+                and not column.type.startswith(("Nullable(", "LowCardinality(Nullable(",
+                                                "Array(")):
+            raise StoreError(f"{table}.{column.name}: a row has no value and one is required")
 
 
 def _with(table: pa.Table, name: str, value: int) -> pa.Table:

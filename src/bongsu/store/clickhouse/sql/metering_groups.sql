@@ -8,7 +8,7 @@ FROM (
     WHERE tenant = %(tenant)s AND hour_us >= %(start)s AND hour_us < %(end)s
       AND (%(cluster)s IS NULL OR cluster = %(cluster)s)
       AND (cluster, hour_us, saved_us) IN (
-          SELECT cluster, hour_us, max(saved_us) FROM metering_containers
+          SELECT cluster, hour_us, max(saved_us) FROM metering_saves
           WHERE tenant = %(tenant)s AND hour_us >= %(start)s AND hour_us < %(end)s
           GROUP BY cluster, hour_us)
 )
