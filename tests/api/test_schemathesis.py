@@ -104,7 +104,7 @@ def _with_real_values(doc: dict[str, Any], values: dict[str, list[str]]) -> dict
 
 def test_a_long_query_string_gets_the_apis_own_json_400(
         shop: tuple[ServerProcess, dict[str, str]]) -> None:
-    """A request line of 100 kB–900 kB reaches the API (not the HTTP parser's plain-text
+    """A request line of 100 kB to 900 kB reaches the API (not the HTTP parser's plain-text
     400), whose answer names the parameter; schemathesis once sent ~100 kB."""
     server, _ = shop
     for size in (100_000, 900_000):
