@@ -4,16 +4,19 @@ Rendered by ``tests/deploy/render.py`` as ``helm template`` would; every documen
 read into the official ``kubernetes`` client's models and must come back unchanged (a
 key the models do not know is lost on the way, and the test says where); names, ports,
 selectors and settings are checked against what the server really has; the probes are
-asked of a real server; kubectl itself accepts the manifests against a loopback API.
+asked of a real server started with a pod's environment; kubectl itself accepts the
+manifests against a loopback API.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -274,24 +277,57 @@ def test_the_grace_period_covers_the_pre_stop_wait() -> None:
     assert pod["terminationGracePeriodSeconds"] >= int(command[1]) + 60
 
 
-def test_probes_ask_paths_the_server_serves(server_factory) -> None:  # type: ignore[no-untyped-def]
-    """Each probe's GET, sent to a real server as a kubelet sends it (Host: pod IP)."""
-    c = container(docs_of({}))
-    server: ServerProcess = server_factory({"BONGSU_AUTH": "accounts"}).start()
+def pod_environment(docs: list[dict[str, Any]], pod: str) -> dict[str, str]:
+    """The environment the StatefulSet gives pod ``pod``: envFrom, then env."""
+    env = {**one(docs, "ConfigMap")["data"], **one(docs, "Secret")["stringData"]}
+    for item in container(docs)["env"]:
+        field = item["valueFrom"]["fieldRef"]["fieldPath"]
+        assert field == "metadata.name", field
+        env[item["name"]] = pod
+    return env
+
+
+def get(port: int, path: str, host: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host, "User-Agent": "kube-probe/1.32"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_a_server_on_the_pods_environment_answers_probes_and_ingress(  # type: ignore[no-untyped-def]
+        server_factory) -> None:
+    """A real server started with the environment the chart gives a pod (one replica on
+    the DuckDB store, so no ClickHouse is needed): each probe's GET as a kubelet sends it
+    (Host: the pod's IP), the console by the Ingress's host name, and a clean stop well
+    inside the grace period."""
+    docs = docs_of({"store": "duckdb"})
+    c = container(docs)
+    env = pod_environment(docs, "prod-0")
+    # Only what differs between a pod and this test: loopback, free ports (flags).
+    server: ServerProcess = server_factory(
+        {**env, "BONGSU_HOST": "127.0.0.1", "BONGSU_OTLP_HOST": "127.0.0.1"}).start()
     defaults = Settings()
     on_port = {defaults.port: server.api_port, defaults.otlp_port: server.otlp_port}
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        get = c[probe]["httpGet"]
-        pod_port = ports[get["port"]]
-        conn = http.client.HTTPConnection("127.0.0.1", on_port[pod_port], timeout=10)
-        conn.request("GET", get["path"], headers={"Host": f"10.244.1.7:{pod_port}",
-                                                  "User-Agent": "kube-probe/1.32"})
-        response = conn.getresponse()
-        body = response.read()
-        conn.close()
-        assert response.status == 200, (probe, response.status, body[:200])
-        assert b'"status":"ok"' in body.replace(b" ", b""), body[:200]
+        action = c[probe]["httpGet"]
+        pod_port = ports[action["port"]]
+        status, body = get(on_port[pod_port], action["path"], f"10.244.1.7:{pod_port}")
+        assert status == 200, (probe, status, body[:200])
+        assert json.loads(body)["status"] == "ok", body[:200]
+    ingress_host = one(docs, "Ingress")["spec"]["rules"][0]["host"]
+    status, body = get(server.api_port, "/", ingress_host)
+    assert status == 200 and b"<html" in body.lower()
+    assert get(server.api_port, "/", "elsewhere.example.org")[0] == 400
+    pod = one(docs, "StatefulSet")["spec"]["template"]["spec"]
+    started = time.monotonic()
+    server.stop()
+    stopped_in = time.monotonic() - started
+    pre_stop = int(c["lifecycle"]["preStop"]["exec"]["command"][1])
+    assert stopped_in + pre_stop < pod["terminationGracePeriodSeconds"] / 2, stopped_in
 
 
 def test_plain_manifests_are_the_rendered_chart() -> None:
