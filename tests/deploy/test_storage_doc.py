@@ -1,0 +1,41 @@
+"""``docs/storage.md`` lists every ClickHouse table as the schema defines it."""
+
+from __future__ import annotations
+
+import re
+
+from tests.deploy import render
+
+from bongsu.store.clickhouse.schema import TABLES, VIEWS
+
+DOC = render.ROOT / "docs" / "storage.md"
+
+
+def documented_tables() -> dict[str, tuple[str, str, bool, str | None]]:
+    """table -> (engine, ORDER BY, partitioned, TTL column) from the doc's table."""
+    section = DOC.read_text().split("## ClickHouse tables", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, tuple[str, str, bool, str | None]] = {}
+    for line in section.splitlines():
+        m = re.fullmatch(r"\| `(\w+)` \| (\w+) \| `([^`]+)` \| (by day|—) \| (`(\w+)`|—) \|",
+                         line.strip())
+        if m:
+            rows[m.group(1)] = (m.group(2), m.group(3), m.group(4) == "by day", m.group(6))
+    return rows
+
+
+def test_the_doc_lists_every_table_as_the_schema_has_it() -> None:
+    documented = documented_tables()
+    schema = {t.name: (t.engine, t.order_by, t.partition_by is not None, t.ttl_column)
+              for t in TABLES}
+    assert documented == schema
+
+
+def test_the_doc_names_every_view_and_codec() -> None:
+    text = DOC.read_text()
+    for name in VIEWS:
+        assert f"`{name}`" in text, name
+    types = {c.type for t in TABLES for c in t.columns}
+    for codec in ("LowCardinality(String)", "String CODEC(ZSTD(3))",
+                  "Int64 CODEC(Delta, ZSTD(1))", "Int64 CODEC(DoubleDelta, ZSTD(1))",
+                  "Int64 CODEC(T64, ZSTD(1))"):
+        assert codec in types and f"`{codec}`" in text, codec
