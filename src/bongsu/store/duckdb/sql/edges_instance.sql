@@ -4,4 +4,4 @@ SELECT source_instance, source, target_instance, target, target_kind,
 FROM edges_1m
 WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
 GROUP BY source_instance, source, target_instance, target, target_kind
-ORDER BY source_instance, target_instance
+ORDER BY source_instance, target_instance, source, target, target_kind

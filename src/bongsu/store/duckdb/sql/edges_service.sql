@@ -4,4 +4,4 @@ SELECT source, source AS source_service, target, target AS target_service, targe
 FROM edges_1m
 WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
 GROUP BY source, target, target_kind
-ORDER BY source, target
+ORDER BY source, target, target_kind

@@ -6,4 +6,4 @@ FROM {table}
 WHERE tenant = $tenant AND ts_us >= $start AND ts_us < $end
   AND ($service IS NULL OR service = $service)
   AND ($every IS NULL OR ($end - ts_us - 1) % $every < $within)
-ORDER BY service, ts_us
+ORDER BY service, ts_us, sketch

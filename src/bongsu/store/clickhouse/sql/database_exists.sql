@@ -1,0 +1,2 @@
+-- Whether the database was ever called (the per-hour statement rollup keeps the longest).
+SELECT 1 FROM db_statements_1h WHERE tenant = %(tenant)s AND db = %(db)s LIMIT 1

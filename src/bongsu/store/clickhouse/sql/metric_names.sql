@@ -1,0 +1,6 @@
+-- Metric names with points in a window (a name's kind and unit: the smallest seen).
+SELECT name, min(kind), min(unit), count()
+FROM metric_points
+WHERE tenant = %(tenant)s AND ts_us >= %(start)s AND ts_us < %(end)s
+GROUP BY name
+ORDER BY name

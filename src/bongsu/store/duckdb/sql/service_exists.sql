@@ -1,0 +1,2 @@
+-- Whether the service ever reported anything (its instances are kept from every signal).
+SELECT 1 FROM instances WHERE tenant = $tenant AND service = $service LIMIT 1
