@@ -15,7 +15,7 @@ from bongsu.errors import InvalidQuery, QueryTimeout, StoreUnavailable, TooManyR
 from bongsu.kube.model import Episode
 from bongsu.store.batch import RESOURCE_SCHEMA, Batch
 from bongsu.store.clickhouse.client import ClickHouse
-from bongsu.store.clickhouse.schema import ddl, edges_live_sql
+from bongsu.store.clickhouse.schema import TELEMETRY_TABLES, ddl, edges_live_sql
 from bongsu.store.clickhouse.store import ClickHouseStore
 from bongsu.store.duckdb import DuckDBStore
 
@@ -171,3 +171,30 @@ def test_cluster_ddl_is_replicated_and_distributed() -> None:
     assert "ReplicatedMergeTree('/clickhouse/tables/{shard}/bongsu/spans'" in spans_local
     assert "replicated_deduplication_window" in spans_local
     assert any("ENGINE = Distributed(prod, bongsu, spans_local" in s for s in statements)
+
+
+def test_retention_is_the_tables_ttl_and_follows_the_setting(clickhouse: ClickHouse) -> None:
+    day = 86_400_000_000
+    old, recent = NOW_US - 30 * day, NOW_US - 2 * day
+    store = ClickHouseStore.open(clickhouse, retention_days=7, user_retention_days=10)
+    store.load(Batch(spans=spans({"ts_us": old, "user_id": "u1"},
+                                 {"ts_us": recent, "span_id": 2, "user_id": "u2"})), 1)
+
+    def ttls() -> dict[str, str]:
+        return dict(clickhouse.run("SELECT name, engine_full FROM system.tables"
+                                   " WHERE database = currentDatabase()"))
+
+    assert "toIntervalSecond(604800)" in ttls()["spans"]
+    assert "toIntervalSecond(864000)" in ttls()["users_1d"]
+    assert "users_1d" not in TELEMETRY_TABLES  # its own retention, not delete_before's
+    for table in ("spans", "users_1d"):
+        clickhouse.command(f"OPTIMIZE TABLE {table} FINAL")  # TTLs apply at merges
+    reads = store.reads(10, 1000)
+    assert [s.span_id for s in reads.trace_spans("default", 1, 1)] == [2]
+    days = [r.ts_us for r in reads.user_sketches("default", "day", old - day, NOW_US + day)]
+    assert days == [recent // day * day]
+    # Opened again with other settings: the TTLs become those, the rows stay.
+    ClickHouseStore.open(clickhouse, retention_days=30, user_retention_days=400)
+    assert "toIntervalSecond(2592000)" in ttls()["spans"]
+    assert "toIntervalSecond(34560000)" in ttls()["users_1d"]
+    assert len(reads.user_sketches("default", "day", old - day, NOW_US + day)) == 1

@@ -31,5 +31,6 @@ def open_store(settings: Settings) -> Any:
         ch = ClickHouse.connect(settings.clickhouse_url, settings.clickhouse_database)
         return ClickHouseStore.open(
             ch, settings.clickhouse_log_id, settings.apdex_t_ms, settings.apdex_overrides(),
-            retention_days=settings.retention_days)
+            retention_days=settings.retention_days,
+            user_retention_days=settings.user_retention_days)
     raise SettingError(f"store: 'duckdb' or 'clickhouse', got {settings.store!r}")

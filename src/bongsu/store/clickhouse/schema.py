@@ -71,7 +71,8 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 __all__ = ["TABLES", "VIEWS", "Column", "Table", "by_name", "create", "ddl",
@@ -101,7 +102,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One table. ``ttl_column`` (epoch µs) gets ``TTL … + retention`` when it is telemetry."""
+    """One table. ``ttl_column`` (epoch µs) gets ``TTL … + retention`` when it is telemetry;
+    ``user_ttl_column`` the day sketches' own retention (``user_retention_days``)."""
 
     name: str
     columns: tuple[Column, ...]
@@ -110,6 +112,7 @@ class Table:
     partition_by: str | None = None
     ttl_column: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    user_ttl_column: str | None = None
 
 
 def _cols(*pairs: tuple[str, str]) -> tuple[Column, ...]:
@@ -234,7 +237,8 @@ TABLES: tuple[Table, ...] = (
     ), order_by="tenant, check_id, ts_us"),
     Table("users_1m", _USERS, "tenant, service, ts_us", partition_by=_by_day(),
           ttl_column="ts_us"),
-    Table("users_1d", _USERS, "tenant, service, ts_us"),  # own retention
+    Table("users_1d", _USERS, "tenant, service, ts_us",
+          user_ttl_column="ts_us"),  # outlives the spans
     Table("db_statements_1m", _DB_STATEMENTS,
           "tenant, db, fingerprint, service, ts_us, bucket", partition_by=_by_day(),
           ttl_column="ts_us", settings=_NULLABLE_KEYS),
@@ -273,8 +277,10 @@ def by_name(name: str) -> Table:
 
 
 def ddl(retention_days: float | None = None, cluster: str | None = None,
-        database: str | None = None) -> list[str]:
-    """CREATE statements for every table and view (IF NOT EXISTS).
+        database: str | None = None, user_retention_days: float | None = None) -> list[str]:
+    """CREATE statements for every table and view (IF NOT EXISTS); the TTLs those of
+    ``retention_days`` (telemetry) and ``user_retention_days`` (day sketches), none where
+    it is None.
 
     Single node: ``*MergeTree`` tables. With ``cluster``: each table is created ``ON
     CLUSTER`` as ``Replicated*MergeTree`` under the name ``<table>_local`` (ZooKeeper path
@@ -301,9 +307,9 @@ def ddl(retention_days: float | None = None, cluster: str | None = None,
         if t.partition_by:
             clauses.append(f"PARTITION BY {t.partition_by}")
         clauses.append(f"ORDER BY ({t.order_by})")
-        if t.ttl_column and retention_days:
-            seconds = int(retention_days * 86400)
-            clauses.append(f"TTL {_DAY.format(col=t.ttl_column)} + INTERVAL {seconds} SECOND")
+        ttl = _ttl(t, retention_days, user_retention_days)
+        if ttl:
+            clauses.append(f"TTL {ttl}")
         clauses.append("SETTINGS " + ", ".join(f"{k} = {v}" for k, v in settings.items()))
         out.append(f"CREATE TABLE IF NOT EXISTS {name}{on_cluster} (\n    {columns}\n)\n"
                    + "\n".join(clauses))
@@ -348,10 +354,39 @@ FROM (
 }
 
 
-def create(command: Callable[[str], object], retention_days: float | None = None) -> None:
-    """Create every table in the current database (``command`` runs one statement)."""
-    for statement in ddl(retention_days):
+def create(command: Callable[[str], object], retention_days: float | None = None,
+           user_retention_days: float | None = None,
+           engines: Mapping[str, str] | None = None) -> None:
+    """Create every table in the current database (``command`` runs one statement).
+
+    ``engines`` (table -> ``engine_full`` of ``system.tables``) are the tables that exist:
+    a TTL there that is not the retention asked for is changed (``MODIFY TTL``, without
+    rewriting the parts: rows are checked against the new TTL at their next merge), so a
+    retention setting raised or lowered after the first start is the one in force.
+    """
+    for statement in ddl(retention_days, user_retention_days=user_retention_days):
         command(statement)
+    for t in TABLES:
+        ttl = _ttl(t, retention_days, user_retention_days)
+        engine = (engines or {}).get(t.name)
+        if ttl and engine is not None and ttl_text(ttl) not in engine:
+            command(f"ALTER TABLE {t.name} MODIFY TTL {ttl}"
+                    " SETTINGS materialize_ttl_after_modify = 0")
+
+
+def _ttl(t: Table, retention_days: float | None, user_retention_days: float | None
+         ) -> str | None:
+    """The table's TTL expression, None when it has none."""
+    column, days = ((t.ttl_column, retention_days) if t.ttl_column
+                    else (t.user_ttl_column, user_retention_days))
+    if not column or not days:
+        return None
+    return f"{_DAY.format(col=column)} + INTERVAL {int(days * 86400)} SECOND"
+
+
+def ttl_text(ttl: str) -> str:
+    """A TTL expression as ClickHouse prints it back in ``engine_full``."""
+    return re.sub(r"INTERVAL (\d+) SECOND", r"toIntervalSecond(\1)", ttl)
 
 
 def _has_tenant(t: Table) -> bool:

@@ -90,9 +90,14 @@ class ClickHouseStore:
     @classmethod
     def open(cls, ch: ClickHouse, log_id: str = "default", apdex_t_ms: float = 500.0,
              apdex_overrides: Mapping[str, float] | None = None,
-             retention_days: float | None = None) -> ClickHouseStore:
-        """Create the tables that are missing (``TTL`` = ``retention_days``) and open."""
-        schema.create(ch.command, retention_days)
+             retention_days: float | None = None,
+             user_retention_days: float | None = None) -> ClickHouseStore:
+        """Create the tables that are missing and open; the telemetry tables' ``TTL`` is
+        ``retention_days``, the day sketches' ``user_retention_days`` (set again when it
+        changed since the tables were created)."""
+        engines = dict(ch.run("SELECT name, engine_full FROM system.tables"
+                              " WHERE database = currentDatabase()", timeout_s=60))
+        schema.create(ch.command, retention_days, user_retention_days, engines)
         return cls(ch, log_id, apdex_t_ms, apdex_overrides)
 
     @property
