@@ -173,7 +173,7 @@ def test_one_replica_runs_each_singleton_and_the_other_takes_over(
             until("three probes", lambda: len(target.times("/shop")) >= 3, timeout=60)
             probes = target.times("/shop")
             # One probe per interval: a second replica probing too would halve a gap.
-            assert all(INTERVAL_S - 0.5 <= g <= INTERVAL_S + 2 for g in _gaps(probes)), probes
+            assert all(INTERVAL_S - 0.5 <= g <= INTERVAL_S + 5 for g in _gaps(probes)), probes
             assert _one_holder_each(replicas) == holders  # nothing changed hands meanwhile
             checker = holders["checks"]
             status, rows = call(checker.server.api_url, "GET",
