@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,13 @@ import yaml
 from kubernetes import client as k8s
 from tests.deploy import render
 from tests.deploy.fake_apiserver import FakeApiServer
+from tests.store.clickhouse_endpoint import clickhouse_url  # noqa: F401
 
+from bongsu.meta.database import connect
+from bongsu.meta.keys import KeyRing
 from bongsu.settings import Settings, describe
+from bongsu.store.clickhouse.client import ClickHouse
+from otlp_build import span, traces
 from server_process import ServerProcess
 
 MODELS = {
@@ -328,6 +334,38 @@ def test_a_server_on_the_pods_environment_answers_probes_and_ingress(  # type: i
     stopped_in = time.monotonic() - started
     pre_stop = int(c["lifecycle"]["preStop"]["exec"]["command"][1])
     assert stopped_in + pre_stop < pod["terminationGracePeriodSeconds"] / 2, stopped_in
+
+
+def test_a_pod_on_clickhouse_loads_under_its_own_name(  # type: ignore[no-untyped-def]
+        server_factory, clickhouse_url: str) -> None:  # noqa: F811
+    """The chart's defaults (the ClickHouse store) pointed at the local ClickHouse
+    endpoint: the server makes its tables in the chart's database and records what it
+    loaded under the pod's name, the StatefulSet's log id."""
+    database = f"chart_{uuid.uuid4().hex[:10]}"
+    docs = docs_of({"clickhouse": {"url": clickhouse_url, "database": database}})
+    env = pod_environment(docs, "prod-1")
+    assert env["BONGSU_STORE"] == "clickhouse"
+    server: ServerProcess = server_factory(
+        {**env, "BONGSU_HOST": "127.0.0.1", "BONGSU_OTLP_HOST": "127.0.0.1"})
+    server.data_dir.mkdir(parents=True)
+    ring = KeyRing(connect(f"sqlite:///{server.data_dir / 'meta.sqlite'}"))
+    key = ring.create("acme").key
+    ring.close()
+    server.start(timeout=120)
+    ch = ClickHouse.connect(clickhouse_url, database, create=False)
+    try:
+        body = traces([span() for _ in range(3)]).SerializeToString()
+        status, _, answer = server.post("/v1/traces", body,
+                                        headers={"Authorization": f"Bearer {key}"})
+        assert status == 200, answer
+        server.wait_loaded()
+        rows = ch.run("SELECT log_id, max(lsn) FROM ingest_position GROUP BY log_id")
+        assert [log_id for log_id, _ in rows] == ["prod-1"] and rows[0][1] > 0
+        assert ch.run("SELECT tenant, count() FROM spans GROUP BY tenant") == [("acme", 3)]
+        server.stop()
+    finally:
+        ch.command(f"DROP DATABASE IF EXISTS {database}")
+        ch.close()
 
 
 def test_plain_manifests_are_the_rendered_chart() -> None:
