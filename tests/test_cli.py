@@ -209,7 +209,8 @@ def test_clickhouse_ddl_creates_the_schema(clickhouse_url: str) -> None:  # noqa
     from bongsu.store.clickhouse.store import ClickHouseStore
 
     database = f"cli_{uuid.uuid4().hex[:10]}"
-    result = bongsu("clickhouse", "ddl", "--database", database, "--retention-days", "3")
+    result = bongsu("clickhouse", "ddl", "--database", database, "--retention-days", "3",
+                    env={"BONGSU_USER_RETENTION_DAYS": "30"})
     assert result.returncode == 0, result.stderr
     statements = ddl_statements(result.stdout)
     assert statements[:2] == [f"CREATE DATABASE IF NOT EXISTS {database}", f"USE {database}"]
@@ -240,6 +241,8 @@ def test_clickhouse_ddl_creates_the_schema(clickhouse_url: str) -> None:  # noqa
         for t in TABLES:
             if t.ttl_column:  # 3 days, in seconds
                 assert "TTL" in created[t.name] and "259200" in created[t.name], t.name
+        # The day sketches keep BONGSU_USER_RETENTION_DAYS (30 days).
+        assert "TTL" in created["users_1d"] and "2592000" in created["users_1d"]
         # The server's store opens on it and its views answer.
         store = ClickHouseStore.open(ch, log_id="cli-test")
         assert store.log_id == "cli-test"

@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="database of the tables (default BONGSU_CLICKHOUSE_DATABASE, "
                           "else bongsu)")
     ddl.add_argument("--retention-days", type=float,
-                     help="TTL of the telemetry rows (default BONGSU_RETENTION_DAYS, else 7)")
+                     help="TTL of the telemetry rows (default BONGSU_RETENTION_DAYS, else 7; "
+                          "the day sketches' is BONGSU_USER_RETENTION_DAYS)")
     return parser
 
 
@@ -335,7 +336,8 @@ def _clickhouse_ddl(args: argparse.Namespace) -> int:
     # USE: the views name their tables without a database, so they resolve in the current
     # one (ON CLUSTER: the initiator qualifies them with it for every host).
     statements = [f"CREATE DATABASE IF NOT EXISTS {database}{on_cluster}", f"USE {database}",
-                  *ddl(retention, cluster=args.cluster, database=database)]
+                  *ddl(retention, cluster=args.cluster, database=database,
+                       user_retention_days=settings.user_retention_days)]
     print("\n\n".join(f"{statement};" for statement in statements))
     return 0
 

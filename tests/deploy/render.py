@@ -359,13 +359,15 @@ def merge(base: Any, over: Any) -> Any:
 
 
 def render(values: Mapping[str, Any] | None = None, release: str = "bongsu",
-           namespace: str = "default", chart_dir: Path = CHART) -> dict[str, str]:
-    """Each template file's output (``templates/x.yaml`` → text), as ``helm template``."""
+           namespace: str = "default", chart_dir: Path = CHART,
+           service: str = "Helm") -> dict[str, str]:
+    """Each template file's output (``templates/x.yaml`` → text), as ``helm template``
+    (``service``: ``.Release.Service``, Helm's own name unless the plain manifests')."""
     chart_meta = yaml.safe_load((chart_dir / "Chart.yaml").read_text())
     defaults = yaml.safe_load((chart_dir / "values.yaml").read_text()) or {}
     root = {
         "Values": merge(defaults, dict(values or {})),
-        "Release": {"Name": release, "Namespace": namespace, "Service": "Helm"},
+        "Release": {"Name": release, "Namespace": namespace, "Service": service},
         "Chart": {k[:1].upper() + k[1:]: v for k, v in chart_meta.items()},
     }
     defines: dict[str, list[_Node]] = {}
@@ -403,7 +405,7 @@ def plain_manifests() -> str:
     values = yaml.safe_load((MANIFESTS / "values.yaml").read_text())
     header = ("# Generated from deploy/helm/bongsu with deploy/kubernetes/values.yaml by\n"
               "# python -m tests.deploy.render --write; do not edit by hand.\n")
-    return header + as_stream(values, release=PLAIN_RELEASE)
+    return header + as_stream(values, release=PLAIN_RELEASE, service="kubectl")
 
 
 def main(argv: list[str] | None = None) -> int:

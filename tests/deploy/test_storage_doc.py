@@ -6,7 +6,7 @@ import re
 
 from tests.deploy import render
 
-from bongsu.store.clickhouse.schema import TABLES, VIEWS
+from bongsu.store.clickhouse.schema import TABLES, VIEWS, ddl
 
 DOC = render.ROOT / "docs" / "storage.md"
 
@@ -23,9 +23,21 @@ def documented_tables() -> dict[str, tuple[str, str, bool, str | None]]:
     return rows
 
 
+def ttl_columns() -> dict[str, str | None]:
+    """table -> the column its TTL is on, read from the DDL itself."""
+    out: dict[str, str | None] = {}
+    for statement in ddl(retention_days=7, user_retention_days=400):
+        m = re.match(r"CREATE TABLE IF NOT EXISTS (\w+) ", statement)
+        if m:
+            ttl = re.search(r"^TTL toDateTime\(intDiv\((\w+), 1000000\)\)", statement, re.M)
+            out[m.group(1)] = ttl.group(1) if ttl else None
+    return out
+
+
 def test_the_doc_lists_every_table_as_the_schema_has_it() -> None:
     documented = documented_tables()
-    schema = {t.name: (t.engine, t.order_by, t.partition_by is not None, t.ttl_column)
+    ttl = ttl_columns()
+    schema = {t.name: (t.engine, t.order_by, t.partition_by is not None, ttl[t.name])
               for t in TABLES}
     assert documented == schema
 
