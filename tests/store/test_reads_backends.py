@@ -41,6 +41,7 @@ from bongsu.synthetics.model import CheckResult
 SIGNALS = {"traces": Signal.TRACES, "metrics": Signal.METRICS, "logs": Signal.LOGS}
 S = 1_000_000
 MINUTE_US = 60 * S
+HOUR_US = 60 * MINUTE_US
 MINUTE_NS = 60_000_000_000
 
 
@@ -297,8 +298,9 @@ READS: dict[str, Read] = {
     **{f"web_endpoints_{order}": (lambda r, d, order=order: r.web_endpoints(
         "default", d.start, d.end, None, order, 20))
        for order in ("total", "calls", "p95", "errors")},
-    "web_endpoints_service": lambda r, d: r.web_endpoints(
-        "default", d.start, d.end, "frontend", "total", 5, 3600),
+    "web_endpoints_service": lambda r, d: r.web_endpoints(  # hour rows: whole hours
+        "default", d.start // HOUR_US * HOUR_US, d.end // HOUR_US * HOUR_US + HOUR_US,
+        "frontend", "total", 5, 3600),
     "web_statuses": lambda r, d: r.web_statuses("default", d.start, d.end, MINUTE_US, None),
     "host_instances": lambda r, d: r.host_instances("default", d.start, d.end),
     "host_instances_host": lambda r, d: r.host_instances("default", d.start, d.end, _host(d)),
