@@ -79,9 +79,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def ingest_key(data_dir: Path) -> str:
+    """A new ingest key for project ``bench`` (the receiver refuses requests without one)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bongsu", "keys", "--data-dir", str(data_dir), "create", "bench"],
+        check=True, capture_output=True, text=True, timeout=120,
+    ).stdout
+    return out.splitlines()[1].strip()
+
+
 class Server:
     def __init__(self, data_dir: Path) -> None:
         self.otlp_port, self.api_port = free_port(), free_port()
+        self.headers = {"Content-Type": "application/x-protobuf",
+                        "Authorization": f"Bearer {ingest_key(data_dir)}"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bongsu", "server", "--data-dir", str(data_dir),
              "--port", str(self.api_port), "--otlp-port", str(self.otlp_port)],
@@ -123,11 +134,10 @@ class Server:
         self.proc.wait(120)
 
 
-def send_loop(port: int, requests: list[bytes], stop_at: float, interval: float,
-              counts: list[int], offset: int) -> None:
+def send_loop(port: int, headers: dict[str, str], requests: list[bytes], stop_at: float,
+              interval: float, counts: list[int], offset: int) -> None:
     """Send requests round-robin until ``stop_at``, one every ``interval`` s (0 = flat out)."""
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Content-Type": "application/x-protobuf"}
     i = offset
     next_at = time.monotonic()
     while time.monotonic() < stop_at:
@@ -154,8 +164,8 @@ def drive(server: Server, requests: list[bytes], seconds: float, clients: int,
     interval = clients * SPANS_PER_REQUEST / rate if rate else 0.0
     counts = [[0, 0] for _ in range(clients)]
     threads = [
-        threading.Thread(target=send_loop, args=(server.otlp_port, requests, stop_at, interval,
-                                                 counts[k], k * 7))
+        threading.Thread(target=send_loop, args=(server.otlp_port, server.headers, requests,
+                                                 stop_at, interval, counts[k], k * 7))
         for k in range(clients)
     ]
     t0 = time.monotonic()
@@ -186,7 +196,7 @@ def freshness(server: Server, requests: list[bytes], rate: float, seconds: float
     background.start()
     delays: list[float] = []
     probe = ExportTraceServiceRequest.FromString(requests[0])
-    headers = {"Content-Type": "application/x-protobuf"}
+    headers = server.headers
     n = 0
     while time.monotonic() < stop_at - 3:
         n += 1

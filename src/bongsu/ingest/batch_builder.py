@@ -13,11 +13,12 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from bongsu.ingest.attribute_sets import AttributeSets
 from bongsu.ingest.decode_logs import LogColumns, decode_logs
 from bongsu.ingest.decode_metrics import MetricColumns, decode_metrics
 from bongsu.ingest.decode_traces import SpanColumns, decode_traces
+from bongsu.ingest.lean_traces import LeanTraceRequest
 from bongsu.ingest.signals import Signal
 from bongsu.store.batch import Batch
 
@@ -26,6 +27,7 @@ class BatchBuilder:
     """Accumulates decoded telemetry until :meth:`build` hands it over and starts afresh."""
 
     def __init__(self) -> None:
+        self._attribute_sets = AttributeSets()  # kept from batch to batch
         self._reset()
 
     def _reset(self) -> None:
@@ -40,8 +42,8 @@ class BatchBuilder:
     def add(self, signal: Signal, tenant: str, payload: bytes) -> int:
         """Decode one logged request (already validated by the receiver)."""
         if signal is Signal.TRACES:
-            traces = ExportTraceServiceRequest.FromString(payload)
-            return decode_traces(traces, tenant, self._spans)
+            traces = LeanTraceRequest.FromString(payload)
+            return decode_traces(traces, tenant, self._spans, self._attribute_sets)
         if signal is Signal.METRICS:
             metrics = ExportMetricsServiceRequest.FromString(payload)
             return decode_metrics(metrics, tenant, self._metrics, self._spans.resources)
