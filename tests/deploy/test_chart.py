@@ -189,6 +189,18 @@ def test_every_variable_is_a_setting(case: str) -> None:
         assert names.get(name, "secret") == "secret", name
 
 
+def test_no_service_link_variables_reach_the_settings() -> None:
+    """Kubernetes' service links would give the pod NAME_PORT=tcp://IP:PORT for every
+    Service of its namespace; a Service called bongsu-otlp would break BONGSU_OTLP_PORT."""
+    docs = docs_of({})
+    pod = one(docs, "StatefulSet")["spec"]["template"]["spec"]
+    assert pod["enableServiceLinks"] is False
+    linked = {"bongsu-otlp": "BONGSU_OTLP_PORT", "bongsu": "BONGSU_PORT"}
+    for service, variable in linked.items():
+        assert service.upper().replace("-", "_") + "_PORT" == variable
+        assert variable in SETTING_NAMES
+
+
 def test_each_replica_keeps_its_name_and_its_ingest_log() -> None:
     docs = docs_of(SCALED)
     statefulset = one(docs, "StatefulSet")
