@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from bongsu.store.clickhouse.sla import sql
+from bongsu.store.clickhouse.reads import sql
 from bongsu.store.metering import SQLMetering
 
 if TYPE_CHECKING:

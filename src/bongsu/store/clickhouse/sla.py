@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import TYPE_CHECKING
 
+from bongsu.store.clickhouse.reads import sql
 from bongsu.store.sla import SQLSlaReads
 
 if TYPE_CHECKING:
     from bongsu.store.clickhouse.store import ClickHouseStore
-
-
-def sql(name: str) -> str:
-    """The text of ``sql/<name>.sql`` (ClickHouse's dialect, ``%(name)s`` parameters)."""
-    return resources.files(__package__).joinpath("sql", f"{name}.sql").read_text("utf-8")
 
 
 class ClickHouseSlaReads(SQLSlaReads):
