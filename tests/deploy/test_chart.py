@@ -367,8 +367,11 @@ def test_a_pod_on_clickhouse_loads_under_its_own_name(  # type: ignore[no-untype
     ch = ClickHouse.connect(clickhouse_url, database, create=False)
     try:
         body = traces([span() for _ in range(3)]).SerializeToString()
-        status, _, answer = server.post("/v1/traces", body,
-                                        headers={"Authorization": f"Bearer {key}"})
+        # As an agent in the cluster sends it: to the ingest Service's name.
+        ingest = one(docs, "Service", "prod-ingest")
+        host = f"{ingest['metadata']['name']}.apm.svc:{ingest['spec']['ports'][0]['port']}"
+        status, _, answer = server.post("/v1/traces", body, headers={
+            "Authorization": f"Bearer {key}", "Host": host})
         assert status == 200, answer
         server.wait_loaded()
         rows = ch.run("SELECT log_id, max(lsn) FROM ingest_position GROUP BY log_id")
