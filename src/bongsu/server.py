@@ -125,14 +125,17 @@ class Parts:
             self.support.stop()  # its outbox writes the metadata database
         if self.checks is not None:
             self.checks.stop()  # it writes results to the store
-        # The watches stop before the metering lease they follow is released; the writer
-        # saves the pending episodes while the store is open.
+        # The metering job stops first (it reads the watches' view), then the watches, then
+        # the lease they share is released; the writer saves the pending episodes while
+        # the store is open.
+        if self.metering is not None:
+            self.metering.job.stop()
         if self.kube_gate is not None:
             self.kube_gate.close()
         else:
             self.kube.close()
         if self.metering is not None:
-            self.metering.stop()  # it reads the store and the watchers' view
+            self.metering.stop()  # the job is stopped: this releases the lease
         if self.reports is not None:
             self.reports.stop()  # it reads the store
         self.loader.stop()

@@ -59,9 +59,9 @@ def test_the_hub_watches_only_while_the_lease_is_held(tmp_path: Path) -> None:
         assert hub.clusters("default")[0].state != "connected"
 
         held.set()
-        _until("connected", lambda: hub.clusters("default")[0].state == "connected")
+        _until("connected", lambda: hub.clusters("default")[0].state == "connected", 60)
         _until("web-0 seen", lambda: [p.name for p in hub.pods("default", None, NS, None)]
-               == ["web-0"])
+               == ["web-0"], 60)
         assert server.watches() and gate.watching and gate.starts == 1
 
         held.clear()
@@ -76,7 +76,7 @@ def test_the_hub_watches_only_while_the_lease_is_held(tmp_path: Path) -> None:
 
         held.set()
         _until("web-0 and web-1 seen", lambda: sorted(
-            p.name for p in hub.pods("default", None, NS, None)) == ["web-0", "web-1"])
+            p.name for p in hub.pods("default", None, NS, None)) == ["web-0", "web-1"], 60)
         assert len(server.requests) > requests and gate.starts == 2
     finally:
         gate.close()
