@@ -427,3 +427,17 @@ def test_kubectl_accepts_the_manifests(case: str, tmp_path: Path) -> None:
     statefulset = "GET", "/apis/apps/v1/namespaces/bongsu/statefulsets/" + (
         "bongsu" if case == "plain" else "prod")
     assert statefulset in api.requests
+
+
+def test_every_value_is_documented() -> None:
+    """docs/deploy.md's table of values names every key of values.yaml (two levels)."""
+    doc = (render.ROOT / "docs" / "deploy.md").read_text()
+    table = doc.split("### Values", 1)[1].split("\n## ", 1)[0]
+    values = yaml.safe_load((render.CHART / "values.yaml").read_text())
+    for key, value in values.items():
+        assert f"`{key}" in table, key
+        # env, secretEnv and resources hold settings and Kubernetes' own fields.
+        if isinstance(value, dict) and key not in ("env", "secretEnv", "resources"):
+            for sub in value:
+                assert re.search(rf"[`.]{sub}\b|\b{sub}`|, {sub}\b|/{sub}\b", table), (
+                    f"{key}.{sub}")
