@@ -6,28 +6,23 @@ capped in order (None last), filters and tenancy hold."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from bongsu.store.batch import METRIC_SCHEMA, Batch
-from bongsu.store.duckdb import DuckDBStore
 from bongsu.store.reads import BucketRow, BucketSearch, reads_of
 
-BACKENDS: dict[str, Callable[[Path], Any]] = {
-    "duckdb": lambda path: DuckDBStore.open(path / "telemetry.duckdb"),
-}
 S = 1_000_000
 STEP = 60 * S
 T0 = 1_780_000_000 * S // (3600 * S) * (3600 * S)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
-def reads(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    store = BACKENDS[request.param](tmp_path)
+@pytest.fixture
+def reads(store: Any) -> Iterator[Any]:
+    """The reads of every backend (``backends.py``) holding the points below."""
     rows = []
     for k in range(10):  # ten minutes
         ts = T0 + k * STEP
@@ -47,7 +42,6 @@ def reads(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         "bucket_counts": [None] * n,
         "attributes": [json.dumps(r[5]) for r in rows]}, schema=METRIC_SCHEMA)), None)
     yield reads_of(store, timeout_s=10, max_rows=10_000)
-    store.close()
 
 
 def search(**kw: Any) -> BucketSearch:
@@ -97,35 +91,31 @@ def test_filters_instance_window_and_tenancy(reads: Any) -> None:
     assert reads.metric_buckets("nobody", search()) == []
 
 
-def test_transaction_buckets_are_transactions_per_second_of_each_step(tmp_path: Path) -> None:
+def test_transaction_buckets_are_transactions_per_second_of_each_step(store: Any) -> None:
     from alerts.telemetry import load_spans
     from query.otlp import SERVER, SpanSpec
 
-    store = BACKENDS["duckdb"](tmp_path)
-    try:
-        spans = []
-        for minute, inst, n in ((0, "a-1", 3), (1, "a-1", 6), (0, "a-2", 12), (3, "a-2", 1)):
-            for i in range(n):
-                sid = minute * 1000 + i + (1 if inst == "a-1" else 500)
-                spans.append(SpanSpec("a", inst, sid, sid, 0, "GET /", SERVER,
-                                      T0 + minute * STEP + i * S, 1000))
-        load_spans(store, spans)
-        reads = reads_of(store, timeout_s=10, max_rows=10_000)
-        def per_minute(rows: list[BucketRow]) -> list[tuple[Any, ...]]:
-            """Transactions a minute (the rows' per-second rates x 60), to 9 digits."""
-            return [(r.ts_us, r.group, round(r.min * 60, 9), round(r.avg * 60, 9),
-                     round(r.max * 60, 9), r.steps) for r in rows]
+    spans = []
+    for minute, inst, n in ((0, "a-1", 3), (1, "a-1", 6), (0, "a-2", 12), (3, "a-2", 1)):
+        for i in range(n):
+            sid = minute * 1000 + i + (1 if inst == "a-1" else 500)
+            spans.append(SpanSpec("a", inst, sid, sid, 0, "GET /", SERVER,
+                                  T0 + minute * STEP + i * S, 1000))
+    load_spans(store, spans)
+    reads = reads_of(store, timeout_s=10, max_rows=10_000)
+    def per_minute(rows: list[BucketRow]) -> list[tuple[Any, ...]]:
+        """Transactions a minute (the rows' per-second rates x 60), to 9 digits."""
+        return [(r.ts_us, r.group, round(r.min * 60, 9), round(r.avg * 60, 9),
+                 round(r.max * 60, 9), r.steps) for r in rows]
 
-        by_inst = reads.transaction_buckets("default", search(group_by="instance",
-                                                              bucket_us=2 * STEP))
-        assert per_minute(by_inst) == [
-            (T0, "a-1", 3, 4.5, 6, 2), (T0, "a-2", 12, 12, 12, 1),
-            (T0 + 2 * STEP, "a-2", 1, 1, 1, 1),
-        ]
-        total = reads.transaction_buckets("default", search(bucket_us=10 * STEP))
-        assert per_minute(total) == [(T0, None, 1, round(22 / 3, 9), 15, 3)]  # 15, 6, 1
-        assert reads.transaction_buckets("other", search()) == []
-        assert [r.group for r in reads.transaction_buckets(
-            "default", search(group_by="instance", max_groups=1))] == ["a-1"]
-    finally:
-        store.close()
+    by_inst = reads.transaction_buckets("default", search(group_by="instance",
+                                                          bucket_us=2 * STEP))
+    assert per_minute(by_inst) == [
+        (T0, "a-1", 3, 4.5, 6, 2), (T0, "a-2", 12, 12, 12, 1),
+        (T0 + 2 * STEP, "a-2", 1, 1, 1, 1),
+    ]
+    total = reads.transaction_buckets("default", search(bucket_us=10 * STEP))
+    assert per_minute(total) == [(T0, None, 1, round(22 / 3, 9), 15, 3)]  # 15, 6, 1
+    assert reads.transaction_buckets("other", search()) == []
+    assert [r.group for r in reads.transaction_buckets(
+        "default", search(group_by="instance", max_groups=1))] == ["a-1"]
