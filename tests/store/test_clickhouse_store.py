@@ -4,6 +4,7 @@ errors are typed."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -18,6 +19,7 @@ from bongsu.store.clickhouse.client import ClickHouse
 from bongsu.store.clickhouse.schema import TELEMETRY_TABLES, ddl, edges_live_sql
 from bongsu.store.clickhouse.store import ClickHouseStore
 from bongsu.store.duckdb import DuckDBStore
+from bongsu.store.metering import HOUR_US, ContainerHour, NodeHour
 
 BATCH = Batch(
     spans=spans(
@@ -198,3 +200,25 @@ def test_retention_is_the_tables_ttl_and_follows_the_setting(clickhouse: ClickHo
     assert "toIntervalSecond(2592000)" in ttls()["spans"]
     assert "toIntervalSecond(34560000)" in ttls()["users_1d"]
     assert len(reads.user_sketches("default", "day", old - day, NOW_US + day)) == 1
+
+
+def test_a_metering_save_cut_short_leaves_the_hour_as_it_was(clickhouse: ClickHouse) -> None:
+    hour = NOW_US // HOUR_US * HOUR_US
+    store = ClickHouseStore.open(clickhouse)
+    meter = store.metering(10, 1000)
+    first = ContainerHour("lab", hour, "shop", "cart-1", "app", "n1", "Deployment", "cart",
+                          "", 60, 0.5, 0.2, 0.5, 1.0, 0.5, 1.0)
+    node = NodeHour("lab", hour, "n1", 60, 4.0, 8.0)
+    meter.save_metering_hour("default", "lab", hour, [first], [node])
+    # A later save that wrote its rows and died before its stamp in metering_saves.
+    clickhouse.insert("metering_containers", pa.Table.from_pylist([{
+        **dataclasses.asdict(first), "tenant": "default", "pod": "half-saved",
+        "saved_us": time.time_ns() // 1000}]))
+    assert meter.metering_hours("default", hour, hour + HOUR_US, None) == ([first], [node])
+    # The next save replaces the hour whole: no node now, and the old versions are gone.
+    second = dataclasses.replace(first, pod="cart-2")
+    meter.save_metering_hour("default", "lab", hour, [second], [])
+    assert meter.metering_hours("default", hour, hour + HOUR_US, None) == ([second], [])
+    assert meter.metering_totals("default", hour, hour + HOUR_US, None, "cluster")[2] == 1
+    for table in ("metering_saves", "metering_containers"):  # the half-saved rows too
+        assert clickhouse.run(f"SELECT count() FROM {table}") == [(1,)]
