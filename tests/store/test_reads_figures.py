@@ -1,5 +1,5 @@
 """The grouped-figures read (``Reads.figures_by``), checked through ``Reads`` only against
-every backend in ``query.harness.BACKENDS``: each group's figures equal what
+every backend in ``tests/store/backends.py``: each group's figures equal what
 ``Reads.services`` gives for it (per instance: with ``instance=``), percentiles and users
 only when asked, the ``seen`` filter, tenancy and the row cap."""
 
@@ -11,25 +11,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.store.backends import BACKENDS, open_backend
 
 from bongsu.errors import TooManyRows
 from bongsu.store.reads import GroupFigures, Reads, reads_of
 from query import dataset
-from query.dataset import MINUTE_US, SPAN_US, anchor_us, build_shop
-from query.harness import BACKENDS, load
+from query.dataset import APDEX_T_MS, MINUTE_US, SPAN_US, anchor_us, build_shop
+from query.harness import load
 
 
-@pytest.fixture(scope="module", params=sorted(BACKENDS))
+@pytest.fixture(scope="module", params=BACKENDS)
 def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[Loaded]:
     """The shop of tests/query/dataset.py (and a smaller one for "acme") in a store."""
-    store = BACKENDS[request.param](Path(tmp_path_factory.mktemp("figures")) / "t.db")
-    t0 = anchor_us()
-    shop = build_shop(t0, seed=1)
-    lsn = load(store, "default", shop, chunks=3, lsn=0)  # partial rollup rows
-    load(store, "acme", build_shop(t0, seed=2, traces=60), chunks=1, lsn=lsn)
-    yield Loaded(store, reads_of(store, timeout_s=10, max_rows=10_000), shop)
-    store.close()
+    with open_backend(request, request.param, Path(tmp_path_factory.mktemp("figures")),
+                      apdex_t_ms=500.0, apdex_overrides=APDEX_T_MS) as store:
+        t0 = anchor_us()
+        shop = build_shop(t0, seed=1)
+        lsn = load(store, "default", shop, chunks=3, lsn=0)  # partial rollup rows
+        load(store, "acme", build_shop(t0, seed=2, traces=60), chunks=1, lsn=lsn)
+        yield Loaded(store, reads_of(store, timeout_s=10, max_rows=10_000), shop)
 
 
 @dataclass
