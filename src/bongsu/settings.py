@@ -68,9 +68,8 @@ class Settings:
         "to an external host.",
     )
     store: str = _setting(
-        "duckdb", "Telemetry store: 'duckdb' (one embedded file) or 'clickhouse' (in "
-        "progress: its write side works, its read side is not finished, so a server on it "
-        "does not start).",
+        "duckdb", "Telemetry store: 'duckdb' (one embedded file) or 'clickhouse' (a "
+        "ClickHouse server at BONGSU_CLICKHOUSE_URL; its reads give DuckDB's figures).",
     )
     clickhouse_url: str = _setting(
         "http://127.0.0.1:8123", "ClickHouse HTTP endpoint, as http(s)://user:password@host:port."
