@@ -146,14 +146,23 @@ def send_loop(port: int, headers: dict[str, str], requests: list[bytes], stop_at
             if delay > 0:
                 time.sleep(delay)
             next_at += interval
-        con.request("POST", "/v1/traces", requests[i % len(requests)], headers)
-        response = con.getresponse()
-        response.read()
-        if response.status == 200:
-            counts[0] += SPANS_PER_REQUEST
-        else:
+        try:
+            con.request("POST", "/v1/traces", requests[i % len(requests)], headers)
+            response = con.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            # A 503 sent before the body was read closes the connection: count it as
+            # refused, reconnect and wait as a 503 asks.
             counts[1] += 1
-            time.sleep(float(response.getheader("Retry-After") or 1))
+            con.close()
+            con = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            time.sleep(1)
+        else:
+            if response.status == 200:
+                counts[0] += SPANS_PER_REQUEST
+            else:
+                counts[1] += 1
+                time.sleep(float(response.getheader("Retry-After") or 1))
         i += 1
     con.close()
 

@@ -13,8 +13,9 @@ before the lean messages (``tests/ingest/reference_decode.py``) and one with the
 The order alternates from round to round (the machine's speed drifts). Then, with the
 median saturated rate of the old path as ``R``, both paths get ``--sustain`` x ``R``
 offered at a fixed rate: does each keep up (stored ≈ offered, backlog bounded)?
-Next to it, in this process, the CPU per span of each decoder alone (decode + Arrow build,
-caches warm), and a check that both build equal tables.
+Before the servers, in this process: the CPU per span of each ingest stage on one core
+(receiver check, log append and read, decode and Arrow build old and new with caches
+warm, pickling, store load), and a check that both decoders build equal tables.
 
     python bench/ingest_paths.py [--rounds 3] [--seconds 20] [--sustain 1.5]
 
