@@ -228,11 +228,12 @@ class Settings:
         "in the data directory."
     )
     alerts_lease_ttl_seconds: float = _setting(
-        15.0, "Replicas sharing a metadata database: the alert lease's holder that stops "
+        15.0, "Replicas sharing a metadata database: the holder of a singleton job's lease "
+        "(alerts, metering and the Kubernetes watches, checks, reports, support) that stops "
         "renewing it is replaced by another replica this many seconds after its last renewal."
     )
     alerts_lease_renew_seconds: float = _setting(
-        5.0, "How often the alert lease's holder renews it (below four fifths of the TTL)."
+        5.0, "How often each lease's holder renews it (below four fifths of the TTL)."
     )
     checks: bool = _setting(
         True, "Run the synthetic checks (on the holder of the checks lease only; off: checks "

@@ -14,6 +14,8 @@ import orjson
 import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from bongsu.ingest.attribute_sets import COLUMN_OF as _COLUMN_OF
+from bongsu.ingest.attribute_sets import SLOT_NAMES
 from bongsu.ingest.attributes import to_dict, value_of
 from bongsu.ingest.batch_builder import BatchBuilder
 from bongsu.ingest.resource import note_resource, origin_of
@@ -22,25 +24,6 @@ from bongsu.store.batch import RESOURCE_SCHEMA, SPAN_SCHEMA
 
 STATUS_ERROR = 2
 
-# attribute -> index into the per-span slot list below
-_COLUMN_OF = {
-    "http.request.method": 0,
-    "http.method": 0,
-    "http.route": 1,
-    "http.response.status_code": 2,
-    "http.status_code": 2,
-    "db.system": 3,
-    "db.system.name": 3,
-    "db.name": 4,
-    "db.namespace": 4,
-    "db.statement": 5,
-    "db.query.text": 5,
-    "server.address": 6,
-    "net.peer.name": 6,
-    "enduser.id": 7,
-}
-SLOT_NAMES = ("http_method", "http_route", "http_status", "db_system", "db_name",
-              "db_statement", "peer", "user_id")
 
 
 # Columns that hold one value per resource: kept as runs, expanded when the table is built.

@@ -24,8 +24,7 @@ from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from bongsu.ingest.attributes import value_of
 
-# attribute -> index into the column values of AttributeSet
-_COLUMN_OF = {
+COLUMN_OF = {
     "http.request.method": 0,
     "http.method": 0,
     "http.route": 1,
@@ -41,6 +40,7 @@ _COLUMN_OF = {
     "net.peer.name": 6,
     "enduser.id": 7,
 }
+"""Attribute name -> index of its span column in :data:`SLOT_NAMES`."""
 SLOT_NAMES = ("http_method", "http_route", "http_status", "db_system", "db_name",
               "db_statement", "peer", "user_id")
 """The span columns filled from attributes, in the order of :data:`AttributeSet`."""
@@ -106,7 +106,7 @@ def _key_value(encoding: bytes) -> tuple[str, int | None, Any]:
     key, value = kv.key, kv.value
     # Most attributes are strings: skip the oneof lookup for them.
     text = value.string_value
-    idx = _COLUMN_OF.get(key)
+    idx = COLUMN_OF.get(key)
     if idx is None:
         return key, None, text or value_of(value)
     return key, idx, text or _column_value(idx, value)

@@ -74,7 +74,7 @@ class ClickHouseReads(SQLReads):
 
     @classmethod
     def _attribute(cls, column: str, param: str) -> str:
-        return f"JSONExtract({column}, %({param})s, 'Nullable(String)')"
+        return f"JSONExtract({column}, {cls._p(param)}, 'Nullable(String)')"
 
     @staticmethod
     def _key(key: str) -> str:
@@ -86,15 +86,15 @@ class ClickHouseReads(SQLReads):
 
     @classmethod
     def _contains(cls, column: str, param: str) -> str:
-        return f"positionUTF8(lowerUTF8({column}), lowerUTF8(%({param})s)) > 0"
+        return f"positionUTF8(lowerUTF8({column}), lowerUTF8({cls._p(param)})) > 0"
 
     @classmethod
     def _starts_with(cls, column: str, param: str) -> str:
-        return f"startsWith({column}, %({param})s)"
+        return f"startsWith({column}, {cls._p(param)})"
 
     @classmethod
     def _in_list(cls, column: str, param: str) -> str:
-        return f"has(%({param})s, {column})"
+        return f"has({cls._p(param)}, {column})"
 
     @staticmethod
     def _blob(value: Any) -> bytes:

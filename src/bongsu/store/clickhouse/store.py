@@ -336,26 +336,20 @@ class ClickHouseStore:
 
     def reads(self, timeout_s: float, max_rows: int) -> Any:
         """The read side (:class:`bongsu.store.reads.Reads`) with these limits."""
-        try:
-            from bongsu.store.clickhouse.reads import ClickHouseReads  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise StoreError("the ClickHouse store has no read side yet") from exc
+        from bongsu.store.clickhouse.reads import ClickHouseReads
+
         return ClickHouseReads(self, timeout_s=timeout_s, max_rows=max_rows)
 
     def sla_reads(self, timeout_s: float, max_rows: int) -> Any:
         """The SLA reads (:class:`bongsu.store.sla.SlaReads`) with these limits."""
-        try:
-            from bongsu.store.clickhouse.sla import ClickHouseSlaReads  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise StoreError("the ClickHouse store has no SLA reads yet") from exc
+        from bongsu.store.clickhouse.sla import ClickHouseSlaReads
+
         return ClickHouseSlaReads(self, timeout_s=timeout_s, max_rows=max_rows)
 
     def metering(self, timeout_s: float, max_rows: int) -> Any:
         """The metering side (:class:`bongsu.store.metering.Metering`) with these limits."""
-        try:
-            from bongsu.store.clickhouse.metering import ClickHouseMetering  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise StoreError("the ClickHouse store has no metering side yet") from exc
+        from bongsu.store.clickhouse.metering import ClickHouseMetering
+
         return ClickHouseMetering(self, timeout_s=timeout_s, max_rows=max_rows)
 
     def close(self) -> None:

@@ -62,7 +62,7 @@ class DuckDBReads(SQLReads):
 
     @classmethod
     def _attribute(cls, column: str, param: str) -> str:
-        return f"json_extract_string({column}, ${param})"
+        return f"json_extract_string({column}, {cls._p(param)})"
 
     @staticmethod
     def _key(key: str) -> str:
@@ -75,12 +75,12 @@ class DuckDBReads(SQLReads):
 
     @classmethod
     def _contains(cls, column: str, param: str) -> str:
-        return f"contains(lower({column}), lower(${param}))"
+        return f"contains(lower({column}), lower({cls._p(param)}))"
 
     @classmethod
     def _starts_with(cls, column: str, param: str) -> str:
-        return f"starts_with({column}, ${param})"
+        return f"starts_with({column}, {cls._p(param)})"
 
     @classmethod
     def _in_list(cls, column: str, param: str) -> str:
-        return f"list_contains(${param}, {column})"
+        return f"list_contains({cls._p(param)}, {column})"
